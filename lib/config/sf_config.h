@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * spanflow configuration: one YAML file parsed once (libyaml) into this
+ * typed, validated struct. Every setting has a default; command-line flags
+ * override through sf_config_set(), which validates exactly like the file.
+ * Nothing after start-up sees YAML.
+ */
+#ifndef SF_CONFIG_H
+#define SF_CONFIG_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define SF_CONFIG_MAX_WORKERS 64
+#define SF_CONFIG_MAX_EAL_ARGS 32
+#define SF_CONFIG_ERR_LEN 512
+
+enum sf_config_reader {
+	SF_READER_LIBPCAP = 0,	/* spanflow's own file reader (libpcap) */
+	SF_READER_NET_PCAP,	/* DPDK's net_pcap virtual device */
+};
+
+enum sf_config_hugepages {
+	SF_HUGEPAGES_AUTO = 0,	/* use them when the machine has some free */
+	SF_HUGEPAGES_YES,
+	SF_HUGEPAGES_NO,
+};
+
+enum sf_config_idle {
+	SF_IDLE_ADAPTIVE = 0,	/* back off (pause, then yield) when idle */
+	SF_IDLE_BUSY,		/* pure polling on dedicated cores */
+};
+
+struct sf_config {
+	/* input: */
+	char input_file[PATH_MAX];	/* input.file: capture to replay */
+	enum sf_config_reader reader;	/* input.reader: libpcap | net_pcap */
+
+	/* pipeline */
+	unsigned int workers;		/* workers: 1..64, or "auto" (0 before resolve) */
+	uint64_t interval_ns;		/* interval: seconds, >= 0.001, <= 86400 */
+	uint64_t idle_timeout_ns;	/* timeouts.idle */
+	uint64_t active_timeout_ns;	/* timeouts.active */
+	uint64_t tcp_end_timeout_ns;	/* timeouts.tcp_end */
+	uint32_t flow_capacity;		/* flow_table.capacity: flows per worker */
+	uint32_t ring_size;		/* rings.size: messages per worker->collector ring */
+	uint32_t msg_pool_size;		/* rings.pool: messages per worker pool */
+	uint32_t dispatch_ring_size;	/* rings.dispatch: packets per dispatcher->worker ring */
+	uint32_t mbuf_pool_size;	/* rings.mbufs: packet buffers */
+
+	/* output: */
+	char flows_path[PATH_MAX];	/* output.flows: JSON lines, "" none, "-" stdout */
+	char intervals_path[PATH_MAX];	/* output.intervals: JSON lines, "" none, "-" stdout */
+	bool report;			/* output.report: end-of-run report on stdout */
+	bool progress;			/* output.progress: progress line on a terminal */
+
+	/* dpdk: */
+	enum sf_config_hugepages hugepages;	/* dpdk.hugepages: auto | yes | no */
+	enum sf_config_idle idle;		/* dpdk.idle: adaptive | busy */
+	unsigned int n_eal_args;
+	char eal_args[SF_CONFIG_MAX_EAL_ARGS][128];	/* dpdk.eal_args: list of strings */
+};
+
+/* Fill every field with its documented default. */
+void sf_config_defaults(struct sf_config *c);
+
+/*
+ * Parse a YAML file over the current values (start from defaults). On
+ * error returns -1 and writes "FILE:LINE:COL: what was wrong; expected ..."
+ * into err. Relative paths inside the file (input.file, output.*) are
+ * resolved against the directory of the file.
+ */
+int sf_config_load_file(struct sf_config *c, const char *path, char *err, size_t errlen);
+
+/* Same, from a string; `name` stands for the file name in messages. */
+int sf_config_load_string(struct sf_config *c, const char *name, const char *yaml,
+		char *err, size_t errlen);
+
+/*
+ * Set one setting by its dotted key ("timeouts.idle", "workers", ...)
+ * from text, with the same validation as the file. On error returns -1
+ * and writes "KEY: what was wrong; expected ..." into err.
+ */
+int sf_config_set(struct sf_config *c, const char *key, const char *value,
+		char *err, size_t errlen);
+
+/* Cross-setting checks once everything is set; -1 with a message. */
+int sf_config_check(const struct sf_config *c, char *err, size_t errlen);
+
+/* Write the effective configuration as YAML (same keys as the file). */
+void sf_config_dump(const struct sf_config *c, FILE *f);
+
+#endif /* SF_CONFIG_H */

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The flow data model: the canonical bidirectional key and the finished
+ * flow record that workers hand to the collector.
+ */
+#ifndef SF_FLOW_H
+#define SF_FLOW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <rte_hash_crc.h>
+
+/*
+ * Canonical key. The two ends (address, port) are ordered so that
+ * (addr_lo, port_lo) <= (addr_hi, port_hi), comparing the address bytes
+ * first (memcmp over 16 bytes) and the port second; both directions of a
+ * connection therefore have the same key. IPv4 addresses occupy bytes 0..3
+ * of the 16-byte fields, the rest is zero. Ports are in host byte order and
+ * zero for protocols without ports (ICMP, ICMPv6, fragments, others).
+ * Every byte, padding included, is defined, so keys compare with memcmp.
+ */
+struct sf_flow_key {
+	uint8_t addr_lo[16];
+	uint8_t addr_hi[16];
+	uint16_t port_lo;
+	uint16_t port_hi;
+	uint16_t vlan;		/* outer VLAN id (12 bits), 0 if untagged */
+	uint8_t proto;		/* IP protocol number */
+	uint8_t ipver;		/* 4 or 6 */
+};
+
+_Static_assert(sizeof(struct sf_flow_key) == 40, "flow key must be 40 bytes");
+
+/* Which end of the canonical key sent a packet. */
+enum sf_flow_dir {
+	SF_DIR_LO = 0,	/* sender is (addr_lo, port_lo) */
+	SF_DIR_HI = 1,	/* sender is (addr_hi, port_hi) */
+};
+
+/*
+ * Why a flow record was emitted. The names are the JSON values; order is
+ * part of the message format between workers and collector.
+ */
+#define SF_END_REASONS(X) \
+	X(IDLE, "idle") \
+	X(ACTIVE, "active") \
+	X(TCP_FIN, "tcp_fin") \
+	X(TCP_RST, "tcp_rst") \
+	X(EVICTED, "evicted") \
+	X(END_OF_INPUT, "end_of_input")
+
+enum sf_end_reason {
+#define SF_X_ENUM(id, name) SF_END_ ## id,
+	SF_END_REASONS(SF_X_ENUM)
+#undef SF_X_ENUM
+	SF_END_MAX
+};
+
+const char *sf_end_reason_name(enum sf_end_reason r);
+
+/*
+ * A finished flow (or, for long flows, one active-timeout segment of it).
+ * Direction 0 is initiator -> responder. `initiator` says which end of
+ * the canonical key initiated (enum sf_flow_dir).
+ */
+struct sf_flow_record {
+	struct sf_flow_key key;
+	uint64_t start_ns;	/* first packet of this record, Unix epoch ns */
+	uint64_t end_ns;	/* last packet of this record */
+	uint64_t packets[2];	/* [0] initiator->responder, [1] reverse */
+	uint64_t bytes[2];	/* IP-layer octets, as IP headers state them */
+	uint8_t tcp_flags[2];	/* OR of TCP flag bits per direction */
+	uint8_t initiator;	/* enum sf_flow_dir */
+	uint8_t end_reason;	/* enum sf_end_reason */
+	uint8_t dscp;		/* DSCP of the first packet */
+	uint8_t pad[3];
+};
+
+/* Symmetric by construction: the key is already canonical. */
+static inline uint32_t
+sf_flow_key_hash(const struct sf_flow_key *k)
+{
+	return rte_hash_crc(k, sizeof(*k), 0x5f3759dfu);
+}
+
+static inline bool
+sf_flow_key_eq(const struct sf_flow_key *a, const struct sf_flow_key *b)
+{
+	return memcmp(a, b, sizeof(*a)) == 0;
+}
+
+/*
+ * Build a canonical key from one packet's view. Returns the direction of
+ * the sender (src) relative to the canonical key. `alen` is 4 or 16.
+ */
+enum sf_flow_dir sf_flow_key_make(struct sf_flow_key *k, uint8_t ipver,
+		const uint8_t *src, const uint8_t *dst, unsigned int alen,
+		uint16_t sport, uint16_t dport, uint8_t proto, uint16_t vlan);
+
+/* Total order on keys, for deterministic sorting and tie-breaks. */
+int sf_flow_key_cmp(const struct sf_flow_key *a, const struct sf_flow_key *b);
+
+/* Format one end of the key as text (inet_ntop); returns buf. */
+const char *sf_flow_addr_str(const struct sf_flow_key *k, enum sf_flow_dir end,
+		char *buf, size_t len);
+
+/* Source/destination (initiator/responder) view of a record. */
+static inline const uint8_t *
+sf_flow_record_addr(const struct sf_flow_record *r, bool dst)
+{
+	return ((r->initiator == SF_DIR_LO) != dst) ? r->key.addr_lo : r->key.addr_hi;
+}
+
+static inline uint16_t
+sf_flow_record_port(const struct sf_flow_record *r, bool dst)
+{
+	return ((r->initiator == SF_DIR_LO) != dst) ? r->key.port_lo : r->key.port_hi;
+}
+
+#endif /* SF_FLOW_H */

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A worker's flow table: fixed capacity, allocated once, owned by one
+ * lcore (no locks, no atomics, no allocation after create).
+ *
+ * Time is packet time in ns and must not go backwards between calls
+ * (callers clamp to their clock). Flows end:
+ *  - idle:    no packet for idle_ns (now - last >= idle_ns);
+ *  - tcp_fin / tcp_rst: after FIN in both directions, or any RST, the flow
+ *             waits tcp_end_ns for stragglers, then ends with that reason;
+ *             a new SYN (without ACK) on such a flow ends it at once and
+ *             starts a new flow;
+ *  - active:  a packet arriving active_ns or more after the record's first
+ *             packet closes the record (reason active) and opens the next
+ *             record of the same flow with that packet;
+ *  - evicted: the table is full and a new flow arrives: the least recently
+ *             seen flow (TCP flows already ended first) is emitted;
+ *  - flush:   sf_flow_table_flush() at end of input or shutdown.
+ * Finished records go to the emit callback given at create time.
+ */
+#ifndef SF_FLOW_TABLE_H
+#define SF_FLOW_TABLE_H
+
+#include <stdint.h>
+
+#include "sf_common.h"
+#include "sf_flow.h"
+#include "sf_pkt.h"
+
+struct sf_flow_table;
+
+typedef void (*sf_flow_emit_fn)(void *arg, const struct sf_flow_record *rec);
+
+struct sf_flow_table_params {
+	const char *name;	/* unique, for memory zone names */
+	uint32_t capacity;	/* maximum concurrent flows (>= 1) */
+	uint64_t idle_ns;	/* > 0 */
+	uint64_t active_ns;	/* > 0 */
+	uint64_t tcp_end_ns;	/* > 0 */
+	int socket_id;		/* NUMA socket, or SOCKET_ID_ANY */
+	sf_flow_emit_fn emit;
+	void *emit_arg;
+};
+
+/* Cumulative counters; callers compute per-interval deltas. */
+struct sf_flow_table_stats {
+	uint64_t packets;		/* packets accounted to flows */
+	uint64_t bytes;
+	uint64_t created;		/* flows (records' first segments) created */
+	uint64_t ended[SF_END_MAX];	/* records emitted, by reason */
+	uint32_t active;		/* flows in the table now */
+	uint32_t capacity;
+};
+
+/* One flow of the interval top list: counts within the interval only. */
+struct sf_flow_topk {
+	struct sf_flow_key key;
+	uint64_t packets;	/* both directions */
+	uint64_t bytes;		/* both directions */
+	uint8_t initiator;	/* enum sf_flow_dir */
+	uint8_t pad[7];
+};
+
+/* NULL with rte_errno set on failure (EINVAL, ENOMEM). */
+struct sf_flow_table *sf_flow_table_create(const struct sf_flow_table_params *p);
+void sf_flow_table_free(struct sf_flow_table *t);
+
+/*
+ * Account n flow packets (n <= SF_BURST). ts[i] is the packet time, not
+ * decreasing along the array nor from earlier calls. All keys are hashed
+ * and their buckets prefetched before the first lookup.
+ */
+void sf_flow_table_update_burst(struct sf_flow_table *t,
+		const struct sf_pkt_info *const pi[], const uint64_t ts[], unsigned int n);
+
+/*
+ * End flows whose timeout has passed at `now` (idle, tcp end), oldest
+ * first, at most `budget` of them. Returns how many were ended.
+ */
+unsigned int sf_flow_table_expire(struct sf_flow_table *t, uint64_t now, unsigned int budget);
+
+/* End every flow with `reason` (SF_END_END_OF_INPUT at end of input). */
+void sf_flow_table_flush(struct sf_flow_table *t, enum sf_end_reason reason);
+
+/*
+ * Per-interval top flows by bytes. interval_begin() starts a new interval
+ * (exact top-SF_TOPK tracking of bytes counted from now on); interval_top()
+ * copies the current top list, largest first (ties by key order), and
+ * returns its length (<= SF_TOPK). Flows ended during the interval keep
+ * their place.
+ */
+void sf_flow_table_interval_begin(struct sf_flow_table *t);
+unsigned int sf_flow_table_interval_top(const struct sf_flow_table *t,
+		struct sf_flow_topk out[SF_TOPK]);
+
+const struct sf_flow_table_stats *sf_flow_table_stats(const struct sf_flow_table *t);
+
+/* Bytes of one table entry (for reports and benchmarks). */
+size_t sf_flow_table_entry_size(void);
+
+#endif /* SF_FLOW_TABLE_H */

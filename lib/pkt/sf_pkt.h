@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Packet parser: link layer .. L4 into a canonical flow key.
+ *
+ * The parser never reads past `caplen` bytes. It classifies a packet as a
+ * flow packet, not-a-flow (non-IP frames: ARP, LLDP, STP, ...) or
+ * malformed (truncated or inconsistent headers), and for malformed ones
+ * says why.
+ *
+ * Fragment policy: every IPv4 or IPv6 fragment (first or later) is keyed
+ * with ports 0, so all fragments of a datagram, and of every datagram
+ * between the same hosts with the same protocol, land in one
+ * (addresses, protocol) flow whatever the number of workers. No
+ * reassembly state is kept.
+ */
+#ifndef SF_PKT_H
+#define SF_PKT_H
+
+#include <stdint.h>
+
+#include "sf_flow.h"
+
+/* Link types spanflow parses (values are pcap DLT/LINKTYPE numbers). */
+enum sf_linktype {
+	SF_LINK_NULL = 0,	/* BSD loopback, 4-byte AF in capturing host order */
+	SF_LINK_ETHER = 1,
+	SF_LINK_PPP = 9,
+	SF_LINK_RAW = 101,	/* raw IPv4/IPv6, version from first nibble */
+	SF_LINK_C_HDLC = 104,
+	SF_LINK_LOOP = 108,	/* OpenBSD loopback, AF in network order */
+	SF_LINK_LINUX_SLL = 113,
+	SF_LINK_IPV4 = 228,
+	SF_LINK_IPV6 = 229,
+	SF_LINK_LINUX_SLL2 = 276,
+};
+
+/* 1 if spanflow can parse this pcap link type, else 0. */
+int sf_pkt_linktype_supported(int linktype);
+
+/* Human name of a pcap link type ("EN10MB", "LINUX_SLL", ...). */
+const char *sf_pkt_linktype_name(int linktype);
+
+enum sf_pkt_class {
+	SF_PKT_FLOW = 0,
+	SF_PKT_NONFLOW,
+	SF_PKT_MALFORMED,
+};
+
+#define SF_PKT_MALFORMED_REASONS(X) \
+	X(NONE, "none") \
+	X(L2_TRUNC, "l2_truncated") \
+	X(VLAN_DEPTH, "vlan_too_deep") \
+	X(MPLS_DEPTH, "mpls_too_deep") \
+	X(IP_TRUNC, "ip_truncated") \
+	X(IP_VERSION, "ip_bad_version") \
+	X(IP_HDRLEN, "ip_bad_header_length") \
+	X(IP_TOTLEN, "ip_bad_total_length") \
+	X(IP6_EXT, "ipv6_bad_extension") \
+	X(L4_TRUNC, "l4_truncated") \
+	X(L4_HDRLEN, "l4_bad_header_length")
+
+enum sf_pkt_malformed {
+#define SF_X_ENUM(id, name) SF_PKT_BAD_ ## id,
+	SF_PKT_MALFORMED_REASONS(SF_X_ENUM)
+#undef SF_X_ENUM
+	SF_PKT_BAD_MAX
+};
+
+const char *sf_pkt_malformed_name(enum sf_pkt_malformed r);
+
+/* Fragment flags in sf_pkt_info.frag */
+#define SF_PKT_FRAG_FIRST 0x1	/* offset 0, more fragments follow */
+#define SF_PKT_FRAG_LATER 0x2	/* offset > 0 */
+
+/* TCP flag bits as in the TCP header byte 13 (FIN=0x01 .. CWR=0x80). */
+#define SF_TCP_FIN 0x01
+#define SF_TCP_SYN 0x02
+#define SF_TCP_RST 0x04
+#define SF_TCP_PSH 0x08
+#define SF_TCP_ACK 0x10
+#define SF_TCP_URG 0x20
+#define SF_TCP_ECE 0x40
+#define SF_TCP_CWR 0x80
+
+/* The result of parsing one packet. Valid fields depend on the class. */
+struct sf_pkt_info {
+	struct sf_flow_key key;	/* canonical; valid for SF_PKT_FLOW */
+	uint32_t ip_len;	/* IP-layer octets from the IP header (see below) */
+	uint8_t dir;		/* enum sf_flow_dir of the sender */
+	uint8_t tcp_flags;	/* TCP flags, 0 for other protocols */
+	uint8_t dscp;		/* DSCP (IPv4 TOS >> 2, IPv6 traffic class >> 2) */
+	uint8_t frag;		/* SF_PKT_FRAG_* */
+	uint8_t malformed;	/* enum sf_pkt_malformed for SF_PKT_MALFORMED */
+	uint8_t pad[3];
+};
+
+/*
+ * Parse one captured frame.
+ *
+ * ip_len: IPv4 total length; IPv6 40 + payload length (for a jumbogram,
+ * payload length 0 with a Jumbo option, the jumbo length + 40). A header
+ * length that exceeds what was captured is fine (snaplen): the header
+ * states what was on the wire. An IPv4 total length of 0 (TSO capture)
+ * counts the captured IP length instead. A total length smaller than the
+ * IP header itself is malformed.
+ */
+enum sf_pkt_class sf_pkt_parse(const uint8_t *data, uint32_t caplen,
+		enum sf_linktype lt, struct sf_pkt_info *out);
+
+#endif /* SF_PKT_H */

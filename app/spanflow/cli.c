@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#ifndef SF_SOURCE_DIR
+#define SF_SOURCE_DIR "."
+#endif
+#define SF_DEFAULT_CONFIG SF_SOURCE_DIR "/config/spanflow.yaml"
+
+/* Long options that set a configuration key take their value as is. */
+struct opt_key {
+	const char *opt;
+	const char *key;
+	const char *fixed;	/* value for flags without an argument */
+};
+
+static const struct opt_key opt_keys[] = {
+	{ "read", "input.file", NULL },
+	{ "reader", "input.reader", NULL },
+	{ "workers", "workers", NULL },
+	{ "interval", "interval", NULL },
+	{ "idle-timeout", "timeouts.idle", NULL },
+	{ "active-timeout", "timeouts.active", NULL },
+	{ "tcp-end-timeout", "timeouts.tcp_end", NULL },
+	{ "flow-capacity", "flow_table.capacity", NULL },
+	{ "flows", "output.flows", NULL },
+	{ "intervals", "output.intervals", NULL },
+	{ "quiet", "output.report", "false" },
+	{ "no-progress", "output.progress", "false" },
+	{ "hugepages", "dpdk.hugepages", NULL },
+	{ "idle", "dpdk.idle", NULL },
+};
+
+#define N_OPT_KEYS (sizeof(opt_keys) / sizeof(opt_keys[0]))
+
+enum { OPT_PRINT_CONFIG = 1000, OPT_KEY_BASE = 2000 };
+
+static const struct option long_opts[] = {
+	{ "read", required_argument, NULL, 'r' },
+	{ "config", required_argument, NULL, 'c' },
+	{ "workers", required_argument, NULL, 'w' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ "print-config", no_argument, NULL, OPT_PRINT_CONFIG },
+	{ "reader", required_argument, NULL, OPT_KEY_BASE + 1 },
+	{ "interval", required_argument, NULL, OPT_KEY_BASE + 3 },
+	{ "idle-timeout", required_argument, NULL, OPT_KEY_BASE + 4 },
+	{ "active-timeout", required_argument, NULL, OPT_KEY_BASE + 5 },
+	{ "tcp-end-timeout", required_argument, NULL, OPT_KEY_BASE + 6 },
+	{ "flow-capacity", required_argument, NULL, OPT_KEY_BASE + 7 },
+	{ "flows", required_argument, NULL, OPT_KEY_BASE + 8 },
+	{ "intervals", required_argument, NULL, OPT_KEY_BASE + 9 },
+	{ "no-progress", no_argument, NULL, OPT_KEY_BASE + 11 },
+	{ "hugepages", required_argument, NULL, OPT_KEY_BASE + 12 },
+	{ "idle", required_argument, NULL, OPT_KEY_BASE + 13 },
+	{ NULL, 0, NULL, 0 },
+};
+
+void
+sf_cli_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: spanflow [OPTIONS] [-- EAL ARGS]\n"
+		"Replay a capture through the spanflow pipeline into flow records,\n"
+		"interval summaries and an end-of-run report.\n"
+		"\n"
+		"  -r, --read FILE          capture to replay (pcap or pcapng)\n"
+		"  -c, --config FILE        YAML configuration (default: built-in defaults;\n"
+		"                           with neither -r nor -c: %s)\n"
+		"  -w, --workers N          worker lcores, 1..%d or auto\n"
+		"      --interval S         interval summary length in seconds (10)\n"
+		"      --idle-timeout S     end a flow after S seconds without packets (60)\n"
+		"      --active-timeout S   emit long flows every S seconds (300)\n"
+		"      --tcp-end-timeout S  wait after FIN/RST before ending a TCP flow (5)\n"
+		"      --flow-capacity N    flows per worker table (262144)\n"
+		"      --flows PATH         flow records as JSON lines ('-' = stdout)\n"
+		"      --intervals PATH     interval summaries as JSON lines ('-' = stdout)\n"
+		"      --reader NAME        libpcap (spanflow's reader) or net_pcap (DPDK PMD)\n"
+		"      --hugepages MODE     auto, yes or no\n"
+		"      --idle MODE          adaptive (yield when idle) or busy (pure polling)\n"
+		"  -q, --quiet              no end-of-run report\n"
+		"      --no-progress        no progress line on a terminal\n"
+		"      --print-config       print the effective configuration and exit\n"
+		"  -h, --help               this help\n"
+		"  -V, --version            version\n"
+		"\n"
+		"Durations take seconds (0.5) or a unit (500ms, 10s, 5m, 1h).\n"
+		"Arguments after -- go to DPDK's EAL as they are.\n",
+		SF_DEFAULT_CONFIG, SF_CONFIG_MAX_WORKERS);
+}
+
+static const struct opt_key *
+find_key(const char *opt)
+{
+	size_t i;
+
+	for (i = 0; i < N_OPT_KEYS; i++)
+		if (strcmp(opt_keys[i].opt, opt) == 0)
+			return &opt_keys[i];
+	return NULL;
+}
+
+/* The long option name behind a getopt code. */
+static const char *
+opt_name(int code)
+{
+	const struct option *o;
+
+	for (o = long_opts; o->name != NULL; o++)
+		if (o->val == code)
+			return o->name;
+	return NULL;
+}
+
+int
+sf_cli_parse(struct sf_cli *cli, struct sf_config *cfg, int argc, char **argv,
+		char *err, size_t errlen)
+{
+	const char *config = NULL;
+	bool have_read = false;
+	int c, i, end;
+
+	memset(cli, 0, sizeof(*cli));
+	/* Arguments after "--" belong to EAL. */
+	for (end = 1; end < argc; end++)
+		if (strcmp(argv[end], "--") == 0)
+			break;
+	if (end < argc) {
+		cli->eal_argc = argc - end - 1;
+		cli->eal_argv = argv + end + 1;
+	}
+
+	/* Pass 1: actions and the config file. */
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(end, argv, ":r:c:w:qhV", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			cli->action = SF_CLI_HELP;
+			return 0;
+		case 'V':
+			cli->action = SF_CLI_VERSION;
+			return 0;
+		case 'c':
+			config = optarg;
+			break;
+		case 'r':
+			have_read = true;
+			break;
+		case OPT_PRINT_CONFIG:
+			cli->action = SF_CLI_PRINT_CONFIG;
+			break;
+		case ':':
+			snprintf(err, errlen, "option %s needs a value", argv[optind - 1]);
+			return -1;
+		case '?':
+			snprintf(err, errlen, "unknown option '%s'; see spanflow --help",
+					argv[optind - 1]);
+			return -1;
+		default:
+			break;
+		}
+	}
+	if (optind < end) {
+		snprintf(err, errlen, "unexpected argument '%s'; see spanflow --help",
+				argv[optind]);
+		return -1;
+	}
+
+	sf_config_defaults(cfg);
+	if (config == NULL && !have_read && access(SF_DEFAULT_CONFIG, R_OK) == 0)
+		config = SF_DEFAULT_CONFIG;
+	if (config != NULL && sf_config_load_file(cfg, config, err, errlen) != 0)
+		return -1;
+
+	/* Pass 2: options override the file, in order. */
+	optind = 1;
+	while ((c = getopt_long(end, argv, ":r:c:w:qhV", long_opts, NULL)) != -1) {
+		const struct opt_key *k = NULL;
+		char msg[SF_CONFIG_ERR_LEN];
+		const char *name;
+
+		switch (c) {
+		case 'r':
+			k = find_key("read");
+			break;
+		case 'w':
+			k = find_key("workers");
+			break;
+		case 'q':
+			k = find_key("quiet");
+			break;
+		default:
+			name = opt_name(c);
+			if (c >= OPT_KEY_BASE && name != NULL)
+				k = find_key(name);
+			break;
+		}
+		if (k == NULL)
+			continue;
+		if (sf_config_set(cfg, k->key, k->fixed != NULL ? k->fixed : optarg,
+				msg, sizeof(msg)) != 0) {
+			snprintf(err, errlen, "--%s: %s", k->opt, msg);
+			return -1;
+		}
+	}
+	for (i = 0; i < cli->eal_argc; i++)
+		if (cli->eal_argv[i][0] == '\0') {
+			snprintf(err, errlen, "empty EAL argument after --");
+			return -1;
+		}
+	return 0;
+}

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Command line: options map onto configuration keys. */
+#ifndef SF_APP_CLI_H
+#define SF_APP_CLI_H
+
+#include "sf_config.h"
+
+enum sf_cli_action {
+	SF_CLI_RUN = 0,
+	SF_CLI_HELP,
+	SF_CLI_VERSION,
+	SF_CLI_PRINT_CONFIG,
+};
+
+struct sf_cli {
+	enum sf_cli_action action;
+	int eal_argc;		/* arguments after "--" */
+	char **eal_argv;
+};
+
+/*
+ * Parse argv into cfg: load the config file (-c, or the default one when
+ * neither -c nor -r is given), then apply the options over it. Returns 0,
+ * or -1 with a message (usage and config errors).
+ */
+int sf_cli_parse(struct sf_cli *cli, struct sf_config *cfg, int argc, char **argv,
+		char *err, size_t errlen);
+
+void sf_cli_usage(FILE *f);
+
+#endif /* SF_APP_CLI_H */

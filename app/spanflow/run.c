@@ -1,0 +1,353 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Start-up, lcore launch and shutdown. Everything that can be checked
+ * before DPDK starts (input, outputs, configuration) is checked first, so
+ * a mistake costs the user no EAL start-up and gets a one-line message.
+ */
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+
+#include "eal.h"
+#include "run.h"
+#include "sf_collector.h"
+#include "sf_export.h"
+#include "sf_pkt.h"
+#include "sf_report.h"
+#include "sf_source_priv.h"
+#include "spanflow.h"
+
+static volatile sig_atomic_t stop_requested;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	/* A second signal means "now": no flush. */
+	if (stop_requested)
+		_exit(130);
+	stop_requested = 1;
+}
+
+static void
+install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+struct outputs {
+	struct sf_jsonl *flows;
+	struct sf_jsonl *intervals;
+};
+
+static int
+outputs_open(struct outputs *o, const struct sf_config *cfg, char *err, size_t errlen)
+{
+	memset(o, 0, sizeof(*o));
+	if (cfg->flows_path[0] != '\0') {
+		o->flows = sf_jsonl_open(cfg->flows_path, cfg->interval_ns, err, errlen);
+		if (o->flows == NULL)
+			return -1;
+	}
+	if (cfg->intervals_path[0] != '\0') {
+		o->intervals = sf_jsonl_open(cfg->intervals_path, cfg->interval_ns, err, errlen);
+		if (o->intervals == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+outputs_close(struct outputs *o)
+{
+	char err[512];
+	int ret = 0;
+
+	if (sf_jsonl_close(o->flows, err, sizeof(err)) != 0) {
+		fprintf(stderr, "spanflow: %s\n", err);
+		ret = -1;
+	}
+	if (sf_jsonl_close(o->intervals, err, sizeof(err)) != 0) {
+		fprintf(stderr, "spanflow: %s\n", err);
+		ret = -1;
+	}
+	o->flows = o->intervals = NULL;
+	return ret;
+}
+
+static unsigned int
+resolve_workers(const struct sf_config *cfg)
+{
+	long n;
+
+	if (cfg->workers != 0)
+		return cfg->workers;
+	n = sysconf(_SC_NPROCESSORS_ONLN) - 1;
+	if (n < 1)
+		n = 1;
+	if (n > SF_CONFIG_MAX_WORKERS)
+		n = SF_CONFIG_MAX_WORKERS;
+	return (unsigned int)n;
+}
+
+static int
+setup_workers(struct sf_app *app, char *err, size_t errlen)
+{
+	const struct sf_config *cfg = app->cfg;
+	unsigned int lcore = rte_get_next_lcore(-1, 1, 0);
+	unsigned int i;
+
+	for (i = 0; i < app->n_workers; i++) {
+		struct sf_worker_ctx *ctx = &app->wk[i];
+		struct sf_worker_params wp;
+		char name[32];
+
+		ctx->app = app;
+		ctx->id = i;
+		ctx->lcore = lcore;
+		lcore = rte_get_next_lcore(lcore, 1, 0);
+		ctx->msg_ring = sf_msg_ring_create(i, cfg->ring_size, SOCKET_ID_ANY);
+		ctx->msg_pool = sf_msg_pool_create(i, cfg->msg_pool_size, SOCKET_ID_ANY);
+		if (ctx->msg_ring == NULL || ctx->msg_pool == NULL) {
+			snprintf(err, errlen, "cannot allocate the message ring/pool of worker %u: "
+					"%s", i, rte_strerror(rte_errno));
+			return -1;
+		}
+		if (app->dispatch) {
+			snprintf(name, sizeof(name), "sf_in%u", i);
+			ctx->in_ring = rte_ring_create(name, cfg->dispatch_ring_size,
+					SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+			if (ctx->in_ring == NULL) {
+				snprintf(err, errlen, "cannot allocate the input ring of worker %u: "
+						"%s", i, rte_strerror(rte_errno));
+				return -1;
+			}
+		}
+		snprintf(name, sizeof(name), "sf_ft%u", i);
+		memset(&wp, 0, sizeof(wp));
+		wp.id = i;
+		wp.interval_ns = cfg->interval_ns;
+		wp.table.name = name;
+		wp.table.capacity = cfg->flow_capacity;
+		wp.table.idle_ns = cfg->idle_timeout_ns;
+		wp.table.active_ns = cfg->active_timeout_ns;
+		wp.table.tcp_end_ns = cfg->tcp_end_timeout_ns;
+		wp.table.socket_id = (int)rte_lcore_to_socket_id(ctx->lcore);
+		wp.ring = ctx->msg_ring;
+		wp.pool = ctx->msg_pool;
+		wp.lossless = true;	/* files can wait */
+		wp.wait_fn = sf_wait_yield;
+		ctx->w = sf_worker_create(&wp);
+		if (ctx->w == NULL) {
+			snprintf(err, errlen, "cannot create worker %u (flow table of %" PRIu32
+					" flows): %s", i, cfg->flow_capacity, rte_strerror(rte_errno));
+			return -1;
+		}
+	}
+	app->dispatch_lcore = lcore;
+	return 0;
+}
+
+static void
+teardown_workers(struct sf_app *app)
+{
+	unsigned int i;
+
+	for (i = 0; i < app->n_workers; i++) {
+		struct sf_worker_ctx *ctx = &app->wk[i];
+		void *m;
+
+		sf_worker_free(ctx->w);
+		if (ctx->msg_ring != NULL)
+			while (rte_ring_dequeue(ctx->msg_ring, &m) == 0)
+				rte_mempool_put(ctx->msg_pool, m);
+		rte_ring_free(ctx->msg_ring);
+		rte_mempool_free(ctx->msg_pool);
+		if (ctx->in_ring != NULL) {
+			while (rte_ring_dequeue(ctx->in_ring, &m) == 0)
+				rte_pktmbuf_free(m);
+			rte_ring_free(ctx->in_ring);
+		}
+	}
+}
+
+static int
+pipeline(struct sf_app *app, struct outputs *out, const struct sf_config *cfg,
+		const char *input)
+{
+	struct sf_collector_params cp;
+	struct sf_collector *coll = NULL;
+	struct sf_source_params sp;
+	struct sf_report_info ri;
+	char err[1024];
+	unsigned int i;
+	double t0, t1;
+	int ret = SF_EXIT_RUNTIME;
+
+	app->mbuf_pool = rte_pktmbuf_pool_create("sf_mbufs", cfg->mbuf_pool_size, 256,
+			SF_PKT_META_SIZE, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	if (app->mbuf_pool == NULL) {
+		fprintf(stderr, "spanflow: cannot allocate %" PRIu32 " packet buffers: %s\n",
+				cfg->mbuf_pool_size, rte_strerror(rte_errno));
+		return SF_EXIT_RUNTIME;
+	}
+	if (setup_workers(app, err, sizeof(err)) != 0) {
+		fprintf(stderr, "spanflow: %s\n", err);
+		goto done;
+	}
+	memset(&sp, 0, sizeof(sp));
+	sp.path = input;
+	sp.reader = cfg->reader;
+	sp.pool = app->mbuf_pool;
+	app->src = sf_source_open(&sp, err, sizeof(err));
+	if (app->src == NULL) {
+		fprintf(stderr, "spanflow: %s\n", err);
+		goto done;
+	}
+
+	memset(&cp, 0, sizeof(cp));
+	cp.n_workers = app->n_workers;
+	cp.interval_ns = cfg->interval_ns;
+	if (out->flows != NULL)
+		cp.sinks[cp.n_sinks++] = (struct sf_collector_sink){
+			sf_jsonl_write_record, NULL, out->flows };
+	if (out->intervals != NULL)
+		cp.sinks[cp.n_sinks++] = (struct sf_collector_sink){
+			NULL, sf_jsonl_write_interval, out->intervals };
+	coll = sf_collector_create(&cp);
+	if (coll == NULL) {
+		fprintf(stderr, "spanflow: cannot create the collector\n");
+		goto done;
+	}
+
+	install_signals();
+	t0 = now_s();
+	for (i = 0; i < app->n_workers; i++)
+		rte_eal_remote_launch(sf_worker_loop, &app->wk[i], app->wk[i].lcore);
+	if (app->dispatch)
+		rte_eal_remote_launch(sf_dispatch_loop, app, app->dispatch_lcore);
+	sf_collector_loop(app, coll, &stop_requested);
+	rte_eal_mp_wait_lcore();
+	t1 = now_s();
+	sf_collector_finish(coll);
+
+	memset(&ri, 0, sizeof(ri));
+	ri.input = input;
+	ri.linktype = sf_pkt_linktype_name(sf_source_linktype(app->src));
+	ri.reader = cfg->reader == SF_READER_NET_PCAP ? "net_pcap" : "libpcap";
+	ri.workers = app->n_workers;
+	ri.wall_s = t1 - t0;
+	sf_source_stats(app->src, &ri.src);
+	ri.src.dropped[SF_DROP_DISPATCH_FULL] += app->dispatch_drops;
+	ri.table_capacity = cfg->flow_capacity;
+	for (i = 0; i < app->n_workers; i++) {
+		ri.msgs_lost += sf_worker_msgs_lost(app->wk[i].w);
+		ri.evictions += sf_worker_table_stats(app->wk[i].w)->ended[SF_END_EVICTED];
+	}
+	if (outputs_close(out) != 0)
+		goto done;
+	if (cfg->report)
+		sf_report_print(stdout, &ri, sf_collector_totals(coll));
+	if (sf_source_warning(app->src) != NULL)
+		fprintf(stderr, "spanflow: warning: %s: %s; the results cover the %" PRIu64
+				" packets read before it\n", input, sf_source_warning(app->src),
+				ri.src.received);
+	if (stop_requested)
+		fprintf(stderr, "spanflow: stopped by signal after %" PRIu64 " packets; every "
+				"flow was written\n", ri.src.received);
+	if (!sf_report_conserved(&ri, sf_collector_totals(coll))) {
+		fprintf(stderr, "spanflow: internal error: packet accounting does not add up\n");
+		goto done;
+	}
+	ret = SF_EXIT_OK;
+done:
+	sf_collector_free(coll);
+	sf_source_close(app->src);
+	app->src = NULL;
+	teardown_workers(app);
+	rte_mempool_free(app->mbuf_pool);
+	return ret;
+}
+
+int
+sf_run(struct sf_config *cfg, const struct sf_cli *cli)
+{
+	static struct sf_app app;
+	struct sf_eal_args ea;
+	struct outputs out;
+	char err[1024];
+	unsigned int lcores;
+	int ret;
+
+	if (sf_config_check(cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "spanflow: %s\n", err);
+		return SF_EXIT_USAGE;
+	}
+	/* The input first: a wrong file costs no DPDK start-up. */
+	if (sf_source_probe_file(cfg->input_file, err, sizeof(err)) < 0) {
+		fprintf(stderr, "spanflow: %s\n", err);
+		return SF_EXIT_RUNTIME;
+	}
+	memset(&app, 0, sizeof(app));
+	app.cfg = cfg;
+	app.n_workers = resolve_workers(cfg);
+	app.dispatch = app.n_workers > 1;
+	lcores = 1 + app.n_workers + (app.dispatch ? 1 : 0);
+
+	if (outputs_open(&out, cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "spanflow: %s\n", err);
+		return SF_EXIT_RUNTIME;
+	}
+	if (sf_eal_args_build(&ea, cfg, lcores, cli->eal_argc, cli->eal_argv,
+			err, sizeof(err)) != 0) {
+		fprintf(stderr, "spanflow: %s\n", err);
+		outputs_close(&out);
+		return SF_EXIT_USAGE;
+	}
+	if (!ea.hugepages && cfg->hugepages == SF_HUGEPAGES_AUTO && cfg->report)
+		fprintf(stderr, "spanflow: no free hugepages: running without them "
+				"(--no-huge; see README \"Hugepages\")\n");
+	if (rte_eal_init(ea.argc, ea.argv) < 0) {
+		fprintf(stderr, "spanflow: DPDK EAL start-up failed: %s\n",
+				rte_strerror(rte_errno));
+		outputs_close(&out);
+		return SF_EXIT_RUNTIME;
+	}
+	if (rte_lcore_count() < lcores) {
+		fprintf(stderr, "spanflow: %u lcores needed (collector, %u workers%s), EAL has "
+				"%u; do not restrict lcores in EAL arguments\n", lcores,
+				app.n_workers, app.dispatch ? ", dispatcher" : "",
+				rte_lcore_count());
+		outputs_close(&out);
+		rte_eal_cleanup();
+		return SF_EXIT_USAGE;
+	}
+	ret = pipeline(&app, &out, cfg, cfg->input_file);
+	outputs_close(&out);
+	rte_eal_cleanup();
+	return ret;
+}

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The application's shared state: who runs where and what each lcore may
+ * touch. Each worker lcore gets its own struct sf_worker_ctx; the
+ * dispatcher writes only its rings' producer side, the clock it tells and
+ * its done flag; the collector (main lcore) reads the message rings.
+ */
+#ifndef SPANFLOW_H
+#define SPANFLOW_H
+
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+#include <rte_mempool.h>
+#include <rte_ring.h>
+
+#include "sf_config.h"
+#include "sf_source.h"
+#include "sf_worker.h"
+
+#define SF_EXIT_OK 0
+#define SF_EXIT_RUNTIME 1
+#define SF_EXIT_USAGE 2
+
+struct sf_app;
+
+struct sf_worker_ctx {
+	struct sf_app *app;
+	unsigned int id;
+	unsigned int lcore;
+	struct sf_worker *w;
+	struct rte_ring *msg_ring;	/* to the collector */
+	struct rte_mempool *msg_pool;
+	struct rte_ring *in_ring;	/* from the dispatcher, or NULL */
+} __rte_cache_aligned;
+
+struct sf_app {
+	const struct sf_config *cfg;
+	struct sf_source *src;
+	struct rte_mempool *mbuf_pool;
+	unsigned int n_workers;
+	bool dispatch;			/* a dispatcher lcore feeds the workers */
+	unsigned int dispatch_lcore;
+	struct sf_worker_ctx wk[SF_CONFIG_MAX_WORKERS];
+	/* Dispatcher -> workers: packet time reached, and end of input. */
+	_Atomic uint64_t told_clock __rte_cache_aligned;
+	atomic_bool dispatch_done;
+	uint64_t dispatch_drops;	/* written by the dispatcher only */
+};
+
+/* Idle back-off for polling loops: returns the new idle count. */
+unsigned int sf_idle_wait(const struct sf_app *app, unsigned int idle);
+
+/* Yield while waiting for room on a ring (lossless replay). */
+void sf_wait_yield(void);
+
+int sf_worker_loop(void *arg);
+int sf_dispatch_loop(void *arg);
+
+/* Collector loop on the main lcore; returns when every worker is done. */
+struct sf_collector;
+void sf_collector_loop(struct sf_app *app, struct sf_collector *c, volatile sig_atomic_t *stop);
+
+#endif /* SPANFLOW_H */

@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Worker and dispatcher lcore loops. The burst work itself lives in
+ * lib/worker (tested there); these loops only move bursts.
+ */
+#include <sched.h>
+
+#include <rte_cycles.h>
+#include <rte_pause.h>
+
+#include "spanflow.h"
+
+/* Flows expired per loop turn at most: bounded housekeeping. */
+#define SF_EXPIRE_BUDGET 64
+
+unsigned int
+sf_idle_wait(const struct sf_app *app, unsigned int idle)
+{
+	if (app->cfg->idle == SF_IDLE_BUSY)
+		return idle;
+	if (idle < 64)
+		rte_pause();
+	else
+		sched_yield();
+	return idle + 1;
+}
+
+void
+sf_wait_yield(void)
+{
+	sched_yield();
+}
+
+/* Read the source directly (one worker). */
+static void
+loop_source(struct sf_worker_ctx *ctx)
+{
+	struct sf_app *app = ctx->app;
+	struct rte_mbuf *m[SF_BURST];
+	unsigned int idle = 0;
+
+	for (;;) {
+		uint16_t n = sf_source_rx(app->src, m, SF_BURST);
+
+		if (n != 0) {
+			sf_worker_process(ctx->w, m, n);
+			idle = 0;
+		} else if (sf_source_eof(app->src)) {
+			break;
+		} else {
+			idle = sf_idle_wait(app, idle);
+		}
+		sf_worker_housekeep(ctx->w, SF_EXPIRE_BUDGET, rte_rdtsc());
+	}
+	sf_worker_finish(ctx->w, sf_worker_clock(ctx->w));
+}
+
+/* Take bursts from the dispatcher; follow the clock it tells. */
+static void
+loop_ring(struct sf_worker_ctx *ctx)
+{
+	struct sf_app *app = ctx->app;
+	struct rte_mbuf *m[SF_BURST];
+	unsigned int idle = 0;
+
+	for (;;) {
+		/*
+		 * Read "done" before the clock and the clock before the ring:
+		 * the dispatcher publishes them after enqueuing the packets
+		 * they cover, so an empty ring then means they are all here.
+		 */
+		bool done = atomic_load_explicit(&app->dispatch_done, memory_order_acquire);
+		uint64_t told = atomic_load_explicit(&app->told_clock, memory_order_acquire);
+		unsigned int n = rte_ring_sc_dequeue_burst(ctx->in_ring, (void **)m,
+				SF_BURST, NULL);
+
+		if (n != 0) {
+			sf_worker_process(ctx->w, m, n);
+			idle = 0;
+		} else {
+			sf_worker_advance(ctx->w, told);
+			if (done) {
+				sf_worker_finish(ctx->w, told);
+				return;
+			}
+			idle = sf_idle_wait(app, idle);
+		}
+		sf_worker_housekeep(ctx->w, SF_EXPIRE_BUDGET, rte_rdtsc());
+	}
+}
+
+int
+sf_worker_loop(void *arg)
+{
+	struct sf_worker_ctx *ctx = arg;
+
+	if (ctx->in_ring != NULL)
+		loop_ring(ctx);
+	else
+		loop_source(ctx);
+	return 0;
+}
+
+/* Which worker owns a flow: the symmetric hash, scaled without a division. */
+static inline unsigned int
+worker_of(uint32_t hash, unsigned int n)
+{
+	return (unsigned int)(((uint64_t)hash * n) >> 32);
+}
+
+int
+sf_dispatch_loop(void *arg)
+{
+	struct sf_app *app = arg;
+	const unsigned int nw = app->n_workers;
+	const bool lossless = true;	/* files wait; live input will drop */
+	struct rte_mbuf *m[SF_BURST];
+	struct rte_mbuf *out[SF_CONFIG_MAX_WORKERS][SF_BURST];
+	unsigned int cnt[SF_CONFIG_MAX_WORKERS] = { 0 };
+	uint64_t clock = 0;
+	unsigned int idle = 0;
+
+	for (;;) {
+		uint16_t n = sf_source_rx(app->src, m, SF_BURST);
+		unsigned int i, k;
+
+		if (n == 0) {
+			if (sf_source_eof(app->src))
+				break;
+			idle = sf_idle_wait(app, idle);
+			continue;
+		}
+		idle = 0;
+		for (i = 0; i < n; i++) {
+			struct sf_pkt_meta *meta = sf_pkt_meta(m[i]);
+
+			/* One clock for all workers: capture time, never backwards. */
+			if (meta->ts_ns < clock)
+				meta->ts_ns = clock;
+			clock = meta->ts_ns;
+			k = meta->cls == SF_PKT_FLOW ?
+				worker_of(sf_flow_key_hash(&meta->info.key), nw) : 0;
+			out[k][cnt[k]++] = m[i];
+		}
+		for (k = 0; k < nw; k++) {
+			unsigned int sent = 0;
+
+			while (sent < cnt[k]) {
+				sent += rte_ring_sp_enqueue_burst(app->wk[k].in_ring,
+						(void **)&out[k][sent], cnt[k] - sent, NULL);
+				if (sent < cnt[k]) {
+					if (!lossless) {
+						app->dispatch_drops += cnt[k] - sent;
+						rte_pktmbuf_free_bulk(&out[k][sent], cnt[k] - sent);
+						break;
+					}
+					sf_wait_yield();
+				}
+			}
+			cnt[k] = 0;
+		}
+		atomic_store_explicit(&app->told_clock, clock, memory_order_release);
+	}
+	atomic_store_explicit(&app->told_clock, clock, memory_order_release);
+	atomic_store_explicit(&app->dispatch_done, true, memory_order_release);
+	return 0;
+}

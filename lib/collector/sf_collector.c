@@ -1,0 +1,368 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_common.h>
+#include <rte_errno.h>
+
+#include "sf_collector.h"
+
+/* An interval some worker has reported but not every worker has closed. */
+struct pending {
+	struct sf_interval_agg agg;
+	bool used;
+};
+
+/* Hosts by address, for the talkers ranking: open addressing, grows. */
+struct host_map {
+	struct sf_talker *slots;
+	size_t cap;		/* power of two */
+	size_t used;
+};
+
+struct sf_collector {
+	struct sf_collector_params p;
+	uint64_t *watermark;		/* per worker */
+	unsigned int n_done;
+	struct pending *pend;		/* sorted by interval, pend[0] oldest */
+	size_t npend;
+	size_t cappend;
+	struct host_map hosts;
+	struct sf_collector_totals tot;
+};
+
+static int
+topk_before(const struct sf_flow_topk *a, const struct sf_flow_topk *b)
+{
+	if (a->bytes != b->bytes)
+		return a->bytes > b->bytes;
+	return sf_flow_key_cmp(&a->key, &b->key) < 0;
+}
+
+unsigned int
+sf_topk_merge(struct sf_flow_topk *dst, unsigned int ndst,
+		const struct sf_flow_topk *src, unsigned int nsrc)
+{
+	struct sf_flow_topk out[SF_TOPK];
+	unsigned int i = 0, j = 0, n = 0;
+
+	while (n < SF_TOPK && (i < ndst || j < nsrc)) {
+		if (j >= nsrc || (i < ndst && topk_before(&dst[i], &src[j])))
+			out[n++] = dst[i++];
+		else
+			out[n++] = src[j++];
+	}
+	memcpy(dst, out, n * sizeof(out[0]));
+	return n;
+}
+
+struct sf_collector *
+sf_collector_create(const struct sf_collector_params *p)
+{
+	struct sf_collector *c;
+
+	if (p == NULL || p->n_workers == 0 || p->interval_ns == 0 ||
+			p->n_sinks > SF_COLLECTOR_MAX_SINKS) {
+		rte_errno = EINVAL;
+		return NULL;
+	}
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		goto nomem;
+	c->p = *p;
+	c->watermark = calloc(p->n_workers, sizeof(*c->watermark));
+	c->hosts.cap = 1024;
+	c->hosts.slots = calloc(c->hosts.cap, sizeof(*c->hosts.slots));
+	if (c->watermark == NULL || c->hosts.slots == NULL)
+		goto nomem;
+	c->tot.first_ns = UINT64_MAX;
+	return c;
+nomem:
+	sf_collector_free(c);
+	rte_errno = ENOMEM;
+	return NULL;
+}
+
+void
+sf_collector_free(struct sf_collector *c)
+{
+	if (c == NULL)
+		return;
+	free(c->watermark);
+	free(c->pend);
+	free(c->hosts.slots);
+	free(c);
+}
+
+static size_t
+host_hash(const uint8_t *addr, uint8_t ipver)
+{
+	uint64_t h = 1469598103934665603ULL ^ ipver;
+	unsigned int i;
+
+	for (i = 0; i < 16; i++)
+		h = (h ^ addr[i]) * 1099511628211ULL;
+	return (size_t)(h ^ (h >> 29));
+}
+
+static struct sf_talker *
+host_slot(struct sf_talker *slots, size_t cap, const uint8_t *addr, uint8_t ipver)
+{
+	size_t i = host_hash(addr, ipver) & (cap - 1);
+
+	while (slots[i].ipver != 0 &&
+			(slots[i].ipver != ipver || memcmp(slots[i].addr, addr, 16) != 0))
+		i = (i + 1) & (cap - 1);
+	return &slots[i];
+}
+
+static int
+host_grow(struct host_map *m)
+{
+	size_t ncap = m->cap * 2, i;
+	struct sf_talker *ns = calloc(ncap, sizeof(*ns));
+
+	if (ns == NULL)
+		return -ENOMEM;
+	for (i = 0; i < m->cap; i++)
+		if (m->slots[i].ipver != 0)
+			*host_slot(ns, ncap, m->slots[i].addr, m->slots[i].ipver) = m->slots[i];
+	free(m->slots);
+	m->slots = ns;
+	m->cap = ncap;
+	return 0;
+}
+
+static void
+host_add(struct sf_collector *c, const uint8_t *addr, uint8_t ipver,
+		uint64_t bytes, uint64_t packets)
+{
+	struct host_map *m = &c->hosts;
+	struct sf_talker *t;
+
+	/* Keep the load under 1/2; if memory runs out, stop adding hosts. */
+	if ((m->used + 1) * 2 > m->cap && host_grow(m) != 0)
+		return;
+	t = host_slot(m->slots, m->cap, addr, ipver);
+	if (t->ipver == 0) {
+		memcpy(t->addr, addr, 16);
+		t->ipver = ipver;
+		m->used++;
+	}
+	t->bytes += bytes;
+	t->packets += packets;
+	t->flows++;
+}
+
+static int
+record_before(const struct sf_flow_record *a, const struct sf_flow_record *b)
+{
+	uint64_t ba = a->bytes[0] + a->bytes[1], bb = b->bytes[0] + b->bytes[1];
+	int k;
+
+	if (ba != bb)
+		return ba > bb;
+	k = sf_flow_key_cmp(&a->key, &b->key);
+	if (k != 0)
+		return k < 0;
+	return a->start_ns < b->start_ns;
+}
+
+static void
+top_records_add(struct sf_collector_totals *t, const struct sf_flow_record *r)
+{
+	unsigned int i;
+
+	if (t->ntop == SF_TOPK && !record_before(r, &t->top[SF_TOPK - 1]))
+		return;
+	i = t->ntop < SF_TOPK ? t->ntop++ : SF_TOPK - 1;
+	while (i > 0 && record_before(r, &t->top[i - 1])) {
+		t->top[i] = t->top[i - 1];
+		i--;
+	}
+	t->top[i] = *r;
+}
+
+static void
+take_record(struct sf_collector *c, const struct sf_flow_record *r)
+{
+	struct sf_collector_totals *t = &c->tot;
+	uint64_t bytes = r->bytes[0] + r->bytes[1];
+	uint64_t pkts = r->packets[0] + r->packets[1];
+	unsigned int i;
+
+	t->records++;
+	if (r->end_reason < SF_END_MAX)
+		t->records_by_reason[r->end_reason]++;
+	if (r->start_ns < t->first_ns)
+		t->first_ns = r->start_ns;
+	if (r->end_ns > t->last_ns)
+		t->last_ns = r->end_ns;
+	top_records_add(t, r);
+	host_add(c, r->key.addr_lo, r->key.ipver, bytes, pkts);
+	host_add(c, r->key.addr_hi, r->key.ipver, bytes, pkts);
+	for (i = 0; i < c->p.n_sinks; i++)
+		if (c->p.sinks[i].record != NULL)
+			c->p.sinks[i].record(c->p.sinks[i].arg, r);
+}
+
+static struct pending *
+pending_get(struct sf_collector *c, uint64_t interval)
+{
+	size_t lo = 0, hi = c->npend;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (c->pend[mid].agg.interval < interval)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < c->npend && c->pend[lo].agg.interval == interval)
+		return &c->pend[lo];
+	if (c->npend == c->cappend) {
+		size_t ncap = c->cappend ? c->cappend * 2 : 16;
+		struct pending *np = realloc(c->pend, ncap * sizeof(*np));
+
+		if (np == NULL)
+			return NULL;
+		c->pend = np;
+		c->cappend = ncap;
+	}
+	memmove(&c->pend[lo + 1], &c->pend[lo], (c->npend - lo) * sizeof(*c->pend));
+	c->npend++;
+	memset(&c->pend[lo], 0, sizeof(c->pend[lo]));
+	c->pend[lo].agg.interval = interval;
+	return &c->pend[lo];
+}
+
+static void
+finalize(struct sf_collector *c, struct sf_interval_agg *a)
+{
+	struct sf_collector_totals *t = &c->tot;
+	unsigned int i;
+
+	if (sf_interval_agg_empty(a))
+		return;
+	if (t->intervals == 0)
+		t->first_interval = a->interval;
+	t->last_interval = a->interval;
+	t->intervals++;
+	sf_interval_agg_add(&t->sum, a);
+	for (i = 0; i < c->p.n_sinks; i++)
+		if (c->p.sinks[i].interval != NULL)
+			c->p.sinks[i].interval(c->p.sinks[i].arg, a);
+}
+
+uint64_t
+sf_collector_watermark(const struct sf_collector *c)
+{
+	uint64_t w = UINT64_MAX;
+	unsigned int i;
+
+	for (i = 0; i < c->p.n_workers; i++)
+		w = RTE_MIN(w, c->watermark[i]);
+	return w;
+}
+
+static void
+finalize_ready(struct sf_collector *c)
+{
+	uint64_t w = sf_collector_watermark(c);
+	size_t n = 0;
+
+	while (n < c->npend && c->pend[n].agg.interval < w) {
+		finalize(c, &c->pend[n].agg);
+		n++;
+	}
+	if (n != 0) {
+		memmove(c->pend, c->pend + n, (c->npend - n) * sizeof(*c->pend));
+		c->npend -= n;
+	}
+}
+
+void
+sf_collector_handle(struct sf_collector *c, const struct sf_msg *m)
+{
+	unsigned int i;
+
+	if (m->worker >= c->p.n_workers)
+		return;
+	if (m->type == SF_MSG_RECORDS) {
+		for (i = 0; i < m->count && i < SF_MSG_RECS; i++)
+			take_record(c, &m->u.rec[i]);
+		return;
+	}
+	if (m->type != SF_MSG_INTERVAL)
+		return;
+	if (!sf_interval_agg_empty(&m->u.agg)) {
+		struct pending *p = pending_get(c, m->u.agg.interval);
+
+		if (p != NULL) {
+			struct sf_interval_agg *a = &p->agg;
+
+			sf_interval_agg_add(a, &m->u.agg);
+			a->ntop = sf_topk_merge(a->top, a->ntop, m->u.agg.top,
+					RTE_MIN(m->u.agg.ntop, (uint32_t)SF_TOPK));
+		}
+	}
+	if (m->watermark > c->watermark[m->worker]) {
+		c->watermark[m->worker] = m->watermark;
+		if (m->watermark == SF_WATERMARK_DONE)
+			c->n_done++;
+	}
+	finalize_ready(c);
+}
+
+bool
+sf_collector_done(const struct sf_collector *c)
+{
+	return c->n_done == c->p.n_workers;
+}
+
+static int
+talker_before(const struct sf_talker *a, const struct sf_talker *b)
+{
+	if (a->bytes != b->bytes)
+		return a->bytes > b->bytes;
+	if (a->ipver != b->ipver)
+		return a->ipver < b->ipver;
+	return memcmp(a->addr, b->addr, 16) < 0;
+}
+
+void
+sf_collector_finish(struct sf_collector *c)
+{
+	struct sf_collector_totals *t = &c->tot;
+	size_t i;
+
+	t->ntalkers = 0;
+	t->hosts = c->hosts.used;
+	for (i = 0; i < c->hosts.cap; i++) {
+		const struct sf_talker *h = &c->hosts.slots[i];
+		unsigned int j;
+
+		if (h->ipver == 0)
+			continue;
+		if (t->ntalkers == SF_TOPK && !talker_before(h, &t->talkers[SF_TOPK - 1]))
+			continue;
+		j = t->ntalkers < SF_TOPK ? t->ntalkers++ : SF_TOPK - 1;
+		while (j > 0 && talker_before(h, &t->talkers[j - 1])) {
+			t->talkers[j] = t->talkers[j - 1];
+			j--;
+		}
+		t->talkers[j] = *h;
+	}
+	/* Whatever is still pending (lost watermarks) is reported too. */
+	for (i = 0; i < c->npend; i++)
+		finalize(c, &c->pend[i].agg);
+	c->npend = 0;
+}
+
+const struct sf_collector_totals *
+sf_collector_totals(const struct sf_collector *c)
+{
+	return &c->tot;
+}

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The collector merges what the workers send. Records are passed on to the
+ * sinks as they arrive. Interval t is final once every worker's watermark
+ * is past t; it is then merged (counters summed, top flows merged exactly:
+ * a flow lives in one worker, so the union of the workers' top lists holds
+ * the global top list) and handed to the sinks in interval order.
+ * Runs on one thread (the main lcore); nothing here is on the packet path.
+ */
+#ifndef SF_COLLECTOR_H
+#define SF_COLLECTOR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sf_flow.h"
+#include "sf_msg.h"
+
+struct sf_collector_sink {
+	void (*record)(void *arg, const struct sf_flow_record *r);
+	void (*interval)(void *arg, const struct sf_interval_agg *a);
+	void *arg;
+};
+
+#define SF_COLLECTOR_MAX_SINKS 8
+
+struct sf_collector_params {
+	unsigned int n_workers;
+	uint64_t interval_ns;
+	unsigned int n_sinks;
+	struct sf_collector_sink sinks[SF_COLLECTOR_MAX_SINKS];
+};
+
+/* A host's traffic over the run (sent + received), for the report. */
+struct sf_talker {
+	uint8_t addr[16];
+	uint8_t ipver;
+	uint64_t bytes;
+	uint64_t packets;
+	uint64_t flows;
+};
+
+/* Totals over the whole run, for the end-of-run report. */
+struct sf_collector_totals {
+	struct sf_interval_agg sum;	/* every finalized interval added up */
+	uint64_t intervals;		/* finalized intervals with content */
+	uint64_t first_interval;
+	uint64_t last_interval;
+	uint64_t records;		/* records received */
+	uint64_t records_by_reason[SF_END_MAX];
+	uint64_t first_ns;		/* earliest record start */
+	uint64_t last_ns;		/* latest record end */
+	unsigned int ntop;
+	struct sf_flow_record top[SF_TOPK];	/* records by bytes, both directions */
+	unsigned int ntalkers;
+	struct sf_talker talkers[SF_TOPK];	/* filled by sf_collector_finish() */
+	uint64_t hosts;			/* distinct addresses seen */
+};
+
+struct sf_collector;
+
+struct sf_collector *sf_collector_create(const struct sf_collector_params *p);
+void sf_collector_free(struct sf_collector *c);
+
+/* Take one message; the caller returns it to its pool afterwards. */
+void sf_collector_handle(struct sf_collector *c, const struct sf_msg *m);
+
+/* True once every worker has sent its last message. */
+bool sf_collector_done(const struct sf_collector *c);
+
+/* Final steps after the last message (talkers ranking). */
+void sf_collector_finish(struct sf_collector *c);
+
+const struct sf_collector_totals *sf_collector_totals(const struct sf_collector *c);
+
+/* Lowest watermark over the workers: intervals below it are final. */
+uint64_t sf_collector_watermark(const struct sf_collector *c);
+
+/* Merge two top lists into dst (<= SF_TOPK, bytes desc, then key order). */
+unsigned int sf_topk_merge(struct sf_flow_topk *dst, unsigned int ndst,
+		const struct sf_flow_topk *src, unsigned int nsrc);
+
+#endif /* SF_COLLECTOR_H */

@@ -1,0 +1,293 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sf_export.h"
+#include "sf_fields.h"
+
+#define JSONL_BUF (1u << 20)
+
+struct sf_jsonl {
+	FILE *f;
+	char *path;
+	uint64_t interval_ns;
+	int err;		/* first write error (errno) */
+	uint64_t lines;
+	char *buf;		/* stdio buffer */
+};
+
+/* A small appender that never overflows: output is cut at len - 1. */
+struct out {
+	char *p;
+	size_t len;
+	size_t n;
+};
+
+static void
+out_raw(struct out *o, const char *s, size_t k)
+{
+	if (o->n < o->len) {
+		size_t room = o->len - 1 - o->n;
+
+		memcpy(o->p + o->n, s, k < room ? k : room);
+	}
+	o->n += k;
+}
+
+static void
+out_str(struct out *o, const char *s)
+{
+	out_raw(o, s, strlen(s));
+}
+
+static void
+out_u64(struct out *o, uint64_t v)
+{
+	char tmp[24];
+	int i = (int)sizeof(tmp);
+
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	out_raw(o, tmp + i, sizeof(tmp) - (size_t)i);
+}
+
+static void
+out_addr(struct out *o, uint8_t ipver, const uint8_t *a)
+{
+	char s[INET6_ADDRSTRLEN];
+
+	if (inet_ntop(ipver == 6 ? AF_INET6 : AF_INET, a, s, sizeof(s)) == NULL)
+		strcpy(s, "?");
+	out_raw(o, "\"", 1);
+	out_str(o, s);
+	out_raw(o, "\"", 1);
+}
+
+static void
+out_end(struct out *o)
+{
+	o->p[o->n < o->len ? o->n : o->len - 1] = '\0';
+}
+
+#define KIND_U64(o, r, v) out_u64(o, (uint64_t)(v))
+#define KIND_U32 KIND_U64
+#define KIND_U16 KIND_U64
+#define KIND_U8 KIND_U64
+#define KIND_ADDR(o, r, v) out_addr(o, (r)->key.ipver, (v))
+#define KIND_REASON(o, r, v) do { \
+		out_raw(o, "\"", 1); \
+		out_str(o, sf_end_reason_name((enum sf_end_reason)(v))); \
+		out_raw(o, "\"", 1); \
+	} while (0)
+
+size_t
+sf_jsonl_format_record(char *buf, size_t len, const struct sf_flow_record *r)
+{
+	struct out o = { buf, len, 0 };
+	const char *sep = "{";
+
+#define SF_X_JSON(name, kind, expr) \
+	out_str(&o, sep); \
+	out_str(&o, "\"" #name "\":"); \
+	KIND_ ## kind(&o, r, expr); \
+	sep = ",";
+	SF_FLOW_FIELDS(SF_X_JSON)
+#undef SF_X_JSON
+	out_raw(&o, "}", 1);
+	out_end(&o);
+	return o.n;
+}
+
+struct sf_jsonl *
+sf_jsonl_open(const char *path, uint64_t interval_ns, char *err, size_t errlen)
+{
+	struct sf_jsonl *j = calloc(1, sizeof(*j));
+
+	if (j == NULL) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return NULL;
+	}
+	j->interval_ns = interval_ns;
+	j->path = strdup(path);
+	if (strcmp(path, "-") == 0)
+		j->f = stdout;
+	else
+		j->f = fopen(path, "w");
+	if (j->f == NULL || j->path == NULL) {
+		snprintf(err, errlen, "%s: cannot open for writing: %s", path, strerror(errno));
+		free(j->path);
+		free(j);
+		return NULL;
+	}
+	if (j->f != stdout) {
+		j->buf = malloc(JSONL_BUF);
+		if (j->buf != NULL)
+			setvbuf(j->f, j->buf, _IOFBF, JSONL_BUF);
+	}
+	return j;
+}
+
+static void
+write_line(struct sf_jsonl *j, const char *s, size_t n)
+{
+	if (fwrite(s, 1, n, j->f) != n && j->err == 0)
+		j->err = errno ? errno : EIO;
+	j->lines++;
+}
+
+void
+sf_jsonl_write_record(void *arg, const struct sf_flow_record *r)
+{
+	struct sf_jsonl *j = arg;
+	char line[1024];
+	size_t n = sf_jsonl_format_record(line, sizeof(line) - 1, r);
+
+	line[n] = '\n';
+	write_line(j, line, n + 1);
+}
+
+static void
+out_topk(struct out *o, const struct sf_flow_topk *t)
+{
+	bool lo_src = t->initiator == SF_DIR_LO;
+
+	out_str(o, "{\"src_addr\":");
+	out_addr(o, t->key.ipver, lo_src ? t->key.addr_lo : t->key.addr_hi);
+	out_str(o, ",\"src_port\":");
+	out_u64(o, lo_src ? t->key.port_lo : t->key.port_hi);
+	out_str(o, ",\"dst_addr\":");
+	out_addr(o, t->key.ipver, lo_src ? t->key.addr_hi : t->key.addr_lo);
+	out_str(o, ",\"dst_port\":");
+	out_u64(o, lo_src ? t->key.port_hi : t->key.port_lo);
+	out_str(o, ",\"proto\":");
+	out_u64(o, t->key.proto);
+	out_str(o, ",\"vlan\":");
+	out_u64(o, t->key.vlan);
+	out_str(o, ",\"packets\":");
+	out_u64(o, t->packets);
+	out_str(o, ",\"bytes\":");
+	out_u64(o, t->bytes);
+	out_str(o, "}");
+}
+
+void
+sf_jsonl_write_interval(void *arg, const struct sf_interval_agg *a)
+{
+	struct sf_jsonl *j = arg;
+	static char line[64 * 1024];
+	struct out o = { line, sizeof(line) - 1, 0 };
+	const char *sep = "";
+	unsigned int i;
+
+	out_str(&o, "{\"interval_start_ns\":");
+	out_u64(&o, a->interval * j->interval_ns);
+	out_str(&o, ",\"interval_ns\":");
+	out_u64(&o, j->interval_ns);
+	out_str(&o, ",\"received\":");
+	out_u64(&o, a->received);
+	out_str(&o, ",\"packets\":");
+	out_u64(&o, a->flowed);
+	out_str(&o, ",\"bytes\":");
+	out_u64(&o, a->bytes);
+	out_str(&o, ",\"ipv4_packets\":");
+	out_u64(&o, a->ipv4_packets);
+	out_str(&o, ",\"ipv6_packets\":");
+	out_u64(&o, a->ipv6_packets);
+	out_str(&o, ",\"filtered\":");
+	out_u64(&o, a->filtered);
+	out_str(&o, ",\"nonflow\":");
+	out_u64(&o, a->nonflow);
+	out_str(&o, ",\"malformed\":");
+	out_u64(&o, a->malformed);
+	out_str(&o, ",\"malformed_by_reason\":{");
+	for (i = 1; i < SF_PKT_BAD_MAX; i++) {
+		if (a->malformed_by[i] == 0)
+			continue;
+		out_str(&o, sep);
+		out_str(&o, "\"");
+		out_str(&o, sf_pkt_malformed_name(i));
+		out_str(&o, "\":");
+		out_u64(&o, a->malformed_by[i]);
+		sep = ",";
+	}
+	out_str(&o, "},\"dropped\":");
+	{
+		uint64_t d = 0;
+
+		for (i = 0; i < SF_DROP_MAX; i++)
+			d += a->dropped[i];
+		out_u64(&o, d);
+	}
+	out_str(&o, ",\"records_lost\":");
+	out_u64(&o, a->records_lost);
+	out_str(&o, ",\"flows\":{\"new\":");
+	out_u64(&o, a->flows_new);
+	out_str(&o, ",\"ended\":");
+	{
+		uint64_t e = 0;
+
+		for (i = 0; i < SF_END_MAX; i++)
+			e += a->flows_ended[i];
+		out_u64(&o, e);
+	}
+	out_str(&o, ",\"active\":");
+	out_u64(&o, a->flows_active);
+	out_str(&o, "},\"ended_by_reason\":{");
+	for (i = 0; i < SF_END_MAX; i++) {
+		out_str(&o, i ? ",\"" : "\"");
+		out_str(&o, sf_end_reason_name(i));
+		out_str(&o, "\":");
+		out_u64(&o, a->flows_ended[i]);
+	}
+	out_str(&o, "},\"protocols\":[");
+	sep = "";
+	for (i = 0; i < 256; i++) {
+		if (a->proto_packets[i] == 0)
+			continue;
+		out_str(&o, sep);
+		out_str(&o, "{\"proto\":");
+		out_u64(&o, i);
+		out_str(&o, ",\"packets\":");
+		out_u64(&o, a->proto_packets[i]);
+		out_str(&o, ",\"bytes\":");
+		out_u64(&o, a->proto_bytes[i]);
+		out_str(&o, "}");
+		sep = ",";
+	}
+	out_str(&o, "],\"top_flows\":[");
+	for (i = 0; i < a->ntop && i < SF_TOPK; i++) {
+		if (i)
+			out_str(&o, ",");
+		out_topk(&o, &a->top[i]);
+	}
+	out_str(&o, "]}\n");
+	out_end(&o);
+	write_line(j, line, strlen(line));
+}
+
+int
+sf_jsonl_close(struct sf_jsonl *j, char *err, size_t errlen)
+{
+	int ret = 0;
+
+	if (j == NULL)
+		return 0;
+	if (fflush(j->f) != 0 && j->err == 0)
+		j->err = errno ? errno : EIO;
+	if (j->f != stdout && fclose(j->f) != 0 && j->err == 0)
+		j->err = errno ? errno : EIO;
+	if (j->err != 0) {
+		snprintf(err, errlen, "%s: write failed: %s", j->path, strerror(j->err));
+		ret = -j->err;
+	}
+	free(j->buf);
+	free(j->path);
+	free(j);
+	return ret;
+}

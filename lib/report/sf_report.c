@@ -1,0 +1,248 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <string.h>
+#include <time.h>
+
+#include "sf_report.h"
+
+const char *
+sf_report_proto_name(uint8_t proto)
+{
+	switch (proto) {
+	case 1: return "ICMP";
+	case 2: return "IGMP";
+	case 4: return "IPIP";
+	case 6: return "TCP";
+	case 17: return "UDP";
+	case 33: return "DCCP";
+	case 41: return "IPv6";
+	case 47: return "GRE";
+	case 50: return "ESP";
+	case 51: return "AH";
+	case 58: return "ICMPv6";
+	case 89: return "OSPF";
+	case 103: return "PIM";
+	case 112: return "VRRP";
+	case 132: return "SCTP";
+	case 136: return "UDPLite";
+	default: return NULL;
+	}
+}
+
+uint64_t
+sf_report_dropped(const struct sf_source_stats *src)
+{
+	uint64_t d = 0;
+	unsigned int i;
+
+	for (i = 0; i < SF_DROP_MAX; i++)
+		d += src->dropped[i];
+	return d;
+}
+
+bool
+sf_report_conserved(const struct sf_report_info *ri, const struct sf_collector_totals *t)
+{
+	const struct sf_interval_agg *s = &t->sum;
+
+	return ri->src.received == s->flowed + s->filtered + s->nonflow + s->malformed +
+			sf_report_dropped(&ri->src) &&
+		s->received == s->flowed + s->filtered + s->nonflow + s->malformed;
+}
+
+/* 1234567 -> "1.23 M" style with a unit. */
+static const char *
+human(char *buf, size_t len, double v, const char *unit)
+{
+	static const char *const pfx[] = { "", "k", "M", "G", "T", "P" };
+	unsigned int i = 0;
+
+	while (v >= 1000.0 && i + 1 < sizeof(pfx) / sizeof(pfx[0])) {
+		v /= 1000.0;
+		i++;
+	}
+	if (i == 0)
+		snprintf(buf, len, "%.0f %s", v, unit);
+	else
+		snprintf(buf, len, "%.2f %s%s", v, pfx[i], unit);
+	return buf;
+}
+
+static const char *
+time_str(char *buf, size_t len, uint64_t ns)
+{
+	time_t sec = (time_t)(ns / 1000000000u);
+	struct tm tm;
+
+	gmtime_r(&sec, &tm);
+	snprintf(buf, len, "%04d-%02d-%02d %02d:%02d:%02d.%06u UTC", tm.tm_year + 1900,
+			tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+			(unsigned int)(ns % 1000000000u / 1000u));
+	return buf;
+}
+
+static const char *
+proto_str(char *buf, size_t len, uint8_t proto)
+{
+	const char *n = sf_report_proto_name(proto);
+
+	if (n != NULL)
+		snprintf(buf, len, "%s", n);
+	else
+		snprintf(buf, len, "proto %u", proto);
+	return buf;
+}
+
+static const char *
+endpoint(char *buf, size_t len, uint8_t ipver, const uint8_t *addr, uint16_t port,
+		bool has_port)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	inet_ntop(ipver == 6 ? AF_INET6 : AF_INET, addr, a, sizeof(a));
+	if (!has_port)
+		snprintf(buf, len, "%s", a);
+	else if (ipver == 6)
+		snprintf(buf, len, "[%s]:%u", a, port);
+	else
+		snprintf(buf, len, "%s:%u", a, port);
+	return buf;
+}
+
+static void
+print_protocols(FILE *f, const struct sf_interval_agg *s)
+{
+	unsigned int order[256], n = 0, i, j;
+	char b1[32], b2[32], pn[24];
+
+	for (i = 0; i < 256; i++)
+		if (s->proto_packets[i] != 0)
+			order[n++] = i;
+	/* By bytes, descending; few entries, insertion sort. */
+	for (i = 1; i < n; i++) {
+		unsigned int v = order[i];
+
+		for (j = i; j > 0 && s->proto_bytes[order[j - 1]] < s->proto_bytes[v]; j--)
+			order[j] = order[j - 1];
+		order[j] = v;
+	}
+	fprintf(f, "protocols\n");
+	for (i = 0; i < n; i++) {
+		unsigned int p = order[i];
+
+		fprintf(f, "  %-10s %14s %14s  %5.1f%% of bytes\n", proto_str(pn, sizeof(pn), (uint8_t)p),
+				human(b1, sizeof(b1), (double)s->proto_packets[p], "pkts"),
+				human(b2, sizeof(b2), (double)s->proto_bytes[p], "B"),
+				s->bytes ? 100.0 * (double)s->proto_bytes[p] / (double)s->bytes : 0.0);
+	}
+}
+
+static bool
+proto_has_ports(uint8_t proto)
+{
+	return proto == 6 || proto == 17 || proto == 132 || proto == 33 || proto == 136;
+}
+
+static void
+print_top_flows(FILE *f, const struct sf_collector_totals *t)
+{
+	char s[64], d[64], pn[24], b1[32], b2[32];
+	unsigned int i;
+
+	fprintf(f, "top flows (bytes, both directions)\n");
+	for (i = 0; i < t->ntop; i++) {
+		const struct sf_flow_record *r = &t->top[i];
+		bool ports = proto_has_ports(r->key.proto) || r->key.port_lo || r->key.port_hi;
+
+		fprintf(f, "  %2u. %s -> %s %s%s vlan %u  %s %s  %s\n", i + 1,
+				endpoint(s, sizeof(s), r->key.ipver, sf_flow_record_addr(r, false),
+					sf_flow_record_port(r, false), ports),
+				endpoint(d, sizeof(d), r->key.ipver, sf_flow_record_addr(r, true),
+					sf_flow_record_port(r, true), ports),
+				proto_str(pn, sizeof(pn), r->key.proto), "", r->key.vlan,
+				human(b1, sizeof(b1), (double)(r->packets[0] + r->packets[1]), "pkts"),
+				human(b2, sizeof(b2), (double)(r->bytes[0] + r->bytes[1]), "B"),
+				sf_end_reason_name(r->end_reason));
+	}
+}
+
+static void
+print_talkers(FILE *f, const struct sf_collector_totals *t)
+{
+	char a[64], b1[32], b2[32];
+	unsigned int i;
+
+	fprintf(f, "top talkers (bytes sent + received; %" PRIu64 " hosts)\n", t->hosts);
+	for (i = 0; i < t->ntalkers; i++) {
+		const struct sf_talker *h = &t->talkers[i];
+
+		fprintf(f, "  %2u. %-40s %14s %14s %8" PRIu64 " flows\n", i + 1,
+				endpoint(a, sizeof(a), h->ipver, h->addr, 0, false),
+				human(b1, sizeof(b1), (double)h->bytes, "B"),
+				human(b2, sizeof(b2), (double)h->packets, "pkts"), h->flows);
+	}
+}
+
+void
+sf_report_print(FILE *f, const struct sf_report_info *ri, const struct sf_collector_totals *t)
+{
+	const struct sf_interval_agg *s = &t->sum;
+	uint64_t dropped = sf_report_dropped(&ri->src);
+	char b1[64], b2[64];
+	unsigned int i;
+	const char *sep = "";
+
+	fprintf(f, "spanflow %s: %s (%s, reader %s), %u worker%s\n", SF_VERSION, ri->input,
+			ri->linktype, ri->reader, ri->workers, ri->workers == 1 ? "" : "s");
+	if (t->records != 0) {
+		double span = (double)(t->last_ns - t->first_ns) / 1e9;
+
+		fprintf(f, "capture      %s .. %s (%.3f s)\n", time_str(b1, sizeof(b1), t->first_ns),
+				time_str(b2, sizeof(b2), t->last_ns), span);
+	}
+	fprintf(f, "processed    %" PRIu64 " packets in %.3f s: %s\n", ri->src.received,
+			ri->wall_s, human(b1, sizeof(b1), ri->wall_s > 0 ?
+				(double)ri->src.received / ri->wall_s : 0.0, "packets/s"));
+	fprintf(f, "conservation: received %" PRIu64 " = flowed %" PRIu64 " + filtered %" PRIu64
+			" + nonflow %" PRIu64 " + malformed %" PRIu64 " + dropped %" PRIu64 "  [%s]\n",
+			ri->src.received, s->flowed, s->filtered, s->nonflow, s->malformed, dropped,
+			sf_report_conserved(ri, t) ? "ok" : "MISMATCH");
+	if (s->malformed != 0) {
+		fprintf(f, "malformed    ");
+		for (i = 1; i < SF_PKT_BAD_MAX; i++) {
+			if (s->malformed_by[i] == 0)
+				continue;
+			fprintf(f, "%s%s %" PRIu64, sep, sf_pkt_malformed_name(i), s->malformed_by[i]);
+			sep = ", ";
+		}
+		fprintf(f, "\n");
+	}
+	if (dropped != 0) {
+		sep = "";
+		fprintf(f, "dropped      ");
+		for (i = 0; i < SF_DROP_MAX; i++) {
+			if (ri->src.dropped[i] == 0)
+				continue;
+			fprintf(f, "%s%s %" PRIu64, sep, sf_drop_reason_name(i), ri->src.dropped[i]);
+			sep = ", ";
+		}
+		fprintf(f, "\n");
+	}
+	fprintf(f, "traffic      %s, %s of IP; IPv4 %" PRIu64 " packets, IPv6 %" PRIu64 "\n",
+			human(b1, sizeof(b1), (double)s->flowed, "packets"),
+			human(b2, sizeof(b2), (double)s->bytes, "B"), s->ipv4_packets, s->ipv6_packets);
+	fprintf(f, "flows        %" PRIu64 " records:", t->records);
+	for (i = 0; i < SF_END_MAX; i++)
+		fprintf(f, " %s %" PRIu64 "%s", sf_end_reason_name(i), t->records_by_reason[i],
+				i + 1 < SF_END_MAX ? "," : "\n");
+	fprintf(f, "             %" PRIu64 " flows started; %" PRIu64 " evicted from full tables "
+			"(%" PRIu64 " flows each)", s->flows_new, ri->evictions, ri->table_capacity);
+	if (ri->msgs_lost != 0 || s->records_lost != 0)
+		fprintf(f, "; LOST %" PRIu64 " records, %" PRIu64 " messages (collector behind)",
+				s->records_lost, ri->msgs_lost);
+	fprintf(f, "\n");
+	print_protocols(f, s);
+	print_top_flows(f, t);
+	print_talkers(f, t);
+}

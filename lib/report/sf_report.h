@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The end-of-run report: what a network engineer reads after a replay. */
+#ifndef SF_REPORT_H
+#define SF_REPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "sf_collector.h"
+#include "sf_source.h"
+
+struct sf_report_info {
+	const char *input;		/* file name */
+	const char *linktype;		/* link type name */
+	const char *reader;		/* source backend */
+	unsigned int workers;
+	double wall_s;			/* processing wall time */
+	struct sf_source_stats src;
+	uint64_t msgs_lost;		/* worker messages lost (full ring/pool) */
+	uint64_t evictions;
+	uint64_t table_capacity;	/* flows per worker */
+};
+
+/* Dropped packets in total, over every reason. */
+uint64_t sf_report_dropped(const struct sf_source_stats *src);
+
+/* received == flowed + filtered + nonflow + malformed + dropped */
+bool sf_report_conserved(const struct sf_report_info *ri, const struct sf_collector_totals *t);
+
+void sf_report_print(FILE *f, const struct sf_report_info *ri,
+		const struct sf_collector_totals *t);
+
+/* Short protocol name ("TCP") or NULL if spanflow has none for it. */
+const char *sf_report_proto_name(uint8_t proto);
+
+#endif /* SF_REPORT_H */

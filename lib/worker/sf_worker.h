@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A worker: one lcore's flow table, its interval aggregate and its side
+ * of the ring to the collector. Everything here runs on the owning lcore
+ * only; the functions process bursts and are called by the worker loop
+ * (app/spanflow/worker_loop.c), so they can be tested without lcores.
+ *
+ * Packets arrive as mbufs whose private area (struct sf_pkt_meta) holds
+ * the parse result and the packet time, filled by sf_pkt_meta_fill()
+ * either on the worker itself or on the dispatcher that feeds it.
+ */
+#ifndef SF_WORKER_H
+#define SF_WORKER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <rte_ring.h>
+
+#include "sf_flow_table.h"
+#include "sf_msg.h"
+#include "sf_pkt.h"
+
+/* Per-packet metadata in the mbuf private area. */
+struct sf_pkt_meta {
+	struct sf_pkt_info info;
+	uint64_t ts_ns;		/* packet time, Unix epoch ns */
+	uint8_t cls;		/* enum sf_pkt_class */
+	uint8_t pad[7];
+};
+
+/* mbuf private area size for pools whose packets enter the pipeline. */
+#define SF_PKT_META_SIZE RTE_ALIGN(sizeof(struct sf_pkt_meta), RTE_MBUF_PRIV_ALIGN)
+
+static inline struct sf_pkt_meta *
+sf_pkt_meta(struct rte_mbuf *m)
+{
+	return (struct sf_pkt_meta *)rte_mbuf_to_priv(m);
+}
+
+/*
+ * Parse mbuf m into its metadata. `caplen` is the captured length of the
+ * frame (it may exceed the bytes present in the mbuf when the reader kept
+ * only the headers); ts_ns its time.
+ */
+void sf_pkt_meta_fill(struct rte_mbuf *m, enum sf_linktype lt, uint32_t caplen, uint64_t ts_ns);
+
+struct sf_worker_params {
+	unsigned int id;
+	uint64_t interval_ns;
+	struct sf_flow_table_params table;	/* emit is set by the worker */
+	struct rte_ring *ring;			/* to the collector */
+	struct rte_mempool *pool;		/* messages */
+	/*
+	 * Lossless: on a full ring or empty pool, wait for the collector
+	 * instead of dropping (for files, which can wait). Live input never
+	 * waits: it drops and counts.
+	 */
+	bool lossless;
+	/* Called while waiting in lossless mode (e.g. to yield the CPU). */
+	void (*wait_fn)(void);
+};
+
+struct sf_worker;
+
+struct sf_worker *sf_worker_create(const struct sf_worker_params *p);
+void sf_worker_free(struct sf_worker *w);
+
+/* Account a burst of prepared packets and free the mbufs. */
+void sf_worker_process(struct sf_worker *w, struct rte_mbuf **m, unsigned int n);
+
+/*
+ * Move the worker's clock to `now` (if later): close every interval that
+ * ends at or before it. Used with the dispatcher's clock in replay and
+ * with wall time on an idle live link.
+ */
+void sf_worker_advance(struct sf_worker *w, uint64_t now);
+
+/*
+ * Bounded background work for one loop turn: expire at most `budget`
+ * timed-out flows and send a partial record batch older than the flush
+ * period. `tsc_now` is rte_rdtsc().
+ */
+void sf_worker_housekeep(struct sf_worker *w, unsigned int budget, uint64_t tsc_now);
+
+/*
+ * End of input: advance to `now`, end every flow (end_of_input), close
+ * the last interval and tell the collector this worker is done.
+ */
+void sf_worker_finish(struct sf_worker *w, uint64_t now);
+
+uint64_t sf_worker_clock(const struct sf_worker *w);
+const struct sf_flow_table_stats *sf_worker_table_stats(const struct sf_worker *w);
+
+/* Messages this worker could not send (full ring or empty pool). */
+uint64_t sf_worker_msgs_lost(const struct sf_worker *w);
+
+#endif /* SF_WORKER_H */

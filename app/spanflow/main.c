@@ -24,7 +24,7 @@ main(int argc, char **argv)
 		sf_cli_usage(stdout);
 		return SF_EXIT_OK;
 	case SF_CLI_VERSION:
-		printf("spanflow %s (DPDK %s)\n", SF_VERSION, rte_version());
+		printf("spanflow %s (%s)\n", SF_VERSION, rte_version());
 		return SF_EXIT_OK;
 	case SF_CLI_PRINT_CONFIG:
 		sf_config_dump(&cfg, stdout);

@@ -195,6 +195,24 @@ teardown_workers(struct sf_app *app)
 	}
 }
 
+/*
+ * Packet buffers in flight at most: the dispatcher rings, a burst per
+ * lcore and the per-lcore caches. rings.mbufs is the upper bound; a
+ * smaller pool starts faster (every buffer is touched at creation).
+ */
+static unsigned int
+mbufs_needed(const struct sf_app *app)
+{
+	const struct sf_config *cfg = app->cfg;
+	uint64_t n = (uint64_t)(app->n_workers + 2) * (SF_BURST * 4 + 256 * 3 / 2) + 1024;
+
+	if (app->dispatch)
+		n += (uint64_t)app->n_workers * cfg->dispatch_ring_size;
+	if (n > cfg->mbuf_pool_size)
+		n = cfg->mbuf_pool_size;
+	return (unsigned int)n;
+}
+
 static int
 pipeline(struct sf_app *app, struct outputs *out, const struct sf_config *cfg,
 		const char *input)
@@ -208,11 +226,11 @@ pipeline(struct sf_app *app, struct outputs *out, const struct sf_config *cfg,
 	double t0, t1;
 	int ret = SF_EXIT_RUNTIME;
 
-	app->mbuf_pool = rte_pktmbuf_pool_create("sf_mbufs", cfg->mbuf_pool_size, 256,
+	app->mbuf_pool = rte_pktmbuf_pool_create("sf_mbufs", mbufs_needed(app), 256,
 			SF_PKT_META_SIZE, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
 	if (app->mbuf_pool == NULL) {
-		fprintf(stderr, "spanflow: cannot allocate %" PRIu32 " packet buffers: %s\n",
-				cfg->mbuf_pool_size, rte_strerror(rte_errno));
+		fprintf(stderr, "spanflow: cannot allocate %u packet buffers: %s\n",
+				mbufs_needed(app), rte_strerror(rte_errno));
 		return SF_EXIT_RUNTIME;
 	}
 	if (setup_workers(app, err, sizeof(err)) != 0) {

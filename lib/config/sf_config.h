@@ -47,12 +47,12 @@ struct sf_config {
 	uint32_t flow_capacity;		/* flow_table.capacity: flows per worker */
 	uint32_t ring_size;		/* rings.size: messages per worker->collector ring */
 	uint32_t msg_pool_size;		/* rings.pool: messages per worker pool */
-	uint32_t dispatch_ring_size;	/* rings.dispatch: packets per dispatcher->worker ring */
+	uint32_t dispatch_ring_size;	/* rings.dispatch: packets per dispatcher->worker */
 	uint32_t mbuf_pool_size;	/* rings.mbufs: packet buffers */
 
 	/* output: */
 	char flows_path[PATH_MAX];	/* output.flows: JSON lines, "" none, "-" stdout */
-	char intervals_path[PATH_MAX];	/* output.intervals: JSON lines, "" none, "-" stdout */
+	char intervals_path[PATH_MAX];	/* output.intervals: as output.flows */
 	bool report;			/* output.report: end-of-run report on stdout */
 	bool progress;			/* output.progress: progress line on a terminal */
 
@@ -68,28 +68,44 @@ void sf_config_defaults(struct sf_config *c);
 
 /*
  * Parse a YAML file over the current values (start from defaults). On
- * error returns -1 and writes "FILE:LINE:COL: what was wrong; expected ..."
- * into err. Relative paths inside the file (input.file, output.*) are
- * resolved against the directory of the file.
+ * error returns -1, leaves c unchanged and writes "FILE:LINE:COL: what was
+ * wrong; expected ..." (LINE and COL 1-based) into err. Relative paths
+ * inside the file (input.file, output.*) are resolved against the
+ * directory of the file; "" and "-" are kept. An empty file is valid.
+ * Value forms: integers may carry a binary suffix k, M, G (256k = 262144);
+ * durations are seconds (0.5) or a number with a unit ns, us, ms, s, m, h,
+ * d (500ms); booleans are true/false, yes/no, on/off.
  */
 int sf_config_load_file(struct sf_config *c, const char *path, char *err, size_t errlen);
 
-/* Same, from a string; `name` stands for the file name in messages. */
+/*
+ * Same, from a string; `name` stands for the file name in messages.
+ * There is no file directory: relative paths are kept as written.
+ */
 int sf_config_load_string(struct sf_config *c, const char *name, const char *yaml,
 		char *err, size_t errlen);
 
 /*
  * Set one setting by its dotted key ("timeouts.idle", "workers", ...)
- * from text, with the same validation as the file. On error returns -1
- * and writes "KEY: what was wrong; expected ..." into err.
+ * from text, with the same validation as the file. On error returns -1,
+ * leaves c unchanged and writes "KEY: what was wrong; expected ..." into
+ * err. Paths are kept as given (relative to the current directory);
+ * dpdk.eal_args takes one string split on blanks and replaces the list.
  */
 int sf_config_set(struct sf_config *c, const char *key, const char *value,
 		char *err, size_t errlen);
 
-/* Cross-setting checks once everything is set; -1 with a message. */
+/*
+ * Checks once everything is set: every numeric field within its limits
+ * (fields may be written directly), rings.pool >= 2 * rings.size, an input
+ * file given. Returns 0, or -1 with a message in err.
+ */
 int sf_config_check(const struct sf_config *c, char *err, size_t errlen);
 
-/* Write the effective configuration as YAML (same keys as the file). */
+/*
+ * Write the effective configuration as YAML (same keys as the file, a help
+ * comment per setting); sf_config_load_string() reads it back identically.
+ */
 void sf_config_dump(const struct sf_config *c, FILE *f);
 
 #endif /* SF_CONFIG_H */

@@ -1,0 +1,1066 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Configuration. One table of settings (opts[] below) drives everything:
+ * the YAML loader, sf_config_set() for command-line overrides, the
+ * defaults, the range re-check and the dump. A setting is added by adding
+ * one row; nothing else spells its key, default or limits.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include <yaml.h>
+
+#include "sf_common.h"
+#include "sf_config.h"
+
+enum opt_type {
+	OPT_UINT,	/* unsigned integer, optional k/M/G suffix (binary) */
+	OPT_DURATION,	/* seconds, or a number with a unit; stored in ns (uint64_t) */
+	OPT_BOOL,	/* true/false, yes/no, on/off */
+	OPT_ENUM,	/* one of names[]; stored as its index (a 32-bit enum) */
+	OPT_PATH,	/* char[size]; relative to the file that sets it */
+	OPT_STRLIST,	/* char[max][size] plus an unsigned int count at off_n */
+};
+
+#define OPT_POW2 0x1u	/* OPT_UINT: the value must be a power of two */
+#define OPT_AUTO 0x2u	/* OPT_UINT: "auto" is accepted and stored as 0 */
+
+struct opt {
+	const char *key;		/* dotted: "section.name" or "name" */
+	enum opt_type type;
+	unsigned int flags;		/* OPT_POW2, OPT_AUTO */
+	size_t off;			/* offset of the field in struct sf_config */
+	size_t size;			/* field size; OPT_STRLIST: size of one item */
+	size_t off_n;			/* OPT_STRLIST: offset of the item count */
+	uint64_t min, max;		/* OPT_UINT, OPT_DURATION (ns); OPT_STRLIST: max items */
+	const char *const *names;	/* OPT_ENUM: NULL-terminated, indexed by value */
+	const char *def;		/* default, as text the parser accepts */
+	const char *help;		/* one line, written by sf_config_dump() */
+};
+
+#define FIELD(m) \
+	.off = offsetof(struct sf_config, m), .size = sizeof(((struct sf_config *)NULL)->m)
+#define SEC(x) ((uint64_t)(x) * SF_NS_PER_S)
+#define DAYS(x) SEC((uint64_t)(x) * 86400)
+
+static const char *const reader_names[] = {
+	[SF_READER_LIBPCAP] = "libpcap",
+	[SF_READER_NET_PCAP] = "net_pcap",
+	[SF_READER_NET_PCAP + 1] = NULL,
+};
+
+static const char *const hugepages_names[] = {
+	[SF_HUGEPAGES_AUTO] = "auto",
+	[SF_HUGEPAGES_YES] = "yes",
+	[SF_HUGEPAGES_NO] = "no",
+	[SF_HUGEPAGES_NO + 1] = NULL,
+};
+
+static const char *const idle_names[] = {
+	[SF_IDLE_ADAPTIVE] = "adaptive",
+	[SF_IDLE_BUSY] = "busy",
+	[SF_IDLE_BUSY + 1] = NULL,
+};
+
+/* Settings in dump order; keys of one section must be adjacent. */
+static const struct opt opts[] = {
+	{ .key = "input.file", .type = OPT_PATH, FIELD(input_file), .def = "",
+	  .help = "capture file to replay; relative to this file" },
+	{ .key = "input.reader", .type = OPT_ENUM, FIELD(reader), .names = reader_names,
+	  .def = "libpcap", .help = "pcap reader: libpcap or DPDK net_pcap" },
+	{ .key = "workers", .type = OPT_UINT, .flags = OPT_AUTO, FIELD(workers),
+	  .min = 1, .max = SF_CONFIG_MAX_WORKERS, .def = "auto",
+	  .help = "worker lcores; auto = one per available core" },
+	{ .key = "interval", .type = OPT_DURATION, FIELD(interval_ns),
+	  .min = SF_NS_PER_MS, .max = DAYS(1), .def = "10s",
+	  .help = "length of a summary interval (packet time)" },
+	{ .key = "timeouts.idle", .type = OPT_DURATION, FIELD(idle_timeout_ns),
+	  .min = SF_NS_PER_MS, .max = DAYS(7), .def = "60s",
+	  .help = "end a flow after this long without packets" },
+	{ .key = "timeouts.active", .type = OPT_DURATION, FIELD(active_timeout_ns),
+	  .min = SF_NS_PER_MS, .max = DAYS(7), .def = "300s",
+	  .help = "export an update of a flow active this long" },
+	{ .key = "timeouts.tcp_end", .type = OPT_DURATION, FIELD(tcp_end_timeout_ns),
+	  .min = SF_NS_PER_MS, .max = DAYS(7), .def = "5s",
+	  .help = "end a TCP flow this long after FIN or RST" },
+	{ .key = "flow_table.capacity", .type = OPT_UINT, FIELD(flow_capacity),
+	  .min = 16, .max = UINT64_C(1) << 27, .def = "262144",
+	  .help = "flows per worker table" },
+	{ .key = "rings.size", .type = OPT_UINT, .flags = OPT_POW2, FIELD(ring_size),
+	  .min = 64, .max = 65536, .def = "512",
+	  .help = "messages per worker->collector ring" },
+	{ .key = "rings.pool", .type = OPT_UINT, FIELD(msg_pool_size),
+	  .min = 128, .max = UINT64_C(1) << 24, .def = "1024",
+	  .help = "messages per worker pool; >= 2 * rings.size" },
+	{ .key = "rings.dispatch", .type = OPT_UINT, .flags = OPT_POW2, FIELD(dispatch_ring_size),
+	  .min = 256, .max = 262144, .def = "4096",
+	  .help = "packets per dispatcher->worker ring" },
+	{ .key = "rings.mbufs", .type = OPT_UINT, FIELD(mbuf_pool_size),
+	  .min = 1023, .max = UINT64_C(1) << 26, .def = "32767",
+	  .help = "packet buffers in the mbuf pool" },
+	{ .key = "output.flows", .type = OPT_PATH, FIELD(flows_path), .def = "",
+	  .help = "flow records as JSON lines; \"\" none, \"-\" stdout" },
+	{ .key = "output.intervals", .type = OPT_PATH, FIELD(intervals_path), .def = "",
+	  .help = "interval summaries as JSON lines; \"\" none, \"-\" stdout" },
+	{ .key = "output.report", .type = OPT_BOOL, FIELD(report), .def = "true",
+	  .help = "end-of-run report on stdout" },
+	{ .key = "output.progress", .type = OPT_BOOL, FIELD(progress), .def = "true",
+	  .help = "progress line when stderr is a terminal" },
+	{ .key = "dpdk.hugepages", .type = OPT_ENUM, FIELD(hugepages), .names = hugepages_names,
+	  .def = "auto", .help = "auto = use hugepages when some are free" },
+	{ .key = "dpdk.idle", .type = OPT_ENUM, FIELD(idle), .names = idle_names,
+	  .def = "adaptive", .help = "adaptive backs off when idle; busy polls" },
+	{ .key = "dpdk.eal_args", .type = OPT_STRLIST,
+	  .off = offsetof(struct sf_config, eal_args),
+	  .size = sizeof(((struct sf_config *)NULL)->eal_args[0]),
+	  .off_n = offsetof(struct sf_config, n_eal_args),
+	  .max = SF_CONFIG_MAX_EAL_ARGS, .def = "",
+	  .help = "extra EAL arguments" },
+};
+
+#define N_OPTS (sizeof(opts) / sizeof(opts[0]))
+
+/* OPT_ENUM fields are stored through a uint32_t. */
+_Static_assert(sizeof(enum sf_config_reader) == sizeof(uint32_t), "enum size");
+_Static_assert(sizeof(enum sf_config_hugepages) == sizeof(uint32_t), "enum size");
+_Static_assert(sizeof(enum sf_config_idle) == sizeof(uint32_t), "enum size");
+_Static_assert(sizeof(((struct sf_config *)NULL)->eal_args) ==
+	SF_CONFIG_MAX_EAL_ARGS * sizeof(((struct sf_config *)NULL)->eal_args[0]),
+	"eal_args layout");
+
+/* Duration units, largest first: sf_config_dump() picks the largest exact one. */
+static const struct {
+	const char *name;
+	uint64_t ns;
+} units[] = {
+	{ "d", DAYS(1) },
+	{ "h", SEC(3600) },
+	{ "m", SEC(60) },
+	{ "s", SF_NS_PER_S },
+	{ "ms", SF_NS_PER_MS },
+	{ "us", SF_NS_PER_US },
+	{ "ns", 1 },
+};
+
+/* Length of user text quoted in messages. */
+#define QUOTE_MAX 64
+
+static void __attribute__((format(printf, 3, 4)))
+msg(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (buf == NULL || len == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+}
+
+/* Field access */
+
+static void *
+field(struct sf_config *c, const struct opt *o)
+{
+	return (char *)c + o->off;
+}
+
+static uint64_t
+uint_get(const struct sf_config *c, const struct opt *o)
+{
+	const char *p = (const char *)c + o->off;
+	uint32_t v32;
+	uint64_t v64;
+	bool b;
+
+	switch (o->size) {
+	case sizeof(bool):
+		memcpy(&b, p, sizeof(b));
+		return b;
+	case sizeof(uint32_t):
+		memcpy(&v32, p, sizeof(v32));
+		return v32;
+	default:
+		memcpy(&v64, p, sizeof(v64));
+		return v64;
+	}
+}
+
+static void
+uint_put(struct sf_config *c, const struct opt *o, uint64_t v)
+{
+	uint32_t v32 = (uint32_t)v;
+	bool b = v != 0;
+
+	switch (o->size) {
+	case sizeof(bool):
+		memcpy(field(c, o), &b, sizeof(b));
+		break;
+	case sizeof(uint32_t):
+		memcpy(field(c, o), &v32, sizeof(v32));
+		break;
+	default:
+		memcpy(field(c, o), &v, sizeof(v));
+		break;
+	}
+}
+
+static unsigned int
+list_count(const struct sf_config *c, const struct opt *o)
+{
+	unsigned int n;
+
+	memcpy(&n, (const char *)c + o->off_n, sizeof(n));
+	return n;
+}
+
+static void
+list_clear(struct sf_config *c, const struct opt *o)
+{
+	unsigned int n = 0;
+
+	memset(field(c, o), 0, o->max * o->size);
+	memcpy((char *)c + o->off_n, &n, sizeof(n));
+}
+
+static int
+list_add(struct sf_config *c, const struct opt *o, const char *s, size_t len,
+		char *what, size_t wlen)
+{
+	unsigned int n = list_count(c, o);
+	char *dst;
+
+	if (len == 0) {
+		msg(what, wlen, "empty string");
+		return -1;
+	}
+	if (len >= o->size) {
+		msg(what, wlen, "'%.*s...' is too long (%zu bytes)", QUOTE_MAX, s, len);
+		return -1;
+	}
+	if (n >= o->max) {
+		msg(what, wlen, "too many items (more than %" PRIu64 ")", o->max);
+		return -1;
+	}
+	dst = (char *)field(c, o) + (size_t)n * o->size;
+	memset(dst, 0, o->size);
+	memcpy(dst, s, len);
+	n++;
+	memcpy((char *)c + o->off_n, &n, sizeof(n));
+	return 0;
+}
+
+/* Text to value */
+
+static bool
+is_digit(char ch)
+{
+	return ch >= '0' && ch <= '9';
+}
+
+static int
+parse_uint(const char *s, uint64_t *out, char *what, size_t wlen)
+{
+	const char *p = s;
+	unsigned int shift = 0;
+	uint64_t v = 0;
+
+	if (!is_digit(*p))
+		goto not_int;
+	for (; is_digit(*p); p++) {
+		if (__builtin_mul_overflow(v, 10, &v) ||
+				__builtin_add_overflow(v, (uint64_t)(*p - '0'), &v))
+			goto too_large;
+	}
+	switch (*p) {
+	case 'k':
+	case 'K':
+		shift = 10;
+		break;
+	case 'M':
+		shift = 20;
+		break;
+	case 'G':
+		shift = 30;
+		break;
+	}
+	if (shift != 0)
+		p++;
+	if (*p != '\0')
+		goto not_int;
+	if (v > (UINT64_MAX >> shift))
+		goto too_large;
+	*out = v << shift;
+	return 0;
+
+not_int:
+	msg(what, wlen, "'%.*s' is not an integer", QUOTE_MAX, s);
+	return -1;
+too_large:
+	msg(what, wlen, "'%.*s' is too large", QUOTE_MAX, s);
+	return -1;
+}
+
+/*
+ * "0.5", "10", "500ms", "1.5 h": decimal digits with an optional fraction
+ * and an optional unit (seconds when absent). Exact integer arithmetic:
+ * the number is first scaled by 1e9 (nine fraction digits kept).
+ */
+static int
+parse_duration(const char *s, uint64_t *out, char *what, size_t wlen)
+{
+	uint64_t ip = 0, frac = 0, scale = SF_NS_PER_S, unit = SF_NS_PER_S, nano, ns;
+	const char *p = s;
+	unsigned int digits = 0;
+	size_t i;
+
+	for (; is_digit(*p); p++, digits++) {
+		if (__builtin_mul_overflow(ip, 10, &ip) ||
+				__builtin_add_overflow(ip, (uint64_t)(*p - '0'), &ip))
+			goto too_large;
+	}
+	if (*p == '.') {
+		for (p++; is_digit(*p); p++, digits++) {
+			scale /= 10;
+			frac += (uint64_t)(*p - '0') * scale;
+		}
+	}
+	if (digits == 0) {
+		msg(what, wlen, "'%.*s' is not a duration", QUOTE_MAX, s);
+		return -1;
+	}
+	while (*p == ' ')
+		p++;
+	if (*p != '\0') {
+		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+			if (strcmp(p, units[i].name) == 0)
+				break;
+		if (i == sizeof(units) / sizeof(units[0])) {
+			msg(what, wlen, "'%.*s' has an unknown unit '%.*s'", QUOTE_MAX, s,
+					QUOTE_MAX, p);
+			return -1;
+		}
+		unit = units[i].ns;
+	}
+	if (__builtin_mul_overflow(ip, SF_NS_PER_S, &nano) ||
+			__builtin_add_overflow(nano, frac, &nano))
+		goto too_large;
+	if (unit >= SF_NS_PER_S) {
+		if (__builtin_mul_overflow(nano, unit / SF_NS_PER_S, &ns))
+			goto too_large;
+	} else {
+		ns = nano / (SF_NS_PER_S / unit);
+	}
+	*out = ns;
+	return 0;
+
+too_large:
+	msg(what, wlen, "'%.*s' is too large", QUOTE_MAX, s);
+	return -1;
+}
+
+/* Largest unit that represents ns exactly: 300 s -> "5m". Parses back identically. */
+static void
+fmt_duration(uint64_t ns, char *buf, size_t len)
+{
+	size_t i;
+
+	if (ns == 0) {
+		snprintf(buf, len, "0s");
+		return;
+	}
+	for (i = 0; ns % units[i].ns != 0; i++)
+		;
+	snprintf(buf, len, "%" PRIu64 "%s", ns / units[i].ns, units[i].name);
+}
+
+static int
+parse_bool(const char *s, bool *out, char *what, size_t wlen)
+{
+	static const char *const yes[] = { "true", "yes", "on" };
+	static const char *const no[] = { "false", "no", "off" };
+	size_t i;
+
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			*out = true;
+			return 0;
+		}
+		if (strcasecmp(s, no[i]) == 0) {
+			*out = false;
+			return 0;
+		}
+	}
+	msg(what, wlen, "'%.*s' is not a boolean", QUOTE_MAX, s);
+	return -1;
+}
+
+/* Limits of a numeric value, shared by the parser and sf_config_check(). */
+static int
+check_range(const struct opt *o, uint64_t v, const char *text, char *what, size_t wlen)
+{
+	if (v < o->min || v > o->max) {
+		msg(what, wlen, "'%.*s' is out of range", QUOTE_MAX, text);
+		return -1;
+	}
+	if ((o->flags & OPT_POW2) && (v & (v - 1)) != 0) {
+		msg(what, wlen, "'%.*s' is not a power of two", QUOTE_MAX, text);
+		return -1;
+	}
+	return 0;
+}
+
+/* What a valid value looks like, for the "; expected ..." part of messages. */
+static void
+opt_form(const struct opt *o, char *buf, size_t len)
+{
+	char lo[32], hi[32];
+	size_t n, i;
+
+	switch (o->type) {
+	case OPT_UINT:
+		snprintf(buf, len, "%s%s %" PRIu64 "..%" PRIu64 "%s",
+				(o->flags & OPT_AUTO) ? "auto or " : "",
+				(o->flags & OPT_POW2) ? "a power of two" : "an integer",
+				o->min, o->max,
+				o->max >= 1024 ? " (suffix k, M, G = * 2^10, 2^20, 2^30)" : "");
+		break;
+	case OPT_DURATION:
+		fmt_duration(o->min, lo, sizeof(lo));
+		fmt_duration(o->max, hi, sizeof(hi));
+		snprintf(buf, len, "a duration %s..%s: seconds (0.5) or a number with a unit "
+				"ns, us, ms, s, m, h, d (500ms, 5m)", lo, hi);
+		break;
+	case OPT_BOOL:
+		snprintf(buf, len, "true or false (or yes/no, on/off)");
+		break;
+	case OPT_ENUM:
+		n = (size_t)snprintf(buf, len, "one of:");
+		for (i = 0; o->names[i] != NULL && n < len; i++)
+			n += (size_t)snprintf(buf + n, len - n, "%s %s", i ? "," : "",
+					o->names[i]);
+		break;
+	case OPT_PATH:
+		snprintf(buf, len, "a path of at most %zu bytes", o->size - 1);
+		break;
+	case OPT_STRLIST:
+		snprintf(buf, len, "a list of at most %" PRIu64 " strings of 1..%zu bytes "
+				"([\"--arg\", ...])", o->max, o->size - 1);
+		break;
+	}
+}
+
+/*
+ * Store text into one setting (any type but the list). basedir, when set,
+ * is prepended to a relative path ("" and "-" are kept as they are).
+ */
+static int
+opt_parse(struct sf_config *c, const struct opt *o, const char *s, const char *basedir,
+		char *what, size_t wlen)
+{
+	size_t len = strlen(s), blen = 0;
+	uint64_t v;
+	bool b;
+	char *dst;
+
+	switch (o->type) {
+	case OPT_UINT:
+		/* "auto" is stored as 0, which is below every minimum. */
+		if ((o->flags & OPT_AUTO) && strcmp(s, "auto") == 0)
+			v = 0;
+		else if (parse_uint(s, &v, what, wlen) < 0 ||
+				check_range(o, v, s, what, wlen) < 0)
+			return -1;
+		uint_put(c, o, v);
+		return 0;
+	case OPT_DURATION:
+		if (parse_duration(s, &v, what, wlen) < 0 ||
+				check_range(o, v, s, what, wlen) < 0)
+			return -1;
+		uint_put(c, o, v);
+		return 0;
+	case OPT_BOOL:
+		if (parse_bool(s, &b, what, wlen) < 0)
+			return -1;
+		uint_put(c, o, b);
+		return 0;
+	case OPT_ENUM:
+		for (v = 0; o->names[v] != NULL; v++) {
+			if (strcmp(s, o->names[v]) == 0) {
+				uint_put(c, o, v);
+				return 0;
+			}
+		}
+		msg(what, wlen, "unknown value '%.*s'", QUOTE_MAX, s);
+		return -1;
+	case OPT_PATH:
+		if (basedir != NULL && s[0] != '/' && strcmp(s, "") != 0 && strcmp(s, "-") != 0)
+			blen = strlen(basedir);
+		if (blen + len >= o->size) {
+			msg(what, wlen, "path is too long (%zu bytes)", blen + len);
+			return -1;
+		}
+		dst = field(c, o);
+		memset(dst, 0, o->size);
+		if (blen != 0)
+			memcpy(dst, basedir, blen);
+		memcpy(dst + blen, s, len);
+		return 0;
+	case OPT_STRLIST:
+		break;
+	}
+	msg(what, wlen, "not a scalar setting");
+	return -1;
+}
+
+/* Table look-ups */
+
+static const struct opt *
+opt_find(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < N_OPTS; i++)
+		if (strcmp(opts[i].key, key) == 0)
+			return &opts[i];
+	return NULL;
+}
+
+/* Does a key start with "prefix." (any key when prefix is "")? */
+static bool
+under(const char *key, const char *prefix, size_t plen)
+{
+	return plen == 0 || (strncmp(key, prefix, plen) == 0 && key[plen] == '.');
+}
+
+/* Is "prefix" a section, i.e. does some key start with "prefix."? */
+static bool
+is_section(const char *prefix)
+{
+	size_t i, plen = strlen(prefix);
+
+	for (i = 0; i < N_OPTS; i++)
+		if (under(opts[i].key, prefix, plen))
+			return true;
+	return false;
+}
+
+/* The names allowed directly under a section, comma-separated: "idle, active". */
+static void
+section_keys(const char *prefix, char *buf, size_t len)
+{
+	size_t i, j, plen = strlen(prefix), skip = plen ? plen + 1 : 0, n = 0, cl, dl;
+	const char *name, *dup;
+
+	buf[0] = '\0';
+	for (i = 0; i < N_OPTS && n < len; i++) {
+		if (!under(opts[i].key, prefix, plen))
+			continue;
+		name = opts[i].key + skip;
+		cl = strcspn(name, ".");
+		for (j = 0; j < i; j++) {
+			if (!under(opts[j].key, prefix, plen))
+				continue;
+			dup = opts[j].key + skip;
+			dl = strcspn(dup, ".");
+			if (dl == cl && strncmp(dup, name, cl) == 0)
+				break;
+		}
+		if (j < i)
+			continue;
+		n += (size_t)snprintf(buf + n, len - n, "%s%.*s", n ? ", " : "", (int)cl, name);
+	}
+}
+
+/* YAML document walker */
+
+struct loader {
+	const char *name;	/* file name for messages */
+	const char *basedir;	/* prefix for relative paths; NULL keeps them */
+	yaml_document_t *doc;
+	struct sf_config *c;
+	char *err;
+	size_t errlen;
+};
+
+static bool
+node_is_null(const yaml_node_t *n)
+{
+	const char *s;
+
+	if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return false;
+	s = (const char *)n->data.scalar.value;
+	return (s[0] == '\0' || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 ||
+		 strcmp(s, "Null") == 0 || strcmp(s, "NULL") == 0);
+}
+
+static const char *
+node_kind(const yaml_node_t *n)
+{
+	switch (n->type) {
+	case YAML_MAPPING_NODE:
+		return "a mapping";
+	case YAML_SEQUENCE_NODE:
+		return "a list";
+	default:
+		return node_is_null(n) ? "no value" : "a scalar";
+	}
+}
+
+/* "FILE:LINE:COL: KEY: WHAT; expected FORM" at a node (libyaml marks are 0-based). */
+static int
+fail_at(const struct loader *ld, const yaml_node_t *n, const struct opt *o, const char *what)
+{
+	char form[256];
+
+	opt_form(o, form, sizeof(form));
+	msg(ld->err, ld->errlen, "%s:%zu:%zu: %s: %s; expected %s", ld->name,
+			n->start_mark.line + 1, n->start_mark.column + 1, o->key, what, form);
+	return -1;
+}
+
+static int
+load_list(struct loader *ld, const struct opt *o, const yaml_node_t *v)
+{
+	const yaml_node_item_t *it;
+	const yaml_node_t *item;
+	char what[256];
+
+	list_clear(ld->c, o);
+	if (node_is_null(v))
+		return 0;
+	if (v->type != YAML_SEQUENCE_NODE) {
+		snprintf(what, sizeof(what), "got %s", node_kind(v));
+		return fail_at(ld, v, o, what);
+	}
+	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+		item = yaml_document_get_node(ld->doc, *it);
+		if (item->type != YAML_SCALAR_NODE || node_is_null(item)) {
+			snprintf(what, sizeof(what), "item is %s", node_kind(item));
+			return fail_at(ld, item, o, what);
+		}
+		if (list_add(ld->c, o, (const char *)item->data.scalar.value,
+				item->data.scalar.length, what, sizeof(what)) < 0)
+			return fail_at(ld, item, o, what);
+	}
+	return 0;
+}
+
+static int
+load_value(struct loader *ld, const struct opt *o, const yaml_node_t *v)
+{
+	const char *s = (const char *)v->data.scalar.value;
+	char what[256];
+
+	if (o->type == OPT_STRLIST)
+		return load_list(ld, o, v);
+	if (v->type != YAML_SCALAR_NODE || node_is_null(v)) {
+		snprintf(what, sizeof(what), "got %s", node_kind(v));
+		return fail_at(ld, v, o, what);
+	}
+	if (strlen(s) != v->data.scalar.length) {
+		snprintf(what, sizeof(what), "value contains a NUL character");
+		return fail_at(ld, v, o, what);
+	}
+	if (opt_parse(ld->c, o, s, ld->basedir, what, sizeof(what)) < 0)
+		return fail_at(ld, v, o, what);
+	return 0;
+}
+
+static bool
+same_scalar(const yaml_node_t *a, const yaml_node_t *b)
+{
+	return a->type == YAML_SCALAR_NODE && b->type == YAML_SCALAR_NODE &&
+		a->data.scalar.length == b->data.scalar.length &&
+		memcmp(a->data.scalar.value, b->data.scalar.value, a->data.scalar.length) == 0;
+}
+
+/* Walk a mapping whose keys live under `prefix` ("" for the top level). */
+static int
+load_mapping(struct loader *ld, const yaml_node_t *map, const char *prefix)
+{
+	const yaml_node_pair_t *p, *q;
+	const yaml_node_t *k, *v, *prev;
+	const struct opt *o;
+	char full[128], keys[256], in[160];
+	const char *ks;
+
+	section_keys(prefix, keys, sizeof(keys));
+	snprintf(in, sizeof(in), prefix[0] ? " in '%s'" : "", prefix);
+	for (p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+		k = yaml_document_get_node(ld->doc, p->key);
+		v = yaml_document_get_node(ld->doc, p->value);
+		if (k->type != YAML_SCALAR_NODE) {
+			msg(ld->err, ld->errlen, "%s:%zu:%zu: key%s is %s; expected one of: %s",
+					ld->name, k->start_mark.line + 1, k->start_mark.column + 1,
+					in, node_kind(k), keys);
+			return -1;
+		}
+		ks = (const char *)k->data.scalar.value;
+		for (q = map->data.mapping.pairs.start; q < p; q++) {
+			prev = yaml_document_get_node(ld->doc, q->key);
+			if (!same_scalar(k, prev))
+				continue;
+			msg(ld->err, ld->errlen, "%s:%zu:%zu: duplicate key '%.*s'%s (first at "
+					"%zu:%zu); expected each key once", ld->name,
+					k->start_mark.line + 1, k->start_mark.column + 1,
+					QUOTE_MAX, ks, in, prev->start_mark.line + 1,
+					prev->start_mark.column + 1);
+			return -1;
+		}
+		/* A key is one name: "timeouts.idle" is not accepted at the top level. */
+		if (strchr(ks, '.') != NULL || strlen(ks) != k->data.scalar.length ||
+				(size_t)snprintf(full, sizeof(full), "%s%s%s", prefix,
+					prefix[0] ? "." : "", ks) >= sizeof(full))
+			full[0] = '\0';
+		o = full[0] != '\0' ? opt_find(full) : NULL;
+		if (o != NULL) {
+			if (load_value(ld, o, v) < 0)
+				return -1;
+		} else if (full[0] != '\0' && is_section(full)) {
+			if (node_is_null(v))
+				continue;
+			if (v->type != YAML_MAPPING_NODE) {
+				section_keys(full, keys, sizeof(keys));
+				msg(ld->err, ld->errlen, "%s:%zu:%zu: %s: got %s; expected a "
+						"mapping with keys: %s", ld->name,
+						v->start_mark.line + 1, v->start_mark.column + 1,
+						full, node_kind(v), keys);
+				return -1;
+			}
+			if (load_mapping(ld, v, full) < 0)
+				return -1;
+		} else {
+			msg(ld->err, ld->errlen, "%s:%zu:%zu: unknown key '%.*s'%s; expected one "
+					"of: %s", ld->name, k->start_mark.line + 1,
+					k->start_mark.column + 1, QUOTE_MAX, ks, in, keys);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+syntax_error(const yaml_parser_t *ps, const char *name, char *err, size_t errlen)
+{
+	switch (ps->error) {
+	case YAML_MEMORY_ERROR:
+		msg(err, errlen, "%s: out of memory while parsing", name);
+		break;
+	case YAML_READER_ERROR:
+		msg(err, errlen, "%s: byte %zu: %s; expected UTF-8 text", name,
+				ps->problem_offset + 1, ps->problem ? ps->problem : "read error");
+		break;
+	default:
+		if (ps->context != NULL)
+			msg(err, errlen, "%s:%zu:%zu: invalid YAML: %s (%s at %zu:%zu); expected "
+					"'key: value' lines indented with spaces", name,
+					ps->problem_mark.line + 1, ps->problem_mark.column + 1,
+					ps->problem ? ps->problem : "error", ps->context,
+					ps->context_mark.line + 1, ps->context_mark.column + 1);
+		else
+			msg(err, errlen, "%s:%zu:%zu: invalid YAML: %s; expected 'key: value' "
+					"lines indented with spaces", name,
+					ps->problem_mark.line + 1, ps->problem_mark.column + 1,
+					ps->problem ? ps->problem : "error");
+		break;
+	}
+	return -1;
+}
+
+/* Parse one document from an initialized parser; c is changed only on success. */
+static int
+load(struct sf_config *c, const char *name, const char *basedir, yaml_parser_t *ps,
+		char *err, size_t errlen)
+{
+	struct sf_config tmp;
+	struct loader ld = {
+		.name = name, .basedir = basedir, .c = &tmp, .err = err, .errlen = errlen,
+	};
+	yaml_document_t doc;
+	yaml_node_t *root;
+	int rc = 0;
+
+	memcpy(&tmp, c, sizeof(tmp));
+	if (!yaml_parser_load(ps, &doc))
+		return syntax_error(ps, name, err, errlen);
+	ld.doc = &doc;
+	root = yaml_document_get_root_node(&doc);
+	if (root != NULL && !node_is_null(root)) {
+		if (root->type == YAML_MAPPING_NODE) {
+			rc = load_mapping(&ld, root, "");
+		} else {
+			msg(err, errlen, "%s:%zu:%zu: top level is %s; expected a mapping of "
+					"settings ('key: value' lines)", name,
+					root->start_mark.line + 1, root->start_mark.column + 1,
+					node_kind(root));
+			rc = -1;
+		}
+	}
+	yaml_document_delete(&doc);
+	if (rc < 0)
+		return rc;
+
+	/* One document per file: a second one is most likely a stray "---". */
+	if (!yaml_parser_load(ps, &doc))
+		return syntax_error(ps, name, err, errlen);
+	root = yaml_document_get_root_node(&doc);
+	if (root != NULL) {
+		msg(err, errlen, "%s:%zu:%zu: a second YAML document; expected one document",
+				name, root->start_mark.line + 1, root->start_mark.column + 1);
+		rc = -1;
+	}
+	yaml_document_delete(&doc);
+	if (rc == 0)
+		memcpy(c, &tmp, sizeof(tmp));
+	return rc;
+}
+
+/* Public API */
+
+void
+sf_config_defaults(struct sf_config *c)
+{
+	char what[8];
+	size_t i;
+
+	memset(c, 0, sizeof(*c));
+	for (i = 0; i < N_OPTS; i++) {
+		if (opts[i].type == OPT_STRLIST)
+			list_clear(c, &opts[i]);
+		else
+			(void)opt_parse(c, &opts[i], opts[i].def, NULL, what, sizeof(what));
+	}
+}
+
+int
+sf_config_load_string(struct sf_config *c, const char *name, const char *yaml,
+		char *err, size_t errlen)
+{
+	yaml_parser_t ps;
+	int rc;
+
+	if (!yaml_parser_initialize(&ps)) {
+		msg(err, errlen, "%s: out of memory", name);
+		return -1;
+	}
+	yaml_parser_set_input_string(&ps, (const unsigned char *)yaml, strlen(yaml));
+	rc = load(c, name, NULL, &ps, err, errlen);
+	yaml_parser_delete(&ps);
+	return rc;
+}
+
+int
+sf_config_load_file(struct sf_config *c, const char *path, char *err, size_t errlen)
+{
+	char basedir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	yaml_parser_t ps;
+	struct stat st;
+	FILE *f;
+	int rc;
+
+	/* "dir/x.yaml" -> "dir/"; a bare name is relative to the cwd already. */
+	if (slash != NULL && (size_t)(slash - path) + 1 >= sizeof(basedir)) {
+		msg(err, errlen, "%s: cannot open: %s", path, strerror(ENAMETOOLONG));
+		return -1;
+	}
+	if (slash != NULL)
+		snprintf(basedir, sizeof(basedir), "%.*s", (int)(slash - path + 1), path);
+
+	f = fopen(path, "r");
+	if (f == NULL) {
+		msg(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		msg(err, errlen, "%s: cannot open: %s", path, strerror(EISDIR));
+		fclose(f);
+		return -1;
+	}
+	if (!yaml_parser_initialize(&ps)) {
+		msg(err, errlen, "%s: out of memory", path);
+		fclose(f);
+		return -1;
+	}
+	yaml_parser_set_input_file(&ps, f);
+	rc = load(c, path, slash != NULL ? basedir : NULL, &ps, err, errlen);
+	yaml_parser_delete(&ps);
+	fclose(f);
+	return rc;
+}
+
+int
+sf_config_set(struct sf_config *c, const char *key, const char *value,
+		char *err, size_t errlen)
+{
+	const struct opt *o = key != NULL ? opt_find(key) : NULL;
+	char what[256], form[256], keys[512];
+	struct sf_config tmp;
+	const char *p;
+	size_t i, n, len;
+
+	if (o == NULL) {
+		for (i = 0, n = 0; i < N_OPTS && n < sizeof(keys); i++)
+			n += (size_t)snprintf(keys + n, sizeof(keys) - n, "%s%s", i ? ", " : "",
+					opts[i].key);
+		msg(err, errlen, "unknown setting '%.*s'; expected one of: %s", QUOTE_MAX,
+				key != NULL ? key : "(null)", keys);
+		return -1;
+	}
+	if (value == NULL) {
+		snprintf(what, sizeof(what), "no value");
+		goto fail;
+	}
+	memcpy(&tmp, c, sizeof(tmp));
+	if (o->type == OPT_STRLIST) {
+		/* From the command line a list is one string, split on blanks. */
+		list_clear(&tmp, o);
+		for (p = value + strspn(value, " \t"); *p != '\0'; p += strspn(p, " \t")) {
+			len = strcspn(p, " \t");
+			if (list_add(&tmp, o, p, len, what, sizeof(what)) < 0)
+				goto fail;
+			p += len;
+		}
+	} else if (opt_parse(&tmp, o, value, NULL, what, sizeof(what)) < 0) {
+		goto fail;
+	}
+	memcpy(c, &tmp, sizeof(tmp));
+	return 0;
+
+fail:
+	opt_form(o, form, sizeof(form));
+	msg(err, errlen, "%s: %s; expected %s", o->key, what, form);
+	return -1;
+}
+
+int
+sf_config_check(const struct sf_config *c, char *err, size_t errlen)
+{
+	char what[256], form[256], text[32];
+	const struct opt *o;
+	uint64_t v;
+	size_t i;
+
+	/* Fields may have been written directly after parsing: re-check the limits. */
+	for (i = 0; i < N_OPTS; i++) {
+		o = &opts[i];
+		if (o->type != OPT_UINT && o->type != OPT_DURATION)
+			continue;
+		v = uint_get(c, o);
+		if (o->type == OPT_DURATION)
+			fmt_duration(v, text, sizeof(text));
+		else
+			snprintf(text, sizeof(text), "%" PRIu64, v);
+		if ((o->flags & OPT_AUTO) && v == 0)
+			continue;
+		if (check_range(o, v, text, what, sizeof(what)) < 0) {
+			opt_form(o, form, sizeof(form));
+			msg(err, errlen, "%s: %s; expected %s", o->key, what, form);
+			return -1;
+		}
+	}
+	if (c->msg_pool_size < 2 * (uint64_t)c->ring_size) {
+		msg(err, errlen, "rings.pool: %" PRIu32 " is less than twice rings.size "
+				"(%" PRIu32 "); expected rings.pool >= %" PRIu64,
+				c->msg_pool_size, c->ring_size, 2 * (uint64_t)c->ring_size);
+		return -1;
+	}
+	if (c->input_file[0] == '\0') {
+		msg(err, errlen, "no input: give -r FILE or input.file");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Double-quoted YAML scalar. Bytes >= 0x80 are written as they are: a
+ * value that came from YAML is valid UTF-8 and reads back identically.
+ */
+static void
+put_quoted(FILE *f, const char *s)
+{
+	unsigned char ch;
+
+	fputc('"', f);
+	for (; *s != '\0'; s++) {
+		ch = (unsigned char)*s;
+		if (ch == '"' || ch == '\\')
+			fprintf(f, "\\%c", ch);
+		else if (ch < 0x20 || ch == 0x7f)
+			fprintf(f, "\\x%02x", ch);
+		else
+			fputc(ch, f);
+	}
+	fputc('"', f);
+}
+
+void
+sf_config_dump(const struct sf_config *c, FILE *f)
+{
+	const char *section = "", *dot, *name;
+	char buf[32];
+	size_t i, slen = 0;
+	unsigned int j, n;
+	const struct opt *o;
+	uint64_t v;
+
+	fprintf(f, "# spanflow effective configuration\n");
+	for (i = 0; i < N_OPTS; i++) {
+		o = &opts[i];
+		dot = strchr(o->key, '.');
+		name = dot != NULL ? dot + 1 : o->key;
+		if (dot == NULL) {
+			section = "";
+			slen = 0;
+		} else if (slen != (size_t)(dot - o->key) || strncmp(section, o->key, slen) != 0) {
+			section = o->key;
+			slen = (size_t)(dot - o->key);
+			fprintf(f, "%.*s:\n", (int)slen, section);
+		}
+		fprintf(f, "%s%s: ", slen ? "  " : "", name);
+		switch (o->type) {
+		case OPT_UINT:
+			v = uint_get(c, o);
+			if ((o->flags & OPT_AUTO) && v == 0)
+				fprintf(f, "auto");
+			else
+				fprintf(f, "%" PRIu64, v);
+			break;
+		case OPT_DURATION:
+			fmt_duration(uint_get(c, o), buf, sizeof(buf));
+			fprintf(f, "%s", buf);
+			break;
+		case OPT_BOOL:
+			fprintf(f, "%s", uint_get(c, o) ? "true" : "false");
+			break;
+		case OPT_ENUM:
+			v = uint_get(c, o);
+			for (j = 0; j < v && o->names[j] != NULL; j++)
+				;
+			fprintf(f, "%s", o->names[j] != NULL ? o->names[j] : "invalid");
+			break;
+		case OPT_PATH:
+			put_quoted(f, (const char *)c + o->off);
+			break;
+		case OPT_STRLIST:
+			n = list_count(c, o);
+			fputc('[', f);
+			for (j = 0; j < n && j < o->max; j++) {
+				fprintf(f, "%s", j ? ", " : "");
+				put_quoted(f, (const char *)c + o->off + (size_t)j * o->size);
+			}
+			fputc(']', f);
+			break;
+		}
+		fprintf(f, "  # %s\n", o->help);
+	}
+}

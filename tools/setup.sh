@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# Install what spanflow needs on Debian 12 (as root), build it, and then:
+#   tools/setup.sh           install and build only
+#   tools/setup.sh --run     ... and replay the bundled sample capture
+#   tools/setup.sh --test    ... and run every test: release build, then
+#                            AddressSanitizer + UBSan build
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+mode="${1:-build}"
+
+packages=(
+	build-essential pkg-config meson ninja-build python3
+	libdpdk-dev dpdk libpcap-dev libyaml-dev libcmocka-dev
+	tshark tcpdump
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "setup: missing packages: ${missing[*]}; run as root (or install them)" >&2
+		exit 1
+	fi
+	echo "setup: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+build() {
+	local dir="$1"
+	shift
+	if [ ! -f "$dir/build.ninja" ]; then
+		meson setup "$dir" "$@" >/dev/null
+	fi
+	ninja -C "$dir" >/dev/null
+}
+
+case "$mode" in
+build)
+	build build --buildtype=release
+	echo "setup: built build/app/spanflow/spanflow"
+	;;
+--run)
+	build build --buildtype=release
+	exec build/app/spanflow/spanflow
+	;;
+--test)
+	build build --buildtype=release
+	echo "== release build: unit and integration tests"
+	meson test -C build --print-errorlogs --num-processes 2
+	build build-asan --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
+	echo "== AddressSanitizer + UBSan build: unit and integration tests"
+	export ASAN_OPTIONS="abort_on_error=1:detect_leaks=1"
+	export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+	export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0"
+	meson test -C build-asan --print-errorlogs --num-processes 2
+	;;
+*)
+	echo "usage: tools/setup.sh [--run|--test]" >&2
+	exit 2
+	;;
+esac

@@ -13,7 +13,7 @@ sf_test_eal_init(void)
 {
 	char *argv[] = {
 		"sf_test", "--no-huge", "--no-shconf", "--no-pci", "-l", "0",
-		"-m", "512", "--log-level=*:warning", NULL,
+		"-m", "512", "--no-telemetry", "--log-level=*:warning", NULL,
 	};
 	int argc = (int)(sizeof(argv) / sizeof(argv[0])) - 1;
 

@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Collector: intervals are merged once every worker's watermark is past
+ * them, in order; counters add up; top lists merge exactly.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "sf_collector.h"
+
+struct seen {
+	unsigned int nint;
+	struct sf_interval_agg ints[16];
+	unsigned int nrec;
+	struct sf_flow_record recs[16];
+};
+
+static void
+on_interval(void *arg, const struct sf_interval_agg *a)
+{
+	struct seen *s = arg;
+
+	assert_true(s->nint < 16);
+	s->ints[s->nint++] = *a;
+}
+
+static void
+on_record(void *arg, const struct sf_flow_record *r)
+{
+	struct seen *s = arg;
+
+	assert_true(s->nrec < 16);
+	s->recs[s->nrec++] = *r;
+}
+
+static struct sf_collector *
+make(struct seen *s, unsigned int workers)
+{
+	struct sf_collector_params p;
+
+	memset(&p, 0, sizeof(p));
+	memset(s, 0, sizeof(*s));
+	p.n_workers = workers;
+	p.interval_ns = 1000;
+	p.n_sinks = 1;
+	p.sinks[0] = (struct sf_collector_sink){ on_record, on_interval, s };
+	return sf_collector_create(&p);
+}
+
+static void
+key_of(struct sf_flow_key *k, uint8_t last)
+{
+	uint8_t a[4] = { 10, 0, 0, last }, b[4] = { 10, 0, 1, 1 };
+
+	sf_flow_key_make(k, 4, a, b, 4, 1000, 80, 6, 0);
+}
+
+static void
+agg_msg(struct sf_msg *m, uint16_t worker, uint64_t interval, uint64_t watermark,
+		uint64_t packets)
+{
+	memset(m, 0, sizeof(*m));
+	m->type = SF_MSG_INTERVAL;
+	m->worker = worker;
+	m->watermark = watermark;
+	m->u.agg.interval = interval;
+	m->u.agg.received = packets;
+	m->u.agg.flowed = packets;
+	m->u.agg.bytes = packets * 100;
+	m->u.agg.proto_packets[6] = packets;
+}
+
+static void
+test_waits_for_every_worker(void **state)
+{
+	static struct sf_msg m;
+	struct seen s;
+	struct sf_collector *c = make(&s, 2);
+
+	(void)state;
+	assert_non_null(c);
+	agg_msg(&m, 0, 5, 6, 10);
+	sf_collector_handle(c, &m);
+	assert_int_equal(s.nint, 0);		/* worker 1 has not closed 5 */
+	agg_msg(&m, 1, 5, 6, 7);
+	sf_collector_handle(c, &m);
+	assert_int_equal(s.nint, 1);
+	assert_int_equal(s.ints[0].interval, 5);
+	assert_int_equal(s.ints[0].flowed, 17);
+	assert_int_equal(s.ints[0].proto_packets[6], 17);
+	assert_int_equal(s.ints[0].bytes, 1700);
+	assert_false(sf_collector_done(c));
+	sf_collector_free(c);
+}
+
+static void
+test_gap_and_order(void **state)
+{
+	static struct sf_msg m;
+	struct seen s;
+	struct sf_collector *c = make(&s, 2);
+
+	(void)state;
+	/* Worker 0 reports 3 and 9; worker 1 reports only 7, then finishes. */
+	agg_msg(&m, 0, 3, 4, 1);
+	sf_collector_handle(c, &m);
+	agg_msg(&m, 0, 9, SF_WATERMARK_DONE, 2);
+	sf_collector_handle(c, &m);
+	assert_int_equal(s.nint, 0);
+	agg_msg(&m, 1, 7, 8, 4);
+	sf_collector_handle(c, &m);
+	/* Watermarks 4 (done) and 8: intervals 3 and 7 are final, in order. */
+	assert_int_equal(s.nint, 2);
+	assert_int_equal(s.ints[0].interval, 3);
+	assert_int_equal(s.ints[1].interval, 7);
+	/* An empty message moves the watermark and emits nothing itself. */
+	agg_msg(&m, 1, 12, SF_WATERMARK_DONE, 0);
+	sf_collector_handle(c, &m);
+	assert_int_equal(s.nint, 3);
+	assert_int_equal(s.ints[2].interval, 9);
+	assert_int_equal(s.ints[2].flowed, 2);
+	assert_true(sf_collector_done(c));
+	sf_collector_finish(c);
+	assert_int_equal(sf_collector_totals(c)->intervals, 3);
+	assert_int_equal(sf_collector_totals(c)->sum.flowed, 7);
+	sf_collector_free(c);
+}
+
+static void
+topk(struct sf_flow_topk *t, uint8_t last, uint64_t bytes)
+{
+	memset(t, 0, sizeof(*t));
+	key_of(&t->key, last);
+	t->bytes = bytes;
+	t->packets = 1;
+}
+
+static void
+test_topk_merge_exact(void **state)
+{
+	struct sf_flow_topk a[SF_TOPK], b[SF_TOPK];
+	unsigned int na = 0, nb = 0, n, i;
+
+	(void)state;
+	/* a: 100, 90, .. 10 ; b: 95, 85, .. 5 ; merged: 100, 95, .., 55 */
+	for (i = 0; i < SF_TOPK; i++) {
+		topk(&a[na++], (uint8_t)i, 100 - 10 * i);
+		topk(&b[nb++], (uint8_t)(100 + i), 95 - 10 * i);
+	}
+	n = sf_topk_merge(a, na, b, nb);
+	assert_int_equal(n, SF_TOPK);
+	for (i = 0; i < SF_TOPK; i++)
+		assert_int_equal(a[i].bytes, 100 - 5 * i);
+	/* Ties: key order decides, whichever side they come from. */
+	topk(&a[0], 9, 50);
+	topk(&b[0], 3, 50);
+	n = sf_topk_merge(a, 1, b, 1);
+	assert_int_equal(n, 2);
+	assert_int_equal(a[0].key.addr_lo[3], 3);
+	assert_int_equal(a[1].key.addr_lo[3], 9);
+}
+
+static void
+test_interval_top_merged(void **state)
+{
+	static struct sf_msg m;
+	struct seen s;
+	struct sf_collector *c = make(&s, 2);
+	unsigned int i;
+
+	(void)state;
+	agg_msg(&m, 0, 1, 2, 5);
+	m.u.agg.ntop = 3;
+	for (i = 0; i < 3; i++)
+		topk(&m.u.agg.top[i], (uint8_t)i, 30 - i);	/* 30 29 28 */
+	sf_collector_handle(c, &m);
+	agg_msg(&m, 1, 1, 2, 5);
+	m.u.agg.ntop = 2;
+	topk(&m.u.agg.top[0], 50, 40);
+	topk(&m.u.agg.top[1], 51, 1);
+	sf_collector_handle(c, &m);
+	assert_int_equal(s.nint, 1);
+	assert_int_equal(s.ints[0].ntop, 5);
+	assert_int_equal(s.ints[0].top[0].bytes, 40);
+	assert_int_equal(s.ints[0].top[1].bytes, 30);
+	assert_int_equal(s.ints[0].top[4].bytes, 1);
+	sf_collector_free(c);
+}
+
+static void
+test_records_and_totals(void **state)
+{
+	static struct sf_msg m;
+	struct seen s;
+	struct sf_collector *c = make(&s, 1);
+	const struct sf_collector_totals *t;
+	unsigned int i;
+
+	(void)state;
+	memset(&m, 0, sizeof(m));
+	m.type = SF_MSG_RECORDS;
+	m.count = 3;
+	for (i = 0; i < 3; i++) {
+		struct sf_flow_record *r = &m.u.rec[i];
+
+		key_of(&r->key, (uint8_t)(i + 1));
+		r->packets[0] = 1;
+		r->bytes[0] = 100 * (i + 1);
+		r->bytes[1] = 1;
+		r->start_ns = 1000 + i;
+		r->end_ns = 2000 + i;
+		r->end_reason = i == 2 ? SF_END_TCP_FIN : SF_END_IDLE;
+	}
+	sf_collector_handle(c, &m);
+	assert_int_equal(s.nrec, 3);
+	agg_msg(&m, 0, 0, SF_WATERMARK_DONE, 3);
+	sf_collector_handle(c, &m);
+	assert_true(sf_collector_done(c));
+	sf_collector_finish(c);
+	t = sf_collector_totals(c);
+	assert_int_equal(t->records, 3);
+	assert_int_equal(t->records_by_reason[SF_END_IDLE], 2);
+	assert_int_equal(t->records_by_reason[SF_END_TCP_FIN], 1);
+	assert_int_equal(t->ntop, 3);
+	assert_int_equal(t->top[0].bytes[0], 300);
+	assert_int_equal(t->first_ns, 1000);
+	assert_int_equal(t->last_ns, 2002);
+	/* Talkers: 10.0.1.1 is in all three flows: 301 + 201 + 101 bytes. */
+	assert_int_equal(t->hosts, 4);
+	assert_int_equal(t->talkers[0].bytes, 603);
+	assert_int_equal(t->talkers[0].addr[2], 1);
+	assert_int_equal(t->talkers[1].bytes, 301);
+	sf_collector_free(c);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_waits_for_every_worker),
+		cmocka_unit_test(test_gap_and_order),
+		cmocka_unit_test(test_topk_merge_exact),
+		cmocka_unit_test(test_interval_top_merged),
+		cmocka_unit_test(test_records_and_totals),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

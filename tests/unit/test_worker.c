@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Worker: packets are counted in the interval of their time, intervals
+ * close when the clock passes them (own packets or a told time), records
+ * precede the aggregate of their interval on the ring, and finish flushes
+ * everything with end_of_input and a final watermark.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <rte_mbuf.h>
+
+#include "sf_test_eal.h"
+#include "sf_worker.h"
+
+#define S UINT64_C(1000000000)
+
+static struct rte_mempool *mbufs;
+
+struct rig {
+	struct rte_ring *ring;
+	struct rte_mempool *pool;
+	struct sf_worker *w;
+};
+
+static void
+rig_make(struct rig *r, unsigned int ring_size, unsigned int pool_size, bool lossless)
+{
+	static unsigned int seq;
+	struct sf_worker_params p;
+	char name[32];
+
+	r->ring = sf_msg_ring_create(100 + seq, ring_size, SOCKET_ID_ANY);
+	r->pool = sf_msg_pool_create(100 + seq, pool_size, SOCKET_ID_ANY);
+	assert_non_null(r->ring);
+	assert_non_null(r->pool);
+	snprintf(name, sizeof(name), "tw%u", seq++);
+	memset(&p, 0, sizeof(p));
+	p.interval_ns = S;
+	p.table.name = name;
+	p.table.capacity = 64;
+	p.table.idle_ns = 2 * S;
+	p.table.active_ns = 100 * S;
+	p.table.tcp_end_ns = S;
+	p.table.socket_id = SOCKET_ID_ANY;
+	p.ring = r->ring;
+	p.pool = r->pool;
+	p.lossless = lossless;
+	r->w = sf_worker_create(&p);
+	assert_non_null(r->w);
+}
+
+static void
+rig_free(struct rig *r)
+{
+	void *m;
+
+	sf_worker_free(r->w);
+	while (rte_ring_dequeue(r->ring, &m) == 0)
+		rte_mempool_put(r->pool, m);
+	rte_ring_free(r->ring);
+	rte_mempool_free(r->pool);
+}
+
+/* One UDP packet from host `src` to 10.9.9.9 at time ts. */
+static void
+send_pkt(struct sf_worker *w, uint8_t src, uint64_t ts, uint8_t cls)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(mbufs);
+	struct sf_pkt_meta *meta;
+	uint8_t a[4] = { 10, 0, 0, src }, b[4] = { 10, 9, 9, 9 };
+
+	assert_non_null(m);
+	meta = sf_pkt_meta(m);
+	memset(meta, 0, sizeof(*meta));
+	meta->cls = cls;
+	meta->ts_ns = ts;
+	meta->info.dir = (uint8_t)sf_flow_key_make(&meta->info.key, 4, a, b, 4, 5000, 53, 17, 0);
+	meta->info.ip_len = 100;
+	if (cls == SF_PKT_MALFORMED)
+		meta->info.malformed = SF_PKT_BAD_IP_TRUNC;
+	sf_worker_process(w, &m, 1);
+}
+
+/* Drain the ring: count records and return aggregates in order. */
+static unsigned int
+drain(struct rig *r, struct sf_msg *aggs, unsigned int max, unsigned int *records,
+		uint64_t *last_watermark)
+{
+	unsigned int n = 0;
+	void *p;
+
+	while (rte_ring_dequeue(r->ring, &p) == 0) {
+		struct sf_msg *m = p;
+
+		if (m->type == SF_MSG_RECORDS) {
+			*records += m->count;
+		} else {
+			assert_true(n < max);
+			aggs[n++] = *m;
+			*last_watermark = m->watermark;
+		}
+		rte_mempool_put(r->pool, m);
+	}
+	return n;
+}
+
+static void
+test_intervals_close_on_packet_time(void **state)
+{
+	static struct sf_msg aggs[8];
+	unsigned int records = 0, n;
+	uint64_t wm = 0;
+	struct rig r;
+
+	(void)state;
+	rig_make(&r, 64, 256, true);
+	send_pkt(r.w, 1, 100 * S + S / 2, SF_PKT_FLOW);	/* interval 100 */
+	send_pkt(r.w, 2, 100 * S + S / 2, SF_PKT_NONFLOW);
+	send_pkt(r.w, 1, 101 * S + 1, SF_PKT_FLOW);		/* interval 101 */
+	send_pkt(r.w, 3, 101 * S + 2, SF_PKT_MALFORMED);
+	n = drain(&r, aggs, 8, &records, &wm);
+	assert_int_equal(n, 1);
+	assert_int_equal(aggs[0].u.agg.interval, 100);
+	assert_int_equal(aggs[0].watermark, 101);
+	assert_int_equal(aggs[0].u.agg.received, 2);
+	assert_int_equal(aggs[0].u.agg.flowed, 1);
+	assert_int_equal(aggs[0].u.agg.nonflow, 1);
+	assert_int_equal(aggs[0].u.agg.bytes, 100);
+	assert_int_equal(aggs[0].u.agg.flows_new, 1);
+	assert_int_equal(aggs[0].u.agg.flows_active, 1);
+	assert_int_equal(aggs[0].u.agg.ntop, 1);
+	assert_int_equal(aggs[0].u.agg.top[0].bytes, 100);
+
+	/* Told time 104.5: flow (last 101.0) idles out at 103.0, in interval 103. */
+	sf_worker_advance(r.w, 104 * S + S / 2);
+	n = drain(&r, aggs, 8, &records, &wm);
+	assert_int_equal(n, 3);			/* 101, 102, 103 */
+	assert_int_equal(aggs[0].u.agg.interval, 101);
+	assert_int_equal(aggs[0].u.agg.malformed, 1);
+	assert_int_equal(aggs[0].u.agg.malformed_by[SF_PKT_BAD_IP_TRUNC], 1);
+	assert_int_equal(aggs[1].u.agg.interval, 102);
+	assert_int_equal(aggs[1].u.agg.flows_active, 1);
+	assert_int_equal(aggs[2].u.agg.interval, 103);
+	assert_int_equal(aggs[2].u.agg.flows_ended[SF_END_IDLE], 1);
+	assert_int_equal(aggs[2].u.agg.flows_active, 0);
+	assert_int_equal(records, 1);		/* sent before interval 103's aggregate */
+	assert_int_equal(wm, 104);
+
+	/* A gap with an empty table is skipped in one step. */
+	send_pkt(r.w, 4, 1000 * S, SF_PKT_FLOW);
+	n = drain(&r, aggs, 8, &records, &wm);
+	assert_int_equal(n, 1);
+	assert_int_equal(aggs[0].u.agg.interval, 104);
+	sf_worker_finish(r.w, 1000 * S + 5);
+	n = drain(&r, aggs, 8, &records, &wm);
+	assert_int_equal(n, 1);
+	assert_int_equal(aggs[0].u.agg.interval, 1000);
+	assert_int_equal(aggs[0].u.agg.flows_ended[SF_END_END_OF_INPUT], 1);
+	assert_int_equal(wm, SF_WATERMARK_DONE);
+	assert_int_equal(records, 2);
+	rig_free(&r);
+}
+
+static void
+test_time_never_goes_back(void **state)
+{
+	static struct sf_msg aggs[8];
+	unsigned int records = 0, n;
+	uint64_t wm = 0;
+	struct rig r;
+
+	(void)state;
+	rig_make(&r, 64, 256, true);
+	send_pkt(r.w, 1, 50 * S + 10, SF_PKT_FLOW);
+	send_pkt(r.w, 1, 49 * S, SF_PKT_FLOW);		/* earlier: counted at 50.x */
+	assert_int_equal(sf_worker_clock(r.w), 50 * S + 10);
+	sf_worker_finish(r.w, sf_worker_clock(r.w));
+	n = drain(&r, aggs, 8, &records, &wm);
+	assert_int_equal(n, 1);
+	assert_int_equal(aggs[0].u.agg.interval, 50);
+	assert_int_equal(aggs[0].u.agg.flowed, 2);
+	assert_int_equal(records, 1);
+	rig_free(&r);
+}
+
+static void
+test_lossy_counts_lost_messages(void **state)
+{
+	unsigned int i;
+	struct rig r;
+
+	(void)state;
+	/*
+	 * A 64-slot ring (63 usable) nobody drains. One flow, a packet every
+	 * 0.5 s for 100 s: 99 intervals close, 63 messages fit, 36 are lost
+	 * and counted, and the worker never waits.
+	 */
+	rig_make(&r, 64, 1024, false);
+	for (i = 0; i < 200; i++)
+		send_pkt(r.w, 1, (uint64_t)i * S / 2, SF_PKT_FLOW);
+	assert_int_equal(rte_ring_count(r.ring), 63);
+	assert_int_equal(sf_worker_msgs_lost(r.w), 36);
+	rig_free(&r);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_intervals_close_on_packet_time),
+		cmocka_unit_test(test_time_never_goes_back),
+		cmocka_unit_test(test_lossy_counts_lost_messages),
+	};
+
+	sf_test_eal_init();
+	mbufs = rte_pktmbuf_pool_create("tw_mbufs", 1023, 0, SF_PKT_META_SIZE,
+			RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	if (mbufs == NULL)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -68,9 +68,25 @@ enum sf_pkt_malformed {
 
 const char *sf_pkt_malformed_name(enum sf_pkt_malformed r);
 
+/*
+ * Bounds on header stacks. Deeper stacks are malformed (VLAN_DEPTH,
+ * MPLS_DEPTH, IP6_EXT); the bound keeps the parse cost per packet fixed.
+ */
+#define SF_PKT_VLAN_MAX		16	/* 802.1Q/802.1ad/0x9100 tags */
+#define SF_PKT_MPLS_MAX		16	/* MPLS labels */
+#define SF_PKT_IP6_EXT_MAX	16	/* IPv6 extension headers */
+
 /* Fragment flags in sf_pkt_info.frag */
 #define SF_PKT_FRAG_FIRST 0x1	/* offset 0, more fragments follow */
 #define SF_PKT_FRAG_LATER 0x2	/* offset > 0 */
+
+/*
+ * Bits in sf_pkt_info.flags. LEN_CAPTURED: the IP header gave no length
+ * (IPv4 total length 0, IPv6 payload length 0 without a Jumbo option, as
+ * in TSO captures), so ip_len counts the IP bytes the parser was given; a
+ * caller that parsed only a prefix of the frame adds the rest.
+ */
+#define SF_PKT_F_LEN_CAPTURED 0x1
 
 /* TCP flag bits as in the TCP header byte 13 (FIN=0x01 .. CWR=0x80). */
 #define SF_TCP_FIN 0x01
@@ -91,7 +107,8 @@ struct sf_pkt_info {
 	uint8_t dscp;		/* DSCP (IPv4 TOS >> 2, IPv6 traffic class >> 2) */
 	uint8_t frag;		/* SF_PKT_FRAG_* */
 	uint8_t malformed;	/* enum sf_pkt_malformed for SF_PKT_MALFORMED */
-	uint8_t pad[3];
+	uint8_t flags;		/* SF_PKT_F_* */
+	uint8_t pad[2];
 };
 
 /*
@@ -100,9 +117,11 @@ struct sf_pkt_info {
  * ip_len: IPv4 total length; IPv6 40 + payload length (for a jumbogram,
  * payload length 0 with a Jumbo option, the jumbo length + 40). A header
  * length that exceeds what was captured is fine (snaplen): the header
- * states what was on the wire. An IPv4 total length of 0 (TSO capture)
- * counts the captured IP length instead. A total length smaller than the
- * IP header itself is malformed.
+ * states what was on the wire. An IPv4 total length of 0 or an IPv6
+ * payload length of 0 without a Jumbo option (TSO capture) counts the
+ * captured IP length instead (SF_PKT_F_LEN_CAPTURED). A total length
+ * smaller than the IP header itself is malformed. L4 is read only within
+ * min(captured, IP length), so Ethernet padding is never taken for ports.
  */
 enum sf_pkt_class sf_pkt_parse(const uint8_t *data, uint32_t caplen,
 		enum sf_linktype lt, struct sf_pkt_info *out);

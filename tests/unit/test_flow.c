@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Unit tests for lib/flow: canonical key, hash, order, formatting. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "sf_flow.h"
+
+static const uint8_t A4[4] = { 10, 0, 0, 1 };
+static const uint8_t B4[4] = { 192, 168, 1, 2 };
+static const uint8_t A6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+static const uint8_t B6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 };
+
+/* make() on a key full of garbage, so any byte it leaves undefined shows. */
+static enum sf_flow_dir
+make(struct sf_flow_key *k, uint8_t ipver, const uint8_t *src, const uint8_t *dst,
+		uint16_t sport, uint16_t dport, uint8_t proto, uint16_t vlan)
+{
+	memset(k, 0xa5, sizeof(*k));
+	return sf_flow_key_make(k, ipver, src, dst, ipver == 4 ? 4 : 16, sport, dport,
+			proto, vlan);
+}
+
+static void
+test_key_v4_symmetric(void **state)
+{
+	struct sf_flow_key ab, ba;
+	static const uint8_t zero[12];
+
+	(void)state;
+	/* B4 > A4 bytewise, so the sender B4 is the high end. */
+	assert_int_equal(make(&ab, 4, B4, A4, 443, 51000, 6, 7), SF_DIR_HI);
+	assert_int_equal(make(&ba, 4, A4, B4, 51000, 443, 6, 7), SF_DIR_LO);
+	assert_true(sf_flow_key_eq(&ab, &ba));
+	assert_memory_equal(&ab, &ba, sizeof(ab));
+	assert_memory_equal(ab.addr_lo, A4, 4);
+	assert_memory_equal(ab.addr_hi, B4, 4);
+	assert_memory_equal(ab.addr_lo + 4, zero, 12);
+	assert_memory_equal(ab.addr_hi + 4, zero, 12);
+	assert_int_equal(ab.port_lo, 51000);
+	assert_int_equal(ab.port_hi, 443);
+	assert_int_equal(ab.proto, 6);
+	assert_int_equal(ab.vlan, 7);
+	assert_int_equal(ab.ipver, 4);
+}
+
+static void
+test_key_v6_symmetric(void **state)
+{
+	struct sf_flow_key ab, ba;
+
+	(void)state;
+	assert_int_equal(make(&ab, 6, A6, B6, 5353, 53, 17, 0), SF_DIR_LO);
+	assert_int_equal(make(&ba, 6, B6, A6, 53, 5353, 17, 0), SF_DIR_HI);
+	assert_memory_equal(&ab, &ba, sizeof(ab));
+	assert_memory_equal(ab.addr_lo, A6, 16);
+	assert_memory_equal(ab.addr_hi, B6, 16);
+	assert_int_equal(ab.port_lo, 5353);
+	assert_int_equal(ab.port_hi, 53);
+	assert_int_equal(ab.ipver, 6);
+}
+
+/* The address decides first: a lower address wins even with a higher port. */
+static void
+test_key_address_before_port(void **state)
+{
+	struct sf_flow_key k;
+
+	(void)state;
+	assert_int_equal(make(&k, 4, A4, B4, 65535, 1, 6, 0), SF_DIR_LO);
+	assert_int_equal(k.port_lo, 65535);
+	assert_int_equal(k.port_hi, 1);
+}
+
+static void
+test_key_equal_addresses_order_by_port(void **state)
+{
+	struct sf_flow_key k1, k2, k3, k4;
+
+	(void)state;
+	assert_int_equal(make(&k1, 4, A4, A4, 80, 1000, 6, 0), SF_DIR_LO);
+	assert_int_equal(make(&k2, 4, A4, A4, 1000, 80, 6, 0), SF_DIR_HI);
+	assert_memory_equal(&k1, &k2, sizeof(k1));
+	assert_int_equal(k1.port_lo, 80);
+	assert_int_equal(k1.port_hi, 1000);
+
+	assert_int_equal(make(&k3, 6, B6, B6, 9000, 22, 6, 0), SF_DIR_HI);
+	assert_int_equal(make(&k4, 6, B6, B6, 22, 9000, 6, 0), SF_DIR_LO);
+	assert_memory_equal(&k3, &k4, sizeof(k3));
+	assert_int_equal(k3.port_lo, 22);
+
+	/* Fully equal ends: the sender is the low end. */
+	assert_int_equal(make(&k1, 4, A4, A4, 7, 7, 17, 0), SF_DIR_LO);
+}
+
+static void
+test_key_fields_distinguish(void **state)
+{
+	struct sf_flow_key base, k;
+
+	(void)state;
+	make(&base, 4, A4, B4, 1, 2, 6, 0);
+	make(&k, 4, A4, B4, 1, 2, 17, 0);
+	assert_false(sf_flow_key_eq(&base, &k));
+	make(&k, 4, A4, B4, 1, 2, 6, 1);
+	assert_false(sf_flow_key_eq(&base, &k));
+	make(&k, 4, A4, B4, 1, 3, 6, 0);
+	assert_false(sf_flow_key_eq(&base, &k));
+	make(&k, 4, A4, B4, 1, 2, 6, 0);
+	assert_true(sf_flow_key_eq(&base, &k));
+}
+
+static void
+test_hash_symmetric(void **state)
+{
+	struct sf_flow_key ab, ba, other;
+
+	(void)state;
+	make(&ab, 4, A4, B4, 1234, 80, 6, 0);
+	make(&ba, 4, B4, A4, 80, 1234, 6, 0);
+	assert_int_equal(sf_flow_key_hash(&ab), sf_flow_key_hash(&ba));
+	make(&ab, 6, A6, B6, 1234, 80, 6, 10);
+	make(&ba, 6, B6, A6, 80, 1234, 6, 10);
+	assert_int_equal(sf_flow_key_hash(&ab), sf_flow_key_hash(&ba));
+	make(&other, 6, A6, B6, 1235, 80, 6, 10);
+	assert_int_not_equal(sf_flow_key_hash(&ab), sf_flow_key_hash(&other));
+}
+
+static int
+sgn(int v)
+{
+	return (v > 0) - (v < 0);
+}
+
+/* Keys differing in every field, in both address families. */
+static unsigned int
+key_set(struct sf_flow_key *keys, unsigned int max)
+{
+	static const uint16_t ports[] = { 0, 80, 65535 };
+	static const uint8_t protos[] = { 6, 17 };
+	static const uint16_t vlans[] = { 0, 4095 };
+	unsigned int n = 0, a, p, q, v;
+
+	for (a = 0; a < 4; a++)
+		for (p = 0; p < 3; p++)
+			for (q = 0; q < 2; q++)
+				for (v = 0; v < 2; v++) {
+					assert_true(n < max);
+					if (a < 2)
+						make(&keys[n], 4, a ? B4 : A4, A4, ports[p],
+							ports[(p + 1) % 3], protos[q], vlans[v]);
+					else
+						make(&keys[n], 6, a == 3 ? B6 : A6, A6, ports[p],
+							ports[(p + 1) % 3], protos[q], vlans[v]);
+					n++;
+				}
+	/* Keys that differ only in ipver. */
+	assert_true(n + 2 <= max);
+	make(&keys[n++], 4, A4, B4, 1, 2, 6, 0);
+	keys[n] = keys[n - 1];
+	keys[n++].ipver = 6;
+	return n;
+}
+
+static void
+test_cmp_total_order(void **state)
+{
+	struct sf_flow_key keys[64];
+	unsigned int n, i, j, l;
+	int ij, jl, il;
+
+	(void)state;
+	n = key_set(keys, 62);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(sf_flow_key_cmp(&keys[i], &keys[i]), 0);
+		for (j = 0; j < n; j++) {
+			ij = sgn(sf_flow_key_cmp(&keys[i], &keys[j]));
+			/* Antisymmetric, and 0 exactly for equal keys. */
+			assert_int_equal(ij, -sgn(sf_flow_key_cmp(&keys[j], &keys[i])));
+			assert_int_equal(ij == 0, sf_flow_key_eq(&keys[i], &keys[j]));
+			for (l = 0; l < n; l++) {
+				jl = sgn(sf_flow_key_cmp(&keys[j], &keys[l]));
+				il = sgn(sf_flow_key_cmp(&keys[i], &keys[l]));
+				if (ij <= 0 && jl <= 0)
+					assert_true(il <= 0);
+				if (ij == 0 && jl == 0)
+					assert_int_equal(il, 0);
+			}
+		}
+	}
+}
+
+static void
+test_addr_str(void **state)
+{
+	struct sf_flow_key k;
+	char buf[64], small[4];
+
+	(void)state;
+	make(&k, 4, B4, A4, 1, 2, 6, 0);
+	assert_string_equal(sf_flow_addr_str(&k, SF_DIR_LO, buf, sizeof(buf)), "10.0.0.1");
+	assert_string_equal(sf_flow_addr_str(&k, SF_DIR_HI, buf, sizeof(buf)), "192.168.1.2");
+	assert_string_equal(sf_flow_addr_str(&k, SF_DIR_LO, small, sizeof(small)), "?");
+
+	make(&k, 6, B6, A6, 1, 2, 6, 0);
+	assert_string_equal(sf_flow_addr_str(&k, SF_DIR_LO, buf, sizeof(buf)), "2001:db8::1");
+	assert_string_equal(sf_flow_addr_str(&k, SF_DIR_HI, buf, sizeof(buf)), "2001:db8::2");
+	assert_ptr_equal(sf_flow_addr_str(&k, SF_DIR_HI, buf, sizeof(buf)), buf);
+}
+
+static void
+test_end_reason_name(void **state)
+{
+	(void)state;
+	assert_string_equal(sf_end_reason_name(SF_END_IDLE), "idle");
+	assert_string_equal(sf_end_reason_name(SF_END_ACTIVE), "active");
+	assert_string_equal(sf_end_reason_name(SF_END_TCP_FIN), "tcp_fin");
+	assert_string_equal(sf_end_reason_name(SF_END_TCP_RST), "tcp_rst");
+	assert_string_equal(sf_end_reason_name(SF_END_EVICTED), "evicted");
+	assert_string_equal(sf_end_reason_name(SF_END_END_OF_INPUT), "end_of_input");
+	assert_string_equal(sf_end_reason_name(SF_END_MAX), "unknown");
+	assert_string_equal(sf_end_reason_name((enum sf_end_reason)-1), "unknown");
+}
+
+static void
+test_record_view(void **state)
+{
+	struct sf_flow_record r;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	make(&r.key, 4, B4, A4, 443, 51000, 6, 0);
+	r.initiator = SF_DIR_LO;	/* 10.0.0.1:51000 initiated */
+	assert_memory_equal(sf_flow_record_addr(&r, false), A4, 4);
+	assert_memory_equal(sf_flow_record_addr(&r, true), B4, 4);
+	assert_int_equal(sf_flow_record_port(&r, false), 51000);
+	assert_int_equal(sf_flow_record_port(&r, true), 443);
+	r.initiator = SF_DIR_HI;
+	assert_memory_equal(sf_flow_record_addr(&r, false), B4, 4);
+	assert_memory_equal(sf_flow_record_addr(&r, true), A4, 4);
+	assert_int_equal(sf_flow_record_port(&r, false), 443);
+	assert_int_equal(sf_flow_record_port(&r, true), 51000);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_key_v4_symmetric),
+		cmocka_unit_test(test_key_v6_symmetric),
+		cmocka_unit_test(test_key_address_before_port),
+		cmocka_unit_test(test_key_equal_addresses_order_by_port),
+		cmocka_unit_test(test_key_fields_distinguish),
+		cmocka_unit_test(test_hash_symmetric),
+		cmocka_unit_test(test_cmp_total_order),
+		cmocka_unit_test(test_addr_str),
+		cmocka_unit_test(test_end_reason_name),
+		cmocka_unit_test(test_record_view),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,1745 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Unit tests for lib/pkt: hand-built frames for every link type and header
+ * the parser knows. Every frame is parsed from a heap buffer of exactly its
+ * length, and so is every prefix of it, so an over-read shows under ASan.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "sf_pkt.h"
+
+static const uint8_t A4[4] = { 10, 0, 0, 1 };
+static const uint8_t B4[4] = { 192, 168, 1, 2 };
+static const uint8_t A6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+static const uint8_t B6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 };
+
+/* Frame builder: layers are appended; pb_done() fixes the IP length. */
+struct pb {
+	uint8_t b[2048];
+	uint32_t len;
+	uint32_t l3;		/* offset of the last IP header added */
+	uint8_t ipver;
+};
+
+static void
+pb_init(struct pb *p)
+{
+	memset(p, 0, sizeof(*p));
+}
+
+static void
+pb_bytes(struct pb *p, const void *d, uint32_t n)
+{
+	assert_true(p->len + n <= sizeof(p->b));
+	memcpy(p->b + p->len, d, n);
+	p->len += n;
+}
+
+static void
+pb_fill(struct pb *p, uint8_t v, uint32_t n)
+{
+	assert_true(p->len + n <= sizeof(p->b));
+	memset(p->b + p->len, v, n);
+	p->len += n;
+}
+
+static void
+pb_u8(struct pb *p, uint8_t v)
+{
+	pb_bytes(p, &v, 1);
+}
+
+static void
+pb_u16(struct pb *p, uint16_t v)
+{
+	uint8_t b[2] = { v >> 8, v & 0xff };
+
+	pb_bytes(p, b, 2);
+}
+
+static void
+pb_u32(struct pb *p, uint32_t v)
+{
+	pb_u16(p, v >> 16);
+	pb_u16(p, v & 0xffff);
+}
+
+static void
+put16(struct pb *p, uint32_t off, uint16_t v)
+{
+	p->b[off] = v >> 8;
+	p->b[off + 1] = v & 0xff;
+}
+
+static void
+eth(struct pb *p, uint16_t etype)
+{
+	static const uint8_t macs[12] = { 0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 2 };
+
+	pb_bytes(p, macs, sizeof(macs));
+	pb_u16(p, etype);
+}
+
+static void
+vtag(struct pb *p, uint16_t tci, uint16_t etype)
+{
+	pb_u16(p, tci);
+	pb_u16(p, etype);
+}
+
+static void
+mpls(struct pb *p, uint32_t label, int bos)
+{
+	pb_u32(p, label << 12 | (bos ? 0x100 : 0) | 64);
+}
+
+/* IPv4 with `ihl` words (options are NOPs) and the given flags/offset field. */
+static void
+ip4x(struct pb *p, uint8_t proto, const uint8_t *src, const uint8_t *dst, uint8_t tos,
+		unsigned int ihl, uint16_t frag)
+{
+	p->l3 = p->len;
+	p->ipver = 4;
+	pb_u8(p, 0x40 | ihl);
+	pb_u8(p, tos);
+	pb_u16(p, 0);		/* total length: pb_done */
+	pb_u16(p, 0x1234);
+	pb_u16(p, frag);
+	pb_u8(p, 64);
+	pb_u8(p, proto);
+	pb_u16(p, 0);
+	pb_bytes(p, src, 4);
+	pb_bytes(p, dst, 4);
+	if (ihl > 5)
+		pb_fill(p, 0x01, (ihl - 5) * 4);
+}
+
+static void
+ip4(struct pb *p, uint8_t proto, const uint8_t *src, const uint8_t *dst)
+{
+	ip4x(p, proto, src, dst, 0, 5, 0);
+}
+
+static void
+ip6x(struct pb *p, uint8_t nh, const uint8_t *src, const uint8_t *dst, uint8_t tc)
+{
+	p->l3 = p->len;
+	p->ipver = 6;
+	pb_u32(p, 6u << 28 | (uint32_t)tc << 20 | 0x12345);
+	pb_u16(p, 0);		/* payload length: pb_done */
+	pb_u8(p, nh);
+	pb_u8(p, 64);
+	pb_bytes(p, src, 16);
+	pb_bytes(p, dst, 16);
+}
+
+static void
+ip6(struct pb *p, uint8_t nh, const uint8_t *src, const uint8_t *dst)
+{
+	ip6x(p, nh, src, dst, 0);
+}
+
+/* Generic IPv6 extension header of `bytes` (multiple of 8), Pad1 filled. */
+static void
+ext6(struct pb *p, uint8_t nh, uint32_t bytes)
+{
+	pb_u8(p, nh);
+	pb_u8(p, bytes / 8 - 1);
+	pb_fill(p, 0, bytes - 2);
+}
+
+static void
+ah6(struct pb *p, uint8_t nh, uint32_t bytes)
+{
+	pb_u8(p, nh);
+	pb_u8(p, bytes / 4 - 2);
+	pb_fill(p, 0xaa, bytes - 2);
+}
+
+static void
+frag6(struct pb *p, uint8_t nh, uint16_t off8, int more)
+{
+	pb_u8(p, nh);
+	pb_u8(p, 0);
+	pb_u16(p, (uint16_t)(off8 << 3 | (more ? 1 : 0)));
+	pb_u32(p, 0xdeadbeef);
+}
+
+static void
+tcp(struct pb *p, uint16_t sport, uint16_t dport, uint8_t flags)
+{
+	pb_u16(p, sport);
+	pb_u16(p, dport);
+	pb_u32(p, 1000);
+	pb_u32(p, 2000);
+	pb_u8(p, 5 << 4);
+	pb_u8(p, flags);
+	pb_u16(p, 65535);
+	pb_u32(p, 0);
+}
+
+static void
+udp(struct pb *p, uint16_t sport, uint16_t dport)
+{
+	pb_u16(p, sport);
+	pb_u16(p, dport);
+	pb_u16(p, 8);
+	pb_u16(p, 0);
+}
+
+static void
+sctp(struct pb *p, uint16_t sport, uint16_t dport)
+{
+	pb_u16(p, sport);
+	pb_u16(p, dport);
+	pb_u32(p, 0x11223344);
+	pb_u32(p, 0);
+}
+
+static void
+payload(struct pb *p, uint32_t n)
+{
+	pb_fill(p, 0x5a, n);
+}
+
+static void
+pb_done(struct pb *p)
+{
+	if (p->ipver == 4)
+		put16(p, p->l3 + 2, (uint16_t)(p->len - p->l3));
+	else if (p->ipver == 6)
+		put16(p, p->l3 + 4, (uint16_t)(p->len - p->l3 - 40));
+}
+
+/*
+ * Parse `len` bytes of `d` from a heap block of exactly that size (for 0,
+ * a pointer one past a 1-byte block), so any read past caplen is an ASan
+ * error. `out` starts as garbage so fields the parser forgets show.
+ */
+static enum sf_pkt_class
+parse_exact(const uint8_t *d, uint32_t len, enum sf_linktype lt, struct sf_pkt_info *out)
+{
+	uint8_t *buf = malloc(len ? len : 1);
+	enum sf_pkt_class c;
+
+	assert_non_null(buf);
+	memcpy(buf, d, len);
+	memset(out, 0xa5, sizeof(*out));
+	c = sf_pkt_parse(len ? buf : buf + 1, len, lt, out);
+	free(buf);
+	return c;
+}
+
+static void
+check_info_sane(enum sf_pkt_class c, const struct sf_pkt_info *i)
+{
+	static const uint8_t zero[12];
+
+	switch (c) {
+	case SF_PKT_FLOW:
+		assert_int_equal(i->malformed, SF_PKT_BAD_NONE);
+		assert_true(i->key.ipver == 4 || i->key.ipver == 6);
+		if (i->key.ipver == 4) {
+			assert_memory_equal(i->key.addr_lo + 4, zero, 12);
+			assert_memory_equal(i->key.addr_hi + 4, zero, 12);
+		}
+		assert_true(i->dir == SF_DIR_LO || i->dir == SF_DIR_HI);
+		assert_true(i->key.vlan <= 0xfff);
+		assert_true(i->dscp < 64);
+		assert_true(i->frag <= SF_PKT_FRAG_LATER);
+		assert_true((i->flags & ~SF_PKT_F_LEN_CAPTURED) == 0);
+		if (i->frag != 0) {
+			assert_int_equal(i->key.port_lo, 0);
+			assert_int_equal(i->key.port_hi, 0);
+		}
+		if (i->key.proto != 6)
+			assert_int_equal(i->tcp_flags, 0);
+		break;
+	case SF_PKT_NONFLOW:
+		assert_int_equal(i->malformed, SF_PKT_BAD_NONE);
+		break;
+	case SF_PKT_MALFORMED:
+		assert_true(i->malformed > SF_PKT_BAD_NONE && i->malformed < SF_PKT_BAD_MAX);
+		break;
+	default:
+		fail_msg("bad class %d", (int)c);
+	}
+}
+
+/*
+ * Parse the frame, and every proper prefix of it: a cut frame is never a
+ * flow unless the whole frame is one, and then with the same key and
+ * direction (the L4 header was complete, only payload was cut).
+ */
+static enum sf_pkt_class
+parse(const struct pb *p, enum sf_linktype lt, struct sf_pkt_info *out)
+{
+	struct sf_pkt_info pi;
+	enum sf_pkt_class c, pc;
+	uint32_t l;
+
+	c = parse_exact(p->b, p->len, lt, out);
+	check_info_sane(c, out);
+	for (l = 0; l < p->len; l++) {
+		pc = parse_exact(p->b, l, lt, &pi);
+		check_info_sane(pc, &pi);
+		if (pc == SF_PKT_FLOW) {
+			assert_int_equal(c, SF_PKT_FLOW);
+			assert_memory_equal(&pi.key, &out->key, sizeof(pi.key));
+			assert_int_equal(pi.dir, out->dir);
+			assert_int_equal(pi.frag, out->frag);
+		}
+	}
+	return c;
+}
+
+static enum sf_pkt_class
+parse_eth(const struct pb *p, struct sf_pkt_info *out)
+{
+	return parse(p, SF_LINK_ETHER, out);
+}
+
+/* The whole frame must be a flow with exactly this key, sender and length. */
+static void
+expect_flow(const struct pb *p, enum sf_linktype lt, uint8_t ipver, const uint8_t *src,
+		const uint8_t *dst, uint16_t sport, uint16_t dport, uint8_t proto,
+		uint16_t vlan, struct sf_pkt_info *out)
+{
+	struct sf_flow_key want;
+	enum sf_flow_dir dir;
+
+	assert_int_equal(parse(p, lt, out), SF_PKT_FLOW);
+	dir = sf_flow_key_make(&want, ipver, src, dst, ipver == 4 ? 4 : 16, sport, dport,
+			proto, vlan);
+	assert_memory_equal(&out->key, &want, sizeof(want));
+	assert_int_equal(out->dir, dir);
+}
+
+static void
+expect_bad(const struct pb *p, enum sf_linktype lt, enum sf_pkt_malformed why)
+{
+	struct sf_pkt_info i;
+
+	assert_int_equal(parse(p, lt, &i), SF_PKT_MALFORMED);
+	assert_int_equal(i.malformed, why);
+}
+
+static void
+expect_nonflow(const struct pb *p, enum sf_linktype lt)
+{
+	struct sf_pkt_info i;
+
+	assert_int_equal(parse(p, lt, &i), SF_PKT_NONFLOW);
+	assert_int_equal(i.malformed, SF_PKT_BAD_NONE);
+}
+
+/* ---------------------------------------------------------------- L4 */
+
+static void
+test_eth_ipv4_tcp_fields(void **state)
+{
+	static const uint8_t zero[12];
+	struct sf_pkt_info i;
+	struct pb p;
+
+	(void)state;
+	pb_init(&p);
+	eth(&p, 0x0800);
+	ip4x(&p, 6, B4, A4, 0xb8 | 0x02, 5, 0x4000);	/* EF, ECT(0), DF */
+	tcp(&p, 443, 51000, SF_TCP_SYN | SF_TCP_ACK);
+	payload(&p, 10);
+	pb_done(&p);
+
+	assert_int_equal(parse_eth(&p, &i), SF_PKT_FLOW);
+	/* 192.168.1.2:443 -> 10.0.0.1:51000: the sender is the high end. */
+	assert_memory_equal(i.key.addr_lo, A4, 4);
+	assert_memory_equal(i.key.addr_lo + 4, zero, 12);
+	assert_memory_equal(i.key.addr_hi, B4, 4);
+	assert_memory_equal(i.key.addr_hi + 4, zero, 12);
+	assert_int_equal(i.key.port_lo, 51000);
+	assert_int_equal(i.key.port_hi, 443);
+	assert_int_equal(i.key.vlan, 0);
+	assert_int_equal(i.key.proto, 6);
+	assert_int_equal(i.key.ipver, 4);
+	assert_int_equal(i.dir, SF_DIR_HI);
+	assert_int_equal(i.ip_len, 50);
+	assert_int_equal(i.tcp_flags, SF_TCP_SYN | SF_TCP_ACK);
+	assert_int_equal(i.dscp, 46);
+	assert_int_equal(i.frag, 0);
+	assert_int_equal(i.malformed, SF_PKT_BAD_NONE);
+	assert_int_equal(i.flags, 0);
+}
+
+static void
+test_both_directions(void **state)
+{
+	struct sf_pkt_info fwd, rev;
+	struct pb p;
+
+	(void)state;
+	pb_init(&p);
+	eth(&p, 0x0800);
+	ip4(&p, 6, A4, B4);
+	tcp(&p, 51000, 443, SF_TCP_SYN);
+	pb_done(&p);
+	expect_flow(&p, SF_LINK_ETHER, 4, A4, B4, 51000, 443, 6, 0, &fwd);
+	pb_init(&p);
+	eth(&p, 0x0800);
+	ip4(&p, 6, B4, A4);
+	tcp(&p, 443, 51000, SF_TCP_SYN | SF_TCP_ACK);
+	pb_done(&p);
+	expect_flow(&p, SF_LINK_ETHER, 4, B4, A4, 443, 51000, 6, 0, &rev);
+	assert_memory_equal(&fwd.key, &rev.key, sizeof(fwd.key));
+	assert_int_equal(fwd.dir, SF_DIR_LO);
+	assert_int_equal(rev.dir, SF_DIR_HI);
+	assert_int_equal(sf_flow_key_hash(&fwd.key), sf_flow_key_hash(&rev.key));
+
+	pb_init(&p);
+	eth(&p, 0x86dd);
+	ip6(&p, 17, B6, A6);
+	udp(&p, 53, 5353);
+	pb_done(&p);
+	expect_flow(&p, SF_LINK_ETHER, 6, B6, A6, 53, 5353, 17, 0, &fwd);
+	pb_init(&p);
+	eth(&p, 0x86dd);
+	ip6(&p, 17, A6, B6);
+	udp(&p, 5353, 53);
+	pb_done(&p);
+	expect_flow(&p, SF_LINK_ETHER, 6, A6, B6, 5353, 53, 17, 0, &rev);
+	assert_memory_equal(&fwd.key, &rev.key, sizeof(fwd.key));
+	assert_int_equal(fwd.dir, SF_DIR_HI);
+	assert_int_equal(rev.dir, SF_DIR_LO);
+}
+
+static void
+test_ipv4_udp(void **state)
+{
+	struct sf_pkt_info i;
+	struct pb p;
+
+	(void)state;
+	pb_init(&p);
+	eth(&p, 0x0800);
+	ip4(&p, 17, A4, B4);
+	udp(&p, 5353, 53);
+	payload(&p, 30);
+	pb_done(&p);
+	expect_flow(&p, SF_LINK_ETHER, 4, A4, B4, 5353, 53, 17, 0, &i);
+	assert_int_equal(i.ip_len, 58);
+	assert_int_equal(i.tcp_flags, 0);
+}
+
+static void
+test_ipv4_sctp(void **state)
+{
+	struct sf_pkt_info i;
+	struct pb p;
+
+	(void)state;
+	pb_init(&p);
+	eth(&p, 0x0800);
+	ip4(&p, 132, A4, B4);
+	sctp(&p, 3868, 3868);
+	payload(&p, 16);
+	pb_done(&p);
+	expect_flow(&p, SF_LINK_ETHER, 4, A4, B4, 3868, 3868, 132, 0, &i);
+
+	/* 11 bytes of the 12-byte common header. */
+	pb_init(&p);
+	eth(&p, 0x0800);
+	ip4(&p, 132, A4, B4);
+	pb_fill(&p, 1, 11);
+	pb_done(&p);
+	expect_bad(&p, SF_LINK_ETHER, SF_PKT_BAD_L4_TRUNC);
+}
+
+static void
+test_udplite_dccp(void **state)
+{
+	struct sf_pkt_info i;
+	struct pb p;
+
+	(void)state;
+	pb_init(&p);
+	eth(&p, 0x0800);
+	ip4(&p, 136, A4, B4);
+	udp(&p, 1000, 2000);
+	pb_done(&p);
+	expect_flow(&p, SF_LINK_ETHER, 4, A4, B4, 1000, 2000, 136, 0, &i);
+
+	/* DCCP with short sequence numbers (X = 0): 12 bytes. */
+	pb_init(&p);
+	eth(&p, 0x0800);
+	ip4(&p, 33, A4, B4);
+	pb_u16(&p, 5001);
+	pb_u16(&p, 5002);
+	pb_u32(&p, 0);
+	pb_u32(&p, 0);
+	pb_done(&p);
+	expect_flow(&p, SF_LINK_ETHER, 4, A4, B4, 5001, 5002, 33, 0, &i);
+	/* X = 1 needs 16 bytes. */
+	p.b[p.l3 + 20 + 8] = 0x01;
+	expect_bad(&p, SF_LINK_ETHER, SF_PKT_BAD_L4_TRUNC);
+	pb_u32(&p, 0);
+	pb_done(&p);
+	expect_flow(&p, SF_LINK_ETHER, 4, A4, B4, 5001, 5002, 33, 0, &i);
+}
+
+static void
+test_icmp(void **state)
+{
+	struct sf_pkt_info i;
+	struct pb p;
+
+	(void)state;
+	pb_init(&p);
+	eth(&p, 0x0800);
+	ip4(&p, 1, A4, B4);
+	pb_u16(&p, 0x0800);	/* echo request */
+	pb_u16(&p, 0);
+	pb_u32(&p, 0x00010001);
+	pb_done(&p);
+	expect_flow(&p, SF_LINK_ETHER, 4, A4, B4, 0, 0, 1, 0, &i);
+	assert_int_equal(i.key.port_lo, 0);
+	assert_int_equal(i.key.port_hi, 0);
+
+	/* Type, code and one checksum byte: not a whole ICMP header start. */
+	pb_init(&p);
+	eth(&p, 0x0800);
+	ip4(&p, 1, A4, B4);
+	pb_fill(&p, 8, 3);
+	pb_done(&p);
+	expect_bad(&p, SF_LINK_ETHER, SF_PKT_BAD_L4_TRUNC);
+}
+
+static void
+test_icmpv6(void **state)
+{
+	struct sf_pkt_info i;
+	struct pb p;
+
+	(void)state;
+	pb_init(&p);
+	eth(&p, 0x86dd);
+	ip6x(&p, 58, A6, B6, 0xb8);
+	pb_u16(&p, 0x8000);	/* echo request */
+	pb_u16(&p, 0);
+	pb_u32(&p, 1);
+	pb_done(&p);
+	expect_flow(&p, SF_LINK_ETHER, 6, A6, B6, 0, 0, 58, 0, &i);
+	assert_int_equal(i.ip_len, 48);
+	assert_int_equal(i.dscp, 46);
+
+	pb_init(&p);
+	eth(&p, 0x86dd);
+	ip6(&p, 58, A6, B6);
+	pb_fill(&p, 0x80, 3);
+	pb_done(&p);
+	expect_bad(&p, SF_LINK_ETHER, SF_PKT_BAD_L4_TRUNC);
+}
+
+static void
+test_gre_not_decapsulated(void **state)
+{
+	struct sf_pkt_info i;
+	struct pb p;
+
+	(void)state;
+	pb_init(&p);
+	eth(&p, 0x0800);
+	ip4(&p, 47, A4, B4);
+	pb_u16(&p, 0);
+	pb_u16(&p, 0x0800);
+	ip4(&p, 6, B4, A4);	/* inner packet: ignored */
+	tcp(&p, 80, 8080, SF_TCP_SYN);
+	pb_done(&p);
+	put16(&p, 14 + 2, (uint16_t)(p.len - 14));	/* outer total length */
+	expect_flow(&p, SF_LINK_ETHER, 4, A4, B4, 0, 0, 47, 0, &i);
+	assert_int_equal(i.tcp_flags, 0);
+	assert_int_equal(i.ip_len, p.len - 14);
+
+	/* ESP over IPv4: keyed by protocol, nothing read. */
+	pb_init(&p);
+	eth(&p, 0x0800);
+	ip4(&p, 50, A4, B4);
+	pb_done(&p);
+	expect_flow(&p, SF_LINK_ETHER, 4, A4, B4, 0, 0, 50, 0, &i);
+}
+
+static void
+test_tcp_data_offset(void **state)
+{
+	struct sf_pkt_info i;
+	struct pb p;
+
+	(void)state;
+	pb_init(&p);
+	eth(&p, 0x0800);
+	ip4(&p, 6, A4, B4);
+	tcp(&p, 1, 2, SF_TCP_ACK);
+	pb_done(&p);
+	p.b[14 + 20 + 12] = 4 << 4;
+	expect_bad(&p, SF_LINK_ETHER, SF_PKT_BAD_L4_HDRLEN);
+	/* 60 bytes of header announced, 20 captured: ports and flags suffice. */
+	p.b[14 + 20 + 12] = 15 << 4;
+	expect_flow(&p, SF_LINK_ETHER, 4, A4, B4, 1, 2, 6, 0, &i);
+	assert_int_equal(i.tcp_flags, SF_TCP_ACK);
+}
+
+/* A frame padded to Ethernet's 60-byte minimum: the padding is not L4. */
+static void
+test_ethernet_padding(void **state)
+{
+	struct sf_pkt_info i;
+	struct pb p;
+
+	(void)state;
+	pb_init(&p);
+	eth(&p, 0x0800);
+	ip4(&p, 17, A4, B4);
+	udp(&p, 7, 9);
+	pb_done(&p);
+	pb_fill(&p, 0, 60 - p.len);
+	expect_flow(&p, SF_LINK_ETHER, 4, A4, B4, 7, 9, 17, 0, &i);
+	assert_int_equal(i.ip_len, 28);
+
+	/* A TCP packet whose IP length ends 4 bytes into the TCP header. */
+	pb_init(&p);
+	eth(&p, 0x0800);
+	ip4(&p, 6, A4, B4);
+	tcp(&p, 1, 2, SF_TCP_SYN);
+	put16(&p, 14 + 2, 24);
+	expect_bad(&p, SF_LINK_ETHER, SF_PKT_BAD_L4_TRUNC);
+}
+
+/* ---------------------------------------------------------------- IPv4 */
+
+static void
+test_ipv4_fragments(void **state)
+{
+	struct sf_pkt_info first, later, i;
+	struct pb p;
+
+	(void)state;
+	pb_init(&p);
+	eth(&p, 0x0800);
+	ip4x(&p, 6, A4, B4, 0, 5, 0x2000);		/* MF, offset 0 */
+	tcp(&p, 40000, 80, SF_TCP_PSH | SF_TCP_ACK);
+	payload(&p, 1000);
+	pb_done(&p);
+	expect_flow(&p, SF_LINK_ETHER, 4, A4, B4, 0, 0, 6, 0, &first);
+	assert_int_equal(first.frag, SF_PKT_FRAG_FIRST);
+	assert_int_equal(first.tcp_flags, SF_TCP_PSH | SF_TCP_ACK);
+	assert_int_equal(first.ip_len, 1040);
+
+	pb_init(&p);
+	eth(&p, 0x0800);
+	ip4x(&p, 6, A4, B4, 0, 5, 1040 / 8);	/* last fragment, MF clear */
+	payload(&p, 2);
+	pb_done(&p);
+	expect_flow(&p, SF_LINK_ETHER, 4, A4, B4, 0, 0, 6, 0, &later);
+	assert_int_equal(later.frag, SF_PKT_FRAG_LATER);
+	assert_int_equal(later.tcp_flags, 0);
+	assert_memory_equal(&first.key, &later.key, sizeof(first.key));
+
+	/* A middle fragment (MF and offset) with no payload captured at all. */
+	pb_init(&p);
+	eth(&p, 0x0800);
+	ip4x(&p, 17, A4, B4, 0, 5, 0x2000 | 10);
+	pb_done(&p);
+	expect_flow(&p, SF_LINK_ETHER, 4, A4, B4, 0, 0, 17, 0, &i);
+	assert_int_equal(i.frag, SF_PKT_FRAG_LATER);
+
+	/* A first fragment with a cut TCP header is still a flow, without flags. */
+	pb_init(&p);
+	eth(&p, 0x0800);
+	ip4x(&p, 6, A4, B4, 0, 5, 0x2000);
+	pb_fill(&p, 0xff, 13);
+	pb_done(&p);
+	expect_flow(&p, SF_LINK_ETHER, 4, A4, B4, 0, 0, 6, 0, &i);
+	assert_int_equal(i.frag, SF_PKT_FRAG_FIRST);
+	assert_int_equal(i.tcp_flags, 0);
+}
+
+static void
+test_ipv4_tso_total_length_zero(void **state)
+{
+	struct sf_pkt_info i;
+	struct pb p;
+
+	(void)state;
+	pb_init(&p);
+	eth(&p, 0x0800);
+	ip4(&p, 6, A4, B4);
+	tcp(&p, 1, 2, SF_TCP_ACK);
+	payload(&p, 1400);
+	/* no pb_done: total length stays 0 */
+	expect_flow(&p, SF_LINK_ETHER, 4, A4, B4, 1, 2, 6, 0, &i);
+	assert_int_equal(i.ip_len, 1440);
+	assert_int_equal(i.flags, SF_PKT_F_LEN_CAPTURED);
+}
+
+static void
+test_ipv4_options(void **state)
+{
+	struct sf_pkt_info i;
+	unsigned int ihl;
+	struct pb p;
+
+	(void)state;
+	for (ihl = 6; ihl <= 15; ihl++) {
+		pb_init(&p);
+		eth(&p, 0x0800);
+		ip4x(&p, 6, A4, B4, 0, ihl, 0);
+		tcp(&p, 1234, 22, SF_TCP_FIN);
+		pb_done(&p);
+		expect_flow(&p, SF_LINK_ETHER, 4, A4, B4, 1234, 22, 6, 0, &i);
+		assert_int_equal(i.ip_len, ihl * 4 + 20);
+		assert_int_equal(i.tcp_flags, SF_TCP_FIN);
+	}
+}
+
+static void
+test_ipv4_bad_headers(void **state)
+{
+	unsigned int ihl;
+	struct pb p;
+
+	(void)state;
+	for (ihl = 0; ihl < 5; ihl++) {
+		pb_init(&p);
+		eth(&p, 0x0800);
+		ip4(&p, 6, A4, B4);
+		tcp(&p, 1, 2, 0);
+		pb_done(&p);
+		p.b[14] = 0x40 | ihl;
+		expect_bad(&p, SF_LINK_ETHER, SF_PKT_BAD_IP_HDRLEN);
+	}
+
+	/* IHL 15 (60 bytes) with 40 captured: the total length says 1500 (snaplen). */
+	pb_init(&p);
+	eth(&p, 0x0800);
+	ip4(&p, 6, A4, B4);
+	tcp(&p, 1, 2, 0);
+	p.b[14] = 0x4f;
+	put16(&p, 14 + 2, 1500);
+	expect_bad(&p, SF_LINK_ETHER, SF_PKT_BAD_IP_TRUNC);
+	/* ... and with a total length of 40 the header contradicts it. */
+	put16(&p, 14 + 2, 40);
+	expect_bad(&p, SF_LINK_ETHER, SF_PKT_BAD_IP_TOTLEN);
+
+	/* Total length smaller than the 20-byte header. */
+	put16(&p, 14 + 2, 19);
+	p.b[14] = 0x45;
+	expect_bad(&p, SF_LINK_ETHER, SF_PKT_BAD_IP_TOTLEN);
+	put16(&p, 14 + 2, 20);	/* header only: a flow with nothing to read */
+	p.b[14 + 9] = 6;
+	expect_bad(&p, SF_LINK_ETHER, SF_PKT_BAD_L4_TRUNC);
+
+	/* Version 6 in an IPv4 ethertype. */
+	p.b[14] = 0x65;
+	expect_bad(&p, SF_LINK_ETHER, SF_PKT_BAD_IP_VERSION);
+}
+
+/* ---------------------------------------------------------------- IPv6 */
+
+static void
+test_ipv6_extension_chain(void **state)
+{
+	struct sf_pkt_info i, first, later;
+	struct pb p;
+
+	(void)state;
+	/* Hop-by-hop, routing, destination options, then UDP. */
+	pb_init(&p);
+	eth(&p, 0x86dd);
+	ip6x(&p, 0, A6, B6, 0x28);
+	ext6(&p, 43, 8);
+	ext6(&p, 60, 24);
+	ext6(&p, 17, 16);
+	udp(&p, 4789, 4789);
+	payload(&p, 4);
+	pb_done(&p);
+	expect_flow(&p, SF_LINK_ETHER, 6, A6, B6, 4789, 4789, 17, 0, &i);
+	assert_int_equal(i.ip_len, 40 + 8 + 24 + 16 + 8 + 4);
+	assert_int_equal(i.dscp, 10);
+	assert_int_equal(i.frag, 0);
+
+	/* The same chain ending in a first fragment of TCP. */
+	pb_init(&p);
+	eth(&p, 0x86dd);
+	ip6(&p, 0, A6, B6);
+	ext6(&p, 43, 8);
+	ext6(&p, 60, 24);
+	ext6(&p, 44, 16);
+	frag6(&p, 6, 0, 1);
+	tcp(&p, 1234, 443, SF_TCP_ACK);
+	payload(&p, 64);
+	pb_done(&p);
+	expect_flow(&p, SF_LINK_ETHER, 6, A6, B6, 0, 0, 6, 0, &first);
+	assert_int_equal(first.frag, SF_PKT_FRAG_FIRST);
+	assert_int_equal(first.tcp_flags, SF_TCP_ACK);
+
+	/* ... and a later fragment of it. */
+	pb_init(&p);
+	eth(&p, 0x86dd);
+	ip6(&p, 0, A6, B6);
+	ext6(&p, 43, 8);
+	ext6(&p, 60, 24);
+	ext6(&p, 44, 16);
+	frag6(&p, 6, 11, 0);
+	payload(&p, 8);
+	pb_done(&p);
+	expect_flow(&p, SF_LINK_ETHER, 6, A6, B6, 0, 0, 6, 0, &later);
+	assert_int_equal(later.frag, SF_PKT_FRAG_LATER);
+	assert_int_equal(later.tcp_flags, 0);
+	assert_memory_equal(&first.key, &later.key, sizeof(first.key));
+
+	/* Mobility, HIP and Shim6 headers are walked too. */
+	pb_init(&p);
+	eth(&p, 0x86dd);
+	ip6(&p, 135, A6, B6);
+	ext6(&p, 139, 8);
+	ext6(&p, 140, 16);
+	ext6(&p, 6, 8);
+	tcp(&p, 5, 6, SF_TCP_RST);
+	pb_done(&p);
+	expect_flow(&p, SF_LINK_ETHER, 6, A6, B6, 5, 6, 6, 0, &i);
+	assert_int_equal(i.tcp_flags, SF_TCP_RST);
+}
+
+static void
+test_ipv6_fragments(void **state)
+{
+	struct sf_pkt_info first, later, i;
+	struct pb p;
+
+	(void)state;
+	pb_init(&p);
+	eth(&p, 0x86dd);
+	ip6(&p, 44, B6, A6);
+	frag6(&p, 17, 0, 1);
+	udp(&p, 53, 33000);
+	payload(&p, 1200);
+	pb_done(&p);
+	expect_flow(&p, SF_LINK_ETHER, 6, B6, A6, 0, 0, 17, 0, &first);
+	assert_int_equal(first.frag, SF_PKT_FRAG_FIRST);
+	assert_int_equal(first.ip_len, 40 + 8 + 8 + 1200);
+
+	pb_init(&p);
+	eth(&p, 0x86dd);
+	ip6(&p, 44, B6, A6);
+	frag6(&p, 17, 151, 0);
+	payload(&p, 100);
+	pb_done(&p);
+	expect_flow(&p, SF_LINK_ETHER, 6, B6, A6, 0, 0, 17, 0, &later);
+	assert_int_equal(later.frag, SF_PKT_FRAG_LATER);
+	assert_memory_equal(&first.key, &later.key, sizeof(first.key));
+	assert_int_equal(first.dir, SF_DIR_HI);
+	assert_int_equal(later.dir, SF_DIR_HI);
+
+	/*
+	 * Destination options after the Fragment header: the walk stops at the
+	 * Fragment header for the first fragment as for later ones, so both
+	 * are keyed by its next header (60) and land in one flow.
+	 */
+	pb_init(&p);
+	eth(&p, 0x86dd);
+	ip6(&p, 44, A6, B6);
+	frag6(&p, 60, 0, 1);
+	ext6(&p, 17, 8);
+	udp(&p, 1, 2);
+	pb_done(&p);
+	expect_flow(&p, SF_LINK_ETHER, 6, A6, B6, 0, 0, 60, 0, &first);
+	assert_int_equal(first.frag, SF_PKT_FRAG_FIRST);
+	pb_init(&p);
+	eth(&p, 0x86dd);
+	ip6(&p, 44, A6, B6);
+	frag6(&p, 60, 2, 0);
+	payload(&p, 8);
+	pb_done(&p);
+	expect_flow(&p, SF_LINK_ETHER, 6, A6, B6, 0, 0, 60, 0, &later);
+	assert_memory_equal(&first.key, &later.key, sizeof(first.key));
+
+	/* Atomic fragment (offset 0, M 0): a whole datagram, ports are read. */
+	pb_init(&p);
+	eth(&p, 0x86dd);
+	ip6(&p, 44, B6, A6);
+	frag6(&p, 17, 0, 0);
+	udp(&p, 53, 33000);
+	pb_done(&p);
+	expect_flow(&p, SF_LINK_ETHER, 6, B6, A6, 53, 33000, 17, 0, &i);
+	assert_int_equal(i.frag, 0);
+}
+
+static void
+test_ipv6_ah_esp_nonext(void **state)
+{
+	struct sf_pkt_info i;
+	struct pb p;
+
+	(void)state;
+	/* AH length is (len + 2) * 4: 24 bytes here, not 8-byte units. */
+	pb_init(&p);
+	eth(&p, 0x86dd);
+	ip6(&p, 51, A6, B6);
+	ah6(&p, 6, 24);
+	tcp(&p, 179, 40000, SF_TCP_PSH);
+	pb_done(&p);
+	expect_flow(&p, SF_LINK_ETHER, 6, A6, B6, 179, 40000, 6, 0, &i);
+	assert_int_equal(i.tcp_flags, SF_TCP_PSH);
+
+	pb_init(&p);
+	eth(&p, 0x86dd);
+	ip6(&p, 60, A6, B6);
+	ext6(&p, 50, 8);
+	pb_u32(&p, 0x1000);	/* SPI */
+	pb_u32(&p, 1);
+	payload(&p, 32);
+	pb_done(&p);
+	expect_flow(&p, SF_LINK_ETHER, 6, A6, B6, 0, 0, 50, 0, &i);
+
+	pb_init(&p);
+	eth(&p, 0x86dd);
+	ip6(&p, 0, A6, B6);
+	ext6(&p, 59, 8);
+	pb_done(&p);
+	expect_flow(&p, SF_LINK_ETHER, 6, A6, B6, 0, 0, 59, 0, &i);
+}
+
+static void
+test_ipv6_extension_limits(void **state)
+{
+	struct sf_pkt_info i;
+	unsigned int n;
+	struct pb p;
+
+	(void)state;
+	pb_init(&p);
+	eth(&p, 0x86dd);
+	ip6(&p, 60, A6, B6);
+	for (n = 1; n < SF_PKT_IP6_EXT_MAX; n++)
+		ext6(&p, 60, 8);
+	ext6(&p, 17, 8);
+	udp(&p, 1, 2);
+	pb_done(&p);
+	expect_flow(&p, SF_LINK_ETHER, 6, A6, B6, 1, 2, 17, 0, &i);
+
+	pb_init(&p);
+	eth(&p, 0x86dd);
+	ip6(&p, 60, A6, B6);
+	for (n = 0; n < SF_PKT_IP6_EXT_MAX; n++)
+		ext6(&p, 60, 8);
+	ext6(&p, 17, 8);
+	udp(&p, 1, 2);
+	pb_done(&p);
+	expect_bad(&p, SF_LINK_ETHER, SF_PKT_BAD_IP6_EXT);
+
+	/* A header running past the payload length, all of it captured. */
+	pb_init(&p);
+	eth(&p, 0x86dd);
+	ip6(&p, 60, A6, B6);
+	ext6(&p, 17, 16);
+	udp(&p, 1, 2);
+	put16(&p, 14 + 4, 8);
+	expect_bad(&p, SF_LINK_ETHER, SF_PKT_BAD_IP6_EXT);
+	/* The header fits, the UDP header does not. */
+	put16(&p, 14 + 4, 20);
+	expect_bad(&p, SF_LINK_ETHER, SF_PKT_BAD_L4_TRUNC);
+	/* Version 4 in an IPv6 ethertype. */
+	put16(&p, 14 + 4, 24);
+	p.b[14] = 0x46;
+	expect_bad(&p, SF_LINK_ETHER, SF_PKT_BAD_IP_VERSION);
+}
+
+static void
+test_ipv6_jumbo_and_zero_length(void **state)
+{
+	struct sf_pkt_info i;
+	struct pb p;
+
+	(void)state;
+	pb_init(&p);
+	eth(&p, 0x86dd);
+	ip6(&p, 0, A6, B6);
+	pb_u8(&p, 17);
+	pb_u8(&p, 0);
+	pb_u8(&p, 0xc2);
+	pb_u8(&p, 4);
+	pb_u32(&p, 70000);
+	udp(&p, 1, 2);
+	payload(&p, 100);	/* payload length stays 0 */
+	expect_flow(&p, SF_LINK_ETHER, 6, A6, B6, 1, 2, 17, 0, &i);
+	assert_int_equal(i.ip_len, 70040);
+	assert_int_equal(i.flags, 0);
+
+	/* A jumbo length that does not even cover the hop-by-hop header. */
+	p.b[14 + 40 + 7] = 4;
+	p.b[14 + 40 + 4] = p.b[14 + 40 + 5] = p.b[14 + 40 + 6] = 0;
+	expect_bad(&p, SF_LINK_ETHER, SF_PKT_BAD_IP_TOTLEN);
+
+	/* Payload length 0 without the option: TSO, count what was captured. */
+	pb_init(&p);
+	eth(&p, 0x86dd);
+	ip6(&p, 6, A6, B6);
+	tcp(&p, 1, 2, SF_TCP_ACK);
+	payload(&p, 1800);
+	expect_flow(&p, SF_LINK_ETHER, 6, A6, B6, 1, 2, 6, 0, &i);
+	assert_int_equal(i.ip_len, 40 + 20 + 1800);
+	assert_int_equal(i.flags, SF_PKT_F_LEN_CAPTURED);
+}
+
+/* ---------------------------------------------------------------- L2 */
+
+static void
+test_vlan_single(void **state)
+{
+	struct sf_pkt_info i;
+	struct pb p;
+
+	(void)state;
+	pb_init(&p);
+	eth(&p, 0x8100);
+	vtag(&p, 0xa000 | 100, 0x0800);	/* PCP 5 is not part of the id */
+	ip4(&p, 17, A4, B4);
+	udp(&p, 1, 2);
+	pb_done(&p);
+	expect_flow(&p, SF_LINK_ETHER, 4, A4, B4, 1, 2, 17, 100, &i);
+	assert_int_equal(i.key.vlan, 100);
+
+	pb_init(&p);
+	eth(&p, 0x8100);
+	vtag(&p, 100, 0x0806);
+	pb_fill(&p, 0, 28);
+	expect_nonflow(&p, SF_LINK_ETHER);
+}
+
+static void
+test_vlan_qinq_and_deep(void **state)
+{
+	struct sf_pkt_info i;
+	unsigned int n;
+	struct pb p;
+
+	(void)state;
+	pb_init(&p);
+	eth(&p, 0x88a8);
+	vtag(&p, 200, 0x8100);
+	vtag(&p, 100, 0x0800);
+	ip4(&p, 6, A4, B4);
+	tcp(&p, 1, 2, 0);
+	pb_done(&p);
+	expect_flow(&p, SF_LINK_ETHER, 4, A4, B4, 1, 2, 6, 200, &i);
+
+	pb_init(&p);
+	eth(&p, 0x9100);
+	vtag(&p, 4095, 0x88a8);
+	vtag(&p, 200, 0x8100);
+	vtag(&p, 100, 0x86dd);
+	ip6(&p, 17, A6, B6);
+	udp(&p, 1, 2);
+	pb_done(&p);
+	expect_flow(&p, SF_LINK_ETHER, 6, A6, B6, 1, 2, 17, 4095, &i);
+
+	pb_init(&p);
+	eth(&p, 0x8100);
+	for (n = 1; n < SF_PKT_VLAN_MAX; n++)
+		vtag(&p, (uint16_t)n, 0x8100);
+	vtag(&p, 999, 0x0800);
+	ip4(&p, 17, A4, B4);
+	udp(&p, 1, 2);
+	pb_done(&p);
+	expect_flow(&p, SF_LINK_ETHER, 4, A4, B4, 1, 2, 17, 1, &i);
+
+	pb_init(&p);
+	eth(&p, 0x8100);
+	for (n = 1; n <= SF_PKT_VLAN_MAX; n++)
+		vtag(&p, (uint16_t)n, 0x8100);
+	vtag(&p, 999, 0x0800);
+	ip4(&p, 17, A4, B4);
+	udp(&p, 1, 2);
+	pb_done(&p);
+	expect_bad(&p, SF_LINK_ETHER, SF_PKT_BAD_VLAN_DEPTH);
+}
+
+static void
+test_mpls(void **state)
+{
+	struct sf_pkt_info i;
+	unsigned int n;
+	struct pb p;
+
+	(void)state;
+	pb_init(&p);
+	eth(&p, 0x8847);
+	mpls(&p, 16, 1);
+	ip4(&p, 6, A4, B4);
+	tcp(&p, 1, 2, SF_TCP_SYN);
+	pb_done(&p);
+	expect_flow(&p, SF_LINK_ETHER, 4, A4, B4, 1, 2, 6, 0, &i);
+
+	pb_init(&p);
+	eth(&p, 0x8848);
+	mpls(&p, 100, 0);
+	mpls(&p, 200, 0);
+	mpls(&p, 300, 1);
+	ip6(&p, 17, A6, B6);
+	udp(&p, 1, 2);
+	pb_done(&p);
+	expect_flow(&p, SF_LINK_ETHER, 6, A6, B6, 1, 2, 17, 0, &i);
+
+	pb_init(&p);
+	eth(&p, 0x8847);
+	mpls(&p, 100, 0);
+	mpls(&p, 200, 0);
+	mpls(&p, 300, 1);
+	ip4(&p, 17, A4, B4);
+	udp(&p, 1, 2);
+	pb_done(&p);
+	expect_flow(&p, SF_LINK_ETHER, 4, A4, B4, 1, 2, 17, 0, &i);
+
+	pb_init(&p);
+	eth(&p, 0x8847);
+	mpls(&p, 100, 1);
+	ip6(&p, 17, A6, B6);
+	udp(&p, 1, 2);
+	pb_done(&p);
+	expect_flow(&p, SF_LINK_ETHER, 6, A6, B6, 1, 2, 17, 0, &i);
+
+	/* Pseudowire control word then Ethernet: not a flow. */
+	pb_init(&p);
+	eth(&p, 0x8847);
+	mpls(&p, 100, 1);
+	pb_u32(&p, 0);
+	eth(&p, 0x0800);
+	ip4(&p, 17, A4, B4);
+	udp(&p, 1, 2);
+	expect_nonflow(&p, SF_LINK_ETHER);
+
+	pb_init(&p);
+	eth(&p, 0x8847);
+	for (n = 1; n < SF_PKT_MPLS_MAX; n++)
+		mpls(&p, n, 0);
+	mpls(&p, 99, 1);
+	ip4(&p, 17, A4, B4);
+	udp(&p, 1, 2);
+	pb_done(&p);
+	expect_flow(&p, SF_LINK_ETHER, 4, A4, B4, 1, 2, 17, 0, &i);
+
+	pb_init(&p);
+	eth(&p, 0x8847);
+	for (n = 1; n <= SF_PKT_MPLS_MAX; n++)
+		mpls(&p, n, 0);
+	mpls(&p, 99, 1);
+	ip4(&p, 17, A4, B4);
+	udp(&p, 1, 2);
+	pb_done(&p);
+	expect_bad(&p, SF_LINK_ETHER, SF_PKT_BAD_MPLS_DEPTH);
+
+	/* VLAN then MPLS: the VLAN id is kept. */
+	pb_init(&p);
+	eth(&p, 0x8100);
+	vtag(&p, 42, 0x8847);
+	mpls(&p, 100, 0);
+	mpls(&p, 200, 1);
+	ip4(&p, 17, A4, B4);
+	udp(&p, 1, 2);
+	pb_done(&p);
+	expect_flow(&p, SF_LINK_ETHER, 4, A4, B4, 1, 2, 17, 42, &i);
+}
+
+static void
+test_nonflow_ethertypes(void **state)
+{
+	struct pb p;
+
+	(void)state;
+	pb_init(&p);		/* ARP request */
+	eth(&p, 0x0806);
+	pb_u16(&p, 1);
+	pb_u16(&p, 0x0800);
+	pb_u8(&p, 6);
+	pb_u8(&p, 4);
+	pb_u16(&p, 1);
+	pb_fill(&p, 0, 20);
+	expect_nonflow(&p, SF_LINK_ETHER);
+
+	pb_init(&p);		/* LLDP */
+	eth(&p, 0x88cc);
+	pb_u16(&p, 0x0207);
+	pb_fill(&p, 0, 30);
+	expect_nonflow(&p, SF_LINK_ETHER);
+
+	pb_init(&p);		/* STP: 802.3 length + LLC 42 42 03 */
+	eth(&p, 38);
+	pb_u8(&p, 0x42);
+	pb_u8(&p, 0x42);
+	pb_u8(&p, 0x03);
+	pb_fill(&p, 0, 35);
+	expect_nonflow(&p, SF_LINK_ETHER);
+
+	pb_init(&p);		/* An 802.3 length that happens to start like IPv4. */
+	eth(&p, 0x0045);
+	ip4(&p, 17, A4, B4);
+	udp(&p, 1, 2);
+	expect_nonflow(&p, SF_LINK_ETHER);
+}
+
+/* ---------------------------------------------------------------- link types */
+
+static void
+test_linux_sll(void **state)
+{
+	struct sf_pkt_info i;
+	struct pb p;
+
+	(void)state;
+	pb_init(&p);
+	pb_u16(&p, 0);		/* packet type: to us */
+	pb_u16(&p, 1);		/* ARPHRD_ETHER */
+	pb_u16(&p, 6);
+	pb_fill(&p, 0x02, 8);
+	pb_u16(&p, 0x0800);
+	ip4(&p, 6, A4, B4);
+	tcp(&p, 1, 2, SF_TCP_SYN);
+	pb_done(&p);
+	expect_flow(&p, SF_LINK_LINUX_SLL, 4, A4, B4, 1, 2, 6, 0, &i);
+	assert_int_equal(i.tcp_flags, SF_TCP_SYN);
+
+	pb_init(&p);
+	pb_u16(&p, 4);		/* outgoing */
+	pb_u16(&p, 1);
+	pb_u16(&p, 6);
+	pb_fill(&p, 0x02, 8);
+	pb_u16(&p, 0x8100);
+	vtag(&p, 42, 0x86dd);
+	ip6(&p, 17, A6, B6);
+	udp(&p, 1, 2);
+	pb_done(&p);
+	expect_flow(&p, SF_LINK_LINUX_SLL, 6, A6, B6, 1, 2, 17, 42, &i);
+
+	pb_init(&p);		/* ETH_P_802_2 */
+	pb_u16(&p, 0);
+	pb_u16(&p, 1);
+	pb_u16(&p, 6);
+	pb_fill(&p, 0x02, 8);
+	pb_u16(&p, 0x0004);
+	pb_fill(&p, 0x42, 20);
+	expect_nonflow(&p, SF_LINK_LINUX_SLL);
+}
+
+static void
+test_linux_sll2(void **state)
+{
+	struct sf_pkt_info i;
+	struct pb p;
+
+	(void)state;
+	pb_init(&p);
+	pb_u16(&p, 0x86dd);
+	pb_u16(&p, 0);
+	pb_u32(&p, 3);		/* ifindex */
+	pb_u16(&p, 1);
+	pb_u8(&p, 0);
+	pb_u8(&p, 6);
+	pb_fill(&p, 0x02, 8);
+	ip6(&p, 17, B6, A6);
+	udp(&p, 443, 50000);
+	pb_done(&p);
+	expect_flow(&p, SF_LINK_LINUX_SLL2, 6, B6, A6, 443, 50000, 17, 0, &i);
+
+	p.b[0] = 0x08;
+	p.b[1] = 0x06;
+	expect_nonflow(&p, SF_LINK_LINUX_SLL2);
+}
+
+static void
+test_raw_ip(void **state)
+{
+	struct sf_pkt_info i;
+	struct pb p;
+
+	(void)state;
+	pb_init(&p);
+	ip4(&p, 17, A4, B4);
+	udp(&p, 1, 2);
+	pb_done(&p);
+	expect_flow(&p, SF_LINK_RAW, 4, A4, B4, 1, 2, 17, 0, &i);
+	expect_flow(&p, SF_LINK_IPV4, 4, A4, B4, 1, 2, 17, 0, &i);
+	expect_bad(&p, SF_LINK_IPV6, SF_PKT_BAD_IP_TRUNC);	/* 28 < 40 bytes */
+
+	pb_init(&p);
+	ip6(&p, 6, A6, B6);
+	tcp(&p, 1, 2, SF_TCP_FIN);
+	pb_done(&p);
+	expect_flow(&p, SF_LINK_RAW, 6, A6, B6, 1, 2, 6, 0, &i);
+	expect_flow(&p, SF_LINK_IPV6, 6, A6, B6, 1, 2, 6, 0, &i);
+	expect_bad(&p, SF_LINK_IPV4, SF_PKT_BAD_IP_VERSION);
+	p.b[0] = 0x56;
+	expect_bad(&p, SF_LINK_RAW, SF_PKT_BAD_IP_VERSION);
+	expect_bad(&p, SF_LINK_IPV6, SF_PKT_BAD_IP_VERSION);
+
+	p.len = 0;
+	expect_bad(&p, SF_LINK_RAW, SF_PKT_BAD_IP_TRUNC);
+}
+
+static void
+af_frame(struct pb *p, const uint8_t af[4], int v6)
+{
+	pb_init(p);
+	pb_bytes(p, af, 4);
+	if (v6) {
+		ip6(p, 17, A6, B6);
+		udp(p, 1, 2);
+	} else {
+		ip4(p, 17, A4, B4);
+		udp(p, 1, 2);
+	}
+	pb_done(p);
+}
+
+static void
+test_bsd_null_and_loop(void **state)
+{
+	static const uint8_t v6af[3] = { 24, 28, 30 };
+	struct sf_pkt_info i;
+	uint8_t le[4] = { 0 }, be[4] = { 0 };
+	unsigned int k;
+	struct pb p;
+
+	(void)state;
+	le[0] = 2;
+	be[3] = 2;
+	af_frame(&p, le, 0);
+	expect_flow(&p, SF_LINK_NULL, 4, A4, B4, 1, 2, 17, 0, &i);
+	expect_nonflow(&p, SF_LINK_LOOP);		/* LOOP is network order only */
+	af_frame(&p, be, 0);
+	expect_flow(&p, SF_LINK_NULL, 4, A4, B4, 1, 2, 17, 0, &i);
+	expect_flow(&p, SF_LINK_LOOP, 4, A4, B4, 1, 2, 17, 0, &i);
+
+	for (k = 0; k < 3; k++) {
+		le[0] = v6af[k];
+		be[3] = v6af[k];
+		af_frame(&p, le, 1);
+		expect_flow(&p, SF_LINK_NULL, 6, A6, B6, 1, 2, 17, 0, &i);
+		af_frame(&p, be, 1);
+		expect_flow(&p, SF_LINK_NULL, 6, A6, B6, 1, 2, 17, 0, &i);
+		expect_flow(&p, SF_LINK_LOOP, 6, A6, B6, 1, 2, 17, 0, &i);
+	}
+
+	le[0] = 7;		/* AF_ISO or similar */
+	af_frame(&p, le, 0);
+	expect_nonflow(&p, SF_LINK_NULL);
+}
+
+static void
+test_ppp(void **state)
+{
+	static const uint8_t hdlc_v4[4] = { 0xff, 0x03, 0x00, 0x21 };
+	static const uint8_t v6[2] = { 0x00, 0x57 };
+	static const uint8_t lcp[4] = { 0xff, 0x03, 0xc0, 0x21 };
+	struct sf_pkt_info i;
+	struct pb p;
+
+	(void)state;
+	pb_init(&p);
+	pb_bytes(&p, hdlc_v4, 4);
+	ip4(&p, 6, A4, B4);
+	tcp(&p, 1, 2, SF_TCP_SYN);
+	pb_done(&p);
+	expect_flow(&p, SF_LINK_PPP, 4, A4, B4, 1, 2, 6, 0, &i);
+
+	pb_init(&p);		/* no address/control */
+	pb_bytes(&p, v6, 2);
+	ip6(&p, 17, A6, B6);
+	udp(&p, 1, 2);
+	pb_done(&p);
+	expect_flow(&p, SF_LINK_PPP, 6, A6, B6, 1, 2, 17, 0, &i);
+
+	pb_init(&p);		/* protocol field compression: 0x21 alone */
+	pb_u8(&p, 0xff);
+	pb_u8(&p, 0x03);
+	pb_u8(&p, 0x21);
+	ip4(&p, 17, A4, B4);
+	udp(&p, 1, 2);
+	pb_done(&p);
+	expect_flow(&p, SF_LINK_PPP, 4, A4, B4, 1, 2, 17, 0, &i);
+
+	pb_init(&p);
+	pb_bytes(&p, lcp, 4);
+	pb_fill(&p, 1, 20);
+	expect_nonflow(&p, SF_LINK_PPP);
+
+	pb_init(&p);
+	pb_bytes(&p, lcp, 2);
+	expect_bad(&p, SF_LINK_PPP, SF_PKT_BAD_L2_TRUNC);
+}
+
+static void
+test_cisco_hdlc(void **state)
+{
+	struct sf_pkt_info i;
+	struct pb p;
+
+	(void)state;
+	pb_init(&p);
+	pb_u8(&p, 0x0f);
+	pb_u8(&p, 0);
+	pb_u16(&p, 0x0800);
+	ip4(&p, 17, A4, B4);
+	udp(&p, 1, 2);
+	pb_done(&p);
+	expect_flow(&p, SF_LINK_C_HDLC, 4, A4, B4, 1, 2, 17, 0, &i);
+
+	pb_init(&p);
+	pb_u8(&p, 0x8f);
+	pb_u8(&p, 0);
+	pb_u16(&p, 0x86dd);
+	ip6(&p, 6, A6, B6);
+	tcp(&p, 1, 2, 0);
+	pb_done(&p);
+	expect_flow(&p, SF_LINK_C_HDLC, 6, A6, B6, 1, 2, 6, 0, &i);
+
+	pb_init(&p);
+	pb_u8(&p, 0x0f);
+	pb_u8(&p, 0);
+	pb_u16(&p, 0x8847);
+	mpls(&p, 1000, 1);
+	ip4(&p, 17, A4, B4);
+	udp(&p, 1, 2);
+	pb_done(&p);
+	expect_flow(&p, SF_LINK_C_HDLC, 4, A4, B4, 1, 2, 17, 0, &i);
+
+	pb_init(&p);		/* SLARP keepalive */
+	pb_u8(&p, 0x8f);
+	pb_u8(&p, 0);
+	pb_u16(&p, 0x8035);
+	pb_fill(&p, 0, 18);
+	expect_nonflow(&p, SF_LINK_C_HDLC);
+}
+
+static void
+test_linktype_names(void **state)
+{
+	static const struct {
+		int lt;
+		const char *name;
+	} known[] = {
+		{ 0, "NULL" }, { 1, "EN10MB" }, { 9, "PPP" }, { 101, "RAW" },
+		{ 104, "C_HDLC" }, { 108, "LOOP" }, { 113, "LINUX_SLL" },
+		{ 228, "IPV4" }, { 229, "IPV6" }, { 276, "LINUX_SLL2" },
+	};
+	struct pb p;
+	unsigned int k;
+
+	(void)state;
+	for (k = 0; k < sizeof(known) / sizeof(known[0]); k++) {
+		assert_string_equal(sf_pkt_linktype_name(known[k].lt), known[k].name);
+		assert_true(sf_pkt_linktype_supported(known[k].lt));
+	}
+	assert_string_equal(sf_pkt_linktype_name(127), "unknown");	/* radiotap */
+	assert_false(sf_pkt_linktype_supported(127));
+	assert_false(sf_pkt_linktype_supported(-1));
+	assert_string_equal(sf_pkt_linktype_name(-1), "unknown");
+
+	pb_init(&p);
+	ip4(&p, 17, A4, B4);
+	udp(&p, 1, 2);
+	pb_done(&p);
+	expect_nonflow(&p, (enum sf_linktype)127);
+}
+
+static void
+test_malformed_names(void **state)
+{
+	(void)state;
+	assert_string_equal(sf_pkt_malformed_name(SF_PKT_BAD_NONE), "none");
+	assert_string_equal(sf_pkt_malformed_name(SF_PKT_BAD_L2_TRUNC), "l2_truncated");
+	assert_string_equal(sf_pkt_malformed_name(SF_PKT_BAD_IP6_EXT), "ipv6_bad_extension");
+	assert_string_equal(sf_pkt_malformed_name(SF_PKT_BAD_L4_HDRLEN),
+			"l4_bad_header_length");
+	assert_string_equal(sf_pkt_malformed_name(SF_PKT_BAD_MAX), "unknown");
+}
+
+/* ---------------------------------------------------------------- truncation */
+
+/* Prefix lengths below `upto` (and above the previous span) give `cls`/`why`. */
+struct span {
+	uint32_t upto;
+	enum sf_pkt_class cls;
+	enum sf_pkt_malformed why;
+};
+
+static void
+expect_prefixes(const struct pb *p, enum sf_linktype lt, const struct span *s, unsigned int n)
+{
+	struct sf_pkt_info i;
+	enum sf_pkt_class c;
+	unsigned int k = 0;
+	uint32_t l;
+
+	assert_int_equal(s[n - 1].upto, p->len + 1);
+	for (l = 0; l <= p->len; l++) {
+		while (l >= s[k].upto)
+			k++;
+		c = parse_exact(p->b, l, lt, &i);
+		if (c != s[k].cls || (c != SF_PKT_FLOW && i.malformed != s[k].why))
+			fail_msg("prefix %u of %u: class %d reason %s, want class %d reason %s",
+				l, p->len, (int)c, sf_pkt_malformed_name(i.malformed),
+				(int)s[k].cls, sf_pkt_malformed_name(s[k].why));
+		check_info_sane(c, &i);
+	}
+}
+
+static void
+test_truncation_tcp4(void **state)
+{
+	const struct span s[] = {
+		{ 14, SF_PKT_MALFORMED, SF_PKT_BAD_L2_TRUNC },
+		{ 34, SF_PKT_MALFORMED, SF_PKT_BAD_IP_TRUNC },
+		{ 54, SF_PKT_MALFORMED, SF_PKT_BAD_L4_TRUNC },
+		{ 65, SF_PKT_FLOW, SF_PKT_BAD_NONE },
+	};
+	struct pb p;
+
+	(void)state;
+	pb_init(&p);
+	eth(&p, 0x0800);
+	ip4(&p, 6, A4, B4);
+	tcp(&p, 1, 2, SF_TCP_SYN);
+	payload(&p, 10);
+	pb_done(&p);
+	assert_int_equal(p.len, 64);
+	expect_prefixes(&p, SF_LINK_ETHER, s, 4);
+}
+
+static void
+test_truncation_udp6_ext(void **state)
+{
+	const struct span s[] = {
+		{ 14, SF_PKT_MALFORMED, SF_PKT_BAD_L2_TRUNC },
+		{ 54, SF_PKT_MALFORMED, SF_PKT_BAD_IP_TRUNC },	/* IPv6 header */
+		{ 62, SF_PKT_MALFORMED, SF_PKT_BAD_IP_TRUNC },	/* hop-by-hop, 8 */
+		{ 78, SF_PKT_MALFORMED, SF_PKT_BAD_IP_TRUNC },	/* dest. options, 16 */
+		{ 102, SF_PKT_MALFORMED, SF_PKT_BAD_IP_TRUNC },	/* routing, 24 */
+		{ 110, SF_PKT_MALFORMED, SF_PKT_BAD_L4_TRUNC },
+		{ 115, SF_PKT_FLOW, SF_PKT_BAD_NONE },
+	};
+	struct pb p;
+
+	(void)state;
+	pb_init(&p);
+	eth(&p, 0x86dd);
+	ip6(&p, 0, A6, B6);
+	ext6(&p, 60, 8);
+	ext6(&p, 43, 16);
+	ext6(&p, 17, 24);
+	udp(&p, 1, 2);
+	payload(&p, 4);
+	pb_done(&p);
+	assert_int_equal(p.len, 114);
+	expect_prefixes(&p, SF_LINK_ETHER, s, 7);
+}
+
+static void
+test_truncation_vlan_mpls(void **state)
+{
+	const struct span s[] = {
+		{ 18, SF_PKT_MALFORMED, SF_PKT_BAD_L2_TRUNC },	/* Ethernet, tag */
+		{ 26, SF_PKT_MALFORMED, SF_PKT_BAD_L2_TRUNC },	/* two labels */
+		{ 46, SF_PKT_MALFORMED, SF_PKT_BAD_IP_TRUNC },
+		{ 54, SF_PKT_MALFORMED, SF_PKT_BAD_L4_TRUNC },
+		{ 61, SF_PKT_FLOW, SF_PKT_BAD_NONE },
+	};
+	struct pb p;
+
+	(void)state;
+	pb_init(&p);
+	eth(&p, 0x8100);
+	vtag(&p, 7, 0x8847);
+	mpls(&p, 100, 0);
+	mpls(&p, 200, 1);
+	ip4(&p, 17, A4, B4);
+	udp(&p, 1, 2);
+	payload(&p, 6);
+	pb_done(&p);
+	assert_int_equal(p.len, 60);
+	expect_prefixes(&p, SF_LINK_ETHER, s, 5);
+}
+
+static void
+test_truncation_ipv4_options_fragment(void **state)
+{
+	/* IHL 7 (28 bytes), a first fragment: a flow as soon as the IP header is in. */
+	const struct span s[] = {
+		{ 14, SF_PKT_MALFORMED, SF_PKT_BAD_L2_TRUNC },
+		{ 42, SF_PKT_MALFORMED, SF_PKT_BAD_IP_TRUNC },
+		{ 63, SF_PKT_FLOW, SF_PKT_BAD_NONE },
+	};
+	struct sf_pkt_info i;
+	struct pb p;
+
+	(void)state;
+	pb_init(&p);
+	eth(&p, 0x0800);
+	ip4x(&p, 6, A4, B4, 0, 7, 0x2000);
+	tcp(&p, 1, 2, SF_TCP_SYN);
+	pb_done(&p);
+	assert_int_equal(p.len, 62);
+	expect_prefixes(&p, SF_LINK_ETHER, s, 3);
+	/* Flags only once byte 13 of a 20-byte TCP header is in. */
+	assert_int_equal(parse_exact(p.b, 61, SF_LINK_ETHER, &i), SF_PKT_FLOW);
+	assert_int_equal(i.tcp_flags, 0);
+	assert_int_equal(parse_exact(p.b, 62, SF_LINK_ETHER, &i), SF_PKT_FLOW);
+	assert_int_equal(i.tcp_flags, SF_TCP_SYN);
+}
+
+static void
+test_truncation_sll2_ipv6_fragment_later(void **state)
+{
+	const struct span s[] = {
+		{ 20, SF_PKT_MALFORMED, SF_PKT_BAD_L2_TRUNC },
+		{ 60, SF_PKT_MALFORMED, SF_PKT_BAD_IP_TRUNC },
+		{ 68, SF_PKT_MALFORMED, SF_PKT_BAD_IP_TRUNC },	/* fragment header */
+		{ 69 + 16, SF_PKT_FLOW, SF_PKT_BAD_NONE },
+	};
+	struct pb p;
+
+	(void)state;
+	pb_init(&p);
+	pb_u16(&p, 0x86dd);
+	pb_fill(&p, 0, 18);
+	ip6(&p, 44, A6, B6);
+	frag6(&p, 6, 100, 1);
+	payload(&p, 16);
+	pb_done(&p);
+	assert_int_equal(p.len, 84);
+	expect_prefixes(&p, SF_LINK_LINUX_SLL2, s, 4);
+}
+
+/*
+ * Mutated and cut copies of valid frames, on every link type: whatever the
+ * bytes, no over-read (ASan) and a self-consistent result.
+ */
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+
+static uint32_t
+rng(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (uint32_t)(rng_state >> 32);
+}
+
+static void
+test_mutations(void **state)
+{
+	static const enum sf_linktype lts[] = {
+		SF_LINK_ETHER, SF_LINK_LINUX_SLL, SF_LINK_LINUX_SLL2, SF_LINK_RAW,
+		SF_LINK_IPV4, SF_LINK_IPV6, SF_LINK_NULL, SF_LINK_LOOP, SF_LINK_PPP,
+		SF_LINK_C_HDLC,
+	};
+	struct pb base[4], p;
+	struct sf_pkt_info i;
+	enum sf_pkt_class c;
+	unsigned int t, it, k, n, flows = 0;
+	uint32_t len;
+
+	(void)state;
+	pb_init(&base[0]);
+	eth(&base[0], 0x8100);
+	vtag(&base[0], 5, 0x8847);
+	mpls(&base[0], 1, 1);
+	ip4x(&base[0], 6, A4, B4, 0, 6, 0);
+	tcp(&base[0], 1, 2, 0);
+	pb_done(&base[0]);
+	pb_init(&base[1]);
+	eth(&base[1], 0x86dd);
+	ip6(&base[1], 0, A6, B6);
+	ext6(&base[1], 44, 8);
+	frag6(&base[1], 51, 0, 1);
+	ah6(&base[1], 17, 16);
+	udp(&base[1], 1, 2);
+	pb_done(&base[1]);
+	pb_init(&base[2]);
+	pb_fill(&base[2], 0, 16);
+	ip6(&base[2], 60, A6, B6);
+	ext6(&base[2], 6, 8);
+	tcp(&base[2], 1, 2, 0);
+	pb_done(&base[2]);
+	pb_init(&base[3]);
+	pb_u32(&base[3], 2);
+	ip4(&base[3], 132, A4, B4);
+	sctp(&base[3], 1, 2);
+	pb_done(&base[3]);
+
+	for (it = 0; it < 200000; it++) {
+		p = base[it % 4];
+		n = 1 + rng() % 4;
+		for (k = 0; k < n; k++)
+			p.b[rng() % p.len] = (uint8_t)rng();
+		/* Sometimes a small value where lengths live, to reach limits. */
+		if (rng() % 4 == 0)
+			p.b[rng() % p.len] = (uint8_t)(rng() % 8);
+		len = rng() % 3 ? p.len : rng() % (p.len + 1);
+		t = rng() % (sizeof(lts) / sizeof(lts[0]));
+		c = parse_exact(p.b, len, lts[t], &i);
+		check_info_sane(c, &i);
+		flows += c == SF_PKT_FLOW;
+	}
+	assert_true(flows > 1000);	/* the mutations did reach the flow paths */
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_eth_ipv4_tcp_fields),
+		cmocka_unit_test(test_both_directions),
+		cmocka_unit_test(test_ipv4_udp),
+		cmocka_unit_test(test_ipv4_sctp),
+		cmocka_unit_test(test_udplite_dccp),
+		cmocka_unit_test(test_icmp),
+		cmocka_unit_test(test_icmpv6),
+		cmocka_unit_test(test_gre_not_decapsulated),
+		cmocka_unit_test(test_tcp_data_offset),
+		cmocka_unit_test(test_ethernet_padding),
+		cmocka_unit_test(test_ipv4_fragments),
+		cmocka_unit_test(test_ipv4_tso_total_length_zero),
+		cmocka_unit_test(test_ipv4_options),
+		cmocka_unit_test(test_ipv4_bad_headers),
+		cmocka_unit_test(test_ipv6_extension_chain),
+		cmocka_unit_test(test_ipv6_fragments),
+		cmocka_unit_test(test_ipv6_ah_esp_nonext),
+		cmocka_unit_test(test_ipv6_extension_limits),
+		cmocka_unit_test(test_ipv6_jumbo_and_zero_length),
+		cmocka_unit_test(test_vlan_single),
+		cmocka_unit_test(test_vlan_qinq_and_deep),
+		cmocka_unit_test(test_mpls),
+		cmocka_unit_test(test_nonflow_ethertypes),
+		cmocka_unit_test(test_linux_sll),
+		cmocka_unit_test(test_linux_sll2),
+		cmocka_unit_test(test_raw_ip),
+		cmocka_unit_test(test_bsd_null_and_loop),
+		cmocka_unit_test(test_ppp),
+		cmocka_unit_test(test_cisco_hdlc),
+		cmocka_unit_test(test_linktype_names),
+		cmocka_unit_test(test_malformed_names),
+		cmocka_unit_test(test_truncation_tcp4),
+		cmocka_unit_test(test_truncation_udp6_ext),
+		cmocka_unit_test(test_truncation_vlan_mpls),
+		cmocka_unit_test(test_truncation_ipv4_options_fragment),
+		cmocka_unit_test(test_truncation_sll2_ipv6_fragment_later),
+		cmocka_unit_test(test_mutations),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -294,6 +294,11 @@ pipeline(struct sf_app *app, struct outputs *out, const struct sf_config *cfg,
 		fprintf(stderr, "spanflow: warning: %s: %s; the results cover the %" PRIu64
 				" packets read before it\n", input, sf_source_warning(app->src),
 				ri.src.received);
+	if (ri.src.time_backwards != 0)
+		fprintf(stderr, "spanflow: warning: %s: capture time went backwards %" PRIu64
+				" times (at most %.6f s); those packets were counted at the newest "
+				"time seen before them\n", input, ri.src.time_backwards,
+				(double)ri.src.time_back_max_ns / 1e9);
 	if (stop_requested)
 		fprintf(stderr, "spanflow: stopped by signal after %" PRIu64 " packets; every "
 				"flow was written\n", ri.src.received);

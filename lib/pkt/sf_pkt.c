@@ -478,6 +478,16 @@ link_ppp(const uint8_t *p, uint32_t caplen, struct pkt_l3 *l3, struct sf_pkt_inf
 	uint32_t off = 0;
 	uint16_t proto;
 
+	/*
+	 * Cisco HDLC framing (address 0x0f unicast, 0x8f broadcast) is often
+	 * captured on links labelled PPP; PPP itself never starts so (0x0f
+	 * would be an odd, compressed protocol byte that PPP does not assign).
+	 */
+	if (caplen >= 1 && (p[0] == 0x0f || p[0] == 0x8f)) {
+		if (caplen < 4)
+			return pkt_bad(out, SF_PKT_BAD_L2_TRUNC);
+		return link_ethertype(p, caplen, 4, ld16(p + 2), l3, out);
+	}
 	if (caplen >= 2 && p[0] == 0xff && p[1] == 0x03)
 		off = 2;
 	if (off == caplen)

@@ -33,6 +33,9 @@ sf_source_probe_file(const char *path, char *err, size_t errlen)
 	}
 	lt = pcap_datalink(p);
 	pcap_close(p);
+	/* libpcap reports LINKTYPE_RAW (101) as its platform's DLT_RAW. */
+	if (lt == DLT_RAW || lt == 12 || lt == 14)
+		lt = SF_LINK_RAW;
 	if (!sf_pkt_linktype_supported(lt)) {
 		const char *name = pcap_datalink_val_to_name(lt);
 
@@ -107,6 +110,8 @@ sf_source_stats(struct sf_source *s, struct sf_source_stats *st)
 	st->received = atomic_load_explicit(&s->received, memory_order_relaxed);
 	st->bytes_done = atomic_load_explicit(&s->bytes_done, memory_order_relaxed);
 	st->bytes_total = s->bytes_total;
+	st->time_backwards = atomic_load_explicit(&s->time_backwards, memory_order_relaxed);
+	st->time_back_max_ns = atomic_load_explicit(&s->time_back_max_ns, memory_order_relaxed);
 	if (s->ops->stats != NULL)
 		s->ops->stats(s, st);
 }

@@ -32,6 +32,8 @@ struct sf_source_params {
 struct sf_source_stats {
 	uint64_t received;		/* packets read from the input */
 	uint64_t dropped[SF_DROP_MAX];	/* lost before reaching a worker */
+	uint64_t time_backwards;	/* packets older than one read before */
+	uint64_t time_back_max_ns;	/* the largest such step back */
 	uint64_t bytes_done;		/* progress: input bytes consumed */
 	uint64_t bytes_total;		/* input size, 0 if unknown */
 };

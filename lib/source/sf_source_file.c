@@ -69,6 +69,7 @@ file_rx(struct sf_source *s, struct rte_mbuf **m, uint16_t n)
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *mb = m[i];
 		uint32_t room, copy;
+		uint64_t ts;
 
 		ret = pcap_next_ex(fs->pcap, &h, &data);
 		if (unlikely(ret != 1)) {
@@ -86,8 +87,9 @@ file_rx(struct sf_source *s, struct rte_mbuf **m, uint16_t n)
 		mb->data_len = (uint16_t)copy;
 		mb->pkt_len = copy;
 		fs->bytes += PCAP_RECORD_HDR + h->caplen;
-		sf_pkt_meta_fill(mb, (enum sf_linktype)s->linktype, h->caplen,
-				(uint64_t)h->ts.tv_sec * SF_NS_PER_S + (uint64_t)h->ts.tv_usec);
+		ts = (uint64_t)h->ts.tv_sec * SF_NS_PER_S + (uint64_t)h->ts.tv_usec;
+		sf_source_note_time(s, ts);
+		sf_pkt_meta_fill(mb, (enum sf_linktype)s->linktype, h->caplen, ts);
 	}
 	if (i < n)
 		rte_pktmbuf_free_bulk(m + i, n - i);

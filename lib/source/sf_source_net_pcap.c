@@ -103,6 +103,7 @@ np_rx(struct sf_source *s, struct rte_mbuf **m, uint16_t n)
 	for (i = 0; i < k; i++) {
 		uint64_t us = *RTE_MBUF_DYNFIELD(m[i], np->ts_off, uint64_t *);
 
+		sf_source_note_time(s, us * SF_NS_PER_US);
 		sf_pkt_meta_fill(m[i], (enum sf_linktype)s->linktype, rte_pktmbuf_pkt_len(m[i]),
 				us * SF_NS_PER_US);
 	}

@@ -19,9 +19,31 @@ struct sf_source {
 	_Atomic uint64_t received;
 	_Atomic uint64_t bytes_done;
 	uint64_t bytes_total;
+	/* Capture clock, reading lcore only; the pipeline clamps to it. */
+	uint64_t newest_ns;
+	_Atomic uint64_t time_backwards;
+	_Atomic uint64_t time_back_max_ns;
 	char warning[SF_SOURCE_WARN_LEN];
 	void *priv;			/* backend state */
 };
+
+/*
+ * Note a packet's capture time. Time that goes backwards is counted (the
+ * workers count such packets at the newest time seen) so the report can
+ * say so.
+ */
+static inline void
+sf_source_note_time(struct sf_source *s, uint64_t ts)
+{
+	if (ts >= s->newest_ns) {
+		s->newest_ns = ts;
+		return;
+	}
+	atomic_fetch_add_explicit(&s->time_backwards, 1, memory_order_relaxed);
+	if (s->newest_ns - ts > atomic_load_explicit(&s->time_back_max_ns, memory_order_relaxed))
+		atomic_store_explicit(&s->time_back_max_ns, s->newest_ns - ts,
+				memory_order_relaxed);
+}
 
 extern const struct sf_source_ops sf_source_file_ops;
 extern const struct sf_source_ops sf_source_net_pcap_ops;

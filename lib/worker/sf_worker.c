@@ -342,7 +342,11 @@ sf_worker_finish(struct sf_worker *w, uint64_t now)
 	if (!w->started)
 		start_at(w, now);
 	sf_worker_advance(w, now);
+	/* Flows whose timeout has already passed end for that reason. */
+	sf_flow_table_expire(w->table, w->clock, UINT32_MAX);
 	sf_flow_table_flush(w->table, SF_END_END_OF_INPUT);
+	/* The last message must reach the collector, even on live input. */
+	w->lossless = true;
 	close_interval(w, SF_WATERMARK_DONE);
 }
 

@@ -1,0 +1,342 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Shared helpers for spanflow's integration tests (Python 3 stdlib only).
+
+Each test script is run as:  python3 test_x.py SPANFLOW_BINARY TESTS_DATA_DIR
+"""
+
+import collections
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tools"))
+import flowref  # noqa: E402  (tools/flowref.py, the tshark reference)
+
+# Longest timeouts the config accepts (timeouts.idle/active: 1ms..7d).
+BIG_TIMEOUT = "604800"
+# Upper bound on one spanflow run; a hang is reported as a failure.
+RUN_TIMEOUT = 300
+
+END_REASONS = {"idle", "active", "tcp_fin", "tcp_rst", "evicted", "end_of_input"}
+RECORD_FIELDS = {
+    "start_ns": int, "end_ns": int, "src_addr": str, "src_port": int,
+    "dst_addr": str, "dst_port": int, "proto": int, "ip_version": int, "vlan": int,
+    "packets": int, "bytes": int, "rev_packets": int, "rev_bytes": int,
+    "tcp_flags": int, "rev_tcp_flags": int, "dscp": int, "end_reason": str,
+}
+CONSERVATION_WORDS = ("received", "flowed", "filtered", "nonflow", "malformed", "dropped")
+
+
+def usage_args():
+    if len(sys.argv) != 3:
+        print("usage: %s SPANFLOW_BINARY TESTS_DATA_DIR" % sys.argv[0], file=sys.stderr)
+        sys.exit(2)
+    binary = os.path.abspath(sys.argv[1])
+    data = Path(sys.argv[2]).resolve()
+    if not os.access(binary, os.X_OK):
+        print("FAIL: spanflow binary %s is missing or not executable" % binary)
+        sys.exit(1)
+    if not data.is_dir():
+        print("FAIL: test data directory %s does not exist" % data)
+        sys.exit(1)
+    return binary, data
+
+
+def corpus_dir():
+    """The nDPI capture corpus: $SPANFLOW_CORPUS, else <repo>/../shared/pcaps/ndpi."""
+    env = os.environ.get("SPANFLOW_CORPUS")
+    cands = [Path(env)] if env else []
+    cands.append(REPO.parent / "shared" / "pcaps" / "ndpi")
+    for c in cands:
+        if c.is_dir():
+            return c
+    return None
+
+
+class Checker:
+    """Counts and prints checks; finish() prints 'N passed, M failed' and exits."""
+
+    def __init__(self, name):
+        self.name = name
+        self.passed = 0
+        self.failed = 0
+        self.failures = []
+        print("== %s" % name, flush=True)
+
+    def check(self, cond, what, detail=""):
+        if cond:
+            self.passed += 1
+            print("PASS  %s" % what, flush=True)
+        else:
+            self.failed += 1
+            self.failures.append(what)
+            msg = "FAIL  %s" % what
+            if detail:
+                msg += "\n      " + str(detail).replace("\n", "\n      ")
+            print(msg, flush=True)
+        return bool(cond)
+
+    def note(self, text):
+        print("      " + text, flush=True)
+
+    def finish(self):
+        if self.failures:
+            print("-- failed checks:")
+            for f in self.failures:
+                print("   " + f)
+        print("%d passed, %d failed" % (self.passed, self.failed), flush=True)
+        sys.exit(1 if self.failed else 0)
+
+
+class Run:
+    def __init__(self, args, rc, out, err, timed_out=False):
+        self.args = args
+        self.rc = rc
+        self.out = out
+        self.err = err
+        self.timed_out = timed_out
+
+    def describe(self):
+        s = "command: %s\nexit: %s" % (" ".join(self.args),
+                                        "timeout" if self.timed_out else self.rc)
+        if self.err.strip():
+            s += "\nstderr: " + tail(self.err)
+        return s
+
+
+def tail(text, lines=8):
+    t = text.strip().splitlines()
+    if len(t) > lines:
+        t = ["..."] + t[-lines:]
+    return "\n".join(t)
+
+
+def run(binary, args, timeout=RUN_TIMEOUT, cwd=None):
+    cmd = [binary] + [str(a) for a in args]
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, errors="replace",
+                           timeout=timeout, cwd=cwd, stdin=subprocess.DEVNULL)
+        return Run(cmd, p.returncode, p.stdout, p.stderr)
+    except subprocess.TimeoutExpired as e:
+        out = e.stdout.decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or "")
+        err = e.stderr.decode(errors="replace") if isinstance(e.stderr, bytes) else (e.stderr or "")
+        return Run(cmd, None, out, err, timed_out=True)
+
+
+def parse_conservation(stdout):
+    """The report's conservation line as a dict of the six counters, or None."""
+    for line in stdout.splitlines():
+        if "conservation" not in line.lower():
+            continue
+        vals = {}
+        for word, num in re.findall(r"\b(received|flowed|filtered|nonflow|malformed|dropped)"
+                                    r"\b\s*[:=]?\s*(\d+)", line, re.I):
+            vals.setdefault(word.lower(), int(num))
+        if all(w in vals for w in CONSERVATION_WORDS):
+            return vals
+    return None
+
+
+def conservation_holds(c):
+    return c["received"] == (c["flowed"] + c["filtered"] + c["nonflow"] + c["malformed"]
+                             + c["dropped"])
+
+
+def load_jsonl(path):
+    """List of objects; raises ValueError naming the bad line."""
+    out = []
+    with open(path, encoding="utf-8") as f:
+        for i, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                out.append(json.loads(line))
+            except json.JSONDecodeError as e:
+                raise ValueError("%s:%d: not JSON (%s): %.120s" % (path, i, e, line))
+    return out
+
+
+def canon(obj):
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"))
+
+
+def record_problems(records):
+    """Schema problems of flow records (missing fields, wrong types, bad values)."""
+    probs = []
+    for i, r in enumerate(records):
+        for k, t in RECORD_FIELDS.items():
+            if k not in r:
+                probs.append("record %d: missing field %r: %s" % (i, k, canon(r)))
+            elif t is int and (not isinstance(r[k], int) or isinstance(r[k], bool)):
+                probs.append("record %d: %s is not an integer: %s" % (i, k, canon(r)))
+            elif t is str and not isinstance(r[k], str):
+                probs.append("record %d: %s is not a string: %s" % (i, k, canon(r)))
+        if probs:
+            break
+        if r["end_reason"] not in END_REASONS:
+            probs.append("record %d: unknown end_reason %r" % (i, r["end_reason"]))
+        if r["start_ns"] > r["end_ns"]:
+            probs.append("record %d: start_ns > end_ns: %s" % (i, canon(r)))
+        if r["packets"] + r["rev_packets"] < 1:
+            probs.append("record %d: no packets: %s" % (i, canon(r)))
+        if r["ip_version"] not in (4, 6):
+            probs.append("record %d: ip_version %r" % (i, r["ip_version"]))
+        if len(probs) > 10:
+            break
+    return probs
+
+
+class Agg:
+    __slots__ = ("packets", "bytes", "flags", "first_ns", "last_ns", "first_dscp",
+                 "first_src_dir", "records")
+
+    def __init__(self):
+        self.packets = [0, 0]
+        self.bytes = [0, 0]
+        self.flags = [0, 0]
+        self.first_ns = None
+        self.last_ns = None
+        self.first_dscp = None
+        self.first_src_dir = None
+        self.records = 0
+
+
+def aggregate_records(records):
+    """Sum spanflow flow records per canonical key, per sending end (like flowref)."""
+    agg = {}
+    for r in records:
+        s = flowref.addr_bytes(r["src_addr"])
+        d = flowref.addr_bytes(r["dst_addr"])
+        key, sdir = flowref.make_key(r["ip_version"], s, r["src_port"], d, r["dst_port"],
+                                     r["proto"], r["vlan"])
+        same = key[1] == key[2]
+        si = 0 if same else sdir
+        di = 0 if same else 1 - sdir
+        a = agg.get(key)
+        if a is None:
+            a = agg[key] = Agg()
+        a.packets[si] += r["packets"]
+        a.bytes[si] += r["bytes"]
+        a.flags[si] |= r["tcp_flags"]
+        a.packets[di] += r["rev_packets"]
+        a.bytes[di] += r["rev_bytes"]
+        a.flags[di] |= r["rev_tcp_flags"]
+        if a.first_ns is None or r["start_ns"] < a.first_ns:
+            a.first_ns = r["start_ns"]
+            a.first_dscp = r["dscp"]
+            a.first_src_dir = si
+        a.last_ns = r["end_ns"] if a.last_ns is None else max(a.last_ns, r["end_ns"])
+        a.records += 1
+    return agg
+
+
+def compare_flows(ref, agg, limit=12):
+    """Mismatches between a flowref.Reference and aggregated records.
+
+    Returns (problems, info): problems are failures; info are counted
+    observations that are not failures."""
+    probs = []
+    only_ref = [k for k in ref.flows if k not in agg]
+    only_sf = [k for k in agg if k not in ref.flows]
+    for k in sorted(only_ref)[:limit]:
+        f = ref.flows[k]
+        probs.append("missing in spanflow: %s (ref %d+%d packets)"
+                     % (flowref.format_key(k), f.packets[0], f.packets[1]))
+    for k in sorted(only_sf)[:limit]:
+        a = agg[k]
+        probs.append("not in reference:    %s (spanflow %d+%d packets)"
+                     % (flowref.format_key(k), a.packets[0], a.packets[1]))
+    n_only = len(only_ref) + len(only_sf)
+    if n_only > 2 * limit:
+        probs.append("... %d keys differ in all (%d missing, %d extra)"
+                     % (n_only, len(only_ref), len(only_sf)))
+    diffs = []
+    syn_init_bad = 0
+    not_first_sender = 0
+    for k in sorted(set(ref.flows) & set(agg)):
+        f, a = ref.flows[k], agg[k]
+        what = []
+        if f.packets != a.packets:
+            what.append("packets ref %s spanflow %s" % (f.packets, a.packets))
+        if f.bytes != a.bytes:
+            what.append("bytes ref %s spanflow %s" % (f.bytes, a.bytes))
+        if f.flags != a.flags:
+            what.append("tcp_flags ref %s spanflow %s"
+                        % (["0x%02x" % x for x in f.flags], ["0x%02x" % x for x in a.flags]))
+        if f.first_ns != a.first_ns:
+            what.append("first packet ns ref %d spanflow %d" % (f.first_ns, a.first_ns))
+        if f.last_ns != a.last_ns:
+            what.append("last packet ns ref %d spanflow %d" % (f.last_ns, a.last_ns))
+        if f.first_dscp != a.first_dscp:
+            what.append("dscp of first packet ref %d spanflow %d" % (f.first_dscp, a.first_dscp))
+        if k[1] != k[2] and f.first_dir != a.first_src_dir:
+            if (f.first_flags & 0x12) == 0x02:
+                syn_init_bad += 1
+                what.append("initiator: first packet is a SYN from end %d but src is end %d"
+                            % (f.first_dir, a.first_src_dir))
+            else:
+                not_first_sender += 1
+        if what:
+            diffs.append("%s: %s" % (flowref.format_key(k), "; ".join(what)))
+    probs.extend(diffs[:limit])
+    if len(diffs) > limit:
+        probs.append("... %d common keys differ in all" % len(diffs))
+    info = []
+    if not_first_sender:
+        info.append("%d flows (no SYN first) whose src is not the sender of the first packet"
+                    % not_first_sender)
+    return probs, info
+
+
+def write_pcap(path, linktype, packets, snaplen=65535, big_endian=False, nsec=False):
+    """Write a classic pcap: packets = [(ts_sec, ts_frac, data, orig_len or None)]."""
+    import struct
+    e = ">" if big_endian else "<"
+    magic = 0xa1b23c4d if nsec else 0xa1b2c3d4
+    with open(path, "wb") as f:
+        f.write(struct.pack(e + "IHHiIII", magic, 2, 4, 0, 0, snaplen, linktype))
+        for sec, frac, data, orig in packets:
+            f.write(struct.pack(e + "IIII", sec, frac, len(data),
+                                orig if orig is not None else len(data)))
+            f.write(data)
+
+
+def pcap_record_offsets(path):
+    """(header length, [(offset, caplen)] of each record) of a classic pcap file."""
+    import struct
+    with open(path, "rb") as f:
+        data = f.read()
+    m = data[:4]
+    if m in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1"):
+        e = "<"
+    elif m in (b"\xa1\xb2\xc3\xd4", b"\xa1\xb2\x3c\x4d"):
+        e = ">"
+    else:
+        raise ValueError("%s is not a classic pcap file" % path)
+    off = 24
+    recs = []
+    while off + 16 <= len(data):
+        _, _, incl, _ = struct.unpack(e + "IIII", data[off:off + 16])
+        recs.append((off, incl))
+        off += 16 + incl
+    return 24, recs
+
+
+def flows_equal_summary(a, b):
+    """Describe differences between two lists of flow records (all fields)."""
+    ca = collections.Counter(canon(r) for r in a)
+    cb = collections.Counter(canon(r) for r in b)
+    if ca == cb:
+        return None
+    only_a = list((ca - cb).elements())
+    only_b = list((cb - ca).elements())
+    lines = ["%d records only in the first run, %d only in the second" % (len(only_a), len(only_b))]
+    for r in sorted(only_a)[:5]:
+        lines.append("  first:  " + r)
+    for r in sorted(only_b)[:5]:
+        lines.append("  second: " + r)
+    return "\n".join(lines)

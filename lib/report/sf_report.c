@@ -16,7 +16,7 @@ sf_report_proto_name(uint8_t proto)
 	case 6: return "TCP";
 	case 17: return "UDP";
 	case 33: return "DCCP";
-	case 41: return "IPv6";
+	case 41: return "IPv6-encap";
 	case 47: return "GRE";
 	case 50: return "ESP";
 	case 51: return "AH";
@@ -229,9 +229,10 @@ sf_report_print(FILE *f, const struct sf_report_info *ri, const struct sf_collec
 		}
 		fprintf(f, "\n");
 	}
-	fprintf(f, "traffic      %s, %s of IP; IPv4 %" PRIu64 " packets, IPv6 %" PRIu64 "\n",
-			human(b1, sizeof(b1), (double)s->flowed, "packets"),
-			human(b2, sizeof(b2), (double)s->bytes, "B"), s->ipv4_packets, s->ipv6_packets);
+	fprintf(f, "traffic      %" PRIu64 " packets, %s of IP (%" PRIu64 " bytes); IPv4 %"
+			PRIu64 " packets, IPv6 %" PRIu64 "\n", s->flowed,
+			human(b2, sizeof(b2), (double)s->bytes, "B"), s->bytes, s->ipv4_packets,
+			s->ipv6_packets);
 	fprintf(f, "flows        %" PRIu64 " records:", t->records);
 	for (i = 0; i < SF_END_MAX; i++)
 		fprintf(f, " %s %" PRIu64 "%s", sf_end_reason_name(i), t->records_by_reason[i],

@@ -1380,6 +1380,21 @@ test_ppp(void **state)
 	pb_init(&p);
 	pb_bytes(&p, lcp, 2);
 	expect_bad(&p, SF_LINK_PPP, SF_PKT_BAD_L2_TRUNC);
+
+	/* Cisco HDLC framing on a link labelled PPP (0x0f, 0x8f address). */
+	pb_init(&p);
+	pb_u8(&p, 0x8f);
+	pb_u8(&p, 0);
+	pb_u16(&p, 0x0800);
+	ip4(&p, 6, A4, B4);
+	tcp(&p, 179, 2, SF_TCP_ACK);
+	pb_done(&p);
+	expect_flow(&p, SF_LINK_PPP, 4, A4, B4, 179, 2, 6, 0, &i);
+
+	pb_init(&p);
+	pb_u8(&p, 0x0f);
+	pb_u8(&p, 0);
+	expect_bad(&p, SF_LINK_PPP, SF_PKT_BAD_L2_TRUNC);
 }
 
 static void

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <rte_common.h>
 #include <rte_hash_crc.h>
 
 /*
@@ -30,7 +31,7 @@ struct sf_flow_key {
 	uint16_t vlan;		/* outer VLAN id (12 bits), 0 if untagged */
 	uint8_t proto;		/* IP protocol number */
 	uint8_t ipver;		/* 4 or 6 */
-};
+} __rte_aligned(8);	/* rte_hash_crc reads it in 8-byte words */
 
 _Static_assert(sizeof(struct sf_flow_key) == 40, "flow key must be 40 bytes");
 

@@ -7,16 +7,20 @@
  * (callers clamp to their clock). Flows end:
  *  - idle:    no packet for idle_ns (now - last >= idle_ns);
  *  - tcp_fin / tcp_rst: after FIN in both directions, or any RST, the flow
- *             waits tcp_end_ns for stragglers, then ends with that reason;
- *             a new SYN (without ACK) on such a flow ends it at once and
- *             starts a new flow;
+ *             waits tcp_end_ns for stragglers, then ends with that reason
+ *             (tcp_rst if any RST was seen); a new SYN (without ACK) on
+ *             such a flow ends it at once and starts a new flow;
  *  - active:  a packet arriving active_ns or more after the record's first
  *             packet closes the record (reason active) and opens the next
  *             record of the same flow with that packet;
  *  - evicted: the table is full and a new flow arrives: the least recently
- *             seen flow (TCP flows already ended first) is emitted;
+ *             seen flow (TCP flows already ended first) is emitted; a
+ *             victim already past its idle or tcp_end timeout (expire()
+ *             lagging behind) ends with that timeout's reason instead;
  *  - flush:   sf_flow_table_flush() at end of input or shutdown.
- * Finished records go to the emit callback given at create time.
+ * Finished records go to the emit callback given at create time, from
+ * within update_burst(), expire() and flush(). Timeouts are checked on the
+ * packet path too, so records do not depend on how often expire() runs.
  */
 #ifndef SF_FLOW_TABLE_H
 #define SF_FLOW_TABLE_H
@@ -38,7 +42,7 @@ struct sf_flow_table_params {
 	uint64_t active_ns;	/* > 0 */
 	uint64_t tcp_end_ns;	/* > 0 */
 	int socket_id;		/* NUMA socket, or SOCKET_ID_ANY */
-	sf_flow_emit_fn emit;
+	sf_flow_emit_fn emit;	/* NULL: records are only counted */
 	void *emit_arg;
 };
 
@@ -74,7 +78,7 @@ void sf_flow_table_update_burst(struct sf_flow_table *t,
 		const struct sf_pkt_info *const pi[], const uint64_t ts[], unsigned int n);
 
 /*
- * End flows whose timeout has passed at `now` (idle, tcp end), oldest
+ * End flows whose timeout has passed at `now` (idle, tcp end), earliest deadline
  * first, at most `budget` of them. Returns how many were ended.
  */
 unsigned int sf_flow_table_expire(struct sf_flow_table *t, uint64_t now, unsigned int budget);
@@ -85,9 +89,11 @@ void sf_flow_table_flush(struct sf_flow_table *t, enum sf_end_reason reason);
 /*
  * Per-interval top flows by bytes. interval_begin() starts a new interval
  * (exact top-SF_TOPK tracking of bytes counted from now on); interval_top()
- * copies the current top list, largest first (ties by key order), and
- * returns its length (<= SF_TOPK). Flows ended during the interval keep
- * their place.
+ * copies the current top list, largest first (ties by key order, then
+ * more packets), and returns its length (<= SF_TOPK). Flows ended during
+ * the interval keep their place; a flow that ends and starts again on the
+ * same key is a second item. The list does not depend on how packets of
+ * different flows interleave.
  */
 void sf_flow_table_interval_begin(struct sf_flow_table *t);
 unsigned int sf_flow_table_interval_top(const struct sf_flow_table *t,

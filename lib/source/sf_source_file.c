@@ -22,8 +22,13 @@
 /* Bytes of a classic pcap record header, for the progress estimate. */
 #define PCAP_RECORD_HDR 16
 
+/* stdio buffer of the capture stream */
+#define FILE_BUF (1u << 20)
+
 struct file_state {
-	pcap_t *pcap;
+	pcap_t *pcap;		/* owns f once opened */
+	FILE *f;
+	char *buf;
 	uint64_t bytes;		/* record bytes consumed (estimate for pcapng) */
 };
 
@@ -39,17 +44,30 @@ file_open(struct sf_source *s, const struct sf_source_params *p, char *err, size
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	fs->pcap = pcap_open_offline_with_tstamp_precision(p->path,
+	/* Our own stream with a large buffer: libpcap reads with fread. */
+	fs->f = fopen(p->path, "rb");
+	fs->buf = malloc(FILE_BUF);
+	if (fs->f == NULL || fs->buf == NULL) {
+		snprintf(err, errlen, "%s: %s", p->path, strerror(fs->f ? ENOMEM : errno));
+		goto fail;
+	}
+	setvbuf(fs->f, fs->buf, _IOFBF, FILE_BUF);
+	fs->pcap = pcap_fopen_offline_with_tstamp_precision(fs->f,
 			PCAP_TSTAMP_PRECISION_NANO, perr);
 	if (fs->pcap == NULL) {
 		snprintf(err, errlen, "%s: %s", p->path, perr);
-		free(fs);
-		return -1;
+		goto fail;
 	}
 	if (stat(p->path, &st) == 0 && S_ISREG(st.st_mode))
 		s->bytes_total = (uint64_t)st.st_size;
 	s->priv = fs;
 	return 0;
+fail:
+	if (fs->f != NULL)
+		fclose(fs->f);
+	free(fs->buf);
+	free(fs);
+	return -1;
 }
 
 static uint16_t
@@ -111,6 +129,7 @@ file_close(struct sf_source *s)
 		return;
 	if (fs->pcap != NULL)
 		pcap_close(fs->pcap);
+	free(fs->buf);
 	free(fs);
 	s->priv = NULL;
 }

@@ -36,7 +36,9 @@ fi
 build() {
 	local dir="$1"
 	shift
-	if [ ! -f "$dir/build.ninja" ]; then
+	if [ -f "$dir/build.ninja" ]; then
+		meson setup --reconfigure "$dir" "$@" >/dev/null
+	else
 		meson setup "$dir" "$@" >/dev/null
 	fi
 	ninja -C "$dir" >/dev/null

@@ -18,9 +18,9 @@
 #include <rte_mbuf.h>
 
 #include "eal.h"
+#include "outputs.h"
 #include "run.h"
 #include "sf_collector.h"
-#include "sf_export.h"
 #include "sf_pkt.h"
 #include "sf_report.h"
 #include "sf_source_priv.h"
@@ -57,46 +57,6 @@ now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-struct outputs {
-	struct sf_jsonl *flows;
-	struct sf_jsonl *intervals;
-};
-
-static int
-outputs_open(struct outputs *o, const struct sf_config *cfg, char *err, size_t errlen)
-{
-	memset(o, 0, sizeof(*o));
-	if (cfg->flows_path[0] != '\0') {
-		o->flows = sf_jsonl_open(cfg->flows_path, cfg->interval_ns, err, errlen);
-		if (o->flows == NULL)
-			return -1;
-	}
-	if (cfg->intervals_path[0] != '\0') {
-		o->intervals = sf_jsonl_open(cfg->intervals_path, cfg->interval_ns, err, errlen);
-		if (o->intervals == NULL)
-			return -1;
-	}
-	return 0;
-}
-
-static int
-outputs_close(struct outputs *o)
-{
-	char err[512];
-	int ret = 0;
-
-	if (sf_jsonl_close(o->flows, err, sizeof(err)) != 0) {
-		fprintf(stderr, "spanflow: %s\n", err);
-		ret = -1;
-	}
-	if (sf_jsonl_close(o->intervals, err, sizeof(err)) != 0) {
-		fprintf(stderr, "spanflow: %s\n", err);
-		ret = -1;
-	}
-	o->flows = o->intervals = NULL;
-	return ret;
 }
 
 static unsigned int
@@ -214,7 +174,7 @@ mbufs_needed(const struct sf_app *app)
 }
 
 static int
-pipeline(struct sf_app *app, struct outputs *out, const struct sf_config *cfg,
+pipeline(struct sf_app *app, struct sf_outputs *out, const struct sf_config *cfg,
 		const char *input)
 {
 	struct sf_collector_params cp;
@@ -250,12 +210,7 @@ pipeline(struct sf_app *app, struct outputs *out, const struct sf_config *cfg,
 	memset(&cp, 0, sizeof(cp));
 	cp.n_workers = app->n_workers;
 	cp.interval_ns = cfg->interval_ns;
-	if (out->flows != NULL)
-		cp.sinks[cp.n_sinks++] = (struct sf_collector_sink){
-			sf_jsonl_write_record, NULL, out->flows };
-	if (out->intervals != NULL)
-		cp.sinks[cp.n_sinks++] = (struct sf_collector_sink){
-			NULL, sf_jsonl_write_interval, out->intervals };
+	cp.n_sinks = sf_outputs_sinks(out, cp.sinks, SF_COLLECTOR_MAX_SINKS);
 	coll = sf_collector_create(&cp);
 	if (coll == NULL) {
 		fprintf(stderr, "spanflow: cannot create the collector\n");
@@ -286,7 +241,7 @@ pipeline(struct sf_app *app, struct outputs *out, const struct sf_config *cfg,
 		ri.msgs_lost += sf_worker_msgs_lost(app->wk[i].w);
 		ri.evictions += sf_worker_table_stats(app->wk[i].w)->ended[SF_END_EVICTED];
 	}
-	if (outputs_close(out) != 0)
+	if (sf_outputs_close(out) != 0)
 		goto done;
 	if (cfg->report)
 		sf_report_print(stdout, &ri, sf_collector_totals(coll));
@@ -321,7 +276,7 @@ sf_run(struct sf_config *cfg, const struct sf_cli *cli)
 {
 	static struct sf_app app;
 	struct sf_eal_args ea;
-	struct outputs out;
+	struct sf_outputs out;
 	char err[1024];
 	unsigned int lcores;
 	int ret;
@@ -341,14 +296,14 @@ sf_run(struct sf_config *cfg, const struct sf_cli *cli)
 	app.dispatch = app.n_workers > 1;
 	lcores = 1 + app.n_workers + (app.dispatch ? 1 : 0);
 
-	if (outputs_open(&out, cfg, err, sizeof(err)) != 0) {
+	if (sf_outputs_open(&out, cfg, err, sizeof(err)) != 0) {
 		fprintf(stderr, "spanflow: %s\n", err);
 		return SF_EXIT_RUNTIME;
 	}
 	if (sf_eal_args_build(&ea, cfg, lcores, cli->eal_argc, cli->eal_argv,
 			err, sizeof(err)) != 0) {
 		fprintf(stderr, "spanflow: %s\n", err);
-		outputs_close(&out);
+		sf_outputs_close(&out);
 		return SF_EXIT_USAGE;
 	}
 	if (!ea.hugepages && cfg->hugepages == SF_HUGEPAGES_AUTO && cfg->report)
@@ -357,7 +312,7 @@ sf_run(struct sf_config *cfg, const struct sf_cli *cli)
 	if (rte_eal_init(ea.argc, ea.argv) < 0) {
 		fprintf(stderr, "spanflow: DPDK EAL start-up failed: %s\n",
 				rte_strerror(rte_errno));
-		outputs_close(&out);
+		sf_outputs_close(&out);
 		return SF_EXIT_RUNTIME;
 	}
 	if (rte_lcore_count() < lcores) {
@@ -365,12 +320,12 @@ sf_run(struct sf_config *cfg, const struct sf_cli *cli)
 				"%u; do not restrict lcores in EAL arguments\n", lcores,
 				app.n_workers, app.dispatch ? ", dispatcher" : "",
 				rte_lcore_count());
-		outputs_close(&out);
+		sf_outputs_close(&out);
 		rte_eal_cleanup();
 		return SF_EXIT_USAGE;
 	}
 	ret = pipeline(&app, &out, cfg, cfg->input_file);
-	outputs_close(&out);
+	sf_outputs_close(&out);
 	rte_eal_cleanup();
 	return ret;
 }

@@ -75,6 +75,23 @@ static const struct opt opts[] = {
 	  .help = "capture file to replay; relative to this file" },
 	{ .key = "input.reader", .type = OPT_ENUM, FIELD(reader), .names = reader_names,
 	  .def = "libpcap", .help = "pcap reader: libpcap or DPDK net_pcap" },
+	{ .key = "input.interfaces", .type = OPT_STRLIST,
+	  .off = offsetof(struct sf_config, interfaces),
+	  .size = sizeof(((struct sf_config *)NULL)->interfaces[0]),
+	  .off_n = offsetof(struct sf_config, n_interfaces),
+	  .max = SF_CONFIG_MAX_PORTS, .def = "",
+	  .help = "Linux interfaces to capture from (af_packet)" },
+	{ .key = "input.ports", .type = OPT_STRLIST,
+	  .off = offsetof(struct sf_config, ports),
+	  .size = sizeof(((struct sf_config *)NULL)->ports[0]),
+	  .off_n = offsetof(struct sf_config, n_ports),
+	  .max = SF_CONFIG_MAX_PORTS, .def = "",
+	  .help = "DPDK NIC ports (PCI addresses) to capture from" },
+	{ .key = "input.rx_descriptors", .type = OPT_UINT, .flags = OPT_AUTO | OPT_POW2,
+	  FIELD(rx_descriptors), .min = 64, .max = 32768, .def = "auto",
+	  .help = "rx descriptors per queue; auto = device default" },
+	{ .key = "input.promiscuous", .type = OPT_BOOL, FIELD(promiscuous), .def = "true",
+	  .help = "put capture ports in promiscuous mode" },
 	{ .key = "workers", .type = OPT_UINT, .flags = OPT_AUTO, FIELD(workers),
 	  .min = 1, .max = SF_CONFIG_MAX_WORKERS, .def = "auto",
 	  .help = "worker lcores; auto = one per available core" },
@@ -949,6 +966,7 @@ sf_config_check(const struct sf_config *c, char *err, size_t errlen)
 	const struct opt *o;
 	uint64_t v;
 	size_t i;
+	int n_inputs;
 
 	/* Fields may have been written directly after parsing: re-check the limits. */
 	for (i = 0; i < N_OPTS; i++) {
@@ -974,8 +992,15 @@ sf_config_check(const struct sf_config *c, char *err, size_t errlen)
 				c->msg_pool_size, c->ring_size, 2 * (uint64_t)c->ring_size);
 		return -1;
 	}
-	if (c->input_file[0] == '\0') {
-		msg(err, errlen, "no input: give -r FILE or input.file");
+	n_inputs = (c->input_file[0] != '\0') + (c->n_interfaces != 0) + (c->n_ports != 0);
+	if (n_inputs == 0) {
+		msg(err, errlen, "no input: give -r FILE, -i IFACE or -p PCI_ADDRESS "
+				"(input.file, input.interfaces or input.ports)");
+		return -1;
+	}
+	if (n_inputs > 1) {
+		msg(err, errlen, "more than one kind of input; expected one of input.file, "
+				"input.interfaces or input.ports");
 		return -1;
 	}
 	return 0;

@@ -15,6 +15,7 @@
 
 #define SF_CONFIG_MAX_WORKERS 64
 #define SF_CONFIG_MAX_EAL_ARGS 32
+#define SF_CONFIG_MAX_PORTS 8
 #define SF_CONFIG_ERR_LEN 512
 
 enum sf_config_reader {
@@ -37,6 +38,12 @@ struct sf_config {
 	/* input: */
 	char input_file[PATH_MAX];	/* input.file: capture to replay */
 	enum sf_config_reader reader;	/* input.reader: libpcap | net_pcap */
+	unsigned int n_interfaces;
+	char interfaces[SF_CONFIG_MAX_PORTS][64];	/* input.interfaces: Linux ifaces */
+	unsigned int n_ports;
+	char ports[SF_CONFIG_MAX_PORTS][64];		/* input.ports: PCI addresses */
+	uint32_t rx_descriptors;	/* input.rx_descriptors: 0 = auto */
+	bool promiscuous;		/* input.promiscuous */
 
 	/* pipeline */
 	unsigned int workers;		/* workers: 1..64, or "auto" (0 before resolve) */

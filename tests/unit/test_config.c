@@ -798,7 +798,8 @@ test_set(void **state)
 
 	/* Errors: "KEY: what; expected form", and the config is unchanged. */
 	SET_FAILS("timeouts.idel", "5", "unknown setting 'timeouts.idel'; expected one of: "
-			"input.file, input.reader, workers, interval, timeouts.idle,",
+			"input.file, input.reader, input.interfaces, input.ports, "
+			"input.rx_descriptors, input.promiscuous, workers, interval, timeouts.idle,",
 			"dpdk.eal_args", NULL);
 	SET_FAILS("timeouts", "5", "unknown setting 'timeouts'");
 	SET_FAILS(NULL, "5", "unknown setting '(null)'");
@@ -854,7 +855,8 @@ test_check(void **state)
 	(void)state;
 	sf_config_defaults(&c);
 	assert_int_equal(sf_config_check(&c, err, sizeof(err)), -1);
-	assert_string_equal(err, "no input: give -r FILE or input.file");
+	assert_string_equal(err, "no input: give -r FILE, -i IFACE or -p PCI_ADDRESS "
+			"(input.file, input.interfaces or input.ports)");
 	assert_int_equal(sf_config_set(&c, "input.file", "x.pcap", err, sizeof(err)), 0);
 	assert_int_equal(sf_config_check(&c, err, sizeof(err)), 0);
 

@@ -711,7 +711,9 @@ load_mapping(struct loader *ld, const yaml_node_t *map, const char *prefix)
 	const char *ks;
 
 	section_keys(prefix, keys, sizeof(keys));
-	snprintf(in, sizeof(in), prefix[0] ? " in '%s'" : "", prefix);
+	in[0] = '\0';
+	if (prefix[0] != '\0')
+		snprintf(in, sizeof(in), " in '%s'", prefix);
 	for (p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
 		k = yaml_document_get_node(ld->doc, p->key);
 		v = yaml_document_get_node(ld->doc, p->value);

@@ -14,7 +14,7 @@ mode="${1:-build}"
 packages=(
 	build-essential pkg-config meson ninja-build python3
 	libdpdk-dev dpdk libpcap-dev libyaml-dev libcmocka-dev
-	tshark tcpdump
+	tshark tcpdump tcpreplay iproute2 ethtool
 )
 
 missing=()

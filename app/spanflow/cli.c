@@ -20,6 +20,8 @@ struct opt_key {
 
 static const struct opt_key opt_keys[] = {
 	{ "read", "input.file", NULL },
+	{ "interface", "input.interfaces", NULL },
+	{ "port", "input.ports", NULL },
 	{ "reader", "input.reader", NULL },
 	{ "workers", "workers", NULL },
 	{ "interval", "interval", NULL },
@@ -33,6 +35,9 @@ static const struct opt_key opt_keys[] = {
 	{ "no-progress", "output.progress", "false" },
 	{ "hugepages", "dpdk.hugepages", NULL },
 	{ "idle", "dpdk.idle", NULL },
+	{ "ipfix", "export.ipfix", NULL },
+	{ "ipfix-mode", "export.ipfix_mode", NULL },
+	{ "csv", "export.csv", NULL },
 };
 
 #define N_OPT_KEYS (sizeof(opt_keys) / sizeof(opt_keys[0]))
@@ -41,6 +46,8 @@ enum { OPT_PRINT_CONFIG = 1000, OPT_KEY_BASE = 2000 };
 
 static const struct option long_opts[] = {
 	{ "read", required_argument, NULL, 'r' },
+	{ "interface", required_argument, NULL, 'i' },
+	{ "port", required_argument, NULL, 'p' },
 	{ "config", required_argument, NULL, 'c' },
 	{ "workers", required_argument, NULL, 'w' },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -58,6 +65,9 @@ static const struct option long_opts[] = {
 	{ "no-progress", no_argument, NULL, OPT_KEY_BASE + 11 },
 	{ "hugepages", required_argument, NULL, OPT_KEY_BASE + 12 },
 	{ "idle", required_argument, NULL, OPT_KEY_BASE + 13 },
+	{ "ipfix", required_argument, NULL, OPT_KEY_BASE + 20 },
+	{ "ipfix-mode", required_argument, NULL, OPT_KEY_BASE + 21 },
+	{ "csv", required_argument, NULL, OPT_KEY_BASE + 22 },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -70,6 +80,8 @@ sf_cli_usage(FILE *f)
 		"interval summaries and an end-of-run report.\n"
 		"\n"
 		"  -r, --read FILE          capture to replay (pcap or pcapng)\n"
+		"  -i, --interface IFACE    capture live from a Linux interface (af_packet)\n"
+		"  -p, --port PCI_ADDRESS   capture live from a DPDK NIC (bound to vfio-pci)\n"
 		"  -c, --config FILE        YAML configuration (default: built-in defaults;\n"
 		"                           with neither -r nor -c: %s)\n"
 		"  -w, --workers N          worker lcores, 1..%d or auto\n"
@@ -80,6 +92,9 @@ sf_cli_usage(FILE *f)
 		"      --flow-capacity N    flows per worker table (262144)\n"
 		"      --flows PATH         flow records as JSON lines ('-' = stdout)\n"
 		"      --intervals PATH     interval summaries as JSON lines ('-' = stdout)\n"
+		"      --csv PATH           flow records as CSV ('-' = stdout)\n"
+		"      --ipfix HOST:PORT    export IPFIX over UDP (repeatable, at most %d)\n"
+		"      --ipfix-mode MODE    biflow (RFC 5103, default) or uniflow\n"
 		"      --reader NAME        libpcap (spanflow's reader) or net_pcap (DPDK PMD)\n"
 		"      --hugepages MODE     auto, yes or no\n"
 		"      --idle MODE          adaptive (yield when idle) or busy (pure polling)\n"
@@ -91,7 +106,47 @@ sf_cli_usage(FILE *f)
 		"\n"
 		"Durations take seconds (0.5) or a unit (500ms, 10s, 5m, 1h).\n"
 		"Arguments after -- go to DPDK's EAL as they are.\n",
-		SF_DEFAULT_CONFIG, SF_CONFIG_MAX_WORKERS);
+		SF_DEFAULT_CONFIG, SF_CONFIG_MAX_WORKERS, SF_CONFIG_MAX_IPFIX);
+}
+
+/* Append one value to a list setting (repeatable -i / -p). */
+static int
+add_list(struct sf_config *cfg, const char *key, const char *value, char *msg, size_t len)
+{
+	char joined[SF_CONFIG_MAX_PORTS * 64 + 64];
+	unsigned int n = strcmp(key, "input.interfaces") == 0 ? cfg->n_interfaces : cfg->n_ports;
+	char (*list)[64] = strcmp(key, "input.interfaces") == 0 ? cfg->interfaces : cfg->ports;
+	size_t off = 0;
+	unsigned int i;
+
+	if (strchr(value, ' ') != NULL || value[0] == '\0') {
+		snprintf(msg, len, "'%s' is not a name; expected an interface or PCI address",
+				value);
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		off += (size_t)snprintf(joined + off, sizeof(joined) - off, "%s ", list[i]);
+	snprintf(joined + off, sizeof(joined) - off, "%s", value);
+	return sf_config_set(cfg, key, joined, msg, len);
+}
+
+/* --ipfix is repeatable: the first one replaces the file's list, the next ones add. */
+static int
+add_ipfix(struct sf_config *cfg, bool first, const char *value, char *msg, size_t len)
+{
+	char joined[SF_CONFIG_MAX_IPFIX * 128 + 160];
+	size_t off = 0;
+	unsigned int i;
+
+	if (strchr(value, ' ') != NULL || value[0] == '\0') {
+		snprintf(msg, len, "'%.64s' is not HOST:PORT", value);
+		return -1;
+	}
+	for (i = 0; !first && i < cfg->n_ipfix && off < sizeof(joined); i++)
+		off += (size_t)snprintf(joined + off, sizeof(joined) - off, "%s ", cfg->ipfix[i]);
+	if (off < sizeof(joined))
+		snprintf(joined + off, sizeof(joined) - off, "%s", value);
+	return sf_config_set(cfg, "export.ipfix", joined, msg, len);
 }
 
 static const struct opt_key *
@@ -122,7 +177,8 @@ sf_cli_parse(struct sf_cli *cli, struct sf_config *cfg, int argc, char **argv,
 		char *err, size_t errlen)
 {
 	const char *config = NULL;
-	bool have_read = false;
+	bool ipfix_seen = false;
+	bool have_read = false, live_seen = false;
 	int c, i, end;
 
 	memset(cli, 0, sizeof(*cli));
@@ -138,7 +194,7 @@ sf_cli_parse(struct sf_cli *cli, struct sf_config *cfg, int argc, char **argv,
 	/* Pass 1: actions and the config file. */
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(end, argv, ":r:c:w:qhV", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(end, argv, ":r:i:p:c:w:qhV", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			cli->action = SF_CLI_HELP;
@@ -150,6 +206,8 @@ sf_cli_parse(struct sf_cli *cli, struct sf_config *cfg, int argc, char **argv,
 			config = optarg;
 			break;
 		case 'r':
+		case 'i':
+		case 'p':
 			have_read = true;
 			break;
 		case OPT_PRINT_CONFIG:
@@ -180,7 +238,7 @@ sf_cli_parse(struct sf_cli *cli, struct sf_config *cfg, int argc, char **argv,
 
 	/* Pass 2: options override the file, in order. */
 	optind = 1;
-	while ((c = getopt_long(end, argv, ":r:c:w:qhV", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(end, argv, ":r:i:p:c:w:qhV", long_opts, NULL)) != -1) {
 		const struct opt_key *k = NULL;
 		char msg[SF_CONFIG_ERR_LEN];
 		const char *name;
@@ -188,7 +246,22 @@ sf_cli_parse(struct sf_cli *cli, struct sf_config *cfg, int argc, char **argv,
 		switch (c) {
 		case 'r':
 			k = find_key("read");
+			/* An input on the command line replaces the file's. */
+			cfg->n_interfaces = cfg->n_ports = 0;
 			break;
+		case 'i':
+		case 'p':
+			k = find_key(c == 'i' ? "interface" : "port");
+			if (!live_seen) {
+				cfg->input_file[0] = '\0';
+				cfg->n_interfaces = cfg->n_ports = 0;
+				live_seen = true;
+			}
+			if (add_list(cfg, k->key, optarg, msg, sizeof(msg)) != 0) {
+				snprintf(err, errlen, "-%c: %s", c, msg);
+				return -1;
+			}
+			continue;
 		case 'w':
 			k = find_key("workers");
 			break;
@@ -203,6 +276,14 @@ sf_cli_parse(struct sf_cli *cli, struct sf_config *cfg, int argc, char **argv,
 		}
 		if (k == NULL)
 			continue;
+		if (strcmp(k->key, "export.ipfix") == 0) {
+			if (add_ipfix(cfg, !ipfix_seen, optarg, msg, sizeof(msg)) != 0) {
+				snprintf(err, errlen, "--ipfix: %s", msg);
+				return -1;
+			}
+			ipfix_seen = true;
+			continue;
+		}
 		if (sf_config_set(cfg, k->key, k->fixed != NULL ? k->fixed : optarg,
 				msg, sizeof(msg)) != 0) {
 			snprintf(err, errlen, "--%s: %s", k->opt, msg);

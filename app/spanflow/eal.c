@@ -87,7 +87,15 @@ sf_eal_args_build(struct sf_eal_args *ea, const struct sf_config *cfg, unsigned 
 	add(ea, "%s", "spanflow");
 	add(ea, "%s", "--lcores");
 	add(ea, "%s", map);
-	add(ea, "%s", "--no-pci");
+	if (cfg->n_ports == 0) {
+		add(ea, "%s", "--no-pci");
+	} else {
+		/* Probe only the NICs asked for. */
+		for (i = 0; i < cfg->n_ports; i++) {
+			add(ea, "%s", "-a");
+			add(ea, "%s", cfg->ports[i]);
+		}
+	}
 	add(ea, "%s", "--no-telemetry");
 	snprintf(num, sizeof(num), "%d", (int)getpid());
 	add(ea, "--file-prefix=spanflow%s", num);
@@ -95,6 +103,11 @@ sf_eal_args_build(struct sf_eal_args *ea, const struct sf_config *cfg, unsigned 
 	add(ea, "%s", "--log-level=pmd.*:warning");
 	ea->hugepages = cfg->hugepages == SF_HUGEPAGES_YES ||
 		(cfg->hugepages == SF_HUGEPAGES_AUTO && free_hugepages() > 0);
+	if (cfg->n_ports != 0 && !ea->hugepages) {
+		snprintf(err, errlen, "%s: NIC ports need hugepages and none are free; reserve "
+				"some (README \"Hugepages\")", cfg->ports[0]);
+		return -1;
+	}
 	if (ea->hugepages) {
 		add(ea, "%s", "--in-memory");
 	} else {

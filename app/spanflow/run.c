@@ -89,6 +89,7 @@ setup_workers(struct sf_app *app, char *err, size_t errlen)
 		ctx->app = app;
 		ctx->id = i;
 		ctx->lcore = lcore;
+		ctx->queue = (uint16_t)(app->dispatch ? 0 : i);
 		lcore = rte_get_next_lcore(lcore, 1, 0);
 		ctx->msg_ring = sf_msg_ring_create(i, cfg->ring_size, SOCKET_ID_ANY);
 		ctx->msg_pool = sf_msg_pool_create(i, cfg->msg_pool_size, SOCKET_ID_ANY);
@@ -119,7 +120,7 @@ setup_workers(struct sf_app *app, char *err, size_t errlen)
 		wp.table.socket_id = (int)rte_lcore_to_socket_id(ctx->lcore);
 		wp.ring = ctx->msg_ring;
 		wp.pool = ctx->msg_pool;
-		wp.lossless = true;	/* files can wait */
+		wp.lossless = !app->live;	/* files can wait; live input cannot */
 		wp.wait_fn = sf_wait_yield;
 		ctx->w = sf_worker_create(&wp);
 		if (ctx->w == NULL) {
@@ -153,6 +154,15 @@ teardown_workers(struct sf_app *app)
 			rte_ring_free(ctx->in_ring);
 		}
 	}
+}
+
+static void
+source_drops(void *arg, uint64_t dropped[SF_DROP_MAX])
+{
+	struct sf_source_stats st;
+
+	sf_source_stats(arg, &st);
+	memcpy(dropped, st.dropped, sizeof(st.dropped));
 }
 
 /*
@@ -198,8 +208,8 @@ pipeline(struct sf_app *app, struct sf_outputs *out, const struct sf_config *cfg
 		goto done;
 	}
 	memset(&sp, 0, sizeof(sp));
-	sp.path = input;
-	sp.reader = cfg->reader;
+	sp.cfg = cfg;
+	sp.nb_queues = app->dispatch ? 1 : app->n_workers;
 	sp.pool = app->mbuf_pool;
 	app->src = sf_source_open(&sp, err, sizeof(err));
 	if (app->src == NULL) {
@@ -211,6 +221,8 @@ pipeline(struct sf_app *app, struct sf_outputs *out, const struct sf_config *cfg
 	cp.n_workers = app->n_workers;
 	cp.interval_ns = cfg->interval_ns;
 	cp.n_sinks = sf_outputs_sinks(out, cp.sinks, SF_COLLECTOR_MAX_SINKS);
+	cp.drops = source_drops;
+	cp.drops_arg = app->src;
 	coll = sf_collector_create(&cp);
 	if (coll == NULL) {
 		fprintf(stderr, "spanflow: cannot create the collector\n");
@@ -231,7 +243,8 @@ pipeline(struct sf_app *app, struct sf_outputs *out, const struct sf_config *cfg
 	memset(&ri, 0, sizeof(ri));
 	ri.input = input;
 	ri.linktype = sf_pkt_linktype_name(sf_source_linktype(app->src));
-	ri.reader = cfg->reader == SF_READER_NET_PCAP ? "net_pcap" : "libpcap";
+	ri.reader = app->live ? (cfg->n_interfaces ? "af_packet" : "ethdev") :
+		cfg->reader == SF_READER_NET_PCAP ? "net_pcap" : "libpcap";
 	ri.workers = app->n_workers;
 	ri.wall_s = t1 - t0;
 	sf_source_stats(app->src, &ri.src);
@@ -285,15 +298,17 @@ sf_run(struct sf_config *cfg, const struct sf_cli *cli)
 		fprintf(stderr, "spanflow: %s\n", err);
 		return SF_EXIT_USAGE;
 	}
-	/* The input first: a wrong file costs no DPDK start-up. */
-	if (sf_source_probe_file(cfg->input_file, err, sizeof(err)) < 0) {
+	/* The input first: a wrong file or interface costs no DPDK start-up. */
+	if (sf_source_check(cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "spanflow: %s\n", err);
 		return SF_EXIT_RUNTIME;
 	}
 	memset(&app, 0, sizeof(app));
 	app.cfg = cfg;
 	app.n_workers = resolve_workers(cfg);
-	app.dispatch = app.n_workers > 1;
+	app.live = sf_source_cfg_live(cfg);
+	/* A file has one queue: a dispatcher spreads it; live ports have one per worker. */
+	app.dispatch = !app.live && app.n_workers > 1;
 	lcores = 1 + app.n_workers + (app.dispatch ? 1 : 0);
 
 	if (sf_outputs_open(&out, cfg, err, sizeof(err)) != 0) {
@@ -324,7 +339,8 @@ sf_run(struct sf_config *cfg, const struct sf_cli *cli)
 		rte_eal_cleanup();
 		return SF_EXIT_USAGE;
 	}
-	ret = pipeline(&app, &out, cfg, cfg->input_file);
+	ret = pipeline(&app, &out, cfg, app.live ? (cfg->n_interfaces ? cfg->interfaces[0] :
+			cfg->ports[0]) : cfg->input_file);
 	sf_outputs_close(&out);
 	rte_eal_cleanup();
 	return ret;

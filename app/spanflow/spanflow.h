@@ -35,6 +35,7 @@ struct sf_worker_ctx {
 	struct rte_ring *msg_ring;	/* to the collector */
 	struct rte_mempool *msg_pool;
 	struct rte_ring *in_ring;	/* from the dispatcher, or NULL */
+	uint16_t queue;			/* source queue read when in_ring is NULL */
 } __rte_cache_aligned;
 
 struct sf_app {
@@ -42,6 +43,7 @@ struct sf_app {
 	struct sf_source *src;
 	struct rte_mempool *mbuf_pool;
 	unsigned int n_workers;
+	bool live;			/* live ports: wall-clock time, lossy */
 	bool dispatch;			/* a dispatcher lcore feeds the workers */
 	unsigned int dispatch_lcore;
 	struct sf_worker_ctx wk[SF_CONFIG_MAX_WORKERS];

@@ -40,7 +40,7 @@ loop_source(struct sf_worker_ctx *ctx)
 	unsigned int idle = 0;
 
 	for (;;) {
-		uint16_t n = sf_source_rx(app->src, m, SF_BURST);
+		uint16_t n = sf_source_rx(app->src, ctx->queue, m, SF_BURST);
 
 		if (n != 0) {
 			sf_worker_process(ctx->w, m, n);
@@ -48,11 +48,15 @@ loop_source(struct sf_worker_ctx *ctx)
 		} else if (sf_source_eof(app->src)) {
 			break;
 		} else {
+			/* A quiet link still moves time on: intervals close on time. */
+			if (app->live)
+				sf_worker_advance(ctx->w, sf_source_now_ns(app->src));
 			idle = sf_idle_wait(app, idle);
 		}
 		sf_worker_housekeep(ctx->w, SF_EXPIRE_BUDGET, rte_rdtsc());
 	}
-	sf_worker_finish(ctx->w, sf_worker_clock(ctx->w));
+	sf_worker_finish(ctx->w, app->live ? sf_source_now_ns(app->src) :
+			sf_worker_clock(ctx->w));
 }
 
 /* Take bursts from the dispatcher; follow the clock it tells. */
@@ -113,7 +117,7 @@ sf_dispatch_loop(void *arg)
 {
 	struct sf_app *app = arg;
 	const unsigned int nw = app->n_workers;
-	const bool lossless = true;	/* files wait; live input will drop */
+	const bool lossless = !app->live;	/* files wait; live input drops */
 	struct rte_mbuf *m[SF_BURST];
 	struct rte_mbuf *out[SF_CONFIG_MAX_WORKERS][SF_BURST];
 	unsigned int cnt[SF_CONFIG_MAX_WORKERS] = { 0 };
@@ -121,7 +125,7 @@ sf_dispatch_loop(void *arg)
 	unsigned int idle = 0;
 
 	for (;;) {
-		uint16_t n = sf_source_rx(app->src, m, SF_BURST);
+		uint16_t n = sf_source_rx(app->src, 0, m, SF_BURST);
 		unsigned int i, k;
 
 		if (n == 0) {

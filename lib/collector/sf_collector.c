@@ -29,6 +29,7 @@ struct sf_collector {
 	size_t npend;
 	size_t cappend;
 	struct host_map hosts;
+	uint64_t drops_seen[SF_DROP_MAX];	/* input drops already reported */
 	struct sf_collector_totals tot;
 };
 
@@ -244,6 +245,15 @@ finalize(struct sf_collector *c, struct sf_interval_agg *a)
 	struct sf_collector_totals *t = &c->tot;
 	unsigned int i;
 
+	if (c->p.drops != NULL) {
+		uint64_t now[SF_DROP_MAX] = { 0 };
+
+		c->p.drops(c->p.drops_arg, now);
+		for (i = 0; i < SF_DROP_MAX; i++) {
+			a->dropped[i] += now[i] - c->drops_seen[i];
+			c->drops_seen[i] = now[i];
+		}
+	}
 	if (sf_interval_agg_empty(a))
 		return;
 	if (t->intervals == 0)

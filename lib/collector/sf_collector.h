@@ -29,6 +29,13 @@ struct sf_collector_params {
 	uint64_t interval_ns;
 	unsigned int n_sinks;
 	struct sf_collector_sink sinks[SF_COLLECTOR_MAX_SINKS];
+	/*
+	 * Optional: cumulative packet drops of the input by reason (NIC
+	 * missed, no mbuf...). Each finalized interval gets the drops since
+	 * the previous one, so summaries show where packets were lost.
+	 */
+	void (*drops)(void *arg, uint64_t dropped[SF_DROP_MAX]);
+	void *drops_arg;
 };
 
 /* A host's traffic over the run (sent + received), for the report. */

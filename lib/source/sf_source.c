@@ -4,7 +4,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
+#include <time.h>
+
+#include <rte_common.h>
+#include <rte_cycles.h>
 
 #include "sf_pkt.h"
 #include "sf_source_priv.h"
@@ -48,15 +55,96 @@ sf_source_probe_file(const char *path, char *err, size_t errlen)
 	return lt;
 }
 
+/* The kernel driver a PCI device is bound to ("" if none), from sysfs. */
+static void
+pci_driver(const char *addr, char *drv, size_t len)
+{
+	char link[PATH_MAX], target[PATH_MAX];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/sys/bus/pci/devices/%s/driver", addr);
+	const char *base;
+
+	n = readlink(link, target, sizeof(target) - 1);
+	drv[0] = '\0';
+	if (n <= 0)
+		return;
+	target[n] = '\0';
+	base = strrchr(target, '/') ? strrchr(target, '/') + 1 : target;
+	if (strlen(base) < len)
+		memcpy(drv, base, strlen(base) + 1);
+}
+
+int
+sf_source_check(const struct sf_config *cfg, char *err, size_t errlen)
+{
+	static const char *const dpdk_drivers[] = {
+		"vfio-pci", "igb_uio", "uio_pci_generic",
+		"mlx5_core", "mlx4_core",	/* bifurcated: stay on the kernel driver */
+	};
+	char path[PATH_MAX], drv[64];
+	unsigned int i, j;
+	int fd;
+
+	if (!sf_source_cfg_live(cfg))
+		return sf_source_probe_file(cfg->input_file, err, errlen) < 0 ? -1 : 0;
+	for (i = 0; i < cfg->n_interfaces; i++) {
+		if (if_nametoindex(cfg->interfaces[i]) == 0) {
+			snprintf(err, errlen, "%s: no such network interface (see 'ip link')",
+					cfg->interfaces[i]);
+			return -1;
+		}
+	}
+	if (cfg->n_interfaces != 0) {
+		fd = socket(AF_PACKET, SOCK_RAW, 0);
+		if (fd < 0) {
+			snprintf(err, errlen, "%s: cannot capture: %s; live capture needs root or "
+					"CAP_NET_RAW", cfg->interfaces[0], strerror(errno));
+			return -1;
+		}
+		close(fd);
+	}
+	for (i = 0; i < cfg->n_ports; i++) {
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", cfg->ports[i]);
+		if (access(path, F_OK) != 0) {
+			snprintf(err, errlen, "%s: no such PCI device; expected a full address like "
+					"0000:03:00.0 (see 'dpdk-devbind.py --status')", cfg->ports[i]);
+			return -1;
+		}
+		pci_driver(cfg->ports[i], drv, sizeof(drv));
+		for (j = 0; j < RTE_DIM(dpdk_drivers); j++)
+			if (strcmp(drv, dpdk_drivers[j]) == 0)
+				break;
+		if (j == RTE_DIM(dpdk_drivers)) {
+			snprintf(err, errlen, "%s: bound to %s%s; DPDK needs it bound to vfio-pci: "
+					"dpdk-devbind.py -b vfio-pci %s (or capture with -i IFACE)",
+					cfg->ports[i], drv[0] ? "kernel driver " : "no driver",
+					drv, cfg->ports[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+bool
+sf_source_cfg_live(const struct sf_config *cfg)
+{
+	return cfg->n_interfaces != 0 || cfg->n_ports != 0;
+}
+
 struct sf_source *
 sf_source_open(const struct sf_source_params *p, char *err, size_t errlen)
 {
+	const struct sf_config *cfg = p->cfg;
+	struct timespec now;
 	struct sf_source *s;
-	int lt;
+	int lt = SF_LINK_ETHER;
 
-	lt = sf_source_probe_file(p->path, err, errlen);
-	if (lt < 0)
-		return NULL;
+	if (!sf_source_cfg_live(cfg)) {
+		lt = sf_source_probe_file(cfg->input_file, err, errlen);
+		if (lt < 0)
+			return NULL;
+	}
 	s = calloc(1, sizeof(*s));
 	if (s == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -64,7 +152,21 @@ sf_source_open(const struct sf_source_params *p, char *err, size_t errlen)
 	}
 	s->linktype = lt;
 	s->pool = p->pool;
-	s->ops = p->reader == SF_READER_NET_PCAP ? &sf_source_net_pcap_ops : &sf_source_file_ops;
+	s->nb_queues = 1;
+	if (sf_source_cfg_live(cfg)) {
+		s->ops = &sf_source_ethdev_ops;
+		s->live = true;
+		s->nb_queues = p->nb_queues;
+		s->input = cfg->n_interfaces ? cfg->interfaces[0] : cfg->ports[0];
+	} else {
+		s->ops = cfg->reader == SF_READER_NET_PCAP ?
+			&sf_source_net_pcap_ops : &sf_source_file_ops;
+		s->input = cfg->input_file;
+	}
+	clock_gettime(CLOCK_REALTIME, &now);
+	s->base_tsc = rte_rdtsc();
+	s->base_ns = (uint64_t)now.tv_sec * SF_NS_PER_S + (uint64_t)now.tv_nsec;
+	s->ns_per_tsc = 1e9 / (double)rte_get_tsc_hz();
 	if (s->ops->open(s, p, err, errlen) != 0) {
 		free(s);
 		return NULL;
@@ -82,13 +184,31 @@ sf_source_close(struct sf_source *s)
 }
 
 uint16_t
-sf_source_rx(struct sf_source *s, struct rte_mbuf **m, uint16_t n)
+sf_source_rx(struct sf_source *s, uint16_t queue, struct rte_mbuf **m, uint16_t n)
 {
 	if (atomic_load_explicit(&s->stop, memory_order_relaxed)) {
 		atomic_store_explicit(&s->eof, true, memory_order_release);
 		return 0;
 	}
-	return s->ops->rx(s, m, n);
+	return s->ops->rx(s, queue, m, n);
+}
+
+unsigned int
+sf_source_queues(const struct sf_source *s)
+{
+	return s->nb_queues;
+}
+
+bool
+sf_source_is_live(const struct sf_source *s)
+{
+	return s->live;
+}
+
+uint64_t
+sf_source_now_ns(const struct sf_source *s)
+{
+	return s->base_ns + (uint64_t)((double)(rte_rdtsc() - s->base_tsc) * s->ns_per_tsc);
 }
 
 bool

@@ -8,7 +8,14 @@
  * Backends are const tables of functions, one file each:
  *  - file:    spanflow's own capture reader (libpcap: pcap and pcapng, any
  *             byte order, nanosecond timestamps, truncation detected);
- *  - net_pcap: DPDK's net_pcap virtual device on the same file.
+ *  - net_pcap: DPDK's net_pcap virtual device on the same file;
+ *  - ethdev:  live capture from DPDK ports: Linux interfaces through
+ *             net_af_packet (one queue pair per worker, kernel fanout hash)
+ *             or NICs by PCI address (one rx queue per worker, symmetric
+ *             RSS). Packet time is the TSC converted to wall clock, once per
+ *             burst.
+ * A file has one queue; a live source has one queue per worker, and queue
+ * q is read by one lcore only.
  */
 #ifndef SF_SOURCE_H
 #define SF_SOURCE_H
@@ -24,8 +31,8 @@
 #include "sf_msg.h"
 
 struct sf_source_params {
-	const char *path;		/* capture file */
-	enum sf_config_reader reader;
+	const struct sf_config *cfg;	/* input.* settings */
+	unsigned int nb_queues;		/* live input: queues, one per worker */
 	struct rte_mempool *pool;	/* mbufs with SF_PKT_META_SIZE private area */
 };
 
@@ -44,24 +51,44 @@ struct sf_source_ops {
 	const char *name;
 	int (*open)(struct sf_source *s, const struct sf_source_params *p,
 			char *err, size_t errlen);
-	uint16_t (*rx)(struct sf_source *s, struct rte_mbuf **m, uint16_t n);
+	uint16_t (*rx)(struct sf_source *s, uint16_t queue, struct rte_mbuf **m, uint16_t n);
 	void (*stats)(struct sf_source *s, struct sf_source_stats *st);
 	void (*close)(struct sf_source *s);
 };
 
 /*
- * Open a source. On failure NULL, with a user-facing message in err
- * ("FILE: what is wrong"). The link type is checked here, before the
- * pipeline starts.
+ * Checks that need no DPDK, run before EAL starts: the capture file is
+ * readable with a supported link type; interfaces exist and we may capture
+ * on them; PCI devices exist and are bound to a DPDK-capable driver.
+ * Returns 0, or -1 with a user-facing message ("WHAT: what is wrong; ...").
+ */
+int sf_source_check(const struct sf_config *cfg, char *err, size_t errlen);
+
+/* True if the configuration reads live ports rather than a file. */
+bool sf_source_cfg_live(const struct sf_config *cfg);
+
+/*
+ * Open a source (after EAL init). On failure NULL, with a user-facing
+ * message in err.
  */
 struct sf_source *sf_source_open(const struct sf_source_params *p, char *err, size_t errlen);
 void sf_source_close(struct sf_source *s);
 
 /*
- * Read up to n prepared packets. Returns 0 when nothing is available; then
- * sf_source_eof() tells whether the input has ended. Called by one lcore.
+ * Read up to n prepared packets from queue q. Returns 0 when nothing is
+ * available; then sf_source_eof() tells whether the input has ended. Each
+ * queue is read by one lcore.
  */
-uint16_t sf_source_rx(struct sf_source *s, struct rte_mbuf **m, uint16_t n);
+uint16_t sf_source_rx(struct sf_source *s, uint16_t queue, struct rte_mbuf **m, uint16_t n);
+
+/* Queues to read (1 for a file). */
+unsigned int sf_source_queues(const struct sf_source *s);
+
+/* Live input: packet times are wall-clock time, and idle lcores follow it. */
+bool sf_source_is_live(const struct sf_source *s);
+
+/* Wall-clock time now in ns, from the TSC (cheap; for live packet times). */
+uint64_t sf_source_now_ns(const struct sf_source *s);
 
 /* The input has ended (end of file, read error, or sf_source_stop()). */
 bool sf_source_eof(const struct sf_source *s);

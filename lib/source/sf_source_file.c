@@ -45,20 +45,20 @@ file_open(struct sf_source *s, const struct sf_source_params *p, char *err, size
 		return -1;
 	}
 	/* Our own stream with a large buffer: libpcap reads with fread. */
-	fs->f = fopen(p->path, "rb");
+	fs->f = fopen(p->cfg->input_file, "rb");
 	fs->buf = malloc(FILE_BUF);
 	if (fs->f == NULL || fs->buf == NULL) {
-		snprintf(err, errlen, "%s: %s", p->path, strerror(fs->f ? ENOMEM : errno));
+		snprintf(err, errlen, "%s: %s", p->cfg->input_file, strerror(fs->f ? ENOMEM : errno));
 		goto fail;
 	}
 	setvbuf(fs->f, fs->buf, _IOFBF, FILE_BUF);
 	fs->pcap = pcap_fopen_offline_with_tstamp_precision(fs->f,
 			PCAP_TSTAMP_PRECISION_NANO, perr);
 	if (fs->pcap == NULL) {
-		snprintf(err, errlen, "%s: %s", p->path, perr);
+		snprintf(err, errlen, "%s: %s", p->cfg->input_file, perr);
 		goto fail;
 	}
-	if (stat(p->path, &st) == 0 && S_ISREG(st.st_mode))
+	if (stat(p->cfg->input_file, &st) == 0 && S_ISREG(st.st_mode))
 		s->bytes_total = (uint64_t)st.st_size;
 	s->priv = fs;
 	return 0;
@@ -71,7 +71,7 @@ fail:
 }
 
 static uint16_t
-file_rx(struct sf_source *s, struct rte_mbuf **m, uint16_t n)
+file_rx(struct sf_source *s, uint16_t queue __rte_unused, struct rte_mbuf **m, uint16_t n)
 {
 	struct file_state *fs = s->priv;
 	struct pcap_pkthdr *h;

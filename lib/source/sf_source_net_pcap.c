@@ -35,9 +35,9 @@ np_open(struct sf_source *s, const struct sf_source_params *p, char *err, size_t
 	char args[PATH_MAX + 16];
 	int ret;
 
-	if (strpbrk(p->path, ",=") != NULL) {
+	if (strpbrk(p->cfg->input_file, ",=") != NULL) {
 		snprintf(err, errlen, "%s: net_pcap cannot open a path with ',' or '='; "
-				"use the libpcap reader", p->path);
+				"use the libpcap reader", p->cfg->input_file);
 		return -1;
 	}
 	np = calloc(1, sizeof(*np));
@@ -46,11 +46,11 @@ np_open(struct sf_source *s, const struct sf_source_params *p, char *err, size_t
 		return -1;
 	}
 	snprintf(np->name, sizeof(np->name), "net_pcap_sf%u", seq++);
-	snprintf(args, sizeof(args), "rx_pcap=%s", p->path);
+	snprintf(args, sizeof(args), "rx_pcap=%s", p->cfg->input_file);
 	ret = rte_eal_hotplug_add("vdev", np->name, args);
 	if (ret != 0) {
 		snprintf(err, errlen, "%s: net_pcap could not open it (%s); is the net_pcap "
-				"driver installed (package dpdk)?", p->path, strerror(-ret));
+				"driver installed (package dpdk)?", p->cfg->input_file, strerror(-ret));
 		free(np);
 		return -1;
 	}
@@ -70,14 +70,14 @@ np_open(struct sf_source *s, const struct sf_source_params *p, char *err, size_t
 	np->started = true;
 	np->ts_off = rte_mbuf_dynfield_lookup(RTE_MBUF_DYNFIELD_TIMESTAMP_NAME, NULL);
 	if (np->ts_off < 0) {
-		snprintf(err, errlen, "%s: net_pcap gives no packet timestamps", p->path);
+		snprintf(err, errlen, "%s: net_pcap gives no packet timestamps", p->cfg->input_file);
 		ret = -ENOTSUP;
 		goto fail_msg;
 	}
 	s->priv = np;
 	return 0;
 fail:
-	snprintf(err, errlen, "%s: net_pcap port setup failed: %s", p->path, strerror(-ret));
+	snprintf(err, errlen, "%s: net_pcap port setup failed: %s", p->cfg->input_file, strerror(-ret));
 fail_msg:
 	if (np->started)
 		rte_eth_dev_stop(np->port);
@@ -87,7 +87,7 @@ fail_msg:
 }
 
 static uint16_t
-np_rx(struct sf_source *s, struct rte_mbuf **m, uint16_t n)
+np_rx(struct sf_source *s, uint16_t queue __rte_unused, struct rte_mbuf **m, uint16_t n)
 {
 	struct np_state *np = s->priv;
 	struct rte_eth_stats st;

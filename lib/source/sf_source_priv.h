@@ -13,6 +13,12 @@ struct sf_source {
 	const struct sf_source_ops *ops;
 	struct rte_mempool *pool;
 	int linktype;
+	unsigned int nb_queues;
+	bool live;
+	const char *input;		/* file, or first interface/port, for messages */
+	uint64_t base_tsc;		/* TSC and wall clock at open: live time */
+	uint64_t base_ns;
+	double ns_per_tsc;
 	atomic_bool eof;		/* input ended */
 	atomic_bool stop;		/* asked to end */
 	/* Written by the reading lcore, read by others (relaxed). */
@@ -47,6 +53,7 @@ sf_source_note_time(struct sf_source *s, uint64_t ts)
 
 extern const struct sf_source_ops sf_source_file_ops;
 extern const struct sf_source_ops sf_source_net_pcap_ops;
+extern const struct sf_source_ops sf_source_ethdev_ops;
 
 /*
  * Read the capture's header with libpcap: check that it is a capture

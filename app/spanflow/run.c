@@ -253,6 +253,7 @@ pipeline(struct sf_app *app, struct sf_outputs *out, const struct sf_config *cfg
 	for (i = 0; i < app->n_workers; i++) {
 		ri.msgs_lost += sf_worker_msgs_lost(app->wk[i].w);
 		ri.evictions += sf_worker_table_stats(app->wk[i].w)->ended[SF_END_EVICTED];
+		ri.worker_packets[i] = sf_worker_received(app->wk[i].w);
 	}
 	if (sf_outputs_close(out) != 0)
 		goto done;

@@ -243,6 +243,13 @@ sf_report_print(FILE *f, const struct sf_report_info *ri, const struct sf_collec
 		fprintf(f, "; LOST %" PRIu64 " records, %" PRIu64 " messages (collector behind)",
 				s->records_lost, ri->msgs_lost);
 	fprintf(f, "\n");
+	if (ri->workers > 1) {
+		fprintf(f, "workers     ");
+		for (i = 0; i < ri->workers && i < SF_REPORT_MAX_WORKERS; i++)
+			fprintf(f, " %u: %" PRIu64 " packets (%.1f%%)%s", i, ri->worker_packets[i],
+					s->received ? 100.0 * (double)ri->worker_packets[i] /
+					(double)s->received : 0.0, i + 1 < ri->workers ? "," : "\n");
+	}
 	print_protocols(f, s);
 	print_top_flows(f, t);
 	print_talkers(f, t);

@@ -10,6 +10,8 @@
 #include "sf_collector.h"
 #include "sf_source.h"
 
+#define SF_REPORT_MAX_WORKERS 64
+
 struct sf_report_info {
 	const char *input;		/* file name */
 	const char *linktype;		/* link type name */
@@ -20,6 +22,7 @@ struct sf_report_info {
 	uint64_t msgs_lost;		/* worker messages lost (full ring/pool) */
 	uint64_t evictions;
 	uint64_t table_capacity;	/* flows per worker */
+	uint64_t worker_packets[SF_REPORT_MAX_WORKERS];	/* packets each worker got */
 };
 
 /* Dropped packets in total, over every reason. */

@@ -32,6 +32,7 @@ struct sf_worker {
 	uint64_t batch_tsc;	/* when the batch got its first record */
 	uint64_t flush_tsc;	/* SF_BATCH_FLUSH_MS in TSC cycles */
 	uint64_t records_lost;	/* since the last interval message */
+	uint64_t received_closed;	/* packets of closed intervals */
 	uint64_t msgs_lost;
 	struct sf_flow_table_stats last;	/* table stats at interval start */
 	struct sf_interval_agg agg;		/* the open interval */
@@ -225,6 +226,7 @@ close_interval(struct sf_worker *w, uint64_t watermark)
 	} else {
 		w->records_lost += a->records_lost;
 	}
+	w->received_closed += a->received;
 	memset(a, 0, sizeof(*a));
 	sf_flow_table_interval_begin(w->table);
 }
@@ -360,6 +362,12 @@ const struct sf_flow_table_stats *
 sf_worker_table_stats(const struct sf_worker *w)
 {
 	return sf_flow_table_stats(w->table);
+}
+
+uint64_t
+sf_worker_received(const struct sf_worker *w)
+{
+	return w->received_closed + w->agg.received;
 }
 
 uint64_t

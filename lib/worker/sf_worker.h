@@ -94,6 +94,9 @@ void sf_worker_finish(struct sf_worker *w, uint64_t now);
 uint64_t sf_worker_clock(const struct sf_worker *w);
 const struct sf_flow_table_stats *sf_worker_table_stats(const struct sf_worker *w);
 
+/* Packets this worker has been given so far. */
+uint64_t sf_worker_received(const struct sf_worker *w);
+
 /* Messages this worker could not send (full ring or empty pool). */
 uint64_t sf_worker_msgs_lost(const struct sf_worker *w);
 

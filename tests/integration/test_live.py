@@ -89,6 +89,11 @@ def main():
     if os.geteuid() != 0:
         ck.check(False, "running as root (network namespaces need it)")
         ck.finish()
+    for args, want in ((["-i", "sfnosuchif0"], "no such network interface"),
+                       (["-p", "0000:7f:1f.7"], "no such PCI device")):
+        r = sf.run(binary, args + ["-q"])
+        ck.check(r.rc == 1 and want in r.err and args[1] in r.err,
+                 "%s: exit 1 with '%s'" % (" ".join(args), want), r.describe())
     cap = data / CAPTURE
     npackets = len(sf.pcap_record_offsets(cap)[1])
 

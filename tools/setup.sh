@@ -5,7 +5,8 @@
 #   tools/setup.sh           install and build only
 #   tools/setup.sh --run     ... and replay the bundled sample capture
 #   tools/setup.sh --test    ... and run every test: release build, then
-#                            AddressSanitizer + UBSan build
+#                            AddressSanitizer + UBSan build, then the fuzz
+#                            step (libFuzzer regressions, 20 s per target)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -15,6 +16,7 @@ packages=(
 	build-essential pkg-config meson ninja-build python3
 	libdpdk-dev dpdk libpcap-dev libyaml-dev libcmocka-dev
 	tshark tcpdump tcpreplay iproute2 ethtool
+	clang libclang-rt-14-dev valgrind
 )
 
 missing=()
@@ -44,6 +46,14 @@ build() {
 	ninja -C "$dir" >/dev/null
 }
 
+# clang + libFuzzer build (tools/fuzz.sh): a short session, then past crashes.
+fuzz() {
+	echo "== fuzz: ${FUZZ_SECONDS:-20} s per target, then libFuzzer regressions"
+	unset LSAN_OPTIONS
+	tools/fuzz.sh "${FUZZ_SECONDS:-20}"
+	meson test -C build-fuzz --suite fuzz --print-errorlogs
+}
+
 case "$mode" in
 build)
 	build build --buildtype=release
@@ -63,6 +73,7 @@ build)
 	export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 	export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0"
 	meson test -C build-asan --print-errorlogs --num-processes 2
+	fuzz
 	;;
 *)
 	echo "usage: tools/setup.sh [--run|--test]" >&2

@@ -366,14 +366,16 @@ parse_duration(const char *s, uint64_t *out, char *what, size_t wlen)
 		}
 		unit = units[i].ns;
 	}
-	if (__builtin_mul_overflow(ip, SF_NS_PER_S, &nano) ||
-			__builtin_add_overflow(nano, frac, &nano))
-		goto too_large;
 	if (unit >= SF_NS_PER_S) {
-		if (__builtin_mul_overflow(nano, unit / SF_NS_PER_S, &ns))
+		if (__builtin_mul_overflow(ip, SF_NS_PER_S, &nano) ||
+				__builtin_add_overflow(nano, frac, &nano) ||
+				__builtin_mul_overflow(nano, unit / SF_NS_PER_S, &ns))
 			goto too_large;
 	} else {
-		ns = nano / (SF_NS_PER_S / unit);
+		/* Not via ip * 1e9: dump writes e.g. "20000000000ns". */
+		if (__builtin_mul_overflow(ip, unit, &ns) ||
+				__builtin_add_overflow(ns, frac / (SF_NS_PER_S / unit), &ns))
+			goto too_large;
 	}
 	*out = ns;
 	return 0;

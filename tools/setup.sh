@@ -17,6 +17,7 @@ packages=(
 	libdpdk-dev dpdk libpcap-dev libyaml-dev libcmocka-dev
 	tshark tcpdump tcpreplay iproute2 ethtool
 	clang libclang-rt-14-dev valgrind
+	nfdump pmacct
 )
 
 missing=()

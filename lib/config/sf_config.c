@@ -69,6 +69,12 @@ static const char *const idle_names[] = {
 	[SF_IDLE_BUSY + 1] = NULL,
 };
 
+static const char *const ipfix_mode_names[] = {
+	[SF_IPFIX_MODE_BIFLOW] = "biflow",
+	[SF_IPFIX_MODE_UNIFLOW] = "uniflow",
+	[SF_IPFIX_MODE_UNIFLOW + 1] = NULL,
+};
+
 /* Settings in dump order; keys of one section must be adjacent. */
 static const struct opt opts[] = {
 	{ .key = "input.file", .type = OPT_PATH, FIELD(input_file), .def = "",
@@ -130,6 +136,35 @@ static const struct opt opts[] = {
 	  .help = "end-of-run report on stdout" },
 	{ .key = "output.progress", .type = OPT_BOOL, FIELD(progress), .def = "true",
 	  .help = "progress line when stderr is a terminal" },
+	{ .key = "export.ipfix", .type = OPT_STRLIST,
+	  .off = offsetof(struct sf_config, ipfix),
+	  .size = sizeof(((struct sf_config *)NULL)->ipfix[0]),
+	  .off_n = offsetof(struct sf_config, n_ipfix),
+	  .max = SF_CONFIG_MAX_IPFIX, .def = "",
+	  .help = "IPFIX collectors over UDP, HOST:PORT ([ADDR]:PORT for IPv6)" },
+	{ .key = "export.ipfix_mode", .type = OPT_ENUM, FIELD(ipfix_mode),
+	  .names = ipfix_mode_names, .def = "biflow",
+	  .help = "biflow (RFC 5103 reverse elements) or uniflow (a record per direction)" },
+	{ .key = "export.observation_domain", .type = OPT_UINT, FIELD(observation_domain),
+	  .min = 0, .max = UINT32_MAX, .def = "1",
+	  .help = "IPFIX observation domain id" },
+	{ .key = "export.template_refresh", .type = OPT_DURATION, FIELD(template_refresh_ns),
+	  .min = 0, .max = DAYS(1), .def = "60s",
+	  .help = "resend IPFIX templates this often; 0s = by count only" },
+	{ .key = "export.template_messages", .type = OPT_UINT, FIELD(template_messages),
+	  .min = 0, .max = 1000000, .def = "100",
+	  .help = "resend IPFIX templates after this many messages; 0 = by time only" },
+	{ .key = "export.mtu", .type = OPT_UINT, FIELD(mtu),
+	  .min = 576, .max = 65535, .def = "1500",
+	  .help = "path MTU to the collectors; IPFIX messages fit in it" },
+	{ .key = "export.csv", .type = OPT_PATH, FIELD(csv_path), .def = "",
+	  .help = "flow records as CSV; \"\" none, \"-\" stdout" },
+	{ .key = "export.rotate_size", .type = OPT_UINT, FIELD(rotate_size),
+	  .min = 0, .max = UINT64_C(1) << 40, .def = "0",
+	  .help = "start a new output file past this size; 0 = never" },
+	{ .key = "export.rotate_interval", .type = OPT_DURATION, FIELD(rotate_interval_ns),
+	  .min = 0, .max = DAYS(7), .def = "0s",
+	  .help = "start a new output file this often; 0s = never" },
 	{ .key = "dpdk.hugepages", .type = OPT_ENUM, FIELD(hugepages), .names = hugepages_names,
 	  .def = "auto", .help = "auto = use hugepages when some are free" },
 	{ .key = "dpdk.idle", .type = OPT_ENUM, FIELD(idle), .names = idle_names,
@@ -148,6 +183,7 @@ static const struct opt opts[] = {
 _Static_assert(sizeof(enum sf_config_reader) == sizeof(uint32_t), "enum size");
 _Static_assert(sizeof(enum sf_config_hugepages) == sizeof(uint32_t), "enum size");
 _Static_assert(sizeof(enum sf_config_idle) == sizeof(uint32_t), "enum size");
+_Static_assert(sizeof(enum sf_config_ipfix_mode) == sizeof(uint32_t), "enum size");
 _Static_assert(sizeof(((struct sf_config *)NULL)->eal_args) ==
 	SF_CONFIG_MAX_EAL_ARGS * sizeof(((struct sf_config *)NULL)->eal_args[0]),
 	"eal_args layout");
@@ -924,7 +960,7 @@ sf_config_set(struct sf_config *c, const char *key, const char *value,
 		char *err, size_t errlen)
 {
 	const struct opt *o = key != NULL ? opt_find(key) : NULL;
-	char what[256], form[256], keys[512];
+	char what[256], form[256], keys[SF_CONFIG_ERR_LEN];
 	struct sf_config tmp;
 	const char *p;
 	size_t i, n, len;

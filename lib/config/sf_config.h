@@ -16,7 +16,8 @@
 #define SF_CONFIG_MAX_WORKERS 64
 #define SF_CONFIG_MAX_EAL_ARGS 32
 #define SF_CONFIG_MAX_PORTS 8
-#define SF_CONFIG_ERR_LEN 512
+#define SF_CONFIG_ERR_LEN 2048
+#define SF_CONFIG_MAX_IPFIX 4
 
 enum sf_config_reader {
 	SF_READER_LIBPCAP = 0,	/* spanflow's own file reader (libpcap) */
@@ -32,6 +33,11 @@ enum sf_config_hugepages {
 enum sf_config_idle {
 	SF_IDLE_ADAPTIVE = 0,	/* back off (pause, then yield) when idle */
 	SF_IDLE_BUSY,		/* pure polling on dedicated cores */
+};
+
+enum sf_config_ipfix_mode {
+	SF_IPFIX_MODE_BIFLOW = 0,	/* one record per flow, RFC 5103 reverse elements */
+	SF_IPFIX_MODE_UNIFLOW,		/* one record per direction */
 };
 
 struct sf_config {
@@ -62,6 +68,18 @@ struct sf_config {
 	char intervals_path[PATH_MAX];	/* output.intervals: as output.flows */
 	bool report;			/* output.report: end-of-run report on stdout */
 	bool progress;			/* output.progress: progress line on a terminal */
+
+	/* export: */
+	unsigned int n_ipfix;
+	char ipfix[SF_CONFIG_MAX_IPFIX][128];	/* export.ipfix: HOST:PORT collectors */
+	enum sf_config_ipfix_mode ipfix_mode;	/* export.ipfix_mode: biflow | uniflow */
+	uint32_t observation_domain;	/* export.observation_domain */
+	uint64_t template_refresh_ns;	/* export.template_refresh: 0 = by count only */
+	uint32_t template_messages;	/* export.template_messages: 0 = by time only */
+	uint32_t mtu;			/* export.mtu: path MTU towards the collectors */
+	char csv_path[PATH_MAX];	/* export.csv: CSV flow records, "" none, "-" stdout */
+	uint64_t rotate_size;		/* export.rotate_size: bytes per file, 0 = no */
+	uint64_t rotate_interval_ns;	/* export.rotate_interval: 0 = no */
 
 	/* dpdk: */
 	enum sf_config_hugepages hugepages;	/* dpdk.hugepages: auto | yes | no */

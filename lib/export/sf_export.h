@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Writers of flow records and interval summaries. Each writer is a
- * collector sink (sf_collector.h); write errors are counted, never fatal
- * on the data path, and reported by close.
+ * collector sink (sf_collector.h); write and send errors are counted,
+ * never fatal on the data path, and reported by close.
  */
 #ifndef SF_EXPORT_H
 #define SF_EXPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -14,14 +15,43 @@
 #include "sf_flow.h"
 #include "sf_msg.h"
 
+/*
+ * Output files. A file is written as NAME.tmp and renamed to NAME once
+ * complete, so a reader never sees half a file. With rotation (either limit
+ * non-zero) NAME carries a sequence number before the extension
+ * (flows.jsonl -> flows.000000.jsonl, flows.000001.jsonl, ...) and a new
+ * file starts before a line that would pass `bytes`, or once the current
+ * file is `ns` old (monotonic clock). Lines are never split. "-" is stdout:
+ * no rename, no rotation.
+ */
+struct sf_rotate {
+	uint64_t bytes;		/* 0: no rotation by size */
+	uint64_t ns;		/* 0: no rotation by time */
+};
+
+struct sf_rotfile;
+
+/* header (or NULL) starts every file. NULL with a message in err on failure. */
+struct sf_rotfile *sf_rotfile_open(const char *path, const char *header,
+		const struct sf_rotate *rot, char *err, size_t errlen);
+/* Append one unit (a line); it lands whole in one file. */
+void sf_rotfile_write(struct sf_rotfile *rf, const char *s, size_t n);
+/* Files completed so far (renamed into place). */
+uint64_t sf_rotfile_files(const struct sf_rotfile *rf);
+/* Complete the last file; 0, or -errno of the first error (message in err). */
+int sf_rotfile_close(struct sf_rotfile *rf, char *err, size_t errlen);
+
+/* JSON lines */
+
 struct sf_jsonl;
 
 /*
  * Open a JSON-lines writer on `path` ("-" is stdout). interval_ns is used
- * by interval summaries. NULL with a message in err on failure.
+ * by interval summaries; rot may be NULL (no rotation). NULL with a
+ * message in err on failure.
  */
 struct sf_jsonl *sf_jsonl_open(const char *path, uint64_t interval_ns,
-		char *err, size_t errlen);
+		const struct sf_rotate *rot, char *err, size_t errlen);
 
 /* Flush and close; 0, or -errno of the first write error (message in err). */
 int sf_jsonl_close(struct sf_jsonl *j, char *err, size_t errlen);
@@ -32,5 +62,84 @@ void sf_jsonl_write_interval(void *arg, const struct sf_interval_agg *a);
 
 /* Format one record as a JSON object (no newline); returns its length. */
 size_t sf_jsonl_format_record(char *buf, size_t len, const struct sf_flow_record *r);
+
+/* CSV (RFC 4180): a header line of the field names, then one line per record. */
+
+struct sf_csv;
+
+struct sf_csv *sf_csv_open(const char *path, const struct sf_rotate *rot,
+		char *err, size_t errlen);
+int sf_csv_close(struct sf_csv *c, char *err, size_t errlen);
+/* Sink callback: arg is the struct sf_csv. */
+void sf_csv_write_record(void *arg, const struct sf_flow_record *r);
+/* The header line, with its newline. */
+const char *sf_csv_header(void);
+/* Format one record as a CSV line (no newline); returns its length. */
+size_t sf_csv_format_record(char *buf, size_t len, const struct sf_flow_record *r);
+
+/*
+ * IPFIX (RFC 7011) over UDP. Each flow record becomes one data record of
+ * the IPv4 or IPv6 template generated from sf_fields.h; in biflow mode the
+ * responder's counters are RFC 5103 reverse elements of the same record,
+ * in uniflow mode they form a second record with the ends swapped (a
+ * direction without packets is not sent). Templates and the exporter
+ * statistics options template are sent first and again every
+ * template_refresh_ns or template_messages messages, whichever comes
+ * first. Messages stay within mtu minus IP and UDP headers.
+ * Every destination gets the same messages (one transport session each).
+ * Sockets are non-blocking: a message the kernel refuses (EAGAIN,
+ * ECONNREFUSED...) is counted as lost, never waited for.
+ */
+#define SF_IPFIX_MAX_DEST 4
+#define SF_IPFIX_PEN_REVERSE 29305u	/* RFC 5103 */
+#define SF_IPFIX_TID_V4 256
+#define SF_IPFIX_TID_V6 257
+#define SF_IPFIX_TID_STATS 258
+
+enum sf_ipfix_mode {
+	SF_IPFIX_BIFLOW = 0,
+	SF_IPFIX_UNIFLOW,
+};
+
+struct sf_ipfix_params {
+	unsigned int n_dest;
+	const char *dest[SF_IPFIX_MAX_DEST];	/* "HOST:PORT", "[V6ADDR]:PORT" */
+	enum sf_ipfix_mode mode;
+	uint32_t domain;		/* observation domain id */
+	uint32_t mtu;			/* path MTU, >= 576 */
+	uint64_t template_refresh_ns;	/* 0: no time-based refresh */
+	uint32_t template_messages;	/* 0: no count-based refresh */
+	/* Tests: with send set, messages go there instead of sockets (n_dest 0). */
+	int (*send)(void *arg, const uint8_t *msg, size_t len);
+	void *send_arg;
+};
+
+struct sf_ipfix_stats {
+	uint64_t messages;		/* messages built */
+	uint64_t records;		/* data records built (flow records, uniflow halves) */
+	uint64_t octets;		/* message bytes built */
+	uint64_t messages_lost;		/* summed over destinations */
+	uint64_t records_lost;		/* summed over destinations */
+	int last_error;			/* errno of the last failed send, 0 if none */
+};
+
+struct sf_ipfix;
+
+struct sf_ipfix *sf_ipfix_open(const struct sf_ipfix_params *p, char *err, size_t errlen);
+/*
+ * Send what is buffered and the final statistics, close the sockets; the
+ * final counters go to `last` when it is not NULL.
+ */
+void sf_ipfix_close(struct sf_ipfix *x, struct sf_ipfix_stats *last);
+/* Send the buffered records now. */
+void sf_ipfix_flush(struct sf_ipfix *x);
+void sf_ipfix_get_stats(const struct sf_ipfix *x, struct sf_ipfix_stats *s);
+/* Sink callbacks: arg is the struct sf_ipfix. An interval flushes the buffer. */
+void sf_ipfix_write_record(void *arg, const struct sf_flow_record *r);
+void sf_ipfix_write_interval(void *arg, const struct sf_interval_agg *a);
+/* Data record length of a template (sf_fields.h), for tests. */
+size_t sf_ipfix_record_len(int ipver, enum sf_ipfix_mode mode);
+/* flowEndReason code of an end reason (RFC 7011/IANA registry). */
+uint8_t sf_ipfix_end_reason(enum sf_end_reason r);
 
 #endif /* SF_EXPORT_H */

@@ -9,15 +9,10 @@
 #include "sf_export.h"
 #include "sf_fields.h"
 
-#define JSONL_BUF (1u << 20)
-
 struct sf_jsonl {
-	FILE *f;
-	char *path;
+	struct sf_rotfile *rf;
 	uint64_t interval_ns;
-	int err;		/* first write error (errno) */
 	uint64_t lines;
-	char *buf;		/* stdio buffer */
 };
 
 /* A small appender that never overflows: output is cut at len - 1. */
@@ -63,7 +58,7 @@ out_addr(struct out *o, uint8_t ipver, const uint8_t *a)
 	char s[INET6_ADDRSTRLEN];
 
 	if (inet_ntop(ipver == 6 ? AF_INET6 : AF_INET, a, s, sizeof(s)) == NULL)
-		strcpy(s, "?");
+		snprintf(s, sizeof(s), "?");
 	out_raw(o, "\"", 1);
 	out_str(o, s);
 	out_raw(o, "\"", 1);
@@ -75,8 +70,8 @@ out_end(struct out *o)
 	o->p[o->n < o->len ? o->n : o->len - 1] = '\0';
 }
 
-#define KIND_U64(o, r, v) out_u64(o, (uint64_t)(v))
-#define KIND_U32 KIND_U64
+#define KIND_TIME(o, r, v) out_u64(o, (uint64_t)(v))
+#define KIND_U64 KIND_TIME
 #define KIND_U16 KIND_U64
 #define KIND_U8 KIND_U64
 #define KIND_ADDR(o, r, v) out_addr(o, (r)->key.ipver, (v))
@@ -92,7 +87,7 @@ sf_jsonl_format_record(char *buf, size_t len, const struct sf_flow_record *r)
 	struct out o = { buf, len, 0 };
 	const char *sep = "{";
 
-#define SF_X_JSON(name, kind, expr) \
+#define SF_X_JSON(name, kind, expr, ie4, ie6, rev) \
 	out_str(&o, sep); \
 	out_str(&o, "\"" #name "\":"); \
 	KIND_ ## kind(&o, r, expr); \
@@ -105,7 +100,8 @@ sf_jsonl_format_record(char *buf, size_t len, const struct sf_flow_record *r)
 }
 
 struct sf_jsonl *
-sf_jsonl_open(const char *path, uint64_t interval_ns, char *err, size_t errlen)
+sf_jsonl_open(const char *path, uint64_t interval_ns, const struct sf_rotate *rot,
+		char *err, size_t errlen)
 {
 	struct sf_jsonl *j = calloc(1, sizeof(*j));
 
@@ -114,21 +110,10 @@ sf_jsonl_open(const char *path, uint64_t interval_ns, char *err, size_t errlen)
 		return NULL;
 	}
 	j->interval_ns = interval_ns;
-	j->path = strdup(path);
-	if (strcmp(path, "-") == 0)
-		j->f = stdout;
-	else
-		j->f = fopen(path, "w");
-	if (j->f == NULL || j->path == NULL) {
-		snprintf(err, errlen, "%s: cannot open for writing: %s", path, strerror(errno));
-		free(j->path);
+	j->rf = sf_rotfile_open(path, NULL, rot, err, errlen);
+	if (j->rf == NULL) {
 		free(j);
 		return NULL;
-	}
-	if (j->f != stdout) {
-		j->buf = malloc(JSONL_BUF);
-		if (j->buf != NULL)
-			setvbuf(j->f, j->buf, _IOFBF, JSONL_BUF);
 	}
 	return j;
 }
@@ -136,8 +121,7 @@ sf_jsonl_open(const char *path, uint64_t interval_ns, char *err, size_t errlen)
 static void
 write_line(struct sf_jsonl *j, const char *s, size_t n)
 {
-	if (fwrite(s, 1, n, j->f) != n && j->err == 0)
-		j->err = errno ? errno : EIO;
+	sf_rotfile_write(j->rf, s, n);
 	j->lines++;
 }
 
@@ -274,20 +258,11 @@ sf_jsonl_write_interval(void *arg, const struct sf_interval_agg *a)
 int
 sf_jsonl_close(struct sf_jsonl *j, char *err, size_t errlen)
 {
-	int ret = 0;
+	int ret;
 
 	if (j == NULL)
 		return 0;
-	if (fflush(j->f) != 0 && j->err == 0)
-		j->err = errno ? errno : EIO;
-	if (j->f != stdout && fclose(j->f) != 0 && j->err == 0)
-		j->err = errno ? errno : EIO;
-	if (j->err != 0) {
-		snprintf(err, errlen, "%s: write failed: %s", j->path, strerror(j->err));
-		ret = -j->err;
-	}
-	free(j->buf);
-	free(j->path);
+	ret = sf_rotfile_close(j->rf, err, errlen);
 	free(j);
 	return ret;
 }

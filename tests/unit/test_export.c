@@ -95,7 +95,7 @@ test_file_lines(void **state)
 	fd = mkstemp(path);
 	assert_true(fd >= 0);
 	close(fd);
-	j = sf_jsonl_open(path, 10000000000ULL, err, sizeof(err));
+	j = sf_jsonl_open(path, 10000000000ULL, NULL, err, sizeof(err));
 	assert_non_null(j);
 	make_record(&r, 0);
 	sf_jsonl_write_record(j, &r);
@@ -134,7 +134,7 @@ test_open_error(void **state)
 	char err[256];
 
 	(void)state;
-	assert_null(sf_jsonl_open("/nonexistent-dir/x.jsonl", 1, err, sizeof(err)));
+	assert_null(sf_jsonl_open("/nonexistent-dir/x.jsonl", 1, NULL, err, sizeof(err)));
 	assert_non_null(strstr(err, "/nonexistent-dir/x.jsonl: cannot open for writing"));
 }
 

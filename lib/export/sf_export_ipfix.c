@@ -1,0 +1,497 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * IPFIX exporter (RFC 7011, biflows per RFC 5103). Templates and records
+ * are generated from the field list (sf_fields.h). Records are packed into
+ * one message buffer until the next one would pass the MTU, then the
+ * message goes to every destination through a non-blocking connected UDP
+ * socket; a refused send is counted and forgotten, so the collector loop
+ * never waits on a receiver.
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sf_export.h"
+#include "sf_fields.h"
+
+#define IPFIX_VERSION 10
+#define IPFIX_HDR_LEN 16
+#define IPFIX_SET_HDR_LEN 4
+#define SET_TEMPLATE 2
+#define SET_OPTIONS_TEMPLATE 3
+#define ENTERPRISE_BIT 0x8000u
+
+/* Exporter statistics (RFC 7011 section 4): scope, then counters. */
+#define IE_OBSERVATION_DOMAIN_ID 149
+#define IE_EXPORTED_MESSAGE_TOTAL_COUNT 41
+#define IE_EXPORTED_FLOW_RECORD_TOTAL_COUNT 42
+#define IE_PACKET_TOTAL_COUNT 86
+#define IE_IGNORED_PACKET_TOTAL_COUNT 164
+#define IE_NOT_SENT_FLOW_TOTAL_COUNT 166
+#define STATS_COUNTERS 5
+#define STATS_RECORD_LEN (4 + STATS_COUNTERS * 8)
+
+struct dest {
+	int fd;
+	char name[160];
+};
+
+struct sf_ipfix {
+	struct sf_ipfix_params p;
+	unsigned int n_dest;
+	struct dest dest[SF_IPFIX_MAX_DEST];
+	uint8_t *msg;
+	size_t max;		/* message size limit */
+	size_t len;		/* bytes in msg; 0: no message started */
+	size_t set_off;		/* offset of the open data set; 0: none */
+	uint16_t set_id;
+	uint32_t seq;		/* data records sent before the current message */
+	uint32_t msg_records;	/* data records in the current message */
+	uint64_t msgs_since_tpl;
+	uint64_t tpl_sent_ns;
+	bool tpl_due;
+	uint64_t seen;		/* packets received (interval summaries) */
+	uint64_t dropped;	/* packets dropped before a flow table */
+	struct sf_ipfix_stats st;
+};
+
+static uint64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint8_t *
+put_u16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+	return p + 2;
+}
+
+static uint8_t *
+put_u32(uint8_t *p, uint32_t v)
+{
+	p = put_u16(p, (uint16_t)(v >> 16));
+	return put_u16(p, (uint16_t)v);
+}
+
+static uint8_t *
+put_u64(uint8_t *p, uint64_t v)
+{
+	p = put_u32(p, (uint32_t)(v >> 32));
+	return put_u32(p, (uint32_t)v);
+}
+
+uint8_t
+sf_ipfix_end_reason(enum sf_end_reason r)
+{
+	switch (r) {
+	case SF_END_IDLE:
+		return 1;	/* idle timeout */
+	case SF_END_ACTIVE:
+		return 2;	/* active timeout */
+	case SF_END_TCP_FIN:
+	case SF_END_TCP_RST:
+		return 3;	/* end of flow detected */
+	case SF_END_END_OF_INPUT:
+		return 4;	/* forced end */
+	case SF_END_EVICTED:
+		return 5;	/* lack of resources */
+	default:
+		return 0;
+	}
+}
+
+/* Element lengths per kind; v6 selects the IPv6 template. */
+#define LEN_TIME(v6) 8u
+#define LEN_U64(v6) 8u
+#define LEN_U16(v6) 2u
+#define LEN_U8(v6) 1u
+#define LEN_ADDR(v6) ((v6) ? 16u : 4u)
+#define LEN_REASON(v6) 1u
+
+size_t
+sf_ipfix_record_len(int ipver, enum sf_ipfix_mode mode)
+{
+	bool v6 = ipver == 6, bi = mode == SF_IPFIX_BIFLOW;
+	size_t n = 0;
+
+#define SF_X_LEN(name, kind, expr, ie4, ie6, rev) \
+	if (!(rev) || bi) \
+		n += LEN_ ## kind(v6);
+	SF_FLOW_FIELDS(SF_X_LEN)
+#undef SF_X_LEN
+	return n;
+}
+
+/* One template record; returns the end. */
+static uint8_t *
+put_template(uint8_t *p, bool v6, bool bi)
+{
+	uint8_t *count = p + 2;
+	uint16_t n = 0;
+
+	p = put_u16(p, v6 ? SF_IPFIX_TID_V6 : SF_IPFIX_TID_V4);
+	p += 2;
+#define SF_X_TPL(name, kind, expr, ie4, ie6, rev) \
+	if (!(rev) || bi) { \
+		p = put_u16(p, (uint16_t)((v6 ? (ie6) : (ie4)) | ((rev) ? ENTERPRISE_BIT : 0))); \
+		p = put_u16(p, (uint16_t)LEN_ ## kind(v6)); \
+		if (rev) \
+			p = put_u32(p, SF_IPFIX_PEN_REVERSE); \
+		n++; \
+	}
+	SF_FLOW_FIELDS(SF_X_TPL)
+#undef SF_X_TPL
+	put_u16(count, n);
+	return p;
+}
+
+#define ENC_TIME(v) p = put_u64(p, (uint64_t)(v) / 1000000u)
+#define ENC_U64(v) p = put_u64(p, (uint64_t)(v))
+#define ENC_U16(v) p = put_u16(p, (uint16_t)(v))
+#define ENC_U8(v) *p++ = (uint8_t)(v)
+#define ENC_ADDR(v) do { memcpy(p, (v), alen); p += alen; } while (0)
+#define ENC_REASON(v) *p++ = sf_ipfix_end_reason((enum sf_end_reason)(v))
+
+static uint8_t *
+put_record(uint8_t *p, const struct sf_flow_record *r, bool bi)
+{
+	size_t alen = r->key.ipver == 6 ? 16 : 4;
+
+#define SF_X_ENC(name, kind, expr, ie4, ie6, rev) \
+	if (!(rev) || bi) \
+		ENC_ ## kind(expr);
+	SF_FLOW_FIELDS(SF_X_ENC)
+#undef SF_X_ENC
+	return p;
+}
+
+static void
+close_set(struct sf_ipfix *x)
+{
+	if (x->set_off == 0)
+		return;
+	put_u16(x->msg + x->set_off + 2, (uint16_t)(x->len - x->set_off));
+	x->set_off = 0;
+	x->set_id = 0;
+}
+
+static void
+open_set(struct sf_ipfix *x, uint16_t id)
+{
+	x->set_off = x->len;
+	x->set_id = id;
+	put_u16(x->msg + x->len, id);
+	x->len += IPFIX_SET_HDR_LEN;
+}
+
+static uint8_t *
+put_stats(struct sf_ipfix *x, uint8_t *p)
+{
+	p = put_u32(p, x->p.domain);
+	p = put_u64(p, x->st.messages);
+	p = put_u64(p, x->st.records);
+	p = put_u64(p, x->seen);
+	p = put_u64(p, x->dropped);
+	return put_u64(p, x->st.records_lost);
+}
+
+/* Templates, the statistics options template and a statistics record. */
+static void
+put_templates(struct sf_ipfix *x)
+{
+	bool bi = x->p.mode == SF_IPFIX_BIFLOW;
+	static const uint16_t stats_ies[STATS_COUNTERS] = {
+		IE_EXPORTED_MESSAGE_TOTAL_COUNT, IE_EXPORTED_FLOW_RECORD_TOTAL_COUNT,
+		IE_PACKET_TOTAL_COUNT, IE_IGNORED_PACKET_TOTAL_COUNT,
+		IE_NOT_SENT_FLOW_TOTAL_COUNT,
+	};
+	uint8_t *p;
+	unsigned int i;
+
+	open_set(x, SET_TEMPLATE);
+	p = put_template(x->msg + x->len, false, bi);
+	p = put_template(p, true, bi);
+	x->len = (size_t)(p - x->msg);
+	close_set(x);
+
+	open_set(x, SET_OPTIONS_TEMPLATE);
+	p = x->msg + x->len;
+	p = put_u16(p, SF_IPFIX_TID_STATS);
+	p = put_u16(p, 1 + STATS_COUNTERS);	/* field count */
+	p = put_u16(p, 1);			/* scope field count */
+	p = put_u16(p, IE_OBSERVATION_DOMAIN_ID);
+	p = put_u16(p, 4);
+	for (i = 0; i < STATS_COUNTERS; i++) {
+		p = put_u16(p, stats_ies[i]);
+		p = put_u16(p, 8);
+	}
+	x->len = (size_t)(p - x->msg);
+	close_set(x);
+
+	open_set(x, SF_IPFIX_TID_STATS);
+	x->len = (size_t)(put_stats(x, x->msg + x->len) - x->msg);
+	close_set(x);
+	x->msg_records++;
+
+	x->tpl_due = false;
+	x->msgs_since_tpl = 0;
+	x->tpl_sent_ns = mono_ns();
+}
+
+static void
+begin_message(struct sf_ipfix *x)
+{
+	x->len = IPFIX_HDR_LEN;
+	x->msg_records = 0;
+	if (x->p.template_refresh_ns != 0 && mono_ns() - x->tpl_sent_ns >= x->p.template_refresh_ns)
+		x->tpl_due = true;
+	if (x->tpl_due)
+		put_templates(x);
+}
+
+static void
+send_message(struct sf_ipfix *x)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < x->n_dest || (i == 0 && x->p.send != NULL); i++) {
+		if (x->p.send != NULL) {
+			ret = x->p.send(x->p.send_arg, x->msg, x->len);
+		} else {
+			ret = 0;
+			if (send(x->dest[i].fd, x->msg, x->len, MSG_DONTWAIT) < 0)
+				ret = -errno;
+		}
+		if (ret < 0) {
+			x->st.messages_lost++;
+			x->st.records_lost += x->msg_records;
+			x->st.last_error = -ret;
+		}
+	}
+}
+
+void
+sf_ipfix_flush(struct sf_ipfix *x)
+{
+	uint8_t *p = x->msg;
+
+	if (x->len == 0)
+		return;
+	close_set(x);
+	p = put_u16(p, IPFIX_VERSION);
+	p = put_u16(p, (uint16_t)x->len);
+	p = put_u32(p, (uint32_t)time(NULL));
+	p = put_u32(p, x->seq);
+	put_u32(p, x->p.domain);
+	x->st.messages++;
+	x->st.octets += x->len;
+	send_message(x);
+	x->seq += x->msg_records;
+	x->len = 0;
+	if (x->p.template_messages != 0 && ++x->msgs_since_tpl >= x->p.template_messages)
+		x->tpl_due = true;
+}
+
+/* Room for one data record of rlen bytes in set tid, starting a message if needed. */
+static uint8_t *
+reserve(struct sf_ipfix *x, uint16_t tid, size_t rlen)
+{
+	uint8_t *p;
+
+	if (x->len != 0 && x->len + rlen + (x->set_id == tid ? 0 : IPFIX_SET_HDR_LEN) > x->max)
+		sf_ipfix_flush(x);
+	if (x->len == 0)
+		begin_message(x);
+	if (x->set_id != tid) {
+		close_set(x);
+		open_set(x, tid);
+	}
+	p = x->msg + x->len;
+	x->len += rlen;
+	x->msg_records++;
+	x->st.records++;
+	return p;
+}
+
+static void
+add_record(struct sf_ipfix *x, const struct sf_flow_record *r, bool bi)
+{
+	bool v6 = r->key.ipver == 6;
+	size_t rlen = sf_ipfix_record_len(v6 ? 6 : 4, bi ? SF_IPFIX_BIFLOW : SF_IPFIX_UNIFLOW);
+	uint8_t *p = reserve(x, v6 ? SF_IPFIX_TID_V6 : SF_IPFIX_TID_V4, rlen);
+
+	put_record(p, r, bi);
+}
+
+void
+sf_ipfix_write_record(void *arg, const struct sf_flow_record *r)
+{
+	struct sf_ipfix *x = arg;
+	struct sf_flow_record s;
+
+	if (x->p.mode == SF_IPFIX_BIFLOW) {
+		add_record(x, r, true);
+		return;
+	}
+	/* Uniflow: each direction that carried packets, as its own record. */
+	if (r->packets[0] != 0)
+		add_record(x, r, false);
+	if (r->packets[1] != 0) {
+		s = *r;
+		s.initiator = (uint8_t)(r->initiator == SF_DIR_LO ? SF_DIR_HI : SF_DIR_LO);
+		s.packets[0] = r->packets[1];
+		s.packets[1] = r->packets[0];
+		s.bytes[0] = r->bytes[1];
+		s.bytes[1] = r->bytes[0];
+		s.tcp_flags[0] = r->tcp_flags[1];
+		s.tcp_flags[1] = r->tcp_flags[0];
+		add_record(x, &s, false);
+	}
+}
+
+void
+sf_ipfix_write_interval(void *arg, const struct sf_interval_agg *a)
+{
+	struct sf_ipfix *x = arg;
+	unsigned int i;
+
+	x->seen += a->received;
+	for (i = 0; i < SF_DROP_MAX; i++)
+		x->dropped += a->dropped[i];
+	sf_ipfix_flush(x);
+}
+
+/* "host:port", "[v6addr]:port" or "v6addr" with a port after the last colon. */
+static int
+open_dest(struct dest *d, const char *spec, uint32_t *family_mtu_overhead, char *err,
+		size_t errlen)
+{
+	char host[128];
+	const char *port, *colon = strrchr(spec, ':');
+	struct addrinfo hints, *ai = NULL;
+	size_t hlen;
+	int ret, one = 1 << 20;
+
+	d->fd = -1;
+	snprintf(d->name, sizeof(d->name), "%s", spec);
+	if (colon == NULL || colon[1] == '\0' || colon == spec)
+		goto bad_form;
+	port = colon + 1;
+	if (spec[0] == '[') {
+		if (colon[-1] != ']')
+			goto bad_form;
+		hlen = (size_t)(colon - spec) - 2;
+		spec++;
+	} else {
+		hlen = (size_t)(colon - spec);
+	}
+	if (hlen == 0 || hlen >= sizeof(host))
+		goto bad_form;
+	memcpy(host, spec, hlen);
+	host[hlen] = '\0';
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_DGRAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	ret = getaddrinfo(host, port, &hints, &ai);
+	if (ret != 0) {
+		snprintf(err, errlen, "ipfix destination '%s': %s; expected HOST:PORT",
+				d->name, gai_strerror(ret));
+		return -1;
+	}
+	d->fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (d->fd < 0 || connect(d->fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+		snprintf(err, errlen, "ipfix destination '%s': %s", d->name, strerror(errno));
+		freeaddrinfo(ai);
+		return -1;
+	}
+	/* Room for bursts: a full buffer loses messages, it never blocks. */
+	(void)setsockopt(d->fd, SOL_SOCKET, SO_SNDBUF, &one, sizeof(one));
+	if (ai->ai_family == AF_INET6)
+		*family_mtu_overhead = 48;
+	freeaddrinfo(ai);
+	return 0;
+bad_form:
+	snprintf(err, errlen, "ipfix destination '%s': expected HOST:PORT (IPv6: [ADDR]:PORT)",
+			d->name);
+	return -1;
+}
+
+struct sf_ipfix *
+sf_ipfix_open(const struct sf_ipfix_params *p, char *err, size_t errlen)
+{
+	struct sf_ipfix *x = calloc(1, sizeof(*x));
+	uint32_t overhead = 28;	/* IPv4 + UDP headers */
+	unsigned int i;
+
+	if (x == NULL) {
+		snprintf(err, errlen, "ipfix: out of memory");
+		return NULL;
+	}
+	x->p = *p;
+	memset(x->p.dest, 0, sizeof(x->p.dest));
+	for (i = 0; i < SF_IPFIX_MAX_DEST; i++)
+		x->dest[i].fd = -1;
+	if (p->n_dest > SF_IPFIX_MAX_DEST || p->mtu < 576 || p->mtu > 65535) {
+		snprintf(err, errlen, "ipfix: at most %d destinations and an MTU of 576..65535",
+				SF_IPFIX_MAX_DEST);
+		goto fail;
+	}
+	for (i = 0; i < p->n_dest; i++) {
+		x->n_dest = i + 1;
+		if (open_dest(&x->dest[i], p->dest[i], &overhead, err, errlen) != 0)
+			goto fail;
+	}
+	x->max = p->mtu - overhead;
+	x->msg = malloc(x->max);
+	if (x->msg == NULL) {
+		snprintf(err, errlen, "ipfix: out of memory");
+		goto fail;
+	}
+	x->tpl_due = true;
+	return x;
+fail:
+	sf_ipfix_close(x, NULL);
+	return NULL;
+}
+
+void
+sf_ipfix_get_stats(const struct sf_ipfix *x, struct sf_ipfix_stats *s)
+{
+	*s = x->st;
+}
+
+void
+sf_ipfix_close(struct sf_ipfix *x, struct sf_ipfix_stats *last)
+{
+	unsigned int i;
+
+	if (x == NULL)
+		return;
+	if (x->msg != NULL) {
+		sf_ipfix_flush(x);
+		/* Final statistics, with their template. */
+		x->tpl_due = true;
+		begin_message(x);
+		sf_ipfix_flush(x);
+	}
+	if (last != NULL)
+		*last = x->st;
+	for (i = 0; i < x->n_dest; i++)
+		if (x->dest[i].fd >= 0)
+			close(x->dest[i].fd);
+	free(x->msg);
+	free(x);
+}

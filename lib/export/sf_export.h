@@ -119,7 +119,7 @@ struct sf_ipfix_stats {
 	uint64_t records;		/* data records built (flow records, uniflow halves) */
 	uint64_t octets;		/* message bytes built */
 	uint64_t messages_lost;		/* summed over destinations */
-	uint64_t records_lost;		/* summed over destinations */
+	uint64_t records_lost;		/* flow records, summed over destinations */
 	int last_error;			/* errno of the last failed send, 0 if none */
 };
 

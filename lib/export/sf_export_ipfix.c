@@ -52,6 +52,7 @@ struct sf_ipfix {
 	uint16_t set_id;
 	uint32_t seq;		/* data records sent before the current message */
 	uint32_t msg_records;	/* data records in the current message */
+	uint32_t msg_flows;	/* of which flow records */
 	uint64_t msgs_since_tpl;
 	uint64_t tpl_sent_ns;
 	bool tpl_due;
@@ -254,6 +255,7 @@ begin_message(struct sf_ipfix *x)
 {
 	x->len = IPFIX_HDR_LEN;
 	x->msg_records = 0;
+	x->msg_flows = 0;
 	if (x->p.template_refresh_ns != 0 && mono_ns() - x->tpl_sent_ns >= x->p.template_refresh_ns)
 		x->tpl_due = true;
 	if (x->tpl_due)
@@ -276,7 +278,7 @@ send_message(struct sf_ipfix *x)
 		}
 		if (ret < 0) {
 			x->st.messages_lost++;
-			x->st.records_lost += x->msg_records;
+			x->st.records_lost += x->msg_flows;
 			x->st.last_error = -ret;
 		}
 	}
@@ -321,6 +323,7 @@ reserve(struct sf_ipfix *x, uint16_t tid, size_t rlen)
 	p = x->msg + x->len;
 	x->len += rlen;
 	x->msg_records++;
+	x->msg_flows++;
 	x->st.records++;
 	return p;
 }

@@ -129,6 +129,24 @@ test_file_lines(void **state)
 }
 
 static void
+test_csv_line(void **state)
+{
+	struct sf_flow_record r;
+	char buf[1024];
+	size_t n;
+
+	(void)state;
+	make_record(&r, 0);
+	assert_string_equal(sf_csv_header(), "start_ns,end_ns,src_addr,src_port,dst_addr,"
+			"dst_port,proto,ip_version,vlan,packets,bytes,rev_packets,rev_bytes,"
+			"tcp_flags,rev_tcp_flags,dscp,end_reason\n");
+	n = sf_csv_format_record(buf, sizeof(buf), &r);
+	assert_int_equal(n, strlen(buf));
+	assert_string_equal(buf, "1700000000123456789,1700000001000000000,198.51.100.7,53,"
+			"192.0.2.10,40000,17,4,0,3,180,2,1500,27,18,46,tcp_rst");
+}
+
+static void
 test_open_error(void **state)
 {
 	char err[256];
@@ -145,6 +163,7 @@ main(void)
 		cmocka_unit_test(test_record_v4),
 		cmocka_unit_test(test_record_v6_and_truncation),
 		cmocka_unit_test(test_file_lines),
+		cmocka_unit_test(test_csv_line),
 		cmocka_unit_test(test_open_error),
 	};
 

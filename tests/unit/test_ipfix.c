@@ -1,0 +1,426 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * IPFIX encoder: messages decoded back by a small independent parser
+ * (RFC 7011 framing), checked against the field list and the records.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "sf_export.h"
+#include "sf_fields.h"
+
+#define MAX_MSGS 512
+
+struct capture {
+	unsigned int n;
+	size_t len[MAX_MSGS];
+	uint8_t msg[MAX_MSGS][65536];
+	int fail;	/* return this error from send */
+};
+
+static struct capture cap;
+
+static int
+cap_send(void *arg, const uint8_t *m, size_t len)
+{
+	struct capture *c = arg;
+
+	if (c->n < MAX_MSGS) {
+		memcpy(c->msg[c->n], m, len);
+		c->len[c->n++] = len;
+	}
+	return c->fail;
+}
+
+static uint16_t
+g16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t
+g32(const uint8_t *p)
+{
+	return (uint32_t)g16(p) << 16 | g16(p + 2);
+}
+
+static uint64_t
+g64(const uint8_t *p)
+{
+	return (uint64_t)g32(p) << 32 | g32(p + 4);
+}
+
+/* One decoded template field. */
+struct tfield {
+	uint16_t id;
+	uint16_t len;
+	uint32_t pen;
+};
+
+struct decoded {
+	unsigned int nt[2];		/* fields per template: [0] v4, [1] v6 */
+	struct tfield t[2][64];
+	unsigned int ndata[2];		/* data records seen per template */
+	uint8_t data[2][64][256];	/* first records, raw */
+	unsigned int nstats;
+	uint64_t stats[5];		/* the last statistics record */
+	uint32_t seq_expected;
+	unsigned int msgs;
+};
+
+/* Walk every captured message; fails the test on any framing error. */
+static void
+decode_all(struct decoded *d, uint32_t domain, size_t max_len)
+{
+	unsigned int i, k;
+
+	memset(d, 0, sizeof(*d));
+	for (i = 0; i < cap.n; i++) {
+		const uint8_t *m = cap.msg[i], *s, *end = m + cap.len[i];
+		unsigned int records = 0;
+
+		assert_true(cap.len[i] <= max_len);
+		assert_int_equal(g16(m), 10);
+		assert_int_equal(g16(m + 2), cap.len[i]);
+		assert_int_equal(g32(m + 8), d->seq_expected);
+		assert_int_equal(g32(m + 12), domain);
+		for (s = m + 16; s < end; ) {
+			uint16_t id = g16(s), slen = g16(s + 2);
+			const uint8_t *p = s + 4, *send = s + slen;
+
+			assert_true(slen >= 4 && s + slen <= end);
+			if (id == 2) {
+				while (p < send) {
+					uint16_t tid = g16(p), nf = g16(p + 2);
+					unsigned int v = tid == SF_IPFIX_TID_V6;
+
+					assert_true(tid == SF_IPFIX_TID_V4 || tid == SF_IPFIX_TID_V6);
+					p += 4;
+					d->nt[v] = nf;
+					for (k = 0; k < nf; k++) {
+						d->t[v][k].id = g16(p) & 0x7fff;
+						d->t[v][k].len = g16(p + 2);
+						d->t[v][k].pen = 0;
+						if (g16(p) & 0x8000) {
+							d->t[v][k].pen = g32(p + 4);
+							p += 4;
+						}
+						p += 4;
+					}
+				}
+			} else if (id == 3) {
+				assert_int_equal(g16(p), SF_IPFIX_TID_STATS);
+				assert_int_equal(g16(p + 2), 6);	/* fields */
+				assert_int_equal(g16(p + 4), 1);	/* scope fields */
+				assert_int_equal(g16(p + 6), 149);	/* observationDomainId */
+			} else if (id == SF_IPFIX_TID_STATS) {
+				assert_int_equal(slen, 4 + 4 + 5 * 8);
+				assert_int_equal(g32(p), domain);
+				for (k = 0; k < 5; k++)
+					d->stats[k] = g64(p + 4 + 8 * k);
+				d->nstats++;
+				records++;
+			} else {
+				unsigned int v = id == SF_IPFIX_TID_V6;
+				size_t rl;
+
+				assert_true(id == SF_IPFIX_TID_V4 || id == SF_IPFIX_TID_V6);
+				/* The template must have come first. */
+				assert_true(d->nt[v] > 0);
+				for (rl = 0, k = 0; k < d->nt[v]; k++)
+					rl += d->t[v][k].len;
+				assert_int_equal((slen - 4) % rl, 0);
+				for (; p < send; p += rl) {
+					if (d->ndata[v] < 64)
+						memcpy(d->data[v][d->ndata[v]], p, rl);
+					d->ndata[v]++;
+					records++;
+				}
+			}
+			s += slen;
+		}
+		d->seq_expected += records;
+		d->msgs++;
+	}
+}
+
+static void
+make_record(struct sf_flow_record *r, int v6, uint32_t n)
+{
+	uint8_t a4[4] = { 192, 0, 2, 10 }, b4[4] = { 198, 51, 100, 7 };
+	uint8_t a6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+	uint8_t b6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 };
+
+	memset(r, 0, sizeof(*r));
+	if (v6)
+		r->initiator = (uint8_t)sf_flow_key_make(&r->key, 6, b6, a6, 16, 443,
+				(uint16_t)(1000 + n), 6, 100);
+	else
+		r->initiator = (uint8_t)sf_flow_key_make(&r->key, 4, b4, a4, 4, 53,
+				(uint16_t)(1000 + n), 17, 0);
+	r->start_ns = 1700000000123456789ULL;
+	r->end_ns = 1700000001999999999ULL;
+	r->packets[0] = 3 + n;
+	r->bytes[0] = 180 + n;
+	r->packets[1] = 2;
+	r->bytes[1] = 1500;
+	r->tcp_flags[0] = 0x1b;
+	r->tcp_flags[1] = 0x12;
+	r->dscp = 46;
+	r->end_reason = SF_END_TCP_RST;
+}
+
+static struct sf_ipfix *
+open_capture(enum sf_ipfix_mode mode, uint32_t mtu, uint32_t tmsgs)
+{
+	struct sf_ipfix_params p;
+	char err[256];
+	struct sf_ipfix *x;
+
+	memset(&cap, 0, sizeof(cap));
+	memset(&p, 0, sizeof(p));
+	p.mode = mode;
+	p.domain = 77;
+	p.mtu = mtu;
+	p.template_messages = tmsgs;
+	p.send = cap_send;
+	p.send_arg = &cap;
+	x = sf_ipfix_open(&p, err, sizeof(err));
+	assert_non_null(x);
+	return x;
+}
+
+/* Offset of element (id, pen) in a decoded template; -1 if absent. */
+static int
+field_off(const struct decoded *d, unsigned int v, uint16_t id, uint32_t pen)
+{
+	unsigned int k;
+	int off = 0;
+
+	for (k = 0; k < d->nt[v]; k++) {
+		if (d->t[v][k].id == id && d->t[v][k].pen == pen)
+			return off;
+		off += d->t[v][k].len;
+	}
+	return -1;
+}
+
+static void
+test_templates_from_field_list(void **state)
+{
+	static const struct { uint16_t id; uint16_t len4, len6; } fwd[] = {
+		{ 152, 8, 8 }, { 153, 8, 8 }, { 8, 4, 0 }, { 27, 0, 16 }, { 7, 2, 2 },
+		{ 12, 4, 0 }, { 28, 0, 16 }, { 11, 2, 2 }, { 4, 1, 1 }, { 58, 2, 2 },
+		{ 2, 8, 8 }, { 1, 8, 8 }, { 6, 1, 1 }, { 136, 1, 1 },
+	};
+	struct sf_flow_record r;
+	struct decoded *d = calloc(1, sizeof(*d));
+	struct sf_ipfix *x;
+	unsigned int i, v, n = 0;
+
+	(void)state;
+	x = open_capture(SF_IPFIX_BIFLOW, 1500, 0);
+	make_record(&r, 0, 0);
+	sf_ipfix_write_record(x, &r);
+	sf_ipfix_close(x, NULL);
+	decode_all(d, 77, 1500 - 28);
+	/* The list drives the template: one element per field, reverse ones with PEN. */
+#define COUNT(name, kind, expr, ie4, ie6, rev) n++;
+	SF_FLOW_FIELDS(COUNT)
+#undef COUNT
+	assert_int_equal(d->nt[0], n);
+	assert_int_equal(d->nt[1], n);
+	for (i = 0; i < sizeof(fwd) / sizeof(fwd[0]); i++)
+		for (v = 0; v < 2; v++) {
+			uint16_t len = v ? fwd[i].len6 : fwd[i].len4;
+			unsigned int k;
+
+			if (len == 0) {
+				assert_int_equal(field_off(d, v, fwd[i].id, 0), -1);
+				continue;
+			}
+			assert_true(field_off(d, v, fwd[i].id, 0) >= 0);
+			for (k = 0; k < d->nt[v]; k++)
+				if (d->t[v][k].id == fwd[i].id && d->t[v][k].pen == 0)
+					assert_int_equal(d->t[v][k].len, len);
+		}
+	for (v = 0; v < 2; v++) {
+		assert_true(field_off(d, v, 1, SF_IPFIX_PEN_REVERSE) >= 0);
+		assert_true(field_off(d, v, 2, SF_IPFIX_PEN_REVERSE) >= 0);
+		assert_true(field_off(d, v, 6, SF_IPFIX_PEN_REVERSE) >= 0);
+	}
+	assert_int_equal(sf_ipfix_record_len(4, SF_IPFIX_BIFLOW), 8 + 8 + 4 + 2 + 4 + 2 + 1 + 1 +
+			2 + 8 + 8 + 8 + 8 + 1 + 1 + 1 + 1);
+	assert_int_equal(sf_ipfix_record_len(6, SF_IPFIX_BIFLOW),
+			sf_ipfix_record_len(4, SF_IPFIX_BIFLOW) + 24);
+	free(d);
+}
+
+static void
+test_biflow_values(void **state)
+{
+	struct sf_flow_record r4, r6;
+	struct decoded *d = calloc(1, sizeof(*d));
+	struct sf_ipfix *x;
+	const uint8_t *p;
+
+	(void)state;
+	x = open_capture(SF_IPFIX_BIFLOW, 1500, 0);
+	make_record(&r4, 0, 0);
+	make_record(&r6, 1, 0);
+	sf_ipfix_write_record(x, &r4);
+	sf_ipfix_write_record(x, &r6);
+	sf_ipfix_close(x, NULL);
+	decode_all(d, 77, 1500 - 28);
+	assert_int_equal(d->ndata[0], 1);
+	assert_int_equal(d->ndata[1], 1);
+	p = d->data[0][0];
+	/* Source is the initiator (198.51.100.7:53), times in ms, counters 8 bytes. */
+	assert_memory_equal(p + field_off(d, 0, 8, 0), ((uint8_t[]){ 198, 51, 100, 7 }), 4);
+	assert_memory_equal(p + field_off(d, 0, 12, 0), ((uint8_t[]){ 192, 0, 2, 10 }), 4);
+	assert_int_equal(g16(p + field_off(d, 0, 7, 0)), 53);
+	assert_int_equal(g16(p + field_off(d, 0, 11, 0)), 1000);
+	assert_int_equal(p[field_off(d, 0, 4, 0)], 17);
+	assert_int_equal(g64(p + field_off(d, 0, 152, 0)), 1700000000123ULL);
+	assert_int_equal(g64(p + field_off(d, 0, 153, 0)), 1700000001999ULL);
+	assert_int_equal(g64(p + field_off(d, 0, 2, 0)), 3);
+	assert_int_equal(g64(p + field_off(d, 0, 1, 0)), 180);
+	assert_int_equal(g64(p + field_off(d, 0, 2, SF_IPFIX_PEN_REVERSE)), 2);
+	assert_int_equal(g64(p + field_off(d, 0, 1, SF_IPFIX_PEN_REVERSE)), 1500);
+	assert_int_equal(p[field_off(d, 0, 6, 0)], 0x1b);
+	assert_int_equal(p[field_off(d, 0, 6, SF_IPFIX_PEN_REVERSE)], 0x12);
+	assert_int_equal(p[field_off(d, 0, 136, 0)], 3);	/* end of flow detected */
+	p = d->data[1][0];
+	assert_int_equal(p[15 + field_off(d, 1, 27, 0)], 2);
+	assert_int_equal(p[15 + field_off(d, 1, 28, 0)], 1);
+	assert_int_equal(g16(p + field_off(d, 1, 58, 0)), 100);
+	free(d);
+}
+
+static void
+test_uniflow_two_records(void **state)
+{
+	struct sf_flow_record r;
+	struct decoded *d = calloc(1, sizeof(*d));
+	struct sf_ipfix *x;
+	const uint8_t *a, *b;
+
+	(void)state;
+	x = open_capture(SF_IPFIX_UNIFLOW, 1500, 0);
+	make_record(&r, 0, 0);
+	sf_ipfix_write_record(x, &r);
+	r.packets[1] = 0;	/* one direction only: one record */
+	r.bytes[1] = 0;
+	sf_ipfix_write_record(x, &r);
+	sf_ipfix_close(x, NULL);
+	decode_all(d, 77, 1500 - 28);
+	assert_int_equal(field_off(d, 0, 1, SF_IPFIX_PEN_REVERSE), -1);
+	assert_int_equal(d->ndata[0], 3);
+	a = d->data[0][0];
+	b = d->data[0][1];
+	assert_memory_equal(a + field_off(d, 0, 8, 0), b + field_off(d, 0, 12, 0), 4);
+	assert_int_equal(g16(b + field_off(d, 0, 7, 0)), 1000);
+	assert_int_equal(g16(b + field_off(d, 0, 11, 0)), 53);
+	assert_int_equal(g64(b + field_off(d, 0, 2, 0)), 2);
+	assert_int_equal(g64(b + field_off(d, 0, 1, 0)), 1500);
+	assert_int_equal(b[field_off(d, 0, 6, 0)], 0x12);
+	free(d);
+}
+
+static void
+test_mtu_sequence_refresh_and_losses(void **state)
+{
+	struct sf_flow_record r;
+	struct sf_interval_agg a;
+	struct decoded *d = calloc(1, sizeof(*d));
+	struct sf_ipfix_stats st;
+	struct sf_ipfix *x;
+	unsigned int i, with_tpl = 0, m;
+
+	(void)state;
+	x = open_capture(SF_IPFIX_BIFLOW, 576, 5);
+	for (i = 0; i < 400; i++) {
+		make_record(&r, (int)(i % 3 == 0), i);
+		sf_ipfix_write_record(x, &r);
+	}
+	memset(&a, 0, sizeof(a));
+	a.received = 1234;
+	a.dropped[0] = 7;
+	sf_ipfix_write_interval(x, &a);
+	sf_ipfix_close(x, &st);
+	/* Every message fits in 576 - IP - UDP, sequence numbers count data records. */
+	decode_all(d, 77, 576 - 28);
+	assert_int_equal(d->ndata[0] + d->ndata[1], 400);
+	assert_true(d->msgs > 40);
+	/* Templates at start, then every 5 messages, and with the final statistics. */
+	for (m = 0; m < cap.n; m++)
+		if (g16(cap.msg[m] + 16) == 2)
+			with_tpl++;
+	assert_int_equal(with_tpl, 1 + (cap.n - 2) / 5 + 1);
+	assert_int_equal(d->nstats, with_tpl);
+	/* Last statistics: messages and records before it, packets seen, dropped. */
+	assert_int_equal(d->stats[0], cap.n - 1);
+	assert_int_equal(d->stats[2], 1234);
+	assert_int_equal(d->stats[3], 7);
+	assert_int_equal(st.messages, cap.n);
+	assert_int_equal(st.records, 400);
+	assert_int_equal(st.messages_lost, 0);
+
+	/* A refused send is counted, never retried or waited for. */
+	x = open_capture(SF_IPFIX_BIFLOW, 1500, 0);
+	cap.fail = -11;	/* EAGAIN */
+	make_record(&r, 0, 0);
+	sf_ipfix_write_record(x, &r);
+	sf_ipfix_close(x, &st);
+	assert_int_equal(st.messages_lost, st.messages);
+	assert_int_equal(st.records_lost, 1);
+	assert_int_equal(st.last_error, 11);
+	free(d);
+}
+
+static void
+test_bad_destinations(void **state)
+{
+	static const char *const bad[] = { "localhost", "1.2.3.4:", ":99", "[::1]99",
+		"no.such.host.invalid:4739" };
+	struct sf_ipfix_params p;
+	char err[256];
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(&p, 0, sizeof(p));
+		p.n_dest = 1;
+		p.dest[0] = bad[i];
+		p.mtu = 1500;
+		assert_null(sf_ipfix_open(&p, err, sizeof(err)));
+		assert_non_null(strstr(err, bad[i]));
+	}
+	memset(&p, 0, sizeof(p));
+	p.n_dest = 2;
+	p.dest[0] = "127.0.0.1:9";
+	p.dest[1] = "[::1]:9";
+	p.mtu = 1500;
+	sf_ipfix_close(sf_ipfix_open(&p, err, sizeof(err)), NULL);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_templates_from_field_list),
+		cmocka_unit_test(test_biflow_values),
+		cmocka_unit_test(test_uniflow_two_records),
+		cmocka_unit_test(test_mtu_sequence_refresh_and_losses),
+		cmocka_unit_test(test_bad_destinations),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -16,6 +16,7 @@ packages=(
 	build-essential pkg-config meson ninja-build python3
 	libdpdk-dev dpdk libpcap-dev libyaml-dev libcmocka-dev
 	tshark tcpdump tcpreplay iproute2 ethtool
+	libmicrohttpd-dev prometheus chromium
 	clang libclang-rt-14-dev valgrind
 	nfdump pmacct
 )

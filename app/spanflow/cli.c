@@ -38,6 +38,9 @@ static const struct opt_key opt_keys[] = {
 	{ "ipfix", "export.ipfix", NULL },
 	{ "ipfix-mode", "export.ipfix_mode", NULL },
 	{ "csv", "export.csv", NULL },
+	{ "http", "http.listen", NULL },
+	{ "no-http", "http.enabled", "false" },
+	{ "serve", "http.serve", "true" },
 };
 
 #define N_OPT_KEYS (sizeof(opt_keys) / sizeof(opt_keys[0]))
@@ -68,6 +71,9 @@ static const struct option long_opts[] = {
 	{ "ipfix", required_argument, NULL, OPT_KEY_BASE + 20 },
 	{ "ipfix-mode", required_argument, NULL, OPT_KEY_BASE + 21 },
 	{ "csv", required_argument, NULL, OPT_KEY_BASE + 22 },
+	{ "http", required_argument, NULL, OPT_KEY_BASE + 30 },
+	{ "no-http", no_argument, NULL, OPT_KEY_BASE + 31 },
+	{ "serve", no_argument, NULL, OPT_KEY_BASE + 32 },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -95,6 +101,10 @@ sf_cli_usage(FILE *f)
 		"      --csv PATH           flow records as CSV ('-' = stdout)\n"
 		"      --ipfix HOST:PORT    export IPFIX over UDP (repeatable, at most %d)\n"
 		"      --ipfix-mode MODE    biflow (RFC 5103, default) or uniflow\n"
+		"      --http ADDR:PORT     serve the JSON API, /metrics and the dashboard there\n"
+		"                           (default 127.0.0.1:8080; on for live capture)\n"
+		"      --no-http            no HTTP server\n"
+		"      --serve              serve over HTTP; after a replay, until SIGINT\n"
 		"      --reader NAME        libpcap (spanflow's reader) or net_pcap (DPDK PMD)\n"
 		"      --hugepages MODE     auto, yes or no\n"
 		"      --idle MODE          adaptive (yield when idle) or busy (pure polling)\n"
@@ -289,6 +299,9 @@ sf_cli_parse(struct sf_cli *cli, struct sf_config *cfg, int argc, char **argv,
 			snprintf(err, errlen, "--%s: %s", k->opt, msg);
 			return -1;
 		}
+		/* --http and --serve ask for the server; --no-http given later wins. */
+		if (strcmp(k->key, "http.listen") == 0 || strcmp(k->key, "http.serve") == 0)
+			cfg->http_enabled = SF_HTTP_ON;
 	}
 	for (i = 0; i < cli->eal_argc; i++)
 		if (cli->eal_argv[i][0] == '\0') {

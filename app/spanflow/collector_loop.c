@@ -10,6 +10,7 @@
 
 #include <rte_cycles.h>
 
+#include "serve.h"
 #include "sf_collector.h"
 #include "spanflow.h"
 
@@ -67,6 +68,7 @@ sf_collector_loop(struct sf_app *app, struct sf_collector *c, volatile sig_atomi
 			sf_source_stop(app->src);
 			stopping = true;
 		}
+		sf_serve_tick(app, c, false);
 		if (show && rte_rdtsc() > next) {
 			progress(app, start, false);
 			shown = true;

@@ -20,6 +20,7 @@
 #include "eal.h"
 #include "outputs.h"
 #include "run.h"
+#include "serve.h"
 #include "sf_collector.h"
 #include "sf_pkt.h"
 #include "sf_report.h"
@@ -221,6 +222,8 @@ pipeline(struct sf_app *app, struct sf_outputs *out, const struct sf_config *cfg
 	cp.n_workers = app->n_workers;
 	cp.interval_ns = cfg->interval_ns;
 	cp.n_sinks = sf_outputs_sinks(out, cp.sinks, SF_COLLECTOR_MAX_SINKS);
+	if (app->http != NULL && cp.n_sinks < SF_COLLECTOR_MAX_SINKS)
+		sf_http_sink(app->http, &cp.sinks[cp.n_sinks++]);
 	cp.drops = source_drops;
 	cp.drops_arg = app->src;
 	coll = sf_collector_create(&cp);
@@ -239,6 +242,7 @@ pipeline(struct sf_app *app, struct sf_outputs *out, const struct sf_config *cfg
 	rte_eal_mp_wait_lcore();
 	t1 = now_s();
 	sf_collector_finish(coll);
+	sf_serve_tick(app, coll, true);
 
 	memset(&ri, 0, sizeof(ri));
 	ri.input = input;
@@ -322,12 +326,20 @@ sf_run(struct sf_config *cfg, const struct sf_cli *cli)
 		sf_outputs_close(&out);
 		return SF_EXIT_USAGE;
 	}
+	/* Before EAL: MHD's thread keeps the whole CPU set, not the main lcore's. */
+	if (sf_serve_start(&app, app.live ? (cfg->n_interfaces ? cfg->interfaces[0] :
+			cfg->ports[0]) : cfg->input_file, err, sizeof(err)) != 0) {
+		fprintf(stderr, "spanflow: %s\n", err);
+		sf_outputs_close(&out);
+		return SF_EXIT_RUNTIME;
+	}
 	if (!ea.hugepages && cfg->hugepages == SF_HUGEPAGES_AUTO && cfg->report)
 		fprintf(stderr, "spanflow: no free hugepages: running without them "
 				"(--no-huge; see README \"Hugepages\")\n");
 	if (rte_eal_init(ea.argc, ea.argv) < 0) {
 		fprintf(stderr, "spanflow: DPDK EAL start-up failed: %s\n",
 				rte_strerror(rte_errno));
+		sf_serve_stop(&app);
 		sf_outputs_close(&out);
 		return SF_EXIT_RUNTIME;
 	}
@@ -336,6 +348,7 @@ sf_run(struct sf_config *cfg, const struct sf_cli *cli)
 				"%u; do not restrict lcores in EAL arguments\n", lcores,
 				app.n_workers, app.dispatch ? ", dispatcher" : "",
 				rte_lcore_count());
+		sf_serve_stop(&app);
 		sf_outputs_close(&out);
 		rte_eal_cleanup();
 		return SF_EXIT_USAGE;
@@ -343,6 +356,9 @@ sf_run(struct sf_config *cfg, const struct sf_cli *cli)
 	ret = pipeline(&app, &out, cfg, app.live ? (cfg->n_interfaces ? cfg->interfaces[0] :
 			cfg->ports[0]) : cfg->input_file);
 	sf_outputs_close(&out);
+	if (ret == SF_EXIT_OK)
+		sf_serve_linger(&app, &stop_requested);
+	sf_serve_stop(&app);
 	rte_eal_cleanup();
 	return ret;
 }

@@ -51,6 +51,7 @@ struct sf_app {
 	_Atomic uint64_t told_clock __rte_cache_aligned;
 	atomic_bool dispatch_done;
 	uint64_t dispatch_drops;	/* written by the dispatcher only */
+	struct sf_http *http;		/* live summaries server, or NULL */
 };
 
 /* Idle back-off for polling loops: returns the new idle count. */

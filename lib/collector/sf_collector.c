@@ -343,7 +343,7 @@ talker_before(const struct sf_talker *a, const struct sf_talker *b)
 }
 
 void
-sf_collector_finish(struct sf_collector *c)
+sf_collector_rank_talkers(struct sf_collector *c)
 {
 	struct sf_collector_totals *t = &c->tot;
 	size_t i;
@@ -365,6 +365,14 @@ sf_collector_finish(struct sf_collector *c)
 		}
 		t->talkers[j] = *h;
 	}
+}
+
+void
+sf_collector_finish(struct sf_collector *c)
+{
+	size_t i;
+
+	sf_collector_rank_talkers(c);
 	/* Whatever is still pending (lost watermarks) is reported too. */
 	for (i = 0; i < c->npend; i++)
 		finalize(c, &c->pend[i].agg);

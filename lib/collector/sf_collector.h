@@ -60,7 +60,7 @@ struct sf_collector_totals {
 	unsigned int ntop;
 	struct sf_flow_record top[SF_TOPK];	/* records by bytes, both directions */
 	unsigned int ntalkers;
-	struct sf_talker talkers[SF_TOPK];	/* filled by sf_collector_finish() */
+	struct sf_talker talkers[SF_TOPK];	/* by sf_collector_rank_talkers() */
 	uint64_t hosts;			/* distinct addresses seen */
 };
 
@@ -77,6 +77,12 @@ bool sf_collector_done(const struct sf_collector *c);
 
 /* Final steps after the last message (talkers ranking). */
 void sf_collector_finish(struct sf_collector *c);
+
+/*
+ * Rank the talkers (and count hosts) as of now, O(hosts): for live views;
+ * sf_collector_finish() does it at the end.
+ */
+void sf_collector_rank_talkers(struct sf_collector *c);
 
 const struct sf_collector_totals *sf_collector_totals(const struct sf_collector *c);
 

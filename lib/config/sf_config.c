@@ -31,6 +31,7 @@ enum opt_type {
 
 #define OPT_POW2 0x1u	/* OPT_UINT: the value must be a power of two */
 #define OPT_AUTO 0x2u	/* OPT_UINT: "auto" is accepted and stored as 0 */
+#define OPT_TEXT 0x4u	/* OPT_PATH: plain text, never made relative to the file */
 
 struct opt {
 	const char *key;		/* dotted: "section.name" or "name" */
@@ -73,6 +74,13 @@ static const char *const ipfix_mode_names[] = {
 	[SF_IPFIX_MODE_BIFLOW] = "biflow",
 	[SF_IPFIX_MODE_UNIFLOW] = "uniflow",
 	[SF_IPFIX_MODE_UNIFLOW + 1] = NULL,
+};
+
+static const char *const http_names[] = {
+	[SF_HTTP_AUTO] = "auto",
+	[SF_HTTP_ON] = "true",
+	[SF_HTTP_OFF] = "false",
+	[SF_HTTP_OFF + 1] = NULL,
 };
 
 /* Settings in dump order; keys of one section must be adjacent. */
@@ -165,6 +173,17 @@ static const struct opt opts[] = {
 	{ .key = "export.rotate_interval", .type = OPT_DURATION, FIELD(rotate_interval_ns),
 	  .min = 0, .max = DAYS(7), .def = "0s",
 	  .help = "start a new output file this often; 0s = never" },
+	{ .key = "http.enabled", .type = OPT_ENUM, FIELD(http_enabled), .names = http_names,
+	  .def = "auto", .help = "HTTP server; auto = on for live capture, off for files" },
+	{ .key = "http.listen", .type = OPT_PATH, .flags = OPT_TEXT, FIELD(http_listen),
+	  .def = "127.0.0.1:8080", .help = "HTTP address, ADDR:PORT ([ADDR]:PORT for IPv6)" },
+	{ .key = "http.token", .type = OPT_PATH, .flags = OPT_TEXT, FIELD(http_token),
+	  .def = "", .help = "bearer token required by the HTTP server; \"\" = none" },
+	{ .key = "http.serve", .type = OPT_BOOL, FIELD(http_serve), .def = "false",
+	  .help = "keep serving after a file replay ends, until SIGINT" },
+	{ .key = "http.history", .type = OPT_UINT, FIELD(http_history),
+	  .min = 1, .max = 100000, .def = "360",
+	  .help = "finalized intervals kept for the API and dashboard" },
 	{ .key = "dpdk.hugepages", .type = OPT_ENUM, FIELD(hugepages), .names = hugepages_names,
 	  .def = "auto", .help = "auto = use hugepages when some are free" },
 	{ .key = "dpdk.idle", .type = OPT_ENUM, FIELD(idle), .names = idle_names,
@@ -183,6 +202,7 @@ static const struct opt opts[] = {
 _Static_assert(sizeof(enum sf_config_reader) == sizeof(uint32_t), "enum size");
 _Static_assert(sizeof(enum sf_config_hugepages) == sizeof(uint32_t), "enum size");
 _Static_assert(sizeof(enum sf_config_idle) == sizeof(uint32_t), "enum size");
+_Static_assert(sizeof(enum sf_config_http) == sizeof(uint32_t), "enum size");
 _Static_assert(sizeof(enum sf_config_ipfix_mode) == sizeof(uint32_t), "enum size");
 _Static_assert(sizeof(((struct sf_config *)NULL)->eal_args) ==
 	SF_CONFIG_MAX_EAL_ARGS * sizeof(((struct sf_config *)NULL)->eal_args[0]),
@@ -503,7 +523,8 @@ opt_form(const struct opt *o, char *buf, size_t len)
 					o->names[i]);
 		break;
 	case OPT_PATH:
-		snprintf(buf, len, "a path of at most %zu bytes", o->size - 1);
+		snprintf(buf, len, "a %s of at most %zu bytes",
+				(o->flags & OPT_TEXT) ? "string" : "path", o->size - 1);
 		break;
 	case OPT_STRLIST:
 		snprintf(buf, len, "a list of at most %" PRIu64 " strings of 1..%zu bytes "
@@ -556,7 +577,7 @@ opt_parse(struct sf_config *c, const struct opt *o, const char *s, const char *b
 		msg(what, wlen, "unknown value '%.*s'", QUOTE_MAX, s);
 		return -1;
 	case OPT_PATH:
-		if (basedir != NULL && s[0] != '/' && strcmp(s, "") != 0 && strcmp(s, "-") != 0)
+		if (basedir != NULL && !(o->flags & OPT_TEXT) && s[0] != '/' && strcmp(s, "") != 0 && strcmp(s, "-") != 0)
 			blen = strlen(basedir);
 		if (blen + len >= o->size) {
 			msg(what, wlen, "path is too long (%zu bytes)", blen + len);

@@ -35,6 +35,12 @@ enum sf_config_idle {
 	SF_IDLE_BUSY,		/* pure polling on dedicated cores */
 };
 
+enum sf_config_http {
+	SF_HTTP_AUTO = 0,	/* on for live capture, off for a file unless --serve */
+	SF_HTTP_ON,
+	SF_HTTP_OFF,
+};
+
 enum sf_config_ipfix_mode {
 	SF_IPFIX_MODE_BIFLOW = 0,	/* one record per flow, RFC 5103 reverse elements */
 	SF_IPFIX_MODE_UNIFLOW,		/* one record per direction */
@@ -80,6 +86,13 @@ struct sf_config {
 	char csv_path[PATH_MAX];	/* export.csv: CSV flow records, "" none, "-" stdout */
 	uint64_t rotate_size;		/* export.rotate_size: bytes per file, 0 = no */
 	uint64_t rotate_interval_ns;	/* export.rotate_interval: 0 = no */
+
+	/* http: */
+	enum sf_config_http http_enabled;	/* http.enabled: auto | true | false */
+	char http_listen[128];		/* http.listen: ADDR:PORT ([ADDR]:PORT for IPv6) */
+	char http_token[128];		/* http.token: bearer token, "" = none */
+	bool http_serve;		/* http.serve: keep serving after a file ends */
+	uint32_t http_history;		/* http.history: finalized intervals kept */
 
 	/* dpdk: */
 	enum sf_config_hugepages hugepages;	/* dpdk.hugepages: auto | yes | no */

@@ -311,7 +311,7 @@ test_unknown_keys(void **state)
 	(void)state;
 	LOAD_FAILS("workers: 2\nintervall: 5\n",
 			"t.yaml:2:1: unknown key 'intervall'; expected one of: input, workers, "
-			"interval, timeouts, flow_table, rings, output, export, dpdk");
+			"interval, timeouts, flow_table, rings, output, export, http, dpdk");
 	LOAD_FAILS("timeouts:\n  idle: 5\n  idel: 3\n",
 			"t.yaml:3:3: unknown key 'idel' in 'timeouts'; expected one of: idle, "
 			"active, tcp_end");
@@ -936,6 +936,11 @@ test_dump_round_trip(void **state)
 		{ "output.intervals", "out/intervals: #1.json" },
 		{ "output.report", "false" },
 		{ "output.progress", "no" },
+		{ "http.enabled", "true" },
+		{ "http.listen", "[::1]:9090" },
+		{ "http.token", "s3cret \"x\"" },
+		{ "http.serve", "yes" },
+		{ "http.history", "10" },
 		{ "dpdk.hugepages", "yes" },
 		{ "dpdk.idle", "busy" },
 		{ "dpdk.eal_args", "--log-level=lib.eal:8 -a 0000:01:00.0 'q' [x] #y" },

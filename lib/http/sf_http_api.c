@@ -275,9 +275,20 @@ interval_json(struct buf *b, const struct sf_interval_agg *a, uint64_t interval_
 			a->interval * interval_ns, interval_ns);
 	counts_json(b, a);
 	bf(b, ",\"ipv4_packets\":%" PRIu64 ",\"ipv6_packets\":%" PRIu64
-			",\"flows\":{\"new\":%" PRIu64 ",\"ended\":%" PRIu64 ",\"active\":%" PRIu64
-			"},\"protocols\":[", a->ipv4_packets, a->ipv6_packets, a->flows_new,
-			sum_ended(a), a->flows_active);
+			",\"malformed_by_reason\":{", a->ipv4_packets, a->ipv6_packets);
+	for (i = 1; i < SF_PKT_BAD_MAX; i++) {
+		if (a->malformed_by[i] == 0)
+			continue;
+		bf(b, "%s\"%s\":%" PRIu64, sep, sf_pkt_malformed_name(i), a->malformed_by[i]);
+		sep = ",";
+	}
+	bf(b, "},\"flows\":{\"new\":%" PRIu64 ",\"ended\":%" PRIu64 ",\"active\":%" PRIu64
+			"},\"ended_by_reason\":{", a->flows_new, sum_ended(a), a->flows_active);
+	for (i = 0; i < SF_END_MAX; i++)
+		bf(b, "%s\"%s\":%" PRIu64, i ? "," : "", sf_end_reason_name(i),
+				a->flows_ended[i]);
+	bs(b, "},\"protocols\":[");
+	sep = "";
 	for (i = 0; i < 256; i++) {
 		if (a->proto_packets[i] == 0)
 			continue;

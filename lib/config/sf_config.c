@@ -1079,12 +1079,21 @@ put_quoted(FILE *f, const char *s)
 	fputc('"', f);
 	for (; *s != '\0'; s++) {
 		ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\')
+		if (ch == '"' || ch == '\\') {
 			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20 || ch == 0x7f)
+		} else if (ch < 0x20 || ch == 0x7f) {
 			fprintf(f, "\\x%02x", ch);
-		else
+		} else if (ch == 0xc2 && (unsigned char)s[1] == 0x85) {
+			/* YAML line breaks (NEL, LS, PS) would fold into a space. */
+			fputs("\\N", f);
+			s++;
+		} else if (ch == 0xe2 && (unsigned char)s[1] == 0x80 &&
+				((unsigned char)s[2] == 0xa8 || (unsigned char)s[2] == 0xa9)) {
+			fputs((unsigned char)s[2] == 0xa8 ? "\\L" : "\\P", f);
+			s += 2;
+		} else {
 			fputc(ch, f);
+		}
 	}
 	fputc('"', f);
 }

@@ -16,13 +16,14 @@
 #include "sf_msg.h"
 
 /*
- * Output files. A file is written as NAME.tmp and renamed to NAME once
- * complete, so a reader never sees half a file. With rotation (either limit
- * non-zero) NAME carries a sequence number before the extension
+ * Output files. With rotation (either limit non-zero) each file is written
+ * as NAME.tmp and renamed to NAME once complete, so a reader never sees
+ * half a file; NAME carries a sequence number before the extension
  * (flows.jsonl -> flows.000000.jsonl, flows.000001.jsonl, ...) and a new
  * file starts before a line that would pass `bytes`, or once the current
- * file is `ns` old (monotonic clock). Lines are never split. "-" is stdout:
- * no rename, no rotation.
+ * file is `ns` old (monotonic clock). Lines are never split. Without
+ * rotation the file is written in place (it can be followed while it
+ * grows). "-" is stdout: no rename, no rotation.
  */
 struct sf_rotate {
 	uint64_t bytes;		/* 0: no rotation by size */

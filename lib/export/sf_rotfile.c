@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Output files that a reader never sees half-written: data goes to
- * "NAME.tmp" and is renamed to NAME when the file is complete (rotation or
- * close). With rotation, NAME is the configured path with a sequence
- * number before its extension: flows.jsonl -> flows.000000.jsonl, ...
+ * Rotating output files that a reader never sees half-written: each file
+ * goes to "NAME.tmp" and is renamed to NAME when complete (rotation or
+ * close). NAME is the configured path with a sequence number before its
+ * extension: flows.jsonl -> flows.000000.jsonl, ... Without rotation the
+ * one file is written in place, as it always was (it can be followed).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -78,7 +79,8 @@ open_current(struct sf_rotfile *rf)
 		if (n < 0 || (size_t)n >= sizeof(rf->name))
 			return -ENAMETOOLONG;
 	}
-	n = snprintf(rf->tmp, sizeof(rf->tmp), "%s.tmp", rf->name);
+	/* Without rotation the one file is written in place (tail -f works). */
+	n = snprintf(rf->tmp, sizeof(rf->tmp), rotating(rf) ? "%s.tmp" : "%s", rf->name);
 	if (n < 0 || (size_t)n >= sizeof(rf->tmp))
 		return -ENAMETOOLONG;
 	rf->f = fopen(rf->tmp, "w");
@@ -110,11 +112,11 @@ finish_current(struct sf_rotfile *rf)
 	if (fclose(rf->f) != 0 && ret == 0)
 		ret = errno ? -errno : -EIO;
 	rf->f = NULL;
-	if (ret == 0 && rename(rf->tmp, rf->name) != 0)
+	if (ret == 0 && rotating(rf) && rename(rf->tmp, rf->name) != 0)
 		ret = -errno;
-	if (ret != 0)
+	if (ret != 0 && rotating(rf))
 		remove(rf->tmp);
-	else
+	else if (ret == 0)
 		rf->files++;
 	return ret;
 }
@@ -158,7 +160,8 @@ sf_rotfile_open(const char *path, const char *header, const struct sf_rotate *ro
 		snprintf(err, errlen, "%s: cannot open for writing: %s", path, strerror(-ret));
 		if (rf->f != NULL) {
 			fclose(rf->f);
-			remove(rf->tmp);
+			if (rotating(rf))
+				remove(rf->tmp);
 		}
 		goto fail;
 	}

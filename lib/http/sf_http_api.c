@@ -817,12 +817,13 @@ sf_http_handler(void *cls, struct MHD_Connection *conn, const char *url,
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
 		return send_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
 				"read-only server: only GET and HEAD");
-	if (!authorized(h, conn))
-		return send_error(conn, MHD_HTTP_UNAUTHORIZED,
-				"missing or wrong bearer token (Authorization: Bearer TOKEN)");
+	/* The page holds no data: it asks for the token (#token=...) to fetch the API. */
 	if (strcmp(url, "/") == 0 || strcmp(url, "/index.html") == 0)
 		return send_buf(conn, MHD_HTTP_OK, "text/html; charset=utf-8",
 				(char *)sf_dashboard_html, sf_dashboard_html_len, false);
+	if (!authorized(h, conn))
+		return send_error(conn, MHD_HTTP_UNAUTHORIZED,
+				"missing or wrong bearer token (Authorization: Bearer TOKEN)");
 	for (i = 0; i < RTE_DIM(routes); i++)
 		if (strcmp(url, routes[i].path) == 0)
 			rt = &routes[i];

@@ -4,8 +4,9 @@
 File exports:
   * CSV parses with Python's csv module, its header is the JSON-lines field
     list and every row equals the JSON-lines record of the same run;
-  * files are renamed into place when complete: no NAME.tmp remains, and a
-    reader polling the directory during a run never sees a partial file;
+  * rotated files are renamed into place when complete: no NAME.tmp
+    remains, and a reader polling the directory during a run never sees a
+    partial file;
   * rotation by size splits the records over numbered files of at most the
     limit, each CSV file with its header, with nothing lost or repeated;
   * active-timeout updates: with a short active timeout long flows give

@@ -1,0 +1,133 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""The dashboard in a real browser (headless Chromium) shows the capture's numbers.
+
+`spanflow -r sample.pcap --serve` with a bearer token; Chromium loads /#token=...,
+runs the page's JavaScript for a virtual 5 s and dumps the DOM: the conservation
+line, top flows, top talkers, protocol mix and workers tables must hold the
+numbers the JSON API gives, and both charts must have a line. A screenshot is
+saved as <build dir>/http_dashboard.png. Without chromium the test is skipped
+with the reason printed (tools/setup.sh installs it).
+"""
+
+import html
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import sfcommon as sf
+from test_http import TOKEN, Server
+
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run", "--disable-extensions",
+                  "--virtual-time-budget=5000"]
+
+
+def chromium():
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        p = shutil.which(name)
+        if p:
+            return p
+    return None
+
+
+def table_rows(dom, table_id):
+    m = re.search(r'<table id="%s">.*?<tbody>(.*?)</tbody>' % table_id, dom, re.S)
+    if not m:
+        return []
+    rows = []
+    for tr in re.findall(r"<tr>(.*?)</tr>", m.group(1), re.S):
+        rows.append([html.unescape(re.sub(r"<[^>]*>", "", td)).strip()
+                     for td in re.findall(r"<td[^>]*>(.*?)</td>", tr, re.S)])
+    return rows
+
+
+def main():
+    binary, data = sf.usage_args()
+    ck = sf.Checker("dashboard in headless Chromium shows the capture's numbers")
+    browser = chromium()
+    if browser is None:
+        print("SKIP  chromium is not installed (Debian package chromium; tools/setup.sh "
+              "installs it)")
+        print("0 passed, 0 failed")
+        return
+    build_dir = Path(binary).resolve().parents[2]
+    shot = build_dir / "http_dashboard.png"
+    tmp = tempfile.mkdtemp(prefix="sf_http_browser_")
+    try:
+        args = ["-r", data / "sample.pcap", "--serve", "-w", "2", "--quiet"]
+        with Server(binary, args, tmp, token=TOKEN) as srv:
+            if not ck.check(srv.wait_finished(), "replay finished and served", srv.stderr()):
+                ck.finish()
+            url = srv.base + "/#token=" + TOKEN
+
+            def run_browser(extra):
+                prof = tempfile.mkdtemp(prefix="profile_", dir=tmp)
+                return subprocess.run([browser] + CHROMIUM_FLAGS + [
+                    "--user-data-dir=" + prof] + extra + [url], capture_output=True,
+                    text=True, errors="replace", timeout=120)
+
+            p = run_browser(["--dump-dom"])
+            dom = p.stdout
+            ck.check(p.returncode == 0 and "<table" in dom, "chromium --dump-dom rendered "
+                     "the page", sf.tail(p.stderr))
+            check_dom(ck, srv, dom)
+            if shot.exists():
+                shot.unlink()
+            p = run_browser(["--window-size=1280,1500", "--screenshot=" + str(shot)])
+            ck.check(shot.exists() and shot.stat().st_size > 10000,
+                     "screenshot saved: %s" % shot, sf.tail(p.stderr))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    ck.finish()
+
+
+def check_dom(ck, srv, dom):
+    s = srv.json("/api/v1/summary")
+    t = s["totals"]
+    cons = re.search(r'<div id="conservation">(.*?)</div>', dom, re.S)
+    text = html.unescape(re.sub(r"<[^>]*>", "", cons.group(1))) if cons else ""
+    ck.check("received %d" % s["conservation"]["input_received"] in text and
+             "packets %d" % t["packets"] in text and "nonflow %d" % t["nonflow"] in text and
+             "dropped %d" % t["dropped"] in text and "conserved" in text,
+             "conservation line shows the capture's counts", text)
+
+    flows = srv.json("/api/v1/flows/top?by=bytes")["run"]
+    rows = table_rows(dom, "flows")
+    want = [[str(f["packets"] + f["rev_packets"]), str(f["bytes"] + f["rev_bytes"])]
+            for f in flows]
+    ck.check(len(rows) == len(flows) and [r[3:5] for r in rows] == want and
+             rows[0][0].startswith(flows[0]["src_addr"]),
+             "top flows table: %d rows with the API's packets and bytes" % len(flows),
+             "%s\n%s" % (rows[:2], want[:2]))
+
+    talkers = srv.json("/api/v1/talkers/top")["talkers"]
+    rows = table_rows(dom, "talkers")
+    ck.check(rows == [[x["addr"], str(x["packets"]), str(x["bytes"]), str(x["flows"])]
+                      for x in talkers] and len(rows) == 10,
+             "top talkers table equals the API", rows[:2])
+
+    protos = srv.json("/api/v1/protocols")["protocols"]
+    rows = table_rows(dom, "protocols")
+    ck.check([r[:3] for r in rows] == [["%s (%d)" % (p["name"] or "ip", p["proto"]),
+                                        str(p["packets"]), str(p["bytes"])] for p in protos],
+             "protocol mix table equals the API", rows[:2])
+
+    workers = srv.json("/api/v1/workers")["workers"]
+    rows = table_rows(dom, "workers")
+    ck.check([r[2] for r in rows] == [str(w["packets"]) for w in workers] and len(rows) == 2,
+             "workers table shows each worker's packets", rows)
+
+    n_iv = s["intervals"]
+    for chart in ("chart-pps", "chart-bps"):
+        m = re.search(r'<svg id="%s".*?<polyline points="([^"]*)"' % chart, dom, re.S)
+        ck.check(m is not None and len(m.group(1).split()) == n_iv,
+                 "%s has a line of %d points (one per interval)" % (chart, n_iv))
+    ck.check("input finished" in dom, "status line says the input finished")
+
+
+if __name__ == "__main__":
+    main()

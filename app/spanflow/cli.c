@@ -20,6 +20,8 @@ struct opt_key {
 
 static const struct opt_key opt_keys[] = {
 	{ "read", "input.file", NULL },
+	{ "replay", "input.replay", NULL },
+	{ "loop", "input.loops", NULL },
 	{ "interface", "input.interfaces", NULL },
 	{ "port", "input.ports", NULL },
 	{ "reader", "input.reader", NULL },
@@ -50,6 +52,8 @@ enum { OPT_PRINT_CONFIG = 1000, OPT_KEY_BASE = 2000 };
 static const struct option long_opts[] = {
 	{ "read", required_argument, NULL, 'r' },
 	{ "interface", required_argument, NULL, 'i' },
+	{ "replay", required_argument, NULL, OPT_KEY_BASE + 40 },
+	{ "loop", required_argument, NULL, OPT_KEY_BASE + 41 },
 	{ "port", required_argument, NULL, 'p' },
 	{ "config", required_argument, NULL, 'c' },
 	{ "workers", required_argument, NULL, 'w' },
@@ -88,6 +92,8 @@ sf_cli_usage(FILE *f)
 		"  -r, --read FILE          capture to replay (pcap or pcapng)\n"
 		"  -i, --interface IFACE    capture live from a Linux interface (af_packet)\n"
 		"  -p, --port PCI_ADDRESS   capture live from a DPDK NIC (bound to vfio-pci)\n"
+		"      --replay FILE        benchmark: replay FILE from memory, split per worker\n"
+		"      --loop N             with --replay: go through the capture N times\n"
 		"  -c, --config FILE        YAML configuration (default: built-in defaults;\n"
 		"                           with neither -r nor -c: %s)\n"
 		"  -w, --workers N          worker lcores, 1..%d or auto\n"
@@ -218,6 +224,7 @@ sf_cli_parse(struct sf_cli *cli, struct sf_config *cfg, int argc, char **argv,
 		case 'r':
 		case 'i':
 		case 'p':
+		case OPT_KEY_BASE + 40:		/* --replay */
 			have_read = true;
 			break;
 		case OPT_PRINT_CONFIG:
@@ -258,6 +265,7 @@ sf_cli_parse(struct sf_cli *cli, struct sf_config *cfg, int argc, char **argv,
 			k = find_key("read");
 			/* An input on the command line replaces the file's. */
 			cfg->n_interfaces = cfg->n_ports = 0;
+			cfg->replay_file[0] = '\0';
 			break;
 		case 'i':
 		case 'p':
@@ -282,6 +290,11 @@ sf_cli_parse(struct sf_cli *cli, struct sf_config *cfg, int argc, char **argv,
 			name = opt_name(c);
 			if (c >= OPT_KEY_BASE && name != NULL)
 				k = find_key(name);
+			if (c == OPT_KEY_BASE + 40) {
+				/* An input on the command line replaces the file's. */
+				cfg->input_file[0] = '\0';
+				cfg->n_interfaces = cfg->n_ports = 0;
+			}
 			break;
 		}
 		if (k == NULL)

@@ -45,6 +45,8 @@ sf_collector_loop(struct sf_app *app, struct sf_collector *c, volatile sig_atomi
 	const bool show = app->cfg->progress && isatty(STDERR_FILENO);
 	const uint64_t period = rte_get_tsc_hz() / 1000 * SF_PROGRESS_MS;
 	uint64_t start = rte_rdtsc(), next = start + period;
+
+	app->start_tsc = start;
 	bool shown = false, stopping = false;
 	unsigned int idle = 0;
 	void *msgs[SF_COLLECT_BURST];
@@ -63,6 +65,8 @@ sf_collector_loop(struct sf_app *app, struct sf_collector *c, volatile sig_atomi
 				rte_mempool_put_bulk(ctx->msg_pool, msgs, n);
 			total += n;
 		}
+		if (app->input_end_tsc == 0 && sf_source_eof(app->src))
+			app->input_end_tsc = rte_rdtsc();
 		if (*stop && !stopping) {
 			/* End the input: workers flush their flows and finish. */
 			sf_source_stop(app->src);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "eal.h"
@@ -51,6 +52,13 @@ memory_mb(const struct sf_config *cfg, unsigned int workers)
 	b += (uint64_t)workers * cfg->msg_pool_size * (sizeof(struct sf_msg) + 128);
 	b += (uint64_t)workers * cfg->flow_capacity * (sf_flow_table_entry_size() + 32);
 	b += (uint64_t)workers * (cfg->ring_size + cfg->dispatch_ring_size) * 8;
+	if (cfg->replay_file[0] != '\0') {
+		/* At most one packet per 76 file bytes (16-byte record, 60-byte frame). */
+		struct stat st;
+
+		if (stat(cfg->replay_file, &st) == 0)
+			b += (uint64_t)st.st_size / 76 * 640;
+	}
 	return b / (1024 * 1024) + 128;
 }
 

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_launch.h>
@@ -233,6 +234,9 @@ pipeline(struct sf_app *app, struct sf_outputs *out, const struct sf_config *cfg
 	}
 
 	install_signals();
+	fprintf(stderr, "spanflow: pipeline started: %s (%s), %u worker%s%s\n", input,
+			sf_source_name(app->src), app->n_workers, app->n_workers == 1 ? "" : "s",
+			app->dispatch ? " and a dispatcher" : "");
 	t0 = now_s();
 	for (i = 0; i < app->n_workers; i++)
 		rte_eal_remote_launch(sf_worker_loop, &app->wk[i], app->wk[i].lcore);
@@ -247,17 +251,21 @@ pipeline(struct sf_app *app, struct sf_outputs *out, const struct sf_config *cfg
 	memset(&ri, 0, sizeof(ri));
 	ri.input = input;
 	ri.linktype = sf_pkt_linktype_name(sf_source_linktype(app->src));
-	ri.reader = app->live ? (cfg->n_interfaces ? "af_packet" : "ethdev") :
-		cfg->reader == SF_READER_NET_PCAP ? "net_pcap" : "libpcap";
+	ri.reader = sf_source_name(app->src);
 	ri.workers = app->n_workers;
 	ri.wall_s = t1 - t0;
+	ri.input_s = app->input_end_tsc > app->start_tsc ?
+		(double)(app->input_end_tsc - app->start_tsc) / (double)rte_get_tsc_hz() :
+		ri.wall_s;
 	sf_source_stats(app->src, &ri.src);
 	ri.src.dropped[SF_DROP_DISPATCH_FULL] += app->dispatch_drops;
 	ri.table_capacity = cfg->flow_capacity;
+	ri.entry_bytes = sf_flow_table_bytes_per_flow(cfg->flow_capacity);
 	for (i = 0; i < app->n_workers; i++) {
 		ri.msgs_lost += sf_worker_msgs_lost(app->wk[i].w);
 		ri.evictions += sf_worker_table_stats(app->wk[i].w)->ended[SF_END_EVICTED];
 		ri.worker_packets[i] = sf_worker_received(app->wk[i].w);
+		ri.peak_flows += sf_worker_table_stats(app->wk[i].w)->peak_active;
 	}
 	if (sf_outputs_close(out) != 0)
 		goto done;
@@ -313,7 +321,7 @@ sf_run(struct sf_config *cfg, const struct sf_cli *cli)
 	app.n_workers = resolve_workers(cfg);
 	app.live = sf_source_cfg_live(cfg);
 	/* A file has one queue: a dispatcher spreads it; live ports have one per worker. */
-	app.dispatch = !app.live && app.n_workers > 1;
+	app.dispatch = !sf_source_cfg_multiqueue(cfg) && app.n_workers > 1;
 	lcores = 1 + app.n_workers + (app.dispatch ? 1 : 0);
 
 	if (sf_outputs_open(&out, cfg, err, sizeof(err)) != 0) {
@@ -354,7 +362,7 @@ sf_run(struct sf_config *cfg, const struct sf_cli *cli)
 		return SF_EXIT_USAGE;
 	}
 	ret = pipeline(&app, &out, cfg, app.live ? (cfg->n_interfaces ? cfg->interfaces[0] :
-			cfg->ports[0]) : cfg->input_file);
+			cfg->ports[0]) : cfg->replay_file[0] ? cfg->replay_file : cfg->input_file);
 	sf_outputs_close(&out);
 	if (ret == SF_EXIT_OK)
 		sf_serve_linger(&app, &stop_requested);

@@ -52,6 +52,8 @@ struct sf_app {
 	atomic_bool dispatch_done;
 	uint64_t dispatch_drops;	/* written by the dispatcher only */
 	struct sf_http *http;		/* live summaries server, or NULL */
+	uint64_t start_tsc;		/* collector loop start */
+	uint64_t input_end_tsc;		/* first seen end of input (0 before) */
 };
 
 /* Idle back-off for polling loops: returns the new idle count. */

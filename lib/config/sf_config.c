@@ -89,6 +89,11 @@ static const struct opt opts[] = {
 	  .help = "capture file to replay; relative to this file" },
 	{ .key = "input.reader", .type = OPT_ENUM, FIELD(reader), .names = reader_names,
 	  .def = "libpcap", .help = "pcap reader: libpcap or DPDK net_pcap" },
+	{ .key = "input.replay", .type = OPT_PATH, FIELD(replay_file), .def = "",
+	  .help = "capture preloaded into memory and replayed (benchmark)" },
+	{ .key = "input.loops", .type = OPT_UINT, FIELD(replay_loops),
+	  .min = 1, .max = UINT64_C(1) << 32, .def = "1",
+	  .help = "times the in-memory replay goes through the capture" },
 	{ .key = "input.interfaces", .type = OPT_STRLIST,
 	  .off = offsetof(struct sf_config, interfaces),
 	  .size = sizeof(((struct sf_config *)NULL)->interfaces[0]),
@@ -1053,7 +1058,8 @@ sf_config_check(const struct sf_config *c, char *err, size_t errlen)
 				c->msg_pool_size, c->ring_size, 2 * (uint64_t)c->ring_size);
 		return -1;
 	}
-	n_inputs = (c->input_file[0] != '\0') + (c->n_interfaces != 0) + (c->n_ports != 0);
+	n_inputs = (c->input_file[0] != '\0') + (c->replay_file[0] != '\0') +
+		(c->n_interfaces != 0) + (c->n_ports != 0);
 	if (n_inputs == 0) {
 		msg(err, errlen, "no input: give -r FILE, -i IFACE or -p PCI_ADDRESS "
 				"(input.file, input.interfaces or input.ports)");
@@ -1061,7 +1067,7 @@ sf_config_check(const struct sf_config *c, char *err, size_t errlen)
 	}
 	if (n_inputs > 1) {
 		msg(err, errlen, "more than one kind of input; expected one of input.file, "
-				"input.interfaces or input.ports");
+				"input.replay, input.interfaces or input.ports");
 		return -1;
 	}
 	return 0;

@@ -50,6 +50,8 @@ struct sf_config {
 	/* input: */
 	char input_file[PATH_MAX];	/* input.file: capture to replay */
 	enum sf_config_reader reader;	/* input.reader: libpcap | net_pcap */
+	char replay_file[PATH_MAX];	/* input.replay: in-memory replay (benchmark) */
+	uint64_t replay_loops;		/* input.loops */
 	unsigned int n_interfaces;
 	char interfaces[SF_CONFIG_MAX_PORTS][64];	/* input.interfaces: Linux ifaces */
 	unsigned int n_ports;

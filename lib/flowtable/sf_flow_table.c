@@ -614,7 +614,8 @@ ft_new_flow(struct sf_flow_table *t, const struct sf_pkt_info *pi, uint32_t sig,
 		idx = t->free_head;
 		t->free_head = t->ent[idx].next;
 	}
-	t->stats.active++;
+	if (++t->stats.active > t->stats.peak_active)
+		t->stats.peak_active = t->stats.active;
 	e = &t->ent[idx];
 	e->key = pi->key;
 	e->sig = sig;
@@ -688,12 +689,22 @@ ft_account(struct sf_flow_table *t, struct ft_entry *e, uint32_t idx,
 
 /* ---- public API ---- */
 
+/* Index buckets for a capacity: load at most 0.75 (at least 0.375). */
+static uint32_t
+ft_buckets(uint32_t capacity)
+{
+	uint64_t slots = ((uint64_t)capacity * 4 + 2) / 3;
+	uint32_t nb = rte_align32pow2((uint32_t)((slots + FT_BUCKET_SLOTS - 1) /
+			FT_BUCKET_SLOTS));
+
+	return nb < 2 ? 2 : nb;
+}
+
 struct sf_flow_table *
 sf_flow_table_create(const struct sf_flow_table_params *p)
 {
 	struct sf_flow_table *t = NULL;
 	const char *name;
-	uint64_t slots;
 	uint32_t nb, i;
 
 	if (p == NULL || p->capacity == 0 || p->capacity > FT_MAX_CAPACITY ||
@@ -705,11 +716,7 @@ sf_flow_table_create(const struct sf_flow_table_params *p)
 	}
 	name = p->name != NULL ? p->name : "sf_flow_table";
 
-	/* Load factor at most 0.75 (at least 0.375): slots >= capacity * 4 / 3. */
-	slots = ((uint64_t)p->capacity * 4 + 2) / 3;
-	nb = rte_align32pow2((uint32_t)((slots + FT_BUCKET_SLOTS - 1) / FT_BUCKET_SLOTS));
-	if (nb < 2)
-		nb = 2;
+	nb = ft_buckets(p->capacity);
 
 	t = rte_zmalloc_socket(name, sizeof(*t), RTE_CACHE_LINE_SIZE, p->socket_id);
 	if (t == NULL)
@@ -948,6 +955,18 @@ const struct sf_flow_table_stats *
 sf_flow_table_stats(const struct sf_flow_table *t)
 {
 	return &t->stats;
+}
+
+size_t
+sf_flow_table_bytes_per_flow(uint32_t capacity)
+{
+	uint64_t total;
+
+	if (capacity == 0)
+		return 0;
+	total = (uint64_t)capacity * sizeof(struct ft_entry) +
+		(uint64_t)ft_buckets(capacity) * sizeof(struct ft_bucket);
+	return (size_t)((total + capacity - 1) / capacity);
 }
 
 size_t

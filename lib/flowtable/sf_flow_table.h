@@ -54,6 +54,7 @@ struct sf_flow_table_stats {
 	uint64_t ended[SF_END_MAX];	/* records emitted, by reason */
 	uint32_t active;		/* flows in the table now */
 	uint32_t capacity;
+	uint32_t peak_active;		/* most flows in the table at once */
 };
 
 /* One flow of the interval top list: counts within the interval only. */
@@ -103,5 +104,8 @@ const struct sf_flow_table_stats *sf_flow_table_stats(const struct sf_flow_table
 
 /* Bytes of one table entry (for reports and benchmarks). */
 size_t sf_flow_table_entry_size(void);
+
+/* Memory per flow of a table of this capacity: entry plus its index share. */
+size_t sf_flow_table_bytes_per_flow(uint32_t capacity);
 
 #endif /* SF_FLOW_TABLE_H */

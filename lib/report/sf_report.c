@@ -201,9 +201,11 @@ sf_report_print(FILE *f, const struct sf_report_info *ri, const struct sf_collec
 		fprintf(f, "capture      %s .. %s (%.3f s)\n", time_str(b1, sizeof(b1), t->first_ns),
 				time_str(b2, sizeof(b2), t->last_ns), span);
 	}
-	fprintf(f, "processed    %" PRIu64 " packets in %.3f s: %s\n", ri->src.received,
-			ri->wall_s, human(b1, sizeof(b1), ri->wall_s > 0 ?
-				(double)ri->src.received / ri->wall_s : 0.0, "packets/s"));
+	fprintf(f, "processed    %" PRIu64 " packets in %.3f s: %s (then %.3f s to end the "
+			"flows and write them)\n", ri->src.received, ri->input_s,
+			human(b1, sizeof(b1), ri->input_s > 0 ?
+				(double)ri->src.received / ri->input_s : 0.0, "packets/s"),
+			ri->wall_s > ri->input_s ? ri->wall_s - ri->input_s : 0.0);
 	fprintf(f, "conservation: received %" PRIu64 " = flowed %" PRIu64 " + filtered %" PRIu64
 			" + nonflow %" PRIu64 " + malformed %" PRIu64 " + dropped %" PRIu64 "  [%s]\n",
 			ri->src.received, s->flowed, s->filtered, s->nonflow, s->malformed, dropped,
@@ -237,8 +239,12 @@ sf_report_print(FILE *f, const struct sf_report_info *ri, const struct sf_collec
 	for (i = 0; i < SF_END_MAX; i++)
 		fprintf(f, " %s %" PRIu64 "%s", sf_end_reason_name(i), t->records_by_reason[i],
 				i + 1 < SF_END_MAX ? "," : "\n");
-	fprintf(f, "             %" PRIu64 " flows started; %" PRIu64 " evicted from full tables "
-			"(%" PRIu64 " flows each)", s->flows_new, ri->evictions, ri->table_capacity);
+	fprintf(f, "             %" PRIu64 " flows started; at most %" PRIu64 " at once (%.1f%% "
+			"of the tables, %" PRIu64 " bytes each); %" PRIu64 " evicted from full "
+			"tables (%" PRIu64 " flows each)", s->flows_new, ri->peak_flows,
+			ri->table_capacity && ri->workers ? 100.0 * (double)ri->peak_flows /
+			(double)(ri->table_capacity * ri->workers) : 0.0, ri->entry_bytes,
+			ri->evictions, ri->table_capacity);
 	if (ri->msgs_lost != 0 || s->records_lost != 0)
 		fprintf(f, "; LOST %" PRIu64 " records, %" PRIu64 " messages (collector behind)",
 				s->records_lost, ri->msgs_lost);

@@ -17,10 +17,13 @@ struct sf_report_info {
 	const char *linktype;		/* link type name */
 	const char *reader;		/* source backend */
 	unsigned int workers;
-	double wall_s;			/* processing wall time */
+	double wall_s;			/* processing wall time, start to last record */
+	double input_s;			/* start to end of input */
 	struct sf_source_stats src;
 	uint64_t msgs_lost;		/* worker messages lost (full ring/pool) */
 	uint64_t evictions;
+	uint64_t peak_flows;		/* most flows in the tables at once, summed */
+	uint64_t entry_bytes;		/* memory per flow entry, index share included */
 	uint64_t table_capacity;	/* flows per worker */
 	uint64_t worker_packets[SF_REPORT_MAX_WORKERS];	/* packets each worker got */
 };

@@ -86,6 +86,8 @@ sf_source_check(const struct sf_config *cfg, char *err, size_t errlen)
 	unsigned int i, j;
 	int fd;
 
+	if (cfg->replay_file[0] != '\0')
+		return sf_source_probe_file(cfg->replay_file, err, errlen) < 0 ? -1 : 0;
 	if (!sf_source_cfg_live(cfg))
 		return sf_source_probe_file(cfg->input_file, err, errlen) < 0 ? -1 : 0;
 	for (i = 0; i < cfg->n_interfaces; i++) {
@@ -132,6 +134,18 @@ sf_source_cfg_live(const struct sf_config *cfg)
 	return cfg->n_interfaces != 0 || cfg->n_ports != 0;
 }
 
+bool
+sf_source_cfg_multiqueue(const struct sf_config *cfg)
+{
+	return sf_source_cfg_live(cfg) || cfg->replay_file[0] != '\0';
+}
+
+bool
+sf_source_owns_mbufs(const struct sf_source *s)
+{
+	return s->owns_mbufs;
+}
+
 struct sf_source *
 sf_source_open(const struct sf_source_params *p, char *err, size_t errlen)
 {
@@ -141,7 +155,8 @@ sf_source_open(const struct sf_source_params *p, char *err, size_t errlen)
 	int lt = SF_LINK_ETHER;
 
 	if (!sf_source_cfg_live(cfg)) {
-		lt = sf_source_probe_file(cfg->input_file, err, errlen);
+		lt = sf_source_probe_file(cfg->replay_file[0] ? cfg->replay_file :
+				cfg->input_file, err, errlen);
 		if (lt < 0)
 			return NULL;
 	}
@@ -158,6 +173,11 @@ sf_source_open(const struct sf_source_params *p, char *err, size_t errlen)
 		s->live = true;
 		s->nb_queues = p->nb_queues;
 		s->input = cfg->n_interfaces ? cfg->interfaces[0] : cfg->ports[0];
+	} else if (cfg->replay_file[0] != '\0') {
+		s->ops = &sf_source_replay_ops;
+		s->owns_mbufs = true;
+		s->nb_queues = p->nb_queues;
+		s->input = cfg->replay_file;
 	} else {
 		s->ops = cfg->reader == SF_READER_NET_PCAP ?
 			&sf_source_net_pcap_ops : &sf_source_file_ops;

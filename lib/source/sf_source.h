@@ -9,6 +9,8 @@
  *  - file:    spanflow's own capture reader (libpcap: pcap and pcapng, any
  *             byte order, nanosecond timestamps, truncation detected);
  *  - net_pcap: DPDK's net_pcap virtual device on the same file;
+ *  - replay:  a capture preloaded into memory, one queue per worker, looped
+ *             (benchmarks: an RSS NIC at unlimited speed);
  *  - ethdev:  live capture from DPDK ports: Linux interfaces through
  *             net_af_packet (one queue pair per worker, kernel fanout hash)
  *             or NICs by PCI address (one rx queue per worker, symmetric
@@ -83,6 +85,12 @@ uint16_t sf_source_rx(struct sf_source *s, uint16_t queue, struct rte_mbuf **m, 
 
 /* Queues to read (1 for a file). */
 unsigned int sf_source_queues(const struct sf_source *s);
+
+/* The source keeps its mbufs (in-memory replay): readers must not free them. */
+bool sf_source_owns_mbufs(const struct sf_source *s);
+
+/* Queues (one per worker) without a dispatcher: live ports and replay. */
+bool sf_source_cfg_multiqueue(const struct sf_config *cfg);
 
 /* Live input: packet times are wall-clock time, and idle lcores follow it. */
 bool sf_source_is_live(const struct sf_source *s);

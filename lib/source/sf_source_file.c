@@ -135,7 +135,7 @@ file_close(struct sf_source *s)
 }
 
 const struct sf_source_ops sf_source_file_ops = {
-	.name = "file",
+	.name = "libpcap",
 	.open = file_open,
 	.rx = file_rx,
 	.stats = NULL,

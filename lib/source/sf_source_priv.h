@@ -15,6 +15,7 @@ struct sf_source {
 	int linktype;
 	unsigned int nb_queues;
 	bool live;
+	bool owns_mbufs;		/* readers must not free the mbufs (replay) */
 	const char *input;		/* file, or first interface/port, for messages */
 	uint64_t base_tsc;		/* TSC and wall clock at open: live time */
 	uint64_t base_ns;
@@ -54,6 +55,7 @@ sf_source_note_time(struct sf_source *s, uint64_t ts)
 extern const struct sf_source_ops sf_source_file_ops;
 extern const struct sf_source_ops sf_source_net_pcap_ops;
 extern const struct sf_source_ops sf_source_ethdev_ops;
+extern const struct sf_source_ops sf_source_replay_ops;
 
 /*
  * Read the capture's header with libpcap: check that it is a capture

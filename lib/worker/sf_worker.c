@@ -326,7 +326,6 @@ sf_worker_process(struct sf_worker *w, struct rte_mbuf **m, unsigned int n)
 		c = RTE_MIN(n - i, (unsigned int)SF_BURST);
 		process_chunk(w, m + i, c);
 	}
-	rte_pktmbuf_free_bulk(m, n);
 }
 
 void

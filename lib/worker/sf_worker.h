@@ -68,7 +68,7 @@ struct sf_worker;
 struct sf_worker *sf_worker_create(const struct sf_worker_params *p);
 void sf_worker_free(struct sf_worker *w);
 
-/* Account a burst of prepared packets and free the mbufs. */
+/* Account a burst of prepared packets; the caller frees the mbufs. */
 void sf_worker_process(struct sf_worker *w, struct rte_mbuf **m, unsigned int n);
 
 /*

@@ -30,19 +30,23 @@ def stop_during_replay(ck, binary, cap, tmp, sig):
     p = subprocess.Popen([binary, "-r", cap, "-w", "2", "--flows", flows, "--no-progress"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                          stdin=subprocess.DEVNULL)
-    # Wait until it is replaying: the flows file is created at start-up,
-    # records appear once flows end.
+    # Wait until it is replaying: spanflow says so on stderr once its
+    # lcores are launched; then let it read for a moment.
     deadline = time.time() + 60
+    err_lines = []
     while time.time() < deadline and p.poll() is None:
-        if os.path.exists(flows) and os.path.getsize(flows) > 0:
+        line = p.stderr.readline()
+        err_lines.append(line)
+        if "pipeline started" in line:
             break
-        time.sleep(0.05)
+    time.sleep(0.3)
     p.send_signal(sig)
     try:
         out, err = p.communicate(timeout=120)
     except subprocess.TimeoutExpired:
         p.kill()
         out, err = p.communicate()
+    err = "".join(err_lines) + err
     ck.check(p.returncode == 0, "%s: exit status 0" % name, "exit %s\n%s"
              % (p.returncode, sf.tail(err)))
     cons = sf.parse_conservation(out)

@@ -798,7 +798,8 @@ test_set(void **state)
 
 	/* Errors: "KEY: what; expected form", and the config is unchanged. */
 	SET_FAILS("timeouts.idel", "5", "unknown setting 'timeouts.idel'; expected one of: "
-			"input.file, input.reader, input.interfaces, input.ports, "
+			"input.file, input.reader, input.replay, input.loops, input.interfaces, "
+			"input.ports, "
 			"input.rx_descriptors, input.promiscuous, workers, interval, timeouts.idle,",
 			"dpdk.eal_args", NULL);
 	SET_FAILS("timeouts", "5", "unknown setting 'timeouts'");

@@ -85,6 +85,7 @@ send_pkt(struct sf_worker *w, uint8_t src, uint64_t ts, uint8_t cls)
 	if (cls == SF_PKT_MALFORMED)
 		meta->info.malformed = SF_PKT_BAD_IP_TRUNC;
 	sf_worker_process(w, &m, 1);
+	rte_pktmbuf_free(m);
 }
 
 /* Drain the ring: count records and return aggregates in order. */

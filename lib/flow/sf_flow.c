@@ -17,34 +17,6 @@ sf_end_reason_name(enum sf_end_reason r)
 	return (unsigned int)r < SF_END_MAX ? end_reason_names[r] : "unknown";
 }
 
-enum sf_flow_dir
-sf_flow_key_make(struct sf_flow_key *k, uint8_t ipver, const uint8_t *src,
-		const uint8_t *dst, unsigned int alen, uint16_t sport, uint16_t dport,
-		uint8_t proto, uint16_t vlan)
-{
-	int c = memcmp(src, dst, alen);
-	enum sf_flow_dir dir;
-
-	memset(k, 0, sizeof(*k));
-	if (c < 0 || (c == 0 && sport <= dport)) {
-		memcpy(k->addr_lo, src, alen);
-		memcpy(k->addr_hi, dst, alen);
-		k->port_lo = sport;
-		k->port_hi = dport;
-		dir = SF_DIR_LO;
-	} else {
-		memcpy(k->addr_lo, dst, alen);
-		memcpy(k->addr_hi, src, alen);
-		k->port_lo = dport;
-		k->port_hi = sport;
-		dir = SF_DIR_HI;
-	}
-	k->vlan = vlan;
-	k->proto = proto;
-	k->ipver = ipver;
-	return dir;
-}
-
 int
 sf_flow_key_cmp(const struct sf_flow_key *a, const struct sf_flow_key *b)
 {

@@ -235,8 +235,11 @@ eth_rx(struct sf_source *s, uint16_t queue, struct rte_mbuf **m, uint16_t n)
 	if (k == 0)
 		return 0;
 	now = sf_source_now_ns(s);
-	for (i = 0; i < k; i++)
+	for (i = 0; i < k; i++) {
+		if (i + 2 < k)
+			rte_prefetch0(rte_pktmbuf_mtod(m[i + 2], void *));
 		sf_pkt_meta_fill(m[i], SF_LINK_ETHER, rte_pktmbuf_pkt_len(m[i]), now);
+	}
 	atomic_store_explicit(&es->q[queue].received,
 			atomic_load_explicit(&es->q[queue].received, memory_order_relaxed) + k,
 			memory_order_relaxed);

@@ -191,8 +191,12 @@ replay_rx(struct sf_source *s, uint16_t queue, struct rte_mbuf **m, uint16_t n)
 	for (i = 0; i < n; i++) {
 		const struct replay_pkt *rp = &rq->pkts[rq->pos + i];
 
-		if (i + 2 < n)
-			rte_prefetch0(sf_pkt_meta(rq->pkts[rq->pos + i + 2].m));
+		if (i + 2 < n) {
+			struct rte_mbuf *next = rq->pkts[rq->pos + i + 2].m;
+
+			rte_prefetch0(sf_pkt_meta(next));
+			rte_prefetch0(rte_pktmbuf_mtod(next, void *));
+		}
 		m[i] = rp->m;
 		sf_pkt_meta_fill(rp->m, (enum sf_linktype)s->linktype, rp->caplen, rp->ts + off);
 	}

@@ -12,21 +12,25 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-build}"
 
-packages=(
+# What the build needs (the tests' own tools are installed only for --test).
+build_packages=(
 	build-essential pkg-config meson ninja-build python3
-	libdpdk-dev dpdk libpcap-dev libyaml-dev libcmocka-dev
+	libdpdk-dev dpdk libpcap-dev libyaml-dev libcmocka-dev libmicrohttpd-dev
+)
+test_packages=(
 	tshark tcpdump tcpreplay iproute2 ethtool
-	libmicrohttpd-dev prometheus chromium
+	prometheus chromium
 	clang libclang-rt-14-dev valgrind
 	nfdump pmacct
 )
 
-missing=()
-for p in "${packages[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
-		missing+=("$p")
-done
-if [ "${#missing[@]}" -gt 0 ]; then
+install_missing() {
+	local missing=() p
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+			missing+=("$p")
+	done
+	[ "${#missing[@]}" -eq 0 ] && return 0
 	if [ "$(id -u)" -ne 0 ]; then
 		echo "setup: missing packages: ${missing[*]}; run as root (or install them)" >&2
 		exit 1
@@ -35,6 +39,12 @@ if [ "${#missing[@]}" -gt 0 ]; then
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+if [ "$mode" = "--test" ]; then
+	install_missing "${build_packages[@]}" "${test_packages[@]}"
+else
+	install_missing "${build_packages[@]}"
 fi
 
 build() {

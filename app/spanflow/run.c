@@ -271,6 +271,8 @@ pipeline(struct sf_app *app, struct sf_outputs *out, const struct sf_config *cfg
 		goto done;
 	if (cfg->report)
 		sf_report_print(stdout, &ri, sf_collector_totals(coll));
+	if (cfg->report)
+		sf_outputs_report(out, stdout);
 	if (sf_source_warning(app->src) != NULL)
 		fprintf(stderr, "spanflow: warning: %s: %s; the results cover the %" PRIu64
 				" packets read before it\n", input, sf_source_warning(app->src),

@@ -48,6 +48,8 @@ struct sf_http {
 	unsigned int ring_cap, ring_len, ring_head;
 	uint64_t intervals;		/* finalized intervals seen */
 	struct port_cnt *ports;		/* [PORT_PROTOS][65536] */
+	uint32_t *used;			/* indexes into ports[] seen so far */
+	size_t n_used, cap_used;
 	unsigned int ntop[SF_HTTP_BY_MAX];
 	struct sf_flow_record top[SF_HTTP_BY_MAX][SF_TOPK];
 };
@@ -181,8 +183,21 @@ sink_record(void *arg, const struct sf_flow_record *r)
 		t[i] = *r;
 	}
 	if (pi >= 0) {
-		struct port_cnt *pc = &h->ports[pi * 65536 + sf_flow_record_port(r, true)];
+		uint32_t idx = (uint32_t)pi * 65536 + sf_flow_record_port(r, true);
+		struct port_cnt *pc = &h->ports[idx];
 
+		if (pc->flows == 0 && (idx & 0xffff) != 0) {
+			if (h->n_used == h->cap_used) {
+				size_t ncap = h->cap_used ? h->cap_used * 2 : 256;
+				uint32_t *nu = realloc(h->used, ncap * sizeof(*nu));
+
+				if (nu == NULL)
+					return;		/* out of memory: the port stays unranked */
+				h->used = nu;
+				h->cap_used = ncap;
+			}
+			h->used[h->n_used++] = idx;
+		}
 		pc->packets += r->packets[0] + r->packets[1];
 		pc->bytes += r->bytes[0] + r->bytes[1];
 		pc->flows++;
@@ -246,29 +261,26 @@ port_before(const struct sf_snap_port *a, const struct sf_snap_port *b)
 static unsigned int
 rank_ports(const struct sf_http *h, struct sf_snap_port *out)
 {
-	unsigned int n = 0, pi, port, j;
+	unsigned int n = 0, j;
+	size_t i;
 
-	for (pi = 0; pi < PORT_PROTOS; pi++) {
-		for (port = 1; port < 65536; port++) {
-			const struct port_cnt *pc = &h->ports[pi * 65536 + port];
-			struct sf_snap_port e;
+	for (i = 0; i < h->n_used; i++) {
+		const struct port_cnt *pc = &h->ports[h->used[i]];
+		struct sf_snap_port e;
 
-			if (pc->flows == 0)
-				continue;
-			e.proto = port_protos[pi];
-			e.port = (uint16_t)port;
-			e.packets = pc->packets;
-			e.bytes = pc->bytes;
-			e.flows = pc->flows;
-			if (n == SF_TOPK && !port_before(&e, &out[SF_TOPK - 1]))
-				continue;
-			j = n < SF_TOPK ? n++ : SF_TOPK - 1;
-			while (j > 0 && port_before(&e, &out[j - 1])) {
-				out[j] = out[j - 1];
-				j--;
-			}
-			out[j] = e;
+		e.proto = port_protos[h->used[i] >> 16];
+		e.port = (uint16_t)(h->used[i] & 0xffff);
+		e.packets = pc->packets;
+		e.bytes = pc->bytes;
+		e.flows = pc->flows;
+		if (n == SF_TOPK && !port_before(&e, &out[SF_TOPK - 1]))
+			continue;
+		j = n < SF_TOPK ? n++ : SF_TOPK - 1;
+		while (j > 0 && port_before(&e, &out[j - 1])) {
+			out[j] = out[j - 1];
+			j--;
 		}
+		out[j] = e;
 	}
 	return n;
 }
@@ -445,6 +457,7 @@ sf_http_free(struct sf_http *h)
 			iv_put(h->ring[(h->ring_head + i) % h->ring_cap]);
 	free(h->ring);
 	free(h->ports);
+	free(h->used);
 	free(h);
 }
 

@@ -465,11 +465,12 @@ ep_workers(struct req *r, struct buf *b)
 	for (i = 0; i < st->n_workers; i++) {
 		const struct sf_http_worker *w = &st->w[i];
 
-		bf(b, "%s{\"id\":%u,\"lcore\":%u,\"packets\":%" PRIu64 ",\"flows_active\":%"
-				PRIu64 ",\"capacity\":%" PRIu64 ",\"table_fill\":%.6f,\"evictions\":%"
-				PRIu64 ",\"ring_used\":%" PRIu64 ",\"ring_size\":%" PRIu64
-				",\"ring_drops\":%" PRIu64 "}", i ? "," : "", i, w->lcore, w->packets,
-				w->flows_active, w->capacity, w->capacity ?
+		bf(b, "%s{\"id\":%u,\"lcore\":%u,\"packets\":%" PRIu64
+				",\"flows_active\":%" PRIu64 ",\"capacity\":%" PRIu64
+				",\"table_fill\":%.6f,\"evictions\":%" PRIu64
+				",\"ring_used\":%" PRIu64 ",\"ring_size\":%" PRIu64
+				",\"ring_drops\":%" PRIu64 "}", i ? "," : "", i, w->lcore,
+				w->packets, w->flows_active, w->capacity, w->capacity ?
 				(double)w->flows_active / (double)w->capacity : 0.0, w->evictions,
 				w->ring_used, w->ring_size, w->msgs_lost);
 	}

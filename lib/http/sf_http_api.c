@@ -246,6 +246,10 @@ ep_summary(struct req *r, struct buf *b)
 				(double)sum->flowed / span, (double)sum->bytes * 8 / span);
 	else
 		bs(b, ",\"average\":null}");
+	/* The interval in progress: read, not yet in a finalized interval. */
+	bf(b, ",\"in_progress\":{\"input_received\":%" PRIu64 ",\"not_final\":%" PRIu64 "}",
+			s->st.src.received, s->st.src.received > accounted ?
+			s->st.src.received - accounted : 0);
 	bf(b, ",\"interval_lag_s\":%.6f}\n", (double)s->lag_ns / 1e9);
 	return 0;
 }

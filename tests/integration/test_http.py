@@ -168,6 +168,9 @@ def check_api(ck, srv, flows, ivs):
     ck.check(s["conservation"]["ok"] and s["conservation"]["input_received"] ==
              want["received"] + want["dropped"], "conservation holds and is reported",
              s["conservation"])
+    ck.check(s["in_progress"] == {"input_received": want["received"] + want["dropped"],
+                                  "not_final": 0},
+             "finished: nothing is left in an interval in progress", s["in_progress"])
     span = (ivs[-1]["interval_start_ns"] - ivs[0]["interval_start_ns"]) / 1e9 + 5
     ck.check(abs(s["rates"]["average"]["packets_per_s"] - want["packets"] / span) < 1e-3,
              "average packets/s over the intervals' span", s["rates"])

@@ -58,6 +58,7 @@ put_addr(char *buf, size_t len, size_t n, uint8_t ipver, const uint8_t *a)
 
 #define CSV_TIME(v) n = put(buf, len, n, "%" PRIu64, (uint64_t)(v))
 #define CSV_U64 CSV_TIME
+#define CSV_U32 CSV_TIME
 #define CSV_U16 CSV_TIME
 #define CSV_U8 CSV_TIME
 #define CSV_ADDR(v) n = put_addr(buf, len, n, r->key.ipver, (v))

@@ -115,6 +115,7 @@ sf_ipfix_end_reason(enum sf_end_reason r)
 /* Element lengths per kind; v6 selects the IPv6 template. */
 #define LEN_TIME(v6) 8u
 #define LEN_U64(v6) 8u
+#define LEN_U32(v6) 4u
 #define LEN_U16(v6) 2u
 #define LEN_U8(v6) 1u
 #define LEN_ADDR(v6) ((v6) ? 16u : 4u)
@@ -159,6 +160,7 @@ put_template(uint8_t *p, bool v6, bool bi)
 
 #define ENC_TIME(v) p = put_u64(p, (uint64_t)(v) / 1000000u)
 #define ENC_U64(v) p = put_u64(p, (uint64_t)(v))
+#define ENC_U32(v) p = put_u32(p, (uint32_t)(v))
 #define ENC_U16(v) p = put_u16(p, (uint16_t)(v))
 #define ENC_U8(v) *p++ = (uint8_t)(v)
 #define ENC_ADDR(v) do { memcpy(p, (v), alen); p += alen; } while (0)

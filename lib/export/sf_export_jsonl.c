@@ -72,6 +72,7 @@ out_end(struct out *o)
 
 #define KIND_TIME(o, r, v) out_u64(o, (uint64_t)(v))
 #define KIND_U64 KIND_TIME
+#define KIND_U32 KIND_U64
 #define KIND_U16 KIND_U64
 #define KIND_U8 KIND_U64
 #define KIND_ADDR(o, r, v) out_addr(o, (r)->key.ipver, (v))

@@ -6,7 +6,7 @@
  *   X(name, kind, expression over the record `r`, ie4, ie6, rev)
  *
  * name is the JSON key and CSV column. Kinds: TIME a Unix epoch time in ns
- * (IPFIX: dateTimeMilliseconds, 8 bytes), U64/U16/U8 numbers of that
+ * (IPFIX: dateTimeMilliseconds, 8 bytes), U64/U32/U16/U8 numbers of that
  * size, ADDR an address (the expression is the 16-byte array; IPFIX: 4
  * bytes in the IPv4 template, 16 in the IPv6 one), REASON the end reason
  * (JSON/CSV: its name; IPFIX: flowEndReason code, 1 byte).
@@ -26,6 +26,7 @@
 #define SF_IE_PACKET_DELTA_COUNT 2
 #define SF_IE_PROTOCOL_IDENTIFIER 4
 #define SF_IE_TCP_CONTROL_BITS 6
+#define SF_IE_INGRESS_INTERFACE 10
 #define SF_IE_SOURCE_TRANSPORT_PORT 7
 #define SF_IE_SOURCE_IPV4_ADDRESS 8
 #define SF_IE_DESTINATION_TRANSPORT_PORT 11
@@ -56,6 +57,7 @@
 		SF_IE_PROTOCOL_IDENTIFIER, SF_IE_PROTOCOL_IDENTIFIER, 0) \
 	X(ip_version, U8, r->key.ipver, SF_IE_IP_VERSION, SF_IE_IP_VERSION, 0) \
 	X(vlan, U16, r->key.vlan, SF_IE_VLAN_ID, SF_IE_VLAN_ID, 0) \
+	X(ingress_port, U32, r->port, SF_IE_INGRESS_INTERFACE, SF_IE_INGRESS_INTERFACE, 0) \
 	X(packets, U64, r->packets[0], \
 		SF_IE_PACKET_DELTA_COUNT, SF_IE_PACKET_DELTA_COUNT, 0) \
 	X(bytes, U64, r->bytes[0], SF_IE_OCTET_DELTA_COUNT, SF_IE_OCTET_DELTA_COUNT, 0) \

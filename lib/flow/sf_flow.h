@@ -79,7 +79,8 @@ struct sf_flow_record {
 	uint8_t initiator;	/* enum sf_flow_dir */
 	uint8_t end_reason;	/* enum sf_end_reason */
 	uint8_t dscp;		/* DSCP of the first packet */
-	uint8_t pad[3];
+	uint8_t port;		/* capture port of the first packet (input index) */
+	uint8_t pad[2];
 };
 
 /* Symmetric by construction: the key is already canonical. */

@@ -70,7 +70,7 @@ struct ft_entry {
 	uint8_t state;		/* 124: FT_ST_* */
 	uint8_t list;		/* 125: enum ft_list_id */
 	uint8_t heap_slot;	/* 126: position in the top-K heap or FT_HEAP_NONE */
-	uint8_t pad;
+	uint8_t port;		/* 127: capture port of the flow's first packet */
 } __rte_cache_aligned;
 
 _Static_assert(sizeof(struct ft_entry) <= 128, "flow table entry must fit 128 bytes");
@@ -518,6 +518,7 @@ ft_emit(struct sf_flow_table *t, const struct ft_entry *e, enum sf_end_reason re
 	r.initiator = e->initiator;
 	r.end_reason = (uint8_t)reason;
 	r.dscp = e->dscp;
+	r.port = e->port;
 	t->stats.ended[reason]++;
 	if (t->emit != NULL)
 		t->emit(t->emit_arg, &r);
@@ -554,6 +555,7 @@ ft_flow_begin(struct sf_flow_table *t, struct ft_entry *e, const struct sf_pkt_i
 	e->iv_bytes = 0;
 	e->iv_packets = 0;
 	e->heap_slot = FT_HEAP_NONE;
+	e->port = pi->port;
 	ft_record_begin(e, ts, pi->dscp);
 	t->stats.created++;
 }

@@ -108,7 +108,8 @@ struct sf_pkt_info {
 	uint8_t frag;		/* SF_PKT_FRAG_* */
 	uint8_t malformed;	/* enum sf_pkt_malformed for SF_PKT_MALFORMED */
 	uint8_t flags;		/* SF_PKT_F_* */
-	uint8_t pad[2];
+	uint8_t port;		/* capture port (input index), set by the source */
+	uint8_t pad[1];
 };
 
 /*

@@ -228,18 +228,27 @@ eth_rx(struct sf_source *s, uint16_t queue, struct rte_mbuf **m, uint16_t n)
 	struct eth_state *es = s->priv;
 	uint16_t k = 0, i;
 	unsigned int p;
-	uint64_t now;
+	uint64_t now = 0;
 
-	for (p = 0; p < es->n_ports && k < n; p++)
-		k += rte_eth_rx_burst(es->ports[p].port_id, queue, m + k, (uint16_t)(n - k));
+	for (p = 0; p < es->n_ports && k < n; p++) {
+		uint16_t got = rte_eth_rx_burst(es->ports[p].port_id, queue, m + k,
+				(uint16_t)(n - k));
+
+		if (got == 0)
+			continue;
+		if (k == 0)
+			now = sf_source_now_ns(s);
+		for (i = k; i < k + got; i++) {
+			if (i + 2 < k + got)
+				rte_prefetch0(rte_pktmbuf_mtod(m[i + 2], void *));
+			sf_pkt_meta_fill(m[i], SF_LINK_ETHER, rte_pktmbuf_pkt_len(m[i]), now);
+			/* ingressInterface: the port's place in the input list */
+			sf_pkt_meta(m[i])->info.port = (uint8_t)p;
+		}
+		k += got;
+	}
 	if (k == 0)
 		return 0;
-	now = sf_source_now_ns(s);
-	for (i = 0; i < k; i++) {
-		if (i + 2 < k)
-			rte_prefetch0(rte_pktmbuf_mtod(m[i + 2], void *));
-		sf_pkt_meta_fill(m[i], SF_LINK_ETHER, rte_pktmbuf_pkt_len(m[i]), now);
-	}
 	atomic_store_explicit(&es->q[queue].received,
 			atomic_load_explicit(&es->q[queue].received, memory_order_relaxed) + k,
 			memory_order_relaxed);

@@ -51,6 +51,7 @@ sf_pkt_meta_fill(struct rte_mbuf *m, enum sf_linktype lt, uint32_t caplen, uint6
 		p = rte_pktmbuf_read(m, 0, len, buf);
 	}
 	meta->cls = sf_pkt_parse(p, len, lt, &meta->info);
+	meta->info.port = 0;	/* live sources set the capture port after this */
 	/*
 	 * When the IP header gives no length (TSO capture) the parser counts
 	 * the captured IP bytes; count those the reader did not keep too.

@@ -25,6 +25,7 @@ END_REASONS = {"idle", "active", "tcp_fin", "tcp_rst", "evicted", "end_of_input"
 RECORD_FIELDS = {
     "start_ns": int, "end_ns": int, "src_addr": str, "src_port": int,
     "dst_addr": str, "dst_port": int, "proto": int, "ip_version": int, "vlan": int,
+    "ingress_port": int,
     "packets": int, "bytes": int, "rev_packets": int, "rev_bytes": int,
     "tcp_flags": int, "rev_tcp_flags": int, "dscp": int, "end_reason": str,
 }

@@ -37,6 +37,7 @@ make_record(struct sf_flow_record *r, int v6)
 	r->tcp_flags[0] = 0x1b;
 	r->tcp_flags[1] = 0x12;
 	r->dscp = 46;
+	r->port = v6 ? 2 : 0;
 	r->end_reason = SF_END_TCP_RST;
 }
 
@@ -55,7 +56,7 @@ test_record_v4(void **state)
 		"{\"start_ns\":1700000000123456789,\"end_ns\":1700000001000000000,"
 		"\"src_addr\":\"198.51.100.7\",\"src_port\":53,"
 		"\"dst_addr\":\"192.0.2.10\",\"dst_port\":40000,"
-		"\"proto\":17,\"ip_version\":4,\"vlan\":0,"
+		"\"proto\":17,\"ip_version\":4,\"vlan\":0,\"ingress_port\":0,"
 		"\"packets\":3,\"bytes\":180,\"rev_packets\":2,\"rev_bytes\":1500,"
 		"\"tcp_flags\":27,\"rev_tcp_flags\":18,\"dscp\":46,\"end_reason\":\"tcp_rst\"}");
 	assert_int_equal(n, strlen(buf));
@@ -73,7 +74,7 @@ test_record_v6_and_truncation(void **state)
 	n = sf_jsonl_format_record(buf, sizeof(buf), &r);
 	assert_non_null(strstr(buf, "\"src_addr\":\"2001:db8::2\",\"src_port\":443,"
 			"\"dst_addr\":\"2001:db8::1\",\"dst_port\":51000,\"proto\":6,"
-			"\"ip_version\":6,\"vlan\":100,"));
+			"\"ip_version\":6,\"vlan\":100,\"ingress_port\":2,"));
 	/* A short buffer is cut, terminated, and the full length reported. */
 	assert_int_equal(sf_jsonl_format_record(small, sizeof(small), &r), n);
 	assert_int_equal(strlen(small), sizeof(small) - 1);
@@ -138,12 +139,12 @@ test_csv_line(void **state)
 	(void)state;
 	make_record(&r, 0);
 	assert_string_equal(sf_csv_header(), "start_ns,end_ns,src_addr,src_port,dst_addr,"
-			"dst_port,proto,ip_version,vlan,packets,bytes,rev_packets,rev_bytes,"
+			"dst_port,proto,ip_version,vlan,ingress_port,packets,bytes,rev_packets,rev_bytes,"
 			"tcp_flags,rev_tcp_flags,dscp,end_reason\n");
 	n = sf_csv_format_record(buf, sizeof(buf), &r);
 	assert_int_equal(n, strlen(buf));
 	assert_string_equal(buf, "1700000000123456789,1700000001000000000,198.51.100.7,53,"
-			"192.0.2.10,40000,17,4,0,3,180,2,1500,27,18,46,tcp_rst");
+			"192.0.2.10,40000,17,4,0,0,3,180,2,1500,27,18,46,tcp_rst");
 }
 
 static void

@@ -202,13 +202,7 @@ sf_jsonl_write_interval(void *arg, const struct sf_interval_agg *a)
 		sep = ",";
 	}
 	out_str(&o, "},\"dropped\":");
-	{
-		uint64_t d = 0;
-
-		for (i = 0; i < SF_DROP_MAX; i++)
-			d += a->dropped[i];
-		out_u64(&o, d);
-	}
+	out_u64(&o, sf_drop_total(a->dropped));
 	out_str(&o, ",\"records_lost\":");
 	out_u64(&o, a->records_lost);
 	out_str(&o, ",\"flows\":{\"new\":");

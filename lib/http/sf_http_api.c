@@ -105,12 +105,7 @@ interval_s(const struct sf_http *h)
 static uint64_t
 sum_dropped(const struct sf_interval_agg *a)
 {
-	uint64_t d = 0;
-	unsigned int i;
-
-	for (i = 0; i < SF_DROP_MAX; i++)
-		d += a->dropped[i];
-	return d;
+	return sf_drop_total(a->dropped);
 }
 
 static uint64_t

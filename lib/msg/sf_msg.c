@@ -17,6 +17,17 @@ sf_drop_reason_name(enum sf_drop_reason r)
 	return (unsigned int)r < SF_DROP_MAX ? drop_names[r] : "unknown";
 }
 
+uint64_t
+sf_drop_total(const uint64_t dropped[SF_DROP_MAX])
+{
+	uint64_t d = 0;
+	unsigned int i;
+
+	for (i = 0; i < SF_DROP_MAX; i++)
+		d += dropped[i];
+	return d;
+}
+
 int
 sf_interval_agg_empty(const struct sf_interval_agg *a)
 {

@@ -39,6 +39,9 @@ enum sf_drop_reason {
 
 const char *sf_drop_reason_name(enum sf_drop_reason r);
 
+/* Sum of packets dropped over every reason. */
+uint64_t sf_drop_total(const uint64_t dropped[SF_DROP_MAX]);
+
 /*
  * What one worker saw in one interval (or, merged, all workers). Packet
  * counts satisfy received = flowed + filtered + nonflow + malformed.

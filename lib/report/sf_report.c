@@ -33,12 +33,7 @@ sf_report_proto_name(uint8_t proto)
 uint64_t
 sf_report_dropped(const struct sf_source_stats *src)
 {
-	uint64_t d = 0;
-	unsigned int i;
-
-	for (i = 0; i < SF_DROP_MAX; i++)
-		d += src->dropped[i];
-	return d;
+	return sf_drop_total(src->dropped);
 }
 
 bool

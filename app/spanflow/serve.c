@@ -25,8 +25,14 @@ sf_serve_start(struct sf_app *app, const char *input, char *err, size_t errlen)
 	hp.live = app->live;
 	hp.n_workers = app->n_workers;
 	app->http = sf_http_create(&hp, err, errlen);
-	if (app->http == NULL)
-		return -1;
+	if (app->http == NULL) {
+		/* Asked for (true, --http, --serve): an error. Implied by live capture: a warning. */
+		if (cfg->http_enabled == SF_HTTP_ON)
+			return -1;
+		fprintf(stderr, "spanflow: warning: %s; capturing without the HTTP server\n",
+				err);
+		return 0;
+	}
 	if (cfg->report)
 		fprintf(stderr, "spanflow: serving http://%s/ (API under /api/v1/, /metrics)\n",
 				cfg->http_listen);

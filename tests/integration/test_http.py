@@ -146,6 +146,14 @@ def main():
                             "--no-http", "--quiet"])
         ck.check(r.rc == 0 and "serving http" not in r.err, "--no-http after --http wins",
                  r.describe())
+        busy = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        r = sf.run(binary, ["-r", data / "sample.pcap", "--http", "127.0.0.1:%d" %
+                            busy.getsockname()[1], "--quiet"])
+        busy.close()
+        ck.check(r.rc != 0 and "cannot listen" in r.err and r.err.count("\n") <= 2,
+                 "--http on a port in use: a one-line error before DPDK starts", r.describe())
         r = sf.run(binary, ["-r", data / "sample.pcap", "--http", "localhost-8080"])
         ck.check(r.rc != 0 and "http.listen" in r.err and "ADDR:PORT" in r.err,
                  "a malformed --http is refused with the expected form", r.describe())

@@ -39,7 +39,7 @@ measure() {
 
 echo "capture: $cap ($packets packets, $flows flows); machine: $(nproc) CPUs"
 measure "tcpdump -r" tcpdump -r "$cap" -w /dev/null
-measure spanflow "$bin" -r "$cap" -w 1 --flow-capacity $((flows * 2)) -q --no-progress \
+measure spanflow "$bin" -r "$cap" -w 1 --flow-capacity $((flows * 5 / 4)) -q --no-progress \
 	--hugepages no
 measure softflowd softflowd -r "$cap" -n 127.0.0.1:9 -v 9 -d -m $((flows * 2))
 mkdir -p "$tmp/nfpcapd"

@@ -57,7 +57,7 @@ memory_mb(const struct sf_config *cfg, unsigned int workers)
 		struct stat st;
 
 		if (stat(cfg->replay_file, &st) == 0)
-			b += (uint64_t)st.st_size / 76 * 640;
+			b += (uint64_t)st.st_size / 76 * 1024;
 	}
 	return b / (1024 * 1024) + 128;
 }

@@ -192,6 +192,10 @@ start_at(struct sf_worker *w, uint64_t t)
 /*
  * Close interval w->cur: end every flow whose deadline falls inside it,
  * then send its aggregate (even an empty one: it carries the watermark).
+ * If the message cannot be sent (live input, full ring or pool), its
+ * counters stay in w->agg and travel with the next aggregate, so packets
+ * and flows are still accounted for, one interval late, and the loss is
+ * counted in records_lost.
  */
 static void
 close_interval(struct sf_worker *w, uint64_t watermark)
@@ -200,20 +204,21 @@ close_interval(struct sf_worker *w, uint64_t watermark)
 	struct sf_interval_agg *a = &w->agg;
 	struct sf_msg *msg;
 	unsigned int r;
+	bool sent = false;
 
 	sf_flow_table_expire(w->table, w->next_boundary - 1, UINT32_MAX);
 	st = sf_flow_table_stats(w->table);
 	a->interval = w->cur;
-	a->flows_new = st->created - w->last.created;
+	a->flows_new += st->created - w->last.created;
 	for (r = 0; r < SF_END_MAX; r++)
-		a->flows_ended[r] = st->ended[r] - w->last.ended[r];
+		a->flows_ended[r] += st->ended[r] - w->last.ended[r];
 	a->flows_active = st->active;
 	a->ntop = sf_flow_table_interval_top(w->table, a->top);
 	w->last = *st;
 
 	/* Records first: the collector relies on their order on the ring. */
 	batch_send(w);
-	a->records_lost = w->records_lost;
+	a->records_lost += w->records_lost;
 	w->records_lost = 0;
 	msg = msg_get(w);
 	if (msg != NULL) {
@@ -222,13 +227,12 @@ close_interval(struct sf_worker *w, uint64_t watermark)
 		msg->count = 0;
 		msg->watermark = watermark;
 		memcpy(&msg->u.agg, a, sizeof(*a));
-		if (msg_send(w, msg) != 0)
-			w->records_lost += a->records_lost;
-	} else {
-		w->records_lost += a->records_lost;
+		sent = msg_send(w, msg) == 0;
 	}
-	w->received_closed += a->received;
-	memset(a, 0, sizeof(*a));
+	if (sent) {
+		w->received_closed += a->received;
+		memset(a, 0, sizeof(*a));
+	}
 	sf_flow_table_interval_begin(w->table);
 }
 

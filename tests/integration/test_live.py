@@ -79,6 +79,57 @@ def wait_started(proc, errlog, timeout=60):
     return False
 
 
+def stalled_collector(ck, binary, tmp):
+    """Live input and a collector that falls behind: workers never wait,
+    lost records are counted, packets stay accounted for."""
+    import re
+    from pathlib import Path
+    gen = Path(binary).resolve().parents[2] / "tools" / "sf_pcapgen"
+    cap = os.path.join(tmp, "flood.pcap")
+    nflows = 20000
+    sh(str(gen), "-o", cap, "-n", str(nflows), "-f", str(nflows), "-N", "1.0", "-d", "1")
+    cfg = os.path.join(tmp, "tiny.yaml")
+    with open(cfg, "w") as f:
+        f.write("rings:\n  size: 64\n  pool: 128\n")
+    flows = os.path.join(tmp, "stall.jsonl")
+    errlog = os.path.join(tmp, "stall.err")
+    env = dict(os.environ, SPANFLOW_TEST_COLLECTOR_STALL_MS="200")
+    with Netns() as n:
+        with open(errlog, "w") as err, open(os.path.join(tmp, "stall.out"), "w") as out:
+            proc = subprocess.Popen(
+                ["ip", "netns", "exec", n.ns_rx, binary, "-c", cfg, "-i", n.veth_rx, "-w",
+                 "2", "--flow-capacity", "64", "--flows", flows, "--no-progress",
+                 "--no-http"], stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env)
+        try:
+            if wait_started(proc, errlog):
+                sh("ip", "netns", "exec", n.ns_tx, "tcpreplay", "-q", "-i", n.veth_tx,
+                   "--pps", "20000", cap, check=False)
+                time.sleep(0.5)
+            proc.send_signal(signal.SIGINT)
+            rc = proc.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            rc = None
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    out = open(os.path.join(tmp, "stall.out")).read()
+    cons = sf.parse_conservation(out)
+    ck.check(rc == 0 and cons is not None and sf.conservation_holds(cons),
+             "stalled collector: exit 0 and the conservation line holds",
+             "exit %s\n%s" % (rc, out[-600:]))
+    lost = re.search(r"LOST (\d+) records", out)
+    started = re.search(r"(\d+) flows started", out)
+    written = len(sf.load_jsonl(flows)) if os.path.exists(flows) else -1
+    ck.check(lost is not None and int(lost.group(1)) > 0,
+             "stalled collector: lost records are reported (%s)"
+             % (lost.group(0) if lost else "none"), out[-600:])
+    if lost and started:
+        ck.check(written + int(lost.group(1)) == int(started.group(1)),
+                 "stalled collector: records written %d + lost %s = flows %s"
+                 % (written, lost.group(1), started.group(1)))
+
+
 def main():
     binary, data = sf.usage_args()
     ck = sf.Checker("live capture on a veth pair (af_packet, 2 workers) vs file replay")
@@ -158,6 +209,7 @@ def main():
                                                       if diff else ""))
         if diff and explained:
             ck.note("differences with %d counted drops" % cons["dropped"])
+        stalled_collector(ck, binary, tmp)
     ck.finish()
 
 

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 #
 # Fuzz spanflow with libFuzzer (clang, ASan + UBSan):
-#   tools/fuzz.sh [SECONDS] [TARGET...]     default: 60 s each, targets pkt config pcap
-# Builds build-fuzz/, seeds build-fuzz/corpus/<target>/ from tests/data and
+#   tools/fuzz.sh [SECONDS] [TARGET...]     default: 60 s each, targets pkt config pcap http
+# Builds build-fuzz/ (or $FUZZ_DIR), seeds build-fuzz/corpus/<target>/ from tests/data and
 # config/ (the corpus keeps growing across runs), fuzzes each target for
 # SECONDS and prints executions, exec/s, coverage and crashes per target.
 # Crashing inputs are saved under build-fuzz/crashes/<target>/; once fixed,
@@ -15,8 +15,8 @@ cd "$(dirname "$0")/.."
 secs="${1:-60}"
 shift || true
 targets=("$@")
-[ "${#targets[@]}" -gt 0 ] || targets=(pkt config pcap)
-dir=build-fuzz
+[ "${#targets[@]}" -gt 0 ] || targets=(pkt config pcap http)
+dir="${FUZZ_DIR:-build-fuzz}"
 max_crashes=5
 
 opts=(-Dbuildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false
@@ -39,6 +39,9 @@ seed() {
 	config)
 		python3 tests/fuzz/seeds.py config "$c" config/*.yaml >/dev/null
 		;;
+	http)
+		python3 tests/fuzz/seeds.py http "$c" >/dev/null
+		;;
 	pcap)
 		cp tests/data/*.pcap tests/data/*.cap "$c/"
 		# Other container formats of a few captures: pcapng, nanosecond pcap.
@@ -56,6 +59,7 @@ declare -A args=(
 	[pkt]="-max_len=8192"
 	[config]="-max_len=4096 -dict=tests/fuzz/config.dict"
 	[pcap]="-max_len=16384"
+	[http]="-max_len=4096 -dict=tests/fuzz/http.dict"
 )
 
 # No LSan suppressions here: a leak under libpcap (a capture never closed)

@@ -68,20 +68,59 @@ bf(struct buf *b, const char *fmt, ...)
 		bput(b, tmp, (size_t)k < sizeof(tmp) ? (size_t)k : sizeof(tmp) - 1);
 }
 
-/* A JSON string, escaped. */
+/* Length of the well-formed UTF-8 sequence at s (RFC 3629), or 0. */
+static size_t
+utf8_len(const unsigned char *s)
+{
+	unsigned int n, cp, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		n = 1;
+		cp = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		n = 2;
+		cp = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		n = 3;
+		cp = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	for (i = 1; i <= n; i++) {
+		if ((s[i] & 0xc0) != 0x80)	/* also stops at the terminator */
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+			(cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n + 1;
+}
+
+/*
+ * A JSON string, escaped. Error messages quote what a client sent (any
+ * bytes, possibly cut mid-character): bytes that are not UTF-8 become
+ * U+FFFD so the document stays valid JSON.
+ */
 static void
 bjs(struct buf *b, const char *s)
 {
 	bs(b, "\"");
-	for (; *s != '\0'; s++) {
+	while (*s != '\0') {
 		unsigned char c = (unsigned char)*s;
+		size_t k = utf8_len((const unsigned char *)s);
 
 		if (c == '"' || c == '\\')
 			bf(b, "\\%c", c);
 		else if (c < 0x20 || c == 0x7f)
 			bf(b, "\\u%04x", c);
+		else if (k == 0)
+			bs(b, "\\ufffd");
 		else
-			bput(b, s, 1);
+			bput(b, s, k);
+		s += k ? k : 1;
 	}
 	bs(b, "\"");
 }

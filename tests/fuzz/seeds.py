@@ -5,6 +5,7 @@
   seeds.py pkt OUTDIR CAPTURE...   frames of captures (pcap or pcapng) in
                                    fuzz_pkt's length-prefixed format
   seeds.py config OUTDIR YAML...   the given files plus hand-written variants
+  seeds.py http OUTDIR             hand-written requests in fuzz_http's format
 
 fuzz_pkt input: one byte (index of the link type in fuzz_pkt.c's table),
 then per frame: u16 big-endian length (bits 0..13; bit 14 expire, bit 15
@@ -115,11 +116,48 @@ def config_seeds(outdir, files):
     return n
 
 
+# fuzz_http input: byte 0 (bits 0-1 method GET/HEAD/GET/POST, bit 2 the server
+# with a token, bit 3 send the right token, bit 4 HTTP/1.0), the request target
+# up to the first newline, then extra header lines.
+HTTP_REQUESTS = [
+    (0, b'/api/v1/summary'),
+    (0, b'/api/v1/intervals?last=2'),
+    (0, b'/api/v1/intervals?last=1000000'),
+    (0, b'/api/v1/flows/top?by=packets&n=3'),
+    (0, b'/api/v1/flows/top?by=bytes&n=10&by=packets'),
+    (0, b'/api/v1/flows/top?by=%70ackets&n=%31'),
+    (0, b'/api/v1/talkers/top?n=5'),
+    (0, b'/api/v1/ports/top?n=99999999999999999999999'),
+    (0, b'/api/v1/protocols'),
+    (0, b'/api/v1/workers'),
+    (0, b'/api/v1/config'),
+    (0, b'/metrics'),
+    (0, b'/'),
+    (0, b'/api/v1/intervals?last=-1'),
+    (0, b'/api/v1/flows/top?by=%ff%fe&n=0x10'),
+    (0, b'/api/v1/talkers/top?n=%00'),
+    (1, b'/api/v1/summary'),
+    (3, b'/api/v1/summary'),
+    (4, b'/api/v1/summary'),
+    (12, b'/metrics'),
+    (12, b'/api/v1/summary\nAuthorization: Bearer wrong'),
+    (16, b'/api/v1/workers?n=1'),
+    (0, b'/nope?x=1'),
+]
+
+
+def http_seeds(outdir, _files):
+    for i, (flags, target) in enumerate(HTTP_REQUESTS):
+        with open(os.path.join(outdir, 'req%02d' % i), 'wb') as f:
+            f.write(bytes([flags]) + target)
+    return len(HTTP_REQUESTS)
+
+
 def main():
-    if len(sys.argv) < 3 or sys.argv[1] not in ('pkt', 'config'):
+    if len(sys.argv) < 3 or sys.argv[1] not in ('pkt', 'config', 'http'):
         sys.exit(__doc__)
     os.makedirs(sys.argv[2], exist_ok=True)
-    fn = pkt_seeds if sys.argv[1] == 'pkt' else config_seeds
+    fn = {'pkt': pkt_seeds, 'config': config_seeds, 'http': http_seeds}[sys.argv[1]]
     print('%d seeds' % fn(sys.argv[2], sys.argv[3:]))
 
 

@@ -12,9 +12,12 @@
 
 #include <rte_common.h>
 #include <rte_cycles.h>
+#include <rte_log.h>
 
 #include "sf_pkt.h"
 #include "sf_source_priv.h"
+
+RTE_LOG_REGISTER(sf_logtype_source, user.spanflow.source, INFO);
 
 int
 sf_source_probe_file(const char *path, char *err, size_t errlen)
@@ -179,8 +182,18 @@ sf_source_open(const struct sf_source_params *p, char *err, size_t errlen)
 		s->nb_queues = p->nb_queues;
 		s->input = cfg->replay_file;
 	} else {
-		s->ops = cfg->reader == SF_READER_NET_PCAP ?
-			&sf_source_net_pcap_ops : &sf_source_file_ops;
+		/* mmap hands pcapng and odd formats to the libpcap reader itself. */
+		switch (cfg->reader) {
+		case SF_READER_NET_PCAP:
+			s->ops = &sf_source_net_pcap_ops;
+			break;
+		case SF_READER_MMAP:
+			s->ops = &sf_source_mmap_ops;
+			break;
+		default:
+			s->ops = &sf_source_file_ops;
+			break;
+		}
 		s->input = cfg->input_file;
 	}
 	clock_gettime(CLOCK_REALTIME, &now);

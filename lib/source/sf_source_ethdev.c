@@ -24,9 +24,6 @@
 #include "sf_source_priv.h"
 #include "sf_worker.h"
 
-RTE_LOG_REGISTER(sf_logtype_source, user.spanflow.source, INFO);
-#define SRC_LOG(level, fmt, ...) SF_LOG_TYPE(sf_logtype_source, level, fmt, ## __VA_ARGS__)
-
 /* af_packet ring: frames of 2 KiB, 4 KiB blocks, this many frames per queue. */
 #define AFP_FRAMES 16384
 

@@ -5,7 +5,12 @@
 
 #include <stdatomic.h>
 
+#include "sf_common.h"
 #include "sf_source.h"
+
+/* The source module's log type (registered in sf_source.c). */
+extern int sf_logtype_source;
+#define SRC_LOG(level, fmt, ...) SF_LOG_TYPE(sf_logtype_source, level, fmt, ## __VA_ARGS__)
 
 #define SF_SOURCE_WARN_LEN 512
 
@@ -53,6 +58,7 @@ sf_source_note_time(struct sf_source *s, uint64_t ts)
 }
 
 extern const struct sf_source_ops sf_source_file_ops;
+extern const struct sf_source_ops sf_source_mmap_ops;
 extern const struct sf_source_ops sf_source_net_pcap_ops;
 extern const struct sf_source_ops sf_source_ethdev_ops;
 extern const struct sf_source_ops sf_source_replay_ops;

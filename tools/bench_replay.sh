@@ -2,17 +2,25 @@
 # SPDX-License-Identifier: BSD-3-Clause
 #
 # File replay rate: generate a capture (default 10M packets of 64..128
-# bytes over 1M flows) and replay it with 1 and 2 workers, RUNS times each;
-# print the median wall time and packets/s. A benchmark, not a test.
+# bytes over 1M flows) and replay it (-r) with each reader (default: mmap,
+# libpcap, net_pcap) and 1 and 2 workers, RUNS times each; print per reader
+# and worker count the median time to the end of input, the median time
+# then spent ending the flows and writing them, and packets/s. For
+# reference, the median of `tcpdump -r FILE -w /dev/null` on the same file
+# (a read of every record, nothing else). A benchmark, not a test.
 #
-#   tools/bench_replay.sh [PACKETS] [FLOWS] [RUNS]
+#   tools/bench_replay.sh [PACKETS] [FLOWS] [RUNS] [READER...]
+#   BUILD=build-xyz tools/bench_replay.sh ...     another build directory
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packets="${1:-10000000}"
 flows="${2:-1000000}"
 runs="${3:-3}"
-build=build
+shift $(($# < 3 ? $# : 3))
+readers=("$@")
+[ "${#readers[@]}" -gt 0 ] || readers=(mmap libpcap net_pcap)
+build="${BUILD:-build}"
 bin="$build/app/spanflow/spanflow"
 gen="$build/tools/sf_pcapgen"
 cap="${TMPDIR:-/tmp}/sf-bench-${packets}-${flows}.pcap"
@@ -25,15 +33,40 @@ fi
 capacity=$(( flows * 2 ))
 echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "capture: $cap ($packets packets, $flows flows, $(du -h "$cap" | cut -f1))"
-for w in 1 2; do
+cat "$cap" >/dev/null	# in the page cache for every run alike
+
+median() {
+	printf '%s\n' "$@" | sort -n | sed -n "$(( ($# + 1) / 2 ))p"
+}
+
+if command -v tcpdump >/dev/null; then
 	times=()
 	for ((i = 0; i < runs; i++)); do
-		out=$("$bin" -r "$cap" -w "$w" --flow-capacity "$capacity" --no-progress 2>/dev/null)
-		t=$(sed -n 's/^processed .* in \([0-9.]*\) s:.*/\1/p' <<<"$out")
-		grep -q 'conservation: .*\[ok\]' <<<"$out" || { echo "conservation failed" >&2; exit 1; }
-		times+=("$t")
+		s=$(date +%s.%N)
+		tcpdump -r "$cap" -w /dev/null 2>/dev/null
+		times+=("$(awk -v s="$s" -v e="$(date +%s.%N)" 'BEGIN { printf "%.3f", e - s }')")
 	done
-	median=$(printf '%s\n' "${times[@]}" | sort -n | sed -n "$(( (runs + 1) / 2 ))p")
-	awk -v w="$w" -v t="$median" -v n="$packets" -v all="${times[*]}" 'BEGIN {
-		printf "workers %d: median %.3f s (runs: %s), %.2f Mpps\n", w, t, all, n / t / 1e6 }'
+	awk -v t="$(median "${times[@]}")" -v n="$packets" -v all="${times[*]}" 'BEGIN {
+		printf "tcpdump -r FILE -w /dev/null: median %.3f s (runs: %s), %.2f Mpps\n",
+			t, all, n / t / 1e6 }'
+fi
+
+printf '%-9s %7s %9s %9s %7s   %s\n' reader workers input_s flush_s Mpps "runs (input s)"
+for r in "${readers[@]}"; do
+	for w in 1 2; do
+		times=()
+		flush=()
+		for ((i = 0; i < runs; i++)); do
+			out=$("$bin" -r "$cap" --reader "$r" -w "$w" --flow-capacity "$capacity" \
+				--no-progress 2>/dev/null)
+			grep -q 'conservation: .*\[ok\]' <<<"$out" ||
+				{ echo "$r -w $w: conservation failed" >&2; exit 1; }
+			line=$(grep '^processed ' <<<"$out")
+			times+=("$(sed -n 's/^processed .* in \([0-9.]*\) s:.*/\1/p' <<<"$line")")
+			flush+=("$(sed -n 's/.*(then \([0-9.]*\) s to end.*/\1/p' <<<"$line")")
+		done
+		awk -v r="$r" -v w="$w" -v t="$(median "${times[@]}")" \
+			-v f="$(median "${flush[@]}")" -v n="$packets" -v all="${times[*]}" 'BEGIN {
+			printf "%-9s %7d %9.3f %9.3f %7.2f   %s\n", r, w, t, f, n / t / 1e6, all }'
+	done
 done

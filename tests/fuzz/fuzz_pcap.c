@@ -3,11 +3,13 @@
  * libFuzzer target: the capture file path, through the real source.
  *
  * The input is written to a memory file and opened as spanflow opens a
- * capture: sf_source_probe_file(), then sf_source_open() with the libpcap
- * reader, whose bursts of mbufs (parsed by sf_pkt_meta_fill()) are read to
- * the end. An independent libpcap reading of the same file checks that no
- * packet is lost or invented, that times and parse results match, and that
- * a read error is reported as a warning. Each frame is also parsed from a
+ * capture: sf_source_probe_file(), then sf_source_open() with each file
+ * reader in turn (libpcap, then mmap, which walks the mapped records
+ * itself and hands pcapng to libpcap), whose bursts of mbufs (parsed by
+ * sf_pkt_meta_fill()) are read to the end. An independent libpcap reading
+ * of the same file checks that no packet is lost or invented, that bytes,
+ * times and parse results match, and that a read error is reported as a
+ * warning with libpcap's own message. Each frame is also parsed from a
  * buffer of exactly its length, so ASan sees any read past caplen (mbuf
  * memory is not instrumented).
  */
@@ -33,7 +35,7 @@
 #define FUZZ_MAX_IDLE_RX 1000	/* empty reads in a row before calling it a hang */
 
 static struct rte_mempool *pool;
-static struct sf_config cfg;	/* input.file = the memory file, libpcap reader */
+static struct sf_config cfg;	/* input.file = the memory file */
 static int mfd = -1;
 static const char *path = cfg.input_file;
 
@@ -50,7 +52,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	FUZZ_CHECK(mfd >= 0);
 	sf_config_defaults(&cfg);
 	snprintf(cfg.input_file, sizeof(cfg.input_file), "/proc/self/fd/%d", mfd);
-	cfg.reader = SF_READER_LIBPCAP;
 	return 0;
 }
 
@@ -87,8 +88,9 @@ check_packet(struct rte_mbuf *m, int lt, const struct pcap_pkthdr *h, const u_ch
 	}
 }
 
-int
-LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
+/* Read the file to the end with one reader, checking it against libpcap. */
+static void
+read_with(enum sf_config_reader reader, int lt, size_t size)
 {
 	struct sf_source_params p = {
 		.cfg = &cfg,
@@ -105,18 +107,9 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	struct sf_source *s;
 	pcap_t *ref;
 	uint16_t n, i;
-	int lt, ret;
+	int ret;
 
-	FUZZ_CHECK(ftruncate(mfd, 0) == 0);
-	FUZZ_CHECK(pwrite(mfd, data, size, 0) == (ssize_t)size);
-
-	err[0] = '\0';
-	lt = sf_source_probe_file(path, err, sizeof(err));
-	if (lt < 0) {
-		FUZZ_CHECK(strncmp(err, path, strlen(path)) == 0);
-		return 0;
-	}
-	FUZZ_CHECK(sf_pkt_linktype_supported(lt));
+	cfg.reader = reader;
 	s = sf_source_open(&p, err, sizeof(err));
 	if (s == NULL) {
 		fprintf(stderr, "probe accepted, open refused: %s\n", err);
@@ -144,8 +137,17 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	/* Nothing lost: the reference has no packet left either. */
 	ret = pcap_next_ex(ref, &h, &pd);
 	FUZZ_CHECK(ret != 1);
-	if (ret == PCAP_ERROR)
+	if (ret == PCAP_ERROR) {
+		/* The same words as libpcap (the mmap reader writes its own). */
 		FUZZ_CHECK(sf_source_warning(s) != NULL);
+		if (strcmp(sf_source_warning(s), pcap_geterr(ref)) != 0) {
+			fprintf(stderr, "%s reader: '%s', libpcap: '%s'\n", sf_source_name(s),
+					sf_source_warning(s), pcap_geterr(ref));
+			FUZZ_CHECK(0);
+		}
+	} else {
+		FUZZ_CHECK(sf_source_warning(s) == NULL);
+	}
 	pcap_close(ref);
 
 	sf_source_stats(s, &st);
@@ -153,5 +155,25 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	FUZZ_CHECK(st.bytes_done == st.bytes_total && st.bytes_total == size);
 	FUZZ_CHECK(rte_mempool_avail_count(pool) == FUZZ_MBUFS);
 	sf_source_close(s);
+}
+
+int
+LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
+{
+	char err[512];
+	int lt;
+
+	FUZZ_CHECK(ftruncate(mfd, 0) == 0);
+	FUZZ_CHECK(pwrite(mfd, data, size, 0) == (ssize_t)size);
+
+	err[0] = '\0';
+	lt = sf_source_probe_file(path, err, sizeof(err));
+	if (lt < 0) {
+		FUZZ_CHECK(strncmp(err, path, strlen(path)) == 0);
+		return 0;
+	}
+	FUZZ_CHECK(sf_pkt_linktype_supported(lt));
+	read_with(SF_READER_LIBPCAP, lt, size);
+	read_with(SF_READER_MMAP, lt, size);
 	return 0;
 }

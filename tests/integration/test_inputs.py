@@ -8,7 +8,15 @@ Input formats and readers:
   * an empty capture (header only) gives no records;
   * non-Ethernet link types (Linux SLL, raw IP, BSD NULL, PPP) and a
     big-endian pcap give the records of the tshark reference;
-  * --reader net_pcap gives the same records as the default reader.
+  * --reader net_pcap gives the same records as the default reader;
+  * the three file readers (mmap, libpcap, net_pcap) give identical flow
+    records, interval lines and conservation counters, with 1 and 2 workers,
+    on little- and big-endian, microsecond and nanosecond pcaps, records cut
+    to the snapshot length, truncated files (the same warning, word for word,
+    from mmap and libpcap), a record too long to be sane, and pcapng (which
+    the mmap reader hands to libpcap, saying so on stderr). Nanosecond
+    timestamps that are not whole microseconds are compared between mmap and
+    libpcap only: net_pcap gives microseconds.
 
 Usage: test_inputs.py SPANFLOW_BINARY TESTS_DATA_DIR
 """
@@ -45,10 +53,12 @@ class Ctx:
         self.n = 0
 
     def replay(self, capture, label, extra=(), workers="1"):
-        """Run spanflow; returns (Run, conservation, records) or None."""
+        """Run spanflow; returns (Run, conservation, records, intervals) or None."""
         self.n += 1
         fl = self.tmp / ("run%d.flows" % self.n)
-        r = sf.run(self.binary, ["-r", capture, "-w", workers, "--flows", fl] + list(extra))
+        iv = self.tmp / ("run%d.intervals" % self.n)
+        r = sf.run(self.binary, ["-r", capture, "-w", workers, "--flows", fl,
+                                 "--intervals", iv] + list(extra))
         if not self.ck.check(r.rc == 0, "%s: exits 0" % label, r.describe()):
             return None
         c = sf.parse_conservation(r.out)
@@ -56,6 +66,7 @@ class Ctx:
                       "%s: conservation line holds" % label, "stdout:\n" + sf.tail(r.out, 20))
         try:
             recs = sf.load_jsonl(fl)
+            ivs = sf.load_jsonl(iv)
         except (OSError, ValueError) as e:
             self.ck.check(False, "%s: flow records readable" % label, e)
             return None
@@ -63,7 +74,7 @@ class Ctx:
         if not self.ck.check(not probs, "%s: %d records well-formed" % (label, len(recs)),
                              "\n".join(probs)):
             return None
-        return r, c, recs
+        return r, c, recs, ivs
 
     def same_as(self, base, other, label):
         diff = sf.flows_equal_summary(base[2], other[2])
@@ -83,6 +94,30 @@ class Ctx:
                           "report: %s" % c)
         for i in info:
             self.ck.note(i)
+
+
+def warning_line(err):
+    """spanflow's warning about the input on stderr, or None."""
+    for line in err.splitlines():
+        if line.startswith("spanflow: warning:"):
+            return line
+    return None
+
+
+def read_pcap(path):
+    """(linktype, snaplen, [(sec, frac in ns, data, orig_len)]) of a classic pcap."""
+    import struct
+    raw = Path(path).read_bytes()
+    m = raw[:4]
+    e = "<" if m in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+    magic, _, _, _, _, snaplen, lt = struct.unpack(e + "IHHiIII", raw[:24])
+    scale = 1 if magic == 0xa1b23c4d else 1000
+    off, pkts = 24, []
+    while off + 16 <= len(raw):
+        sec, frac, incl, orig = struct.unpack(e + "IIII", raw[off:off + 16])
+        pkts.append((sec, frac * scale, raw[off + 16:off + 16 + incl], orig))
+        off += 16 + incl
+    return lt, snaplen, pkts
 
 
 def editcap(args):
@@ -177,12 +212,97 @@ def test_linktypes(x):
             x.against_reference(p, res, "%s [%s]" % (name, what))
 
 
+READERS = ("mmap", "libpcap", "net_pcap")
+
+
+def readers_agree(x, capture, label, readers=READERS, workers=("1", "2"), warn=None):
+    """Every reader and worker count gives what libpcap -w 1 gives."""
+    base = x.replay(capture, "%s --reader libpcap" % label, ["--reader", "libpcap"])
+    if base is None:
+        return
+    bw = warning_line(base[0].err)
+    if warn is not None:
+        x.ck.check(bw is not None and warn in bw, "%s --reader libpcap: warns '%s'"
+                   % (label, warn), "stderr: " + (sf.tail(base[0].err) or "(empty)"))
+    for r in readers:
+        for w in workers:
+            if (r, w) == ("libpcap", "1"):
+                continue
+            lab = "%s --reader %s -w %s" % (label, r, w)
+            res = x.replay(capture, lab, ["--reader", r], workers=w)
+            if res is None:
+                continue
+            x.same_as(base, res, "%s vs libpcap -w 1" % lab)
+            x.ck.check(sorted(map(sf.canon, res[3])) == sorted(map(sf.canon, base[3])),
+                       "%s: same %d interval lines" % (lab, len(base[3])),
+                       "%d vs %d lines" % (len(res[3]), len(base[3])))
+            if r != "net_pcap":
+                x.ck.check(warning_line(res[0].err) == bw,
+                           "%s: the same warning as libpcap (%s)" % (lab, bw or "none"),
+                           "stderr: " + (sf.tail(res[0].err) or "(empty)"))
+            elif warn is not None:
+                x.ck.check("truncated" in res[0].err.lower(),
+                           "%s: warning mentioning 'truncated'" % lab,
+                           "stderr: " + (sf.tail(res[0].err) or "(empty)"))
+
+
+def test_readers(x):
+    cases = [("sample.pcap", "little-endian microsecond pcap"),
+             ("sctp.cap", "big-endian microsecond pcap"),
+             ("KakaoTalk_chat.pcap", "Linux SLL"),
+             ("vxlan.pcap", "VLAN + VXLAN")]
+    for name, what in cases:
+        readers_agree(x, x.data / name, "%s [%s]" % (name, what))
+    lt, snap, pkts = read_pcap(x.data / "sample.pcap")
+    # Nanosecond pcaps, both byte orders, with times that are not whole
+    # microseconds (net_pcap rounds them: mmap and libpcap only).
+    odd = [(s, f + (i * 37) % 1000, d, o) for i, (s, f, d, o) in enumerate(pkts)]
+    for big in (False, True):
+        p = x.tmp / ("sample.ns.%s.pcap" % ("be" if big else "le"))
+        sf.write_pcap(p, lt, odd, snaplen=snap, big_endian=big, nsec=True)
+        readers_agree(x, p, "sample.pcap as %s-endian nanosecond pcap, odd ns"
+                      % ("big" if big else "little"), readers=("mmap", "libpcap"))
+    # Whole microseconds in a big-endian nanosecond file: all three readers.
+    p = x.tmp / "sample.ns.be.us.pcap"
+    sf.write_pcap(p, lt, pkts, snaplen=snap, big_endian=True, nsec=True)
+    readers_agree(x, p, "sample.pcap as big-endian nanosecond pcap")
+    # Records longer than the file's snapshot length: cut to it by every reader.
+    p = x.tmp / "sample.snap60.pcap"
+    sf.write_pcap(p, lt, pkts, snaplen=60)
+    readers_agree(x, p, "sample.pcap with snaplen 60 in the file header")
+    # Truncated: inside a record's data and inside a record header.
+    raw = (x.data / TRUNC_CAPTURE).read_bytes()
+    _, recs = sf.pcap_record_offsets(x.data / TRUNC_CAPTURE)
+    off, incl = recs[len(recs) // 2]
+    for i, cut in enumerate((off + 16 + incl // 2, off + 8)):
+        t = x.tmp / ("readers.trunc%d.pcap" % i)
+        t.write_bytes(raw[:cut])
+        readers_agree(x, t, "%s cut inside record %d's %s" % (
+            TRUNC_CAPTURE, len(recs) // 2 + 1, "data" if i == 0 else "header"),
+            warn="truncated")
+    # A record longer than libpcap accepts (262144 bytes) after 10 good ones.
+    bad = pkts[:10] + [(pkts[10][0], 0, bytes(300000), 300000)] + pkts[11:20]
+    p = x.tmp / "sample.huge.pcap"
+    sf.write_pcap(p, lt, bad, snaplen=0)
+    readers_agree(x, p, "a 300000-byte record after 10 packets",
+                  readers=("mmap", "libpcap"), warn="invalid packet capture length")
+    # pcapng: the mmap reader hands it to libpcap and says so.
+    ng = x.tmp / "ssh.readers.pcapng"
+    editcap(["-F", "pcapng", x.data / ETHER_CAPTURE, ng])
+    readers_agree(x, ng, "%s as pcapng" % ETHER_CAPTURE, readers=("mmap", "libpcap"))
+    res = x.replay(ng, "pcapng --reader mmap", ["--reader", "mmap"])
+    if res:
+        x.ck.check("reading it with the libpcap reader" in res[0].err,
+                   "pcapng --reader mmap: stderr says it falls back to libpcap",
+                   "stderr: " + (sf.tail(res[0].err) or "(empty)"))
+
+
 def main():
     binary, data = sf.usage_args()
     ck = sf.Checker("input formats, link types and readers")
     with tempfile.TemporaryDirectory(prefix="sf-inputs-") as tmp:
         x = Ctx(binary, data, tmp, ck)
-        for t in (test_twins, test_truncated, test_empty, test_linktypes):
+        for t in (test_twins, test_truncated, test_empty, test_linktypes, test_readers):
             print("-- %s" % t.__name__, flush=True)
             try:
                 t(x)

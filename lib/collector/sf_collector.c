@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,11 +15,28 @@ struct pending {
 	bool used;
 };
 
-/* Hosts by address, for the talkers ranking: open addressing, grows. */
+/*
+ * Talkers: a bounded heavy-hitter summary (Space-Saving, bucketed). A host
+ * hashes to one bucket of TALKER_WAYS slots. A host not in its bucket takes
+ * a free slot; in a full bucket it replaces the slot with the fewest bytes
+ * and inherits that count as its error (Space-Saving): `bytes` is then an
+ * upper bound of the host's bytes and `bytes_err` how far it may be over;
+ * packets and flows count from the moment the host got its slot. So memory
+ * is fixed whatever the traffic (a flood of random sources cannot grow
+ * it), every update is O(1), and while no host was ever replaced every
+ * count is exact. Distinct hosts are counted exactly in that case too and
+ * estimated with a HyperLogLog sketch otherwise.
+ */
+#define TALKER_WAYS 8
+#define TALKER_BUCKETS_LOG2 14		/* 16384 buckets, 131072 hosts, 7 MiB */
+#define HLL_LOG2 12			/* 4096 registers: ~1.6% standard error */
+
 struct host_map {
-	struct sf_talker *slots;
-	size_t cap;		/* power of two */
-	size_t used;
+	struct sf_talker *slots;	/* TALKER_WAYS per bucket */
+	uint32_t bmask;
+	uint64_t used;			/* slots taken */
+	uint64_t replaced;		/* hosts that took another's slot */
+	uint8_t hll[1u << HLL_LOG2];
 };
 
 struct sf_collector {
@@ -73,8 +91,9 @@ sf_collector_create(const struct sf_collector_params *p)
 		goto nomem;
 	c->p = *p;
 	c->watermark = calloc(p->n_workers, sizeof(*c->watermark));
-	c->hosts.cap = 1024;
-	c->hosts.slots = calloc(c->hosts.cap, sizeof(*c->hosts.slots));
+	c->hosts.bmask = (1u << TALKER_BUCKETS_LOG2) - 1;
+	c->hosts.slots = calloc((size_t)TALKER_WAYS << TALKER_BUCKETS_LOG2,
+			sizeof(*c->hosts.slots));
 	if (c->watermark == NULL || c->hosts.slots == NULL)
 		goto nomem;
 	c->tot.first_ns = UINT64_MAX;
@@ -96,43 +115,56 @@ sf_collector_free(struct sf_collector *c)
 	free(c);
 }
 
-static size_t
+/* 64-bit mix (MurmurHash3's finalizer). */
+static inline uint64_t
+mix64(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}
+
+static inline uint64_t
 host_hash(const uint8_t *addr, uint8_t ipver)
 {
-	uint64_t h = 1469598103934665603ULL ^ ipver;
-	unsigned int i;
+	uint64_t w0, w1;
 
-	for (i = 0; i < 16; i++)
-		h = (h ^ addr[i]) * 1099511628211ULL;
-	return (size_t)(h ^ (h >> 29));
+	memcpy(&w0, addr, 8);
+	memcpy(&w1, addr + 8, 8);
+	return mix64(w0 ^ mix64(w1 ^ ((uint64_t)ipver << 56)));
 }
 
-static struct sf_talker *
-host_slot(struct sf_talker *slots, size_t cap, const uint8_t *addr, uint8_t ipver)
+/* HyperLogLog: the top bits pick a register, the rest give the rank. */
+static inline void
+hll_add(uint8_t *reg, uint64_t h)
 {
-	size_t i = host_hash(addr, ipver) & (cap - 1);
+	uint32_t j = (uint32_t)(h >> (64 - HLL_LOG2));
+	uint64_t w = (h << HLL_LOG2) | (UINT64_C(1) << (HLL_LOG2 - 1));
+	uint8_t rank = (uint8_t)(__builtin_clzll(w) + 1);
 
-	while (slots[i].ipver != 0 &&
-			(slots[i].ipver != ipver || memcmp(slots[i].addr, addr, 16) != 0))
-		i = (i + 1) & (cap - 1);
-	return &slots[i];
+	if (rank > reg[j])
+		reg[j] = rank;
 }
 
-static int
-host_grow(struct host_map *m)
+/* Flajolet et al. 2007, with linear counting for small cardinalities. */
+static uint64_t
+hll_estimate(const uint8_t *reg)
 {
-	size_t ncap = m->cap * 2, i;
-	struct sf_talker *ns = calloc(ncap, sizeof(*ns));
+	const double m = (double)(1u << HLL_LOG2);
+	double sum = 0, e;
+	unsigned int j, zeros = 0;
 
-	if (ns == NULL)
-		return -ENOMEM;
-	for (i = 0; i < m->cap; i++)
-		if (m->slots[i].ipver != 0)
-			*host_slot(ns, ncap, m->slots[i].addr, m->slots[i].ipver) = m->slots[i];
-	free(m->slots);
-	m->slots = ns;
-	m->cap = ncap;
-	return 0;
+	for (j = 0; j < (1u << HLL_LOG2); j++) {
+		sum += ldexp(1.0, -(int)reg[j]);
+		zeros += reg[j] == 0;
+	}
+	e = 0.7213 / (1 + 1.079 / m) * m * m / sum;
+	if (e <= 2.5 * m && zeros != 0)
+		e = m * log(m / zeros);
+	return (uint64_t)(e + 0.5);
 }
 
 static void
@@ -140,16 +172,36 @@ host_add(struct sf_collector *c, const uint8_t *addr, uint8_t ipver,
 		uint64_t bytes, uint64_t packets)
 {
 	struct host_map *m = &c->hosts;
-	struct sf_talker *t;
+	uint64_t h = host_hash(addr, ipver);
+	struct sf_talker *b = &m->slots[(size_t)(h & m->bmask) * TALKER_WAYS];
+	struct sf_talker *t = NULL, *min = &b[0];
+	unsigned int k;
 
-	/* Keep the load under 1/2; if memory runs out, stop adding hosts. */
-	if ((m->used + 1) * 2 > m->cap && host_grow(m) != 0)
-		return;
-	t = host_slot(m->slots, m->cap, addr, ipver);
-	if (t->ipver == 0) {
+	hll_add(m->hll, h);
+	for (k = 0; k < TALKER_WAYS; k++) {
+		if (b[k].ipver == 0) {
+			t = &b[k];
+			memcpy(t->addr, addr, 16);
+			t->ipver = ipver;
+			m->used++;
+			break;
+		}
+		if (b[k].ipver == ipver && memcmp(b[k].addr, addr, 16) == 0) {
+			t = &b[k];
+			break;
+		}
+		if (b[k].bytes < min->bytes)
+			min = &b[k];
+	}
+	if (t == NULL) {
+		/* Space-Saving: take the smallest slot and its count as error. */
+		t = min;
 		memcpy(t->addr, addr, 16);
 		t->ipver = ipver;
-		m->used++;
+		t->bytes_err = t->bytes;
+		t->packets = 0;
+		t->flows = 0;
+		m->replaced++;
 	}
 	t->bytes += bytes;
 	t->packets += packets;
@@ -346,12 +398,14 @@ void
 sf_collector_rank_talkers(struct sf_collector *c)
 {
 	struct sf_collector_totals *t = &c->tot;
-	size_t i;
+	const struct host_map *m = &c->hosts;
+	size_t i, nslots = (size_t)(m->bmask + 1) * TALKER_WAYS;
 
 	t->ntalkers = 0;
-	t->hosts = c->hosts.used;
-	for (i = 0; i < c->hosts.cap; i++) {
-		const struct sf_talker *h = &c->hosts.slots[i];
+	t->talkers_exact = m->replaced == 0;
+	t->hosts = t->talkers_exact ? m->used : hll_estimate(m->hll);
+	for (i = 0; i < nslots; i++) {
+		const struct sf_talker *h = &m->slots[i];
 		unsigned int j;
 
 		if (h->ipver == 0)

@@ -38,11 +38,17 @@ struct sf_collector_params {
 	void *drops_arg;
 };
 
-/* A host's traffic over the run (sent + received), for the report. */
+/*
+ * A host's traffic over the run (sent + received), for the report. Exact
+ * while sf_collector_totals.talkers_exact; otherwise (more hosts than the
+ * bounded summary holds) `bytes` is an upper bound, at most `bytes_err`
+ * over, and packets and flows count since the host entered the summary.
+ */
 struct sf_talker {
 	uint8_t addr[16];
 	uint8_t ipver;
 	uint64_t bytes;
+	uint64_t bytes_err;
 	uint64_t packets;
 	uint64_t flows;
 };
@@ -61,7 +67,8 @@ struct sf_collector_totals {
 	struct sf_flow_record top[SF_TOPK];	/* records by bytes, both directions */
 	unsigned int ntalkers;
 	struct sf_talker talkers[SF_TOPK];	/* by sf_collector_rank_talkers() */
-	uint64_t hosts;			/* distinct addresses seen */
+	uint64_t hosts;			/* distinct addresses seen (estimate unless exact) */
+	bool talkers_exact;		/* every talker figure and `hosts` exact */
 };
 
 struct sf_collector;

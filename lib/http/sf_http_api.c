@@ -246,9 +246,9 @@ ep_summary(struct req *r, struct buf *b)
 	counts_json(b, sum);
 	bf(b, ",\"ipv4_packets\":%" PRIu64 ",\"ipv6_packets\":%" PRIu64
 			",\"flows_new\":%" PRIu64 ",\"flows_ended\":%" PRIu64
-			",\"records\":%" PRIu64 ",\"hosts\":%" PRIu64 "}",
+			",\"records\":%" PRIu64 ",\"hosts\":%" PRIu64 ",\"hosts_exact\":%s}",
 			sum->ipv4_packets, sum->ipv6_packets, sum->flows_new, sum_ended(sum),
-			s->tot.records, s->tot.hosts);
+			s->tot.records, s->tot.hosts, s->tot.talkers_exact ? "true" : "false");
 	bs(b, ",\"dropped_by_reason\":{");
 	for (i = 0; i < SF_DROP_MAX; i++)
 		bf(b, "%s\"%s\":%" PRIu64, i ? "," : "", sf_drop_reason_name(i),
@@ -431,14 +431,16 @@ ep_talkers(struct req *r, struct buf *b)
 
 	if (st != 0)
 		return st;
-	bf(b, "{\"by\":\"bytes\",\"hosts\":%" PRIu64 ",\"talkers\":[", s->tot.hosts);
+	bf(b, "{\"by\":\"bytes\",\"hosts\":%" PRIu64 ",\"exact\":%s,\"talkers\":[",
+			s->tot.hosts, s->tot.talkers_exact ? "true" : "false");
 	for (i = 0; i < s->tot.ntalkers && i < n; i++) {
 		const struct sf_talker *t = &s->tot.talkers[i];
 
 		bs(b, i ? ",{\"addr\":" : "{\"addr\":");
 		baddr(b, t->ipver, t->addr);
-		bf(b, ",\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"flows\":%" PRIu64 "}",
-				t->packets, t->bytes, t->flows);
+		bf(b, ",\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"bytes_error\":%"
+				PRIu64 ",\"flows\":%" PRIu64 "}",
+				t->packets, t->bytes, t->bytes_err, t->flows);
 	}
 	bs(b, "]}\n");
 	return 0;

@@ -168,14 +168,23 @@ print_talkers(FILE *f, const struct sf_collector_totals *t)
 	char a[64], b1[32], b2[32];
 	unsigned int i;
 
-	fprintf(f, "top talkers (bytes sent + received; %" PRIu64 " hosts)\n", t->hosts);
+	if (t->talkers_exact)
+		fprintf(f, "top talkers (bytes sent + received; %" PRIu64 " hosts)\n", t->hosts);
+	else
+		fprintf(f, "top talkers (bytes sent + received; about %" PRIu64 " hosts, more than "
+				"the summary holds: bytes are upper bounds, packets and flows "
+				"lower bounds)\n", t->hosts);
 	for (i = 0; i < t->ntalkers; i++) {
 		const struct sf_talker *h = &t->talkers[i];
 
-		fprintf(f, "  %2u. %-40s %14s %14s %8" PRIu64 " flows\n", i + 1,
+		fprintf(f, "  %2u. %-40s %14s %14s %8" PRIu64 " flows", i + 1,
 				endpoint(a, sizeof(a), h->ipver, h->addr, 0, false),
 				human(b1, sizeof(b1), (double)h->bytes, "B"),
 				human(b2, sizeof(b2), (double)h->packets, "pkts"), h->flows);
+		if (h->bytes_err != 0)
+			fprintf(f, "  (bytes over by at most %s)",
+					human(b1, sizeof(b1), (double)h->bytes_err, "B"));
+		fputc('\n', f);
 	}
 }
 

@@ -215,8 +215,9 @@ def check_api(ck, srv, flows, ivs):
             h[1] += total(r, "bytes")
             h[2] += 1
     t = srv.json("/api/v1/talkers/top")
-    ok = t["hosts"] == len(hosts) and len(t["talkers"]) == 10 and all(
-        hosts[x["addr"]] == [x["packets"], x["bytes"], x["flows"]] for x in t["talkers"])
+    ok = t["hosts"] == len(hosts) and t["exact"] is True and len(t["talkers"]) == 10 and all(
+        hosts[x["addr"]] == [x["packets"], x["bytes"], x["flows"]] and x["bytes_error"] == 0
+        for x in t["talkers"])
     ck.check(ok and [x["bytes"] for x in t["talkers"]] ==
              sorted((h[1] for h in hosts.values()), reverse=True)[:10],
              "talkers/top: the 10 hosts with the most bytes, with their packets and flows",

@@ -29,41 +29,9 @@ CAPTURE = "sample.pcap"
 PPS = 2000
 
 
-def sh(*args, check=True):
-    return subprocess.run(list(args), check=check, capture_output=True, text=True)
-
-
-class Netns:
-    """Two namespaces joined by a veth pair: ns_tx/veth_tx -> ns_rx/veth_rx."""
-
-    def __init__(self):
-        tag = "sf%d" % os.getpid()
-        self.ns_tx, self.ns_rx = tag + "tx", tag + "rx"
-        self.veth_tx, self.veth_rx = tag + "a", tag + "b"
-
-    def __enter__(self):
-        sh("ip", "netns", "add", self.ns_tx)
-        sh("ip", "netns", "add", self.ns_rx)
-        sh("ip", "link", "add", self.veth_tx, "netns", self.ns_tx, "type", "veth",
-           "peer", "name", self.veth_rx, "netns", self.ns_rx)
-        for ns, dev in ((self.ns_tx, self.veth_tx), (self.ns_rx, self.veth_rx)):
-            # No traffic of the kernel's own (IPv6 DAD, router solicitations).
-            sh("ip", "netns", "exec", ns, "sysctl", "-qw",
-               "net.ipv6.conf.all.disable_ipv6=1")
-            sh("ip", "netns", "exec", ns, "sysctl", "-qw",
-               "net.ipv6.conf.default.disable_ipv6=1")
-            # Real captures hold frames larger than 1500 bytes.
-            sh("ip", "-n", ns, "link", "set", dev, "mtu", "9000")
-            sh("ip", "netns", "exec", ns, "ethtool", "-K", dev, "gro", "off", "lro", "off",
-               "tso", "off", "gso", "off", check=False)
-            sh("ip", "-n", ns, "link", "set", dev, "up")
-            sh("ip", "-n", ns, "link", "set", "lo", "up")
-        return self
-
-    def __exit__(self, *exc):
-        for ns in (self.ns_tx, self.ns_rx):
-            sh("ip", "netns", "del", ns, check=False)
-        return False
+# The veth pair between two namespaces of our own lives in sfcommon.
+sh = sf.sh
+Netns = sf.Netns
 
 
 def wait_started(proc, errlog, timeout=60):

@@ -111,7 +111,7 @@ def memory_bound(ck, binary, gen, tmp):
             most = re.search(r"at most (\d+) at once", out)
             rate = re.search(r"processed\s+\d+ packets in [\d.]+ s: ([\d.]+) (k|M)?packets/s",
                              out)
-            hosts = re.search(r"; (\d+) hosts\)", out)
+            hosts = re.search(r"; (about \d+|\d+) hosts", out)
             evicted = int(ev.group(1)) if ev else -1
             ck.check(most is not None and int(most.group(1)) == CAPACITY and
                      evicted == n - CAPACITY,

@@ -16,9 +16,9 @@
  * What libpcap does is followed to the letter (sf-pcap.c, libpcap 1.10):
  * times are (sec, frac) as signed 32-bit values in the file's own byte
  * order and unsigned when swapped; microseconds are scaled to ns; a record
- * longer than the file's snapshot length (0 or too large meaning 262144)
- * is cut to it; a record longer than 262144 bytes or one the file ends
- * inside stops the reading with libpcap's own message. Files it does not
+ * longer than the file's snapshot length (0 or above INT_MAX meaning
+ * 262144) is cut to it; a record longer than 262144 bytes or one the file
+ * ends inside stops the reading with libpcap's own message. Files it does not
  * handle (pcapng, the Kuznetzov and pre-2.4 formats, byte-swapped Linux
  * cooked captures whose SocketCAN headers libpcap rewrites, anything that
  * cannot be mapped) are handed to the libpcap reader, with one log line.
@@ -106,7 +106,8 @@ unsupported(const uint8_t *hdr, int lt, bool *swapped, bool *nano, uint32_t *sna
 	if (*swapped && (lt == DLT_LINUX_SLL || lt == DLT_LINUX_SLL2))
 		return "byte-swapped Linux cooked capture";
 	snap = rd32(hdr + 16, *swapped);
-	*snapshot = snap == 0 || snap > PCAP_MAX_SNAPLEN ? PCAP_MAX_SNAPLEN : snap;
+	/* libpcap 1.10 keeps any snapshot length up to INT_MAX. */
+	*snapshot = snap == 0 || snap > INT32_MAX ? PCAP_MAX_SNAPLEN : snap;
 	return NULL;
 }
 
@@ -208,19 +209,20 @@ next_record(struct sf_source *s, struct mmap_state *ms, const uint8_t **data,
 	frac = rd32(rec + 4, ms->swapped);
 	len = rd32(rec + 8, ms->swapped);
 	left -= PCAP_RECORD_HDR;
-	if (unlikely(len > ms->snapshot)) {
-		if (len > PCAP_MAX_SNAPLEN) {
-			/* The snapshot is at most the maximum: libpcap names it. */
+	if (unlikely(len > PCAP_MAX_SNAPLEN)) {
+		if (len > ms->snapshot)
 			snprintf(s->warning, sizeof(s->warning), "invalid packet capture length "
 					"%u, bigger than snaplen of %u", len, ms->snapshot);
-			return -1;
-		}
-		/* libpcap reads the snapshot, then skips the rest; says so if cut. */
-		if (left < ms->snapshot) {
-			snprintf(s->warning, sizeof(s->warning), "truncated dump file; tried to "
-					"read %u captured bytes, only got %zu", ms->snapshot, left);
-			return -1;
-		}
+		else
+			snprintf(s->warning, sizeof(s->warning), "invalid packet capture length "
+					"%u, bigger than maximum of %u", len, PCAP_MAX_SNAPLEN);
+		return -1;
+	}
+	/* libpcap reads the snapshot, then skips the rest; says so if cut. */
+	if (unlikely(len > ms->snapshot && left < ms->snapshot)) {
+		snprintf(s->warning, sizeof(s->warning), "truncated dump file; tried to read %u "
+				"captured bytes, only got %zu", ms->snapshot, left);
+		return -1;
 	}
 	if (unlikely(left < len)) {
 		snprintf(s->warning, sizeof(s->warning), "truncated dump file; tried to read %u "

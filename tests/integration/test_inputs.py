@@ -282,10 +282,11 @@ def test_readers(x):
             warn="truncated")
     # A record longer than libpcap accepts (262144 bytes) after 10 good ones.
     bad = pkts[:10] + [(pkts[10][0], 0, bytes(300000), 300000)] + pkts[11:20]
-    p = x.tmp / "sample.huge.pcap"
-    sf.write_pcap(p, lt, bad, snaplen=0)
-    readers_agree(x, p, "a 300000-byte record after 10 packets",
-                  readers=("mmap", "libpcap"), warn="invalid packet capture length")
+    for hs in (0, 1000000):     # the header's snaplen: 0 (= 262144) or larger
+        p = x.tmp / ("sample.huge%d.pcap" % hs)
+        sf.write_pcap(p, lt, bad, snaplen=hs)
+        readers_agree(x, p, "a 300000-byte record after 10 packets, file snaplen %d" % hs,
+                      readers=("mmap", "libpcap"), warn="invalid packet capture length")
     # pcapng: the mmap reader hands it to libpcap and says so.
     ng = x.tmp / "ssh.readers.pcapng"
     editcap(["-F", "pcapng", x.data / ETHER_CAPTURE, ng])

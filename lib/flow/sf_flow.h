@@ -103,65 +103,62 @@ sf_flow_key_eq(const struct sf_flow_key *a, const struct sf_flow_key *b)
 }
 
 /*
- * Compare two addresses of alen (4 or 16) bytes like memcmp's sign: as
- * big-endian integers, loaded in 4- or 8-byte words (on the packet path,
- * once per packet, so no libc call).
- */
-static inline int
-sf_flow_addr_cmp(const uint8_t *a, const uint8_t *b, unsigned int alen)
-{
-	uint64_t x, y;
-	uint32_t u, v;
-
-	if (alen == 4) {
-		memcpy(&u, a, 4);
-		memcpy(&v, b, 4);
-		u = rte_be_to_cpu_32(u);
-		v = rte_be_to_cpu_32(v);
-		return (u > v) - (u < v);
-	}
-	memcpy(&x, a, 8);
-	memcpy(&y, b, 8);
-	if (x == y) {
-		memcpy(&x, a + 8, 8);
-		memcpy(&y, b + 8, 8);
-	}
-	x = rte_be_to_cpu_64(x);
-	y = rte_be_to_cpu_64(y);
-	return (x > y) - (x < y);
-}
-
-/*
  * Build a canonical key from one packet's view. Returns the direction of
  * the sender (src) relative to the canonical key. `alen` is 4 or 16.
+ * Addresses compare as big-endian integers (memcmp's order), loaded in
+ * words; the key is written in five 8-byte words, so no byte is left
+ * undefined and no libc call or zeroing pass is needed (this runs once
+ * per packet).
  */
 static inline enum sf_flow_dir
 sf_flow_key_make(struct sf_flow_key *k, uint8_t ipver, const uint8_t *src,
 		const uint8_t *dst, unsigned int alen, uint16_t sport, uint16_t dport,
 		uint8_t proto, uint16_t vlan)
 {
-	static const struct sf_flow_key zero;
-	int c = sf_flow_addr_cmp(src, dst, alen);
-	enum sf_flow_dir dir;
+	uint64_t s0, s1, d0, d1, hs, hd;
+	bool lo;
 
-	*k = zero;
-	if (c < 0 || (c == 0 && sport <= dport)) {
-		memcpy(k->addr_lo, src, alen);
-		memcpy(k->addr_hi, dst, alen);
-		k->port_lo = sport;
-		k->port_hi = dport;
-		dir = SF_DIR_LO;
+	if (alen == 4) {
+		uint32_t s, d;
+
+		memcpy(&s, src, 4);
+		memcpy(&d, dst, 4);
+		s0 = s;		/* address bytes first, then zeros (either endianness) */
+		d0 = d;
+		if (RTE_BYTE_ORDER == RTE_BIG_ENDIAN) {
+			s0 <<= 32;
+			d0 <<= 32;
+		}
+		s1 = 0;
+		d1 = 0;
+		hs = rte_be_to_cpu_32(s);
+		hd = rte_be_to_cpu_32(d);
 	} else {
-		memcpy(k->addr_lo, dst, alen);
-		memcpy(k->addr_hi, src, alen);
-		k->port_lo = dport;
-		k->port_hi = sport;
-		dir = SF_DIR_HI;
+		memcpy(&s0, src, 8);
+		memcpy(&s1, src + 8, 8);
+		memcpy(&d0, dst, 8);
+		memcpy(&d1, dst + 8, 8);
+		hs = rte_be_to_cpu_64(s0);
+		hd = rte_be_to_cpu_64(d0);
+		if (hs == hd) {
+			hs = rte_be_to_cpu_64(s1);
+			hd = rte_be_to_cpu_64(d1);
+		}
 	}
+	lo = hs < hd || (hs == hd && sport <= dport);
+	{
+		const uint64_t w[4] = {
+			lo ? s0 : d0, lo ? s1 : d1, lo ? d0 : s0, lo ? d1 : s1,
+		};
+
+		memcpy(k, w, sizeof(w));
+	}
+	k->port_lo = lo ? sport : dport;
+	k->port_hi = lo ? dport : sport;
 	k->vlan = vlan;
 	k->proto = proto;
 	k->ipver = ipver;
-	return dir;
+	return lo ? SF_DIR_LO : SF_DIR_HI;
 }
 
 /* Total order on keys, for deterministic sorting and tie-breaks. */

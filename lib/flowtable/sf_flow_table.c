@@ -466,7 +466,7 @@ ft_entry_above_min(const struct sf_flow_table *t, const struct ft_entry *e)
 	return ft_rank_below(&rm, &re);
 }
 
-static inline void
+static __rte_always_inline void
 ft_topk_account(struct sf_flow_table *t, struct ft_entry *e, uint32_t idx, uint32_t len)
 {
 	if (e->iv_gen != t->iv_gen) {
@@ -632,7 +632,7 @@ ft_new_flow(struct sf_flow_table *t, const struct sf_pkt_info *pi, uint32_t sig,
  * timeout of its list passed (expire() is budgeted and may lag), pure SYN
  * on a TCP-ended flow (port reuse), active timeout of the current record.
  */
-static inline void
+static __rte_always_inline void
 ft_check_existing(struct sf_flow_table *t, struct ft_entry *e, const struct sf_pkt_info *pi,
 		uint64_t ts)
 {
@@ -657,7 +657,7 @@ ft_check_existing(struct sf_flow_table *t, struct ft_entry *e, const struct sf_p
 }
 
 /* Count the packet and move the entry to the tail of its list. */
-static inline void
+static __rte_always_inline void
 ft_account(struct sf_flow_table *t, struct ft_entry *e, uint32_t idx,
 		const struct sf_pkt_info *pi, uint64_t ts)
 {

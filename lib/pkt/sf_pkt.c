@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <rte_branch_prediction.h>
 #include <rte_byteorder.h>
 #include <rte_ether.h>
 
@@ -122,7 +123,7 @@ pkt_nonflow(struct sf_pkt_info *out)
  * datagram over two flows (see the fragment policy in sf_pkt.h). The first
  * fragment still gives its TCP flags when the TCP header is there.
  */
-static inline enum sf_pkt_class
+static __rte_always_inline enum sf_pkt_class
 pkt_l4(const uint8_t *l4, uint32_t len, uint8_t proto, uint8_t frag, uint8_t ipver,
 		const uint8_t *src, const uint8_t *dst, uint16_t vlan, uint32_t ip_len,
 		uint8_t dscp, uint8_t pflags, struct sf_pkt_info *out)
@@ -581,6 +582,15 @@ sf_pkt_parse(const uint8_t *p, uint32_t caplen, enum sf_linktype lt,
 	struct pkt_l3 l3 = { .off = 0, .vlan = 0, .ipver = 0 };
 	enum sf_pkt_class c;
 
+	/* The common case first: untagged Ethernet carrying IP. */
+	if (likely(lt == SF_LINK_ETHER && caplen >= RTE_ETHER_HDR_LEN)) {
+		uint16_t etype = ld16(p + 12);
+
+		if (likely(etype == RTE_ETHER_TYPE_IPV4))
+			return pkt_ip4(p, caplen, RTE_ETHER_HDR_LEN, 0, out);
+		if (etype == RTE_ETHER_TYPE_IPV6)
+			return pkt_ip6(p, caplen, RTE_ETHER_HDR_LEN, 0, out);
+	}
 	c = pkt_link(p, caplen, lt, &l3, out);
 	if (c != SF_PKT_FLOW)
 		return c;

@@ -590,6 +590,84 @@ status_expected(int s)
 	return false;
 }
 
+/*
+ * The status the API must give a simple request: a route, then a query of
+ * distinct key=value pairs of plain characters (nothing MHD decodes), so
+ * the arguments the handler sees are known. -1 for any other request.
+ * Contract: n (top lists) and last (intervals) are decimal counts in
+ * 1..max, by is bytes or packets, other keys are ignored; a key without
+ * '=' is absent.
+ */
+static int
+expected_status(const unsigned char *t, size_t tlen, bool post, bool need_token)
+{
+	static const struct {
+		const char *path, *count;
+		unsigned long max;
+		bool by;
+	} routes[] = {
+		{ "/api/v1/summary", NULL, 0, false },
+		{ "/api/v1/intervals", "last", 1000000, false },
+		{ "/api/v1/flows/top", "n", SF_TOPK, true },
+		{ "/api/v1/talkers/top", "n", SF_TOPK, false },
+		{ "/api/v1/ports/top", "n", SF_TOPK, false },
+		{ "/api/v1/protocols", NULL, 0, false },
+		{ "/api/v1/workers", NULL, 0, false },
+		{ "/api/v1/config", NULL, 0, false },
+		{ "/metrics", NULL, 0, false },
+	};
+	char q[512], *save = NULL, *kv, *seen[32];
+	size_t plen = 0, i, j, nseen = 0;
+	int st = 200;
+
+	while (plen < tlen && t[plen] != '?')
+		plen++;
+	for (i = 0; i < RTE_DIM(routes); i++)
+		if (strlen(routes[i].path) == plen && memcmp(t, routes[i].path, plen) == 0)
+			break;
+	if (i == RTE_DIM(routes) || tlen - plen >= sizeof(q))
+		return -1;
+	for (j = plen + 1; j < tlen; j++)
+		if (!isalnum(t[j]) && strchr("=&_.-", t[j]) == NULL)
+			return -1;
+	if (post)
+		return 405;
+	if (need_token)
+		return 401;
+	if (plen == tlen)
+		return 200;
+	memcpy(q, t + plen + 1, tlen - plen - 1);
+	q[tlen - plen - 1] = '\0';
+	if (strstr(q, "&&") != NULL || q[0] == '&' || q[0] == '\0' ||
+			q[strlen(q) - 1] == '&')
+		return -1;
+	for (kv = strtok_r(q, "&", &save); kv != NULL; kv = strtok_r(NULL, "&", &save)) {
+		char *eq = strchr(kv, '=');
+		const char *v;
+
+		if (eq == NULL || eq == kv || nseen == RTE_DIM(seen))
+			return -1;	/* no value, empty key: left to MHD */
+		*eq = '\0';
+		v = eq + 1;
+		for (j = 0; j < nseen; j++)
+			if (strcmp(seen[j], kv) == 0)
+				return -1;	/* repeated keys: left out */
+		seen[nseen++] = kv;
+		if (routes[i].count != NULL && strcmp(kv, routes[i].count) == 0) {
+			char *end;
+			unsigned long n = strtoul(v, &end, 10);
+
+			if (!isdigit((unsigned char)v[0]) || *end != '\0' || n < 1 ||
+					n > routes[i].max)
+				st = 400;
+		} else if (routes[i].by && strcmp(kv, "by") == 0) {
+			if (strcmp(v, "bytes") != 0 && strcmp(v, "packets") != 0)
+				st = 400;
+		}
+	}
+	return st;
+}
+
 int
 LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
@@ -675,6 +753,17 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		FUZZ_CHECK(0);
 	}
 	FUZZ_CHECK(r.complete);
+	/* Simple requests: the argument checks give exactly the documented answer. */
+	if (hlen == 0) {
+		int want = expected_status(data, tlen, (data[-1] & 3) == 3,
+				which == 1 && !token);
+
+		if (want != -1 && r.status != want) {
+			fprintf(stderr, "status %d, expected %d for %.*s\n%.*s\n", r.status,
+					want, (int)tlen, data, (int)r.n, r.buf);
+			FUZZ_CHECK(0);
+		}
+	}
 	if (!head && r.json) {
 		if (!json_valid(r.body, r.body_len)) {
 			fprintf(stderr, "invalid JSON (status %d):\n%.*s\n", r.status,

@@ -196,7 +196,8 @@ ws(struct jp *j)
 		j->p++;
 }
 
-static bool lit(struct jp *j, const char *s)
+static bool
+lit(struct jp *j, const char *s)
 {
 	size_t n = strlen(s);
 
@@ -315,14 +316,13 @@ jnumber(struct jp *j)
 static bool jvalue(struct jp *j);
 
 static bool
-jcontainer(struct jp *j, char open, char close, bool object)
+jcontainer(struct jp *j, char close, bool object)
 {
 	bool first = true;
 
 	if (++j->depth > 64)
 		return false;
-	j->p++;		/* open */
-	(void)open;
+	j->p++;		/* the opening bracket */
 	for (;;) {
 		ws(j);
 		if (j->p < j->end && *j->p == close && first) {
@@ -362,8 +362,8 @@ jvalue(struct jp *j)
 	if (j->p >= j->end)
 		return false;
 	switch (*j->p) {
-	case '{': return jcontainer(j, '{', '}', true);
-	case '[': return jcontainer(j, '[', ']', false);
+	case '{': return jcontainer(j, '}', true);
+	case '[': return jcontainer(j, ']', false);
 	case '"': return jstring(j);
 	case 't': return lit(j, "true");
 	case 'f': return lit(j, "false");

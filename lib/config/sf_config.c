@@ -54,8 +54,8 @@ struct opt {
 static const char *const reader_names[] = {
 	[SF_READER_LIBPCAP] = "libpcap",
 	[SF_READER_NET_PCAP] = "net_pcap",
-	[SF_READER_MMAP] = "mmap",
-	[SF_READER_MMAP + 1] = NULL,
+	[SF_READER_NATIVE] = "native",
+	[SF_READER_NATIVE + 1] = NULL,
 };
 
 static const char *const hugepages_names[] = {

@@ -22,7 +22,7 @@
 enum sf_config_reader {
 	SF_READER_LIBPCAP = 0,	/* spanflow's own file reader (libpcap) */
 	SF_READER_NET_PCAP,	/* DPDK's net_pcap virtual device */
-	SF_READER_MMAP,		/* classic pcap mapped into memory; else libpcap */
+	SF_READER_NATIVE,	/* spanflow's classic-pcap reader; pcapng via libpcap */
 };
 
 enum sf_config_hugepages {
@@ -50,7 +50,7 @@ enum sf_config_ipfix_mode {
 struct sf_config {
 	/* input: */
 	char input_file[PATH_MAX];	/* input.file: capture to replay */
-	enum sf_config_reader reader;	/* input.reader: mmap | libpcap | net_pcap */
+	enum sf_config_reader reader;	/* input.reader: native | libpcap | net_pcap */
 	char replay_file[PATH_MAX];	/* input.replay: in-memory replay (benchmark) */
 	uint64_t replay_loops;		/* input.loops */
 	unsigned int n_interfaces;

@@ -182,13 +182,13 @@ sf_source_open(const struct sf_source_params *p, char *err, size_t errlen)
 		s->nb_queues = p->nb_queues;
 		s->input = cfg->replay_file;
 	} else {
-		/* mmap hands pcapng and odd formats to the libpcap reader itself. */
+		/* native hands pcapng and odd formats to the libpcap reader itself. */
 		switch (cfg->reader) {
 		case SF_READER_NET_PCAP:
 			s->ops = &sf_source_net_pcap_ops;
 			break;
-		case SF_READER_MMAP:
-			s->ops = &sf_source_mmap_ops;
+		case SF_READER_NATIVE:
+			s->ops = &sf_source_native_ops;
 			break;
 		default:
 			s->ops = &sf_source_file_ops;

@@ -58,7 +58,7 @@ sf_source_note_time(struct sf_source *s, uint64_t ts)
 }
 
 extern const struct sf_source_ops sf_source_file_ops;
-extern const struct sf_source_ops sf_source_mmap_ops;
+extern const struct sf_source_ops sf_source_native_ops;
 extern const struct sf_source_ops sf_source_net_pcap_ops;
 extern const struct sf_source_ops sf_source_ethdev_ops;
 extern const struct sf_source_ops sf_source_replay_ops;

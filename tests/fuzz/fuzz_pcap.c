@@ -4,8 +4,8 @@
  *
  * The input is written to a memory file and opened as spanflow opens a
  * capture: sf_source_probe_file(), then sf_source_open() with each file
- * reader in turn (libpcap, then mmap, which walks the mapped records
- * itself and hands pcapng to libpcap), whose bursts of mbufs (parsed by
+ * reader in turn (libpcap, then native, which walks the records in its own
+ * read buffer and hands pcapng to libpcap), whose bursts of mbufs (parsed by
  * sf_pkt_meta_fill()) are read to the end. An independent libpcap reading
  * of the same file checks that no packet is lost or invented, that bytes,
  * times and parse results match, and that a read error is reported as a
@@ -138,7 +138,7 @@ read_with(enum sf_config_reader reader, int lt, size_t size)
 	ret = pcap_next_ex(ref, &h, &pd);
 	FUZZ_CHECK(ret != 1);
 	if (ret == PCAP_ERROR) {
-		/* The same words as libpcap (the mmap reader writes its own). */
+		/* The same words as libpcap (the native reader writes its own). */
 		FUZZ_CHECK(sf_source_warning(s) != NULL);
 		if (strcmp(sf_source_warning(s), pcap_geterr(ref)) != 0) {
 			fprintf(stderr, "%s reader: '%s', libpcap: '%s'\n", sf_source_name(s),
@@ -174,6 +174,6 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	}
 	FUZZ_CHECK(sf_pkt_linktype_supported(lt));
 	read_with(SF_READER_LIBPCAP, lt, size);
-	read_with(SF_READER_MMAP, lt, size);
+	read_with(SF_READER_NATIVE, lt, size);
 	return 0;
 }

@@ -9,13 +9,13 @@ Input formats and readers:
   * non-Ethernet link types (Linux SLL, raw IP, BSD NULL, PPP) and a
     big-endian pcap give the records of the tshark reference;
   * --reader net_pcap gives the same records as the default reader;
-  * the three file readers (mmap, libpcap, net_pcap) give identical flow
+  * the three file readers (native, libpcap, net_pcap) give identical flow
     records, interval lines and conservation counters, with 1 and 2 workers,
     on little- and big-endian, microsecond and nanosecond pcaps, records cut
     to the snapshot length, truncated files (the same warning, word for word,
-    from mmap and libpcap), a record too long to be sane, and pcapng (which
-    the mmap reader hands to libpcap, saying so on stderr). Nanosecond
-    timestamps that are not whole microseconds are compared between mmap and
+    from native and libpcap), a record too long to be sane, and pcapng (which
+    the native reader hands to libpcap, saying so on stderr). Nanosecond
+    timestamps that are not whole microseconds are compared between native and
     libpcap only: net_pcap gives microseconds.
 
 Usage: test_inputs.py SPANFLOW_BINARY TESTS_DATA_DIR
@@ -212,7 +212,7 @@ def test_linktypes(x):
             x.against_reference(p, res, "%s [%s]" % (name, what))
 
 
-READERS = ("mmap", "libpcap", "net_pcap")
+READERS = ("native", "libpcap", "net_pcap")
 
 
 def readers_agree(x, capture, label, readers=READERS, workers=("1", "2"), warn=None):
@@ -255,13 +255,13 @@ def test_readers(x):
         readers_agree(x, x.data / name, "%s [%s]" % (name, what))
     lt, snap, pkts = read_pcap(x.data / "sample.pcap")
     # Nanosecond pcaps, both byte orders, with times that are not whole
-    # microseconds (net_pcap rounds them: mmap and libpcap only).
+    # microseconds (net_pcap rounds them: native and libpcap only).
     odd = [(s, f + (i * 37) % 1000, d, o) for i, (s, f, d, o) in enumerate(pkts)]
     for big in (False, True):
         p = x.tmp / ("sample.ns.%s.pcap" % ("be" if big else "le"))
         sf.write_pcap(p, lt, odd, snaplen=snap, big_endian=big, nsec=True)
         readers_agree(x, p, "sample.pcap as %s-endian nanosecond pcap, odd ns"
-                      % ("big" if big else "little"), readers=("mmap", "libpcap"))
+                      % ("big" if big else "little"), readers=("native", "libpcap"))
     # Whole microseconds in a big-endian nanosecond file: all three readers.
     p = x.tmp / "sample.ns.be.us.pcap"
     sf.write_pcap(p, lt, pkts, snaplen=snap, big_endian=True, nsec=True)
@@ -286,15 +286,15 @@ def test_readers(x):
         p = x.tmp / ("sample.huge%d.pcap" % hs)
         sf.write_pcap(p, lt, bad, snaplen=hs)
         readers_agree(x, p, "a 300000-byte record after 10 packets, file snaplen %d" % hs,
-                      readers=("mmap", "libpcap"), warn="invalid packet capture length")
-    # pcapng: the mmap reader hands it to libpcap and says so.
+                      readers=("native", "libpcap"), warn="invalid packet capture length")
+    # pcapng: the native reader hands it to libpcap and says so.
     ng = x.tmp / "ssh.readers.pcapng"
     editcap(["-F", "pcapng", x.data / ETHER_CAPTURE, ng])
-    readers_agree(x, ng, "%s as pcapng" % ETHER_CAPTURE, readers=("mmap", "libpcap"))
-    res = x.replay(ng, "pcapng --reader mmap", ["--reader", "mmap"])
+    readers_agree(x, ng, "%s as pcapng" % ETHER_CAPTURE, readers=("native", "libpcap"))
+    res = x.replay(ng, "pcapng --reader native", ["--reader", "native"])
     if res:
         x.ck.check("reading it with the libpcap reader" in res[0].err,
-                   "pcapng --reader mmap: stderr says it falls back to libpcap",
+                   "pcapng --reader native: stderr says it falls back to libpcap",
                    "stderr: " + (sf.tail(res[0].err) or "(empty)"))
 
 

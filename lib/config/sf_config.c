@@ -89,7 +89,8 @@ static const struct opt opts[] = {
 	{ .key = "input.file", .type = OPT_PATH, FIELD(input_file), .def = "",
 	  .help = "capture file to replay; relative to this file" },
 	{ .key = "input.reader", .type = OPT_ENUM, FIELD(reader), .names = reader_names,
-	  .def = "libpcap", .help = "pcap reader: libpcap or DPDK net_pcap" },
+	  .def = "native", .help = "pcap reader: native (pcapng via libpcap), libpcap or "
+	  "DPDK net_pcap" },
 	{ .key = "input.replay", .type = OPT_PATH, FIELD(replay_file), .def = "",
 	  .help = "capture preloaded into memory and replayed (benchmark)" },
 	{ .key = "input.loops", .type = OPT_UINT, FIELD(replay_loops),

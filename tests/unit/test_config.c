@@ -155,7 +155,7 @@ test_defaults(void **state)
 	memset(&c, 0xa5, sizeof(c));
 	sf_config_defaults(&c);
 	assert_string_equal(c.input_file, "");
-	assert_int_equal(c.reader, SF_READER_LIBPCAP);
+	assert_int_equal(c.reader, SF_READER_NATIVE);
 	assert_int_equal(c.workers, 0);
 	assert_int_equal(c.interval_ns, 10 * NS_S);
 	assert_int_equal(c.idle_timeout_ns, 60 * NS_S);
@@ -530,7 +530,7 @@ test_enums(void **state)
 	assert_int_equal(load(&c, "dpdk:\n  hugepages: \"yes\"\n", err), 0);
 	assert_int_equal(c.hugepages, SF_HUGEPAGES_YES);
 	LOAD_FAILS("input:\n  reader: pcap\n", "t.yaml:2:11: input.reader: unknown value 'pcap'; "
-			"expected one of: libpcap, net_pcap");
+			"expected one of: libpcap, net_pcap, native");
 	LOAD_FAILS("dpdk:\n  hugepages: maybe\n", "t.yaml:2:14: dpdk.hugepages: unknown value "
 			"'maybe'; expected one of: auto, yes, no");
 	LOAD_FAILS("dpdk:\n  idle: Busy\n", "t.yaml:2:9: dpdk.idle: unknown value 'Busy'; "
@@ -814,7 +814,7 @@ test_set(void **state)
 	SET_FAILS("output.progress", "2", "output.progress: '2' is not a boolean; expected "
 			"true or false");
 	SET_FAILS("input.reader", "afpacket", "input.reader: unknown value 'afpacket'; expected "
-			"one of: libpcap, net_pcap");
+			"one of: libpcap, net_pcap, native");
 	SET_FAILS("dpdk.idle", "", "dpdk.idle: unknown value ''; expected one of: adaptive, busy");
 	SET_FAILS("rings.dispatch", "1000", "rings.dispatch: '1000' is not a power of two");
 	SET_FAILS("dpdk.eal_args", "a b c d e f g h i j k l m n o p q r s t u v w x y z "

@@ -56,8 +56,8 @@
 #define DLT_LINUX_SLL2 276
 
 /*
- * Bytes read at a time: the buffer (with room for one whole record left
- * over from the previous chunk) stays in the L2 cache.
+ * The read buffer, refilled when the next record is not whole in it: about
+ * 512 KiB (any record fits, with 256 KiB to spare), small enough for L2.
  */
 #define READ_CHUNK (256u << 10)
 #define READ_BUF (READ_CHUNK + PCAP_RECORD_HDR + PCAP_MAX_SNAPLEN)

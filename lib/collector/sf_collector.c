@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
 #include <math.h>
+#include <stdalign.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <rte_common.h>
+#include <rte_vect.h>
 #include <rte_errno.h>
 
 #include "sf_collector.h"
@@ -30,9 +32,22 @@ struct pending {
 #define TALKER_WAYS 8
 #define TALKER_BUCKETS_LOG2 14		/* 16384 buckets, 131072 hosts, 7 MiB */
 #define HLL_LOG2 12			/* 4096 registers: ~1.6% standard error */
+_Static_assert(TALKER_WAYS == 8, "tag_match assumes 8 slots");
+
+/*
+ * A bucket's header holds what every update reads: a tag per slot (from
+ * the hash; 0 = free) and the slots' byte counts (the Space-Saving
+ * counts, scanned for the minimum on replacement), so a lookup touches the
+ * header and at most the one slot whose tag matches.
+ */
+struct talker_bucket {
+	uint32_t tag[TALKER_WAYS];
+	uint64_t bytes[TALKER_WAYS];
+} __rte_aligned(32);
 
 struct host_map {
-	struct sf_talker *slots;	/* TALKER_WAYS per bucket */
+	struct talker_bucket *bkt;
+	struct sf_talker *slots;	/* TALKER_WAYS per bucket; bytes in the header */
 	uint32_t bmask;
 	uint64_t used;			/* slots taken */
 	uint64_t replaced;		/* hosts that took another's slot */
@@ -94,8 +109,11 @@ sf_collector_create(const struct sf_collector_params *p)
 	c->hosts.bmask = (1u << TALKER_BUCKETS_LOG2) - 1;
 	c->hosts.slots = calloc((size_t)TALKER_WAYS << TALKER_BUCKETS_LOG2,
 			sizeof(*c->hosts.slots));
-	if (c->watermark == NULL || c->hosts.slots == NULL)
+	c->hosts.bkt = aligned_alloc(alignof(struct talker_bucket),
+			sizeof(struct talker_bucket) << TALKER_BUCKETS_LOG2);
+	if (c->watermark == NULL || c->hosts.slots == NULL || c->hosts.bkt == NULL)
 		goto nomem;
+	memset(c->hosts.bkt, 0, sizeof(struct talker_bucket) << TALKER_BUCKETS_LOG2);
 	c->tot.first_ns = UINT64_MAX;
 	return c;
 nomem:
@@ -112,6 +130,7 @@ sf_collector_free(struct sf_collector *c)
 	free(c->watermark);
 	free(c->pend);
 	free(c->hosts.slots);
+	free(c->hosts.bkt);
 	free(c);
 }
 
@@ -167,45 +186,87 @@ hll_estimate(const uint8_t *reg)
 	return (uint64_t)(e + 0.5);
 }
 
+static inline bool
+host_eq(const struct sf_talker *t, const uint8_t *addr, uint8_t ipver)
+{
+	uint64_t a0, a1, b0, b1;
+
+	memcpy(&a0, t->addr, 8);
+	memcpy(&a1, t->addr + 8, 8);
+	memcpy(&b0, addr, 8);
+	memcpy(&b1, addr + 8, 8);
+	return ((a0 ^ b0) | (a1 ^ b1)) == 0 && t->ipver == ipver;
+}
+
+/* Bit k set: slot k's tag equals `tag`; *empty: bit k set if slot k is free. */
+static inline uint32_t
+tag_match(const struct talker_bucket *b, uint32_t tag, uint32_t *empty)
+{
+#ifdef __SSE2__
+	const __m128i *v = (const __m128i *)b->tag;
+	const __m128i t = _mm_set1_epi32((int)tag);
+	const __m128i zero = _mm_setzero_si128();
+
+	*empty = (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(v[0], zero))) |
+		(uint32_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(v[1], zero))) << 4;
+	return (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(v[0], t))) |
+		(uint32_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(v[1], t))) << 4;
+#else
+	uint32_t m = 0, z = 0;
+	unsigned int k;
+
+	for (k = 0; k < TALKER_WAYS; k++) {
+		m |= (uint32_t)(b->tag[k] == tag) << k;
+		z |= (uint32_t)(b->tag[k] == 0) << k;
+	}
+	*empty = z;
+	return m;
+#endif
+}
+
 static void
 host_add(struct sf_collector *c, const uint8_t *addr, uint8_t ipver,
 		uint64_t bytes, uint64_t packets)
 {
 	struct host_map *m = &c->hosts;
 	uint64_t h = host_hash(addr, ipver);
-	struct sf_talker *b = &m->slots[(size_t)(h & m->bmask) * TALKER_WAYS];
-	struct sf_talker *t = NULL, *min = &b[0];
-	unsigned int k;
+	uint32_t bi = (uint32_t)h & m->bmask;
+	uint32_t tag = (uint32_t)(h >> 32) | 1;
+	struct talker_bucket *b = &m->bkt[bi];
+	struct sf_talker *slots = &m->slots[(size_t)bi * TALKER_WAYS];
+	unsigned int k, min = 0;
+	uint32_t match, empty;
 
 	hll_add(m->hll, h);
-	for (k = 0; k < TALKER_WAYS; k++) {
-		if (b[k].ipver == 0) {
-			t = &b[k];
-			memcpy(t->addr, addr, 16);
-			t->ipver = ipver;
-			m->used++;
-			break;
-		}
-		if (b[k].ipver == ipver && memcmp(b[k].addr, addr, 16) == 0) {
-			t = &b[k];
-			break;
-		}
-		if (b[k].bytes < min->bytes)
-			min = &b[k];
+	match = tag_match(b, tag, &empty);
+	while (match != 0) {
+		k = (unsigned int)__builtin_ctz(match);
+		if (host_eq(&slots[k], addr, ipver))
+			goto count;
+		match &= match - 1;
 	}
-	if (t == NULL) {
+	if (empty != 0) {
+		k = (unsigned int)__builtin_ctz(empty);
+		m->used++;
+		slots[k].bytes_err = 0;
+	} else {
 		/* Space-Saving: take the smallest slot and its count as error. */
-		t = min;
-		memcpy(t->addr, addr, 16);
-		t->ipver = ipver;
-		t->bytes_err = t->bytes;
-		t->packets = 0;
-		t->flows = 0;
+		for (k = 1; k < TALKER_WAYS; k++)
+			if (b->bytes[k] < b->bytes[min])
+				min = k;
+		k = min;
+		slots[k].bytes_err = b->bytes[k];
 		m->replaced++;
 	}
-	t->bytes += bytes;
-	t->packets += packets;
-	t->flows++;
+	b->tag[k] = tag;
+	memcpy(slots[k].addr, addr, 16);
+	slots[k].ipver = ipver;
+	slots[k].packets = 0;
+	slots[k].flows = 0;
+count:
+	b->bytes[k] += bytes;
+	slots[k].packets += packets;
+	slots[k].flows++;
 }
 
 static int
@@ -405,11 +466,12 @@ sf_collector_rank_talkers(struct sf_collector *c)
 	t->talkers_exact = m->replaced == 0;
 	t->hosts = t->talkers_exact ? m->used : hll_estimate(m->hll);
 	for (i = 0; i < nslots; i++) {
-		const struct sf_talker *h = &m->slots[i];
+		struct sf_talker *h = &m->slots[i];
 		unsigned int j;
 
-		if (h->ipver == 0)
+		if (m->bkt[i / TALKER_WAYS].tag[i % TALKER_WAYS] == 0)
 			continue;
+		h->bytes = m->bkt[i / TALKER_WAYS].bytes[i % TALKER_WAYS];
 		if (t->ntalkers == SF_TOPK && !talker_before(h, &t->talkers[SF_TOPK - 1]))
 			continue;
 		j = t->ntalkers < SF_TOPK ? t->ntalkers++ : SF_TOPK - 1;

@@ -271,37 +271,72 @@ ft_index_insert(struct sf_flow_table *t, uint32_t idx, uint32_t sig)
 #define FT_SLOT_ENT(t, s) ((t)->bkt[(s) / FT_BUCKET_SLOTS].ent[(s) % FT_BUCKET_SLOTS])
 
 /*
- * Backward-shift deletion: walk the rest of the cluster and move back
- * every entry whose home is not between the hole and its position, so no
- * entry ever sits behind an empty slot on its probe path. The work is
- * bounded by the cluster length; there is no periodic rebuild.
+ * Deletion keeps the lookup rule true: an entry in bucket C whose home is
+ * H has every bucket from H to C - 1 full (it overflowed through them).
+ * Emptying a slot of bucket B breaks that only for entries that passed
+ * through B, and there are none unless B was full. If it was, the nearest
+ * such entry (in a later bucket, scanned while buckets stay full) moves
+ * into the hole, and the same question repeats for the bucket it left.
+ * Most deletions find their bucket not full and stop at once; there are
+ * no tombstones and no periodic rebuild.
  */
 static void
 ft_index_delete(struct sf_flow_table *t, uint32_t idx, uint32_t sig)
 {
-	uint32_t s = (sig & t->bmask) * FT_BUCKET_SLOTS;
-	uint32_t i, j;
+	uint32_t b = sig & t->bmask;
+	unsigned int k;
+	uint32_t z, m;
 
-	while (FT_SLOT_ENT(t, s) != idx + 1)
-		s = (s + 1) & t->smask;
-
-	i = s;
-	j = s;
+	/* Find the entry's slot: its signature, then the entry number. */
 	for (;;) {
-		uint32_t home;
+		struct ft_bucket *bk = &t->bkt[b];
 
-		j = (j + 1) & t->smask;
-		if (FT_SLOT_ENT(t, j) == 0)
-			break;
-		home = (FT_SLOT_SIG(t, j) & t->bmask) * FT_BUCKET_SLOTS;
-		if (((j - home) & t->smask) >= ((j - i) & t->smask)) {
-			FT_SLOT_SIG(t, i) = FT_SLOT_SIG(t, j);
-			FT_SLOT_ENT(t, i) = FT_SLOT_ENT(t, j);
-			i = j;
+		m = ft_bucket_match(bk, sig, &z);
+		while (m != 0) {
+			k = __builtin_ctz(m);
+			if (bk->ent[k] == idx + 1)
+				goto found;
+			m &= m - 1;
+		}
+		b = (b + 1) & t->bmask;
+	}
+found:
+	for (;;) {
+		struct ft_bucket *hole = &t->bkt[b];
+		bool was_full = z == 0;
+		uint32_t c = b, dist = 0;
+
+		hole->sig[k] = 0;
+		hole->ent[k] = 0;
+		if (!was_full)
+			return;
+		/* B was full: find an entry that overflowed through it. */
+		for (;;) {
+			struct ft_bucket *cb;
+			unsigned int j;
+
+			c = (c + 1) & t->bmask;
+			dist++;
+			cb = &t->bkt[c];
+			ft_bucket_match(cb, 0, &z);
+			for (j = 0; j < FT_BUCKET_SLOTS; j++) {
+				if (cb->ent[j] == 0)
+					continue;
+				/* Home at or before B: (c - home) >= (c - b), cyclically. */
+				if (((c - (cb->sig[j] & t->bmask)) & t->bmask) >= dist)
+					break;
+			}
+			if (j < FT_BUCKET_SLOTS) {
+				hole->sig[k] = cb->sig[j];
+				hole->ent[k] = cb->ent[j];
+				b = c;
+				k = j;
+				break;	/* the hole moved to bucket c; z is its emptiness */
+			}
+			if (z != 0)
+				return;	/* c has room: nobody beyond went through B */
 		}
 	}
-	FT_SLOT_SIG(t, i) = 0;
-	FT_SLOT_ENT(t, i) = 0;
 }
 
 /* ---- expiry lists ---- */

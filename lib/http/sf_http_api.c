@@ -187,11 +187,42 @@ struct req {
 	char msg[256];
 };
 
+struct arg_find {
+	const char *name;
+	const char *value;
+};
+
+static enum MHD_Result
+arg_match(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct arg_find *f = cls;
+
+	(void)kind;
+	if (strcmp(key, f->name) != 0)
+		return MHD_YES;
+	f->value = value;
+	return MHD_NO;		/* the first one counts */
+}
+
+/*
+ * A query argument by its exact name; NULL when absent or without '='.
+ * (MHD_lookup_connection_value compares names without case: `?N=5` would
+ * be taken for n, and `?By=bytes&by=x` would hide the second one.)
+ */
+static const char *
+get_arg(struct req *r, const char *name)
+{
+	struct arg_find f = { name, NULL };
+
+	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, arg_match, &f);
+	return f.value;
+}
+
 static int
 get_uint(struct req *r, const char *name, unsigned int def, unsigned int max,
 		unsigned int *out)
 {
-	const char *v = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+	const char *v = get_arg(r, name);
 	char *end;
 	unsigned long n;
 
@@ -368,7 +399,7 @@ static int
 ep_flows_top(struct req *r, struct buf *b)
 {
 	const struct sf_snap *s = r->s;
-	const char *by = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "by");
+	const char *by = get_arg(r, "by");
 	uint64_t ins = sf_http_params_of(r->h)->cfg->interval_ns;
 	int k = SF_HTTP_BY_BYTES, st;
 	unsigned int n, i, j, order[SF_TOPK];

@@ -620,7 +620,7 @@ ft_evict(struct sf_flow_table *t, uint64_t ts)
 {
 	uint32_t he = t->list[FT_LIST_ENDED].head;
 	uint32_t ho = t->list[FT_LIST_OPEN].head;
-	uint32_t victim;
+	uint32_t victim, next;
 	enum sf_end_reason reason;
 
 	if (he != FT_NIL &&
@@ -634,6 +634,19 @@ ft_evict(struct sf_flow_table *t, uint64_t ts)
 	} else {
 		victim = he != FT_NIL ? he : ho;
 		reason = SF_END_EVICTED;
+	}
+	/*
+	 * A flood evicts on every packet, down the same list: fetch the next
+	 * victim's index bucket (its entry came in one eviction ago) and the
+	 * entry after it.
+	 */
+	next = t->ent[victim].next;
+	if (next != FT_NIL) {
+		const struct ft_entry *ne = &t->ent[next];
+
+		rte_prefetch0(&t->bkt[ne->sig & t->bmask]);
+		if (ne->next != FT_NIL)
+			ft_prefetch_entry(&t->ent[ne->next]);
 	}
 	ft_end_entry(t, victim, reason);
 	return victim;

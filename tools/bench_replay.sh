@@ -4,8 +4,9 @@
 # File replay rate: generate a capture (default 10M packets of 64..128
 # bytes over 1M flows) and replay it (-r) with each reader (default: mmap,
 # libpcap, net_pcap) and 1 and 2 workers, RUNS times each; print per reader
-# and worker count the median time to the end of input, the median time
-# then spent ending the flows and writing them, and packets/s. For
+# and worker count the median time to the end of input (packets/s from it),
+# the median time then spent ending the flows and writing them, and the
+# median wall time of the whole process (start-up to exit). For
 # reference, the median of `tcpdump -r FILE -w /dev/null` on the same file
 # (a read of every record, nothing else). A benchmark, not a test.
 #
@@ -51,14 +52,18 @@ if command -v tcpdump >/dev/null; then
 			t, all, n / t / 1e6 }'
 fi
 
-printf '%-9s %7s %9s %9s %7s   %s\n' reader workers input_s flush_s Mpps "runs (input s)"
+printf '%-9s %7s %9s %7s %9s %9s   %s\n' reader workers input_s Mpps flush_s wall_s \
+	"runs (input s)"
 for r in "${readers[@]}"; do
 	for w in 1 2; do
 		times=()
 		flush=()
+		wall=()
 		for ((i = 0; i < runs; i++)); do
+			s=$(date +%s.%N)
 			out=$("$bin" -r "$cap" --reader "$r" -w "$w" --flow-capacity "$capacity" \
 				--no-progress 2>/dev/null)
+			wall+=("$(awk -v s="$s" -v e="$(date +%s.%N)" 'BEGIN { printf "%.3f", e - s }')")
 			grep -q 'conservation: .*\[ok\]' <<<"$out" ||
 				{ echo "$r -w $w: conservation failed" >&2; exit 1; }
 			line=$(grep '^processed ' <<<"$out")
@@ -66,7 +71,9 @@ for r in "${readers[@]}"; do
 			flush+=("$(sed -n 's/.*(then \([0-9.]*\) s to end.*/\1/p' <<<"$line")")
 		done
 		awk -v r="$r" -v w="$w" -v t="$(median "${times[@]}")" \
-			-v f="$(median "${flush[@]}")" -v n="$packets" -v all="${times[*]}" 'BEGIN {
-			printf "%-9s %7d %9.3f %9.3f %7.2f   %s\n", r, w, t, f, n / t / 1e6, all }'
+			-v f="$(median "${flush[@]}")" -v e="$(median "${wall[@]}")" \
+			-v n="$packets" -v all="${times[*]}" 'BEGIN {
+			printf "%-9s %7d %9.3f %7.2f %9.3f %9.3f   %s\n", r, w, t, n / t / 1e6, f, e,
+				all }'
 	done
 done

@@ -8,6 +8,7 @@
 #include <rte_common.h>
 #include <rte_vect.h>
 #include <rte_errno.h>
+#include <rte_prefetch.h>
 
 #include "sf_collector.h"
 
@@ -224,12 +225,21 @@ tag_match(const struct talker_bucket *b, uint32_t tag, uint32_t *empty)
 #endif
 }
 
+/* Fetch what host_add() will read for hash h. */
+static inline void
+host_prefetch(const struct host_map *m, uint64_t h)
+{
+	uint32_t bi = (uint32_t)h & m->bmask;
+
+	rte_prefetch0(&m->bkt[bi]);
+	rte_prefetch0(&m->slots[(size_t)bi * TALKER_WAYS]);
+}
+
 static void
-host_add(struct sf_collector *c, const uint8_t *addr, uint8_t ipver,
+host_add(struct sf_collector *c, const uint8_t *addr, uint8_t ipver, uint64_t h,
 		uint64_t bytes, uint64_t packets)
 {
 	struct host_map *m = &c->hosts;
-	uint64_t h = host_hash(addr, ipver);
 	uint32_t bi = (uint32_t)h & m->bmask;
 	uint32_t tag = (uint32_t)(h >> 32) | 1;
 	struct talker_bucket *b = &m->bkt[bi];
@@ -299,7 +309,7 @@ top_records_add(struct sf_collector_totals *t, const struct sf_flow_record *r)
 }
 
 static void
-take_record(struct sf_collector *c, const struct sf_flow_record *r)
+take_record(struct sf_collector *c, const struct sf_flow_record *r, const uint64_t h[2])
 {
 	struct sf_collector_totals *t = &c->tot;
 	uint64_t bytes = r->bytes[0] + r->bytes[1];
@@ -314,8 +324,8 @@ take_record(struct sf_collector *c, const struct sf_flow_record *r)
 	if (r->end_ns > t->last_ns)
 		t->last_ns = r->end_ns;
 	top_records_add(t, r);
-	host_add(c, r->key.addr_lo, r->key.ipver, bytes, pkts);
-	host_add(c, r->key.addr_hi, r->key.ipver, bytes, pkts);
+	host_add(c, r->key.addr_lo, r->key.ipver, h[0], bytes, pkts);
+	host_add(c, r->key.addr_hi, r->key.ipver, h[1], bytes, pkts);
 	for (i = 0; i < c->p.n_sinks; i++)
 		if (c->p.sinks[i].record != NULL)
 			c->p.sinks[i].record(c->p.sinks[i].arg, r);
@@ -414,8 +424,20 @@ sf_collector_handle(struct sf_collector *c, const struct sf_msg *m)
 	if (m->worker >= c->p.n_workers)
 		return;
 	if (m->type == SF_MSG_RECORDS) {
-		for (i = 0; i < m->count && i < SF_MSG_RECS; i++)
-			take_record(c, &m->u.rec[i]);
+		unsigned int n = RTE_MIN(m->count, (uint32_t)SF_MSG_RECS);
+		uint64_t h[SF_MSG_RECS][2];
+
+		/* Hash the batch's hosts and fetch their talker slots first. */
+		for (i = 0; i < n; i++) {
+			const struct sf_flow_key *k = &m->u.rec[i].key;
+
+			h[i][0] = host_hash(k->addr_lo, k->ipver);
+			h[i][1] = host_hash(k->addr_hi, k->ipver);
+			host_prefetch(&c->hosts, h[i][0]);
+			host_prefetch(&c->hosts, h[i][1]);
+		}
+		for (i = 0; i < n; i++)
+			take_record(c, &m->u.rec[i], h[i]);
 		return;
 	}
 	if (m->type != SF_MSG_INTERVAL)

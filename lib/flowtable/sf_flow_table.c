@@ -12,11 +12,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
 
 #include <rte_common.h>
+#include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_log.h>
 #include <rte_malloc.h>
@@ -115,6 +117,7 @@ struct ft_list {
 struct sf_flow_table {
 	struct ft_entry *ent;
 	struct ft_bucket *bkt;
+	size_t ent_len, bkt_len;	/* bytes of the mappings, 0 if from DPDK's heap */
 	uint32_t bmask;		/* buckets - 1 */
 	uint32_t smask;		/* slots - 1 */
 	uint32_t capacity;
@@ -739,6 +742,52 @@ ft_account(struct sf_flow_table *t, struct ft_entry *e, uint32_t idx,
 
 /* ---- public API ---- */
 
+/*
+ * Entries and index. With hugepages they come from DPDK's heap, on the
+ * table's socket. Without (EAL --no-huge) that heap is 4 KiB pages, and a
+ * table of a million flows would take a TLB miss on nearly every lookup;
+ * they then come from an anonymous mapping, 2 MiB-aligned, that the
+ * kernel backs with transparent huge pages (MADV_HUGEPAGE), zero-filled.
+ * *len is the mapping's size, 0 for heap memory.
+ */
+#define FT_THP_SIZE (UINT64_C(2) << 20)
+
+static void *
+ft_mem_alloc(const char *name, size_t size, unsigned int align, int socket, size_t *len)
+{
+	uint8_t *p, *a;
+	size_t sz;
+
+	*len = 0;
+	if (rte_eal_has_hugepages() || size < FT_THP_SIZE)
+		return rte_zmalloc_socket(name, size, align, socket);
+	sz = RTE_ALIGN_CEIL(size, FT_THP_SIZE);
+	p = mmap(NULL, sz + FT_THP_SIZE, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	a = RTE_PTR_ALIGN_CEIL(p, FT_THP_SIZE);
+	if (a != p)
+		munmap(p, (size_t)(a - p));
+	if (a + sz != p + sz + FT_THP_SIZE)
+		munmap(a + sz, (size_t)(p + sz + FT_THP_SIZE - (a + sz)));
+	/* Advice only: without THP the mapping still works, with 4 KiB pages. */
+	(void)madvise(a, sz, MADV_HUGEPAGE);
+	*len = sz;
+	return a;
+}
+
+static void
+ft_mem_free(void *p, size_t len)
+{
+	if (p == NULL)
+		return;
+	if (len != 0)
+		munmap(p, len);
+	else
+		rte_free(p);
+}
+
 /* Index buckets for a capacity: load at most 0.75 (at least 0.375). */
 static uint32_t
 ft_buckets(uint32_t capacity)
@@ -771,12 +820,12 @@ sf_flow_table_create(const struct sf_flow_table_params *p)
 	t = rte_zmalloc_socket(name, sizeof(*t), RTE_CACHE_LINE_SIZE, p->socket_id);
 	if (t == NULL)
 		goto fail;
-	t->ent = rte_zmalloc_socket(name, (size_t)p->capacity * sizeof(struct ft_entry),
-		128, p->socket_id);
+	t->ent = ft_mem_alloc(name, (size_t)p->capacity * sizeof(struct ft_entry), 128,
+			p->socket_id, &t->ent_len);
 	if (t->ent == NULL)
 		goto fail;
-	t->bkt = rte_zmalloc_socket(name, (size_t)nb * sizeof(struct ft_bucket),
-		RTE_CACHE_LINE_SIZE, p->socket_id);
+	t->bkt = ft_mem_alloc(name, (size_t)nb * sizeof(struct ft_bucket), RTE_CACHE_LINE_SIZE,
+			p->socket_id, &t->bkt_len);
 	if (t->bkt == NULL)
 		goto fail;
 
@@ -815,8 +864,8 @@ sf_flow_table_free(struct sf_flow_table *t)
 {
 	if (t == NULL)
 		return;
-	rte_free(t->bkt);
-	rte_free(t->ent);
+	ft_mem_free(t->bkt, t->bkt_len);
+	ft_mem_free(t->ent, t->ent_len);
 	rte_free(t);
 }
 

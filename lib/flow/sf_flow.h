@@ -102,6 +102,19 @@ sf_flow_key_eq(const struct sf_flow_key *a, const struct sf_flow_key *b)
 			(x[4] ^ y[4])) == 0;
 }
 
+/* Big-endian to host order with the compiler's builtins (no asm: schedulable). */
+static inline uint32_t
+sf_be32(uint32_t v)
+{
+	return RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN ? __builtin_bswap32(v) : v;
+}
+
+static inline uint64_t
+sf_be64(uint64_t v)
+{
+	return RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN ? __builtin_bswap64(v) : v;
+}
+
 /*
  * Build a canonical key from one packet's view. Returns the direction of
  * the sender (src) relative to the canonical key. `alen` is 4 or 16.
@@ -131,18 +144,18 @@ sf_flow_key_make(struct sf_flow_key *k, uint8_t ipver, const uint8_t *src,
 		}
 		s1 = 0;
 		d1 = 0;
-		hs = rte_be_to_cpu_32(s);
-		hd = rte_be_to_cpu_32(d);
+		hs = sf_be32(s);
+		hd = sf_be32(d);
 	} else {
 		memcpy(&s0, src, 8);
 		memcpy(&s1, src + 8, 8);
 		memcpy(&d0, dst, 8);
 		memcpy(&d1, dst + 8, 8);
-		hs = rte_be_to_cpu_64(s0);
-		hd = rte_be_to_cpu_64(d0);
+		hs = sf_be64(s0);
+		hd = sf_be64(d0);
 		if (hs == hd) {
-			hs = rte_be_to_cpu_64(s1);
-			hd = rte_be_to_cpu_64(d1);
+			hs = sf_be64(s1);
+			hd = sf_be64(d1);
 		}
 	}
 	lo = hs < hd || (hs == hd && sport <= dport);

@@ -53,11 +53,15 @@ memory_mb(const struct sf_config *cfg, unsigned int workers)
 	b += (uint64_t)workers * cfg->flow_capacity * (sf_flow_table_entry_size() + 32);
 	b += (uint64_t)workers * (cfg->ring_size + cfg->dispatch_ring_size) * 8;
 	if (cfg->replay_file[0] != '\0') {
-		/* At most one packet per 76 file bytes (16-byte record, 60-byte frame). */
+		/*
+		 * Frames kept up to 192 bytes at 64-byte steps plus a 24-byte
+		 * index entry: at most 3 times the file (a record is at least
+		 * 16 + 60 bytes).
+		 */
 		struct stat st;
 
 		if (stat(cfg->replay_file, &st) == 0)
-			b += (uint64_t)st.st_size / 76 * 1024;
+			b += (uint64_t)st.st_size * 3;
 	}
 	return b / (1024 * 1024) + 128;
 }

@@ -36,7 +36,6 @@ static void
 loop_source(struct sf_worker_ctx *ctx)
 {
 	struct sf_app *app = ctx->app;
-	const bool owned = sf_source_owns_mbufs(app->src);
 	struct rte_mbuf *m[SF_BURST];
 	unsigned int idle = 0;
 
@@ -45,8 +44,7 @@ loop_source(struct sf_worker_ctx *ctx)
 
 		if (n != 0) {
 			sf_worker_process(ctx->w, m, n);
-			if (!owned)
-				rte_pktmbuf_free_bulk(m, n);
+			sf_mbuf_free_burst(m, n);
 			idle = 0;
 		} else if (sf_source_eof(app->src)) {
 			break;
@@ -83,7 +81,7 @@ loop_ring(struct sf_worker_ctx *ctx)
 
 		if (n != 0) {
 			sf_worker_process(ctx->w, m, n);
-			rte_pktmbuf_free_bulk(m, n);
+			sf_mbuf_free_burst(m, n);
 			idle = 0;
 		} else {
 			sf_worker_advance(ctx->w, told);

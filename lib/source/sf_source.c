@@ -143,11 +143,6 @@ sf_source_cfg_multiqueue(const struct sf_config *cfg)
 	return sf_source_cfg_live(cfg) || cfg->replay_file[0] != '\0';
 }
 
-bool
-sf_source_owns_mbufs(const struct sf_source *s)
-{
-	return s->owns_mbufs;
-}
 
 struct sf_source *
 sf_source_open(const struct sf_source_params *p, char *err, size_t errlen)
@@ -178,7 +173,6 @@ sf_source_open(const struct sf_source_params *p, char *err, size_t errlen)
 		s->input = cfg->n_interfaces ? cfg->interfaces[0] : cfg->ports[0];
 	} else if (cfg->replay_file[0] != '\0') {
 		s->ops = &sf_source_replay_ops;
-		s->owns_mbufs = true;
 		s->nb_queues = p->nb_queues;
 		s->input = cfg->replay_file;
 	} else {

@@ -86,9 +86,6 @@ uint16_t sf_source_rx(struct sf_source *s, uint16_t queue, struct rte_mbuf **m, 
 /* Queues to read (1 for a file). */
 unsigned int sf_source_queues(const struct sf_source *s);
 
-/* The source keeps its mbufs (in-memory replay): readers must not free them. */
-bool sf_source_owns_mbufs(const struct sf_source *s);
-
 /* Queues (one per worker) without a dispatcher: live ports and replay. */
 bool sf_source_cfg_multiqueue(const struct sf_config *cfg);
 

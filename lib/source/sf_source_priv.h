@@ -20,7 +20,6 @@ struct sf_source {
 	int linktype;
 	unsigned int nb_queues;
 	bool live;
-	bool owns_mbufs;		/* readers must not free the mbufs (replay) */
 	const char *input;		/* file, or first interface/port, for messages */
 	uint64_t base_tsc;		/* TSC and wall clock at open: live time */
 	uint64_t base_ns;

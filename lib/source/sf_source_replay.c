@@ -32,6 +32,9 @@
 /* Frames are stored at cache-line boundaries. */
 #define REPLAY_ALIGN 64
 
+/* Frames fetched this far ahead. */
+#define REPLAY_PREFETCH 32
+
 struct replay_pkt {
 	uint64_t ts;
 	uint64_t off;		/* of the frame in the queue's data */
@@ -250,8 +253,9 @@ replay_rx(struct sf_source *s, uint16_t queue, struct rte_mbuf **m, uint16_t n)
 		const struct replay_pkt *rp = &rq->pkts[rq->pos + i];
 		struct rte_mbuf *mb = m[i];
 
-		if (i + 4 < n)
-			rte_prefetch0(rq->data + rq->pkts[rq->pos + i + 4].off);
+		/* A burst ahead: the frames are read sequentially. */
+		if (rq->pos + i + REPLAY_PREFETCH < rq->n)
+			rte_prefetch0(rq->data + rq->pkts[rq->pos + i + REPLAY_PREFETCH].off);
 		mb->data_off = RTE_PKTMBUF_HEADROOM;
 		mb->ol_flags = 0;
 		mb->data_len = (uint16_t)rp->len;

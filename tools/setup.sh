@@ -51,7 +51,9 @@ build() {
 	local dir="$1"
 	shift
 	if [ -f "$dir/build.ninja" ]; then
-		meson setup --reconfigure "$dir" "$@" >/dev/null
+		# meson 1.0 ignores base options (b_*) given to setup --reconfigure.
+		meson configure "$dir" "$@" >/dev/null
+		meson setup --reconfigure "$dir" >/dev/null
 	else
 		meson setup "$dir" "$@" >/dev/null
 	fi

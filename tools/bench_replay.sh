@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 #
 # File replay rate: generate a capture (default 10M packets of 64..128
-# bytes over 1M flows) and replay it (-r) with each reader (default: mmap,
+# bytes over 1M flows) and replay it (-r) with each reader (default: native,
 # libpcap, net_pcap) and 1 and 2 workers, RUNS times each; print per reader
 # and worker count the median time to the end of input (packets/s from it),
 # the median time then spent ending the flows and writing them, and the
@@ -20,7 +20,7 @@ flows="${2:-1000000}"
 runs="${3:-3}"
 shift $(($# < 3 ? $# : 3))
 readers=("$@")
-[ "${#readers[@]}" -gt 0 ] || readers=(mmap libpcap net_pcap)
+[ "${#readers[@]}" -gt 0 ] || readers=(native libpcap net_pcap)
 build="${BUILD:-build}"
 bin="$build/app/spanflow/spanflow"
 gen="$build/tools/sf_pcapgen"

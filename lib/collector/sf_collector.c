@@ -6,11 +6,11 @@
 #include <string.h>
 
 #include <rte_common.h>
-#include <rte_vect.h>
 #include <rte_errno.h>
 #include <rte_prefetch.h>
 
 #include "sf_collector.h"
+#include "sf_common.h"
 
 /* An interval some worker has reported but not every worker has closed. */
 struct pending {
@@ -203,26 +203,8 @@ host_eq(const struct sf_talker *t, const uint8_t *addr, uint8_t ipver)
 static inline uint32_t
 tag_match(const struct talker_bucket *b, uint32_t tag, uint32_t *empty)
 {
-#ifdef __SSE2__
-	const __m128i *v = (const __m128i *)b->tag;
-	const __m128i t = _mm_set1_epi32((int)tag);
-	const __m128i zero = _mm_setzero_si128();
-
-	*empty = (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(v[0], zero))) |
-		(uint32_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(v[1], zero))) << 4;
-	return (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(v[0], t))) |
-		(uint32_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(v[1], t))) << 4;
-#else
-	uint32_t m = 0, z = 0;
-	unsigned int k;
-
-	for (k = 0; k < TALKER_WAYS; k++) {
-		m |= (uint32_t)(b->tag[k] == tag) << k;
-		z |= (uint32_t)(b->tag[k] == 0) << k;
-	}
-	*empty = z;
-	return m;
-#endif
+	*empty = sf_match8_u32(b->tag, 0);
+	return sf_match8_u32(b->tag, tag);
 }
 
 /* Fetch what host_add() will read for hash h. */

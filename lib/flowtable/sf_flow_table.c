@@ -14,7 +14,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #ifdef __SSE2__
-#include <emmintrin.h>
 #endif
 
 #include <rte_common.h>
@@ -93,7 +92,7 @@ struct ft_bucket {
 } __rte_aligned(64);
 
 _Static_assert(sizeof(struct ft_bucket) == 64, "bucket must be one 64-byte line");
-_Static_assert(FT_BUCKET_SLOTS == 8, "ft_bucket_match assumes 8 slots");
+_Static_assert(FT_BUCKET_SLOTS == 8, "ft_bucket_match uses sf_match8_u32");
 
 /*
  * Top-K heap item. It copies what the report needs so a flow that ends
@@ -177,35 +176,14 @@ ft_prefetch_entry(const struct ft_entry *e)
 
 /* ---- index ---- */
 
-/*
- * Bit k set: slot k matches `sig` (and is used); *empty: bit k set if free.
- * SSE2 does it in four compares; the scalar loop measured ~30% slower for
- * the whole update on x86.
- */
+/* Bit k set: slot k matches `sig` (and is used); *empty: bit k set if free. */
 static inline uint32_t
 ft_bucket_match(const struct ft_bucket *b, uint32_t sig, uint32_t *empty)
 {
-#ifdef __SSE2__
-	const __m128i *v = (const __m128i *)b;
-	const __m128i s = _mm_set1_epi32((int)sig);
-	const __m128i zero = _mm_setzero_si128();
-	uint32_t m, z;
+	uint32_t z = sf_match8_u32(b->ent, 0);
 
-	m = (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(v[0], s))) |
-		(uint32_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(v[1], s))) << 4;
-	z = (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(v[2], zero))) |
-		(uint32_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(v[3], zero))) << 4;
-#else
-	uint32_t m = 0, z = 0;
-	unsigned int k;
-
-	for (k = 0; k < FT_BUCKET_SLOTS; k++) {
-		m |= (uint32_t)(b->sig[k] == sig) << k;
-		z |= (uint32_t)(b->ent[k] == 0) << k;
-	}
-#endif
 	*empty = z;
-	return m & ~z;
+	return sf_match8_u32(b->sig, sig) & ~z;
 }
 
 /* First entry whose signature matches, without reading entries. */

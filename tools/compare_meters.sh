@@ -5,7 +5,11 @@
 # generated capture, one after the other in one run: wall time, packets/s
 # and peak memory of each. A benchmark, not a test.
 #
-#   tools/compare_meters.sh [PACKETS] [FLOWS]     (default 10M packets, 1M flows)
+#   tools/compare_meters.sh [PACKETS] [FLOWS] [RUNS]
+#
+# Defaults: 10M packets, 1M flows, 1 run. With RUNS > 1 each tool runs RUNS
+# times in turn and the median wall time (with that run's peak memory) is
+# printed, with every run's time.
 #
 # Meters compared when installed (apt-get install softflowd nfdump pmacct
 # libndpi-bin): softflowd, nfpcapd, pmacctd, ndpiReader. Exports go to
@@ -15,6 +19,7 @@ cd "$(dirname "$0")/.."
 
 packets="${1:-10000000}"
 flows="${2:-1000000}"
+runs="${3:-1}"
 bin=build/app/spanflow/spanflow
 gen=build/tools/sf_pcapgen
 tmp="$(mktemp -d /tmp/sf-compare-XXXXXX)"
@@ -31,10 +36,20 @@ measure() {
 		printf '%-12s not installed\n' "$name"
 		return
 	fi
-	/usr/bin/time -f '%e %M' -o "$tmp/time" "$@" >"$tmp/$name.out" 2>&1
-	read -r secs kb <"$tmp/time"
-	awk -v n="$name" -v s="$secs" -v k="$kb" -v p="$packets" 'BEGIN {
-		printf "%-12s %8.2f s  %7.2f Mpps  %8.0f MiB peak\n", n, s, p / s / 1e6, k / 1024 }'
+	local i secs kb all=""
+	: >"$tmp/times"
+	for ((i = 0; i < runs; i++)); do
+		/usr/bin/time -f '%e %M' -o "$tmp/time" "$@" >"$tmp/$name.out" 2>&1
+		cat "$tmp/time" >>"$tmp/times"
+		all="$all $(cut -d' ' -f1 "$tmp/time")"
+	done
+	read -r secs kb < <(sort -n "$tmp/times" | awk '{ s[NR] = $1; k[NR] = $2 }
+		END { m = int((NR + 1) / 2); print s[m], k[m] }')
+	awk -v n="$name" -v s="$secs" -v k="$kb" -v p="$packets" -v a="$all" 'BEGIN {
+		printf "%-12s %8.2f s  %7.2f Mpps  %8.0f MiB peak", n, s, p / s / 1e6, k / 1024
+		if (split(a, x, " ") > 1)
+			printf "   (runs:%s s)", a
+		printf "\n" }'
 }
 
 echo "capture: $cap ($packets packets, $flows flows); machine: $(nproc) CPUs"

@@ -117,6 +117,18 @@ def tail(text, lines=8):
     return "\n".join(t)
 
 
+def signal_and_wait(proc, sig, timeout=120):
+    """Send sig to a running spanflow and wait for it to exit: its exit status,
+    or None if it was still running after timeout seconds (it is then killed)."""
+    proc.send_signal(sig)
+    try:
+        return proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        return None
+
+
 def run(binary, args, timeout=RUN_TIMEOUT, cwd=None):
     cmd = [binary] + [str(a) for a in args]
     try:

@@ -73,10 +73,7 @@ def stalled_collector(ck, binary, tmp):
                 sh("ip", "netns", "exec", n.ns_tx, "tcpreplay", "-q", "-i", n.veth_tx,
                    "--pps", "20000", cap, check=False)
                 time.sleep(0.5)
-            proc.send_signal(signal.SIGINT)
-            rc = proc.wait(timeout=120)
-        except subprocess.TimeoutExpired:
-            rc = None
+            rc = sf.signal_and_wait(proc, signal.SIGINT)
         finally:
             if proc.poll() is None:
                 proc.kill()
@@ -140,12 +137,7 @@ def main():
                     ck.check(t.returncode == 0, "tcpreplay sent %s at %d packets/s"
                              % (CAPTURE, PPS), t.stderr[-500:])
                     time.sleep(1.0)
-                proc.send_signal(signal.SIGINT)
-                try:
-                    rc = proc.wait(timeout=60)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    rc = None
+                rc = sf.signal_and_wait(proc, signal.SIGINT, timeout=60)
             finally:
                 if proc.poll() is None:
                     proc.kill()

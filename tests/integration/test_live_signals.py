@@ -145,11 +145,7 @@ def one_round(ck, binary, n, cfg, cap, tmp, i, sig, workers, when, delay):
                 tr.wait(timeout=120)
                 t0 = time.time()
             time.sleep(max(0.0, t0 + delay - time.time()))
-        proc.send_signal(sig)
-        try:
-            rc = proc.wait(timeout=120)
-        except subprocess.TimeoutExpired:
-            rc = None
+        rc = sf.signal_and_wait(proc, sig)
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -134,17 +134,6 @@ struct sf_flow_table {
 
 /* ---- small helpers ---- */
 
-static inline bool
-ft_key_eq(const struct sf_flow_key *a, const struct sf_flow_key *b)
-{
-	uint64_t x[5], y[5];
-
-	memcpy(x, a, sizeof(x));
-	memcpy(y, b, sizeof(y));
-	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) |
-		(x[4] ^ y[4])) == 0;
-}
-
 /* now - last >= timeout, safe if the caller's clock is behind `last`. */
 static inline bool
 ft_elapsed(uint64_t now, uint64_t since, uint64_t timeout)
@@ -217,7 +206,7 @@ ft_lookup(const struct sf_flow_table *t, const struct sf_flow_key *key, uint32_t
 		while (m != 0) {
 			uint32_t idx = bk->ent[__builtin_ctz(m)] - 1;
 
-			if (ft_key_eq(&t->ent[idx].key, key))
+			if (sf_flow_key_eq(&t->ent[idx].key, key))
 				return idx;
 			m &= m - 1;
 		}
@@ -891,7 +880,7 @@ ft_update(struct sf_flow_table *t, const struct sf_pkt_info *const pi[], const u
 		 * compare. (Entries are freed during updates only to be reused at
 		 * once, so a candidate is never a free entry.)
 		 */
-		if (idx == FT_NIL || !ft_key_eq(&t->ent[idx].key, &pi[i]->key))
+		if (idx == FT_NIL || !sf_flow_key_eq(&t->ent[idx].key, &pi[i]->key))
 			idx = ft_lookup(t, &pi[i]->key, sig[i]);
 		if (idx == FT_NIL) {
 			idx = ft_new_flow(t, pi[i], sig[i], ts[i]);

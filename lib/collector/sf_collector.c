@@ -261,35 +261,6 @@ count:
 	slots[k].flows++;
 }
 
-static int
-record_before(const struct sf_flow_record *a, const struct sf_flow_record *b)
-{
-	uint64_t ba = a->bytes[0] + a->bytes[1], bb = b->bytes[0] + b->bytes[1];
-	int k;
-
-	if (ba != bb)
-		return ba > bb;
-	k = sf_flow_key_cmp(&a->key, &b->key);
-	if (k != 0)
-		return k < 0;
-	return a->start_ns < b->start_ns;
-}
-
-static void
-top_records_add(struct sf_collector_totals *t, const struct sf_flow_record *r)
-{
-	unsigned int i;
-
-	if (t->ntop == SF_TOPK && !record_before(r, &t->top[SF_TOPK - 1]))
-		return;
-	i = t->ntop < SF_TOPK ? t->ntop++ : SF_TOPK - 1;
-	while (i > 0 && record_before(r, &t->top[i - 1])) {
-		t->top[i] = t->top[i - 1];
-		i--;
-	}
-	t->top[i] = *r;
-}
-
 static void
 take_record(struct sf_collector *c, const struct sf_flow_record *r, const uint64_t h[2])
 {
@@ -305,7 +276,7 @@ take_record(struct sf_collector *c, const struct sf_flow_record *r, const uint64
 		t->first_ns = r->start_ns;
 	if (r->end_ns > t->last_ns)
 		t->last_ns = r->end_ns;
-	top_records_add(t, r);
+	sf_flow_record_top_add(t->top, &t->ntop, SF_TOPK, r, false);
 	host_add(c, r->key.addr_lo, r->key.ipver, h[0], bytes, pkts);
 	host_add(c, r->key.addr_hi, r->key.ipver, h[1], bytes, pkts);
 	for (i = 0; i < c->p.n_sinks; i++)

@@ -37,6 +37,43 @@ sf_flow_key_cmp(const struct sf_flow_key *a, const struct sf_flow_key *b)
 	return c;
 }
 
+static bool
+record_before(const struct sf_flow_record *a, const struct sf_flow_record *b, bool by_packets)
+{
+	uint64_t va, vb;
+	int k;
+
+	if (by_packets) {
+		va = a->packets[0] + a->packets[1];
+		vb = b->packets[0] + b->packets[1];
+	} else {
+		va = a->bytes[0] + a->bytes[1];
+		vb = b->bytes[0] + b->bytes[1];
+	}
+	if (va != vb)
+		return va > vb;
+	k = sf_flow_key_cmp(&a->key, &b->key);
+	if (k != 0)
+		return k < 0;
+	return a->start_ns < b->start_ns;
+}
+
+void
+sf_flow_record_top_add(struct sf_flow_record *top, unsigned int *n, unsigned int max,
+		const struct sf_flow_record *r, bool by_packets)
+{
+	unsigned int i;
+
+	if (max == 0 || (*n == max && !record_before(r, &top[max - 1], by_packets)))
+		return;
+	i = *n < max ? (*n)++ : max - 1;
+	while (i > 0 && record_before(r, &top[i - 1], by_packets)) {
+		top[i] = top[i - 1];
+		i--;
+	}
+	top[i] = *r;
+}
+
 const char *
 sf_flow_addr_str(const struct sf_flow_key *k, enum sf_flow_dir end, char *buf,
 		size_t len)

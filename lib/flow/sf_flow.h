@@ -196,6 +196,15 @@ sf_flow_key_make(struct sf_flow_key *k, uint8_t ipver, const uint8_t *src,
 /* Total order on keys, for deterministic sorting and tie-breaks. */
 int sf_flow_key_cmp(const struct sf_flow_key *a, const struct sf_flow_key *b);
 
+/*
+ * Top lists of records: more bytes (or packets, both directions) first,
+ * then smaller key, then earlier start, so equal totals rank the same
+ * whatever the arrival order. Inserts r into top[0..*n) sorted by that
+ * order, keeping at most `max` (the last one drops out).
+ */
+void sf_flow_record_top_add(struct sf_flow_record *top, unsigned int *n, unsigned int max,
+		const struct sf_flow_record *r, bool by_packets);
+
 /* Format one end of the key as text (inet_ntop); returns buf. */
 const char *sf_flow_addr_str(const struct sf_flow_key *k, enum sf_flow_dir end,
 		char *buf, size_t len);

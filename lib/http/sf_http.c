@@ -126,27 +126,6 @@ reclaim(struct sf_http *h, bool all)
 /* Collector sink */
 
 static int
-rec_before(const struct sf_flow_record *a, const struct sf_flow_record *b, int by)
-{
-	uint64_t va, vb;
-	int k;
-
-	if (by == SF_HTTP_BY_PACKETS) {
-		va = a->packets[0] + a->packets[1];
-		vb = b->packets[0] + b->packets[1];
-	} else {
-		va = a->bytes[0] + a->bytes[1];
-		vb = b->bytes[0] + b->bytes[1];
-	}
-	if (va != vb)
-		return va > vb;
-	k = sf_flow_key_cmp(&a->key, &b->key);
-	if (k != 0)
-		return k < 0;
-	return a->start_ns < b->start_ns;
-}
-
-static int
 port_proto_index(uint8_t proto)
 {
 	switch (proto) {
@@ -169,19 +148,9 @@ sink_record(void *arg, const struct sf_flow_record *r)
 	struct sf_http *h = arg;
 	int by, pi = port_proto_index(r->key.proto);
 
-	for (by = 0; by < SF_HTTP_BY_MAX; by++) {
-		struct sf_flow_record *t = h->top[by];
-		unsigned int i;
-
-		if (h->ntop[by] == SF_TOPK && !rec_before(r, &t[SF_TOPK - 1], by))
-			continue;
-		i = h->ntop[by] < SF_TOPK ? h->ntop[by]++ : SF_TOPK - 1;
-		while (i > 0 && rec_before(r, &t[i - 1], by)) {
-			t[i] = t[i - 1];
-			i--;
-		}
-		t[i] = *r;
-	}
+	for (by = 0; by < SF_HTTP_BY_MAX; by++)
+		sf_flow_record_top_add(h->top[by], &h->ntop[by], SF_TOPK, r,
+				by == SF_HTTP_BY_PACKETS);
 	if (pi >= 0) {
 		uint32_t idx = (uint32_t)pi * 65536 + sf_flow_record_port(r, true);
 		struct port_cnt *pc = &h->ports[idx];

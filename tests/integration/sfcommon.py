@@ -117,6 +117,14 @@ def tail(text, lines=8):
     return "\n".join(t)
 
 
+def pcapgen(binary, cap, *args):
+    """Run the capture generator built beside the spanflow binary (build/tools/
+    sf_pcapgen) to write cap; the completed process (returncode, stderr)."""
+    gen = Path(binary).resolve().parents[2] / "tools" / "sf_pcapgen"
+    return subprocess.run([str(gen), "-o", str(cap)] + [str(a) for a in args],
+                          capture_output=True, text=True)
+
+
 def signal_and_wait(proc, sig, timeout=120):
     """Send sig to a running spanflow and wait for it to exit: its exit status,
     or None if it was still running after timeout seconds (it is then killed)."""

@@ -200,12 +200,10 @@ def main():
          rng.uniform(0.0, 1.8)),
         (signal.SIGINT, 2, "after", rng.uniform(0, 0.3)),
     ]
-    gen = Path(binary).resolve().parents[2] / "tools" / "sf_pcapgen"
     with tempfile.TemporaryDirectory(prefix="sf-livesig-") as tmp:
         cap = os.path.join(tmp, "gen.pcap")
-        g = subprocess.run([str(gen), "-o", cap, "-n", str(PACKETS), "-f", str(FLOWS), "-d",
-                            "2", "-6", "0.2", "-u", "0.3", "-r", str(seed % 65536 + 1)],
-                           capture_output=True, text=True)
+        g = sf.pcapgen(binary, cap, "-n", PACKETS, "-f", FLOWS, "-d", "2", "-6", "0.2",
+                       "-u", "0.3", "-r", seed % 65536 + 1)
         if not ck.check(g.returncode == 0, "generated %d packets in %d flows"
                         % (PACKETS, FLOWS), g.stderr):
             ck.finish()

@@ -16,7 +16,6 @@ import re
 import subprocess
 import sys
 import tempfile
-from pathlib import Path
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -77,7 +76,7 @@ def two_host_flood(path, n):
     sf.write_pcap(path, 1, pkts)
 
 
-def memory_bound(ck, binary, gen, tmp):
+def memory_bound(ck, binary, tmp):
     """The same table under a 4x larger flood: same peak memory, table full,
     evictions counted. Two floods: every flow between new hosts (sf_pcapgen),
     and every flow between the same two hosts."""
@@ -88,9 +87,8 @@ def memory_bound(ck, binary, gen, tmp):
             if kind == "two hosts":
                 two_host_flood(cap, n)
             else:
-                g = subprocess.run([str(gen), "-o", cap, "-n", str(n), "-f", str(n), "-N",
-                                    "1.0", "-d", "2", "-6", "0.3"], capture_output=True,
-                                   text=True)
+                g = sf.pcapgen(binary, cap, "-n", n, "-f", n, "-N", "1.0", "-d", "2",
+                               "-6", "0.3")
                 if not ck.check(g.returncode == 0, "generated a flood of %d new flows" % n,
                                 g.stderr):
                     return
@@ -143,11 +141,10 @@ def memory_bound(ck, binary, gen, tmp):
 def main():
     binary, data = sf.usage_args()
     ck = sf.Checker("pressure and faults")
-    gen = Path(binary).resolve().parents[2] / "tools" / "sf_pcapgen"
     with tempfile.TemporaryDirectory(prefix="sf-pressure-") as tmp:
         cap = os.path.join(tmp, "flood.pcap")
-        g = subprocess.run([str(gen), "-o", cap, "-n", str(FLOOD), "-f", str(FLOOD), "-N", "1.0",
-                            "-d", "2", "-6", "0.3"], capture_output=True, text=True)
+        g = sf.pcapgen(binary, cap, "-n", FLOOD, "-f", FLOOD, "-N", "1.0", "-d", "2",
+                       "-6", "0.3")
         ck.check(g.returncode == 0, "generated a SYN flood of %d new flows" % FLOOD, g.stderr)
 
         # A flood larger than the table: evictions counted, table bounded.
@@ -169,7 +166,7 @@ def main():
                      "flood, %d worker(s): the report counts evictions and a full table" % w,
                      r.out[-600:])
 
-        memory_bound(ck, binary, gen, tmp)
+        memory_bound(ck, binary, tmp)
 
         # Tiny rings and pools: a file replay waits for the collector, loses nothing.
         small = os.path.join(tmp, "small.yaml")

@@ -15,7 +15,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -74,11 +73,10 @@ def stop_during_replay(ck, binary, cap, tmp, sig):
 def main():
     binary, data = sf.usage_args()
     ck = sf.Checker("stop by signal during a replay")
-    gen = Path(binary).resolve().parents[2] / "tools" / "sf_pcapgen"
     with tempfile.TemporaryDirectory(prefix="sf-stop-") as tmp:
         cap = os.path.join(tmp, "gen.pcap")
-        g = subprocess.run([str(gen), "-o", cap, "-n", str(PACKETS), "-f", "50000",
-                            "-d", "30", "-6", "0.2", "-u", "0.3"], capture_output=True, text=True)
+        g = sf.pcapgen(binary, cap, "-n", PACKETS, "-f", "50000", "-d", "30", "-6", "0.2",
+                       "-u", "0.3")
         ck.check(g.returncode == 0, "generated %d packets" % PACKETS, g.stderr)
         if g.returncode != 0:
             ck.finish()

@@ -48,7 +48,8 @@ struct talker_bucket {
 
 struct host_map {
 	struct talker_bucket *bkt;
-	struct sf_talker *slots;	/* TALKER_WAYS per bucket; bytes in the header */
+	struct sf_talker *slots;	/* TALKER_WAYS per bucket; their bytes live
+					 * in the header only (set when ranking) */
 	uint32_t bmask;
 	uint64_t used;			/* slots taken */
 	uint64_t replaced;		/* hosts that took another's slot */
@@ -441,20 +442,25 @@ sf_collector_rank_talkers(struct sf_collector *c)
 	t->talkers_exact = m->replaced == 0;
 	t->hosts = t->talkers_exact ? m->used : hll_estimate(m->hll);
 	for (i = 0; i < nslots; i++) {
-		struct sf_talker *h = &m->slots[i];
-		unsigned int j;
+		const struct talker_bucket *b = &m->bkt[i / TALKER_WAYS];
+		unsigned int k = i % TALKER_WAYS, j;
+		struct sf_talker h;
 
-		if (m->bkt[i / TALKER_WAYS].tag[i % TALKER_WAYS] == 0)
+		if (b->tag[k] == 0)
 			continue;
-		h->bytes = m->bkt[i / TALKER_WAYS].bytes[i % TALKER_WAYS];
-		if (t->ntalkers == SF_TOPK && !talker_before(h, &t->talkers[SF_TOPK - 1]))
+		/* Most hosts fall below the list on bytes alone: no copy for them. */
+		if (t->ntalkers == SF_TOPK && b->bytes[k] < t->talkers[SF_TOPK - 1].bytes)
+			continue;
+		h = m->slots[i];
+		h.bytes = b->bytes[k];
+		if (t->ntalkers == SF_TOPK && !talker_before(&h, &t->talkers[SF_TOPK - 1]))
 			continue;
 		j = t->ntalkers < SF_TOPK ? t->ntalkers++ : SF_TOPK - 1;
-		while (j > 0 && talker_before(h, &t->talkers[j - 1])) {
+		while (j > 0 && talker_before(&h, &t->talkers[j - 1])) {
 			t->talkers[j] = t->talkers[j - 1];
 			j--;
 		}
-		t->talkers[j] = *h;
+		t->talkers[j] = h;
 	}
 }
 

@@ -132,9 +132,9 @@ sf_be64(uint64_t v)
  * Build a canonical key from one packet's view. Returns the direction of
  * the sender (src) relative to the canonical key. `alen` is 4 or 16.
  * Addresses compare as big-endian integers (memcmp's order), loaded in
- * words; the key is written in five 8-byte words, so no byte is left
- * undefined and no libc call or zeroing pass is needed (this runs once
- * per packet).
+ * words; the addresses are written as four 8-byte words (IPv4 zero-padded)
+ * and the fields after them fill the fifth, so no byte is left undefined
+ * and no libc call or zeroing pass is needed (this runs once per packet).
  */
 static inline enum sf_flow_dir
 sf_flow_key_make(struct sf_flow_key *k, uint8_t ipver, const uint8_t *src,

@@ -1076,8 +1076,12 @@ sf_config_check(const struct sf_config *c, char *err, size_t errlen)
 }
 
 /*
- * Double-quoted YAML scalar. Bytes >= 0x80 are written as they are: a
- * value that came from YAML is valid UTF-8 and reads back identically.
+ * Double-quoted YAML scalar. A value that came from YAML is valid UTF-8
+ * and is written as it is, except what would not read back the same:
+ * quotes and backslashes, C0 and C1 controls (libyaml refuses them raw;
+ * YAML's \x escape is the code point), the line breaks NEL, LS and PS
+ * (they would fold into a space), and U+FEFF, U+FFFE and U+FFFF (refused
+ * raw; an escape in the source can make them).
  */
 static void
 put_quoted(FILE *f, const char *s)
@@ -1092,12 +1096,21 @@ put_quoted(FILE *f, const char *s)
 		} else if (ch < 0x20 || ch == 0x7f) {
 			fprintf(f, "\\x%02x", ch);
 		} else if (ch == 0xc2 && (unsigned char)s[1] == 0x85) {
-			/* YAML line breaks (NEL, LS, PS) would fold into a space. */
 			fputs("\\N", f);
+			s++;
+		} else if (ch == 0xc2 && (unsigned char)s[1] >= 0x80 &&
+				(unsigned char)s[1] <= 0x9f) {
+			fprintf(f, "\\x%02x", (unsigned char)s[1]);
 			s++;
 		} else if (ch == 0xe2 && (unsigned char)s[1] == 0x80 &&
 				((unsigned char)s[2] == 0xa8 || (unsigned char)s[2] == 0xa9)) {
 			fputs((unsigned char)s[2] == 0xa8 ? "\\L" : "\\P", f);
+			s += 2;
+		} else if (ch == 0xef && (((unsigned char)s[1] == 0xbb &&
+				(unsigned char)s[2] == 0xbf) || ((unsigned char)s[1] == 0xbf &&
+				(unsigned char)s[2] >= 0xbe))) {
+			fputs((unsigned char)s[1] == 0xbb ? "\\uFEFF" :
+					(unsigned char)s[2] == 0xbe ? "\\uFFFE" : "\\uFFFF", f);
 			s += 2;
 		} else {
 			fputc(ch, f);

@@ -960,6 +960,10 @@ test_dump_round_trip(void **state)
 	/* Control characters and UTF-8 survive too. */
 	snprintf(c.flows_path, sizeof(c.flows_path), "tab\there\nnl \xc3\xa9t\xc3\xa9");
 	round_trip(&c);
+	/* C1 controls, NEL, LS, BOM and the noncharacters FFFE/FFFF (found by fuzz_config). */
+	snprintf(c.flows_path, sizeof(c.flows_path), "a\xc2\x80\xc2\x9e\xc2\x85\xc2\xa0"
+			"\xe2\x80\xa8\xef\xbb\xbf\xef\xbf\xbe\xef\xbf\xbf\xef\xbf\xbdz");
+	round_trip(&c);
 
 	/* The dump uses the file's keys and readable units. */
 	text = dump(&c);

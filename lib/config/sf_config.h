@@ -72,6 +72,9 @@ struct sf_config {
 	uint32_t dispatch_ring_size;	/* rings.dispatch: packets per dispatcher->worker */
 	uint32_t mbuf_pool_size;	/* rings.mbufs: packet buffers */
 
+	/* shutdown: */
+	uint64_t flush_timeout_ns;	/* shutdown.flush_timeout: final flush deadline */
+
 	/* output: */
 	char flows_path[PATH_MAX];	/* output.flows: JSON lines, "" none, "-" stdout */
 	char intervals_path[PATH_MAX];	/* output.intervals: as output.flows */

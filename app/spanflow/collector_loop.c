@@ -14,21 +14,31 @@
 #include "serve.h"
 #include "sf_collector.h"
 #include "spanflow.h"
+#include "stop.h"
 
 #define SF_COLLECT_BURST 32
 #define SF_PROGRESS_MS 500
+
+/* Flows still in the tables (read from another lcore: may lag). */
+static uint64_t
+flows_in_tables(const struct sf_app *app)
+{
+	uint64_t active = 0;
+	unsigned int i;
+
+	for (i = 0; i < app->n_workers; i++)
+		active += sf_worker_table_stats(app->wk[i].w)->active;
+	return active;
+}
 
 static void
 progress(struct sf_app *app, uint64_t start_tsc, bool final)
 {
 	struct sf_source_stats st;
 	double secs = (double)(rte_rdtsc() - start_tsc) / (double)rte_get_tsc_hz();
-	uint64_t active = 0;
-	unsigned int i;
+	uint64_t active = flows_in_tables(app);
 
 	sf_source_stats(app->src, &st);
-	for (i = 0; i < app->n_workers; i++)
-		active += sf_worker_table_stats(app->wk[i].w)->active;
 	if (st.bytes_total != 0)
 		fprintf(stderr, "\r[%5.1f%%] ", 100.0 * (double)st.bytes_done /
 				(double)st.bytes_total);
@@ -40,15 +50,48 @@ progress(struct sf_app *app, uint64_t start_tsc, bool final)
 	fflush(stderr);
 }
 
+/*
+ * Follow a stop request: the first asks the source to end (the workers
+ * then write every flow and finish); a hurried one tells the workers to
+ * stop waiting. A flush that takes a while says so once.
+ */
+static void
+follow_stop(struct sf_app *app, enum sf_stop *seen, uint64_t *since)
+{
+	enum sf_stop st = sf_stop_state();
+	const uint64_t hz = rte_get_tsc_hz();
+
+	if (st >= SF_STOP_REQUESTED && *seen < SF_STOP_REQUESTED) {
+		sf_source_stop(app->src);
+		*since = rte_rdtsc();
+	}
+	if (st == SF_STOP_HURRY && *seen < SF_STOP_HURRY) {
+		atomic_store_explicit(&app->hurry, true, memory_order_relaxed);
+		app->hurried = true;
+		fprintf(stderr, "\nspanflow: second signal: cutting the final flush short; "
+				"what is unwritten will be counted\n");
+	}
+	if (st == SF_STOP_REQUESTED && *since != 0 && rte_rdtsc() - *since > hz) {
+		fprintf(stderr, "\nspanflow: stopping: writing the %" PRIu64 " flows still in "
+				"the tables (at most %.0f s, shutdown.flush_timeout; a second signal "
+				"cuts this short)\n", flows_in_tables(app),
+				(double)app->cfg->flush_timeout_ns / 1e9);
+		*since = 0;
+	}
+	*seen = st;
+}
+
 void
-sf_collector_loop(struct sf_app *app, struct sf_collector *c, volatile sig_atomic_t *stop)
+sf_collector_loop(struct sf_app *app, struct sf_collector *c)
 {
 	const bool show = app->cfg->progress && isatty(STDERR_FILENO);
 	const uint64_t period = rte_get_tsc_hz() / 1000 * SF_PROGRESS_MS;
 	uint64_t start = rte_rdtsc(), next = start + period;
 
 	app->start_tsc = start;
-	bool shown = false, stopping = false;
+	bool shown = false;
+	enum sf_stop seen = SF_STOP_NONE;
+	uint64_t stop_tsc = 0;
 	unsigned int idle = 0;
 	void *msgs[SF_COLLECT_BURST];
 	/*
@@ -77,11 +120,7 @@ sf_collector_loop(struct sf_app *app, struct sf_collector *c, volatile sig_atomi
 		}
 		if (app->input_end_tsc == 0 && sf_source_eof(app->src))
 			app->input_end_tsc = rte_rdtsc();
-		if (*stop && !stopping) {
-			/* End the input: workers flush their flows and finish. */
-			sf_source_stop(app->src);
-			stopping = true;
-		}
+		follow_stop(app, &seen, &stop_tsc);
 		sf_serve_tick(app, c, false);
 		if (show && rte_rdtsc() > next) {
 			progress(app, start, false);

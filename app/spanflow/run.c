@@ -27,30 +27,7 @@
 #include "sf_report.h"
 #include "sf_source_priv.h"
 #include "spanflow.h"
-
-static volatile sig_atomic_t stop_requested;
-
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	/* A second signal means "now": no flush. */
-	if (stop_requested)
-		_exit(130);
-	stop_requested = 1;
-}
-
-static void
-install_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-}
+#include "stop.h"
 
 static double
 now_s(void)
@@ -123,7 +100,9 @@ setup_workers(struct sf_app *app, char *err, size_t errlen)
 		wp.ring = ctx->msg_ring;
 		wp.pool = ctx->msg_pool;
 		wp.lossless = !app->live;	/* files can wait; live input cannot */
-		wp.wait_fn = sf_wait_yield;
+		wp.flush_timeout_ns = cfg->flush_timeout_ns;
+		wp.wait_fn = sf_wait_turn;
+		wp.wait_arg = app;
 		ctx->w = sf_worker_create(&wp);
 		if (ctx->w == NULL) {
 			snprintf(err, errlen, "cannot create worker %u (flow table of %" PRIu32
@@ -185,6 +164,42 @@ mbufs_needed(const struct sf_app *app)
 	return (unsigned int)n;
 }
 
+/*
+ * The last word on stderr about how the run ended: only what is true.
+ * Records can be lost at two moments: while live input runs (the
+ * collector fell behind: workers never wait then) and at the stop (the
+ * final flush passed its deadline or was cut short).
+ */
+static void
+say_stop(const struct sf_report_info *ri, const struct sf_collector_totals *t)
+{
+	const uint64_t lost = t->sum.records_lost;
+	const uint64_t live_lost = lost > ri->stop_lost ? lost - ri->stop_lost : 0;
+	const int sig = sf_stop_signal();
+
+	if (sig != 0)
+		fprintf(stderr, "spanflow: stopped by signal SIG%s after %" PRIu64 " packets; ",
+				sigabbrev_np(sig) != NULL ? sigabbrev_np(sig) : "NAL",
+				ri->src.received);
+	else if (lost != 0)
+		fprintf(stderr, "spanflow: input ended after %" PRIu64 " packets; ",
+				ri->src.received);
+	else
+		return;
+	if (ri->stop_lost != 0)
+		fprintf(stderr, "%" PRIu64 " flow records were NOT written at the stop (%s)",
+				ri->stop_lost, ri->hurried ? "a second signal cut the final flush "
+				"short" : "the final flush passed shutdown.flush_timeout");
+	else if (live_lost == 0)
+		fprintf(stderr, "every flow was written (%" PRIu64 " records)", t->records);
+	else
+		fprintf(stderr, "every flow still in the tables at the stop was written");
+	if (live_lost != 0)
+		fprintf(stderr, "; %" PRIu64 " records were lost earlier, while the collector "
+				"was behind (see the report)", live_lost);
+	fprintf(stderr, "\n");
+}
+
 static int
 pipeline(struct sf_app *app, struct sf_outputs *out, const struct sf_config *cfg,
 		const char *input)
@@ -233,7 +248,7 @@ pipeline(struct sf_app *app, struct sf_outputs *out, const struct sf_config *cfg
 		goto done;
 	}
 
-	install_signals();
+	sf_stop_install();
 	fprintf(stderr, "spanflow: pipeline started: %s (%s), %u worker%s%s\n", input,
 			sf_source_name(app->src), app->n_workers, app->n_workers == 1 ? "" : "s",
 			app->dispatch ? " and a dispatcher" : "");
@@ -242,7 +257,7 @@ pipeline(struct sf_app *app, struct sf_outputs *out, const struct sf_config *cfg
 		rte_eal_remote_launch(sf_worker_loop, &app->wk[i], app->wk[i].lcore);
 	if (app->dispatch)
 		rte_eal_remote_launch(sf_dispatch_loop, app, app->dispatch_lcore);
-	sf_collector_loop(app, coll, &stop_requested);
+	sf_collector_loop(app, coll);
 	rte_eal_mp_wait_lcore();
 	t1 = now_s();
 	sf_collector_finish(coll);
@@ -261,8 +276,11 @@ pipeline(struct sf_app *app, struct sf_outputs *out, const struct sf_config *cfg
 	ri.src.dropped[SF_DROP_DISPATCH_FULL] += app->dispatch_drops;
 	ri.table_capacity = cfg->flow_capacity;
 	ri.entry_bytes = sf_flow_table_bytes_per_flow(cfg->flow_capacity);
+	ri.hurried = app->hurried;
+	ri.flush_timeout_s = (double)cfg->flush_timeout_ns / 1e9;
 	for (i = 0; i < app->n_workers; i++) {
 		ri.msgs_lost += sf_worker_msgs_lost(app->wk[i].w);
+		ri.stop_lost += sf_worker_stop_lost(app->wk[i].w);
 		ri.evictions += sf_worker_table_stats(app->wk[i].w)->ended[SF_END_EVICTED];
 		ri.worker_packets[i] = sf_worker_received(app->wk[i].w);
 		ri.peak_flows += sf_worker_table_stats(app->wk[i].w)->peak_active;
@@ -282,14 +300,13 @@ pipeline(struct sf_app *app, struct sf_outputs *out, const struct sf_config *cfg
 				" times (at most %.6f s); those packets were counted at the newest "
 				"time seen before them\n", input, ri.src.time_backwards,
 				(double)ri.src.time_back_max_ns / 1e9);
-	if (stop_requested)
-		fprintf(stderr, "spanflow: stopped by signal after %" PRIu64 " packets; every "
-				"flow was written\n", ri.src.received);
+	say_stop(&ri, sf_collector_totals(coll));
 	if (!sf_report_conserved(&ri, sf_collector_totals(coll))) {
 		fprintf(stderr, "spanflow: internal error: packet accounting does not add up\n");
 		goto done;
 	}
-	ret = SF_EXIT_OK;
+	/* Exit status: README "Stopping". */
+	ret = ri.hurried ? SF_EXIT_HURRIED : ri.stop_lost != 0 ? SF_EXIT_STOP_LOST : SF_EXIT_OK;
 done:
 	sf_collector_free(coll);
 	sf_source_close(app->src);
@@ -367,7 +384,7 @@ sf_run(struct sf_config *cfg, const struct sf_cli *cli)
 			cfg->ports[0]) : cfg->replay_file[0] ? cfg->replay_file : cfg->input_file);
 	sf_outputs_close(&out);
 	if (ret == SF_EXIT_OK)
-		sf_serve_linger(&app, &stop_requested);
+		sf_serve_linger(&app);
 	sf_serve_stop(&app);
 	rte_eal_cleanup();
 	return ret;

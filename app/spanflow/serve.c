@@ -8,6 +8,7 @@
 #include "serve.h"
 #include "sf_collector.h"
 #include "sf_http.h"
+#include "stop.h"
 
 int
 sf_serve_start(struct sf_app *app, const char *input, char *err, size_t errlen)
@@ -70,14 +71,15 @@ sf_serve_tick(struct sf_app *app, struct sf_collector *c, bool final)
 }
 
 void
-sf_serve_linger(struct sf_app *app, volatile sig_atomic_t *stop)
+sf_serve_linger(struct sf_app *app)
 {
-	if (app->http == NULL || app->live || !app->cfg->http_serve || *stop)
+	if (app->http == NULL || app->live || !app->cfg->http_serve ||
+			sf_stop_state() != SF_STOP_NONE)
 		return;
 	if (app->cfg->report)
 		fprintf(stderr, "spanflow: replay done; serving http://%s/ until Ctrl-C\n",
 				app->cfg->http_listen);
-	while (!*stop)
+	while (sf_stop_state() == SF_STOP_NONE)
 		usleep(100 * 1000);
 }
 

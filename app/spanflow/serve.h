@@ -3,7 +3,6 @@
 #ifndef SF_APP_SERVE_H
 #define SF_APP_SERVE_H
 
-#include <signal.h>
 #include <stdbool.h>
 
 #include "sf_http.h"
@@ -20,8 +19,8 @@ int sf_serve_start(struct sf_app *app, const char *input, char *err, size_t errl
 /* Collector thread: publish a snapshot when one is due (or `final`). */
 void sf_serve_tick(struct sf_app *app, struct sf_collector *c, bool final);
 
-/* After a replay with http.serve: keep serving until *stop. */
-void sf_serve_linger(struct sf_app *app, volatile sig_atomic_t *stop);
+/* After a replay with http.serve: keep serving until a stop signal. */
+void sf_serve_linger(struct sf_app *app);
 
 void sf_serve_stop(struct sf_app *app);
 

@@ -8,7 +8,6 @@
 #ifndef SPANFLOW_H
 #define SPANFLOW_H
 
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -24,6 +23,8 @@
 #define SF_EXIT_OK 0
 #define SF_EXIT_RUNTIME 1
 #define SF_EXIT_USAGE 2
+#define SF_EXIT_STOP_LOST 3	/* the final flush passed its deadline: records lost */
+#define SF_EXIT_HURRIED 130	/* a second signal cut the final flush short */
 
 struct sf_app;
 
@@ -54,6 +55,9 @@ struct sf_app {
 	struct sf_http *http;		/* live summaries server, or NULL */
 	uint64_t start_tsc;		/* collector loop start */
 	uint64_t input_end_tsc;		/* first seen end of input (0 before) */
+	/* Set by the collector on a hurried stop; workers stop waiting. */
+	atomic_bool hurry;
+	bool hurried;			/* the hurry came before the flush ended */
 };
 
 /* Idle back-off for polling loops: returns the new idle count. */
@@ -62,11 +66,17 @@ unsigned int sf_idle_wait(const struct sf_app *app, unsigned int idle);
 /* Yield while waiting for room on a ring (lossless replay). */
 void sf_wait_yield(void);
 
+/*
+ * A worker's wait for the collector (struct sf_worker_params.wait_fn, arg
+ * the struct sf_app): yields, and returns false once a stop is hurried.
+ */
+bool sf_wait_turn(void *arg);
+
 int sf_worker_loop(void *arg);
 int sf_dispatch_loop(void *arg);
 
 /* Collector loop on the main lcore; returns when every worker is done. */
 struct sf_collector;
-void sf_collector_loop(struct sf_app *app, struct sf_collector *c, volatile sig_atomic_t *stop);
+void sf_collector_loop(struct sf_app *app, struct sf_collector *c);
 
 #endif /* SPANFLOW_H */

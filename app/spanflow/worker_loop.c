@@ -31,6 +31,15 @@ sf_wait_yield(void)
 	sched_yield();
 }
 
+bool
+sf_wait_turn(void *arg)
+{
+	const struct sf_app *app = arg;
+
+	sched_yield();
+	return !atomic_load_explicit(&app->hurry, memory_order_relaxed);
+}
+
 /* Read the source directly (one worker). */
 static void
 loop_source(struct sf_worker_ctx *ctx)

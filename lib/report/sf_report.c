@@ -249,9 +249,15 @@ sf_report_print(FILE *f, const struct sf_report_info *ri, const struct sf_collec
 			ri->table_capacity && ri->workers ? 100.0 * (double)ri->peak_flows /
 			(double)(ri->table_capacity * ri->workers) : 0.0, ri->entry_bytes,
 			ri->evictions, ri->table_capacity);
-	if (ri->msgs_lost != 0 || s->records_lost != 0)
-		fprintf(f, "; LOST %" PRIu64 " records, %" PRIu64 " messages (collector behind)",
-				s->records_lost, ri->msgs_lost);
+	if (s->records_lost > ri->stop_lost)
+		fprintf(f, "; LOST %" PRIu64 " records while the collector was behind (%"
+				PRIu64 " messages)", s->records_lost - ri->stop_lost, ri->msgs_lost);
+	if (ri->stop_lost != 0)
+		fprintf(f, "; LOST %" PRIu64 " records at the stop (%s)", ri->stop_lost,
+				ri->hurried ? "a second signal cut the final flush short" :
+				"final flush deadline passed");
+	else if (ri->hurried)
+		fprintf(f, "; the final flush was hurried by a second signal");
 	fprintf(f, "\n");
 	if (ri->workers > 1) {
 		fprintf(f, "workers     ");

@@ -21,6 +21,9 @@ struct sf_report_info {
 	double input_s;			/* start to end of input */
 	struct sf_source_stats src;
 	uint64_t msgs_lost;		/* worker messages lost (full ring/pool) */
+	uint64_t stop_lost;		/* records lost in the final flush */
+	bool hurried;			/* a second signal cut the final flush short */
+	double flush_timeout_s;		/* the final flush's deadline */
 	uint64_t evictions;
 	uint64_t peak_flows;		/* most flows in the tables at once, summed */
 	uint64_t entry_bytes;		/* memory per flow entry, index share included */

@@ -27,13 +27,20 @@ struct sf_worker {
 	struct sf_flow_table *table;
 	struct rte_ring *ring;
 	struct rte_mempool *pool;
-	void (*wait_fn)(void);
+	bool (*wait_fn)(void *arg);
+	void *wait_arg;
+	bool flushing;		/* input has stopped: wait until the deadline */
+	bool must_send;		/* the final message: wait whatever happens */
+	uint64_t flush_tsc_max;	/* flush_timeout_ns in TSC cycles */
+	uint64_t deadline_tsc;	/* end of the final flush's wait */
 	struct sf_msg *batch;	/* partial record batch, or NULL */
 	uint64_t batch_tsc;	/* when the batch got its first record */
 	uint64_t flush_tsc;	/* SF_BATCH_FLUSH_MS in TSC cycles */
 	uint64_t records_lost;	/* since the last interval message */
 	uint64_t received_closed;	/* packets of closed intervals */
 	uint64_t msgs_lost;
+	uint64_t records_lost_all;	/* over the run */
+	uint64_t stop_lost;		/* during the final flush */
 	struct sf_flow_table_stats last;	/* table stats at interval start */
 	struct sf_interval_agg agg;		/* the open interval */
 } __rte_cache_aligned;
@@ -73,18 +80,50 @@ sf_pkt_meta_fill(struct rte_mbuf *m, enum sf_linktype lt, uint32_t caplen, uint6
 	meta->ts_ns = ts_ns;
 }
 
+/*
+ * The ring is full or the pool empty: wait one turn (true) or give up
+ * (false). Live input gives up at once while it runs; after the input
+ * has stopped every worker waits, until the flush deadline or until
+ * wait_fn says to hurry; the final message waits regardless.
+ */
+static bool
+wait_turn(struct sf_worker *w)
+{
+	bool more = true;
+
+	if (!w->lossless && !w->flushing && !w->must_send)
+		return false;
+	if (w->wait_fn != NULL && !w->wait_fn(w->wait_arg)) {
+		/* A hurried stop: what is lost from now on is lost at the stop. */
+		w->flushing = true;
+		more = false;
+	}
+	if (w->must_send)
+		return true;
+	if (w->flushing && rte_rdtsc() >= w->deadline_tsc)
+		more = false;
+	return more;
+}
+
+static void
+lose_records(struct sf_worker *w, uint64_t n)
+{
+	w->records_lost += n;
+	w->records_lost_all += n;
+	if (w->flushing)
+		w->stop_lost += n;
+}
+
 static struct sf_msg *
 msg_get(struct sf_worker *w)
 {
 	void *p;
 
 	while (rte_mempool_get(w->pool, &p) != 0) {
-		if (!w->lossless) {
+		if (!wait_turn(w)) {
 			w->msgs_lost++;
 			return NULL;
 		}
-		if (w->wait_fn != NULL)
-			w->wait_fn();
 	}
 	return p;
 }
@@ -94,15 +133,13 @@ static int
 msg_send(struct sf_worker *w, struct sf_msg *msg)
 {
 	while (rte_ring_sp_enqueue(w->ring, msg) != 0) {
-		if (!w->lossless) {
+		if (!wait_turn(w)) {
 			w->msgs_lost++;
 			if (msg->type == SF_MSG_RECORDS)
-				w->records_lost += msg->count;
+				lose_records(w, msg->count);
 			rte_mempool_put(w->pool, msg);
 			return -ENOBUFS;
 		}
-		if (w->wait_fn != NULL)
-			w->wait_fn();
 	}
 	return 0;
 }
@@ -128,7 +165,7 @@ emit_record(void *arg, const struct sf_flow_record *rec)
 	if (b == NULL) {
 		b = msg_get(w);
 		if (b == NULL) {
-			w->records_lost++;
+			lose_records(w, 1);
 			return;
 		}
 		b->type = SF_MSG_RECORDS;
@@ -164,6 +201,9 @@ sf_worker_create(const struct sf_worker_params *p)
 	w->pool = p->pool;
 	w->lossless = p->lossless;
 	w->wait_fn = p->wait_fn;
+	w->wait_arg = p->wait_arg;
+	w->flush_tsc_max = (uint64_t)((double)p->flush_timeout_ns / 1e9 *
+			(double)rte_get_tsc_hz());
 	w->flush_tsc = rte_get_tsc_hz() / 1000 * SF_BATCH_FLUSH_MS;
 
 	tp = p->table;
@@ -356,14 +396,20 @@ sf_worker_housekeep(struct sf_worker *w, unsigned int budget, uint64_t tsc_now)
 void
 sf_worker_finish(struct sf_worker *w, uint64_t now)
 {
+	/*
+	 * Input has stopped: no packet can be lost by waiting now, so every
+	 * record waits for the collector (until the deadline).
+	 */
+	w->flushing = true;
+	w->deadline_tsc = rte_rdtsc() + w->flush_tsc_max;
 	if (!w->started)
 		start_at(w, now);
 	sf_worker_advance(w, now);
 	/* Flows whose timeout has already passed end for that reason. */
 	sf_flow_table_expire(w->table, w->clock, UINT32_MAX);
 	sf_flow_table_flush(w->table, SF_END_END_OF_INPUT);
-	/* The last message must reach the collector, even on live input. */
-	w->lossless = true;
+	/* The last message carries the accounting: it always gets through. */
+	w->must_send = true;
 	close_interval(w, SF_WATERMARK_DONE);
 }
 
@@ -389,4 +435,16 @@ uint64_t
 sf_worker_msgs_lost(const struct sf_worker *w)
 {
 	return w->msgs_lost;
+}
+
+uint64_t
+sf_worker_records_lost(const struct sf_worker *w)
+{
+	return w->records_lost_all;
+}
+
+uint64_t
+sf_worker_stop_lost(const struct sf_worker *w)
+{
+	return w->stop_lost;
 }

@@ -81,13 +81,25 @@ struct sf_worker_params {
 	struct rte_ring *ring;			/* to the collector */
 	struct rte_mempool *pool;		/* messages */
 	/*
-	 * Lossless: on a full ring or empty pool, wait for the collector
-	 * instead of dropping (for files, which can wait). Live input never
-	 * waits: it drops and counts.
+	 * Lossless: while packets are read, wait for the collector on a full
+	 * ring or empty pool instead of dropping (for files, which can wait).
+	 * Live input never waits while it runs: it drops and counts.
 	 */
 	bool lossless;
-	/* Called while waiting in lossless mode (e.g. to yield the CPU). */
-	void (*wait_fn)(void);
+	/*
+	 * Once input has stopped (sf_worker_finish), every worker waits for
+	 * the collector, live or not, for at most this long from the start of
+	 * its final flush; records still unsent then are dropped and counted
+	 * (sf_worker_stop_lost). 0 = do not wait.
+	 */
+	uint64_t flush_timeout_ns;
+	/*
+	 * Called on each turn of a wait (it may yield the CPU). Returns false
+	 * to give up: the message is dropped and counted (a hurried stop).
+	 * NULL: wait without a callback.
+	 */
+	bool (*wait_fn)(void *arg);
+	void *wait_arg;
 };
 
 struct sf_worker;
@@ -114,7 +126,11 @@ void sf_worker_housekeep(struct sf_worker *w, unsigned int budget, uint64_t tsc_
 
 /*
  * End of input: advance to `now`, end every flow (end_of_input), close
- * the last interval and tell the collector this worker is done.
+ * the last interval and tell the collector this worker is done. Nothing
+ * is protected by dropping any more, so the records wait for room on the
+ * ring (with the flush deadline and wait_fn as above); the last interval
+ * message, which carries the accounting and the final watermark, always
+ * waits until it is sent.
  */
 void sf_worker_finish(struct sf_worker *w, uint64_t now);
 
@@ -126,5 +142,13 @@ uint64_t sf_worker_received(const struct sf_worker *w);
 
 /* Messages this worker could not send (full ring or empty pool). */
 uint64_t sf_worker_msgs_lost(const struct sf_worker *w);
+
+/*
+ * Flow records lost in all (also in the interval aggregates'
+ * records_lost), and those of them lost during the final flush (deadline
+ * passed or wait_fn gave up).
+ */
+uint64_t sf_worker_records_lost(const struct sf_worker *w);
+uint64_t sf_worker_stop_lost(const struct sf_worker *w);
 
 #endif /* SF_WORKER_H */

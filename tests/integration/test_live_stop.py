@@ -142,6 +142,10 @@ def stop_50k(ck, binary, n, cap, tmp, workers, nflows):
     cons = sf.parse_conservation(out_text)
     ck.note("%s: tcpreplay sent %d packets; %s" % (what, sent, [
         x for x in out_text.splitlines() if x.startswith("conservation")]))
+    if cons is not None:
+        ck.check(sent == cons["received"], "%s: every packet sent is accounted for: sent %d "
+                 "= received %d (drops before spanflow included: %d)"
+                 % (what, sent, cons["received"], cons["dropped"]))
     check_written(ck, what, recs, cons, err_text, out_text, nflows)
     ck.check(sorted(map(sf.canon, recs)) == sorted(map(sf.canon, rows)),
              "%s: JSON lines and CSV hold the same %d records" % (what, len(recs)))

@@ -6,7 +6,6 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <unistd.h>
 
 #include <rte_cycles.h>
@@ -94,18 +93,9 @@ sf_collector_loop(struct sf_app *app, struct sf_collector *c)
 	uint64_t stop_tsc = 0;
 	unsigned int idle = 0;
 	void *msgs[SF_COLLECT_BURST];
-	/*
-	 * Test hook: a collector that falls behind. Workers on live input must
-	 * not wait for it: they drop messages and count them (test_live.py).
-	 */
-	const char *stall_env = getenv("SPANFLOW_TEST_COLLECTOR_STALL_MS");
-	const unsigned int stall_ms = stall_env != NULL ? (unsigned int)atoi(stall_env) : 0;
 
 	while (!sf_collector_done(c)) {
 		unsigned int i, j, total = 0;
-
-		if (stall_ms != 0)
-			usleep(stall_ms * 1000u);
 
 		for (i = 0; i < app->n_workers; i++) {
 			struct sf_worker_ctx *ctx = &app->wk[i];

@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -50,10 +51,9 @@ def main():
     ck = sf.Checker("dashboard in headless Chromium shows the capture's numbers")
     browser = chromium()
     if browser is None:
-        print("SKIP  chromium is not installed (Debian package chromium; tools/setup.sh "
-              "installs it)")
-        print("0 passed, 0 failed")
-        return
+        print("cannot run: chromium is not installed (Debian package chromium; "
+              "tools/setup.sh --test installs it)")
+        sys.exit(77)
     build_dir = Path(binary).resolve().parents[2]
     shot = build_dir / "http_dashboard.png"
     tmp = tempfile.mkdtemp(prefix="sf_http_browser_")

@@ -184,7 +184,7 @@ def main():
     binary, data = sf.usage_args()
     why = sf.live_skip_reason()
     if why:
-        print("SKIP: %s" % why)
+        print("cannot run: %s" % why)
         sys.exit(77)
     ck = sf.Checker("SIGTERM and SIGINT at random moments of a live capture")
     seed = int(os.environ.get("SPANFLOW_TEST_SEED", time.time_ns() % 1000000007))

@@ -64,10 +64,10 @@ def reachable_from_spanflow(log, binary):
 def main():
     binary, data = sf.usage_args()
     if shutil.which("valgrind") is None:
-        print("SKIP: valgrind is not installed")
+        print("cannot run: valgrind is not installed")
         return SKIP
     if b"__asan_init" in Path(binary).read_bytes():
-        print("SKIP: %s is built with AddressSanitizer" % binary)
+        print("cannot run: %s is built with AddressSanitizer" % binary)
         return SKIP
     ck = sf.Checker("valgrind")
     capture = str(data / "sample.pcap")

@@ -58,6 +58,12 @@ static const char *const reader_names[] = {
 	[SF_READER_NATIVE + 1] = NULL,
 };
 
+static const char *const capture_names[] = {
+	[SF_CAPTURE_TPACKET] = "tpacket",
+	[SF_CAPTURE_AF_PACKET] = "af_packet",
+	[SF_CAPTURE_AF_PACKET + 1] = NULL,
+};
+
 static const char *const hugepages_names[] = {
 	[SF_HUGEPAGES_AUTO] = "auto",
 	[SF_HUGEPAGES_YES] = "yes",
@@ -101,7 +107,7 @@ static const struct opt opts[] = {
 	  .size = sizeof(((struct sf_config *)NULL)->interfaces[0]),
 	  .off_n = offsetof(struct sf_config, n_interfaces),
 	  .max = SF_CONFIG_MAX_PORTS, .def = "",
-	  .help = "Linux interfaces to capture from (af_packet)" },
+	  .help = "Linux interfaces to capture from (see input.capture)" },
 	{ .key = "input.ports", .type = OPT_STRLIST,
 	  .off = offsetof(struct sf_config, ports),
 	  .size = sizeof(((struct sf_config *)NULL)->ports[0]),
@@ -113,6 +119,12 @@ static const struct opt opts[] = {
 	  .help = "rx descriptors per queue; auto = device default" },
 	{ .key = "input.promiscuous", .type = OPT_BOOL, FIELD(promiscuous), .def = "true",
 	  .help = "put capture ports in promiscuous mode" },
+	{ .key = "input.capture", .type = OPT_ENUM, FIELD(capture), .names = capture_names,
+	  .def = "tpacket", .help = "how Linux interfaces are read: tpacket (spanflow's rings, "
+	  "a flow stays in one worker) or af_packet (DPDK's driver)" },
+	{ .key = "input.ring_size", .type = OPT_UINT, .flags = OPT_POW2, FIELD(capture_ring_size),
+	  .min = 64 * 1024, .max = UINT64_C(1) << 30, .def = "32M",
+	  .help = "capture ring bytes per worker per interface (Linux interfaces)" },
 	{ .key = "workers", .type = OPT_UINT, .flags = OPT_AUTO, FIELD(workers),
 	  .min = 1, .max = SF_CONFIG_MAX_WORKERS, .def = "auto",
 	  .help = "worker lcores; auto = one per available core" },
@@ -210,6 +222,7 @@ static const struct opt opts[] = {
 
 /* OPT_ENUM fields are stored through a uint32_t. */
 _Static_assert(sizeof(enum sf_config_reader) == sizeof(uint32_t), "enum size");
+_Static_assert(sizeof(enum sf_config_capture) == sizeof(uint32_t), "enum size");
 _Static_assert(sizeof(enum sf_config_hugepages) == sizeof(uint32_t), "enum size");
 _Static_assert(sizeof(enum sf_config_idle) == sizeof(uint32_t), "enum size");
 _Static_assert(sizeof(enum sf_config_http) == sizeof(uint32_t), "enum size");

@@ -25,6 +25,11 @@ enum sf_config_reader {
 	SF_READER_NATIVE,	/* spanflow's classic-pcap reader; pcapng via libpcap */
 };
 
+enum sf_config_capture {
+	SF_CAPTURE_TPACKET = 0,	/* spanflow's TPACKET_V3 rings, fanout hash, no rollover */
+	SF_CAPTURE_AF_PACKET,	/* DPDK's net_af_packet driver (fanout with rollover) */
+};
+
 enum sf_config_hugepages {
 	SF_HUGEPAGES_AUTO = 0,	/* use them when the machine has some free */
 	SF_HUGEPAGES_YES,
@@ -59,6 +64,8 @@ struct sf_config {
 	char ports[SF_CONFIG_MAX_PORTS][64];		/* input.ports: PCI addresses */
 	uint32_t rx_descriptors;	/* input.rx_descriptors: 0 = auto */
 	bool promiscuous;		/* input.promiscuous */
+	enum sf_config_capture capture;	/* input.capture: tpacket | af_packet */
+	uint64_t capture_ring_size;	/* input.ring_size: bytes per worker per interface */
 
 	/* pipeline */
 	unsigned int workers;		/* workers: 1..64, or "auto" (0 before resolve) */

@@ -28,7 +28,9 @@
 	X(NIC_MISSED, "nic_missed") \
 	X(NO_MBUF, "no_mbuf") \
 	X(RX_ERROR, "rx_error") \
-	X(DISPATCH_FULL, "dispatch_full")
+	X(DISPATCH_FULL, "dispatch_full") \
+	X(KERNEL_RING_FULL, "kernel_ring_full") \
+	X(IF_RX_DROPPED, "if_rx_dropped")
 
 enum sf_drop_reason {
 #define SF_X_ENUM(id, name) SF_DROP_ ## id,

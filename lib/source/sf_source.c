@@ -5,11 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <time.h>
 
+#include <rte_branch_prediction.h>
 #include <rte_common.h>
 #include <rte_cycles.h>
 #include <rte_log.h>
@@ -78,6 +80,31 @@ pci_driver(const char *addr, char *drv, size_t len)
 		memcpy(drv, base, strlen(base) + 1);
 }
 
+unsigned int
+sf_source_iface_check(const char *name, char *err, size_t errlen)
+{
+	unsigned int idx = if_nametoindex(name);
+	struct ifreq ifr;
+	int fd;
+
+	if (idx == 0) {
+		snprintf(err, errlen, "%s: no such network interface (see 'ip link')", name);
+		return 0;
+	}
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0)
+		return idx;	/* nothing more to learn; opening it will tell */
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0 && !(ifr.ifr_flags & IFF_UP)) {
+		snprintf(err, errlen, "%s: the interface is down; bring it up first "
+				"(ip link set %s up)", name, name);
+		idx = 0;
+	}
+	close(fd);
+	return idx;
+}
+
 int
 sf_source_check(const struct sf_config *cfg, char *err, size_t errlen)
 {
@@ -93,13 +120,9 @@ sf_source_check(const struct sf_config *cfg, char *err, size_t errlen)
 		return sf_source_probe_file(cfg->replay_file, err, errlen) < 0 ? -1 : 0;
 	if (!sf_source_cfg_live(cfg))
 		return sf_source_probe_file(cfg->input_file, err, errlen) < 0 ? -1 : 0;
-	for (i = 0; i < cfg->n_interfaces; i++) {
-		if (if_nametoindex(cfg->interfaces[i]) == 0) {
-			snprintf(err, errlen, "%s: no such network interface (see 'ip link')",
-					cfg->interfaces[i]);
+	for (i = 0; i < cfg->n_interfaces; i++)
+		if (sf_source_iface_check(cfg->interfaces[i], err, errlen) == 0)
 			return -1;
-		}
-	}
 	if (cfg->n_interfaces != 0) {
 		fd = socket(AF_PACKET, SOCK_RAW, 0);
 		if (fd < 0) {
@@ -167,7 +190,8 @@ sf_source_open(const struct sf_source_params *p, char *err, size_t errlen)
 	s->pool = p->pool;
 	s->nb_queues = 1;
 	if (sf_source_cfg_live(cfg)) {
-		s->ops = &sf_source_ethdev_ops;
+		s->ops = cfg->n_interfaces != 0 && cfg->capture == SF_CAPTURE_TPACKET ?
+			&sf_source_tpacket_ops : &sf_source_ethdev_ops;
 		s->live = true;
 		s->nb_queues = p->nb_queues;
 		s->input = cfg->n_interfaces ? cfg->interfaces[0] : cfg->ports[0];
@@ -213,9 +237,14 @@ sf_source_close(struct sf_source *s)
 uint16_t
 sf_source_rx(struct sf_source *s, uint16_t queue, struct rte_mbuf **m, uint16_t n)
 {
-	if (atomic_load_explicit(&s->stop, memory_order_relaxed)) {
-		atomic_store_explicit(&s->eof, true, memory_order_release);
-		return 0;
+	if (unlikely(atomic_load_explicit(&s->stop, memory_order_acquire))) {
+		uint64_t end = atomic_load_explicit(&s->drain_end_tsc, memory_order_relaxed);
+
+		/* Draining: eof once the kernel has surely handed everything over. */
+		if (end == 0 || rte_rdtsc() >= end)
+			atomic_store_explicit(&s->eof, true, memory_order_release);
+		if (end == 0)
+			return 0;
 	}
 	return s->ops->rx(s, queue, m, n);
 }
@@ -235,6 +264,14 @@ sf_source_is_live(const struct sf_source *s)
 uint64_t
 sf_source_now_ns(const struct sf_source *s)
 {
+	struct timespec now;
+
+	if (s->kernel_clock) {
+		/* vDSO: no system call. Idle lcores and the end of input only. */
+		clock_gettime(CLOCK_REALTIME, &now);
+		return (uint64_t)now.tv_sec * SF_NS_PER_S + (uint64_t)now.tv_nsec -
+			s->clock_lag_ns;
+	}
 	return s->base_ns + (uint64_t)((double)(rte_rdtsc() - s->base_tsc) * s->ns_per_tsc);
 }
 
@@ -247,7 +284,15 @@ sf_source_eof(const struct sf_source *s)
 void
 sf_source_stop(struct sf_source *s)
 {
-	atomic_store_explicit(&s->stop, true, memory_order_relaxed);
+	uint64_t end = 0;
+
+	if (atomic_exchange_explicit(&s->stopping, true, memory_order_relaxed))
+		return;
+	if (s->ops->stop != NULL && s->ops->stop(s) == 0)
+		end = rte_rdtsc() + (uint64_t)((double)s->drain_ns / s->ns_per_tsc) + 1;
+	/* The drain deadline is in place before a reader can see the stop. */
+	atomic_store_explicit(&s->drain_end_tsc, end, memory_order_relaxed);
+	atomic_store_explicit(&s->stop, true, memory_order_release);
 }
 
 void

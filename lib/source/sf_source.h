@@ -11,11 +11,15 @@
  *  - net_pcap: DPDK's net_pcap virtual device on the same file;
  *  - replay:  a capture preloaded into memory, one queue per worker, looped
  *             (benchmarks: an RSS NIC at unlimited speed);
+ *  - tpacket: live capture from Linux interfaces with spanflow's own
+ *             TPACKET_V3 rings, one socket per worker per interface, in one
+ *             kernel fanout group (hash, no rollover). Packet time is the
+ *             kernel's timestamp (input.capture: tpacket, the default);
  *  - ethdev:  live capture from DPDK ports: Linux interfaces through
- *             net_af_packet (one queue pair per worker, kernel fanout hash)
- *             or NICs by PCI address (one rx queue per worker, symmetric
- *             RSS). Packet time is the TSC converted to wall clock, once per
- *             burst.
+ *             net_af_packet (input.capture: af_packet; one queue pair per
+ *             worker, kernel fanout hash with rollover) or NICs by PCI
+ *             address (one rx queue per worker, symmetric RSS). Packet time
+ *             is the TSC converted to wall clock, once per burst.
  * A file has one queue; a live source has one queue per worker, and queue
  * q is read by one lcore only.
  */
@@ -55,6 +59,12 @@ struct sf_source_ops {
 			char *err, size_t errlen);
 	uint16_t (*rx)(struct sf_source *s, uint16_t queue, struct rte_mbuf **m, uint16_t n);
 	void (*stats)(struct sf_source *s, struct sf_source_stats *st);
+	/*
+	 * Optional, from any thread: stop capturing. 0 if rx may still return
+	 * what was captured before (and then returns 0 once it is all read),
+	 * -1 if the input must end at once.
+	 */
+	int (*stop)(struct sf_source *s);
 	void (*close)(struct sf_source *s);
 };
 
@@ -92,13 +102,23 @@ bool sf_source_cfg_multiqueue(const struct sf_config *cfg);
 /* Live input: packet times are wall-clock time, and idle lcores follow it. */
 bool sf_source_is_live(const struct sf_source *s);
 
-/* Wall-clock time now in ns, from the TSC (cheap; for live packet times). */
+/*
+ * Wall-clock time now in ns, from the TSC (cheap; for live packet times).
+ * A source whose packet times come from the kernel answers with the
+ * kernel's clock, held back by how long the kernel may keep a packet
+ * before handing it over (tpacket: a few ms), so that a clock moved on by
+ * it never passes a packet still to come.
+ */
 uint64_t sf_source_now_ns(const struct sf_source *s);
 
 /* The input has ended (end of file, read error, or sf_source_stop()). */
 bool sf_source_eof(const struct sf_source *s);
 
-/* Ask the source to end (from any thread, e.g. on a signal). */
+/*
+ * Ask the source to end (from any thread, e.g. on a signal). A live
+ * capture stops taking packets at once; what it had captured is still
+ * read (a few milliseconds) before sf_source_eof() turns true.
+ */
 void sf_source_stop(struct sf_source *s);
 
 /* Counters; safe to call from another thread (values may lag). */

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Live capture from DPDK ports, one rx queue per worker:
- *  - Linux interfaces through net_af_packet (qpairs = workers). The kernel
- *    spreads packets over the sockets with its fanout hash, which is
- *    symmetric. DPDK 22.11's af_packet also sets the fanout rollover flag:
- *    when one socket's ring is full the kernel moves packets to another,
- *    so under overload a flow may be split across workers (README).
+ *  - Linux interfaces through net_af_packet (qpairs = workers) when
+ *    input.capture is af_packet (the default, tpacket, is spanflow's own
+ *    source: sf_source_tpacket.c). The kernel spreads packets over the
+ *    sockets with its fanout hash, which is symmetric. DPDK 22.11's
+ *    af_packet also sets the fanout rollover flag: when one socket's ring
+ *    is full the kernel moves packets to another, so under overload a
+ *    flow may be split across workers (README).
  *  - NICs by PCI address: hardware RSS with a symmetric Toeplitz key.
  * Packet time is the TSC converted to wall clock once per burst; NIC
  * timestamps are not used yet.
@@ -24,8 +26,8 @@
 #include "sf_source_priv.h"
 #include "sf_worker.h"
 
-/* af_packet ring: frames of 2 KiB, 4 KiB blocks, this many frames per queue. */
-#define AFP_FRAMES 16384
+/* af_packet ring: frames of 2 KiB in 4 KiB blocks, input.ring_size bytes per queue. */
+#define AFP_FRAME_SIZE 2048
 
 struct eth_port {
 	uint16_t port_id;
@@ -182,9 +184,9 @@ eth_open(struct sf_source *s, const struct sf_source_params *p, char *err, size_
 
 		snprintf(ep->name, sizeof(ep->name), "%s", cfg->interfaces[i]);
 		snprintf(ep->vdev_name, sizeof(ep->vdev_name), "net_af_packet_sf%u", i);
-		snprintf(args, sizeof(args), "iface=%s,qpairs=%u,blocksz=4096,framesz=2048,"
-				"framecnt=%u,qdisc_bypass=1", cfg->interfaces[i], s->nb_queues,
-				AFP_FRAMES);
+		snprintf(args, sizeof(args), "iface=%s,qpairs=%u,blocksz=4096,framesz=%u,"
+				"framecnt=%" PRIu64 ",qdisc_bypass=1", cfg->interfaces[i],
+				s->nb_queues, AFP_FRAME_SIZE, cfg->capture_ring_size / AFP_FRAME_SIZE);
 		ret = rte_eal_hotplug_add("vdev", ep->vdev_name, args);
 		if (ret != 0) {
 			snprintf(err, errlen, "%s: cannot open it with af_packet (%s); is it up, "

@@ -24,6 +24,21 @@ struct sf_source {
 	uint64_t base_tsc;		/* TSC and wall clock at open: live time */
 	uint64_t base_ns;
 	double ns_per_tsc;
+	/*
+	 * Live time from the kernel's clock (CLOCK_REALTIME, as its packet
+	 * timestamps) held back by clock_lag_ns: an idle lcore that follows
+	 * it never gets ahead of packets the kernel still holds.
+	 */
+	bool kernel_clock;
+	uint64_t clock_lag_ns;
+	/*
+	 * After a stop, ops->stop (if any) ends the capture and rx still
+	 * returns what was captured before; drain_ns after the stop the input
+	 * ends (eof), and each reader reads on until it gets nothing.
+	 */
+	uint64_t drain_ns;
+	_Atomic uint64_t drain_end_tsc;	/* 0: no drain, end at once */
+	atomic_bool stopping;		/* sf_source_stop() has begun */
 	atomic_bool eof;		/* input ended */
 	atomic_bool stop;		/* asked to end */
 	/* Written by the reading lcore, read by others (relaxed). */
@@ -61,6 +76,40 @@ extern const struct sf_source_ops sf_source_native_ops;
 extern const struct sf_source_ops sf_source_net_pcap_ops;
 extern const struct sf_source_ops sf_source_ethdev_ops;
 extern const struct sf_source_ops sf_source_replay_ops;
+extern const struct sf_source_ops sf_source_tpacket_ops;
+
+/*
+ * A Linux interface to capture from: it exists and is up. Returns its
+ * index, or 0 with a user-facing message.
+ */
+unsigned int sf_source_iface_check(const char *name, char *err, size_t errlen);
+
+/*
+ * A mapped TPACKET_V3 receive ring and the reading lcore's place in it
+ * (sf_source_tpacket.c; here for its unit test). The kernel fills blocks
+ * and hands each over with TP_STATUS_USER; the reader copies its frames
+ * into mbufs and gives the block back (TP_STATUS_KERNEL) once every frame
+ * of it has been read. A burst may end inside a block.
+ */
+struct sf_tpacket_ring {
+	uint8_t *map;			/* block_nr blocks of block_size bytes */
+	uint32_t block_size;
+	uint32_t block_nr;
+	uint32_t block;			/* the block being read, or waited for */
+	uint32_t left;			/* its frames not yet read; 0: not opened */
+	const uint8_t *frame;		/* the next frame to read */
+	uint32_t room;			/* bytes an mbuf takes (data room - headroom) */
+	uint8_t linktype;		/* enum sf_linktype of the interface */
+	uint8_t port;			/* input index (sf_pkt_info.port) */
+};
+
+/*
+ * Read up to n frames from ring r into mbufs from pool, metadata filled
+ * (packet time: the kernel's timestamp). Returns the number read; 0 when
+ * no block is ready or the pool is empty (the frames then wait).
+ */
+uint16_t sf_tpacket_ring_rx(struct sf_tpacket_ring *r, struct rte_mempool *pool,
+		struct rte_mbuf **m, uint16_t n);
 
 /*
  * Read the capture's header with libpcap: check that it is a capture

@@ -800,7 +800,8 @@ test_set(void **state)
 	SET_FAILS("timeouts.idel", "5", "unknown setting 'timeouts.idel'; expected one of: "
 			"input.file, input.reader, input.replay, input.loops, input.interfaces, "
 			"input.ports, "
-			"input.rx_descriptors, input.promiscuous, workers, interval, timeouts.idle,",
+			"input.rx_descriptors, input.promiscuous, input.capture, input.ring_size, "
+			"workers, interval, timeouts.idle,",
 			"dpdk.eal_args", NULL);
 	SET_FAILS("timeouts", "5", "unknown setting 'timeouts'");
 	SET_FAILS(NULL, "5", "unknown setting '(null)'");

@@ -19,7 +19,7 @@ targets=("$@")
 dir="${FUZZ_DIR:-build-fuzz}"
 max_crashes=5
 
-opts=(-Dbuildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false
+opts=(-Dbuildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false -Dwerror=true
 	-Dc_args=-fsanitize=fuzzer-no-link)
 if [ -f "$dir/build.ninja" ]; then
 	CC=clang meson setup --reconfigure "$dir" "${opts[@]}" >/dev/null

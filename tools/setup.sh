@@ -75,18 +75,20 @@ release=(--buildtype=release -Db_lto=true)
 
 case "$mode" in
 build)
-	build build "${release[@]}"
+	build build "${release[@]}" -Dwerror=false
 	echo "setup: built build/app/spanflow/spanflow"
 	;;
 --run)
-	build build "${release[@]}"
+	build build "${release[@]}" -Dwerror=false
 	exec build/app/spanflow/spanflow
 	;;
 --test)
-	build build "${release[@]}"
+	# Tests build with -Werror: a warning fails CI, never a user's build.
+	build build "${release[@]}" -Dwerror=true
 	echo "== release build: unit and integration tests"
 	meson test -C build --print-errorlogs --num-processes 2
-	build build-asan --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
+	build build-asan --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false \
+		-Dwerror=true
 	echo "== AddressSanitizer + UBSan build: unit and integration tests"
 	export ASAN_OPTIONS="abort_on_error=1:detect_leaks=1"
 	export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"

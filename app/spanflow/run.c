@@ -323,6 +323,7 @@ sf_run(struct sf_config *cfg, const struct sf_cli *cli)
 	struct sf_eal_args ea;
 	struct sf_outputs out;
 	char err[1024];
+	const char *input;
 	unsigned int lcores;
 	int ret;
 
@@ -342,23 +343,24 @@ sf_run(struct sf_config *cfg, const struct sf_cli *cli)
 	/* A file has one queue: a dispatcher spreads it; live ports have one per worker. */
 	app.dispatch = !sf_source_cfg_multiqueue(cfg) && app.n_workers > 1;
 	lcores = 1 + app.n_workers + (app.dispatch ? 1 : 0);
+	input = app.live ? (cfg->n_interfaces ? cfg->interfaces[0] : cfg->ports[0]) :
+		cfg->replay_file[0] ? cfg->replay_file : cfg->input_file;
 
 	if (sf_outputs_open(&out, cfg, err, sizeof(err)) != 0) {
 		fprintf(stderr, "spanflow: %s\n", err);
 		return SF_EXIT_RUNTIME;
 	}
+	ret = SF_EXIT_USAGE;
 	if (sf_eal_args_build(&ea, cfg, lcores, cli->eal_argc, cli->eal_argv,
 			err, sizeof(err)) != 0) {
 		fprintf(stderr, "spanflow: %s\n", err);
-		sf_outputs_close(&out);
-		return SF_EXIT_USAGE;
+		goto close_outputs;
 	}
 	/* Before EAL: MHD's thread keeps the whole CPU set, not the main lcore's. */
-	if (sf_serve_start(&app, app.live ? (cfg->n_interfaces ? cfg->interfaces[0] :
-			cfg->ports[0]) : cfg->input_file, err, sizeof(err)) != 0) {
+	ret = SF_EXIT_RUNTIME;
+	if (sf_serve_start(&app, input, err, sizeof(err)) != 0) {
 		fprintf(stderr, "spanflow: %s\n", err);
-		sf_outputs_close(&out);
-		return SF_EXIT_RUNTIME;
+		goto close_outputs;
 	}
 	if (!ea.hugepages && cfg->hugepages == SF_HUGEPAGES_AUTO && cfg->report)
 		fprintf(stderr, "spanflow: no free hugepages: running without them "
@@ -366,26 +368,25 @@ sf_run(struct sf_config *cfg, const struct sf_cli *cli)
 	if (rte_eal_init(ea.argc, ea.argv) < 0) {
 		fprintf(stderr, "spanflow: DPDK EAL start-up failed: %s\n",
 				rte_strerror(rte_errno));
-		sf_serve_stop(&app);
-		sf_outputs_close(&out);
-		return SF_EXIT_RUNTIME;
+		goto stop_serving;
 	}
 	if (rte_lcore_count() < lcores) {
 		fprintf(stderr, "spanflow: %u lcores needed (collector, %u workers%s), EAL has "
 				"%u; do not restrict lcores in EAL arguments\n", lcores,
 				app.n_workers, app.dispatch ? ", dispatcher" : "",
 				rte_lcore_count());
-		sf_serve_stop(&app);
-		sf_outputs_close(&out);
-		rte_eal_cleanup();
-		return SF_EXIT_USAGE;
+		ret = SF_EXIT_USAGE;
+		goto eal_cleanup;
 	}
-	ret = pipeline(&app, &out, cfg, app.live ? (cfg->n_interfaces ? cfg->interfaces[0] :
-			cfg->ports[0]) : cfg->replay_file[0] ? cfg->replay_file : cfg->input_file);
-	sf_outputs_close(&out);
+	/* The pipeline closes the outputs before its report: files are whole by then. */
+	ret = pipeline(&app, &out, cfg, input);
 	if (ret == SF_EXIT_OK)
 		sf_serve_linger(&app);
-	sf_serve_stop(&app);
+eal_cleanup:
 	rte_eal_cleanup();
+stop_serving:
+	sf_serve_stop(&app);
+close_outputs:
+	sf_outputs_close(&out);
 	return ret;
 }

@@ -4,15 +4,13 @@
  * field list (sf_fields.h). No value needs quoting: numbers, addresses and
  * end reason names hold no comma, quote or newline.
  */
-#include <arpa/inet.h>
-#include <inttypes.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sf_export.h"
+#include "sf_export_fmt.h"
 #include "sf_fields.h"
 
 struct sf_csv {
@@ -30,55 +28,54 @@ sf_csv_header(void)
 	return csv_header + 1;
 }
 
-static size_t
-put(char *buf, size_t len, size_t n, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+/*
+ * The longest line the field list can give, a comma after every value; a
+ * line is written straight into a buffer of this size, without a bounds
+ * check per value.
+ */
+#define SF_X_CMAX(name, kind, expr, ie4, ie6, rev) + SF_FMT_MAX_ ## kind + 1
+#define CSV_RECORD_MAX (SF_FLOW_FIELDS(SF_X_CMAX))
+_Static_assert(CSV_RECORD_MAX < 1024, "a record line stays under 1 KiB");
 
-static size_t
-put(char *buf, size_t len, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-	int k;
-
-	va_start(ap, fmt);
-	k = vsnprintf(n < len ? buf + n : NULL, n < len ? len - n : 0, fmt, ap);
-	va_end(ap);
-	return n + (k > 0 ? (size_t)k : 0);
-}
-
-static size_t
-put_addr(char *buf, size_t len, size_t n, uint8_t ipver, const uint8_t *a)
-{
-	char s[INET6_ADDRSTRLEN];
-
-	if (inet_ntop(ipver == 6 ? AF_INET6 : AF_INET, a, s, sizeof(s)) == NULL)
-		snprintf(s, sizeof(s), "?");
-	return put(buf, len, n, "%s", s);
-}
-
-#define CSV_TIME(v) n = put(buf, len, n, "%" PRIu64, (uint64_t)(v))
+#define CSV_TIME(v) p = sf_fmt_u64(p, (uint64_t)(v))
 #define CSV_U64 CSV_TIME
 #define CSV_U32 CSV_TIME
 #define CSV_U16 CSV_TIME
 #define CSV_U8 CSV_TIME
-#define CSV_ADDR(v) n = put_addr(buf, len, n, r->key.ipver, (v))
-#define CSV_REASON(v) n = put(buf, len, n, "%s", sf_end_reason_name((enum sf_end_reason)(v)))
+#define CSV_ADDR(v) p = sf_fmt_addr(p, r->key.ipver, (v))
+#define CSV_REASON(v) p = sf_fmt_reason(p, (v))
+
+/* The line at p (room for CSV_RECORD_MAX), no newline; returns the end. */
+static char *
+put_record(char *p, const struct sf_flow_record *r)
+{
+	/* Every value comes with a comma after it; the last one is taken back. */
+#define SF_X_CSV(name, kind, expr, ie4, ie6, rev) \
+	CSV_ ## kind(expr); \
+	*p++ = ',';
+	SF_FLOW_FIELDS(SF_X_CSV)
+#undef SF_X_CSV
+	return p - 1;
+}
 
 size_t
 sf_csv_format_record(char *buf, size_t len, const struct sf_flow_record *r)
 {
-	size_t n = 0;
-	bool first = true;
+	char tmp[CSV_RECORD_MAX];
+	size_t n;
 
-	if (len > 0)
-		buf[0] = '\0';
-#define SF_X_CSV(name, kind, expr, ie4, ie6, rev) \
-	if (!first) \
-		n = put(buf, len, n, ","); \
-	first = false; \
-	CSV_ ## kind(expr);
-	SF_FLOW_FIELDS(SF_X_CSV)
-#undef SF_X_CSV
+	if (len > CSV_RECORD_MAX) {
+		n = (size_t)(put_record(buf, r) - buf);
+		buf[n] = '\0';
+		return n;
+	}
+	n = (size_t)(put_record(tmp, r) - tmp);
+	if (len > 0) {
+		size_t k = n < len - 1 ? n : len - 1;
+
+		memcpy(buf, tmp, k);
+		buf[k] = '\0';
+	}
 	return n;
 }
 
@@ -103,13 +100,11 @@ void
 sf_csv_write_record(void *arg, const struct sf_flow_record *r)
 {
 	struct sf_csv *c = arg;
-	char line[1024];
-	size_t n = sf_csv_format_record(line, sizeof(line) - 1, r);
+	char line[CSV_RECORD_MAX + 1];
+	char *e = put_record(line, r);
 
-	if (n >= sizeof(line) - 1)
-		n = sizeof(line) - 2;
-	line[n] = '\n';
-	sf_rotfile_write(c->rf, line, n + 1);
+	*e++ = '\n';
+	sf_rotfile_write(c->rf, line, (size_t)(e - line));
 }
 
 int

@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -7,6 +6,7 @@
 #include <string.h>
 
 #include "sf_export.h"
+#include "sf_export_fmt.h"
 #include "sf_fields.h"
 
 struct sf_jsonl {
@@ -42,26 +42,21 @@ out_str(struct out *o, const char *s)
 static void
 out_u64(struct out *o, uint64_t v)
 {
-	char tmp[24];
-	int i = (int)sizeof(tmp);
+	char tmp[SF_FMT_MAX_U64];
 
-	do {
-		tmp[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	out_raw(o, tmp + i, sizeof(tmp) - (size_t)i);
+	out_raw(o, tmp, (size_t)(sf_fmt_u64(tmp, v) - tmp));
 }
 
 static void
 out_addr(struct out *o, uint8_t ipver, const uint8_t *a)
 {
-	char s[INET6_ADDRSTRLEN];
+	char s[SF_FMT_MAX_ADDR + 2];
+	char *e = s;
 
-	if (inet_ntop(ipver == 6 ? AF_INET6 : AF_INET, a, s, sizeof(s)) == NULL)
-		snprintf(s, sizeof(s), "?");
-	out_raw(o, "\"", 1);
-	out_str(o, s);
-	out_raw(o, "\"", 1);
+	*e++ = '"';
+	e = sf_fmt_addr(e, ipver, a);
+	*e++ = '"';
+	out_raw(o, s, (size_t)(e - s));
 }
 
 static void
@@ -70,34 +65,68 @@ out_end(struct out *o)
 	o->p[o->n < o->len ? o->n : o->len - 1] = '\0';
 }
 
-#define KIND_TIME(o, r, v) out_u64(o, (uint64_t)(v))
-#define KIND_U64 KIND_TIME
-#define KIND_U32 KIND_U64
-#define KIND_U16 KIND_U64
-#define KIND_U8 KIND_U64
-#define KIND_ADDR(o, r, v) out_addr(o, (r)->key.ipver, (v))
-#define KIND_REASON(o, r, v) do { \
-		out_raw(o, "\"", 1); \
-		out_str(o, sf_end_reason_name((enum sf_end_reason)(v))); \
-		out_raw(o, "\"", 1); \
+/*
+ * The longest record line the field list can give (every value taken as
+ * quoted); a record is written straight into a buffer of this size,
+ * without a bounds check per value.
+ */
+#define SF_X_JMAX(name, kind, expr, ie4, ie6, rev) \
+	+ sizeof(",\"" #name "\":") - 1 + SF_FMT_MAX_ ## kind + 2
+#define JSONL_RECORD_MAX (SF_FLOW_FIELDS(SF_X_JMAX) + 1)
+_Static_assert(JSONL_RECORD_MAX < 1024, "a record line stays under 1 KiB");
+
+#define JPUT_TIME(p, r, v) p = sf_fmt_u64(p, (uint64_t)(v))
+#define JPUT_U64 JPUT_TIME
+#define JPUT_U32 JPUT_TIME
+#define JPUT_U16 JPUT_TIME
+#define JPUT_U8 JPUT_TIME
+#define JPUT_ADDR(p, r, v) do { \
+		*p++ = '"'; \
+		p = sf_fmt_addr(p, (r)->key.ipver, (v)); \
+		*p++ = '"'; \
 	} while (0)
+#define JPUT_REASON(p, r, v) do { \
+		*p++ = '"'; \
+		p = sf_fmt_reason(p, (v)); \
+		*p++ = '"'; \
+	} while (0)
+
+/* The record at p (room for JSONL_RECORD_MAX); returns the end. */
+static char *
+put_record(char *p, const struct sf_flow_record *r)
+{
+	char *start = p;
+
+	/* Every key comes with a comma before it; the first one becomes '{'. */
+#define SF_X_JSON(name, kind, expr, ie4, ie6, rev) \
+	p = SF_FMT_LIT(p, ",\"" #name "\":"); \
+	JPUT_ ## kind(p, r, expr);
+	SF_FLOW_FIELDS(SF_X_JSON)
+#undef SF_X_JSON
+	*start = '{';
+	*p++ = '}';
+	return p;
+}
 
 size_t
 sf_jsonl_format_record(char *buf, size_t len, const struct sf_flow_record *r)
 {
-	struct out o = { buf, len, 0 };
-	const char *sep = "{";
+	char tmp[JSONL_RECORD_MAX];
+	size_t n;
 
-#define SF_X_JSON(name, kind, expr, ie4, ie6, rev) \
-	out_str(&o, sep); \
-	out_str(&o, "\"" #name "\":"); \
-	KIND_ ## kind(&o, r, expr); \
-	sep = ",";
-	SF_FLOW_FIELDS(SF_X_JSON)
-#undef SF_X_JSON
-	out_raw(&o, "}", 1);
-	out_end(&o);
-	return o.n;
+	if (len > JSONL_RECORD_MAX) {
+		n = (size_t)(put_record(buf, r) - buf);
+		buf[n] = '\0';
+		return n;
+	}
+	n = (size_t)(put_record(tmp, r) - tmp);
+	if (len > 0) {
+		size_t k = n < len - 1 ? n : len - 1;
+
+		memcpy(buf, tmp, k);
+		buf[k] = '\0';
+	}
+	return n;
 }
 
 struct sf_jsonl *
@@ -130,11 +159,11 @@ void
 sf_jsonl_write_record(void *arg, const struct sf_flow_record *r)
 {
 	struct sf_jsonl *j = arg;
-	char line[1024];
-	size_t n = sf_jsonl_format_record(line, sizeof(line) - 1, r);
+	char line[JSONL_RECORD_MAX + 1];
+	char *e = put_record(line, r);
 
-	line[n] = '\n';
-	write_line(j, line, n + 1);
+	*e++ = '\n';
+	write_line(j, line, (size_t)(e - line));
 }
 
 static void

@@ -1,5 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* JSON lines: a record formats to the exact documented line. */
+/*
+ * JSON lines and CSV: a record formats to the exact documented line, and
+ * to what printf and inet_ntop() give for any value.
+ */
+#include <arpa/inet.h>
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -147,6 +152,165 @@ test_csv_line(void **state)
 			"192.0.2.10,40000,17,4,0,0,3,180,2,1500,27,18,46,tcp_rst");
 }
 
+/* splitmix64: reproducible test values. */
+static uint64_t
+rnd(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* A number of any digit count: 0, 1..20 digits, the largest. */
+static uint64_t
+rnd_num(uint64_t *s)
+{
+	uint64_t v = rnd(s);
+	unsigned int k = (unsigned int)(v % 22);
+
+	if (k == 0)
+		return 0;
+	if (k == 21)
+		return UINT64_MAX;
+	return rnd(s) >> (64 - 3 * k);
+}
+
+/*
+ * An address with the shapes that change its text: runs of zero words of
+ * every length and place, IPv4-mapped and -compatible prefixes, words of
+ * 1 to 4 hex digits, bytes of 1 to 3 decimal digits.
+ */
+static void
+rnd_addr(uint64_t *s, uint8_t a[16])
+{
+	unsigned int i, shape = (unsigned int)(rnd(s) % 6);
+
+	for (i = 0; i < 16; i += 2) {
+		uint64_t v = rnd(s);
+		unsigned int w = (unsigned int)(v >> 16) & 0xffff;
+
+		switch (v % 5) {
+		case 0: case 1: w = 0; break;
+		case 2: w &= 0xf; break;
+		case 3: w &= 0xff; break;
+		default: break;
+		}
+		a[i] = (uint8_t)(w >> 8);
+		a[i + 1] = (uint8_t)w;
+	}
+	if (shape == 1)		/* ::a.b.c.d, ::ffff:a.b.c.d and their near misses */
+		memset(a, 0, 10 + (rnd(s) % 3) * 2);
+	if (shape == 2) {
+		memset(a, 0, 10);
+		a[10] = a[11] = 0xff;
+	}
+	if (shape == 3)
+		memset(a, 0, 16);
+	if (shape == 4)
+		memset(a + (rnd(s) % 16), 0, rnd(s) % 16);
+}
+
+static void
+rnd_record(uint64_t *s, struct sf_flow_record *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->key.ipver = (rnd(s) & 1) ? 6 : 4;
+	rnd_addr(s, r->key.addr_lo);
+	rnd_addr(s, r->key.addr_hi);
+	if (r->key.ipver == 4) {
+		memset(r->key.addr_lo + 4, 0, 12);
+		memset(r->key.addr_hi + 4, 0, 12);
+	}
+	r->key.port_lo = (uint16_t)rnd_num(s);
+	r->key.port_hi = (uint16_t)rnd_num(s);
+	r->key.proto = (uint8_t)rnd_num(s);
+	r->key.vlan = (uint16_t)(rnd_num(s) & 0xfff);
+	r->initiator = (uint8_t)(rnd(s) & 1);
+	r->start_ns = rnd_num(s);
+	r->end_ns = rnd_num(s);
+	r->packets[0] = rnd_num(s);
+	r->packets[1] = rnd_num(s);
+	r->bytes[0] = rnd_num(s);
+	r->bytes[1] = rnd_num(s);
+	r->tcp_flags[0] = (uint8_t)rnd_num(s);
+	r->tcp_flags[1] = (uint8_t)rnd_num(s);
+	r->dscp = (uint8_t)(rnd_num(s) & 63);
+	r->port = (uint8_t)rnd_num(s);
+	r->end_reason = (uint8_t)(rnd(s) % (SF_END_MAX + 1));	/* one past: "unknown" */
+}
+
+/* The CSV line and the JSON object as printf and inet_ntop() write them. */
+static void
+reference_lines(const struct sf_flow_record *r, char *csv, char *json, size_t len)
+{
+	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
+	int af = r->key.ipver == 6 ? AF_INET6 : AF_INET;
+	bool lo = r->initiator == SF_DIR_LO;
+
+	assert_non_null(inet_ntop(af, lo ? r->key.addr_lo : r->key.addr_hi, src, sizeof(src)));
+	assert_non_null(inet_ntop(af, lo ? r->key.addr_hi : r->key.addr_lo, dst, sizeof(dst)));
+	snprintf(csv, len, "%" PRIu64 ",%" PRIu64 ",%s,%u,%s,%u,%u,%u,%u,%u,%" PRIu64 ",%" PRIu64
+			",%" PRIu64 ",%" PRIu64 ",%u,%u,%u,%s", r->start_ns, r->end_ns,
+			src, lo ? r->key.port_lo : r->key.port_hi,
+			dst, lo ? r->key.port_hi : r->key.port_lo, r->key.proto, r->key.ipver,
+			r->key.vlan, r->port, r->packets[0], r->bytes[0], r->packets[1], r->bytes[1],
+			r->tcp_flags[0], r->tcp_flags[1], r->dscp,
+			sf_end_reason_name((enum sf_end_reason)r->end_reason));
+	snprintf(json, len, "{\"start_ns\":%" PRIu64 ",\"end_ns\":%" PRIu64 ",\"src_addr\":\"%s\","
+			"\"src_port\":%u,\"dst_addr\":\"%s\",\"dst_port\":%u,\"proto\":%u,"
+			"\"ip_version\":%u,\"vlan\":%u,\"ingress_port\":%u,\"packets\":%" PRIu64 ","
+			"\"bytes\":%" PRIu64 ",\"rev_packets\":%" PRIu64 ",\"rev_bytes\":%" PRIu64 ","
+			"\"tcp_flags\":%u,\"rev_tcp_flags\":%u,\"dscp\":%u,\"end_reason\":\"%s\"}",
+			r->start_ns, r->end_ns, src, lo ? r->key.port_lo : r->key.port_hi,
+			dst, lo ? r->key.port_hi : r->key.port_lo, r->key.proto, r->key.ipver,
+			r->key.vlan, r->port, r->packets[0], r->bytes[0], r->packets[1], r->bytes[1],
+			r->tcp_flags[0], r->tcp_flags[1], r->dscp,
+			sf_end_reason_name((enum sf_end_reason)r->end_reason));
+}
+
+/* Any record, any buffer size: the text printf and inet_ntop() give, cut at len - 1. */
+static void
+test_any_record_as_printf(void **state)
+{
+	struct sf_flow_record r;
+	char csv[1024], json[1024], ref_csv[1024], ref_json[1024], small[256];
+	uint64_t seed = 42;
+	size_t n, cut;
+	unsigned int i;
+
+	(void)state;
+	for (i = 0; i < 200000; i++) {
+		rnd_record(&seed, &r);
+		reference_lines(&r, ref_csv, ref_json, sizeof(ref_csv));
+		n = sf_csv_format_record(csv, sizeof(csv), &r);
+		assert_string_equal(csv, ref_csv);
+		assert_int_equal(n, strlen(ref_csv));
+		n = sf_jsonl_format_record(json, sizeof(json), &r);
+		assert_string_equal(json, ref_json);
+		assert_int_equal(n, strlen(ref_json));
+		if (i % 64 != 0)
+			continue;
+		/* Short buffers: cut, terminated, the full length reported. */
+		cut = (size_t)(rnd(&seed) % sizeof(small));
+		memset(small, 'x', sizeof(small));
+		assert_int_equal(sf_csv_format_record(small, cut, &r), strlen(ref_csv));
+		if (cut > 0) {
+			assert_true(strlen(small) == RTE_MIN(cut - 1, strlen(ref_csv)));
+			assert_memory_equal(small, ref_csv, strlen(small));
+		}
+		assert_true(small[cut] == 'x');	/* nothing written past len */
+		memset(small, 'x', sizeof(small));
+		assert_int_equal(sf_jsonl_format_record(small, cut, &r), strlen(ref_json));
+		if (cut > 0) {
+			assert_true(strlen(small) == RTE_MIN(cut - 1, strlen(ref_json)));
+			assert_memory_equal(small, ref_json, strlen(small));
+		}
+		assert_true(small[cut] == 'x');	/* nothing written past len */
+	}
+}
+
 static void
 test_open_error(void **state)
 {
@@ -165,6 +329,7 @@ main(void)
 		cmocka_unit_test(test_record_v6_and_truncation),
 		cmocka_unit_test(test_file_lines),
 		cmocka_unit_test(test_csv_line),
+		cmocka_unit_test(test_any_record_as_printf),
 		cmocka_unit_test(test_open_error),
 	};
 

@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Text formatting of record values for the JSON-lines and CSV writers,
+ * without stdio: each function writes at p, unchecked, and returns the
+ * end. The caller guarantees room (the SF_FMT_*_MAX bounds). The output
+ * is byte for byte that of printf("%" PRIu64) and glibc's inet_ntop(), so
+ * files do not change with the writer (tests/unit/test_export.c compares
+ * them on edge cases and random values).
+ */
+#ifndef SF_EXPORT_FMT_H
+#define SF_EXPORT_FMT_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "sf_flow.h"
+
+/* The longest text of a value of each kind of sf_fields.h. */
+#define SF_FMT_MAX_TIME 20	/* 18446744073709551615 */
+#define SF_FMT_MAX_U64 20
+#define SF_FMT_MAX_U32 10
+#define SF_FMT_MAX_U16 5
+#define SF_FMT_MAX_U8 3
+#define SF_FMT_MAX_ADDR 45	/* INET6_ADDRSTRLEN - 1: ffff:...:ffff, ::ffff:a.b.c.d */
+#define SF_FMT_MAX_REASON 32	/* names are cut here; the longest has 12 bytes */
+
+static const char sf_fmt_digits2[201] =
+	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+	"8081828384858687888990919293949596979899";
+
+static inline unsigned int
+sf_fmt_ndigits(uint64_t v)
+{
+	unsigned int n = 1;
+
+	for (;;) {
+		if (v < 10)
+			return n;
+		if (v < 100)
+			return n + 1;
+		if (v < 1000)
+			return n + 2;
+		if (v < 10000)
+			return n + 3;
+		v /= 10000;
+		n += 4;
+	}
+}
+
+/* Decimal, as "%" PRIu64. */
+static inline char *
+sf_fmt_u64(char *p, uint64_t v)
+{
+	unsigned int n = sf_fmt_ndigits(v);
+	char *e = p + n;
+
+	/* Two digits per division, from the end. */
+	while (v >= 100) {
+		unsigned int d = (unsigned int)(v % 100) * 2;
+
+		v /= 100;
+		e -= 2;
+		e[0] = sf_fmt_digits2[d];
+		e[1] = sf_fmt_digits2[d + 1];
+	}
+	if (v >= 10) {
+		e[-2] = sf_fmt_digits2[v * 2];
+		e[-1] = sf_fmt_digits2[v * 2 + 1];
+	} else {
+		e[-1] = (char)('0' + v);
+	}
+	return p + n;
+}
+
+/* One byte in decimal, 1 to 3 digits. */
+static inline char *
+sf_fmt_u8(char *p, unsigned int b)
+{
+	if (b >= 100) {
+		*p++ = (char)('0' + b / 100);
+		b %= 100;
+		*p++ = sf_fmt_digits2[b * 2];
+		*p++ = sf_fmt_digits2[b * 2 + 1];
+	} else if (b >= 10) {
+		*p++ = sf_fmt_digits2[b * 2];
+		*p++ = sf_fmt_digits2[b * 2 + 1];
+	} else {
+		*p++ = (char)('0' + b);
+	}
+	return p;
+}
+
+/* Dotted quad of a[0..3]. */
+static inline char *
+sf_fmt_ipv4(char *p, const uint8_t *a)
+{
+	p = sf_fmt_u8(p, a[0]);
+	*p++ = '.';
+	p = sf_fmt_u8(p, a[1]);
+	*p++ = '.';
+	p = sf_fmt_u8(p, a[2]);
+	*p++ = '.';
+	return sf_fmt_u8(p, a[3]);
+}
+
+/* A 16-bit word in lower-case hex without leading zeros, as "%x". */
+static inline char *
+sf_fmt_hex16(char *p, unsigned int w)
+{
+	static const char hex[] = "0123456789abcdef";
+	int s = w >= 0x1000 ? 12 : w >= 0x100 ? 8 : w >= 0x10 ? 4 : 0;
+
+	for (; s >= 0; s -= 4)
+		*p++ = hex[(w >> s) & 0xf];
+	return p;
+}
+
+/*
+ * RFC 5952 text, with glibc's inet_ntop() choices: the first longest run
+ * of two or more zero words becomes "::", and an address whose first six
+ * words are zero (IPv4-compatible) or whose first five are zero and sixth
+ * ffff (IPv4-mapped) ends in a dotted quad.
+ */
+static inline char *
+sf_fmt_ipv6(char *p, const uint8_t *a)
+{
+	unsigned int w[8];
+	int i, best = -1, best_len = 0, cur = -1, cur_len = 0;
+
+	for (i = 0; i < 8; i++) {
+		w[i] = (unsigned int)a[2 * i] << 8 | a[2 * i + 1];
+		if (w[i] == 0) {
+			if (cur < 0) {
+				cur = i;
+				cur_len = 0;
+			}
+			cur_len++;
+		} else if (cur >= 0) {
+			if (cur_len > best_len) {
+				best = cur;
+				best_len = cur_len;
+			}
+			cur = -1;
+		}
+	}
+	if (cur >= 0 && cur_len > best_len) {
+		best = cur;
+		best_len = cur_len;
+	}
+	if (best_len < 2)
+		best = -1;
+	for (i = 0; i < 8; i++) {
+		if (best >= 0 && i >= best && i < best + best_len) {
+			if (i == best)
+				*p++ = ':';
+			continue;
+		}
+		if (i != 0)
+			*p++ = ':';
+		if (i == 6 && best == 0 && (best_len == 6 || (best_len == 5 && w[5] == 0xffff)))
+			return sf_fmt_ipv4(p, a + 12);
+		p = sf_fmt_hex16(p, w[i]);
+	}
+	if (best >= 0 && best + best_len == 8)
+		*p++ = ':';
+	return p;
+}
+
+/* An address of the flow key: IPv6 when ipver is 6, else IPv4 in a[0..3]. */
+static inline char *
+sf_fmt_addr(char *p, uint8_t ipver, const uint8_t *a)
+{
+	return ipver == 6 ? sf_fmt_ipv6(p, a) : sf_fmt_ipv4(p, a);
+}
+
+/* The name of an end reason (sf_end_reason_name), at most SF_FMT_MAX_REASON bytes. */
+static inline char *
+sf_fmt_reason(char *p, uint8_t reason)
+{
+	const char *s = sf_end_reason_name((enum sf_end_reason)reason);
+	size_t n = strnlen(s, SF_FMT_MAX_REASON);
+
+	memcpy(p, s, n);
+	return p + n;
+}
+
+/* A string of known length (a literal: sizeof - 1, so the copy is inlined). */
+#define SF_FMT_LIT(p, s) (memcpy((p), (s), sizeof(s) - 1), (p) + sizeof(s) - 1)
+
+#endif /* SF_EXPORT_FMT_H */

@@ -23,7 +23,12 @@
 /* Flow records per batch message. */
 #define SF_MSG_RECS 32
 
-/* Why a received packet was dropped before reaching a flow table. */
+/*
+ * Why a received packet was dropped before reaching a flow table. Live
+ * Linux interfaces (tpacket): kernel_ring_full is a worker's capture ring
+ * that was full (PACKET_STATISTICS tp_drops), if_rx_dropped and nic_missed
+ * the interface's rx_dropped and rx_missed_errors since the capture opened.
+ */
 #define SF_DROP_REASONS(X) \
 	X(NIC_MISSED, "nic_missed") \
 	X(NO_MBUF, "no_mbuf") \

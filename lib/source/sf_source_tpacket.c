@@ -521,8 +521,8 @@ tp_ring_open(struct tp_ring *r, const struct tp_iface *fi, unsigned int q,
 	if (r->map == MAP_FAILED) {
 		r->map = NULL;
 		snprintf(err, errlen, "%s: cannot map the capture ring of %s for worker %u: %s; "
-				"lower input.ring_size", fi->name, tp_size(r->map_len, sz, sizeof(sz)),
-				q, strerror(errno));
+				"lower input.ring_size", fi->name,
+				tp_size(r->map_len, sz, sizeof(sz)), q, strerror(errno));
 		return -1;
 	}
 	memset(&sll, 0, sizeof(sll));

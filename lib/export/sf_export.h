@@ -37,6 +37,14 @@ struct sf_rotfile *sf_rotfile_open(const char *path, const char *header,
 		const struct sf_rotate *rot, char *err, size_t errlen);
 /* Append one unit (a line); it lands whole in one file. */
 void sf_rotfile_write(struct sf_rotfile *rf, const char *s, size_t n);
+/*
+ * The same without a copy: reserve room for a unit of at most `max` bytes
+ * (<= SF_ROTFILE_UNIT_MAX), write it at the pointer returned, then commit
+ * the n bytes written. Nothing else may touch rf in between.
+ */
+#define SF_ROTFILE_UNIT_MAX (128u * 1024)
+char *sf_rotfile_reserve(struct sf_rotfile *rf, size_t max);
+void sf_rotfile_commit(struct sf_rotfile *rf, size_t n);
 /* Files completed so far (renamed into place). */
 uint64_t sf_rotfile_files(const struct sf_rotfile *rf);
 /* Complete the last file; 0, or -errno of the first error (message in err). */

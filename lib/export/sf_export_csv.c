@@ -35,7 +35,7 @@ sf_csv_header(void)
  */
 #define SF_X_CMAX(name, kind, expr, ie4, ie6, rev) + SF_FMT_MAX_ ## kind + 1
 #define CSV_RECORD_MAX (SF_FLOW_FIELDS(SF_X_CMAX))
-_Static_assert(CSV_RECORD_MAX < 1024, "a record line stays under 1 KiB");
+_Static_assert(CSV_RECORD_MAX < SF_ROTFILE_UNIT_MAX, "a record line is one unit");
 
 #define CSV_TIME(v) p = sf_fmt_u64(p, (uint64_t)(v))
 #define CSV_U64 CSV_TIME
@@ -100,11 +100,11 @@ void
 sf_csv_write_record(void *arg, const struct sf_flow_record *r)
 {
 	struct sf_csv *c = arg;
-	char line[CSV_RECORD_MAX + 1];
+	char *line = sf_rotfile_reserve(c->rf, CSV_RECORD_MAX + 1);
 	char *e = put_record(line, r);
 
 	*e++ = '\n';
-	sf_rotfile_write(c->rf, line, (size_t)(e - line));
+	sf_rotfile_commit(c->rf, (size_t)(e - line));
 }
 
 int

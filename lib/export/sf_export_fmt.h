@@ -29,48 +29,74 @@ static const char sf_fmt_digits2[201] =
 	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
 	"8081828384858687888990919293949596979899";
 
-static inline unsigned int
-sf_fmt_ndigits(uint64_t v)
+/* Two digits of v < 100 at p. */
+static inline void
+sf_fmt_2(char *p, uint32_t v)
 {
-	unsigned int n = 1;
-
-	for (;;) {
-		if (v < 10)
-			return n;
-		if (v < 100)
-			return n + 1;
-		if (v < 1000)
-			return n + 2;
-		if (v < 10000)
-			return n + 3;
-		v /= 10000;
-		n += 4;
-	}
+	memcpy(p, sf_fmt_digits2 + 2 * v, 2);
 }
 
-/* Decimal, as "%" PRIu64. */
+/* Exactly eight digits (leading zeros) of v < 10^8 at p, in 32-bit arithmetic. */
+static inline void
+sf_fmt_8(char *p, uint32_t v)
+{
+	uint32_t hi = v / 10000, lo = v % 10000;
+
+	sf_fmt_2(p, hi / 100);
+	sf_fmt_2(p + 2, hi % 100);
+	sf_fmt_2(p + 4, lo / 100);
+	sf_fmt_2(p + 6, lo % 100);
+}
+
+/* Decimal of a 32-bit value, as "%u". */
+static inline char *
+sf_fmt_u32(char *p, uint32_t v)
+{
+	unsigned int n;
+	char *e;
+
+	if (v < 10) {
+		*p = (char)('0' + v);
+		return p + 1;
+	}
+	if (v < 100) {
+		sf_fmt_2(p, v);
+		return p + 2;
+	}
+	n = v < 1000 ? 3 : v < 10000 ? 4 : v < 100000 ? 5 : v < 1000000 ? 6 :
+		v < 10000000 ? 7 : v < 100000000 ? 8 : v < 1000000000 ? 9 : 10;
+	e = p + n;
+	/* Two digits per division, from the end. */
+	while (v >= 100) {
+		e -= 2;
+		sf_fmt_2(e, v % 100);
+		v /= 100;
+	}
+	if (v >= 10)
+		sf_fmt_2(e - 2, v);
+	else
+		e[-1] = (char)('0' + v);
+	return p + n;
+}
+
+/* Decimal, as "%" PRIu64: eight digits at a time in 32-bit arithmetic. */
 static inline char *
 sf_fmt_u64(char *p, uint64_t v)
 {
-	unsigned int n = sf_fmt_ndigits(v);
-	char *e = p + n;
+	uint64_t hi;
 
-	/* Two digits per division, from the end. */
-	while (v >= 100) {
-		unsigned int d = (unsigned int)(v % 100) * 2;
-
-		v /= 100;
-		e -= 2;
-		e[0] = sf_fmt_digits2[d];
-		e[1] = sf_fmt_digits2[d + 1];
-	}
-	if (v >= 10) {
-		e[-2] = sf_fmt_digits2[v * 2];
-		e[-1] = sf_fmt_digits2[v * 2 + 1];
+	if (v < 100000000)
+		return sf_fmt_u32(p, (uint32_t)v);
+	hi = v / 100000000;
+	if (hi < 100000000) {
+		p = sf_fmt_u32(p, (uint32_t)hi);
 	} else {
-		e[-1] = (char)('0' + v);
+		p = sf_fmt_u32(p, (uint32_t)(hi / 100000000));
+		sf_fmt_8(p, (uint32_t)(hi % 100000000));
+		p += 8;
 	}
-	return p + n;
+	sf_fmt_8(p, (uint32_t)(v % 100000000));
+	return p + 8;
 }
 
 /* One byte in decimal, 1 to 3 digits. */
@@ -78,17 +104,16 @@ static inline char *
 sf_fmt_u8(char *p, unsigned int b)
 {
 	if (b >= 100) {
-		*p++ = (char)('0' + b / 100);
-		b %= 100;
-		*p++ = sf_fmt_digits2[b * 2];
-		*p++ = sf_fmt_digits2[b * 2 + 1];
-	} else if (b >= 10) {
-		*p++ = sf_fmt_digits2[b * 2];
-		*p++ = sf_fmt_digits2[b * 2 + 1];
-	} else {
-		*p++ = (char)('0' + b);
+		*p = (char)('0' + b / 100);
+		sf_fmt_2(p + 1, b % 100);
+		return p + 3;
 	}
-	return p;
+	if (b >= 10) {
+		sf_fmt_2(p, b);
+		return p + 2;
+	}
+	*p = (char)('0' + b);
+	return p + 1;
 }
 
 /* Dotted quad of a[0..3]. */

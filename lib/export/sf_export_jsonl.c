@@ -73,7 +73,7 @@ out_end(struct out *o)
 #define SF_X_JMAX(name, kind, expr, ie4, ie6, rev) \
 	+ sizeof(",\"" #name "\":") - 1 + SF_FMT_MAX_ ## kind + 2
 #define JSONL_RECORD_MAX (SF_FLOW_FIELDS(SF_X_JMAX) + 1)
-_Static_assert(JSONL_RECORD_MAX < 1024, "a record line stays under 1 KiB");
+_Static_assert(JSONL_RECORD_MAX < SF_ROTFILE_UNIT_MAX, "a record line is one unit");
 
 #define JPUT_TIME(p, r, v) p = sf_fmt_u64(p, (uint64_t)(v))
 #define JPUT_U64 JPUT_TIME
@@ -159,11 +159,12 @@ void
 sf_jsonl_write_record(void *arg, const struct sf_flow_record *r)
 {
 	struct sf_jsonl *j = arg;
-	char line[JSONL_RECORD_MAX + 1];
+	char *line = sf_rotfile_reserve(j->rf, JSONL_RECORD_MAX + 1);
 	char *e = put_record(line, r);
 
 	*e++ = '\n';
-	write_line(j, line, (size_t)(e - line));
+	sf_rotfile_commit(j->rf, (size_t)(e - line));
+	j->lines++;
 }
 
 static void

@@ -163,17 +163,22 @@ rnd(uint64_t *s)
 	return z ^ (z >> 31);
 }
 
-/* A number of any digit count: 0, 1..20 digits, the largest. */
+/* A number of any digit count, often at a digit-count edge (10^k - 1, 10^k). */
 static uint64_t
 rnd_num(uint64_t *s)
 {
-	uint64_t v = rnd(s);
-	unsigned int k = (unsigned int)(v % 22);
+	uint64_t v = rnd(s), p10 = 1;
+	unsigned int k = (unsigned int)(v % 24), i;
 
 	if (k == 0)
 		return 0;
 	if (k == 21)
 		return UINT64_MAX;
+	if (k >= 22) {
+		for (i = (unsigned int)(rnd(s) % 20); i > 0; i--)
+			p10 *= 10;
+		return p10 - (k == 22);
+	}
 	return rnd(s) >> (64 - 3 * k);
 }
 
@@ -311,6 +316,134 @@ test_any_record_as_printf(void **state)
 	}
 }
 
+/* The whole content of a file, NUL-terminated (caller frees). */
+static char *
+slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *b;
+	long n;
+
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	rewind(f);
+	b = malloc((size_t)n + 1);
+	assert_non_null(b);
+	assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
+	b[n] = '\0';
+	fclose(f);
+	*len = (size_t)n;
+	return b;
+}
+
+/*
+ * Rotation by size through the buffer: every file starts with the header,
+ * none passes the limit, no line is split, and the lines of all files in
+ * order are the lines written, long ones (written past the buffer) too.
+ */
+static void
+test_rotfile_by_size(void **state)
+{
+	char dir[] = "/tmp/sf_test_rot_XXXXXX", path[256], name[300], err[256];
+	static const char header[] = "h1,h2\n";
+	struct sf_rotate rot = { .bytes = 4096, .ns = 0 };
+	struct sf_rotfile *rf;
+	size_t total = 0, got = 0, len, i, k;
+	uint64_t seed = 7, nfiles;
+	char *want, *all, *b, *p;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/f.csv", dir);
+	rf = sf_rotfile_open(path, header, &rot, err, sizeof(err));
+	assert_non_null(rf);
+	want = malloc(1 << 22);
+	all = malloc(1 << 22);
+	assert_non_null(want);
+	assert_non_null(all);
+	for (i = 0; i < 20000; i++) {
+		/* Lines of 2..200 bytes through reserve/commit, now and then one of 5000. */
+		len = i % 997 == 0 ? 5000 : 2 + (size_t)(rnd(&seed) % 199);
+		p = want + total;
+		for (k = 0; k + 1 < len; k++)
+			p[k] = (char)('a' + (i + k) % 26);
+		p[len - 1] = '\n';
+		if (len > 200) {
+			sf_rotfile_write(rf, p, len);
+		} else {
+			memcpy(sf_rotfile_reserve(rf, 256), p, len);
+			sf_rotfile_commit(rf, len);
+		}
+		total += len;
+	}
+	nfiles = sf_rotfile_files(rf);
+	assert_int_equal(sf_rotfile_close(rf, err, sizeof(err)), 0);
+	assert_true(nfiles > 100);
+	for (i = 0;; i++) {
+		snprintf(name, sizeof(name), "%s/f.%06zu.csv", dir, i);
+		if (access(name, F_OK) != 0)
+			break;
+		b = slurp(name, &len);
+		assert_true(len >= sizeof(header) - 1);
+		assert_memory_equal(b, header, sizeof(header) - 1);
+		assert_true(b[len - 1] == '\n');
+		/* Over the limit only for a file of one long line. */
+		assert_true(len <= rot.bytes || memchr(b + sizeof(header) - 1, '\n',
+				len - sizeof(header)) == NULL);
+		memcpy(all + got, b + sizeof(header) - 1, len - (sizeof(header) - 1));
+		got += len - (sizeof(header) - 1);
+		free(b);
+		unlink(name);
+	}
+	assert_int_equal(i, nfiles + 1);
+	assert_int_equal(got, total);
+	assert_memory_equal(all, want, total);
+	snprintf(name, sizeof(name), "%s/f.%06zu.csv.tmp", dir, i);
+	assert_int_not_equal(access(name, F_OK), 0);
+	free(want);
+	free(all);
+	assert_int_equal(rmdir(dir), 0);
+}
+
+/* Without rotation: one file, written in place, every byte in order. */
+static void
+test_rotfile_plain(void **state)
+{
+	char path[] = "/tmp/sf_test_plain_XXXXXX", err[256];
+	struct sf_rotfile *rf;
+	size_t total = 0, len, i;
+	char *want, *b;
+	int fd;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	rf = sf_rotfile_open(path, NULL, NULL, err, sizeof(err));
+	assert_non_null(rf);
+	want = malloc(3 << 20);
+	assert_non_null(want);
+	/* 3 MiB in lines of 300 bytes: the buffer goes out several times. */
+	for (i = 0; total + 300 <= (3u << 20); i++) {
+		char *p = sf_rotfile_reserve(rf, 300);
+
+		memset(p, 'a' + (int)(i % 26), 299);
+		p[299] = '\n';
+		memcpy(want + total, p, 300);
+		sf_rotfile_commit(rf, 300);
+		total += 300;
+	}
+	assert_int_equal(sf_rotfile_files(rf), 0);
+	assert_int_equal(sf_rotfile_close(rf, err, sizeof(err)), 0);
+	b = slurp(path, &len);
+	assert_int_equal(len, total);
+	assert_memory_equal(b, want, total);
+	free(b);
+	free(want);
+	unlink(path);
+}
+
 static void
 test_open_error(void **state)
 {
@@ -330,6 +463,8 @@ main(void)
 		cmocka_unit_test(test_file_lines),
 		cmocka_unit_test(test_csv_line),
 		cmocka_unit_test(test_any_record_as_printf),
+		cmocka_unit_test(test_rotfile_by_size),
+		cmocka_unit_test(test_rotfile_plain),
 		cmocka_unit_test(test_open_error),
 	};
 

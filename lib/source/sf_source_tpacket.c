@@ -76,9 +76,16 @@
 #include "sf_source_priv.h"
 #include "sf_worker.h"
 
-/* Ring geometry: blocks of at most TP_BLOCK_MAX bytes, at least TP_BLOCKS_MIN of them. */
+/*
+ * Ring geometry: TP_BLOCKS blocks when the ring is large enough, each of
+ * TP_BLOCK_MIN..TP_BLOCK_MAX bytes (a power of two). On a slow link the
+ * kernel hands a block over part-full every TP_RETIRE_MS, so the number of
+ * blocks, not their size, is what the ring holds then: 512 blocks are 2 s
+ * for a reader that is held up (e.g. descheduled on a busy machine).
+ */
+#define TP_BLOCKS 512u
+#define TP_BLOCK_MIN (8u << 10)
 #define TP_BLOCK_MAX (1u << 20)
-#define TP_BLOCKS_MIN 8u
 /* TPACKET_V3 frames are variable; tp_frame_size only has to divide a block. */
 #define TP_FRAME_UNIT 2048u
 /* A block holding packets is handed to the reader after at most this long. */
@@ -476,14 +483,14 @@ tp_ring_open(struct tp_ring *r, const struct tp_iface *fi, unsigned int q,
 	long page = sysconf(_SC_PAGESIZE);
 	struct tpacket_req3 req;
 	struct sockaddr_ll sll;
-	uint32_t block = TP_BLOCK_MAX;
+	uint32_t block = TP_BLOCK_MAX, min = TP_BLOCK_MIN;
 	int ver = TPACKET_V3;
 	char sz[32];
 
-	while (block > (uint32_t)page && (uint64_t)block * TP_BLOCKS_MIN > ring_bytes)
+	if (page > 0 && (uint32_t)page > min)
+		min = (uint32_t)page;
+	while (block > min && (uint64_t)block * TP_BLOCKS > ring_bytes)
 		block >>= 1;
-	if (page <= 0 || block < (uint32_t)page)
-		block = page > 0 ? (uint32_t)page : 4096;
 	r->fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
 	if (r->fd < 0) {
 		snprintf(err, errlen, "%s: cannot open a capture socket: %s; live capture needs "
@@ -574,9 +581,10 @@ tp_iface_open(struct tp_state *ts, unsigned int i, uint64_t ring_bytes, uint32_t
 		bool promisc, char *err, size_t errlen)
 {
 	struct tp_iface *fi = &ts->ifs[i];
+	const struct sf_tpacket_ring *r0;
 	unsigned int q;
 	int id = -1;
-	char sz[32];
+	char sz[32], bsz[32];
 
 	for (q = 0; q < ts->nq; q++) {
 		struct tp_ring *r = tp_ring_of(ts, q, i);
@@ -606,13 +614,16 @@ tp_iface_open(struct tp_state *ts, unsigned int i, uint64_t ring_bytes, uint32_t
 			return -1;
 		}
 	}
+	r0 = &tp_ring_of(ts, 0, i)->w;
+	tp_size(r0->block_size, bsz, sizeof(bsz));
 	if (ts->nq > 1)
-		SRC_LOG(INFO, "%s: tpacket capture started: %u rings of %s (one per worker), "
-				"fanout group %d (hash, no rollover)", fi->name, ts->nq,
-				tp_size(ring_bytes, sz, sizeof(sz)), id);
+		SRC_LOG(INFO, "%s: tpacket capture started: %u rings of %s (%u blocks of %s, "
+				"one ring per worker), fanout group %d (hash, no rollover)",
+				fi->name, ts->nq, tp_size(ring_bytes, sz, sizeof(sz)),
+				r0->block_nr, bsz, id);
 	else
-		SRC_LOG(INFO, "%s: tpacket capture started: one ring of %s", fi->name,
-				tp_size(ring_bytes, sz, sizeof(sz)));
+		SRC_LOG(INFO, "%s: tpacket capture started: one ring of %s (%u blocks of %s)",
+				fi->name, tp_size(ring_bytes, sz, sizeof(sz)), r0->block_nr, bsz);
 	return 0;
 }
 

@@ -23,7 +23,10 @@
  * fragment (first or later). spanflow's key holds the same addresses,
  * protocol and ports (ports 0 for every fragment) plus the VLAN id, so for
  * plain Ethernet, VLAN and IP traffic the hash is a function of the key:
- * both directions of a flow, and all its packets, reach one worker.
+ * both directions of a flow, and all its packets, reach one worker. The
+ * hash does not depend on the interface, and every interface's group has
+ * one socket per worker, joined in worker order, so a flow seen on two
+ * interfaces (the two mirror ports of one link) also reaches one worker.
  *
  * What it is not for (yet): the kernel's dissector looks inside GRE,
  * IP-in-IP and IPv6-in-IP and hashes the inner packet, and hashes ESP and

@@ -174,7 +174,7 @@ def main():
     binary, _ = sf.usage_args()
     why = sf.live_skip_reason()
     if why is not None:
-        print("skipped: %s" % why)
+        print("cannot run: %s" % why)
         sys.exit(77)
     ck = sf.Checker("live capture under overload (tpacket: drops counted, one worker per flow)")
     with tempfile.TemporaryDirectory(prefix="sf-overload-") as tmp:

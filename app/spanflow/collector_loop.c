@@ -64,6 +64,15 @@ follow_stop(struct sf_app *app, enum sf_stop *seen, uint64_t *since)
 		sf_source_stop(app->src);
 		*since = rte_rdtsc();
 	}
+	if (st == SF_STOP_NONE && rte_rdtsc() > app->next_poll_tsc) {
+		/* Input gone for good (an interface removed): stop as on a signal. */
+		app->next_poll_tsc = rte_rdtsc() + hz;
+		if (sf_source_poll(app->src) < 0) {
+			fprintf(stderr, "\nspanflow: %s: %s; writing every flow\n",
+					app->input_name, sf_source_warning(app->src));
+			sf_source_stop(app->src);
+		}
+	}
 	if (st == SF_STOP_HURRY && *seen < SF_STOP_HURRY) {
 		atomic_store_explicit(&app->hurry, true, memory_order_relaxed);
 		app->hurried = true;

@@ -171,7 +171,8 @@ mbufs_needed(const struct sf_app *app)
  * final flush passed its deadline or was cut short).
  */
 static void
-say_stop(const struct sf_report_info *ri, const struct sf_collector_totals *t)
+say_stop(const struct sf_report_info *ri, const struct sf_collector_totals *t,
+		bool input_warned)
 {
 	const uint64_t lost = t->sum.records_lost;
 	const uint64_t live_lost = lost > ri->stop_lost ? lost - ri->stop_lost : 0;
@@ -181,7 +182,7 @@ say_stop(const struct sf_report_info *ri, const struct sf_collector_totals *t)
 		fprintf(stderr, "spanflow: stopped by signal SIG%s after %" PRIu64 " packets; ",
 				sigabbrev_np(sig) != NULL ? sigabbrev_np(sig) : "NAL",
 				ri->src.received);
-	else if (lost != 0)
+	else if (lost != 0 || input_warned)
 		fprintf(stderr, "spanflow: input ended after %" PRIu64 " packets; ",
 				ri->src.received);
 	else
@@ -300,7 +301,7 @@ pipeline(struct sf_app *app, struct sf_outputs *out, const struct sf_config *cfg
 				" times (at most %.6f s); those packets were counted at the newest "
 				"time seen before them\n", input, ri.src.time_backwards,
 				(double)ri.src.time_back_max_ns / 1e9);
-	say_stop(&ri, sf_collector_totals(coll));
+	say_stop(&ri, sf_collector_totals(coll), sf_source_warning(app->src) != NULL);
 	if (!sf_report_conserved(&ri, sf_collector_totals(coll))) {
 		fprintf(stderr, "spanflow: internal error: packet accounting does not add up\n");
 		goto done;
@@ -379,6 +380,7 @@ sf_run(struct sf_config *cfg, const struct sf_cli *cli)
 		goto eal_cleanup;
 	}
 	/* The pipeline closes the outputs before its report: files are whole by then. */
+	app.input_name = input;
 	ret = pipeline(&app, &out, cfg, input);
 	if (ret == SF_EXIT_OK)
 		sf_serve_linger(&app);

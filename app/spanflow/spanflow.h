@@ -58,6 +58,8 @@ struct sf_app {
 	/* Set by the collector on a hurried stop; workers stop waiting. */
 	atomic_bool hurry;
 	bool hurried;			/* the hurry came before the flush ended */
+	uint64_t next_poll_tsc;		/* next check that the input still lives */
+	const char *input_name;		/* file or first interface, for messages */
 };
 
 /* Idle back-off for polling loops: returns the new idle count. */

@@ -295,6 +295,18 @@ sf_source_stop(struct sf_source *s)
 	atomic_store_explicit(&s->stop, true, memory_order_release);
 }
 
+int
+sf_source_poll(struct sf_source *s)
+{
+	char why[SF_SOURCE_WARN_LEN];
+
+	if (s->ops->poll == NULL || s->ops->poll(s, why, sizeof(why)) == 0)
+		return 0;
+	if (s->warning[0] == '\0')
+		snprintf(s->warning, sizeof(s->warning), "%s", why);
+	return -1;
+}
+
 void
 sf_source_stats(struct sf_source *s, struct sf_source_stats *st)
 {

@@ -65,6 +65,12 @@ struct sf_source_ops {
 	 * -1 if the input must end at once.
 	 */
 	int (*stop)(struct sf_source *s);
+	/*
+	 * Optional, from the collector's thread about once a second: 0 while
+	 * the input lives, -1 once it has ended for good (every capture
+	 * interface removed), with the reason in why.
+	 */
+	int (*poll)(struct sf_source *s, char *why, size_t len);
 	void (*close)(struct sf_source *s);
 };
 
@@ -120,6 +126,13 @@ bool sf_source_eof(const struct sf_source *s);
  * read (a few milliseconds) before sf_source_eof() turns true.
  */
 void sf_source_stop(struct sf_source *s);
+
+/*
+ * Has the input ended for good (a live interface removed)? Call about once
+ * a second from one thread. -1 if so: the reason is then the source's
+ * warning (sf_source_warning), and the caller stops the source.
+ */
+int sf_source_poll(struct sf_source *s);
 
 /* Counters; safe to call from another thread (values may lag). */
 void sf_source_stats(struct sf_source *s, struct sf_source_stats *st);

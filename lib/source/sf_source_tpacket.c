@@ -140,6 +140,8 @@ static const enum sf_drop_reason tp_ifstat_reason[TP_IF_STATS] = {
 struct tp_iface {
 	char name[IF_NAMESIZE];
 	unsigned int ifindex;
+	bool gone;			/* removed (collector's thread only) */
+	bool said;			/* and the user was told */
 	uint8_t linktype;
 	bool has[TP_IF_STATS];		/* the counter could be read at open */
 	uint64_t base[TP_IF_STATS];	/* at open */
@@ -699,11 +701,48 @@ fail:
 	return -1;
 }
 
+/*
+ * An interface that goes down may come back, and its sockets capture again
+ * when it does; one that is removed (unregistered: a veth deleted, a USB
+ * NIC unplugged) never comes back, and its sockets stay silent. When every
+ * interface is gone the input has ended.
+ */
+static int
+tp_poll(struct sf_source *s, char *why, size_t len)
+{
+	struct tp_state *ts = s->priv;
+	unsigned int i, left = 0;
+
+	for (i = 0; i < ts->n_if; i++) {
+		struct tp_iface *fi = &ts->ifs[i];
+
+		if (!fi->gone && if_nametoindex(fi->name) != fi->ifindex)
+			fi->gone = true;
+		left += !fi->gone;
+	}
+	for (i = 0; i < ts->n_if && left != 0; i++) {
+		if (ts->ifs[i].gone && !ts->ifs[i].said) {
+			ts->ifs[i].said = true;
+			SRC_LOG(WARNING, "%s: the interface was removed; its capture ended, "
+					"the other interfaces go on", ts->ifs[i].name);
+		}
+	}
+	if (left != 0)
+		return 0;
+	if (ts->n_if == 1)
+		snprintf(why, len, "the interface was removed, so the capture ended there");
+	else
+		snprintf(why, len, "every capture interface was removed, so the capture "
+				"ended there");
+	return -1;
+}
+
 const struct sf_source_ops sf_source_tpacket_ops = {
 	.name = "tpacket",
 	.open = tp_open,
 	.rx = tp_rx,
 	.stats = tp_stats,
 	.stop = tp_stop,
+	.poll = tp_poll,
 	.close = tp_close,
 };

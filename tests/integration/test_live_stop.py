@@ -23,6 +23,9 @@ Stopping writes every flow, and spanflow says only what is true.
 4. The flush deadline: a file replay into the same slow FIFO with
    shutdown.flush_timeout 1s: exit 3, "passed shutdown.flush_timeout", and
    written + lost = flows.
+5. The link gone for good: the capture interface is deleted under a running
+   `spanflow -i` (2 workers). spanflow ends the input by itself, writes
+   every flow, warns that the interface was removed and exits 0.
 
 Exit 77 (skipped) without root, ip, tcpreplay or ethtool (4 needs none of
 them but runs with the others).
@@ -293,6 +296,37 @@ def flush_deadline(ck, binary, cap, tmp):
     check_lost(ck, what, recs, r.err, r.out, "the final flush passed shutdown.flush_timeout")
 
 
+def interface_removed(ck, binary, n, cap, tmp):
+    what = "capture interface removed"
+    out = Path(tmp) / "removed"
+    out.mkdir()
+    proc, errlog, outlog = start_spanflow(
+        n, binary, ["-w", "2", "--flows", out / "f.jsonl", "--no-progress", "--no-http"], out)
+    try:
+        if not ck.check(sf.wait_for_text(proc, errlog, "pipeline started"),
+                        "%s: spanflow started" % what, sf.tail(errlog.read_text())):
+            return
+        tcpreplay(n, cap, "--pps", "100000", "--limit", "100000")
+        time.sleep(0.5)
+        sf.sh("ip", "-n", n.ns_rx, "link", "del", n.veth_rx)
+        try:
+            rc = proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            rc = None
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    err_text, out_text = errlog.read_text(), outlog.read_text()
+    ck.check(rc == 0, "%s: spanflow ended the input by itself and exited 0" % what,
+             "exit %s\n%s" % (rc, sf.tail(err_text)))
+    ck.check("the interface was removed" in err_text,
+             "%s: stderr says the interface was removed" % what, sf.tail(err_text))
+    recs = sf.load_jsonl(out / "f.jsonl")
+    check_written(ck, what, recs, sf.parse_conservation(out_text), err_text, out_text, None)
+    ck.check(len(recs) > 1000, "%s: records were written (%d)" % (what, len(recs)))
+
+
 def main():
     binary, data = sf.usage_args()
     why = sf.live_skip_reason()
@@ -319,6 +353,7 @@ def main():
             stop_50k(ck, binary, n, cap, tmp, 2, nflows)
             timeout_double_term(ck, binary, n, cap, tmp)
             late_second_signal(ck, binary, n, cap, tmp)
+            interface_removed(ck, binary, n, cap, tmp)
     ck.finish()
 
 

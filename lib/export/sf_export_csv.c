@@ -62,21 +62,8 @@ size_t
 sf_csv_format_record(char *buf, size_t len, const struct sf_flow_record *r)
 {
 	char tmp[CSV_RECORD_MAX];
-	size_t n;
 
-	if (len > CSV_RECORD_MAX) {
-		n = (size_t)(put_record(buf, r) - buf);
-		buf[n] = '\0';
-		return n;
-	}
-	n = (size_t)(put_record(tmp, r) - tmp);
-	if (len > 0) {
-		size_t k = n < len - 1 ? n : len - 1;
-
-		memcpy(buf, tmp, k);
-		buf[k] = '\0';
-	}
-	return n;
+	return sf_fmt_record_bounded(buf, len, tmp, sizeof(tmp), put_record, r);
 }
 
 struct sf_csv *

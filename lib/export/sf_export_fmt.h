@@ -213,4 +213,32 @@ sf_fmt_reason(char *p, uint8_t reason)
 /* A string of known length (a literal: sizeof - 1, so the copy is inlined). */
 #define SF_FMT_LIT(p, s) (memcpy((p), (s), sizeof(s) - 1), (p) + sizeof(s) - 1)
 
+/*
+ * snprintf-like front of a record formatter put() that needs `max` bytes
+ * of room: formats into buf when it has the room, otherwise into tmp (at
+ * least max bytes) and copies what fits, NUL-terminated. Returns the
+ * record's full length.
+ */
+static inline size_t
+sf_fmt_record_bounded(char *buf, size_t len, char *tmp, size_t max,
+		char *(*put)(char *p, const struct sf_flow_record *r),
+		const struct sf_flow_record *r)
+{
+	size_t n;
+
+	if (len > max) {
+		n = (size_t)(put(buf, r) - buf);
+		buf[n] = '\0';
+		return n;
+	}
+	n = (size_t)(put(tmp, r) - tmp);
+	if (len > 0) {
+		size_t k = n < len - 1 ? n : len - 1;
+
+		memcpy(buf, tmp, k);
+		buf[k] = '\0';
+	}
+	return n;
+}
+
 #endif /* SF_EXPORT_FMT_H */

@@ -432,3 +432,59 @@ def wait_for_text(proc, errlog, text, timeout=60, poll=0.01):
             return False
         time.sleep(poll)
     return False
+
+
+class LiveRun:
+    """`spanflow -i` on the receiving end of a Netns pair, stdout and stderr to
+    files `out`/out and `out`/err; killed on exit if it is still running.
+
+        with sf.LiveRun(n, binary, ["-w", 2, ...], out) as run:
+            if run.started(ck, what): ...
+            rc = run.stop(signal.SIGINT)
+    """
+
+    def __init__(self, n, binary, args, out, prefix=()):
+        self.errlog, self.outlog = Path(out) / "err", Path(out) / "out"
+        self.cmd = (["ip", "netns", "exec", n.ns_rx] + list(prefix) +
+                    [binary, "-i", n.veth_rx] + [str(a) for a in args])
+        self.proc = None
+
+    def __enter__(self):
+        with open(self.errlog, "w") as err, open(self.outlog, "w") as out:
+            self.proc = subprocess.Popen(self.cmd, stdout=out, stderr=err,
+                                         stdin=subprocess.DEVNULL)
+        return self
+
+    def started(self, ck, what):
+        """Wait for "pipeline started"; a failed check (with stderr) if it died."""
+        return ck.check(wait_for_text(self.proc, self.errlog, "pipeline started"),
+                        "%s: spanflow started" % what, tail(self.errlog.read_text()))
+
+    def stop(self, sig):
+        return signal_and_wait(self.proc, sig)
+
+    def wait(self, timeout):
+        """Exit status, or None if still running after timeout seconds."""
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def texts(self):
+        """(stderr, stdout) as written so far."""
+        return self.errlog.read_text(), self.outlog.read_text()
+
+    def __exit__(self, *exc):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        return False
+
+
+def tcpreplay(n, cap, *args):
+    """Send cap into the sending end of a Netns pair; packets tcpreplay says it
+    sent (-1 if it does not say)."""
+    r = sh("ip", "netns", "exec", n.ns_tx, "tcpreplay", "-i", n.veth_tx, *[str(a) for a in args],
+           str(cap), check=False)
+    m = re.search(r"Actual: (\d+) packets", r.stdout)
+    return int(m.group(1)) if m else -1

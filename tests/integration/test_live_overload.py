@@ -31,7 +31,6 @@ import json
 import os
 import re
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -104,35 +103,22 @@ def overload(ck, binary, n, cap, tmp, workers, capture):
     out.mkdir()
     cfg = out / "c.yaml"
     cfg.write_text("input:\n  capture: %s\n  ring_size: %s\n" % (capture, RING))
-    errlog, outlog = out / "err", out / "out"
-    args = ["ip", "netns", "exec", n.ns_rx, binary, "-c", cfg, "-i", n.veth_rx,
-            "-w", workers, "--flows", out / "f.jsonl", "--idle-timeout", sf.BIG_TIMEOUT,
-            "--active-timeout", sf.BIG_TIMEOUT, "--tcp-end-timeout", sf.BIG_TIMEOUT,
-            "--interval", "1", "--http", HTTP, "--no-progress"]
-    with open(errlog, "w") as err, open(outlog, "w") as stdout:
-        proc = subprocess.Popen([str(a) for a in args], stdout=stdout, stderr=err,
-                                stdin=subprocess.DEVNULL)
+    args = ["-c", cfg, "-w", workers, "--flows", out / "f.jsonl", "--idle-timeout",
+            sf.BIG_TIMEOUT, "--active-timeout", sf.BIG_TIMEOUT, "--tcp-end-timeout",
+            sf.BIG_TIMEOUT, "--interval", "1", "--http", HTTP, "--no-progress"]
     api = prom = None
-    sent = -1
-    try:
-        if not ck.check(sf.wait_for_text(proc, errlog, "pipeline started"),
-                        "%s: spanflow started" % what, sf.tail(errlog.read_text())):
+    with sf.LiveRun(n, binary, args, out) as run:
+        if not run.started(ck, what):
             return None
         tx0 = veth_counter(n.ns_tx, n.veth_tx, "tx_packets")
-        r = in_ns(n.ns_tx, "tcpreplay", "-i", n.veth_tx, "--topspeed", str(cap))
-        m = re.search(r"Actual: (\d+) packets", r.stdout)
-        sent = int(m.group(1)) if m else -1
+        sent = sf.tcpreplay(n, cap, "--topspeed")
         tx = veth_counter(n.ns_tx, n.veth_tx, "tx_packets") - tx0
         ck.note("%s: tcpreplay sent %d packets (veth tx_packets +%d)" % (what, sent, tx))
         time.sleep(2)
         if capture == "tpacket":
             api, prom = live_drops(n.ns_rx)
-        rc = sf.signal_and_wait(proc, signal.SIGINT)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    err_text, out_text = errlog.read_text(), outlog.read_text()
+        rc = run.stop(signal.SIGINT)
+    err_text, out_text = run.texts()
     ck.check(rc == 0, "%s: exit status 0 after SIGINT" % what,
              "exit %s\n%s" % (rc, sf.tail(err_text)))
     cons = sf.parse_conservation(out_text)

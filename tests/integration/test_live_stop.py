@@ -38,7 +38,6 @@ import csv
 import os
 import re
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -71,22 +70,6 @@ def read_csv(path):
 def report_number(pattern, text):
     m = re.search(pattern, text)
     return int(m.group(1)) if m else None
-
-
-def start_spanflow(n, binary, args, out, prefix=()):
-    errlog, outlog = out / "err", out / "out"
-    with open(errlog, "w") as err, open(outlog, "w") as stdout:
-        proc = subprocess.Popen(
-            ["ip", "netns", "exec", n.ns_rx] + list(prefix) + [binary, "-i", n.veth_rx] +
-            [str(a) for a in args], stdout=stdout, stderr=err, stdin=subprocess.DEVNULL)
-    return proc, errlog, outlog
-
-
-def tcpreplay(n, cap, *args):
-    r = sf.sh("ip", "netns", "exec", n.ns_tx, "tcpreplay", "-i", n.veth_tx, *args, cap,
-              check=False)
-    m = re.search(r"Actual: (\d+) packets", r.stdout)
-    return int(m.group(1)) if m else -1
 
 
 def check_written(ck, what, recs, cons, err_text, out_text, want_flows):
@@ -123,21 +106,14 @@ def stop_50k(ck, binary, n, cap, tmp, workers, nflows):
     what = "50,000-flow stop, %d worker%s" % (workers, "s" if workers > 1 else "")
     out = Path(tmp) / ("w%d" % workers)
     out.mkdir()
-    proc, errlog, outlog = start_spanflow(
-        n, binary, ["-w", workers, "--flows", out / "f.jsonl", "--csv", out / "f.csv",
-                    "--no-progress", "--no-http"], out)
-    try:
-        if not ck.check(sf.wait_for_text(proc, errlog, "pipeline started"),
-                        "%s: spanflow started" % what, sf.tail(errlog.read_text())):
+    with sf.LiveRun(n, binary, ["-w", workers, "--flows", out / "f.jsonl", "--csv",
+                                out / "f.csv", "--no-progress", "--no-http"], out) as run:
+        if not run.started(ck, what):
             return
-        sent = tcpreplay(n, cap, "--topspeed")
+        sent = sf.tcpreplay(n, cap, "--topspeed")
         time.sleep(2)
-        rc = sf.signal_and_wait(proc, signal.SIGINT)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    err_text, out_text = errlog.read_text(), outlog.read_text()
+        rc = run.stop(signal.SIGINT)
+    err_text, out_text = run.texts()
     ck.check(rc == 0, "%s: exit status 0 after one SIGINT" % what,
              "exit %s\n%s" % (rc, sf.tail(err_text)))
     recs = sf.load_jsonl(out / "f.jsonl")
@@ -158,20 +134,14 @@ def timeout_double_term(ck, binary, n, cap, tmp):
     what = "timeout 6 spanflow (two SIGTERMs at once)"
     out = Path(tmp) / "timeout"
     out.mkdir()
-    proc, errlog, outlog = start_spanflow(
-        n, binary, ["-w", "1", "--flows", out / "f.jsonl", "--no-progress", "--no-http"],
-        out, prefix=("timeout", "--preserve-status", "6"))
-    try:
-        if not ck.check(sf.wait_for_text(proc, errlog, "pipeline started"),
-                        "%s: spanflow started" % what, sf.tail(errlog.read_text())):
+    with sf.LiveRun(n, binary, ["-w", "1", "--flows", out / "f.jsonl", "--no-progress",
+                                "--no-http"], out,
+                    prefix=("timeout", "--preserve-status", "6")) as run:
+        if not run.started(ck, what):
             return
-        tcpreplay(n, cap, "--pps", "100000", "--limit", "150000")
-        rc = proc.wait(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    err_text, out_text = errlog.read_text(), outlog.read_text()
+        sf.tcpreplay(n, cap, "--pps", "100000", "--limit", "150000")
+        rc = run.wait(120)
+    err_text, out_text = run.texts()
     ck.check(rc == 0 and "stopped by signal SIGTERM" in err_text,
              "%s: exit status 0, stopped by SIGTERM" % what,
              "exit %s\n%s" % (rc, sf.tail(err_text)))
@@ -247,26 +217,20 @@ def late_second_signal(ck, binary, n, cap, tmp):
     reader = SlowReader(fifo)
     reader.fast.set()	# keep up while the traffic runs
     reader.start()
-    proc, errlog, outlog = start_spanflow(
-        n, binary, ["-w", "1", "--flows", fifo, "--no-progress", "--no-http"], out)
-    try:
-        if not ck.check(sf.wait_for_text(proc, errlog, "pipeline started"),
-                        "%s: spanflow started" % what, sf.tail(errlog.read_text())):
+    with sf.LiveRun(n, binary, ["-w", "1", "--flows", fifo, "--no-progress", "--no-http"],
+                    out) as run:
+        if not run.started(ck, what):
             return
-        tcpreplay(n, cap, "--topspeed")
+        sf.tcpreplay(n, cap, "--topspeed")
         time.sleep(1)
         reader.fast.clear()
-        proc.send_signal(signal.SIGINT)
+        run.proc.send_signal(signal.SIGINT)
         time.sleep(2.5)
-        running = proc.poll() is None
+        running = run.proc.poll() is None
         reader.fast.set()
-        rc = sf.signal_and_wait(proc, signal.SIGINT)
+        rc = run.stop(signal.SIGINT)
         reader.join(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    err_text, out_text = errlog.read_text(), outlog.read_text()
+    err_text, out_text = run.texts()
     ck.check(running, "%s: the final flush was still running 2.5 s after the first signal"
              % what)
     ck.check(rc == 130, "%s: exit status 130 (hurried)" % what,
@@ -300,24 +264,15 @@ def interface_removed(ck, binary, n, cap, tmp):
     what = "capture interface removed"
     out = Path(tmp) / "removed"
     out.mkdir()
-    proc, errlog, outlog = start_spanflow(
-        n, binary, ["-w", "2", "--flows", out / "f.jsonl", "--no-progress", "--no-http"], out)
-    try:
-        if not ck.check(sf.wait_for_text(proc, errlog, "pipeline started"),
-                        "%s: spanflow started" % what, sf.tail(errlog.read_text())):
+    with sf.LiveRun(n, binary, ["-w", "2", "--flows", out / "f.jsonl", "--no-progress",
+                                "--no-http"], out) as run:
+        if not run.started(ck, what):
             return
-        tcpreplay(n, cap, "--pps", "100000", "--limit", "100000")
+        sf.tcpreplay(n, cap, "--pps", "100000", "--limit", "100000")
         time.sleep(0.5)
         sf.sh("ip", "-n", n.ns_rx, "link", "del", n.veth_rx)
-        try:
-            rc = proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            rc = None
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    err_text, out_text = errlog.read_text(), outlog.read_text()
+        rc = run.wait(30)
+    err_text, out_text = run.texts()
     ck.check(rc == 0, "%s: spanflow ended the input by itself and exited 0" % what,
              "exit %s\n%s" % (rc, sf.tail(err_text)))
     ck.check("the interface was removed" in err_text,

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Command line: options map onto configuration keys. */
+/* Command line: flags generated from the configuration table, and the app's own. */
 #ifndef SF_APP_CLI_H
 #define SF_APP_CLI_H
 
@@ -19,13 +19,15 @@ struct sf_cli {
 };
 
 /*
- * Parse argv into cfg: load the config file (-c, or the default one when
- * neither -c nor -r is given), then apply the options over it. Returns 0,
- * or -1 with a message (usage and config errors).
+ * Parse argv into cfg: load the config file (-c, or the source tree's demo
+ * configuration when neither -c nor an input is given), then apply the
+ * flags over it, in order. Returns 0, or -1 with a message (usage and
+ * config errors).
  */
 int sf_cli_parse(struct sf_cli *cli, struct sf_config *cfg, int argc, char **argv,
 		char *err, size_t errlen);
 
+/* --help: every flag with its help, setting and default (from the table). */
 void sf_cli_usage(FILE *f);
 
 #endif /* SF_APP_CLI_H */

@@ -1,8 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* The configured outputs (exporters), opened before the pipeline starts. */
+/*
+ * The configured outputs: an instance of each exporter (sf_exporters[],
+ * lib/export) the configuration asks for, opened before the pipeline
+ * starts.
+ */
 #ifndef SF_APP_OUTPUTS_H
 #define SF_APP_OUTPUTS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -10,20 +15,22 @@
 #include "sf_config.h"
 #include "sf_export.h"
 
+#define SF_OUTPUTS_MAX SF_COLLECTOR_MAX_SINKS
+
+struct sf_output {
+	const struct sf_exporter_ops *ops;
+	void *x;
+	bool closed;
+};
+
 struct sf_outputs {
-	struct sf_jsonl *flows;
-	struct sf_jsonl *intervals;
-	struct sf_csv *csv;
-	struct sf_ipfix *ipfix;
-	/* IPFIX counters, kept after close for the report. */
-	bool ipfix_used;
-	unsigned int n_ipfix;
-	struct sf_ipfix_stats ipfix_stats;
+	unsigned int n;
+	struct sf_output out[SF_OUTPUTS_MAX];
 };
 
 /*
- * Open every configured output, so a bad path or collector address is
- * reported before DPDK starts. On failure nothing stays open; -1 with a
+ * Open every configured output, so a bad path or an unreachable collector
+ * is reported before DPDK starts. On failure nothing stays open; -1 with a
  * message.
  */
 int sf_outputs_open(struct sf_outputs *o, const struct sf_config *cfg, char *err,
@@ -34,16 +41,17 @@ unsigned int sf_outputs_sinks(const struct sf_outputs *o, struct sf_collector_si
 		unsigned int max);
 
 /*
- * Flush and close; errors are printed, and IPFIX messages the kernel
- * refused (receiver absent or slow) are warned about on stderr. 0, or -1
- * if a file output failed. Calling it again is a no-op.
+ * Flush and finish every output (files complete, last messages sent);
+ * errors and warnings (e.g. IPFIX messages a collector did not take) are
+ * printed on stderr. 0, or -1 if an output is incomplete. Outputs already
+ * finished are skipped.
  */
-int sf_outputs_close(struct sf_outputs *o);
+int sf_outputs_finish(struct sf_outputs *o);
 
-/*
- * The report's "export" line (IPFIX messages and records sent and lost);
- * nothing when no IPFIX collector is configured. Call after close.
- */
+/* The report's lines of the outputs (e.g. IPFIX messages sent and lost); after finish. */
 void sf_outputs_report(const struct sf_outputs *o, FILE *f);
+
+/* Finish what is not finished yet, and free everything. Calling it again is a no-op. */
+void sf_outputs_close(struct sf_outputs *o);
 
 #endif /* SF_APP_OUTPUTS_H */

@@ -286,7 +286,7 @@ pipeline(struct sf_app *app, struct sf_outputs *out, const struct sf_config *cfg
 		ri.worker_packets[i] = sf_worker_received(app->wk[i].w);
 		ri.peak_flows += sf_worker_table_stats(app->wk[i].w)->peak_active;
 	}
-	if (sf_outputs_close(out) != 0)
+	if (sf_outputs_finish(out) != 0)
 		goto done;
 	if (cfg->report)
 		sf_report_print(stdout, &ri, sf_collector_totals(coll));
@@ -379,7 +379,7 @@ sf_run(struct sf_config *cfg, const struct sf_cli *cli)
 		ret = SF_EXIT_USAGE;
 		goto eal_cleanup;
 	}
-	/* The pipeline closes the outputs before its report: files are whole by then. */
+	/* The pipeline finishes the outputs before its report: files are whole by then. */
 	app.input_name = input;
 	ret = pipeline(&app, &out, cfg, input);
 	if (ret == SF_EXIT_OK)

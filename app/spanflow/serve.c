@@ -36,7 +36,7 @@ sf_serve_start(struct sf_app *app, const char *input, char *err, size_t errlen)
 	}
 	if (cfg->report)
 		fprintf(stderr, "spanflow: serving http://%s/ (API under /api/v1/, /metrics)\n",
-				cfg->http_listen);
+				cfg->http_listen.text);
 	return 0;
 }
 
@@ -78,7 +78,7 @@ sf_serve_linger(struct sf_app *app)
 		return;
 	if (app->cfg->report)
 		fprintf(stderr, "spanflow: replay done; serving http://%s/ until Ctrl-C\n",
-				app->cfg->http_listen);
+				app->cfg->http_listen.text);
 	while (sf_stop_state() == SF_STOP_NONE)
 		usleep(100 * 1000);
 }

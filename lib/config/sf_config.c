@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Configuration. One table of settings (opts[] below) drives everything:
- * the YAML loader, sf_config_set() for command-line overrides, the
- * defaults, the range re-check and the dump. A setting is added by adding
- * one row; nothing else spells its key, default or limits.
+ * the YAML loader, the command-line flags (names, help, how they apply),
+ * sf_config_set(), the defaults, the range re-check and the dump. A
+ * setting is added by adding one row; nothing else spells its key, flag,
+ * default or limits.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -14,6 +16,8 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <netdb.h>
+#include <netinet/in.h>
 
 #include <yaml.h>
 
@@ -27,27 +31,42 @@ enum opt_type {
 	OPT_ENUM,	/* one of names[]; stored as its index (a 32-bit enum) */
 	OPT_PATH,	/* char[size]; relative to the file that sets it */
 	OPT_STRLIST,	/* char[max][size] plus an unsigned int count at off_n */
+	OPT_HOSTPORT,	/* struct sf_hostport; with OPT_LIST, [max] of them */
 };
 
 #define OPT_POW2 0x1u	/* OPT_UINT: the value must be a power of two */
 #define OPT_AUTO 0x2u	/* OPT_UINT: "auto" is accepted and stored as 0 */
 #define OPT_TEXT 0x4u	/* OPT_PATH: plain text, never made relative to the file */
+#define OPT_LIST 0x8u	/* OPT_HOSTPORT: a list of at most max, count at off_n */
+#define OPT_NAMES 0x10u	/* OPT_HOSTPORT: host names are resolved (else numeric only) */
+#define OPT_PORT0 0x20u	/* OPT_HOSTPORT: port 0 is allowed (any free port) */
+#define OPT_INPUT 0x40u	/* one of the inputs: a flag for it replaces the others */
+
+#define OPT_FLAGS 2	/* command-line flags per setting, at most */
 
 struct opt {
 	const char *key;		/* dotted: "section.name" or "name" */
 	enum opt_type type;
 	unsigned int flags;		/* OPT_POW2, OPT_AUTO */
 	size_t off;			/* offset of the field in struct sf_config */
-	size_t size;			/* field size; OPT_STRLIST: size of one item */
-	size_t off_n;			/* OPT_STRLIST: offset of the item count */
-	uint64_t min, max;		/* OPT_UINT, OPT_DURATION (ns); OPT_STRLIST: max items */
+	size_t size;			/* field size; a list: size of one item */
+	size_t off_n;			/* a list: offset of the item count */
+	uint64_t min, max;		/* OPT_UINT, OPT_DURATION (ns); a list: max items */
 	const char *const *names;	/* OPT_ENUM: NULL-terminated, indexed by value */
 	const char *def;		/* default, as text the parser accepts */
 	const char *help;		/* one line, written by sf_config_dump() */
+	struct sf_config_flag cli[OPT_FLAGS];	/* command-line flags; .name NULL: none */
 };
 
 #define FIELD(m) \
 	.off = offsetof(struct sf_config, m), .size = sizeof(((struct sf_config *)NULL)->m)
+/* A list: the array m of items and its count n. */
+#define LIST(m, n) \
+	.off = offsetof(struct sf_config, m), .size = sizeof(((struct sf_config *)NULL)->m[0]), \
+	.off_n = offsetof(struct sf_config, n)
+/* A flag that takes an argument (named a in --help); one that sets value v. */
+#define FLAG(n, l, a, h) { .name = (n), .letter = (l), .arg = (a), .help = (h) }
+#define SWITCH(n, l, v, h) { .name = (n), .letter = (l), .value = (v), .help = (h) }
 #define SEC(x) ((uint64_t)(x) * SF_NS_PER_S)
 #define DAYS(x) SEC((uint64_t)(x) * 86400)
 
@@ -92,28 +111,30 @@ static const char *const http_names[] = {
 
 /* Settings in dump order; keys of one section must be adjacent. */
 static const struct opt opts[] = {
-	{ .key = "input.file", .type = OPT_PATH, FIELD(input_file), .def = "",
-	  .help = "capture file to replay; relative to this file" },
+	{ .key = "input.file", .type = OPT_PATH, .flags = OPT_INPUT, FIELD(input_file), .def = "",
+	  .help = "capture file to replay; relative to this file",
+	  .cli = { FLAG("read", 'r', "FILE", "capture to replay (pcap or pcapng)") } },
 	{ .key = "input.reader", .type = OPT_ENUM, FIELD(reader), .names = reader_names,
 	  .def = "native", .help = "pcap reader: native (pcapng via libpcap), libpcap or "
-	  "DPDK net_pcap" },
-	{ .key = "input.replay", .type = OPT_PATH, FIELD(replay_file), .def = "",
-	  .help = "capture preloaded into memory and replayed (benchmark)" },
+	  "DPDK net_pcap", .cli = { FLAG("reader", 0, "NAME", NULL) } },
+	{ .key = "input.replay", .type = OPT_PATH, .flags = OPT_INPUT, FIELD(replay_file),
+	  .def = "", .help = "capture preloaded into memory and replayed (benchmark)",
+	  .cli = { FLAG("replay", 0, "FILE", "benchmark: replay FILE from memory, split per "
+	  "worker") } },
 	{ .key = "input.loops", .type = OPT_UINT, FIELD(replay_loops),
 	  .min = 1, .max = UINT64_C(1) << 32, .def = "1",
-	  .help = "times the in-memory replay goes through the capture" },
-	{ .key = "input.interfaces", .type = OPT_STRLIST,
-	  .off = offsetof(struct sf_config, interfaces),
-	  .size = sizeof(((struct sf_config *)NULL)->interfaces[0]),
-	  .off_n = offsetof(struct sf_config, n_interfaces),
-	  .max = SF_CONFIG_MAX_PORTS, .def = "",
-	  .help = "Linux interfaces to capture from (see input.capture)" },
-	{ .key = "input.ports", .type = OPT_STRLIST,
-	  .off = offsetof(struct sf_config, ports),
-	  .size = sizeof(((struct sf_config *)NULL)->ports[0]),
-	  .off_n = offsetof(struct sf_config, n_ports),
-	  .max = SF_CONFIG_MAX_PORTS, .def = "",
-	  .help = "DPDK NIC ports (PCI addresses) to capture from" },
+	  .help = "times the in-memory replay goes through the capture",
+	  .cli = { FLAG("loop", 0, "N", "with --replay: go through the capture N times") } },
+	{ .key = "input.interfaces", .type = OPT_STRLIST, .flags = OPT_INPUT,
+	  LIST(interfaces, n_interfaces), .max = SF_CONFIG_MAX_PORTS, .def = "",
+	  .help = "Linux interfaces to capture from (see input.capture)",
+	  .cli = { FLAG("interface", 'i', "IFACE", "capture live from a Linux interface; "
+	  "repeat for more") } },
+	{ .key = "input.ports", .type = OPT_STRLIST, .flags = OPT_INPUT,
+	  LIST(ports, n_ports), .max = SF_CONFIG_MAX_PORTS, .def = "",
+	  .help = "DPDK NIC ports (PCI addresses) to capture from",
+	  .cli = { FLAG("port", 'p', "PCI_ADDRESS", "capture live from a DPDK NIC (bound to "
+	  "vfio-pci); repeat for more") } },
 	{ .key = "input.rx_descriptors", .type = OPT_UINT, .flags = OPT_AUTO | OPT_POW2,
 	  FIELD(rx_descriptors), .min = 64, .max = 32768, .def = "auto",
 	  .help = "rx descriptors per queue; auto = device default" },
@@ -127,22 +148,27 @@ static const struct opt opts[] = {
 	  .help = "capture ring bytes per worker per interface (Linux interfaces)" },
 	{ .key = "workers", .type = OPT_UINT, .flags = OPT_AUTO, FIELD(workers),
 	  .min = 1, .max = SF_CONFIG_MAX_WORKERS, .def = "auto",
-	  .help = "worker lcores; auto = one per available core" },
+	  .help = "worker lcores; auto = one per available core",
+	  .cli = { FLAG("workers", 'w', "N", NULL) } },
 	{ .key = "interval", .type = OPT_DURATION, FIELD(interval_ns),
 	  .min = SF_NS_PER_MS, .max = DAYS(1), .def = "10s",
-	  .help = "length of a summary interval (packet time)" },
+	  .help = "length of a summary interval (packet time)",
+	  .cli = { FLAG("interval", 0, "S", NULL) } },
 	{ .key = "timeouts.idle", .type = OPT_DURATION, FIELD(idle_timeout_ns),
 	  .min = SF_NS_PER_MS, .max = DAYS(7), .def = "60s",
-	  .help = "end a flow after this long without packets" },
+	  .help = "end a flow after this long without packets",
+	  .cli = { FLAG("idle-timeout", 0, "S", NULL) } },
 	{ .key = "timeouts.active", .type = OPT_DURATION, FIELD(active_timeout_ns),
 	  .min = SF_NS_PER_MS, .max = DAYS(7), .def = "300s",
-	  .help = "export an update of a flow active this long" },
+	  .help = "export an update of a flow active this long",
+	  .cli = { FLAG("active-timeout", 0, "S", NULL) } },
 	{ .key = "timeouts.tcp_end", .type = OPT_DURATION, FIELD(tcp_end_timeout_ns),
 	  .min = SF_NS_PER_MS, .max = DAYS(7), .def = "5s",
-	  .help = "end a TCP flow this long after FIN or RST" },
+	  .help = "end a TCP flow this long after FIN or RST",
+	  .cli = { FLAG("tcp-end-timeout", 0, "S", NULL) } },
 	{ .key = "flow_table.capacity", .type = OPT_UINT, FIELD(flow_capacity),
 	  .min = 16, .max = UINT64_C(1) << 27, .def = "262144",
-	  .help = "flows per worker table" },
+	  .help = "flows per worker table", .cli = { FLAG("flow-capacity", 0, "N", NULL) } },
 	{ .key = "rings.size", .type = OPT_UINT, .flags = OPT_POW2, FIELD(ring_size),
 	  .min = 64, .max = 65536, .def = "512",
 	  .help = "messages per worker->collector ring" },
@@ -159,22 +185,26 @@ static const struct opt opts[] = {
 	  .min = 0, .max = DAYS(1), .def = "30s",
 	  .help = "at a stop, wait this long at most for every flow to be written" },
 	{ .key = "output.flows", .type = OPT_PATH, FIELD(flows_path), .def = "",
-	  .help = "flow records as JSON lines; \"\" none, \"-\" stdout" },
+	  .help = "flow records as JSON lines; \"\" none, \"-\" stdout",
+	  .cli = { FLAG("flows", 0, "PATH", NULL) } },
 	{ .key = "output.intervals", .type = OPT_PATH, FIELD(intervals_path), .def = "",
-	  .help = "interval summaries as JSON lines; \"\" none, \"-\" stdout" },
+	  .help = "interval summaries as JSON lines; \"\" none, \"-\" stdout",
+	  .cli = { FLAG("intervals", 0, "PATH", NULL) } },
 	{ .key = "output.report", .type = OPT_BOOL, FIELD(report), .def = "true",
-	  .help = "end-of-run report on stdout" },
+	  .help = "end-of-run report on stdout",
+	  .cli = { SWITCH("quiet", 'q', "false", "no end-of-run report") } },
 	{ .key = "output.progress", .type = OPT_BOOL, FIELD(progress), .def = "true",
-	  .help = "progress line when stderr is a terminal" },
-	{ .key = "export.ipfix", .type = OPT_STRLIST,
-	  .off = offsetof(struct sf_config, ipfix),
-	  .size = sizeof(((struct sf_config *)NULL)->ipfix[0]),
-	  .off_n = offsetof(struct sf_config, n_ipfix),
-	  .max = SF_CONFIG_MAX_IPFIX, .def = "",
-	  .help = "IPFIX collectors over UDP, HOST:PORT ([ADDR]:PORT for IPv6)" },
+	  .help = "progress line when stderr is a terminal",
+	  .cli = { SWITCH("no-progress", 0, "false", "no progress line on a terminal") } },
+	{ .key = "export.ipfix", .type = OPT_HOSTPORT, .flags = OPT_LIST | OPT_NAMES,
+	  LIST(ipfix, n_ipfix), .max = SF_CONFIG_MAX_IPFIX, .def = "",
+	  .help = "IPFIX collectors over UDP, HOST:PORT ([ADDR]:PORT for IPv6)",
+	  .cli = { FLAG("ipfix", 0, "HOST:PORT", "export IPFIX over UDP to this collector; "
+	  "repeat for more") } },
 	{ .key = "export.ipfix_mode", .type = OPT_ENUM, FIELD(ipfix_mode),
 	  .names = ipfix_mode_names, .def = "biflow",
-	  .help = "biflow (RFC 5103 reverse elements) or uniflow (a record per direction)" },
+	  .help = "biflow (RFC 5103 reverse elements) or uniflow (a record per direction)",
+	  .cli = { FLAG("ipfix-mode", 0, "MODE", NULL) } },
 	{ .key = "export.observation_domain", .type = OPT_UINT, FIELD(observation_domain),
 	  .min = 0, .max = UINT32_MAX, .def = "1",
 	  .help = "IPFIX observation domain id" },
@@ -188,7 +218,8 @@ static const struct opt opts[] = {
 	  .min = 576, .max = 65535, .def = "1500",
 	  .help = "path MTU to the collectors; IPFIX messages fit in it" },
 	{ .key = "export.csv", .type = OPT_PATH, FIELD(csv_path), .def = "",
-	  .help = "flow records as CSV; \"\" none, \"-\" stdout" },
+	  .help = "flow records as CSV; \"\" none, \"-\" stdout",
+	  .cli = { FLAG("csv", 0, "PATH", NULL) } },
 	{ .key = "export.rotate_size", .type = OPT_UINT, FIELD(rotate_size),
 	  .min = 0, .max = UINT64_C(1) << 40, .def = "0",
 	  .help = "start a new output file past this size; 0 = never" },
@@ -196,29 +227,39 @@ static const struct opt opts[] = {
 	  .min = 0, .max = DAYS(7), .def = "0s",
 	  .help = "start a new output file this often; 0s = never" },
 	{ .key = "http.enabled", .type = OPT_ENUM, FIELD(http_enabled), .names = http_names,
-	  .def = "auto", .help = "HTTP server; auto = on for live capture, off for files" },
-	{ .key = "http.listen", .type = OPT_PATH, .flags = OPT_TEXT, FIELD(http_listen),
-	  .def = "127.0.0.1:8080", .help = "HTTP address, ADDR:PORT ([ADDR]:PORT for IPv6)" },
+	  .def = "auto", .help = "HTTP server; auto = on for live capture, off for files",
+	  .cli = { SWITCH("no-http", 0, "false", "no HTTP server") } },
+	{ .key = "http.listen", .type = OPT_HOSTPORT, .flags = OPT_PORT0, FIELD(http_listen),
+	  .def = "127.0.0.1:8080", .help = "HTTP address, ADDR:PORT ([ADDR]:PORT for IPv6)",
+	  .cli = { { .name = "http", .arg = "ADDR:PORT", .also = "http.enabled=true",
+	  .help = "serve the JSON API, /metrics and the dashboard there" } } },
 	{ .key = "http.token", .type = OPT_PATH, .flags = OPT_TEXT, FIELD(http_token),
 	  .def = "", .help = "bearer token required by the HTTP server; \"\" = none" },
 	{ .key = "http.serve", .type = OPT_BOOL, FIELD(http_serve), .def = "false",
-	  .help = "keep serving after a file replay ends, until SIGINT" },
+	  .help = "keep serving after a file replay ends, until SIGINT",
+	  .cli = { { .name = "serve", .value = "true", .also = "http.enabled=true",
+	  .help = "serve over HTTP; after a replay, until SIGINT" } } },
 	{ .key = "http.history", .type = OPT_UINT, FIELD(http_history),
 	  .min = 1, .max = 10000, .def = "360",
 	  .help = "finalized intervals kept for the API and dashboard (~5 kB each)" },
 	{ .key = "dpdk.hugepages", .type = OPT_ENUM, FIELD(hugepages), .names = hugepages_names,
-	  .def = "auto", .help = "auto = use hugepages when some are free" },
+	  .def = "auto", .help = "auto = use hugepages when some are free",
+	  .cli = { FLAG("hugepages", 0, "MODE", "auto (use them when some are free), yes or "
+	  "no") } },
 	{ .key = "dpdk.idle", .type = OPT_ENUM, FIELD(idle), .names = idle_names,
-	  .def = "adaptive", .help = "adaptive backs off when idle; busy polls" },
-	{ .key = "dpdk.eal_args", .type = OPT_STRLIST,
-	  .off = offsetof(struct sf_config, eal_args),
-	  .size = sizeof(((struct sf_config *)NULL)->eal_args[0]),
-	  .off_n = offsetof(struct sf_config, n_eal_args),
+	  .def = "adaptive", .help = "adaptive backs off when idle; busy polls",
+	  .cli = { FLAG("idle", 0, "MODE", "adaptive (yield when idle) or busy (pure "
+	  "polling)") } },
+	{ .key = "dpdk.eal_args", .type = OPT_STRLIST, LIST(eal_args, n_eal_args),
 	  .max = SF_CONFIG_MAX_EAL_ARGS, .def = "",
 	  .help = "extra EAL arguments" },
 };
 
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
+
+/* struct sf_config_cmdline has a bit per setting. */
+_Static_assert(N_OPTS <= 8 * sizeof(((struct sf_config_cmdline *)NULL)->given),
+	"struct sf_config_cmdline: more settings than bits");
 
 /* OPT_ENUM fields are stored through a uint32_t. */
 _Static_assert(sizeof(enum sf_config_reader) == sizeof(uint32_t), "enum size");
@@ -308,6 +349,15 @@ uint_put(struct sf_config *c, const struct opt *o, uint64_t v)
 	}
 }
 
+static int parse_hostport(const struct opt *o, const char *s, struct sf_hostport *hp,
+		char *what, size_t wlen);
+
+static bool
+is_list(const struct opt *o)
+{
+	return o->type == OPT_STRLIST || (o->flags & OPT_LIST);
+}
+
 static unsigned int
 list_count(const struct sf_config *c, const struct opt *o)
 {
@@ -326,28 +376,46 @@ list_clear(struct sf_config *c, const struct opt *o)
 	memcpy((char *)c + o->off_n, &n, sizeof(n));
 }
 
+/*
+ * Add one item, s[0..len) (not NUL-terminated), to a list: 0, -1 (the
+ * item is wrong) or -2 (the list is full), with what was wrong in what.
+ */
 static int
 list_add(struct sf_config *c, const struct opt *o, const char *s, size_t len,
 		char *what, size_t wlen)
 {
 	unsigned int n = list_count(c, o);
+	char text[SF_HOSTPORT_TEXT];
+	struct sf_hostport hp;
 	char *dst;
 
 	if (len == 0) {
 		msg(what, wlen, "empty string");
 		return -1;
 	}
-	if (len >= o->size) {
+	if (len >= (o->type == OPT_HOSTPORT ? sizeof(text) : o->size)) {
 		msg(what, wlen, "'%.*s...' is too long (%zu bytes)", QUOTE_MAX, s, len);
 		return -1;
 	}
 	if (n >= o->max) {
 		msg(what, wlen, "too many items (more than %" PRIu64 ")", o->max);
-		return -1;
+		return -2;
 	}
 	dst = (char *)field(c, o) + (size_t)n * o->size;
-	memset(dst, 0, o->size);
-	memcpy(dst, s, len);
+	if (o->type == OPT_HOSTPORT) {
+		if (memchr(s, '\0', len) != NULL) {
+			msg(what, wlen, "value contains a NUL character");
+			return -1;
+		}
+		memcpy(text, s, len);
+		text[len] = '\0';
+		if (parse_hostport(o, text, &hp, what, wlen) < 0)
+			return -1;
+		memcpy(dst, &hp, sizeof(hp));
+	} else {
+		memset(dst, 0, o->size);
+		memcpy(dst, s, len);
+	}
 	n++;
 	memcpy((char *)c + o->off_n, &n, sizeof(n));
 	return 0;
@@ -500,6 +568,122 @@ parse_bool(const char *s, bool *out, char *what, size_t wlen)
 	return -1;
 }
 
+/* What may be asked of a resolver: letters, digits, '-', '_' and dots. */
+static bool
+is_host_name(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_' && *s != '.')
+			return false;
+	return true;
+}
+
+/*
+ * "192.0.2.1:4739", "[2001:db8::1]:4739" or, with OPT_NAMES, "name:4739"
+ * (resolved here, the first address). A colon before the last one outside
+ * brackets is an IPv6 address without them: refused rather than guessed.
+ */
+static int
+parse_hostport(const struct opt *o, const char *s, struct sf_hostport *hp, char *what,
+		size_t wlen)
+{
+	const char *port, *end;
+	char host[SF_HOSTPORT_TEXT];
+	struct addrinfo hints, *ai = NULL;
+	struct sf_hostport h;
+	size_t len = strlen(s), hlen;
+	unsigned long pv;
+	int rc;
+
+	memset(&h, 0, sizeof(h));
+	if (len >= sizeof(h.text)) {
+		msg(what, wlen, "'%.*s...' is too long (%zu bytes)", QUOTE_MAX, s, len);
+		return -1;
+	}
+	if (s[0] == '[') {
+		end = strchr(s, ']');
+		if (end == NULL || end[1] != ':') {
+			msg(what, wlen, "'%.*s' has no ']:PORT' after the IPv6 address", QUOTE_MAX,
+					s);
+			return -1;
+		}
+		hlen = (size_t)(end - s) - 1;
+		memcpy(host, s + 1, hlen);
+		port = end + 2;
+	} else {
+		end = strrchr(s, ':');
+		if (end == NULL) {
+			msg(what, wlen, "'%.*s' has no ':PORT'", QUOTE_MAX, s);
+			return -1;
+		}
+		hlen = (size_t)(end - s);
+		if (memchr(s, ':', hlen) != NULL) {
+			msg(what, wlen, "'%.*s' is an IPv6 address without brackets", QUOTE_MAX, s);
+			return -1;
+		}
+		memcpy(host, s, hlen);
+		port = end + 1;
+	}
+	host[hlen] = '\0';
+	if (hlen == 0) {
+		msg(what, wlen, "'%.*s' has no address", QUOTE_MAX, s);
+		return -1;
+	}
+	pv = strtoul(port, NULL, 10);
+	if (port[0] == '\0' || strspn(port, "0123456789") != strlen(port) ||
+			strlen(port) > 5 || pv > 65535 || (pv == 0 && !(o->flags & OPT_PORT0))) {
+		msg(what, wlen, "'%.*s': the port '%.*s' is not a number %u..65535", QUOTE_MAX, s,
+				QUOTE_MAX, port, (o->flags & OPT_PORT0) ? 0 : 1);
+		return -1;
+	}
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = s[0] == '[' ? AF_INET6 : AF_INET;
+	hints.ai_socktype = SOCK_DGRAM;
+	hints.ai_flags = AI_NUMERICHOST;
+	rc = getaddrinfo(host, NULL, &hints, &ai);
+	if (rc != 0 && s[0] == '[') {
+		msg(what, wlen, "'%.*s': '%.*s' is not an IPv6 address", QUOTE_MAX, s, QUOTE_MAX,
+				host);
+		return -1;
+	}
+	if (rc != 0 && !(o->flags & OPT_NAMES)) {
+		msg(what, wlen, "'%.*s': '%.*s' is not a numeric IPv4 address (host names are "
+				"not taken here)", QUOTE_MAX, s, QUOTE_MAX, host);
+		return -1;
+	}
+	if (rc != 0) {
+		if (!is_host_name(host)) {
+			msg(what, wlen, "'%.*s': '%.*s' is neither an IPv4 address nor a host name",
+					QUOTE_MAX, s, QUOTE_MAX, host);
+			return -1;
+		}
+		hints.ai_family = AF_UNSPEC;
+		hints.ai_flags = 0;
+		rc = getaddrinfo(host, NULL, &hints, &ai);
+		if (rc != 0) {
+			msg(what, wlen, "'%.*s': cannot resolve '%.*s': %s", QUOTE_MAX, s,
+					QUOTE_MAX, host, rc == EAI_SYSTEM ? strerror(errno) :
+					gai_strerror(rc));
+			return -1;
+		}
+	}
+	if (ai->ai_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ai->ai_addr;
+
+		memcpy(h.addr, &sin6->sin6_addr, 16);
+		h.scope_id = sin6->sin6_scope_id;
+	} else {
+		memcpy(h.addr, &((const struct sockaddr_in *)ai->ai_addr)->sin_addr, 4);
+	}
+	h.family = (uint16_t)ai->ai_family;
+	h.port = (uint16_t)pv;
+	memcpy(h.text, s, len);
+	freeaddrinfo(ai);
+	memcpy(hp, &h, sizeof(h));
+	return 0;
+}
+
 /* Limits of a numeric value, shared by the parser and sf_config_check(). */
 static int
 check_range(const struct opt *o, uint64_t v, const char *text, char *what, size_t wlen)
@@ -515,9 +699,12 @@ check_range(const struct opt *o, uint64_t v, const char *text, char *what, size_
 	return 0;
 }
 
-/* What a valid value looks like, for the "; expected ..." part of messages. */
+/*
+ * What a valid value looks like, for the "; expected ..." part of messages;
+ * `item`: of one item of a list (the message is about that item).
+ */
 static void
-opt_form(const struct opt *o, char *buf, size_t len)
+opt_form(const struct opt *o, bool item, char *buf, size_t len)
 {
 	char lo[32], hi[32];
 	size_t n, i;
@@ -550,8 +737,26 @@ opt_form(const struct opt *o, char *buf, size_t len)
 				(o->flags & OPT_TEXT) ? "string" : "path", o->size - 1);
 		break;
 	case OPT_STRLIST:
-		snprintf(buf, len, "a list of at most %" PRIu64 " strings of 1..%zu bytes "
-				"([\"--arg\", ...])", o->max, o->size - 1);
+		if (item)
+			snprintf(buf, len, "a string of 1..%zu bytes", o->size - 1);
+		else
+			snprintf(buf, len, "a list of at most %" PRIu64 " strings of 1..%zu bytes "
+					"([\"--arg\", ...])", o->max, o->size - 1);
+		break;
+	case OPT_HOSTPORT:
+		n = 0;
+		if ((o->flags & OPT_LIST) && !item)
+			n = (size_t)snprintf(buf, len, "a list of at most %" PRIu64 " ", o->max);
+		if (n >= len)
+			break;
+		if (o->flags & OPT_NAMES)
+			snprintf(buf + n, len - n, "HOST:PORT: an IPv4 address or a host name, or an "
+					"IPv6 address in brackets, and a port 1..65535 (192.0.2.1:4739, "
+					"collector.example:4739, [2001:db8::1]:4739)");
+		else
+			snprintf(buf + n, len - n, "ADDR:PORT: a numeric IPv4 address, or an IPv6 "
+					"address in brackets, and a port %u..65535 (127.0.0.1:8080, "
+					"[::1]:8080)", (o->flags & OPT_PORT0) ? 0 : 1);
 		break;
 	}
 }
@@ -612,6 +817,10 @@ opt_parse(struct sf_config *c, const struct opt *o, const char *s, const char *b
 			memcpy(dst, basedir, blen);
 		memcpy(dst + blen, s, len);
 		return 0;
+	case OPT_HOSTPORT:
+		if (o->flags & OPT_LIST)
+			break;
+		return parse_hostport(o, s, field(c, o), what, wlen);
 	case OPT_STRLIST:
 		break;
 	}
@@ -714,13 +923,17 @@ node_kind(const yaml_node_t *n)
 	}
 }
 
-/* "FILE:LINE:COL: KEY: WHAT; expected FORM" at a node (libyaml marks are 0-based). */
+/*
+ * "FILE:LINE:COL: KEY: WHAT; expected FORM" at a node (libyaml marks are
+ * 0-based); `item`: the node is one item of a list.
+ */
 static int
-fail_at(const struct loader *ld, const yaml_node_t *n, const struct opt *o, const char *what)
+fail_at(const struct loader *ld, const yaml_node_t *n, const struct opt *o, bool item,
+		const char *what)
 {
 	char form[256];
 
-	opt_form(o, form, sizeof(form));
+	opt_form(o, item, form, sizeof(form));
 	msg(ld->err, ld->errlen, "%s:%zu:%zu: %s: %s; expected %s", ld->name,
 			n->start_mark.line + 1, n->start_mark.column + 1, o->key, what, form);
 	return -1;
@@ -732,23 +945,25 @@ load_list(struct loader *ld, const struct opt *o, const yaml_node_t *v)
 	const yaml_node_item_t *it;
 	const yaml_node_t *item;
 	char what[256];
+	int rc;
 
 	list_clear(ld->c, o);
 	if (node_is_null(v))
 		return 0;
 	if (v->type != YAML_SEQUENCE_NODE) {
 		snprintf(what, sizeof(what), "got %s", node_kind(v));
-		return fail_at(ld, v, o, what);
+		return fail_at(ld, v, o, false, what);
 	}
 	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
 		item = yaml_document_get_node(ld->doc, *it);
 		if (item->type != YAML_SCALAR_NODE || node_is_null(item)) {
 			snprintf(what, sizeof(what), "item is %s", node_kind(item));
-			return fail_at(ld, item, o, what);
+			return fail_at(ld, item, o, true, what);
 		}
-		if (list_add(ld->c, o, (const char *)item->data.scalar.value,
-				item->data.scalar.length, what, sizeof(what)) < 0)
-			return fail_at(ld, item, o, what);
+		rc = list_add(ld->c, o, (const char *)item->data.scalar.value,
+				item->data.scalar.length, what, sizeof(what));
+		if (rc < 0)
+			return fail_at(ld, item, o, rc != -2, what);
 	}
 	return 0;
 }
@@ -759,18 +974,18 @@ load_value(struct loader *ld, const struct opt *o, const yaml_node_t *v)
 	const char *s = (const char *)v->data.scalar.value;
 	char what[256];
 
-	if (o->type == OPT_STRLIST)
+	if (is_list(o))
 		return load_list(ld, o, v);
 	if (v->type != YAML_SCALAR_NODE || node_is_null(v)) {
 		snprintf(what, sizeof(what), "got %s", node_kind(v));
-		return fail_at(ld, v, o, what);
+		return fail_at(ld, v, o, false, what);
 	}
 	if (strlen(s) != v->data.scalar.length) {
 		snprintf(what, sizeof(what), "value contains a NUL character");
-		return fail_at(ld, v, o, what);
+		return fail_at(ld, v, o, false, what);
 	}
 	if (opt_parse(ld->c, o, s, ld->basedir, what, sizeof(what)) < 0)
-		return fail_at(ld, v, o, what);
+		return fail_at(ld, v, o, false, what);
 	return 0;
 }
 
@@ -935,7 +1150,7 @@ sf_config_defaults(struct sf_config *c)
 
 	memset(c, 0, sizeof(*c));
 	for (i = 0; i < N_OPTS; i++) {
-		if (opts[i].type == OPT_STRLIST)
+		if (is_list(&opts[i]))
 			list_clear(c, &opts[i]);
 		else
 			(void)opt_parse(c, &opts[i], opts[i].def, NULL, what, sizeof(what));
@@ -1006,8 +1221,10 @@ sf_config_set(struct sf_config *c, const char *key, const char *value,
 	const struct opt *o = key != NULL ? opt_find(key) : NULL;
 	char what[256], form[256], keys[SF_CONFIG_ERR_LEN];
 	struct sf_config tmp;
+	bool item = false;
 	const char *p;
 	size_t i, n, len;
+	int rc;
 
 	if (o == NULL) {
 		for (i = 0, n = 0; i < N_OPTS && n < sizeof(keys); i++)
@@ -1022,13 +1239,16 @@ sf_config_set(struct sf_config *c, const char *key, const char *value,
 		goto fail;
 	}
 	memcpy(&tmp, c, sizeof(tmp));
-	if (o->type == OPT_STRLIST) {
-		/* From the command line a list is one string, split on blanks. */
+	if (is_list(o)) {
+		/* As text, a list is one string split on blanks. */
 		list_clear(&tmp, o);
 		for (p = value + strspn(value, " \t"); *p != '\0'; p += strspn(p, " \t")) {
 			len = strcspn(p, " \t");
-			if (list_add(&tmp, o, p, len, what, sizeof(what)) < 0)
+			rc = list_add(&tmp, o, p, len, what, sizeof(what));
+			if (rc < 0) {
+				item = rc != -2;
 				goto fail;
+			}
 			p += len;
 		}
 	} else if (opt_parse(&tmp, o, value, NULL, what, sizeof(what)) < 0) {
@@ -1038,7 +1258,7 @@ sf_config_set(struct sf_config *c, const char *key, const char *value,
 	return 0;
 
 fail:
-	opt_form(o, form, sizeof(form));
+	opt_form(o, item, form, sizeof(form));
 	msg(err, errlen, "%s: %s; expected %s", o->key, what, form);
 	return -1;
 }
@@ -1065,7 +1285,7 @@ sf_config_check(const struct sf_config *c, char *err, size_t errlen)
 		if ((o->flags & OPT_AUTO) && v == 0)
 			continue;
 		if (check_range(o, v, text, what, sizeof(what)) < 0) {
-			opt_form(o, form, sizeof(form));
+			opt_form(o, false, form, sizeof(form));
 			msg(err, errlen, "%s: %s; expected %s", o->key, what, form);
 			return -1;
 		}
@@ -1135,15 +1355,72 @@ put_quoted(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+/* A list item's text: the string itself, or a HOST:PORT as written. */
+static const char *
+item_text(const struct sf_config *c, const struct opt *o, unsigned int j)
+{
+	const char *p = (const char *)c + o->off + (size_t)j * o->size;
+
+	return o->type == OPT_HOSTPORT ? ((const struct sf_hostport *)(const void *)p)->text : p;
+}
+
+/* One value as YAML that parses back to it. */
+static void
+put_value(const struct sf_config *c, const struct opt *o, FILE *f)
+{
+	char buf[32];
+	unsigned int j, n;
+	uint64_t v;
+
+	if (is_list(o)) {
+		n = list_count(c, o);
+		fputc('[', f);
+		for (j = 0; j < n && j < o->max; j++) {
+			fprintf(f, "%s", j ? ", " : "");
+			put_quoted(f, item_text(c, o, j));
+		}
+		fputc(']', f);
+		return;
+	}
+	switch (o->type) {
+	case OPT_UINT:
+		v = uint_get(c, o);
+		if ((o->flags & OPT_AUTO) && v == 0)
+			fprintf(f, "auto");
+		else
+			fprintf(f, "%" PRIu64, v);
+		break;
+	case OPT_DURATION:
+		fmt_duration(uint_get(c, o), buf, sizeof(buf));
+		fprintf(f, "%s", buf);
+		break;
+	case OPT_BOOL:
+		fprintf(f, "%s", uint_get(c, o) ? "true" : "false");
+		break;
+	case OPT_ENUM:
+		v = uint_get(c, o);
+		for (j = 0; j < v && o->names[j] != NULL; j++)
+			;
+		fprintf(f, "%s", o->names[j] != NULL ? o->names[j] : "invalid");
+		break;
+	case OPT_PATH:
+		put_quoted(f, (const char *)c + o->off);
+		break;
+	case OPT_HOSTPORT:
+		put_quoted(f, ((const struct sf_hostport *)(const void *)
+					((const char *)c + o->off))->text);
+		break;
+	case OPT_STRLIST:
+		break;
+	}
+}
+
 void
 sf_config_dump(const struct sf_config *c, FILE *f)
 {
 	const char *section = "", *dot, *name;
-	char buf[32];
 	size_t i, slen = 0;
-	unsigned int j, n;
 	const struct opt *o;
-	uint64_t v;
 
 	fprintf(f, "# spanflow effective configuration\n");
 	for (i = 0; i < N_OPTS; i++) {
@@ -1159,40 +1436,158 @@ sf_config_dump(const struct sf_config *c, FILE *f)
 			fprintf(f, "%.*s:\n", (int)slen, section);
 		}
 		fprintf(f, "%s%s: ", slen ? "  " : "", name);
-		switch (o->type) {
-		case OPT_UINT:
-			v = uint_get(c, o);
-			if ((o->flags & OPT_AUTO) && v == 0)
-				fprintf(f, "auto");
-			else
-				fprintf(f, "%" PRIu64, v);
-			break;
-		case OPT_DURATION:
-			fmt_duration(uint_get(c, o), buf, sizeof(buf));
-			fprintf(f, "%s", buf);
-			break;
-		case OPT_BOOL:
-			fprintf(f, "%s", uint_get(c, o) ? "true" : "false");
-			break;
-		case OPT_ENUM:
-			v = uint_get(c, o);
-			for (j = 0; j < v && o->names[j] != NULL; j++)
-				;
-			fprintf(f, "%s", o->names[j] != NULL ? o->names[j] : "invalid");
-			break;
-		case OPT_PATH:
-			put_quoted(f, (const char *)c + o->off);
-			break;
-		case OPT_STRLIST:
-			n = list_count(c, o);
-			fputc('[', f);
-			for (j = 0; j < n && j < o->max; j++) {
-				fprintf(f, "%s", j ? ", " : "");
-				put_quoted(f, (const char *)c + o->off + (size_t)j * o->size);
-			}
-			fputc(']', f);
-			break;
-		}
+		put_value(c, o, f);
 		fprintf(f, "  # %s\n", o->help);
 	}
+}
+
+int
+sf_config_print_value(const struct sf_config *c, const char *key, FILE *f)
+{
+	const struct opt *o = opt_find(key);
+
+	if (o == NULL)
+		return -1;
+	put_value(c, o, f);
+	return 0;
+}
+
+/* Command-line flags */
+
+const struct sf_config_flag *
+sf_config_next_flag(size_t *pos, struct sf_config_flag_info *info)
+{
+	const struct sf_config_flag *f;
+	const struct opt *o;
+
+	for (; *pos < N_OPTS * OPT_FLAGS; (*pos)++) {
+		o = &opts[*pos / OPT_FLAGS];
+		f = &o->cli[*pos % OPT_FLAGS];
+		if (f->name == NULL)
+			continue;
+		info->key = o->key;
+		info->help = f->help != NULL ? f->help : o->help;
+		info->input = (o->flags & OPT_INPUT) != 0;
+		info->list = is_list(o);
+		(*pos)++;
+		return f;
+	}
+	return NULL;
+}
+
+/* The row a flag belongs to, or NULL. */
+static const struct opt *
+flag_row(const struct sf_config_flag *f, size_t *row)
+{
+	size_t i;
+
+	for (i = 0; i < N_OPTS; i++) {
+		if (f >= opts[i].cli && f < opts[i].cli + OPT_FLAGS) {
+			*row = i;
+			return &opts[i];
+		}
+	}
+	return NULL;
+}
+
+static bool
+given(const struct sf_config_cmdline *cl, size_t row)
+{
+	return (cl->given[row / 64] >> (row % 64)) & 1;
+}
+
+/* Back to its default: the file's value goes, the command line's replaces it. */
+static void
+opt_reset(struct sf_config *c, const struct opt *o)
+{
+	char what[8];
+
+	if (is_list(o))
+		list_clear(c, o);
+	else
+		(void)opt_parse(c, o, o->def, NULL, what, sizeof(what));
+}
+
+int
+sf_config_apply_flag(struct sf_config *c, struct sf_config_cmdline *cl,
+		const struct sf_config_flag *f, const char *arg, char *err, size_t errlen)
+{
+	const struct opt *o = NULL, *also = NULL;
+	char what[256], form[256], key[64];
+	const char *value;
+	struct sf_config tmp;
+	size_t row = 0, i, klen = 0;
+	bool item = true;
+	int rc;
+
+	if (f != NULL)
+		o = flag_row(f, &row);
+	if (o == NULL) {
+		msg(err, errlen, "not the flag of a setting");
+		return -1;
+	}
+	if (f->also != NULL) {
+		klen = strcspn(f->also, "=");
+		snprintf(key, sizeof(key), "%.*s", (int)klen, f->also);
+		also = opt_find(key);
+		if (also == NULL || f->also[klen] != '=') {
+			msg(err, errlen, "--%s: '%s' does not name a setting", f->name, f->also);
+			return -1;
+		}
+	}
+	value = f->arg != NULL ? arg : f->value;
+	if (value == NULL) {
+		snprintf(what, sizeof(what), "no value");
+		goto fail;
+	}
+	memcpy(&tmp, c, sizeof(tmp));
+	if (o->flags & OPT_INPUT)
+		for (i = 0; i < N_OPTS; i++)
+			if ((opts[i].flags & OPT_INPUT) && &opts[i] != o)
+				opt_reset(&tmp, &opts[i]);
+	if (is_list(o)) {
+		if (!given(cl, row))
+			list_clear(&tmp, o);
+		rc = list_add(&tmp, o, value, strlen(value), what, sizeof(what));
+		if (rc < 0) {
+			item = rc != -2;
+			goto fail;
+		}
+	} else if (opt_parse(&tmp, o, value, NULL, what, sizeof(what)) < 0) {
+		goto fail;
+	}
+	if (also != NULL && opt_parse(&tmp, also, f->also + klen + 1, NULL, what,
+				sizeof(what)) < 0)
+		goto fail;
+	memcpy(c, &tmp, sizeof(tmp));
+	cl->given[row / 64] |= UINT64_C(1) << (row % 64);
+	return 0;
+
+fail:
+	opt_form(o, item, form, sizeof(form));
+	msg(err, errlen, "%s: %s; expected %s", o->key, what, form);
+	return -1;
+}
+
+socklen_t
+sf_hostport_sockaddr(const struct sf_hostport *h, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (h->family == AF_INET6) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(h->port);
+		sin6->sin6_scope_id = h->scope_id;
+		memcpy(&sin6->sin6_addr, h->addr, 16);
+		return sizeof(*sin6);
+	}
+	if (h->family == AF_INET) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(h->port);
+		memcpy(&sin->sin_addr, h->addr, 4);
+		return sizeof(*sin);
+	}
+	return 0;
 }

@@ -2,8 +2,8 @@
 /*
  * spanflow configuration: one YAML file parsed once (libyaml) into this
  * typed, validated struct. Every setting has a default; command-line flags
- * override through sf_config_set(), which validates exactly like the file.
- * Nothing after start-up sees YAML.
+ * (sf_config_apply_flag()) and sf_config_set() override it with the same
+ * validation as the file. Nothing after start-up sees YAML.
  */
 #ifndef SF_CONFIG_H
 #define SF_CONFIG_H
@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/socket.h>
 
 #define SF_CONFIG_MAX_WORKERS 64
 #define SF_CONFIG_MAX_EAL_ARGS 32
@@ -52,6 +53,25 @@ enum sf_config_ipfix_mode {
 	SF_IPFIX_MODE_UNIFLOW,		/* one record per direction */
 };
 
+/*
+ * A HOST:PORT setting (export.ipfix, http.listen), parsed once when it is
+ * read: an IPv4 address (192.0.2.1:4739), an IPv6 address in brackets
+ * ([2001:db8::1]:4739, [fe80::1%eth0]:4739), or, where the setting takes
+ * names, a host name, resolved then (the first address getaddrinfo()
+ * gives; a name that does not resolve is an error at its file:line:col).
+ * The port is a number; 0 only where the setting allows it (http.listen:
+ * any free port).
+ */
+#define SF_HOSTPORT_TEXT 128
+
+struct sf_hostport {
+	uint8_t addr[16];		/* network byte order; IPv4 in the first 4 bytes */
+	uint32_t scope_id;		/* IPv6 link-local: the interface index */
+	uint16_t family;		/* AF_INET or AF_INET6; 0: not set */
+	uint16_t port;			/* host byte order */
+	char text[SF_HOSTPORT_TEXT];	/* as written, for messages and the dump */
+};
+
 struct sf_config {
 	/* input: */
 	char input_file[PATH_MAX];	/* input.file: capture to replay */
@@ -90,7 +110,7 @@ struct sf_config {
 
 	/* export: */
 	unsigned int n_ipfix;
-	char ipfix[SF_CONFIG_MAX_IPFIX][128];	/* export.ipfix: HOST:PORT collectors */
+	struct sf_hostport ipfix[SF_CONFIG_MAX_IPFIX];	/* export.ipfix: collectors */
 	enum sf_config_ipfix_mode ipfix_mode;	/* export.ipfix_mode: biflow | uniflow */
 	uint32_t observation_domain;	/* export.observation_domain */
 	uint64_t template_refresh_ns;	/* export.template_refresh: 0 = by count only */
@@ -102,7 +122,7 @@ struct sf_config {
 
 	/* http: */
 	enum sf_config_http http_enabled;	/* http.enabled: auto | true | false */
-	char http_listen[128];		/* http.listen: ADDR:PORT ([ADDR]:PORT for IPv6) */
+	struct sf_hostport http_listen;	/* http.listen: numeric address and port */
 	char http_token[128];		/* http.token: bearer token, "" = none */
 	bool http_serve;		/* http.serve: keep serving after a file ends */
 	uint32_t http_history;		/* http.history: finalized intervals kept */
@@ -140,8 +160,9 @@ int sf_config_load_string(struct sf_config *c, const char *name, const char *yam
  * Set one setting by its dotted key ("timeouts.idle", "workers", ...)
  * from text, with the same validation as the file. On error returns -1,
  * leaves c unchanged and writes "KEY: what was wrong; expected ..." into
- * err. Paths are kept as given (relative to the current directory);
- * dpdk.eal_args takes one string split on blanks and replaces the list.
+ * err. Paths are kept as given (relative to the current directory); a
+ * list (dpdk.eal_args, export.ipfix...) takes one string split on blanks
+ * and replaces the list.
  */
 int sf_config_set(struct sf_config *c, const char *key, const char *value,
 		char *err, size_t errlen);
@@ -152,6 +173,65 @@ int sf_config_set(struct sf_config *c, const char *key, const char *value,
  * file given. Returns 0, or -1 with a message in err.
  */
 int sf_config_check(const struct sf_config *c, char *err, size_t errlen);
+
+/*
+ * Command-line flags. Settings carry their flags in the table (long name,
+ * optional letter, argument or fixed value, help); the application turns
+ * them into getopt options and --help, and applies what the user gives
+ * with sf_config_apply_flag(). Options that are not settings (the config
+ * file, --help...) are the application's own.
+ */
+struct sf_config_flag {
+	const char *name;	/* long option, without "--" */
+	char letter;		/* short option, or 0 */
+	const char *arg;	/* its argument as --help names it ("N"); NULL: none */
+	const char *value;	/* without an argument: the value it sets */
+	const char *help;	/* one line for --help; NULL: the setting's own */
+	const char *also;	/* "key=value" it sets as well, or NULL */
+};
+
+/* The setting behind a flag. */
+struct sf_config_flag_info {
+	const char *key;	/* "timeouts.idle" */
+	const char *help;	/* the flag's help, else the setting's */
+	bool input;		/* names an input (-r, -i, ...) */
+	bool list;		/* each use adds an item */
+};
+
+/*
+ * Walk the flags in table order: *pos starts at 0. Returns the next flag
+ * and fills *info, or NULL after the last.
+ */
+const struct sf_config_flag *sf_config_next_flag(size_t *pos, struct sf_config_flag_info *info);
+
+/* What applying flags remembers between calls; zero it before the first. */
+struct sf_config_cmdline {
+	uint64_t given[2];	/* settings set by a flag so far (bit per table row) */
+};
+
+/*
+ * Apply one flag (arg: its argument, ignored by a flag without one) over
+ * the configuration, with the same validation as the file. The command
+ * line replaces what the file said: a list setting (-i, --ipfix) starts
+ * empty at its first flag and each flag adds an item; an input (-r, -i,
+ * -p, --replay) replaces every other kind of input, so the last one given
+ * is the one read. On error returns -1, leaves c unchanged and writes
+ * "KEY: what was wrong; expected ..." into err.
+ */
+int sf_config_apply_flag(struct sf_config *c, struct sf_config_cmdline *cl,
+		const struct sf_config_flag *f, const char *arg, char *err, size_t errlen);
+
+/*
+ * Write one setting's value as the dump does ("10s", "auto", "\"\"",
+ * "[]"). Returns 0, or -1 for an unknown key.
+ */
+int sf_config_print_value(const struct sf_config *c, const char *key, FILE *f);
+
+/*
+ * The socket address of a parsed HOST:PORT; returns its length, 0 when
+ * h is not set.
+ */
+socklen_t sf_hostport_sockaddr(const struct sf_hostport *h, struct sockaddr_storage *ss);
 
 /*
  * Write the effective configuration as YAML (same keys as the file, a help

@@ -10,10 +10,57 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "sf_collector.h"
+#include "sf_config.h"
 #include "sf_flow.h"
 #include "sf_msg.h"
+
+/*
+ * Exporters: interchangeable backends behind one const table of functions,
+ * like the sources; each format's file defines its table(s), and
+ * sf_exporters[] (sf_export.c) lists them in the order the collector feeds
+ * them. The application opens every exporter the configuration asks for,
+ * hands each one to the collector as a sink (record, interval), and at
+ * the end closes it, prints its report line and frees it. A new exporter
+ * is one file and one row of sf_exporters[].
+ */
+struct sf_exporter_stats {
+	uint64_t written;	/* records (interval summaries) written or sent */
+	uint64_t lost;		/* records not delivered, summed over destinations */
+};
+
+struct sf_exporter_ops {
+	const char *name;
+	/*
+	 * Open what the configuration asks of this exporter: 0 with *x the
+	 * instance, or NULL when it asks for nothing; -1 with a message in err
+	 * (nothing stays open).
+	 */
+	int (*open)(const struct sf_config *cfg, void **x, char *err, size_t errlen);
+	/* Sink callbacks (collector thread); NULL when the exporter takes none. */
+	void (*record)(void *x, const struct sf_flow_record *r);
+	void (*interval)(void *x, const struct sf_interval_agg *a);
+	/*
+	 * Flush and finish: files complete, last messages sent. 0; -1 with an
+	 * error in err (the output is incomplete); 1 with a warning in err
+	 * (e.g. messages a collector did not take). Counters stay readable.
+	 */
+	int (*close)(void *x, char *err, size_t errlen);
+	void (*stats)(const void *x, struct sf_exporter_stats *st);
+	/* Optional: the end-of-run report's line(s), after close. */
+	void (*report)(const void *x, FILE *f);
+	void (*free)(void *x);
+};
+
+extern const struct sf_exporter_ops sf_exporter_jsonl_flows;	/* output.flows */
+extern const struct sf_exporter_ops sf_exporter_jsonl_intervals;	/* output.intervals */
+extern const struct sf_exporter_ops sf_exporter_csv;		/* export.csv */
+extern const struct sf_exporter_ops sf_exporter_ipfix;		/* export.ipfix */
+
+/* Every exporter, in the order the collector feeds them; NULL-terminated. */
+extern const struct sf_exporter_ops *const sf_exporters[];
 
 /*
  * Output files. With rotation (either limit non-zero) each file is written
@@ -112,7 +159,7 @@ enum sf_ipfix_mode {
 
 struct sf_ipfix_params {
 	unsigned int n_dest;
-	const char *dest[SF_IPFIX_MAX_DEST];	/* "HOST:PORT", "[V6ADDR]:PORT" */
+	const struct sf_hostport *dest;	/* n_dest collectors, parsed by the configuration */
 	enum sf_ipfix_mode mode;
 	uint32_t domain;		/* observation domain id */
 	uint32_t mtu;			/* path MTU, >= 576 */

@@ -15,6 +15,7 @@
 
 struct sf_csv {
 	struct sf_rotfile *rf;
+	uint64_t lines;		/* records written */
 };
 
 #define SF_X_NAME(name, kind, expr, ie4, ie6, rev) "," #name
@@ -92,6 +93,7 @@ sf_csv_write_record(void *arg, const struct sf_flow_record *r)
 
 	*e++ = '\n';
 	sf_rotfile_commit(c->rf, (size_t)(e - line));
+	c->lines++;
 }
 
 int
@@ -105,3 +107,45 @@ sf_csv_close(struct sf_csv *c, char *err, size_t errlen)
 	free(c);
 	return ret;
 }
+
+/* Exporter: export.csv */
+
+static int
+csv_open(const struct sf_config *cfg, void **x, char *err, size_t errlen)
+{
+	struct sf_rotate rot = { cfg->rotate_size, cfg->rotate_interval_ns };
+
+	*x = NULL;
+	if (cfg->csv_path[0] == '\0')
+		return 0;
+	*x = sf_csv_open(cfg->csv_path, &rot, err, errlen);
+	return *x != NULL ? 0 : -1;
+}
+
+static int
+csv_finish(void *x, char *err, size_t errlen)
+{
+	struct sf_csv *c = x;
+	int ret = sf_rotfile_close(c->rf, err, errlen);
+
+	c->rf = NULL;
+	return ret < 0 ? -1 : 0;
+}
+
+static void
+csv_stats(const void *x, struct sf_exporter_stats *st)
+{
+	const struct sf_csv *c = x;
+
+	st->written = c->lines;
+	st->lost = 0;
+}
+
+const struct sf_exporter_ops sf_exporter_csv = {
+	.name = "csv",
+	.open = csv_open,
+	.record = sf_csv_write_record,
+	.close = csv_finish,
+	.stats = csv_stats,
+	.free = free,
+};

@@ -8,7 +8,7 @@
  * never waits on a receiver.
  */
 #include <errno.h>
-#include <netdb.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +38,7 @@
 
 struct dest {
 	int fd;
-	char name[160];
+	char name[SF_HOSTPORT_TEXT];
 };
 
 struct sf_ipfix {
@@ -378,60 +378,31 @@ sf_ipfix_write_interval(void *arg, const struct sf_interval_agg *a)
 	sf_ipfix_flush(x);
 }
 
-/* "host:port", "[v6addr]:port" or "v6addr" with a port after the last colon. */
+/* A connected non-blocking UDP socket to a collector. */
 static int
-open_dest(struct dest *d, const char *spec, uint32_t *family_mtu_overhead, char *err,
-		size_t errlen)
+open_dest(struct dest *d, const struct sf_hostport *hp, uint32_t *family_mtu_overhead,
+		char *err, size_t errlen)
 {
-	char host[128];
-	const char *port, *colon = strrchr(spec, ':');
-	struct addrinfo hints, *ai = NULL;
-	size_t hlen;
-	int ret, one = 1 << 20;
+	struct sockaddr_storage ss;
+	socklen_t sl = sf_hostport_sockaddr(hp, &ss);
+	int one = 1 << 20;
 
 	d->fd = -1;
-	snprintf(d->name, sizeof(d->name), "%s", spec);
-	if (colon == NULL || colon[1] == '\0' || colon == spec)
-		goto bad_form;
-	port = colon + 1;
-	if (spec[0] == '[') {
-		if (colon[-1] != ']')
-			goto bad_form;
-		hlen = (size_t)(colon - spec) - 2;
-		spec++;
-	} else {
-		hlen = (size_t)(colon - spec);
-	}
-	if (hlen == 0 || hlen >= sizeof(host))
-		goto bad_form;
-	memcpy(host, spec, hlen);
-	host[hlen] = '\0';
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_DGRAM;
-	hints.ai_flags = AI_NUMERICSERV;
-	ret = getaddrinfo(host, port, &hints, &ai);
-	if (ret != 0) {
-		snprintf(err, errlen, "ipfix destination '%s': %s; expected HOST:PORT",
-				d->name, gai_strerror(ret));
+	snprintf(d->name, sizeof(d->name), "%s", hp->text);
+	if (sl == 0) {
+		snprintf(err, errlen, "ipfix destination '%s': no address", d->name);
 		return -1;
 	}
-	d->fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (d->fd < 0 || connect(d->fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+	d->fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (d->fd < 0 || connect(d->fd, (struct sockaddr *)&ss, sl) != 0) {
 		snprintf(err, errlen, "ipfix destination '%s': %s", d->name, strerror(errno));
-		freeaddrinfo(ai);
 		return -1;
 	}
 	/* Room for bursts: a full buffer loses messages, it never blocks. */
 	(void)setsockopt(d->fd, SOL_SOCKET, SO_SNDBUF, &one, sizeof(one));
-	if (ai->ai_family == AF_INET6)
+	if (ss.ss_family == AF_INET6)
 		*family_mtu_overhead = 48;
-	freeaddrinfo(ai);
 	return 0;
-bad_form:
-	snprintf(err, errlen, "ipfix destination '%s': expected HOST:PORT (IPv6: [ADDR]:PORT)",
-			d->name);
-	return -1;
 }
 
 struct sf_ipfix *
@@ -446,7 +417,7 @@ sf_ipfix_open(const struct sf_ipfix_params *p, char *err, size_t errlen)
 		return NULL;
 	}
 	x->p = *p;
-	memset(x->p.dest, 0, sizeof(x->p.dest));
+	x->p.dest = NULL;	/* the caller's; not kept */
 	for (i = 0; i < SF_IPFIX_MAX_DEST; i++)
 		x->dest[i].fd = -1;
 	if (p->n_dest > SF_IPFIX_MAX_DEST || p->mtu < 576 || p->mtu > 65535) {
@@ -456,7 +427,7 @@ sf_ipfix_open(const struct sf_ipfix_params *p, char *err, size_t errlen)
 	}
 	for (i = 0; i < p->n_dest; i++) {
 		x->n_dest = i + 1;
-		if (open_dest(&x->dest[i], p->dest[i], &overhead, err, errlen) != 0)
+		if (open_dest(&x->dest[i], &p->dest[i], &overhead, err, errlen) != 0)
 			goto fail;
 	}
 	x->max = p->mtu - overhead;
@@ -478,13 +449,12 @@ sf_ipfix_get_stats(const struct sf_ipfix *x, struct sf_ipfix_stats *s)
 	*s = x->st;
 }
 
-void
-sf_ipfix_close(struct sf_ipfix *x, struct sf_ipfix_stats *last)
+/* Send what is left and the final statistics; close the sockets. Once. */
+static void
+ipfix_finish(struct sf_ipfix *x)
 {
 	unsigned int i;
 
-	if (x == NULL)
-		return;
 	if (x->msg != NULL) {
 		sf_ipfix_flush(x);
 		/* Final statistics, with their template. */
@@ -492,11 +462,93 @@ sf_ipfix_close(struct sf_ipfix *x, struct sf_ipfix_stats *last)
 		begin_message(x);
 		sf_ipfix_flush(x);
 	}
-	if (last != NULL)
-		*last = x->st;
-	for (i = 0; i < x->n_dest; i++)
+	for (i = 0; i < x->n_dest; i++) {
 		if (x->dest[i].fd >= 0)
 			close(x->dest[i].fd);
+		x->dest[i].fd = -1;
+	}
 	free(x->msg);
+	x->msg = NULL;
+}
+
+void
+sf_ipfix_close(struct sf_ipfix *x, struct sf_ipfix_stats *last)
+{
+	if (x == NULL)
+		return;
+	ipfix_finish(x);
+	if (last != NULL)
+		*last = x->st;
 	free(x);
 }
+
+/* Exporter: export.ipfix */
+
+static int
+ipfix_open(const struct sf_config *cfg, void **x, char *err, size_t errlen)
+{
+	struct sf_ipfix_params p;
+
+	*x = NULL;
+	if (cfg->n_ipfix == 0)
+		return 0;
+	memset(&p, 0, sizeof(p));
+	p.n_dest = cfg->n_ipfix;
+	p.dest = cfg->ipfix;
+	p.mode = cfg->ipfix_mode == SF_IPFIX_MODE_UNIFLOW ? SF_IPFIX_UNIFLOW : SF_IPFIX_BIFLOW;
+	p.domain = cfg->observation_domain;
+	p.mtu = cfg->mtu;
+	p.template_refresh_ns = cfg->template_refresh_ns;
+	p.template_messages = cfg->template_messages;
+	*x = sf_ipfix_open(&p, err, errlen);
+	return *x != NULL ? 0 : -1;
+}
+
+/* Messages a collector did not take are a warning: the run itself went well. */
+static int
+ipfix_close(void *arg, char *err, size_t errlen)
+{
+	struct sf_ipfix *x = arg;
+	const struct sf_ipfix_stats *s = &x->st;
+
+	ipfix_finish(x);
+	if (s->messages_lost == 0)
+		return 0;
+	snprintf(err, errlen, "IPFIX: %" PRIu64 " of %" PRIu64 " messages (%" PRIu64
+			" records) not sent: %s; the collector is absent or too slow",
+			s->messages_lost, s->messages * x->n_dest, s->records_lost,
+			strerror(s->last_error));
+	return 1;
+}
+
+static void
+ipfix_stats(const void *arg, struct sf_exporter_stats *st)
+{
+	const struct sf_ipfix *x = arg;
+
+	st->written = x->st.records;
+	st->lost = x->st.records_lost;
+}
+
+static void
+ipfix_report(const void *arg, FILE *f)
+{
+	const struct sf_ipfix *x = arg;
+	const struct sf_ipfix_stats *s = &x->st;
+
+	fprintf(f, "export: ipfix to %u collector%s: %" PRIu64 " messages, %" PRIu64
+			" records, %" PRIu64 " bytes; lost %" PRIu64 " messages (%" PRIu64
+			" records)\n", x->n_dest, x->n_dest == 1 ? "" : "s", s->messages,
+			s->records, s->octets, s->messages_lost, s->records_lost);
+}
+
+const struct sf_exporter_ops sf_exporter_ipfix = {
+	.name = "ipfix",
+	.open = ipfix_open,
+	.record = sf_ipfix_write_record,
+	.interval = sf_ipfix_write_interval,
+	.close = ipfix_close,
+	.stats = ipfix_stats,
+	.report = ipfix_report,
+	.free = free,
+};

@@ -278,3 +278,66 @@ sf_jsonl_close(struct sf_jsonl *j, char *err, size_t errlen)
 	free(j);
 	return ret;
 }
+
+/* Exporters: output.flows and output.intervals */
+
+static int
+jsonl_open(const char *path, const struct sf_config *cfg, void **x, char *err, size_t errlen)
+{
+	struct sf_rotate rot = { cfg->rotate_size, cfg->rotate_interval_ns };
+
+	*x = NULL;
+	if (path[0] == '\0')
+		return 0;
+	*x = sf_jsonl_open(path, cfg->interval_ns, &rot, err, errlen);
+	return *x != NULL ? 0 : -1;
+}
+
+static int
+flows_open(const struct sf_config *cfg, void **x, char *err, size_t errlen)
+{
+	return jsonl_open(cfg->flows_path, cfg, x, err, errlen);
+}
+
+static int
+intervals_open(const struct sf_config *cfg, void **x, char *err, size_t errlen)
+{
+	return jsonl_open(cfg->intervals_path, cfg, x, err, errlen);
+}
+
+static int
+jsonl_finish(void *x, char *err, size_t errlen)
+{
+	struct sf_jsonl *j = x;
+	int ret = sf_rotfile_close(j->rf, err, errlen);
+
+	j->rf = NULL;
+	return ret < 0 ? -1 : 0;
+}
+
+static void
+jsonl_stats(const void *x, struct sf_exporter_stats *st)
+{
+	const struct sf_jsonl *j = x;
+
+	st->written = j->lines;
+	st->lost = 0;
+}
+
+const struct sf_exporter_ops sf_exporter_jsonl_flows = {
+	.name = "flows",
+	.open = flows_open,
+	.record = sf_jsonl_write_record,
+	.close = jsonl_finish,
+	.stats = jsonl_stats,
+	.free = free,
+};
+
+const struct sf_exporter_ops sf_exporter_jsonl_intervals = {
+	.name = "intervals",
+	.open = intervals_open,
+	.interval = sf_jsonl_write_interval,
+	.close = jsonl_finish,
+	.stats = jsonl_stats,
+	.free = free,
+};

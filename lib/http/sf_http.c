@@ -2,7 +2,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <netdb.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -302,50 +301,6 @@ sf_http_publish(struct sf_http *h, struct sf_collector *coll,
 
 /* Server */
 
-static int
-parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *sl, char *err,
-		size_t errlen)
-{
-	char host[128];
-	const char *colon, *port;
-	struct addrinfo hints, *ai = NULL;
-	size_t hl;
-
-	if (s[0] == '[') {
-		const char *rb = strchr(s, ']');
-
-		if (rb == NULL || rb[1] != ':')
-			goto bad;
-		hl = (size_t)(rb - s - 1);
-		colon = rb + 1;
-		s++;
-	} else {
-		colon = strrchr(s, ':');
-		if (colon == NULL)
-			goto bad;
-		hl = (size_t)(colon - s);
-	}
-	port = colon + 1;
-	if (hl == 0 || hl >= sizeof(host) || port[0] == '\0')
-		goto bad;
-	memcpy(host, s, hl);
-	host[hl] = '\0';
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
-	if (getaddrinfo(host, port, &hints, &ai) != 0 || ai == NULL)
-		goto bad;
-	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
-	*sl = ai->ai_addrlen;
-	freeaddrinfo(ai);
-	return 0;
-bad:
-	snprintf(err, errlen, "http.listen: '%.64s' is not ADDR:PORT; expected a numeric "
-			"address and port, e.g. 127.0.0.1:8080 or [::1]:8080", s);
-	return -1;
-}
-
 static bool
 is_loopback(const struct sockaddr_storage *ss)
 {
@@ -363,9 +318,12 @@ sf_http_create(const struct sf_http_params *p, char *err, size_t errlen)
 	const union MHD_DaemonInfo *di;
 	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO;
 
-	memset(&ss, 0, sizeof(ss));
-	if (parse_listen(p->cfg->http_listen, &ss, &sl, err, errlen) != 0)
+	/* http.listen was parsed with the configuration: a numeric address. */
+	sl = sf_hostport_sockaddr(&p->cfg->http_listen, &ss);
+	if (sl == 0) {
+		snprintf(err, errlen, "http.listen: no address; expected ADDR:PORT");
 		return NULL;
+	}
 	h = calloc(1, sizeof(*h));
 	if (h == NULL)
 		goto nomem;
@@ -393,7 +351,7 @@ sf_http_create(const struct sf_http_params *p, char *err, size_t errlen)
 	if (h->mhd == NULL) {
 		snprintf(err, errlen, "http.listen: cannot listen on %s (address in use or not "
 				"local?); choose another with --http ADDR:PORT or turn the server "
-				"off with --no-http", p->cfg->http_listen);
+				"off with --no-http", p->cfg->http_listen.text);
 		sf_http_free(h);
 		return NULL;
 	}
@@ -402,7 +360,7 @@ sf_http_create(const struct sf_http_params *p, char *err, size_t errlen)
 	if (!is_loopback(&ss) && p->cfg->http_token[0] == '\0')
 		fprintf(stderr, "spanflow: warning: HTTP on %s without a token: anyone who "
 				"reaches it can read the summaries (set http.token)\n",
-				p->cfg->http_listen);
+				p->cfg->http_listen.text);
 	return h;
 nomem:
 	sf_http_free(h);

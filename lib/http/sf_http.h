@@ -52,8 +52,8 @@ struct sf_http_params {
 struct sf_http;
 
 /*
- * Start the server on cfg->http_listen. NULL with a message in err on a
- * bad address or a port in use.
+ * Start the server on cfg->http_listen (parsed by the configuration). NULL
+ * with a message in err when it cannot listen there (port in use...).
  */
 struct sf_http *sf_http_create(const struct sf_http_params *p, char *err, size_t errlen);
 

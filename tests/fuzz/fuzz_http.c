@@ -141,7 +141,10 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	memset(&cp, 0, sizeof(cp));
 	for (i = 0; i < 2; i++) {
 		sf_config_defaults(&cfg[i]);
-		snprintf(cfg[i].http_listen, sizeof(cfg[i].http_listen), "127.0.0.1:0");
+		if (sf_config_set(&cfg[i], "http.listen", "127.0.0.1:0", err, sizeof(err)) != 0) {
+			fprintf(stderr, "fuzz_http: %s\n", err);
+			exit(1);
+		}
 		cfg[i].http_history = 4;
 		memset(&hp, 0, sizeof(hp));
 		hp.cfg = &cfg[i];

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Unit tests for lib/config: YAML loading, overrides, checks and dump. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -47,6 +49,10 @@ assert_config_equal(const struct sf_config *a, const struct sf_config *b)
 	assert_int_equal(a->n_eal_args, b->n_eal_args);
 	for (i = 0; i < a->n_eal_args && i < SF_CONFIG_MAX_EAL_ARGS; i++)
 		assert_string_equal(a->eal_args[i], b->eal_args[i]);
+	assert_int_equal(a->n_ipfix, b->n_ipfix);
+	for (i = 0; i < a->n_ipfix && i < SF_CONFIG_MAX_IPFIX; i++)
+		assert_memory_equal(&a->ipfix[i], &b->ipfix[i], sizeof(a->ipfix[i]));
+	assert_memory_equal(&a->http_listen, &b->http_listen, sizeof(a->http_listen));
 }
 
 static int
@@ -173,6 +179,10 @@ test_defaults(void **state)
 	assert_int_equal(c.hugepages, SF_HUGEPAGES_AUTO);
 	assert_int_equal(c.idle, SF_IDLE_ADAPTIVE);
 	assert_int_equal(c.n_eal_args, 0);
+	assert_int_equal(c.n_ipfix, 0);
+	assert_int_equal(c.http_listen.family, AF_INET);
+	assert_int_equal(c.http_listen.port, 8080);
+	assert_string_equal(c.http_listen.text, "127.0.0.1:8080");
 }
 
 static void
@@ -938,6 +948,7 @@ test_dump_round_trip(void **state)
 		{ "output.intervals", "out/intervals: #1.json" },
 		{ "output.report", "false" },
 		{ "output.progress", "no" },
+		{ "export.ipfix", "127.0.0.1:2055 [::1]:4739 [fe80::1%lo]:1" },
 		{ "http.enabled", "true" },
 		{ "http.listen", "[::1]:9090" },
 		{ "http.token", "s3cret \"x\"" },
@@ -985,6 +996,244 @@ test_dump_round_trip(void **state)
 	free(text);
 }
 
+/* HOST:PORT settings */
+
+static void
+test_hostport(void **state)
+{
+	static const uint8_t v6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+	char err[SF_CONFIG_ERR_LEN] = "";
+	struct sockaddr_storage ss;
+	struct sf_config c;
+
+	(void)state;
+	sf_config_defaults(&c);
+	assert_int_equal(sf_config_set(&c, "export.ipfix", "192.0.2.1:4739 [2001:db8::1]:2055 "
+			"localhost:9", err, sizeof(err)), 0);
+	assert_int_equal(c.n_ipfix, 3);
+	assert_int_equal(c.ipfix[0].family, AF_INET);
+	assert_memory_equal(c.ipfix[0].addr, "\xc0\x00\x02\x01", 4);
+	assert_int_equal(c.ipfix[0].port, 4739);
+	assert_string_equal(c.ipfix[0].text, "192.0.2.1:4739");
+	assert_int_equal(c.ipfix[1].family, AF_INET6);
+	assert_memory_equal(c.ipfix[1].addr, v6, 16);
+	assert_int_equal(c.ipfix[1].port, 2055);
+	assert_string_equal(c.ipfix[1].text, "[2001:db8::1]:2055");
+	/* A host name is resolved when it is read: an address, as written in text. */
+	assert_true(c.ipfix[2].family == AF_INET || c.ipfix[2].family == AF_INET6);
+	assert_string_equal(c.ipfix[2].text, "localhost:9");
+
+	assert_int_equal(sf_hostport_sockaddr(&c.ipfix[0], &ss), sizeof(struct sockaddr_in));
+	assert_int_equal(((struct sockaddr_in *)&ss)->sin_port, htons(4739));
+	assert_int_equal(((struct sockaddr_in *)&ss)->sin_addr.s_addr, htonl(0xc0000201));
+	assert_int_equal(sf_hostport_sockaddr(&c.ipfix[1], &ss), sizeof(struct sockaddr_in6));
+	assert_int_equal(((struct sockaddr_in6 *)&ss)->sin6_port, htons(2055));
+	memset(&c.ipfix[0], 0, sizeof(c.ipfix[0]));
+	assert_int_equal(sf_hostport_sockaddr(&c.ipfix[0], &ss), 0);
+
+	/* http.listen: numeric only, port 0 allowed (any free port). */
+	assert_int_equal(sf_config_set(&c, "http.listen", "[::1]:0", err, sizeof(err)), 0);
+	assert_int_equal(c.http_listen.family, AF_INET6);
+	assert_int_equal(c.http_listen.port, 0);
+
+	SET_FAILS("export.ipfix", "localhost", "export.ipfix: 'localhost' has no ':PORT'; "
+			"expected HOST:PORT: an IPv4 address or a host name");
+	SET_FAILS("export.ipfix", "1.2.3.4:", "export.ipfix: '1.2.3.4:': the port '' is not "
+			"a number 1..65535; expected HOST:PORT");
+	SET_FAILS("export.ipfix", "1.2.3.4:0", "export.ipfix: '1.2.3.4:0': the port '0' is "
+			"not a number 1..65535");
+	SET_FAILS("export.ipfix", "1.2.3.4:65536", "export.ipfix: '1.2.3.4:65536': the port");
+	SET_FAILS("export.ipfix", "1.2.3.4:+80", "export.ipfix: '1.2.3.4:+80': the port");
+	SET_FAILS("export.ipfix", ":99", "export.ipfix: ':99' has no address");
+	SET_FAILS("export.ipfix", "[]:99", "export.ipfix: '[]:99' has no address");
+	SET_FAILS("export.ipfix", "[::1]99", "export.ipfix: '[::1]99' has no ']:PORT'");
+	SET_FAILS("export.ipfix", "[::1", "export.ipfix: '[::1' has no ']:PORT'");
+	SET_FAILS("export.ipfix", "::1:4739", "export.ipfix: '::1:4739' is an IPv6 address "
+			"without brackets");
+	SET_FAILS("export.ipfix", "[192.0.2.1]:80", "export.ipfix: '[192.0.2.1]:80': "
+			"'192.0.2.1' is not an IPv6 address");
+	SET_FAILS("export.ipfix", "no.such.host.invalid:4739", "export.ipfix: "
+			"'no.such.host.invalid:4739': cannot resolve 'no.such.host.invalid': ",
+			"; expected HOST:PORT");
+	SET_FAILS("export.ipfix", "a/b:1", "export.ipfix: 'a/b:1': 'a/b' is neither an IPv4 "
+			"address nor a host name");
+	SET_FAILS("export.ipfix", "1.1.1.1:1 1.1.1.1:2 1.1.1.1:3 1.1.1.1:4 1.1.1.1:5",
+			"export.ipfix: too many items (more than 4); expected a list of at most 4 "
+			"HOST:PORT");
+	SET_FAILS("http.listen", "localhost:80", "http.listen: 'localhost:80': 'localhost' is "
+			"not a numeric IPv4 address (host names are not taken here); expected "
+			"ADDR:PORT: a numeric IPv4 address, or an IPv6 address in brackets, and a "
+			"port 0..65535");
+	SET_FAILS("http.listen", "127.0.0.1", "http.listen: '127.0.0.1' has no ':PORT'");
+	SET_FAILS("http.listen", "[::1]8080", "http.listen: '[::1]8080' has no ']:PORT'");
+	SET_FAILS("http.listen", ":8080", "http.listen: ':8080' has no address");
+	SET_FAILS("http.listen", "127.0.0.1:http", "http.listen: '127.0.0.1:http': the port "
+			"'http' is not a number 0..65535");
+	SET_FAILS("http.listen", "300.1.1.1:80", "http.listen: '300.1.1.1:80': '300.1.1.1' is "
+			"not a numeric IPv4 address");
+	SET_FAILS("http.listen", "", "http.listen: '' has no ':PORT'");
+
+	/* In the file: FILE:LINE:COL at the item, the form of an item or of the list. */
+	LOAD_FAILS("export:\n  ipfix: [\"127.0.0.1:2055\", bad]\n",
+			"t.yaml:2:29: export.ipfix: 'bad' has no ':PORT'; expected HOST:PORT: ");
+	LOAD_FAILS("export:\n  ipfix:\n    - 127.0.0.1:2055\n    - \"host name:1\"\n",
+			"t.yaml:4:7: export.ipfix: 'host name:1': 'host name' is neither an IPv4 "
+			"address nor a host name; expected HOST:PORT");
+	LOAD_FAILS("export:\n  ipfix: 127.0.0.1:2055\n", "t.yaml:2:10: export.ipfix: got a "
+			"scalar; expected a list of at most 4 HOST:PORT");
+	LOAD_FAILS("export:\n  ipfix: [\"1.2.3.4:5\\0x\"]\n", "t.yaml:2:11: export.ipfix: value "
+			"contains a NUL character");
+	LOAD_FAILS("http:\n  listen: localhost:8080\n", "t.yaml:2:11: http.listen: "
+			"'localhost:8080': 'localhost' is not a numeric IPv4 address",
+			"expected ADDR:PORT");
+	LOAD_FAILS("http:\n  listen: [\"[::1]:80\"]\n", "t.yaml:2:11: http.listen: got a list");
+	assert_int_equal(load(&c, "export:\n  ipfix: [\"127.0.0.1:2055\", \"[::1]:4739\"]\n"
+			"http:\n  listen: \"[::1]:8081\"\n", err), 0);
+	assert_int_equal(c.n_ipfix, 2);
+	assert_int_equal(c.ipfix[1].port, 4739);
+	assert_int_equal(c.http_listen.port, 8081);
+}
+
+/* Command-line flags */
+
+static const struct sf_config_flag *
+find_flag(const char *name, struct sf_config_flag_info *info)
+{
+	const struct sf_config_flag *f;
+	size_t pos = 0;
+
+	while ((f = sf_config_next_flag(&pos, info)) != NULL)
+		if (strcmp(f->name, name) == 0)
+			return f;
+	fail_msg("no flag --%s", name);
+	return NULL;
+}
+
+static void
+flag(struct sf_config *c, struct sf_config_cmdline *cl, const char *name, const char *arg)
+{
+	struct sf_config_flag_info info;
+	char err[SF_CONFIG_ERR_LEN] = "";
+
+	if (sf_config_apply_flag(c, cl, find_flag(name, &info), arg, err, sizeof(err)) != 0)
+		fail_msg("--%s %s: %s", name, arg ? arg : "", err);
+}
+
+/* Every flag is unique, names a setting, and takes an argument or sets a value. */
+static void
+test_flags_table(void **state)
+{
+	static const char *const own[] = { "config", "help", "version", "print-config" };
+	const struct sf_config_flag *f, *g;
+	struct sf_config_flag_info info, ginfo;
+	struct sf_config c, d;
+	struct sf_config_cmdline cl;
+	char err[SF_CONFIG_ERR_LEN], *text;
+	size_t pos = 0, pos2, i, n = 0, len;
+	FILE *mf;
+
+	(void)state;
+	while ((f = sf_config_next_flag(&pos, &info)) != NULL) {
+		n++;
+		assert_non_null(f->name);
+		assert_non_null(info.key);
+		assert_non_null(info.help);
+		assert_true((f->arg != NULL) != (f->value != NULL));
+		assert_true(f->letter != 'c' && f->letter != 'h' && f->letter != 'V');
+		for (i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+			assert_string_not_equal(f->name, own[i]);
+		pos2 = pos;
+		while ((g = sf_config_next_flag(&pos2, &ginfo)) != NULL) {
+			assert_string_not_equal(f->name, g->name);
+			assert_true(f->letter == 0 || f->letter != g->letter);
+		}
+		/* It applies (a value-less flag always; "also" names a setting). */
+		sf_config_defaults(&c);
+		memset(&cl, 0, sizeof(cl));
+		if (f->arg == NULL)
+			assert_int_equal(sf_config_apply_flag(&c, &cl, f, NULL, err, sizeof(err)), 0);
+		/* A flag's setting prints its value (the default, for --help). */
+		sf_config_defaults(&d);
+		text = NULL;
+		mf = open_memstream(&text, &len);
+		assert_non_null(mf);
+		assert_int_equal(sf_config_print_value(&d, info.key, mf), 0);
+		fclose(mf);
+		assert_true(len > 0);
+		free(text);
+	}
+	assert_true(n >= 24);
+	assert_int_equal(sf_config_print_value(&d, "no.such.key", stderr), -1);
+	assert_int_equal(sf_config_apply_flag(&c, &cl, NULL, "x", err, sizeof(err)), -1);
+}
+
+static void
+test_flags_apply(void **state)
+{
+	char err[SF_CONFIG_ERR_LEN] = "";
+	struct sf_config_flag_info info;
+	struct sf_config_cmdline cl;
+	struct sf_config c, d;
+
+	(void)state;
+	assert_int_equal(load(&c, "input:\n  interfaces: [eth9]\nexport:\n  ipfix: "
+			"[\"10.0.0.1:2055\"]\noutput:\n  report: true\n", err), 0);
+	memset(&cl, 0, sizeof(cl));
+	/* A list flag replaces the file's list, then adds. */
+	flag(&c, &cl, "ipfix", "127.0.0.1:1");
+	flag(&c, &cl, "ipfix", "[::1]:2");
+	assert_int_equal(c.n_ipfix, 2);
+	assert_string_equal(c.ipfix[0].text, "127.0.0.1:1");
+	assert_string_equal(c.ipfix[1].text, "[::1]:2");
+	/* An input replaces the others; the last one given is read. */
+	flag(&c, &cl, "read", "a.pcap");
+	assert_string_equal(c.input_file, "a.pcap");
+	assert_int_equal(c.n_interfaces, 0);
+	flag(&c, &cl, "interface", "eth0");
+	flag(&c, &cl, "interface", "eth1");
+	assert_string_equal(c.input_file, "");
+	assert_int_equal(c.n_interfaces, 2);
+	assert_string_equal(c.interfaces[1], "eth1");
+	flag(&c, &cl, "replay", "b.pcap");
+	assert_int_equal(c.n_interfaces, 0);
+	assert_string_equal(c.replay_file, "b.pcap");
+	/* Value-less flags, and flags that set a second setting. */
+	flag(&c, &cl, "quiet", NULL);
+	assert_false(c.report);
+	flag(&c, &cl, "http", "127.0.0.1:9090");
+	assert_int_equal(c.http_enabled, SF_HTTP_ON);
+	assert_int_equal(c.http_listen.port, 9090);
+	flag(&c, &cl, "no-http", NULL);
+	assert_int_equal(c.http_enabled, SF_HTTP_OFF);
+	flag(&c, &cl, "serve", NULL);
+	assert_true(c.http_serve);
+	assert_int_equal(c.http_enabled, SF_HTTP_ON);
+	flag(&c, &cl, "workers", "3");
+	assert_int_equal(c.workers, 3);
+
+	/* Errors: "KEY: what; expected ...", nothing changed. */
+	memcpy(&d, &c, sizeof(d));
+	assert_int_equal(sf_config_apply_flag(&c, &cl, find_flag("workers", &info), "0", err,
+			sizeof(err)), -1);
+	assert_err(err, "workers: '0' is out of range; expected auto or an integer 1..64",
+			NULL);
+	assert_int_equal(sf_config_apply_flag(&c, &cl, find_flag("ipfix", &info), "x", err,
+			sizeof(err)), -1);
+	assert_err(err, "export.ipfix: 'x' has no ':PORT'; expected HOST:PORT", NULL);
+	assert_int_equal(sf_config_apply_flag(&c, &cl, find_flag("interface", &info), "", err,
+			sizeof(err)), -1);
+	assert_err(err, "input.interfaces: empty string; expected a string of 1..63 bytes",
+			NULL);
+	assert_int_equal(sf_config_apply_flag(&c, &cl, find_flag("read", &info), NULL, err,
+			sizeof(err)), -1);
+	assert_err(err, "input.file: no value", NULL);
+	assert_memory_equal(&c, &d, sizeof(c));
+	assert_true(find_flag("read", &info)->letter == 'r' && info.input && !info.list);
+	assert_true(find_flag("interface", &info)->letter == 'i' && info.input && info.list);
+	assert_true(find_flag("ipfix", &info)->letter == 0 && !info.input && info.list);
+	assert_string_equal(info.key, "export.ipfix");
+}
+
 int
 main(void)
 {
@@ -1017,6 +1266,9 @@ main(void)
 		cmocka_unit_test(test_null_err_buffer),
 		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_dump_round_trip),
+		cmocka_unit_test(test_hostport),
+		cmocka_unit_test(test_flags_table),
+		cmocka_unit_test(test_flags_apply),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

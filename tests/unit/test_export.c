@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * JSON lines and CSV: a record formats to the exact documented line, and
- * to what printf and inet_ntop() give for any value.
+ * to what printf and inet_ntop() give for any value; the exporter table
+ * opens what the configuration asks for.
  */
 #include <arpa/inet.h>
 #include <inttypes.h>
@@ -454,6 +455,88 @@ test_open_error(void **state)
 	assert_non_null(strstr(err, "/nonexistent-dir/x.jsonl: cannot open for writing"));
 }
 
+static int
+count_lines(const char *path)
+{
+	char line[2048];
+	FILE *f = fopen(path, "r");
+	int n = 0;
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f) != NULL)
+		n++;
+	fclose(f);
+	return n;
+}
+
+/*
+ * The exporter table: every exporter opens nothing unless configured; the
+ * file exporters open from the configuration, take records or intervals,
+ * count them and close whole; a path that cannot be written is an error.
+ */
+static void
+test_exporter_table(void **state)
+{
+	static const char *const names[] = { "flows", "intervals", "csv", "ipfix" };
+	static const char *const keys[] = { "output.flows", "output.intervals", "export.csv" };
+	static const char *const files[] = { "f.jsonl", "i.jsonl", "c.csv" };
+	static const int lines[] = { 2, 1, 3 };	/* the CSV has a header */
+	char dir[] = "/tmp/sf_test_exporters_XXXXXX";
+	const struct sf_exporter_ops *ops;
+	struct sf_exporter_stats st;
+	struct sf_flow_record r;
+	struct sf_interval_agg a;
+	struct sf_config cfg;
+	char err[256], path[3][256];
+	unsigned int i;
+	void *x;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	sf_config_defaults(&cfg);
+	for (i = 0; sf_exporters[i] != NULL; i++) {
+		ops = sf_exporters[i];
+		assert_true(i < 4);
+		assert_string_equal(ops->name, names[i]);
+		assert_true(ops->open != NULL && ops->close != NULL && ops->stats != NULL &&
+				ops->free != NULL);
+		assert_true(ops->record != NULL || ops->interval != NULL);
+		x = &cfg;
+		assert_int_equal(ops->open(&cfg, &x, err, sizeof(err)), 0);
+		assert_null(x);
+	}
+	assert_int_equal(i, 4);
+
+	make_record(&r, 0);
+	memset(&a, 0, sizeof(a));
+	a.interval = 170000000;
+	for (i = 0; i < 3; i++) {
+		ops = sf_exporters[i];
+		snprintf(path[i], sizeof(path[i]), "%s/%s", dir, files[i]);
+		assert_int_equal(sf_config_set(&cfg, keys[i], path[i], err, sizeof(err)), 0);
+		assert_int_equal(ops->open(&cfg, &x, err, sizeof(err)), 0);
+		assert_non_null(x);
+		if (ops->record != NULL) {
+			ops->record(x, &r);
+			ops->record(x, &r);
+		}
+		if (ops->interval != NULL)
+			ops->interval(x, &a);
+		assert_int_equal(ops->close(x, err, sizeof(err)), 0);
+		ops->stats(x, &st);
+		assert_int_equal(st.written, ops->record != NULL ? 2 : 1);
+		assert_int_equal(st.lost, 0);
+		ops->free(x);
+		assert_int_equal(count_lines(path[i]), lines[i]);
+		unlink(path[i]);
+	}
+	assert_int_equal(sf_config_set(&cfg, "export.csv", "/nonexistent-dir/x.csv", err,
+			sizeof(err)), 0);
+	assert_int_equal(sf_exporter_csv.open(&cfg, &x, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "/nonexistent-dir/x.csv: cannot open for writing"));
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int
 main(void)
 {
@@ -466,6 +549,7 @@ main(void)
 		cmocka_unit_test(test_rotfile_by_size),
 		cmocka_unit_test(test_rotfile_plain),
 		cmocka_unit_test(test_open_error),
+		cmocka_unit_test(test_exporter_table),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

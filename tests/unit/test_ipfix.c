@@ -3,6 +3,8 @@
  * IPFIX encoder: messages decoded back by a small independent parser
  * (RFC 7011 framing), checked against the field list and the records.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -385,30 +389,57 @@ test_mtu_sequence_refresh_and_losses(void **state)
 	free(d);
 }
 
+/*
+ * The exporter from the configuration: destinations parsed there (IPv4 and
+ * IPv6), messages on a real socket, counters and the report line.
+ */
 static void
-test_bad_destinations(void **state)
+test_exporter_from_config(void **state)
 {
-	static const char *const bad[] = { "localhost", "1.2.3.4:", ":99", "[::1]99",
-		"no.such.host.invalid:4739" };
-	struct sf_ipfix_params p;
-	char err[256];
-	unsigned int i;
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t sl = sizeof(sin);
+	struct sf_exporter_stats st;
+	struct sf_flow_record r;
+	struct sf_config cfg;
+	char err[512], spec[64], *text = NULL;
+	uint8_t buf[2048];
+	size_t len = 0;
+	void *x = NULL;
+	FILE *f;
+	int fd;
 
 	(void)state;
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		memset(&p, 0, sizeof(p));
-		p.n_dest = 1;
-		p.dest[0] = bad[i];
-		p.mtu = 1500;
-		assert_null(sf_ipfix_open(&p, err, sizeof(err)));
-		assert_non_null(strstr(err, bad[i]));
-	}
-	memset(&p, 0, sizeof(p));
-	p.n_dest = 2;
-	p.dest[0] = "127.0.0.1:9";
-	p.dest[1] = "[::1]:9";
-	p.mtu = 1500;
-	sf_ipfix_close(sf_ipfix_open(&p, err, sizeof(err)), NULL);
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	assert_true(fd >= 0);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &sl), 0);
+
+	sf_config_defaults(&cfg);
+	snprintf(spec, sizeof(spec), "127.0.0.1:%u [::1]:9", ntohs(sin.sin_port));
+	assert_int_equal(sf_config_set(&cfg, "export.ipfix", spec, err, sizeof(err)), 0);
+	assert_int_equal(sf_exporter_ipfix.open(&cfg, &x, err, sizeof(err)), 0);
+	assert_non_null(x);
+	make_record(&r, 0, 1);
+	sf_exporter_ipfix.record(x, &r);
+	make_record(&r, 1, 2);
+	sf_exporter_ipfix.record(x, &r);
+	/* [::1]:9 may refuse: a warning then, never an error. */
+	assert_true(sf_exporter_ipfix.close(x, err, sizeof(err)) >= 0);
+	sf_exporter_ipfix.stats(x, &st);
+	assert_int_equal(st.written, 2);
+	f = open_memstream(&text, &len);
+	assert_non_null(f);
+	sf_exporter_ipfix.report(x, f);
+	fclose(f);
+	assert_non_null(strstr(text, "export: ipfix to 2 collectors: 2 messages, 2 records, "));
+	free(text);
+	sf_exporter_ipfix.free(x);
+
+	/* The first message: templates and both records, version 10. */
+	assert_true(recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 16);
+	assert_int_equal(g16(buf), 10);
+	close(fd);
 }
 
 int
@@ -419,7 +450,7 @@ main(void)
 		cmocka_unit_test(test_biflow_values),
 		cmocka_unit_test(test_uniflow_two_records),
 		cmocka_unit_test(test_mtu_sequence_refresh_and_losses),
-		cmocka_unit_test(test_bad_destinations),
+		cmocka_unit_test(test_exporter_from_config),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -7,6 +7,7 @@
  * is dumped with sf_config_dump() and read back: the reload must succeed
  * and give an identical struct, and dumping that gives the same text.
  */
+#include <netdb.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,30 @@
 
 #include "fuzz_common.h"
 #include "sf_config.h"
+
+/*
+ * No resolver while fuzzing: the configuration resolves host names
+ * (export.ipfix), and an input must neither wait on DNS nor send queries.
+ * Linked with -Wl,--wrap=getaddrinfo (meson.build): every lookup is
+ * numeric, so a name is refused as one that does not resolve.
+ */
+int __real_getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
+		struct addrinfo **res);
+int __wrap_getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
+		struct addrinfo **res);
+
+int
+__wrap_getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
+		struct addrinfo **res)
+{
+	struct addrinfo h;
+
+	memset(&h, 0, sizeof(h));
+	if (hints != NULL)
+		h = *hints;
+	h.ai_flags |= AI_NUMERICHOST;
+	return __real_getaddrinfo(node, service, &h, res);
+}
 
 /* The struct with every byte after each string's terminator zeroed. */
 static void

@@ -8,6 +8,8 @@ Error handling and exit codes:
                     file with an unknown key or a wrong type (FILE:LINE:COL);
   exit 0: --help, --version.
 Error messages go to stderr on a line starting with "spanflow: ".
+Every command-line flag sets what it always set (seen with --print-config),
+and --help lists each one with its setting and default.
 
 Usage: test_errors.py SPANFLOW_BINARY TESTS_DATA_DIR
 """
@@ -23,6 +25,34 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sfcommon as sf  # noqa: E402
 
 ERR_TIMEOUT = 120
+
+# Every flag that sets a setting, the setting's YAML line(s) it must give in
+# --print-config (after "-r FILE"), and its argument.
+FLAGS = [
+    (["-w", "3"], ["workers: 3"]),
+    (["--workers", "auto"], ["workers: auto"]),
+    (["--reader", "libpcap"], ["  reader: libpcap"]),
+    (["--interval", "500ms"], ["interval: 500ms"]),
+    (["--idle-timeout", "90"], ["  idle: 90s"]),
+    (["--active-timeout", "2h"], ["  active: 2h"]),
+    (["--tcp-end-timeout", "1.5"], ["  tcp_end: 1500ms"]),
+    (["--flow-capacity", "1M"], ["  capacity: 1048576"]),
+    (["--flows", "-"], ['  flows: "-"']),
+    (["--intervals", "iv.jsonl"], ['  intervals: "iv.jsonl"']),
+    (["--csv", "f.csv"], ['  csv: "f.csv"']),
+    (["-q"], ["  report: false"]),
+    (["--quiet"], ["  report: false"]),
+    (["--no-progress"], ["  progress: false"]),
+    (["--ipfix", "127.0.0.1:2055", "--ipfix", "[::1]:4739"],
+     ['  ipfix: ["127.0.0.1:2055", "[::1]:4739"]']),
+    (["--ipfix-mode", "uniflow"], ["  ipfix_mode: uniflow"]),
+    (["--http", "127.0.0.1:9999"], ['  listen: "127.0.0.1:9999"', "  enabled: true"]),
+    (["--http", "127.0.0.1:9999", "--no-http"], ["  enabled: false"]),
+    (["--no-http"], ["  enabled: false"]),
+    (["--serve"], ["  serve: true", "  enabled: true"]),
+    (["--hugepages", "no"], ["  hugepages: no"]),
+    (["--idle", "busy"], ["  idle: busy"]),
+]
 
 
 def msg_lines(r):
@@ -121,12 +151,69 @@ def main():
         for args, what in usage:
             expect(ck, run(args), 2, what)
 
+        print("-- HOST:PORT settings (exit 2, FILE:LINE:COL or the flag)", flush=True)
+        bad_ipfix = tmp / "bad-ipfix.yaml"
+        bad_ipfix.write_text('export:\n  ipfix: ["127.0.0.1:2055", "collector"]\n')
+        expect(ck, run(["-c", bad_ipfix, "-r", good, "-q"]), 2, "export.ipfix without a port",
+               must=["expected HOST:PORT"], regex=re.escape(bad_ipfix.name) + r":2:29: ")
+        bad_listen = tmp / "bad-listen.yaml"
+        bad_listen.write_text("http:\n  listen: localhost:8080\n")
+        expect(ck, run(["-c", bad_listen, "-r", good, "-q"]), 2, "http.listen with a name",
+               must=["expected ADDR:PORT"], regex=re.escape(bad_listen.name) + r":2:11: ")
+        for args, what, must in [
+                (["--ipfix", "127.0.0.1"], "--ipfix without a port", "expected HOST:PORT"),
+                (["--ipfix", "::1:4739"], "--ipfix IPv6 without brackets", "brackets"),
+                (["--ipfix", "no.such.host.invalid:4739"], "--ipfix unresolvable",
+                 "cannot resolve"),
+                (["--http", "300.1.1.1:80"], "--http bad address", "expected ADDR:PORT")]:
+            flag = args[0]
+            expect(ck, run(["-r", good, "-q"] + args), 2, what, must=[must],
+                   regex=r"^spanflow: %s: (export\.ipfix|http\.listen): '" % re.escape(flag))
+
+        print("-- every flag keeps its meaning (--print-config)", flush=True)
+        for args, lines in FLAGS:
+            r = run(["-r", good] + args + ["--print-config"])
+            got = r.out.splitlines()
+            ck.check(r.rc == 0 and all(any(g.startswith(ln + "  #") for g in got)
+                                       for ln in lines),
+                     "%s: %s" % (" ".join(args), "; ".join(lines)), r.describe() + "\n" +
+                     "\n".join(g for g in got if any(ln.split(":")[0] in g for ln in lines)))
+        inputs = [
+            (["-i", "eth7", "--interface", "eth8"], ['  interfaces: ["eth7", "eth8"]',
+                                                    '  file: ""']),
+            (["-p", "0000:01:00.0", "--port", "0000:02:00.0"],
+             ['  ports: ["0000:01:00.0", "0000:02:00.0"]']),
+            (["--replay", str(good), "--loop", "3"], ['  replay: "%s"' % good, "  loops: 3",
+                                                      '  file: ""']),
+            (["--read", str(good)], ['  file: "%s"' % good]),
+            (["-r", str(good), "-i", "eth7"], ['  interfaces: ["eth7"]', '  file: ""']),
+        ]
+        for args, lines in inputs:
+            r = run(args + ["--print-config"])
+            got = r.out.splitlines()
+            ck.check(r.rc == 0 and all(any(g.startswith(ln + "  #") for g in got)
+                                       for ln in lines),
+                     "%s: %s" % (" ".join(args), "; ".join(lines)), r.describe())
+
         print("-- help and version (exit 0)", flush=True)
         r = run(["--help"])
         if expect(ck, r, 0, "--help"):
             out = r.out + r.err
             ck.check("-r" in out and "--workers" in out and "--flows" in out,
                      "--help lists -r, --workers, --flows", sf.tail(out, 30))
+            flags = sorted({a for args, _ in FLAGS for a in args if a.startswith("--")} |
+                           {"--read", "--interface", "--port", "--replay", "--loop",
+                            "--config", "--print-config", "--help", "--version"})
+            missing = [f for f in flags if re.search(r"(^|[ ,])%s\b" % re.escape(f), out,
+                                                     re.M) is None]
+            ck.check(not missing, "--help lists every flag", "missing: %s" % missing)
+            for key, default in (("workers", "auto"), ("interval", "10s"),
+                                 ("http.listen", '"127.0.0.1:8080"'),
+                                 ("output.report", "true")):
+                ck.check("(%s: %s)" % (key, default) in " ".join(out.split()),
+                         "--help shows %s's default %s" % (key, default), sf.tail(out, 60))
+            ck.check(str(sf.REPO) not in out, "--help does not show the build's source path",
+                     sf.tail(out, 60))
         r = run(["--version"])
         if expect(ck, r, 0, "--version"):
             v = project_version()

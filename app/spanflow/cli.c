@@ -154,12 +154,28 @@ put_option(FILE *f, char letter, const char *name, const char *arg, const char *
 	put_wrapped(f, put_names(f, letter, name, arg), help, def);
 }
 
+/* "-r, -i, -p, --replay": the input flags (input) or the list flags (!input). */
+static void
+put_flag_list(FILE *f, const struct cli_table *t, bool input)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < t->n; i++) {
+		if (input ? !t->info[i].input : !t->info[i].list)
+			continue;
+		if (t->flag[i]->letter != 0)
+			fprintf(f, "%s-%c", n++ ? ", " : "", t->flag[i]->letter);
+		else
+			fprintf(f, "%s--%s", n++ ? ", " : "", t->flag[i]->name);
+	}
+}
+
 void
 sf_cli_usage(FILE *f)
 {
 	static struct sf_config defaults;
 	static struct cli_table t;
-	char *def = NULL;
+	char *def = NULL, help[512];
 	size_t len = 0;
 	unsigned int i;
 	FILE *m;
@@ -189,17 +205,19 @@ sf_cli_usage(FILE *f)
 		sf_config_print_value(&defaults, t.info[i].key, m);
 		fprintf(m, ")");
 		fclose(m);
-		put_option(f, t.flag[i]->letter, t.flag[i]->name, t.flag[i]->arg,
-				t.info[i].help, def);
+		snprintf(help, sizeof(help), "%s%s", t.info[i].help,
+				t.info[i].list ? "; repeat for more" : "");
+		put_option(f, t.flag[i]->letter, t.flag[i]->name, t.flag[i]->arg, help, def);
 		free(def);
 		def = NULL;
 	}
-	fprintf(f,
-		"\n"
-		"Durations take seconds (0.5) or a unit (500ms, 10s, 5m, 1h). Options\n"
-		"that add to a list (-i, -p, --ipfix) may be repeated; the last input\n"
-		"given (-r, -i, -p, --replay) is the one read.\n"
-		"Arguments after -- go to DPDK's EAL as they are.\n");
+	fprintf(f, "\nDurations take seconds (0.5) or a unit (500ms, 10s, 5m, 1h).\n"
+			"Options that add to a list may be repeated; the first one replaces the\n"
+			"file's list: ");
+	put_flag_list(f, &t, false);
+	fprintf(f, ".\nOf the inputs, the last one given is read: ");
+	put_flag_list(f, &t, true);
+	fprintf(f, ".\nArguments after -- go to DPDK's EAL as they are.\n");
 }
 
 int

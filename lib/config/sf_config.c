@@ -128,13 +128,12 @@ static const struct opt opts[] = {
 	{ .key = "input.interfaces", .type = OPT_STRLIST, .flags = OPT_INPUT,
 	  LIST(interfaces, n_interfaces), .max = SF_CONFIG_MAX_PORTS, .def = "",
 	  .help = "Linux interfaces to capture from (see input.capture)",
-	  .cli = { FLAG("interface", 'i', "IFACE", "capture live from a Linux interface; "
-	  "repeat for more") } },
+	  .cli = { FLAG("interface", 'i', "IFACE", "capture live from a Linux interface") } },
 	{ .key = "input.ports", .type = OPT_STRLIST, .flags = OPT_INPUT,
 	  LIST(ports, n_ports), .max = SF_CONFIG_MAX_PORTS, .def = "",
 	  .help = "DPDK NIC ports (PCI addresses) to capture from",
 	  .cli = { FLAG("port", 'p', "PCI_ADDRESS", "capture live from a DPDK NIC (bound to "
-	  "vfio-pci); repeat for more") } },
+	  "vfio-pci)") } },
 	{ .key = "input.rx_descriptors", .type = OPT_UINT, .flags = OPT_AUTO | OPT_POW2,
 	  FIELD(rx_descriptors), .min = 64, .max = 32768, .def = "auto",
 	  .help = "rx descriptors per queue; auto = device default" },
@@ -199,8 +198,7 @@ static const struct opt opts[] = {
 	{ .key = "export.ipfix", .type = OPT_HOSTPORT, .flags = OPT_LIST | OPT_NAMES,
 	  LIST(ipfix, n_ipfix), .max = SF_CONFIG_MAX_IPFIX, .def = "",
 	  .help = "IPFIX collectors over UDP, HOST:PORT ([ADDR]:PORT for IPv6)",
-	  .cli = { FLAG("ipfix", 0, "HOST:PORT", "export IPFIX over UDP to this collector; "
-	  "repeat for more") } },
+	  .cli = { FLAG("ipfix", 0, "HOST:PORT", "export IPFIX over UDP to this collector") } },
 	{ .key = "export.ipfix_mode", .type = OPT_ENUM, FIELD(ipfix_mode),
 	  .names = ipfix_mode_names, .def = "biflow",
 	  .help = "biflow (RFC 5103 reverse elements) or uniflow (a record per direction)",

@@ -9,6 +9,8 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -16,8 +18,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <netdb.h>
-#include <netinet/in.h>
 
 #include <yaml.h>
 
@@ -42,12 +42,12 @@ enum opt_type {
 #define OPT_PORT0 0x20u	/* OPT_HOSTPORT: port 0 is allowed (any free port) */
 #define OPT_INPUT 0x40u	/* one of the inputs: a flag for it replaces the others */
 
-#define OPT_FLAGS 2	/* command-line flags per setting, at most */
+#define OPT_CLI_MAX 2	/* command-line flags per setting, at most */
 
 struct opt {
 	const char *key;		/* dotted: "section.name" or "name" */
 	enum opt_type type;
-	unsigned int flags;		/* OPT_POW2, OPT_AUTO */
+	unsigned int flags;		/* OPT_POW2, OPT_AUTO, ... */
 	size_t off;			/* offset of the field in struct sf_config */
 	size_t size;			/* field size; a list: size of one item */
 	size_t off_n;			/* a list: offset of the item count */
@@ -55,7 +55,7 @@ struct opt {
 	const char *const *names;	/* OPT_ENUM: NULL-terminated, indexed by value */
 	const char *def;		/* default, as text the parser accepts */
 	const char *help;		/* one line, written by sf_config_dump() */
-	struct sf_config_flag cli[OPT_FLAGS];	/* command-line flags; .name NULL: none */
+	struct sf_config_flag cli[OPT_CLI_MAX];	/* command-line flags; .name NULL: none */
 };
 
 #define FIELD(m) \
@@ -748,13 +748,15 @@ opt_form(const struct opt *o, bool item, char *buf, size_t len)
 		if (n >= len)
 			break;
 		if (o->flags & OPT_NAMES)
-			snprintf(buf + n, len - n, "HOST:PORT: an IPv4 address or a host name, or an "
-					"IPv6 address in brackets, and a port 1..65535 (192.0.2.1:4739, "
-					"collector.example:4739, [2001:db8::1]:4739)");
+			snprintf(buf + n, len - n, "HOST:PORT: an IPv4 address or a host "
+					"name, or an IPv6 address in brackets, and a port 1..65535 "
+					"(192.0.2.1:4739, collector.example:4739, "
+					"[2001:db8::1]:4739)");
 		else
-			snprintf(buf + n, len - n, "ADDR:PORT: a numeric IPv4 address, or an IPv6 "
-					"address in brackets, and a port %u..65535 (127.0.0.1:8080, "
-					"[::1]:8080)", (o->flags & OPT_PORT0) ? 0 : 1);
+			snprintf(buf + n, len - n, "ADDR:PORT: a numeric IPv4 address, or an "
+					"IPv6 address in brackets, and a port %u..65535 "
+					"(127.0.0.1:8080, [::1]:8080)",
+					(o->flags & OPT_PORT0) ? 0 : 1);
 		break;
 	}
 }
@@ -1458,9 +1460,9 @@ sf_config_next_flag(size_t *pos, struct sf_config_flag_info *info)
 	const struct sf_config_flag *f;
 	const struct opt *o;
 
-	for (; *pos < N_OPTS * OPT_FLAGS; (*pos)++) {
-		o = &opts[*pos / OPT_FLAGS];
-		f = &o->cli[*pos % OPT_FLAGS];
+	for (; *pos < N_OPTS * OPT_CLI_MAX; (*pos)++) {
+		o = &opts[*pos / OPT_CLI_MAX];
+		f = &o->cli[*pos % OPT_CLI_MAX];
 		if (f->name == NULL)
 			continue;
 		info->key = o->key;
@@ -1480,7 +1482,7 @@ flag_row(const struct sf_config_flag *f, size_t *row)
 	size_t i;
 
 	for (i = 0; i < N_OPTS; i++) {
-		if (f >= opts[i].cli && f < opts[i].cli + OPT_FLAGS) {
+		if (f >= opts[i].cli && f < opts[i].cli + OPT_CLI_MAX) {
 			*row = i;
 			return &opts[i];
 		}

@@ -1151,7 +1151,8 @@ test_flags_table(void **state)
 		sf_config_defaults(&c);
 		memset(&cl, 0, sizeof(cl));
 		if (f->arg == NULL)
-			assert_int_equal(sf_config_apply_flag(&c, &cl, f, NULL, err, sizeof(err)), 0);
+			assert_int_equal(sf_config_apply_flag(&c, &cl, f, NULL, err,
+					sizeof(err)), 0);
 		/* A flag's setting prints its value (the default, for --help). */
 		sf_config_defaults(&d);
 		text = NULL;

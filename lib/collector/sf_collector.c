@@ -331,13 +331,13 @@ finalize(struct sf_collector *c, struct sf_interval_agg *a)
 			c->drops_seen[i] = now[i];
 		}
 	}
-	if (sf_interval_agg_empty(a))
+	if (sf_agg_empty(a))
 		return;
 	if (t->intervals == 0)
 		t->first_interval = a->interval;
 	t->last_interval = a->interval;
 	t->intervals++;
-	sf_interval_agg_add(&t->sum, a);
+	sf_agg_accumulate(&t->sum, a);
 	for (i = 0; i < c->p.n_sinks; i++)
 		if (c->p.sinks[i].interval != NULL)
 			c->p.sinks[i].interval(c->p.sinks[i].arg, a);
@@ -396,13 +396,13 @@ sf_collector_handle(struct sf_collector *c, const struct sf_msg *m)
 	}
 	if (m->type != SF_MSG_INTERVAL)
 		return;
-	if (!sf_interval_agg_empty(&m->u.agg)) {
+	if (!sf_agg_empty(&m->u.agg)) {
 		struct pending *p = pending_get(c, m->u.agg.interval);
 
 		if (p != NULL) {
 			struct sf_interval_agg *a = &p->agg;
 
-			sf_interval_agg_add(a, &m->u.agg);
+			sf_agg_merge(a, &m->u.agg);
 			a->ntop = sf_topk_merge(a->top, a->ntop, m->u.agg.top,
 					RTE_MIN(m->u.agg.ntop, (uint32_t)SF_TOPK));
 		}

@@ -8,6 +8,7 @@
 #include "serve.h"
 #include "sf_collector.h"
 #include "sf_http.h"
+#include "sf_snapshot.h"
 #include "stop.h"
 
 int
@@ -19,14 +20,22 @@ sf_serve_start(struct sf_app *app, const char *input, char *err, size_t errlen)
 	if (cfg->http_enabled == SF_HTTP_OFF ||
 			(cfg->http_enabled == SF_HTTP_AUTO && !app->live && !cfg->http_serve))
 		return 0;
+	app->snaps = sf_snap_pub_create();
+	if (app->snaps == NULL) {
+		snprintf(err, errlen, "http: out of memory");
+		return -1;
+	}
 	memset(&hp, 0, sizeof(hp));
 	hp.cfg = cfg;
+	hp.pub = app->snaps;
 	/* The in-memory replay (benchmark) names its file in input.replay. */
 	hp.input = input[0] == '\0' && !app->live ? cfg->replay_file : input;
 	hp.live = app->live;
 	hp.n_workers = app->n_workers;
 	app->http = sf_http_create(&hp, err, errlen);
 	if (app->http == NULL) {
+		sf_snap_pub_free(app->snaps);
+		app->snaps = NULL;
 		/* Asked for (true, --http, --serve): an error. Implied by live capture: a warning. */
 		if (cfg->http_enabled == SF_HTTP_ON)
 			return -1;
@@ -41,16 +50,30 @@ sf_serve_start(struct sf_app *app, const char *input, char *err, size_t errlen)
 }
 
 void
+sf_serve_collector_params(const struct sf_app *app, struct sf_collector_params *cp)
+{
+	/* The history is kept for the server only (http.history). */
+	cp->history = 0;
+	if (app->http != NULL)
+		cp->history = app->cfg->http_history != 0 ? app->cfg->http_history : 1;
+	cp->live = app->live;
+}
+
+void
 sf_serve_tick(struct sf_app *app, struct sf_collector *c, bool final)
 {
-	static struct sf_http_state st;	/* collector thread only */
+	static struct sf_snap_state st;	/* collector thread only */
+	struct sf_source_stats src;
+	struct sf_snap *s;
 	unsigned int i;
 
-	if (app->http == NULL || !sf_http_due(app->http, final))
+	if (app->snaps == NULL || !sf_snap_pub_due(app->snaps, sf_collector_version(c), final))
 		return;
 	memset(&st, 0, sizeof(st));
-	if (app->src != NULL)
-		sf_source_stats(app->src, &st.src);
+	if (app->src != NULL) {
+		sf_source_stats(app->src, &src);
+		st.input_received = src.received;
+	}
 	st.n_workers = app->n_workers;
 	for (i = 0; i < app->n_workers; i++) {
 		const struct sf_worker_ctx *ctx = &app->wk[i];
@@ -66,8 +89,9 @@ sf_serve_tick(struct sf_app *app, struct sf_collector *c, bool final)
 		st.w[i].ring_size = rte_ring_get_capacity(ctx->msg_ring);
 	}
 	st.finished = final;
-	sf_collector_rank_talkers(c);
-	sf_http_publish(app->http, c, &st);
+	s = sf_collector_snapshot(c, &st);
+	if (s != NULL)
+		sf_snap_publish(app->snaps, s, sf_collector_version(c));
 }
 
 void
@@ -86,6 +110,9 @@ sf_serve_linger(struct sf_app *app)
 void
 sf_serve_stop(struct sf_app *app)
 {
+	/* The server first: it reads the snapshots. */
 	sf_http_free(app->http);
 	app->http = NULL;
+	sf_snap_pub_free(app->snaps);
+	app->snaps = NULL;
 }

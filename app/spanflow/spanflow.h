@@ -53,6 +53,7 @@ struct sf_app {
 	atomic_bool dispatch_done;
 	uint64_t dispatch_drops;	/* written by the dispatcher only */
 	struct sf_http *http;		/* live summaries server, or NULL */
+	struct sf_snap_pub *snaps;	/* the snapshots it serves, or NULL */
 	uint64_t start_tsc;		/* collector loop start */
 	uint64_t input_end_tsc;		/* first seen end of input (0 before) */
 	/* Set by the collector on a hurried stop; workers stop waiting. */

@@ -121,7 +121,7 @@ ep_summary(struct req *r, struct sf_text *b)
 	double isec = interval_s(r->h), span;
 	struct sf_agg_conservation cons;
 
-	sf_agg_conserve(&cons, sum, s->st.src.received, NULL);
+	sf_agg_conserve(&cons, sum, s->st.input_received, NULL);
 	sf_text_str(b, "{\"input\":");
 	sf_text_json_str(b, p->input != NULL ? p->input : "");
 	sf_text_printf(b, ",\"live\":%s,\"finished\":%s,\"workers\":%u,\"uptime_s\":%.3f"
@@ -200,12 +200,12 @@ ep_flows_top(struct req *r, struct sf_text *b)
 	const struct sf_snap *s = r->s;
 	const char *by = get_arg(r, "by");
 	uint64_t ins = sf_http_params_of(r->h)->cfg->interval_ns;
-	int k = SF_HTTP_BY_BYTES, st;
+	int k = SF_BY_BYTES, st;
 	unsigned int n, i, j, order[SF_TOPK];
 	char line[1024];
 
 	if (by != NULL && strcmp(by, "packets") == 0)
-		k = SF_HTTP_BY_PACKETS;
+		k = SF_BY_PACKETS;
 	else if (by != NULL && strcmp(by, "bytes") != 0) {
 		snprintf(r->msg, sizeof(r->msg), "by: '%.32s' is unknown; expected bytes or "
 				"packets", by);
@@ -215,10 +215,10 @@ ep_flows_top(struct req *r, struct sf_text *b)
 	if (st != 0)
 		return st;
 	sf_text_printf(b, "{\"by\":\"%s\",\"n\":%u,\"run\":[",
-			k == SF_HTTP_BY_PACKETS ? "packets" : "bytes",
+			k == SF_BY_PACKETS ? "packets" : "bytes",
 			n);
-	for (i = 0; i < s->ntop[k] && i < n; i++) {
-		sf_jsonl_format_record(line, sizeof(line), &s->top[k][i]);
+	for (i = 0; i < s->tot.ntop[k] && i < n; i++) {
+		sf_jsonl_format_record(line, sizeof(line), &s->tot.top[k][i]);
 		sf_text_str(b, i ? "," : "");
 		sf_text_str(b, line);
 	}
@@ -234,7 +234,7 @@ ep_flows_top(struct req *r, struct sf_text *b)
 		/* The interval list is the top by bytes; by=packets orders that list. */
 		for (i = 0; i < m; i++)
 			order[i] = i;
-		for (i = 1; k == SF_HTTP_BY_PACKETS && i < m; i++)
+		for (i = 1; k == SF_BY_PACKETS && i < m; i++)
 			for (j = i; j > 0 && a->top[order[j]].packets >
 					a->top[order[j - 1]].packets; j--) {
 				unsigned int t = order[j];
@@ -288,8 +288,8 @@ ep_ports(struct req *r, struct sf_text *b)
 	if (st != 0)
 		return st;
 	sf_text_str(b, "{\"by\":\"bytes\",\"ports\":[");
-	for (i = 0; i < s->nports && i < n; i++) {
-		const struct sf_snap_port *p = &s->ports[i];
+	for (i = 0; i < s->tot.nports && i < n; i++) {
+		const struct sf_port_total *p = &s->tot.ports[i];
 
 		sf_text_printf(b, "%s{\"proto\":%u,\"name\":\"%s\",\"port\":%u,\"packets\":%" PRIu64
 				",\"bytes\":%" PRIu64 ",\"flows\":%" PRIu64 "}", i ? "," : "",
@@ -321,12 +321,12 @@ ep_protocols(struct req *r, struct sf_text *b)
 static int
 ep_workers(struct req *r, struct sf_text *b)
 {
-	const struct sf_http_state *st = &r->s->st;
+	const struct sf_snap_state *st = &r->s->st;
 	unsigned int i;
 
 	sf_text_str(b, "{\"workers\":[");
 	for (i = 0; i < st->n_workers; i++) {
-		const struct sf_http_worker *w = &st->w[i];
+		const struct sf_snap_worker *w = &st->w[i];
 
 		sf_text_printf(b, "%s{\"id\":%u,\"lcore\":%u,\"packets\":%" PRIu64
 				",\"flows_active\":%" PRIu64 ",\"capacity\":%" PRIu64
@@ -466,7 +466,7 @@ ep_metrics(struct req *r, struct sf_text *b)
 	const struct sf_snap *s = r->s;
 	const struct sf_interval_agg *a = &s->tot.sum;
 	const struct sf_http_params *p = sf_http_params_of(r->h);
-	const struct sf_http_state *st = &s->st;
+	const struct sf_snap_state *st = &s->st;
 	uint64_t active = 0;
 	unsigned int i;
 
@@ -478,14 +478,14 @@ ep_metrics(struct req *r, struct sf_text *b)
 	sf_text_printf(b, "spanflow_uptime_seconds %.3f\n", (double)s->uptime_ns / 1e9);
 	sf_prom_head(b, "spanflow_input_packets_total", "counter",
 			"Packets read from the input (live: at the last snapshot).");
-	sf_text_printf(b, "spanflow_input_packets_total %" PRIu64 "\n", st->src.received);
+	sf_text_printf(b, "spanflow_input_packets_total %" PRIu64 "\n", st->input_received);
 	sf_agg_prom(b, a);
 	for (i = 0; i < st->n_workers; i++)
 		active += st->w[i].flows_active;
 	sf_prom_head(b, "spanflow_flows_active", "gauge", "Flows in the flow tables now.");
 	sf_text_printf(b, "spanflow_flows_active %" PRIu64 "\n", active);
 	sf_prom_head(b, "spanflow_intervals_total", "counter", "Finalized intervals.");
-	sf_text_printf(b, "spanflow_intervals_total %" PRIu64 "\n", s->intervals);
+	sf_text_printf(b, "spanflow_intervals_total %" PRIu64 "\n", s->tot.intervals);
 	sf_prom_head(b, "spanflow_interval_lag_seconds", "gauge",
 			"Live input: wall-clock delay between the end of the newest interval "
 			"and its finalization; 0 for files.");
@@ -654,7 +654,7 @@ sf_http_handler(void *cls, struct MHD_Connection *conn, const char *url,
 	memset(&r, 0, sizeof(r));
 	r.h = h;
 	r.conn = conn;
-	r.s = sf_snap_get(h);
+	r.s = sf_snap_get(sf_http_params_of(h)->pub);
 	if (r.s == NULL)
 		return send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
 				"no summary yet: the collector has not published one");

@@ -121,8 +121,8 @@ print_top_flows(FILE *f, const struct sf_collector_totals *t)
 	unsigned int i;
 
 	fprintf(f, "top flows (bytes, both directions)\n");
-	for (i = 0; i < t->ntop; i++) {
-		const struct sf_flow_record *r = &t->top[i];
+	for (i = 0; i < t->ntop[SF_BY_BYTES]; i++) {
+		const struct sf_flow_record *r = &t->top[SF_BY_BYTES][i];
 		bool ports = sf_proto_has_ports(r->key.proto) || r->key.port_lo || r->key.port_hi;
 
 		fprintf(f, "  %2u. %s -> %s %s%s vlan %u  %s %s  %s\n", i + 1,

@@ -41,6 +41,7 @@
 #include "sf_flow.h"
 #include "sf_http.h"
 #include "sf_msg.h"
+#include "sf_snapshot.h"
 
 #define TOKEN "fuzz-token-0123"
 #define MAX_RESP (4u << 20)
@@ -48,6 +49,7 @@
 static struct sf_config cfg[2];
 static struct sf_http *srv[2];
 static struct sf_collector *coll;
+static struct sf_snap_pub *pub;
 
 /* Data: records over a few addresses and protocols, then intervals with top lists. */
 static void
@@ -130,24 +132,24 @@ int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	struct sf_collector_params cp;
-	struct sf_collector_sink sink[2];
 	struct sf_http_params hp;
-	struct sf_http_state st;
+	struct sf_snap_state st;
 	char err[256];
 	unsigned int i;
 
 	(void)argc;
 	(void)argv;
-	memset(&cp, 0, sizeof(cp));
+	pub = sf_snap_pub_create();
+	FUZZ_CHECK(pub != NULL);
 	for (i = 0; i < 2; i++) {
 		sf_config_defaults(&cfg[i]);
 		snprintf(cfg[i].http_listen, sizeof(cfg[i].http_listen), "127.0.0.1:0");
-		cfg[i].http_history = 4;
 		memset(&hp, 0, sizeof(hp));
 		hp.cfg = &cfg[i];
 		hp.input = i ? "eth\"0\\\x01" : "fuzz.pcap";
 		hp.n_workers = 2;
 		hp.live = i == 1;
+		hp.pub = pub;
 		if (i == 1)
 			snprintf(cfg[i].http_token, sizeof(cfg[i].http_token), "%s", TOKEN);
 		srv[i] = sf_http_create(&hp, err, sizeof(err));
@@ -155,18 +157,19 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 			fprintf(stderr, "fuzz_http: %s\n", err);
 			exit(1);
 		}
-		sf_http_sink(srv[i], &sink[i]);
-		cp.sinks[cp.n_sinks++] = sink[i];
 	}
+	memset(&cp, 0, sizeof(cp));
 	cp.n_workers = 1;
 	cp.interval_ns = cfg[0].interval_ns;
+	cp.history = 4;
+	cp.live = true;
 	coll = sf_collector_create(&cp);
 	FUZZ_CHECK(coll != NULL);
 	feed();
 	memset(&st, 0, sizeof(st));
 	st.n_workers = 2;
 	st.finished = true;
-	st.src.received = 1000;
+	st.input_received = 1000;
 	for (i = 0; i < 2; i++) {
 		st.w[i].lcore = i + 1;
 		st.w[i].packets = 400 + i;
@@ -175,9 +178,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		st.w[i].evictions = i;
 		st.w[i].ring_size = 1024;
 	}
-	for (i = 0; i < 2; i++)
-		sf_http_publish(srv[i], coll, &st);
-	/* The servers and the collector live as long as the process. */
+	sf_snap_publish(pub, sf_collector_snapshot(coll, &st), sf_collector_version(coll));
+	/* The servers, the snapshots and the collector live as long as the process. */
 	return 0;
 }
 

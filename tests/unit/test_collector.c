@@ -3,8 +3,10 @@
  * Collector: intervals are merged once every worker's watermark is past
  * them, in order; counters add up; top lists merge exactly.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -12,6 +14,7 @@
 #include <cmocka.h>
 
 #include "sf_collector.h"
+#include "sf_snapshot.h"
 
 struct seen {
 	unsigned int nint;
@@ -226,8 +229,8 @@ test_records_and_totals(void **state)
 	assert_int_equal(t->records, 3);
 	assert_int_equal(t->records_by_reason[SF_END_IDLE], 2);
 	assert_int_equal(t->records_by_reason[SF_END_TCP_FIN], 1);
-	assert_int_equal(t->ntop, 3);
-	assert_int_equal(t->top[0].bytes[0], 300);
+	assert_int_equal(t->ntop[SF_BY_BYTES], 3);
+	assert_int_equal(t->top[SF_BY_BYTES][0].bytes[0], 300);
 	assert_int_equal(t->first_ns, 1000);
 	assert_int_equal(t->last_ns, 2002);
 	/* Talkers: 10.0.1.1 is in all three flows: 301 + 201 + 101 bytes. */
@@ -387,6 +390,245 @@ test_talkers_bounded(void **state)
 	sf_collector_free(f.c);
 }
 
+/* A record of 10.0.0.1:40000 -> 10.0.0.last:port (the responder). */
+static void
+port_record(struct sf_flow_record *r, uint8_t last, uint16_t port, uint64_t pkts,
+		uint64_t bytes)
+{
+	memset(r, 0, sizeof(*r));
+	r->key.ipver = 4;
+	r->key.proto = 6;
+	r->key.addr_lo[0] = 10;
+	r->key.addr_lo[3] = 1;
+	r->key.addr_hi[0] = 10;
+	r->key.addr_hi[3] = last;
+	r->key.port_lo = 40000;
+	r->key.port_hi = port;
+	r->initiator = SF_DIR_LO;	/* so the responder port is `port` */
+	r->packets[0] = pkts;
+	r->bytes[0] = bytes;
+}
+
+/*
+ * The run's figures are the collector's, with no server: exact top lists
+ * by bytes and by packets, and responder ports.
+ */
+static void
+test_run_figures(void **state)
+{
+	static struct sf_msg m;
+	struct sf_collector *c = make_nosink();
+	const struct sf_collector_totals *t;
+
+	(void)state;
+	memset(&m, 0, sizeof(m));
+	m.type = SF_MSG_RECORDS;
+	port_record(&m.u.rec[m.count++], 2, 443, 5, 5000);	/* most bytes */
+	port_record(&m.u.rec[m.count++], 3, 443, 50, 3000);	/* most packets */
+	port_record(&m.u.rec[m.count++], 4, 53, 2, 200);
+	port_record(&m.u.rec[m.count++], 5, 0, 1, 100);	/* no port: not in the list */
+	sf_collector_handle(c, &m);
+	agg_msg(&m, 0, 0, SF_WATERMARK_DONE, 0);
+	sf_collector_handle(c, &m);
+	sf_collector_finish(c);
+	t = sf_collector_totals(c);
+	assert_int_equal(t->ntop[SF_BY_BYTES], 4);
+	assert_int_equal(t->top[SF_BY_BYTES][0].bytes[0], 5000);
+	assert_int_equal(t->ntop[SF_BY_PACKETS], 4);
+	assert_int_equal(t->top[SF_BY_PACKETS][0].packets[0], 50);
+	assert_int_equal(t->top[SF_BY_PACKETS][1].packets[0], 5);
+	/* Responder ports: 443 (two flows) before 53; port 0 is left out. */
+	assert_int_equal(t->nports, 2);
+	assert_int_equal(t->ports[0].proto, 6);
+	assert_int_equal(t->ports[0].port, 443);
+	assert_int_equal(t->ports[0].flows, 2);
+	assert_int_equal(t->ports[0].packets, 55);
+	assert_int_equal(t->ports[0].bytes, 8000);
+	assert_int_equal(t->ports[1].port, 53);
+	sf_collector_free(c);
+}
+
+static struct sf_collector *
+make_history(unsigned int history, bool live)
+{
+	struct sf_collector_params p;
+
+	memset(&p, 0, sizeof(p));
+	p.n_workers = 1;
+	p.interval_ns = 1000;
+	p.history = history;
+	p.live = live;
+	return sf_collector_create(&p);
+}
+
+static void
+interval(struct sf_collector *c, uint64_t t, uint64_t packets)
+{
+	static struct sf_msg m;
+
+	agg_msg(&m, 0, t, t + 1, packets);
+	sf_collector_handle(c, &m);
+}
+
+/* Snapshots keep the newest intervals and do not change once built. */
+static void
+test_history_and_snapshots(void **state)
+{
+	struct sf_collector *c = make_history(3, false);
+	struct sf_snap_state st;
+	struct sf_snap *s, *s2;
+	uint64_t t;
+
+	(void)state;
+	memset(&st, 0, sizeof(st));
+	st.input_received = 7;
+	for (t = 0; t < 5; t++)
+		interval(c, t, 10 + t);
+	s = sf_collector_snapshot(c, &st);
+	assert_non_null(s);
+	/* A history of 3 keeps the newest three intervals, oldest first. */
+	assert_int_equal(s->n_iv, 3);
+	assert_int_equal(s->iv[0]->agg.interval, 2);
+	assert_int_equal(s->iv[2]->agg.interval, 4);
+	assert_int_equal(s->iv[2]->agg.flowed, 14);
+	assert_int_equal(s->tot.intervals, 5);
+	assert_int_equal(s->st.input_received, 7);
+	assert_int_equal(s->lag_ns, 0);		/* a file: no lag */
+	interval(c, 5, 99);
+	s2 = sf_collector_snapshot(c, &st);
+	assert_int_equal(s->iv[2]->agg.interval, 4);
+	assert_int_equal(s->tot.intervals, 5);
+	assert_int_equal(s2->iv[2]->agg.interval, 5);
+	assert_ptr_equal(s2->iv[1], s->iv[2]);	/* shared, not copied */
+	sf_snap_put(s);
+	sf_collector_free(c);			/* s2 holds its intervals */
+	assert_int_equal(s2->iv[0]->agg.interval, 3);
+	sf_snap_put(s2);
+
+	/* No history asked for: none kept. Live: the lag is wall time past the end. */
+	c = make_history(0, true);
+	interval(c, 0, 1);
+	s = sf_collector_snapshot(c, &st);
+	assert_int_equal(s->n_iv, 0);
+	assert_int_equal(s->tot.intervals, 1);
+	sf_snap_put(s);
+	sf_collector_free(c);
+	c = make_history(1, true);
+	interval(c, 0, 1);
+	s = sf_collector_snapshot(c, &st);
+	assert_true(s->lag_ns > 1000);		/* interval 0 ended 1 us after 1970 */
+	sf_snap_put(s);
+	sf_collector_free(c);
+}
+
+static void
+test_publish(void **state)
+{
+	struct sf_collector *c = make_history(2, false);
+	struct sf_snap_pub *p = sf_snap_pub_create();
+	struct sf_snap_state st;
+	struct sf_snap *s;
+
+	(void)state;
+	memset(&st, 0, sizeof(st));
+	assert_non_null(p);
+	assert_null(sf_snap_get(p));		/* nothing published yet */
+	assert_true(sf_snap_pub_due(p, sf_collector_version(c), false));
+	sf_snap_publish(p, sf_collector_snapshot(c, &st), sf_collector_version(c));
+	/* Nothing new, and well within the second: not due. */
+	assert_false(sf_snap_pub_due(p, sf_collector_version(c), false));
+	assert_true(sf_snap_pub_due(p, sf_collector_version(c), true));
+	interval(c, 0, 1);
+	sf_snap_publish(p, sf_collector_snapshot(c, &st), sf_collector_version(c));
+	s = sf_snap_get(p);
+	assert_non_null(s);
+	assert_int_equal(s->seq, 2);
+	assert_int_equal(s->n_iv, 1);
+	assert_true(s->wall_ns > 0);
+	sf_snap_put(s);
+	sf_snap_pub_free(p);
+	sf_collector_free(c);
+}
+
+struct reader_arg {
+	struct sf_snap_pub *p;
+	volatile int *stop;
+	atomic_ulong reads;
+	int bad;
+};
+
+static void *
+reader(void *arg)
+{
+	struct reader_arg *ra = arg;
+	uint64_t last = 0;
+
+	while (!*ra->stop) {
+		struct sf_snap *s = sf_snap_get(ra->p);
+		unsigned int i;
+
+		if (s == NULL)
+			continue;
+		if (s->seq < last)
+			ra->bad++;
+		last = s->seq;
+		for (i = 1; i < s->n_iv; i++)
+			if (s->iv[i]->agg.interval != s->iv[i - 1]->agg.interval + 1)
+				ra->bad++;
+		sf_snap_put(s);
+		atomic_fetch_add(&ra->reads, 1);
+	}
+	return NULL;
+}
+
+static unsigned long
+min_reads(struct reader_arg *ra, unsigned int n)
+{
+	unsigned long m = ULONG_MAX;
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (atomic_load(&ra[i].reads) < m)
+			m = atomic_load(&ra[i].reads);
+	return m;
+}
+
+/* Readers never see a freed or half-built snapshot while the publisher runs flat out. */
+static void
+test_readers_race_publisher(void **state)
+{
+	struct sf_collector *c = make_history(3, false);
+	struct sf_snap_pub *p = sf_snap_pub_create();
+	struct sf_snap_state st;
+	struct reader_arg ra[4];
+	pthread_t th[4];
+	volatile int stop = 0;
+	unsigned int i;
+	uint64_t t;
+
+	(void)state;
+	memset(&st, 0, sizeof(st));
+	for (i = 0; i < 4; i++) {
+		memset(&ra[i], 0, sizeof(ra[i]));
+		ra[i].p = p;
+		ra[i].stop = &stop;
+		assert_int_equal(pthread_create(&th[i], NULL, reader, &ra[i]), 0);
+	}
+	/* At least 2000 publishes, and until every reader has read 1000 times. */
+	for (t = 0; t < 2000 || min_reads(ra, 4) < 1000; t++) {
+		interval(c, t, 1);
+		sf_snap_publish(p, sf_collector_snapshot(c, &st), sf_collector_version(c));
+	}
+	stop = 1;
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+		assert_int_equal(ra[i].bad, 0);
+		assert_true(atomic_load(&ra[i].reads) >= 1000);
+	}
+	sf_snap_pub_free(p);
+	sf_collector_free(c);
+}
+
 int
 main(void)
 {
@@ -398,6 +640,10 @@ main(void)
 		cmocka_unit_test(test_records_and_totals),
 		cmocka_unit_test(test_talkers_exact),
 		cmocka_unit_test(test_talkers_bounded),
+		cmocka_unit_test(test_run_figures),
+		cmocka_unit_test(test_history_and_snapshots),
+		cmocka_unit_test(test_publish),
+		cmocka_unit_test(test_readers_race_publisher),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

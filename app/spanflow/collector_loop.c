@@ -108,13 +108,13 @@ sf_collector_loop(struct sf_app *app, struct sf_collector *c)
 
 		for (i = 0; i < app->n_workers; i++) {
 			struct sf_worker_ctx *ctx = &app->wk[i];
-			unsigned int n = rte_ring_sc_dequeue_burst(ctx->msg_ring, msgs,
+			unsigned int n = rte_ring_sc_dequeue_burst(ctx->chan->ring, msgs,
 					SF_COLLECT_BURST, NULL);
 
 			for (j = 0; j < n; j++)
 				sf_collector_handle(c, msgs[j]);
 			if (n != 0)
-				rte_mempool_put_bulk(ctx->msg_pool, msgs, n);
+				sf_msg_chan_put(ctx->chan, msgs, n);
 			total += n;
 		}
 		if (app->input_end_tsc == 0 && sf_source_eof(app->src))

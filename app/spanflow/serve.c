@@ -85,8 +85,8 @@ sf_serve_tick(struct sf_app *app, struct sf_collector *c, bool final)
 		st.w[i].capacity = ts->capacity;
 		st.w[i].evictions = ts->ended[SF_END_EVICTED];
 		st.w[i].msgs_lost = sf_worker_msgs_lost(ctx->w);
-		st.w[i].ring_used = rte_ring_count(ctx->msg_ring);
-		st.w[i].ring_size = rte_ring_get_capacity(ctx->msg_ring);
+		st.w[i].ring_used = rte_ring_count(ctx->chan->ring);
+		st.w[i].ring_size = rte_ring_get_capacity(ctx->chan->ring);
 	}
 	st.finished = final;
 	s = sf_collector_snapshot(c, &st);

@@ -33,8 +33,7 @@ struct sf_worker_ctx {
 	unsigned int id;
 	unsigned int lcore;
 	struct sf_worker *w;
-	struct rte_ring *msg_ring;	/* to the collector */
-	struct rte_mempool *msg_pool;
+	struct sf_msg_chan *chan;	/* to the collector */
 	struct rte_ring *in_ring;	/* from the dispatcher, or NULL */
 	uint16_t queue;			/* source queue read when in_ring is NULL */
 } __rte_cache_aligned;

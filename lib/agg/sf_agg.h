@@ -247,6 +247,16 @@ struct sf_agg_family_desc {
 	const char *help;
 };
 
+/* Keys over every table, and the most columns of a table (message sizes). */
+#define SF_X_TKEYS(t, keys, json, jkey, cols) + (keys)
+#define SF_AGG_KEYS_MAX (0 SF_AGG_TABLES(SF_X_TKEYS))
+#define SF_X_NCOL(t, k, col, json, fam) + 1
+#define SF_X_TNCOLS(t, keys, json, jkey, cols) char t[0 cols(SF_X_NCOL, t, keys)];
+union sf_agg_ncols {
+	SF_AGG_TABLES(SF_X_TNCOLS)
+};
+#define SF_AGG_COLS_MAX (sizeof(union sf_agg_ncols))
+
 #define SF_X_C1_ROW(...) + 1
 #define SF_AGG_NFIELDS (0 SF_AGG_FIELDS(SF_X_C1_ROW, SF_X_C1_ROW))
 #define SF_X_T1(...) + 1

@@ -236,18 +236,18 @@ take_records(struct sf_collector *c, const struct sf_flow_record *r, unsigned in
 }
 
 static void
-take_interval(struct sf_collector *c, const struct sf_interval_agg *agg)
+take_interval(struct sf_collector *c, const struct sf_msg_interval *m)
 {
 	struct pending *p;
 
-	if (sf_agg_empty(agg))
+	if (sf_msg_interval_empty(m))
 		return;
-	p = pending_get(c, agg->interval);
+	p = pending_get(c, m->interval);
 	if (p == NULL)
 		return;
-	sf_agg_merge(&p->agg, agg);
-	p->agg.ntop = sf_topk_merge(p->agg.top, p->agg.ntop, agg->top,
-			RTE_MIN(agg->ntop, (uint32_t)SF_TOPK));
+	sf_msg_interval_merge(&p->agg, m);
+	p->agg.ntop = sf_topk_merge(p->agg.top, p->agg.ntop, m->top,
+			RTE_MIN(m->ntop, (uint32_t)SF_TOPK));
 }
 
 void
@@ -256,12 +256,14 @@ sf_collector_handle(struct sf_collector *c, const struct sf_msg *m)
 	if (m->worker >= c->p.n_workers)
 		return;
 	if (m->type == SF_MSG_RECORDS) {
-		take_records(c, m->u.rec, RTE_MIN(m->count, (uint32_t)SF_MSG_RECS));
+		const struct sf_msg_records *r = (const struct sf_msg_records *)m;
+
+		take_records(c, r->rec, RTE_MIN(m->count, (uint32_t)SF_MSG_RECS));
 		return;
 	}
 	if (m->type != SF_MSG_INTERVAL)
 		return;
-	take_interval(c, &m->u.agg);
+	take_interval(c, (const struct sf_msg_interval *)m);
 	if (m->watermark > c->watermark[m->worker]) {
 		c->watermark[m->worker] = m->watermark;
 		if (m->watermark == SF_WATERMARK_DONE)

@@ -25,15 +25,14 @@ struct sf_worker {
 	uint64_t cur;		/* current interval index */
 	uint64_t next_boundary;	/* start of interval cur + 1 */
 	struct sf_flow_table *table;
-	struct rte_ring *ring;
-	struct rte_mempool *pool;
+	struct sf_msg_chan *chan;
 	bool (*wait_fn)(void *arg);
 	void *wait_arg;
 	bool flushing;		/* input has stopped: wait until the deadline */
 	bool must_send;		/* the final message: wait whatever happens */
 	uint64_t flush_tsc_max;	/* flush_timeout_ns in TSC cycles */
 	uint64_t deadline_tsc;	/* end of the final flush's wait */
-	struct sf_msg *batch;	/* partial record batch, or NULL */
+	struct sf_msg_records *batch;	/* partial record batch, or NULL */
 	uint64_t batch_tsc;	/* when the batch got its first record */
 	uint64_t flush_tsc;	/* SF_BATCH_FLUSH_MS in TSC cycles */
 	uint64_t records_lost;	/* since the last interval message */
@@ -114,12 +113,12 @@ lose_records(struct sf_worker *w, uint64_t n)
 		w->stop_lost += n;
 }
 
-static struct sf_msg *
-msg_get(struct sf_worker *w)
+static void *
+msg_get(struct sf_worker *w, enum sf_msg_type type)
 {
 	void *p;
 
-	while (rte_mempool_get(w->pool, &p) != 0) {
+	while (rte_mempool_get(w->chan->pool[type], &p) != 0) {
 		if (!wait_turn(w)) {
 			w->msgs_lost++;
 			return NULL;
@@ -132,12 +131,12 @@ msg_get(struct sf_worker *w)
 static int
 msg_send(struct sf_worker *w, struct sf_msg *msg)
 {
-	while (rte_ring_sp_enqueue(w->ring, msg) != 0) {
+	while (rte_ring_sp_enqueue(w->chan->ring, msg) != 0) {
 		if (!wait_turn(w)) {
 			w->msgs_lost++;
 			if (msg->type == SF_MSG_RECORDS)
 				lose_records(w, msg->count);
-			rte_mempool_put(w->pool, msg);
+			rte_mempool_put(w->chan->pool[msg->type], msg);
 			return -ENOBUFS;
 		}
 	}
@@ -147,35 +146,35 @@ msg_send(struct sf_worker *w, struct sf_msg *msg)
 static void
 batch_send(struct sf_worker *w)
 {
-	struct sf_msg *b = w->batch;
+	struct sf_msg_records *b = w->batch;
 
 	if (b == NULL)
 		return;
 	w->batch = NULL;
-	b->watermark = w->cur;
-	msg_send(w, b);
+	b->h.watermark = w->cur;
+	msg_send(w, &b->h);
 }
 
 static void
 emit_record(void *arg, const struct sf_flow_record *rec)
 {
 	struct sf_worker *w = arg;
-	struct sf_msg *b = w->batch;
+	struct sf_msg_records *b = w->batch;
 
 	if (b == NULL) {
-		b = msg_get(w);
+		b = msg_get(w, SF_MSG_RECORDS);
 		if (b == NULL) {
 			lose_records(w, 1);
 			return;
 		}
-		b->type = SF_MSG_RECORDS;
-		b->worker = (uint16_t)w->id;
-		b->count = 0;
+		b->h.type = SF_MSG_RECORDS;
+		b->h.worker = (uint16_t)w->id;
+		b->h.count = 0;
 		w->batch = b;
 		w->batch_tsc = rte_rdtsc();
 	}
-	b->u.rec[b->count++] = *rec;
-	if (b->count == SF_MSG_RECS)
+	b->rec[b->h.count++] = *rec;
+	if (b->h.count == SF_MSG_RECS)
 		batch_send(w);
 }
 
@@ -185,7 +184,7 @@ sf_worker_create(const struct sf_worker_params *p)
 	struct sf_flow_table_params tp;
 	struct sf_worker *w;
 
-	if (p == NULL || p->interval_ns == 0 || p->ring == NULL || p->pool == NULL) {
+	if (p == NULL || p->interval_ns == 0 || p->chan == NULL) {
 		rte_errno = EINVAL;
 		return NULL;
 	}
@@ -197,8 +196,7 @@ sf_worker_create(const struct sf_worker_params *p)
 	}
 	w->id = p->id;
 	w->interval_ns = p->interval_ns;
-	w->ring = p->ring;
-	w->pool = p->pool;
+	w->chan = p->chan;
 	w->lossless = p->lossless;
 	w->wait_fn = p->wait_fn;
 	w->wait_arg = p->wait_arg;
@@ -224,7 +222,7 @@ sf_worker_free(struct sf_worker *w)
 	if (w == NULL)
 		return;
 	if (w->batch != NULL)
-		rte_mempool_put(w->pool, w->batch);
+		rte_mempool_put(w->chan->pool[SF_MSG_RECORDS], w->batch);
 	sf_flow_table_free(w->table);
 	rte_free(w);
 }
@@ -253,7 +251,7 @@ close_interval(struct sf_worker *w, uint64_t watermark)
 {
 	const struct sf_flow_table_stats *st;
 	struct sf_interval_agg *a = &w->agg;
-	struct sf_msg *msg;
+	struct sf_msg_interval *msg;
 	unsigned int r;
 	bool sent = false;
 
@@ -271,14 +269,13 @@ close_interval(struct sf_worker *w, uint64_t watermark)
 	batch_send(w);
 	a->records_lost += w->records_lost;
 	w->records_lost = 0;
-	msg = msg_get(w);
+	msg = msg_get(w, SF_MSG_INTERVAL);
 	if (msg != NULL) {
-		msg->type = SF_MSG_INTERVAL;
-		msg->worker = (uint16_t)w->id;
-		msg->count = 0;
-		msg->watermark = watermark;
-		memcpy(&msg->u.agg, a, sizeof(*a));
-		sent = msg_send(w, msg) == 0;
+		msg->h.type = SF_MSG_INTERVAL;
+		msg->h.worker = (uint16_t)w->id;
+		msg->h.watermark = watermark;
+		sf_msg_interval_pack(msg, a);
+		sent = msg_send(w, &msg->h) == 0;
 	}
 	if (sent) {
 		w->received_closed += a->received;

@@ -78,8 +78,7 @@ struct sf_worker_params {
 	unsigned int id;
 	uint64_t interval_ns;
 	struct sf_flow_table_params table;	/* emit is set by the worker */
-	struct rte_ring *ring;			/* to the collector */
-	struct rte_mempool *pool;		/* messages */
+	struct sf_msg_chan *chan;		/* to the collector */
 	/*
 	 * Lossless: while packets are read, wait for the collector on a full
 	 * ring or empty pool instead of dropping (for files, which can wait).

@@ -55,14 +55,16 @@ static struct sf_snap_pub *pub;
 static void
 feed(void)
 {
-	static struct sf_msg m;
+	static struct sf_msg_records m;
+	static struct sf_msg_interval mi;
+	static struct sf_interval_agg agg;
 	unsigned int i, t;
 
 	memset(&m, 0, sizeof(m));
-	m.type = SF_MSG_RECORDS;
-	m.count = SF_MSG_RECS;
+	m.h.type = SF_MSG_RECORDS;
+	m.h.count = SF_MSG_RECS;
 	for (i = 0; i < SF_MSG_RECS; i++) {
-		struct sf_flow_record *r = &m.u.rec[i];
+		struct sf_flow_record *r = &m.rec[i];
 		uint8_t a[16] = { 10, 0, 0, (uint8_t)(1 + i % 7) };
 		uint8_t b[16] = { 192, 168, 1, (uint8_t)(1 + i % 3) };
 		static const uint8_t protos[] = { 6, 17, 132, 1, 58, 47 };
@@ -89,13 +91,11 @@ feed(void)
 		r->end_reason = (uint8_t)(i % SF_END_MAX);
 		r->dscp = (uint8_t)(i % 64);
 	}
-	sf_collector_handle(coll, &m);
+	sf_collector_handle(coll, &m.h);
 	for (t = 0; t < 6; t++) {
-		struct sf_interval_agg *a = &m.u.agg;
+		struct sf_interval_agg *a = &agg;
 
-		memset(&m, 0, sizeof(m));
-		m.type = SF_MSG_INTERVAL;
-		m.watermark = t == 5 ? SF_WATERMARK_DONE : t + 1;
+		memset(a, 0, sizeof(*a));
 		a->interval = t;
 		a->received = 100 + t;
 		a->flowed = 90 + t;
@@ -123,7 +123,11 @@ feed(void)
 			a->top[i].bytes = 1000 - 10 * i;
 			a->top[i].packets = 1 + (i * 7) % SF_TOPK;
 		}
-		sf_collector_handle(coll, &m);
+		memset(&mi, 0, sizeof(mi));
+		mi.h.type = SF_MSG_INTERVAL;
+		mi.h.watermark = t == 5 ? SF_WATERMARK_DONE : t + 1;
+		sf_msg_interval_pack(&mi, a);
+		sf_collector_handle(coll, &mi.h);
 	}
 	sf_collector_finish(coll);
 }

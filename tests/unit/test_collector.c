@@ -63,35 +63,47 @@ key_of(struct sf_flow_key *k, uint8_t last)
 	sf_flow_key_make(k, 4, a, b, 4, 1000, 80, 6, 0);
 }
 
+/* A message of either type, as a worker sends it. */
+union msg {
+	struct sf_msg h;
+	struct sf_msg_records r;
+	struct sf_msg_interval i;
+};
+
 static void
-agg_msg(struct sf_msg *m, uint16_t worker, uint64_t interval, uint64_t watermark,
+agg_msg(union msg *m, uint16_t worker, uint64_t interval, uint64_t watermark,
 		uint64_t packets)
 {
+	struct sf_interval_agg a;
+
+	memset(&a, 0, sizeof(a));
+	a.interval = interval;
+	a.received = packets;
+	a.flowed = packets;
+	a.bytes = packets * 100;
+	a.proto_packets[6] = packets;
+	a.proto_bytes[6] = packets * 100;
 	memset(m, 0, sizeof(*m));
-	m->type = SF_MSG_INTERVAL;
-	m->worker = worker;
-	m->watermark = watermark;
-	m->u.agg.interval = interval;
-	m->u.agg.received = packets;
-	m->u.agg.flowed = packets;
-	m->u.agg.bytes = packets * 100;
-	m->u.agg.proto_packets[6] = packets;
+	m->h.type = SF_MSG_INTERVAL;
+	m->h.worker = worker;
+	m->h.watermark = watermark;
+	sf_msg_interval_pack(&m->i, &a);
 }
 
 static void
 test_waits_for_every_worker(void **state)
 {
-	static struct sf_msg m;
+	static union msg m;
 	struct seen s;
 	struct sf_collector *c = make(&s, 2);
 
 	(void)state;
 	assert_non_null(c);
 	agg_msg(&m, 0, 5, 6, 10);
-	sf_collector_handle(c, &m);
+	sf_collector_handle(c, &m.h);
 	assert_int_equal(s.nint, 0);		/* worker 1 has not closed 5 */
 	agg_msg(&m, 1, 5, 6, 7);
-	sf_collector_handle(c, &m);
+	sf_collector_handle(c, &m.h);
 	assert_int_equal(s.nint, 1);
 	assert_int_equal(s.ints[0].interval, 5);
 	assert_int_equal(s.ints[0].flowed, 17);
@@ -104,26 +116,26 @@ test_waits_for_every_worker(void **state)
 static void
 test_gap_and_order(void **state)
 {
-	static struct sf_msg m;
+	static union msg m;
 	struct seen s;
 	struct sf_collector *c = make(&s, 2);
 
 	(void)state;
 	/* Worker 0 reports 3 and 9; worker 1 reports only 7, then finishes. */
 	agg_msg(&m, 0, 3, 4, 1);
-	sf_collector_handle(c, &m);
+	sf_collector_handle(c, &m.h);
 	agg_msg(&m, 0, 9, SF_WATERMARK_DONE, 2);
-	sf_collector_handle(c, &m);
+	sf_collector_handle(c, &m.h);
 	assert_int_equal(s.nint, 0);
 	agg_msg(&m, 1, 7, 8, 4);
-	sf_collector_handle(c, &m);
+	sf_collector_handle(c, &m.h);
 	/* Watermarks 4 (done) and 8: intervals 3 and 7 are final, in order. */
 	assert_int_equal(s.nint, 2);
 	assert_int_equal(s.ints[0].interval, 3);
 	assert_int_equal(s.ints[1].interval, 7);
 	/* An empty message moves the watermark and emits nothing itself. */
 	agg_msg(&m, 1, 12, SF_WATERMARK_DONE, 0);
-	sf_collector_handle(c, &m);
+	sf_collector_handle(c, &m.h);
 	assert_int_equal(s.nint, 3);
 	assert_int_equal(s.ints[2].interval, 9);
 	assert_int_equal(s.ints[2].flowed, 2);
@@ -171,22 +183,22 @@ test_topk_merge_exact(void **state)
 static void
 test_interval_top_merged(void **state)
 {
-	static struct sf_msg m;
+	static union msg m;
 	struct seen s;
 	struct sf_collector *c = make(&s, 2);
 	unsigned int i;
 
 	(void)state;
 	agg_msg(&m, 0, 1, 2, 5);
-	m.u.agg.ntop = 3;
+	m.i.ntop = 3;
 	for (i = 0; i < 3; i++)
-		topk(&m.u.agg.top[i], (uint8_t)i, 30 - i);	/* 30 29 28 */
-	sf_collector_handle(c, &m);
+		topk(&m.i.top[i], (uint8_t)i, 30 - i);	/* 30 29 28 */
+	sf_collector_handle(c, &m.h);
 	agg_msg(&m, 1, 1, 2, 5);
-	m.u.agg.ntop = 2;
-	topk(&m.u.agg.top[0], 50, 40);
-	topk(&m.u.agg.top[1], 51, 1);
-	sf_collector_handle(c, &m);
+	m.i.ntop = 2;
+	topk(&m.i.top[0], 50, 40);
+	topk(&m.i.top[1], 51, 1);
+	sf_collector_handle(c, &m.h);
 	assert_int_equal(s.nint, 1);
 	assert_int_equal(s.ints[0].ntop, 5);
 	assert_int_equal(s.ints[0].top[0].bytes, 40);
@@ -198,7 +210,7 @@ test_interval_top_merged(void **state)
 static void
 test_records_and_totals(void **state)
 {
-	static struct sf_msg m;
+	static union msg m;
 	struct seen s;
 	struct sf_collector *c = make(&s, 1);
 	const struct sf_collector_totals *t;
@@ -206,10 +218,10 @@ test_records_and_totals(void **state)
 
 	(void)state;
 	memset(&m, 0, sizeof(m));
-	m.type = SF_MSG_RECORDS;
-	m.count = 3;
+	m.h.type = SF_MSG_RECORDS;
+	m.h.count = 3;
 	for (i = 0; i < 3; i++) {
-		struct sf_flow_record *r = &m.u.rec[i];
+		struct sf_flow_record *r = &m.r.rec[i];
 
 		key_of(&r->key, (uint8_t)(i + 1));
 		r->packets[0] = 1;
@@ -219,10 +231,10 @@ test_records_and_totals(void **state)
 		r->end_ns = 2000 + i;
 		r->end_reason = i == 2 ? SF_END_TCP_FIN : SF_END_IDLE;
 	}
-	sf_collector_handle(c, &m);
+	sf_collector_handle(c, &m.h);
 	assert_int_equal(s.nrec, 3);
 	agg_msg(&m, 0, 0, SF_WATERMARK_DONE, 3);
-	sf_collector_handle(c, &m);
+	sf_collector_handle(c, &m.h);
 	assert_true(sf_collector_done(c));
 	sf_collector_finish(c);
 	t = sf_collector_totals(c);
@@ -244,7 +256,7 @@ test_records_and_totals(void **state)
 /* Records between fresh hosts, fed in messages, with no sink. */
 struct feeder {
 	struct sf_collector *c;
-	struct sf_msg m;
+	union msg m;
 };
 
 static void
@@ -253,12 +265,12 @@ feed(struct feeder *f, const uint8_t a[4], const uint8_t b[4], uint64_t packets,
 {
 	struct sf_flow_record *r;
 
-	if (f->m.count == SF_MSG_RECS) {
-		sf_collector_handle(f->c, &f->m);
-		f->m.count = 0;
+	if (f->m.h.count == SF_MSG_RECS) {
+		sf_collector_handle(f->c, &f->m.h);
+		f->m.h.count = 0;
 	}
-	f->m.type = SF_MSG_RECORDS;
-	r = &f->m.u.rec[f->m.count++];
+	f->m.h.type = SF_MSG_RECORDS;
+	r = &f->m.r.rec[f->m.h.count++];
 	memset(r, 0, sizeof(*r));
 	sf_flow_key_make(&r->key, 4, a, b, 4, 1000, 80, 6, 0);
 	r->packets[0] = packets;
@@ -270,12 +282,12 @@ feed(struct feeder *f, const uint8_t a[4], const uint8_t b[4], uint64_t packets,
 static const struct sf_collector_totals *
 feed_finish(struct feeder *f)
 {
-	struct sf_msg m;
+	union msg m;
 
-	if (f->m.count != 0)
-		sf_collector_handle(f->c, &f->m);
+	if (f->m.h.count != 0)
+		sf_collector_handle(f->c, &f->m.h);
 	agg_msg(&m, 0, 0, SF_WATERMARK_DONE, 0);
-	sf_collector_handle(f->c, &m);
+	sf_collector_handle(f->c, &m.h);
 	sf_collector_finish(f->c);
 	return sf_collector_totals(f->c);
 }
@@ -416,20 +428,20 @@ port_record(struct sf_flow_record *r, uint8_t last, uint16_t port, uint64_t pkts
 static void
 test_run_figures(void **state)
 {
-	static struct sf_msg m;
+	static union msg m;
 	struct sf_collector *c = make_nosink();
 	const struct sf_collector_totals *t;
 
 	(void)state;
 	memset(&m, 0, sizeof(m));
-	m.type = SF_MSG_RECORDS;
-	port_record(&m.u.rec[m.count++], 2, 443, 5, 5000);	/* most bytes */
-	port_record(&m.u.rec[m.count++], 3, 443, 50, 3000);	/* most packets */
-	port_record(&m.u.rec[m.count++], 4, 53, 2, 200);
-	port_record(&m.u.rec[m.count++], 5, 0, 1, 100);	/* no port: not in the list */
-	sf_collector_handle(c, &m);
+	m.h.type = SF_MSG_RECORDS;
+	port_record(&m.r.rec[m.h.count++], 2, 443, 5, 5000);	/* most bytes */
+	port_record(&m.r.rec[m.h.count++], 3, 443, 50, 3000);	/* most packets */
+	port_record(&m.r.rec[m.h.count++], 4, 53, 2, 200);
+	port_record(&m.r.rec[m.h.count++], 5, 0, 1, 100);	/* no port: not in the list */
+	sf_collector_handle(c, &m.h);
 	agg_msg(&m, 0, 0, SF_WATERMARK_DONE, 0);
-	sf_collector_handle(c, &m);
+	sf_collector_handle(c, &m.h);
 	sf_collector_finish(c);
 	t = sf_collector_totals(c);
 	assert_int_equal(t->ntop[SF_BY_BYTES], 4);
@@ -464,10 +476,10 @@ make_history(unsigned int history, bool live)
 static void
 interval(struct sf_collector *c, uint64_t t, uint64_t packets)
 {
-	static struct sf_msg m;
+	static union msg m;
 
 	agg_msg(&m, 0, t, t + 1, packets);
-	sf_collector_handle(c, &m);
+	sf_collector_handle(c, &m.h);
 }
 
 /* Snapshots keep the newest intervals and do not change once built. */

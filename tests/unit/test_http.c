@@ -86,27 +86,30 @@ publish(struct fixture *f)
 static void
 add_interval(struct fixture *f, uint64_t t, uint64_t packets)
 {
-	static struct sf_msg m;
+	static struct sf_msg_interval m;
+	struct sf_interval_agg a;
 
+	memset(&a, 0, sizeof(a));
+	a.interval = t;
+	a.received = a.flowed = packets;
+	a.bytes = packets * 100;
 	memset(&m, 0, sizeof(m));
-	m.type = SF_MSG_INTERVAL;
-	m.watermark = t + 1;
-	m.u.agg.interval = t;
-	m.u.agg.received = m.u.agg.flowed = packets;
-	m.u.agg.bytes = packets * 100;
-	sf_collector_handle(f->coll, &m);
+	m.h.type = SF_MSG_INTERVAL;
+	m.h.watermark = t + 1;
+	sf_msg_interval_pack(&m, &a);
+	sf_collector_handle(f->coll, &m.h);
 }
 
 static void
 add_record(struct fixture *f, uint8_t last_octet, uint16_t port, uint64_t pkts,
 		uint64_t bytes)
 {
-	static struct sf_msg m;
-	struct sf_flow_record *r = &m.u.rec[0];
+	static struct sf_msg_records m;
+	struct sf_flow_record *r = &m.rec[0];
 
 	memset(&m, 0, sizeof(m));
-	m.type = SF_MSG_RECORDS;
-	m.count = 1;
+	m.h.type = SF_MSG_RECORDS;
+	m.h.count = 1;
 	r->key.ipver = 4;
 	r->key.proto = 6;
 	r->key.addr_lo[0] = 10;
@@ -118,7 +121,7 @@ add_record(struct fixture *f, uint8_t last_octet, uint16_t port, uint64_t pkts,
 	r->initiator = SF_DIR_LO;	/* so the responder port is `port` */
 	r->packets[0] = pkts;
 	r->bytes[0] = bytes;
-	sf_collector_handle(f->coll, &m);
+	sf_collector_handle(f->coll, &m.h);
 }
 
 /* GET path on the server; the response (headers and body) in buf. */

@@ -18,15 +18,18 @@
 #define SF_COLLECT_BURST 32
 #define SF_PROGRESS_MS 500
 
-/* Flows still in the tables (read from another lcore: may lag). */
+/* Flows still in the tables (as the workers last said). */
 static uint64_t
 flows_in_tables(const struct sf_app *app)
 {
+	struct sf_worker_counters wc;
 	uint64_t active = 0;
 	unsigned int i;
 
-	for (i = 0; i < app->n_workers; i++)
-		active += sf_worker_table_stats(app->wk[i].w)->active;
+	for (i = 0; i < app->n_workers; i++) {
+		sf_worker_counters(app->wk[i].w, &wc);
+		active += wc.flows_active;
+	}
 	return active;
 }
 

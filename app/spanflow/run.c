@@ -274,11 +274,14 @@ pipeline(struct sf_app *app, struct sf_outputs *out, const struct sf_config *cfg
 	ri.hurried = app->hurried;
 	ri.flush_timeout_s = (double)cfg->flush_timeout_ns / 1e9;
 	for (i = 0; i < app->n_workers; i++) {
-		ri.msgs_lost += sf_worker_msgs_lost(app->wk[i].w);
-		ri.stop_lost += sf_worker_stop_lost(app->wk[i].w);
-		ri.evictions += sf_worker_table_stats(app->wk[i].w)->ended[SF_END_EVICTED];
-		ri.worker_packets[i] = sf_worker_received(app->wk[i].w);
-		ri.peak_flows += sf_worker_table_stats(app->wk[i].w)->peak_active;
+		struct sf_worker_counters wc;
+
+		sf_worker_counters(app->wk[i].w, &wc);
+		ri.msgs_lost += wc.msgs_lost;
+		ri.stop_lost += wc.stop_lost;
+		ri.evictions += wc.evictions;
+		ri.worker_packets[i] = wc.received;
+		ri.peak_flows += wc.peak_active;
 	}
 	if (sf_outputs_close(out) != 0)
 		goto done;

@@ -77,14 +77,15 @@ sf_serve_tick(struct sf_app *app, struct sf_collector *c, bool final)
 	st.n_workers = app->n_workers;
 	for (i = 0; i < app->n_workers; i++) {
 		const struct sf_worker_ctx *ctx = &app->wk[i];
-		const struct sf_flow_table_stats *ts = sf_worker_table_stats(ctx->w);
+		struct sf_worker_counters wc;
 
+		sf_worker_counters(ctx->w, &wc);
 		st.w[i].lcore = ctx->lcore;
-		st.w[i].packets = sf_worker_received(ctx->w);
-		st.w[i].flows_active = ts->active;
-		st.w[i].capacity = ts->capacity;
-		st.w[i].evictions = ts->ended[SF_END_EVICTED];
-		st.w[i].msgs_lost = sf_worker_msgs_lost(ctx->w);
+		st.w[i].packets = wc.received;
+		st.w[i].flows_active = wc.flows_active;
+		st.w[i].capacity = wc.capacity;
+		st.w[i].evictions = wc.evictions;
+		st.w[i].msgs_lost = wc.msgs_lost;
 		st.w[i].ring_used = rte_ring_count(ctx->chan->ring);
 		st.w[i].ring_size = rte_ring_get_capacity(ctx->chan->ring);
 	}

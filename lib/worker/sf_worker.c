@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,18 @@
 
 /* A partial record batch waits at most this long before it is sent. */
 #define SF_BATCH_FLUSH_MS 100
+
+/* The counters other lcores read, written by the worker only. */
+struct worker_shared {
+	_Atomic uint64_t received;
+	_Atomic uint64_t msgs_lost;
+	_Atomic uint64_t records_lost;
+	_Atomic uint64_t stop_lost;
+	_Atomic uint64_t flows_active;
+	_Atomic uint64_t peak_active;
+	_Atomic uint64_t capacity;
+	_Atomic uint64_t evictions;
+} __rte_cache_aligned;
 
 struct sf_worker {
 	unsigned int id;
@@ -42,7 +55,29 @@ struct sf_worker {
 	uint64_t stop_lost;		/* during the final flush */
 	struct sf_flow_table_stats last;	/* table stats at interval start */
 	struct sf_interval_agg agg;		/* the open interval */
+	struct worker_shared shared;		/* read by other lcores */
 } __rte_cache_aligned;
+
+/*
+ * Store what other lcores read (sf_worker_counters), at the end of each
+ * call: a few relaxed stores into a line of its own, per burst at most.
+ */
+static void
+publish(struct sf_worker *w)
+{
+	const struct sf_flow_table_stats *st = sf_flow_table_stats(w->table);
+	struct worker_shared *sh = &w->shared;
+
+	atomic_store_explicit(&sh->received, w->received_closed + w->agg.received,
+			memory_order_relaxed);
+	atomic_store_explicit(&sh->msgs_lost, w->msgs_lost, memory_order_relaxed);
+	atomic_store_explicit(&sh->records_lost, w->records_lost_all, memory_order_relaxed);
+	atomic_store_explicit(&sh->stop_lost, w->stop_lost, memory_order_relaxed);
+	atomic_store_explicit(&sh->flows_active, st->active, memory_order_relaxed);
+	atomic_store_explicit(&sh->peak_active, st->peak_active, memory_order_relaxed);
+	atomic_store_explicit(&sh->capacity, st->capacity, memory_order_relaxed);
+	atomic_store_explicit(&sh->evictions, st->ended[SF_END_EVICTED], memory_order_relaxed);
+}
 
 /* A frame in several segments: parse a contiguous copy of its head. */
 static __rte_noinline enum sf_pkt_class
@@ -210,6 +245,7 @@ sf_worker_create(const struct sf_worker_params *p)
 	w->table = sf_flow_table_create(&tp);
 	if (w->table == NULL)
 		goto fail;
+	publish(w);
 	return w;
 fail:
 	rte_free(w);
@@ -306,6 +342,7 @@ sf_worker_advance(struct sf_worker *w, uint64_t now)
 		}
 	}
 	w->clock = now;
+	publish(w);
 }
 
 static inline void
@@ -379,6 +416,7 @@ sf_worker_process(struct sf_worker *w, struct rte_mbuf **m, unsigned int n)
 		c = RTE_MIN(n - i, (unsigned int)SF_BURST);
 		process_chunk(w, m + i, c);
 	}
+	publish(w);
 }
 
 void
@@ -388,6 +426,7 @@ sf_worker_housekeep(struct sf_worker *w, unsigned int budget, uint64_t tsc_now)
 		sf_flow_table_expire(w->table, w->clock, budget);
 	if (w->batch != NULL && tsc_now - w->batch_tsc > w->flush_tsc)
 		batch_send(w);
+	publish(w);
 }
 
 void
@@ -408,6 +447,7 @@ sf_worker_finish(struct sf_worker *w, uint64_t now)
 	/* The last message carries the accounting: it always gets through. */
 	w->must_send = true;
 	close_interval(w, SF_WATERMARK_DONE);
+	publish(w);
 }
 
 uint64_t
@@ -416,32 +456,17 @@ sf_worker_clock(const struct sf_worker *w)
 	return w->clock;
 }
 
-const struct sf_flow_table_stats *
-sf_worker_table_stats(const struct sf_worker *w)
+void
+sf_worker_counters(const struct sf_worker *w, struct sf_worker_counters *c)
 {
-	return sf_flow_table_stats(w->table);
-}
+	const struct worker_shared *sh = &w->shared;
 
-uint64_t
-sf_worker_received(const struct sf_worker *w)
-{
-	return w->received_closed + w->agg.received;
-}
-
-uint64_t
-sf_worker_msgs_lost(const struct sf_worker *w)
-{
-	return w->msgs_lost;
-}
-
-uint64_t
-sf_worker_records_lost(const struct sf_worker *w)
-{
-	return w->records_lost_all;
-}
-
-uint64_t
-sf_worker_stop_lost(const struct sf_worker *w)
-{
-	return w->stop_lost;
+	c->received = atomic_load_explicit(&sh->received, memory_order_relaxed);
+	c->msgs_lost = atomic_load_explicit(&sh->msgs_lost, memory_order_relaxed);
+	c->records_lost = atomic_load_explicit(&sh->records_lost, memory_order_relaxed);
+	c->stop_lost = atomic_load_explicit(&sh->stop_lost, memory_order_relaxed);
+	c->flows_active = atomic_load_explicit(&sh->flows_active, memory_order_relaxed);
+	c->peak_active = atomic_load_explicit(&sh->peak_active, memory_order_relaxed);
+	c->capacity = atomic_load_explicit(&sh->capacity, memory_order_relaxed);
+	c->evictions = atomic_load_explicit(&sh->evictions, memory_order_relaxed);
 }

@@ -35,6 +35,16 @@ struct rig {
 	unsigned int hurry_after;	/* wait_fn says "hurry" after this many; 0 never */
 };
 
+/* A worker's counters as another lcore reads them. */
+static struct sf_worker_counters
+counters(const struct sf_worker *w)
+{
+	struct sf_worker_counters c;
+
+	sf_worker_counters(w, &c);
+	return c;
+}
+
 /* Table capacity of the next rig_make (64 unless a test says otherwise). */
 static uint32_t rig_capacity = 64;
 static uint64_t rig_flush_timeout_ns;
@@ -265,7 +275,7 @@ test_lossy_counts_lost_messages(void **state)
 	for (i = 0; i < 200; i++)
 		send_pkt(r.w, 1, (uint64_t)i * S / 2, SF_PKT_FLOW);
 	assert_int_equal(rte_ring_count(r.chan->ring), 63);
-	assert_int_equal(sf_worker_msgs_lost(r.w), 36);
+	assert_int_equal(counters(r.w).msgs_lost, 36);
 	/*
 	 * Nothing is lost from the accounting: the counters of the lost
 	 * aggregates travel with the next one that gets through.
@@ -305,7 +315,7 @@ fill_flows(struct rig *r)
 	for (i = 0; i < STOP_FLOWS; i++)
 		send_pkt(r->w, (uint16_t)i, 10 * S + i, SF_PKT_FLOW);
 	rig_drain_counting(r);
-	assert_int_equal(sf_worker_table_stats(r->w)->active, STOP_FLOWS);
+	assert_int_equal(counters(r->w).flows_active, STOP_FLOWS);
 }
 
 static void
@@ -325,9 +335,9 @@ rig_live_stop(struct rig *r, uint64_t flush_timeout_ns, unsigned int hurry_after
 	assert_int_equal(r->wm, SF_WATERMARK_DONE);
 	assert_int_equal(r->got_ended, STOP_FLOWS);
 	/* Every ended flow is either written or counted as lost, at the stop. */
-	assert_int_equal(r->got_records + sf_worker_stop_lost(r->w), STOP_FLOWS);
-	assert_int_equal(r->got_lost, sf_worker_stop_lost(r->w));
-	assert_int_equal(sf_worker_records_lost(r->w), sf_worker_stop_lost(r->w));
+	assert_int_equal(r->got_records + counters(r->w).stop_lost, STOP_FLOWS);
+	assert_int_equal(r->got_lost, counters(r->w).stop_lost);
+	assert_int_equal(counters(r->w).records_lost, counters(r->w).stop_lost);
 }
 
 static void
@@ -339,7 +349,7 @@ test_live_stop_writes_every_flow(void **state)
 	memset(&r, 0, sizeof(r));
 	rig_live_stop(&r, 30 * S, 0);
 	assert_int_equal(r.got_records, STOP_FLOWS);
-	assert_int_equal(sf_worker_stop_lost(r.w), 0);
+	assert_int_equal(counters(r.w).stop_lost, 0);
 	assert_true(r.waits > 0);	/* the ring did fill: the flush waited */
 	rig_free(&r);
 }
@@ -353,7 +363,7 @@ test_live_stop_deadline_counts_the_rest(void **state)
 	/* No time to wait at all: a full ring loses the batch, and says so. */
 	memset(&r, 0, sizeof(r));
 	rig_live_stop(&r, 0, 0);
-	assert_true(sf_worker_stop_lost(r.w) > 0);
+	assert_true(counters(r.w).stop_lost > 0);
 	assert_true(r.got_records > 0);
 	rig_free(&r);
 }
@@ -367,8 +377,37 @@ test_live_stop_hurried(void **state)
 	/* Waits the collector keeps up with, until a second signal says hurry. */
 	memset(&r, 0, sizeof(r));
 	rig_live_stop(&r, 30 * S, 2);
-	assert_true(sf_worker_stop_lost(r.w) > 0);
+	assert_true(counters(r.w).stop_lost > 0);
 	assert_true(r.got_records >= 63 * 32);	/* a ringful before the hurry */
+	rig_free(&r);
+}
+
+/* Another lcore reads the worker's counters as of the worker's last call. */
+static void
+test_counters(void **state)
+{
+	struct sf_worker_counters c;
+	struct rig r;
+
+	(void)state;
+	rig_make(&r, 64, 256, true);
+	c = counters(r.w);
+	assert_int_equal(c.received, 0);
+	assert_int_equal(c.capacity, 64);
+	send_pkt(r.w, 1, 10 * S, SF_PKT_FLOW);
+	send_pkt(r.w, 2, 10 * S, SF_PKT_FLOW);
+	send_pkt(r.w, 3, 10 * S, SF_PKT_NONFLOW);
+	c = counters(r.w);
+	assert_int_equal(c.received, 3);
+	assert_int_equal(c.flows_active, 2);
+	assert_int_equal(c.peak_active, 2);
+	sf_worker_finish(r.w, sf_worker_clock(r.w));
+	c = counters(r.w);
+	assert_int_equal(c.received, 3);	/* packets of closed intervals too */
+	assert_int_equal(c.flows_active, 0);
+	assert_int_equal(c.peak_active, 2);
+	assert_int_equal(c.msgs_lost, 0);
+	assert_int_equal(c.records_lost, 0);
 	rig_free(&r);
 }
 
@@ -382,6 +421,7 @@ main(void)
 		cmocka_unit_test(test_live_stop_writes_every_flow),
 		cmocka_unit_test(test_live_stop_deadline_counts_the_rest),
 		cmocka_unit_test(test_live_stop_hurried),
+		cmocka_unit_test(test_counters),
 	};
 
 	sf_test_eal_init();

@@ -147,9 +147,9 @@ enum {
 #undef SF_X_SET
 };
 
-#define SF_X_C1(field, ...) + 1
-#define SF_X_RN(field, set, ...) + SF_AGG_N_ ## set
-#define SF_AGG_NCOUNTERS (0 SF_AGG_FIELDS(SF_X_C1, SF_X_RN))
+#define SF_AGG_X_ONE(field, ...) + 1
+#define SF_AGG_X_NSET(field, set, ...) + SF_AGG_N_ ## set
+#define SF_AGG_NCOUNTERS (0 SF_AGG_FIELDS(SF_AGG_X_ONE, SF_AGG_X_NSET))
 
 /*
  * The aggregate. The counters are also an array (counters[]) for code
@@ -248,19 +248,20 @@ struct sf_agg_family_desc {
 };
 
 /* Keys over every table, and the most columns of a table (message sizes). */
-#define SF_X_TKEYS(t, keys, json, jkey, cols) + (keys)
-#define SF_AGG_KEYS_MAX (0 SF_AGG_TABLES(SF_X_TKEYS))
-#define SF_X_NCOL(t, k, col, json, fam) + 1
-#define SF_X_TNCOLS(t, keys, json, jkey, cols) char t[0 cols(SF_X_NCOL, t, keys)];
+#define SF_AGG_X_KEYS(t, keys, json, jkey, cols) + (keys)
+#define SF_AGG_KEYS_MAX (0 SF_AGG_TABLES(SF_AGG_X_KEYS))
+#define SF_AGG_X_NCOL(t, k, col, json, fam) + 1
+#define SF_X_TNCOLS(t, keys, json, jkey, cols) char t[0 cols(SF_AGG_X_NCOL, t, keys)];
 union sf_agg_ncols {
 	SF_AGG_TABLES(SF_X_TNCOLS)
 };
+#undef SF_X_TNCOLS
 #define SF_AGG_COLS_MAX (sizeof(union sf_agg_ncols))
 
-#define SF_X_C1_ROW(...) + 1
-#define SF_AGG_NFIELDS (0 SF_AGG_FIELDS(SF_X_C1_ROW, SF_X_C1_ROW))
-#define SF_X_T1(...) + 1
-#define SF_AGG_NTABLES (0 SF_AGG_TABLES(SF_X_T1))
+#define SF_AGG_X_ROW(...) + 1
+#define SF_AGG_NFIELDS (0 SF_AGG_FIELDS(SF_AGG_X_ROW, SF_AGG_X_ROW))
+#define SF_AGG_X_TABLE(...) + 1
+#define SF_AGG_NTABLES (0 SF_AGG_TABLES(SF_AGG_X_TABLE))
 
 extern const struct sf_agg_field sf_agg_fields[SF_AGG_NFIELDS];
 extern const struct sf_agg_table sf_agg_tables[SF_AGG_NTABLES];

@@ -55,12 +55,14 @@ struct sf_worker {
 	uint64_t stop_lost;		/* during the final flush */
 	struct sf_flow_table_stats last;	/* table stats at interval start */
 	struct sf_interval_agg agg;		/* the open interval */
+	bool stale;				/* shared is behind */
 	struct worker_shared shared;		/* read by other lcores */
 } __rte_cache_aligned;
 
 /*
- * Store what other lcores read (sf_worker_counters), at the end of each
- * call: a few relaxed stores into a line of its own, per burst at most.
+ * Store what other lcores read (sf_worker_counters): after each burst, and
+ * after housekeeping or an interval that changed anything. A few relaxed
+ * stores into a line of its own.
  */
 static void
 publish(struct sf_worker *w)
@@ -68,6 +70,7 @@ publish(struct sf_worker *w)
 	const struct sf_flow_table_stats *st = sf_flow_table_stats(w->table);
 	struct worker_shared *sh = &w->shared;
 
+	w->stale = false;
 	atomic_store_explicit(&sh->received, w->received_closed + w->agg.received,
 			memory_order_relaxed);
 	atomic_store_explicit(&sh->msgs_lost, w->msgs_lost, memory_order_relaxed);
@@ -313,6 +316,7 @@ close_interval(struct sf_worker *w, uint64_t watermark)
 		sf_msg_interval_pack(msg, a);
 		sent = msg_send(w, &msg->h) == 0;
 	}
+	w->stale = true;
 	if (sent) {
 		w->received_closed += a->received;
 		memset(a, 0, sizeof(*a));
@@ -342,7 +346,6 @@ sf_worker_advance(struct sf_worker *w, uint64_t now)
 		}
 	}
 	w->clock = now;
-	publish(w);
 }
 
 static inline void
@@ -422,11 +425,15 @@ sf_worker_process(struct sf_worker *w, struct rte_mbuf **m, unsigned int n)
 void
 sf_worker_housekeep(struct sf_worker *w, unsigned int budget, uint64_t tsc_now)
 {
-	if (w->started && budget != 0)
-		sf_flow_table_expire(w->table, w->clock, budget);
-	if (w->batch != NULL && tsc_now - w->batch_tsc > w->flush_tsc)
+	if (w->started && budget != 0 && sf_flow_table_expire(w->table, w->clock, budget) != 0)
+		w->stale = true;
+	if (w->batch != NULL && tsc_now - w->batch_tsc > w->flush_tsc) {
 		batch_send(w);
-	publish(w);
+		w->stale = true;
+	}
+	/* Intervals closed by sf_worker_advance() since are published here too. */
+	if (w->stale)
+		publish(w);
 }
 
 void

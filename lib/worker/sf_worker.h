@@ -138,9 +138,11 @@ uint64_t sf_worker_clock(const struct sf_worker *w);
 
 /*
  * What other lcores may read of a worker. The worker stores these with
- * relaxed atomic stores at the end of each call above (each counter on its
- * own is exact as of then, not the set as a whole); sf_worker_counters()
- * loads them relaxed, from any lcore or thread.
+ * relaxed atomic stores at the end of sf_worker_process(),
+ * sf_worker_housekeep() (when it or an interval closed since changed
+ * anything) and sf_worker_finish(); each counter is exact as of then, not
+ * the set as a whole. sf_worker_counters() loads them relaxed, from any
+ * lcore or thread.
  */
 struct sf_worker_counters {
 	uint64_t received;		/* packets given to the worker */

@@ -18,15 +18,18 @@
 #define SF_COLLECT_BURST 32
 #define SF_PROGRESS_MS 500
 
-/* Flows still in the tables (read from another lcore: may lag). */
+/* Flows still in the tables (as the workers last said). */
 static uint64_t
 flows_in_tables(const struct sf_app *app)
 {
+	struct sf_worker_counters wc;
 	uint64_t active = 0;
 	unsigned int i;
 
-	for (i = 0; i < app->n_workers; i++)
-		active += sf_worker_table_stats(app->wk[i].w)->active;
+	for (i = 0; i < app->n_workers; i++) {
+		sf_worker_counters(app->wk[i].w, &wc);
+		active += wc.flows_active;
+	}
 	return active;
 }
 
@@ -108,13 +111,13 @@ sf_collector_loop(struct sf_app *app, struct sf_collector *c)
 
 		for (i = 0; i < app->n_workers; i++) {
 			struct sf_worker_ctx *ctx = &app->wk[i];
-			unsigned int n = rte_ring_sc_dequeue_burst(ctx->msg_ring, msgs,
+			unsigned int n = rte_ring_sc_dequeue_burst(ctx->chan->ring, msgs,
 					SF_COLLECT_BURST, NULL);
 
 			for (j = 0; j < n; j++)
 				sf_collector_handle(c, msgs[j]);
 			if (n != 0)
-				rte_mempool_put_bulk(ctx->msg_pool, msgs, n);
+				sf_msg_chan_put(ctx->chan, msgs, n);
 			total += n;
 		}
 		if (app->input_end_tsc == 0 && sf_source_eof(app->src))

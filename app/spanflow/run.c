@@ -70,9 +70,9 @@ setup_workers(struct sf_app *app, char *err, size_t errlen)
 		ctx->lcore = lcore;
 		ctx->queue = (uint16_t)(app->dispatch ? 0 : i);
 		lcore = rte_get_next_lcore(lcore, 1, 0);
-		ctx->msg_ring = sf_msg_ring_create(i, cfg->ring_size, SOCKET_ID_ANY);
-		ctx->msg_pool = sf_msg_pool_create(i, cfg->msg_pool_size, SOCKET_ID_ANY);
-		if (ctx->msg_ring == NULL || ctx->msg_pool == NULL) {
+		ctx->chan = sf_msg_chan_create(i, cfg->ring_size, cfg->msg_pool_size,
+				SOCKET_ID_ANY);
+		if (ctx->chan == NULL) {
 			snprintf(err, errlen, "cannot allocate the message ring/pool of worker %u: "
 					"%s", i, rte_strerror(rte_errno));
 			return -1;
@@ -97,8 +97,7 @@ setup_workers(struct sf_app *app, char *err, size_t errlen)
 		wp.table.active_ns = cfg->active_timeout_ns;
 		wp.table.tcp_end_ns = cfg->tcp_end_timeout_ns;
 		wp.table.socket_id = (int)rte_lcore_to_socket_id(ctx->lcore);
-		wp.ring = ctx->msg_ring;
-		wp.pool = ctx->msg_pool;
+		wp.chan = ctx->chan;
 		wp.lossless = !app->live;	/* files can wait; live input cannot */
 		wp.flush_timeout_ns = cfg->flush_timeout_ns;
 		wp.wait_fn = sf_wait_turn;
@@ -124,11 +123,7 @@ teardown_workers(struct sf_app *app)
 		void *m;
 
 		sf_worker_free(ctx->w);
-		if (ctx->msg_ring != NULL)
-			while (rte_ring_dequeue(ctx->msg_ring, &m) == 0)
-				rte_mempool_put(ctx->msg_pool, m);
-		rte_ring_free(ctx->msg_ring);
-		rte_mempool_free(ctx->msg_pool);
+		sf_msg_chan_free(ctx->chan);
 		if (ctx->in_ring != NULL) {
 			while (rte_ring_dequeue(ctx->in_ring, &m) == 0)
 				rte_pktmbuf_free(m);
@@ -239,8 +234,7 @@ pipeline(struct sf_app *app, struct sf_outputs *out, const struct sf_config *cfg
 	cp.n_workers = app->n_workers;
 	cp.interval_ns = cfg->interval_ns;
 	cp.n_sinks = sf_outputs_sinks(out, cp.sinks, SF_COLLECTOR_MAX_SINKS);
-	if (app->http != NULL && cp.n_sinks < SF_COLLECTOR_MAX_SINKS)
-		sf_http_sink(app->http, &cp.sinks[cp.n_sinks++]);
+	sf_serve_collector_params(app, &cp);
 	cp.drops = source_drops;
 	cp.drops_arg = app->src;
 	coll = sf_collector_create(&cp);
@@ -280,11 +274,14 @@ pipeline(struct sf_app *app, struct sf_outputs *out, const struct sf_config *cfg
 	ri.hurried = app->hurried;
 	ri.flush_timeout_s = (double)cfg->flush_timeout_ns / 1e9;
 	for (i = 0; i < app->n_workers; i++) {
-		ri.msgs_lost += sf_worker_msgs_lost(app->wk[i].w);
-		ri.stop_lost += sf_worker_stop_lost(app->wk[i].w);
-		ri.evictions += sf_worker_table_stats(app->wk[i].w)->ended[SF_END_EVICTED];
-		ri.worker_packets[i] = sf_worker_received(app->wk[i].w);
-		ri.peak_flows += sf_worker_table_stats(app->wk[i].w)->peak_active;
+		struct sf_worker_counters wc;
+
+		sf_worker_counters(app->wk[i].w, &wc);
+		ri.msgs_lost += wc.msgs_lost;
+		ri.stop_lost += wc.stop_lost;
+		ri.evictions += wc.evictions;
+		ri.worker_packets[i] = wc.received;
+		ri.peak_flows += wc.peak_active;
 	}
 	if (sf_outputs_finish(out) != 0)
 		goto done;

@@ -8,6 +8,7 @@
 #include "serve.h"
 #include "sf_collector.h"
 #include "sf_http.h"
+#include "sf_snapshot.h"
 #include "stop.h"
 
 int
@@ -19,14 +20,22 @@ sf_serve_start(struct sf_app *app, const char *input, char *err, size_t errlen)
 	if (cfg->http_enabled == SF_HTTP_OFF ||
 			(cfg->http_enabled == SF_HTTP_AUTO && !app->live && !cfg->http_serve))
 		return 0;
+	app->snaps = sf_snap_pub_create();
+	if (app->snaps == NULL) {
+		snprintf(err, errlen, "http: out of memory");
+		return -1;
+	}
 	memset(&hp, 0, sizeof(hp));
 	hp.cfg = cfg;
+	hp.pub = app->snaps;
 	/* The in-memory replay (benchmark) names its file in input.replay. */
 	hp.input = input[0] == '\0' && !app->live ? cfg->replay_file : input;
 	hp.live = app->live;
 	hp.n_workers = app->n_workers;
 	app->http = sf_http_create(&hp, err, errlen);
 	if (app->http == NULL) {
+		sf_snap_pub_free(app->snaps);
+		app->snaps = NULL;
 		/* Asked for (true, --http, --serve): an error. Implied by live capture: a warning. */
 		if (cfg->http_enabled == SF_HTTP_ON)
 			return -1;
@@ -41,33 +50,49 @@ sf_serve_start(struct sf_app *app, const char *input, char *err, size_t errlen)
 }
 
 void
+sf_serve_collector_params(const struct sf_app *app, struct sf_collector_params *cp)
+{
+	/* The history is kept for the server only (http.history). */
+	cp->history = 0;
+	if (app->http != NULL)
+		cp->history = app->cfg->http_history != 0 ? app->cfg->http_history : 1;
+	cp->live = app->live;
+}
+
+void
 sf_serve_tick(struct sf_app *app, struct sf_collector *c, bool final)
 {
-	static struct sf_http_state st;	/* collector thread only */
+	static struct sf_snap_state st;	/* collector thread only */
+	struct sf_source_stats src;
+	struct sf_snap *s;
 	unsigned int i;
 
-	if (app->http == NULL || !sf_http_due(app->http, final))
+	if (app->snaps == NULL || !sf_snap_pub_due(app->snaps, sf_collector_version(c), final))
 		return;
 	memset(&st, 0, sizeof(st));
-	if (app->src != NULL)
-		sf_source_stats(app->src, &st.src);
+	if (app->src != NULL) {
+		sf_source_stats(app->src, &src);
+		st.input_received = src.received;
+	}
 	st.n_workers = app->n_workers;
 	for (i = 0; i < app->n_workers; i++) {
 		const struct sf_worker_ctx *ctx = &app->wk[i];
-		const struct sf_flow_table_stats *ts = sf_worker_table_stats(ctx->w);
+		struct sf_worker_counters wc;
 
+		sf_worker_counters(ctx->w, &wc);
 		st.w[i].lcore = ctx->lcore;
-		st.w[i].packets = sf_worker_received(ctx->w);
-		st.w[i].flows_active = ts->active;
-		st.w[i].capacity = ts->capacity;
-		st.w[i].evictions = ts->ended[SF_END_EVICTED];
-		st.w[i].msgs_lost = sf_worker_msgs_lost(ctx->w);
-		st.w[i].ring_used = rte_ring_count(ctx->msg_ring);
-		st.w[i].ring_size = rte_ring_get_capacity(ctx->msg_ring);
+		st.w[i].packets = wc.received;
+		st.w[i].flows_active = wc.flows_active;
+		st.w[i].capacity = wc.capacity;
+		st.w[i].evictions = wc.evictions;
+		st.w[i].msgs_lost = wc.msgs_lost;
+		st.w[i].ring_used = rte_ring_count(ctx->chan->ring);
+		st.w[i].ring_size = rte_ring_get_capacity(ctx->chan->ring);
 	}
 	st.finished = final;
-	sf_collector_rank_talkers(c);
-	sf_http_publish(app->http, c, &st);
+	s = sf_collector_snapshot(c, &st);
+	if (s != NULL)
+		sf_snap_publish(app->snaps, s, sf_collector_version(c));
 }
 
 void
@@ -86,6 +111,9 @@ sf_serve_linger(struct sf_app *app)
 void
 sf_serve_stop(struct sf_app *app)
 {
+	/* The server first: it reads the snapshots. */
 	sf_http_free(app->http);
 	app->http = NULL;
+	sf_snap_pub_free(app->snaps);
+	app->snaps = NULL;
 }

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 
+#include "sf_collector.h"
 #include "sf_http.h"
 #include "spanflow.h"
 
@@ -15,6 +16,9 @@
  * when off), or -1 with a message.
  */
 int sf_serve_start(struct sf_app *app, const char *input, char *err, size_t errlen);
+
+/* What the collector keeps for the server: the history, the lag of live input. */
+void sf_serve_collector_params(const struct sf_app *app, struct sf_collector_params *cp);
 
 /* Collector thread: publish a snapshot when one is due (or `final`). */
 void sf_serve_tick(struct sf_app *app, struct sf_collector *c, bool final);

@@ -33,8 +33,7 @@ struct sf_worker_ctx {
 	unsigned int id;
 	unsigned int lcore;
 	struct sf_worker *w;
-	struct rte_ring *msg_ring;	/* to the collector */
-	struct rte_mempool *msg_pool;
+	struct sf_msg_chan *chan;	/* to the collector */
 	struct rte_ring *in_ring;	/* from the dispatcher, or NULL */
 	uint16_t queue;			/* source queue read when in_ring is NULL */
 } __rte_cache_aligned;
@@ -53,6 +52,7 @@ struct sf_app {
 	atomic_bool dispatch_done;
 	uint64_t dispatch_drops;	/* written by the dispatcher only */
 	struct sf_http *http;		/* live summaries server, or NULL */
+	struct sf_snap_pub *snaps;	/* the snapshots it serves, or NULL */
 	uint64_t start_tsc;		/* collector loop start */
 	uint64_t input_end_tsc;		/* first seen end of input (0 before) */
 	/* Set by the collector on a hurried stop; workers stop waiting. */

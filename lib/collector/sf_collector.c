@@ -1,59 +1,20 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
-#include <math.h>
-#include <stdalign.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <rte_common.h>
 #include <rte_errno.h>
-#include <rte_prefetch.h>
 
 #include "sf_collector.h"
 #include "sf_common.h"
+#include "sf_snapshot.h"
+#include "sf_summary.h"
 
 /* An interval some worker has reported but not every worker has closed. */
 struct pending {
 	struct sf_interval_agg agg;
-	bool used;
-};
-
-/*
- * Talkers: a bounded heavy-hitter summary (Space-Saving, bucketed). A host
- * hashes to one bucket of TALKER_WAYS slots. A host not in its bucket takes
- * a free slot; in a full bucket it replaces the slot with the fewest bytes
- * and inherits that count as its error (Space-Saving): `bytes` is then an
- * upper bound of the host's bytes and `bytes_err` how far it may be over;
- * packets and flows count from the moment the host got its slot. So memory
- * is fixed whatever the traffic (a flood of random sources cannot grow
- * it), every update is O(1), and while no host was ever replaced every
- * count is exact. Distinct hosts are counted exactly in that case too and
- * estimated with a HyperLogLog sketch otherwise.
- */
-#define TALKER_WAYS 8
-#define TALKER_BUCKETS_LOG2 14		/* 16384 buckets, 131072 hosts, 7 MiB */
-#define HLL_LOG2 12			/* 4096 registers: ~1.6% standard error */
-_Static_assert(TALKER_WAYS == 8, "tag_match assumes 8 slots");
-
-/*
- * A bucket's header holds what every update reads: a tag per slot (from
- * the hash; 0 = free) and the slots' byte counts (the Space-Saving
- * counts, scanned for the minimum on replacement), so a lookup touches the
- * header and at most the one slot whose tag matches.
- */
-struct talker_bucket {
-	uint32_t tag[TALKER_WAYS];
-	uint64_t bytes[TALKER_WAYS];
-} __rte_aligned(32);
-
-struct host_map {
-	struct talker_bucket *bkt;
-	struct sf_talker *slots;	/* TALKER_WAYS per bucket; their bytes live
-					 * in the header only (set when ranking) */
-	uint32_t bmask;
-	uint64_t used;			/* slots taken */
-	uint64_t replaced;		/* hosts that took another's slot */
-	uint8_t hll[1u << HLL_LOG2];
 };
 
 struct sf_collector {
@@ -63,8 +24,11 @@ struct sf_collector {
 	struct pending *pend;		/* sorted by interval, pend[0] oldest */
 	size_t npend;
 	size_t cappend;
-	struct host_map hosts;
+	struct sf_summary *sum;		/* the run's record analytics */
 	uint64_t drops_seen[SF_DROP_MAX];	/* input drops already reported */
+	uint64_t version;		/* grows with every record batch and interval */
+	struct sf_snap_iv **hist;	/* history: hist[(hist_head + i) % p.history] */
+	unsigned int hist_len, hist_head;
 	struct sf_collector_totals tot;
 };
 
@@ -108,14 +72,11 @@ sf_collector_create(const struct sf_collector_params *p)
 		goto nomem;
 	c->p = *p;
 	c->watermark = calloc(p->n_workers, sizeof(*c->watermark));
-	c->hosts.bmask = (1u << TALKER_BUCKETS_LOG2) - 1;
-	c->hosts.slots = calloc((size_t)TALKER_WAYS << TALKER_BUCKETS_LOG2,
-			sizeof(*c->hosts.slots));
-	c->hosts.bkt = aligned_alloc(alignof(struct talker_bucket),
-			sizeof(struct talker_bucket) << TALKER_BUCKETS_LOG2);
-	if (c->watermark == NULL || c->hosts.slots == NULL || c->hosts.bkt == NULL)
+	c->sum = sf_summary_create();
+	if (p->history != 0)
+		c->hist = calloc(p->history, sizeof(*c->hist));
+	if (c->watermark == NULL || c->sum == NULL || (p->history != 0 && c->hist == NULL))
 		goto nomem;
-	memset(c->hosts.bkt, 0, sizeof(struct talker_bucket) << TALKER_BUCKETS_LOG2);
 	c->tot.first_ns = UINT64_MAX;
 	return c;
 nomem:
@@ -127,162 +88,51 @@ nomem:
 void
 sf_collector_free(struct sf_collector *c)
 {
+	unsigned int i;
+
 	if (c == NULL)
 		return;
+	for (i = 0; i < c->hist_len; i++)
+		sf_snap_iv_put(c->hist[(c->hist_head + i) % c->p.history]);
+	free(c->hist);
 	free(c->watermark);
 	free(c->pend);
-	free(c->hosts.slots);
-	free(c->hosts.bkt);
+	sf_summary_free(c->sum);
 	free(c);
 }
 
-/* 64-bit mix (MurmurHash3's finalizer). */
-static inline uint64_t
-mix64(uint64_t h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return h;
-}
-
-static inline uint64_t
-host_hash(const uint8_t *addr, uint8_t ipver)
-{
-	uint64_t w0, w1;
-
-	memcpy(&w0, addr, 8);
-	memcpy(&w1, addr + 8, 8);
-	return mix64(w0 ^ mix64(w1 ^ ((uint64_t)ipver << 56)));
-}
-
-/* HyperLogLog: the top bits pick a register, the rest give the rank. */
-static inline void
-hll_add(uint8_t *reg, uint64_t h)
-{
-	uint32_t j = (uint32_t)(h >> (64 - HLL_LOG2));
-	uint64_t w = (h << HLL_LOG2) | (UINT64_C(1) << (HLL_LOG2 - 1));
-	uint8_t rank = (uint8_t)(__builtin_clzll(w) + 1);
-
-	if (rank > reg[j])
-		reg[j] = rank;
-}
-
-/* Flajolet et al. 2007, with linear counting for small cardinalities. */
 static uint64_t
-hll_estimate(const uint8_t *reg)
+wall_ns(void)
 {
-	const double m = (double)(1u << HLL_LOG2);
-	double sum = 0, e;
-	unsigned int j, zeros = 0;
+	struct timespec ts;
 
-	for (j = 0; j < (1u << HLL_LOG2); j++) {
-		sum += ldexp(1.0, -(int)reg[j]);
-		zeros += reg[j] == 0;
-	}
-	e = 0.7213 / (1 + 1.079 / m) * m * m / sum;
-	if (e <= 2.5 * m && zeros != 0)
-		e = m * log(m / zeros);
-	return (uint64_t)(e + 0.5);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * SF_NS_PER_S + (uint64_t)ts.tv_nsec;
 }
 
-static inline bool
-host_eq(const struct sf_talker *t, const uint8_t *addr, uint8_t ipver)
-{
-	uint64_t a0, a1, b0, b1;
-
-	memcpy(&a0, t->addr, 8);
-	memcpy(&a1, t->addr + 8, 8);
-	memcpy(&b0, addr, 8);
-	memcpy(&b1, addr + 8, 8);
-	return ((a0 ^ b0) | (a1 ^ b1)) == 0 && t->ipver == ipver;
-}
-
-/* Bit k set: slot k's tag equals `tag`; *empty: bit k set if slot k is free. */
-static inline uint32_t
-tag_match(const struct talker_bucket *b, uint32_t tag, uint32_t *empty)
-{
-	*empty = sf_match8_u32(b->tag, 0);
-	return sf_match8_u32(b->tag, tag);
-}
-
-/* Fetch what host_add() will read for hash h. */
-static inline void
-host_prefetch(const struct host_map *m, uint64_t h)
-{
-	uint32_t bi = (uint32_t)h & m->bmask;
-
-	rte_prefetch0(&m->bkt[bi]);
-	rte_prefetch0(&m->slots[(size_t)bi * TALKER_WAYS]);
-}
-
+/* Keep a finalized interval for snapshots; past p.history the oldest goes. */
 static void
-host_add(struct sf_collector *c, const uint8_t *addr, uint8_t ipver, uint64_t h,
-		uint64_t bytes, uint64_t packets)
+history_add(struct sf_collector *c, const struct sf_interval_agg *a)
 {
-	struct host_map *m = &c->hosts;
-	uint32_t bi = (uint32_t)h & m->bmask;
-	uint32_t tag = (uint32_t)(h >> 32) | 1;
-	struct talker_bucket *b = &m->bkt[bi];
-	struct sf_talker *slots = &m->slots[(size_t)bi * TALKER_WAYS];
-	unsigned int k, min = 0;
-	uint32_t match, empty;
+	struct sf_snap_iv *iv;
+	unsigned int slot;
 
-	hll_add(m->hll, h);
-	match = tag_match(b, tag, &empty);
-	while (match != 0) {
-		k = (unsigned int)__builtin_ctz(match);
-		if (host_eq(&slots[k], addr, ipver))
-			goto count;
-		match &= match - 1;
-	}
-	if (empty != 0) {
-		k = (unsigned int)__builtin_ctz(empty);
-		m->used++;
-		slots[k].bytes_err = 0;
+	if (c->p.history == 0)
+		return;
+	iv = malloc(sizeof(*iv));
+	if (iv == NULL)
+		return;
+	atomic_init(&iv->ref, 1);
+	iv->agg = *a;
+	iv->final_wall_ns = wall_ns();
+	if (c->hist_len < c->p.history) {
+		slot = (c->hist_head + c->hist_len++) % c->p.history;
 	} else {
-		/* Space-Saving: take the smallest slot and its count as error. */
-		for (k = 1; k < TALKER_WAYS; k++)
-			if (b->bytes[k] < b->bytes[min])
-				min = k;
-		k = min;
-		slots[k].bytes_err = b->bytes[k];
-		m->replaced++;
+		slot = c->hist_head;
+		c->hist_head = (c->hist_head + 1) % c->p.history;
+		sf_snap_iv_put(c->hist[slot]);
 	}
-	b->tag[k] = tag;
-	memcpy(slots[k].addr, addr, 16);
-	slots[k].ipver = ipver;
-	slots[k].packets = 0;
-	slots[k].flows = 0;
-count:
-	b->bytes[k] += bytes;
-	slots[k].packets += packets;
-	slots[k].flows++;
-}
-
-static void
-take_record(struct sf_collector *c, const struct sf_flow_record *r, const uint64_t h[2])
-{
-	struct sf_collector_totals *t = &c->tot;
-	uint64_t bytes = r->bytes[0] + r->bytes[1];
-	uint64_t pkts = r->packets[0] + r->packets[1];
-	unsigned int i;
-
-	t->records++;
-	if (r->end_reason < SF_END_MAX)
-		t->records_by_reason[r->end_reason]++;
-	if (r->start_ns < t->first_ns)
-		t->first_ns = r->start_ns;
-	if (r->end_ns > t->last_ns)
-		t->last_ns = r->end_ns;
-	sf_flow_record_top_add(t->top, &t->ntop, SF_TOPK, r, false);
-	host_add(c, r->key.addr_lo, r->key.ipver, h[0], bytes, pkts);
-	host_add(c, r->key.addr_hi, r->key.ipver, h[1], bytes, pkts);
-	for (i = 0; i < c->p.n_sinks; i++)
-		if (c->p.sinks[i].record != NULL)
-			c->p.sinks[i].record(c->p.sinks[i].arg, r);
+	c->hist[slot] = iv;
 }
 
 static struct pending *
@@ -331,13 +181,15 @@ finalize(struct sf_collector *c, struct sf_interval_agg *a)
 			c->drops_seen[i] = now[i];
 		}
 	}
-	if (sf_interval_agg_empty(a))
+	if (sf_agg_empty(a))
 		return;
 	if (t->intervals == 0)
 		t->first_interval = a->interval;
 	t->last_interval = a->interval;
 	t->intervals++;
-	sf_interval_agg_add(&t->sum, a);
+	sf_agg_accumulate(&t->sum, a);
+	history_add(c, a);
+	c->version++;
 	for (i = 0; i < c->p.n_sinks; i++)
 		if (c->p.sinks[i].interval != NULL)
 			c->p.sinks[i].interval(c->p.sinks[i].arg, a);
@@ -370,43 +222,48 @@ finalize_ready(struct sf_collector *c)
 	}
 }
 
+static void
+take_records(struct sf_collector *c, const struct sf_flow_record *r, unsigned int n)
+{
+	unsigned int i, k;
+
+	sf_summary_add(c->sum, &c->tot, r, n);
+	c->version++;
+	for (i = 0; i < n; i++)
+		for (k = 0; k < c->p.n_sinks; k++)
+			if (c->p.sinks[k].record != NULL)
+				c->p.sinks[k].record(c->p.sinks[k].arg, &r[i]);
+}
+
+static void
+take_interval(struct sf_collector *c, const struct sf_msg_interval *m)
+{
+	struct pending *p;
+
+	if (sf_msg_interval_empty(m))
+		return;
+	p = pending_get(c, m->interval);
+	if (p == NULL)
+		return;
+	sf_msg_interval_merge(&p->agg, m);
+	p->agg.ntop = sf_topk_merge(p->agg.top, p->agg.ntop, m->top,
+			RTE_MIN(m->ntop, (uint32_t)SF_TOPK));
+}
+
 void
 sf_collector_handle(struct sf_collector *c, const struct sf_msg *m)
 {
-	unsigned int i;
-
 	if (m->worker >= c->p.n_workers)
 		return;
 	if (m->type == SF_MSG_RECORDS) {
-		unsigned int n = RTE_MIN(m->count, (uint32_t)SF_MSG_RECS);
-		uint64_t h[SF_MSG_RECS][2];
+		const struct sf_msg_records *r = (const struct sf_msg_records *)m;
 
-		/* Hash the batch's hosts and fetch their talker slots first. */
-		for (i = 0; i < n; i++) {
-			const struct sf_flow_key *k = &m->u.rec[i].key;
-
-			h[i][0] = host_hash(k->addr_lo, k->ipver);
-			h[i][1] = host_hash(k->addr_hi, k->ipver);
-			host_prefetch(&c->hosts, h[i][0]);
-			host_prefetch(&c->hosts, h[i][1]);
-		}
-		for (i = 0; i < n; i++)
-			take_record(c, &m->u.rec[i], h[i]);
+		take_records(c, r->rec, RTE_MIN(m->count, (uint32_t)SF_MSG_RECS));
 		return;
 	}
 	if (m->type != SF_MSG_INTERVAL)
 		return;
-	if (!sf_interval_agg_empty(&m->u.agg)) {
-		struct pending *p = pending_get(c, m->u.agg.interval);
-
-		if (p != NULL) {
-			struct sf_interval_agg *a = &p->agg;
-
-			sf_interval_agg_add(a, &m->u.agg);
-			a->ntop = sf_topk_merge(a->top, a->ntop, m->u.agg.top,
-					RTE_MIN(m->u.agg.ntop, (uint32_t)SF_TOPK));
-		}
-	}
+	take_interval(c, (const struct sf_msg_interval *)m);
 	if (m->watermark > c->watermark[m->worker]) {
 		c->watermark[m->worker] = m->watermark;
 		if (m->watermark == SF_WATERMARK_DONE)
@@ -421,47 +278,10 @@ sf_collector_done(const struct sf_collector *c)
 	return c->n_done == c->p.n_workers;
 }
 
-static int
-talker_before(const struct sf_talker *a, const struct sf_talker *b)
-{
-	if (a->bytes != b->bytes)
-		return a->bytes > b->bytes;
-	if (a->ipver != b->ipver)
-		return a->ipver < b->ipver;
-	return memcmp(a->addr, b->addr, 16) < 0;
-}
-
 void
-sf_collector_rank_talkers(struct sf_collector *c)
+sf_collector_rank(struct sf_collector *c)
 {
-	struct sf_collector_totals *t = &c->tot;
-	const struct host_map *m = &c->hosts;
-	size_t i, nslots = (size_t)(m->bmask + 1) * TALKER_WAYS;
-
-	t->ntalkers = 0;
-	t->talkers_exact = m->replaced == 0;
-	t->hosts = t->talkers_exact ? m->used : hll_estimate(m->hll);
-	for (i = 0; i < nslots; i++) {
-		const struct talker_bucket *b = &m->bkt[i / TALKER_WAYS];
-		unsigned int k = i % TALKER_WAYS, j;
-		struct sf_talker h;
-
-		if (b->tag[k] == 0)
-			continue;
-		/* Most hosts fall below the list on bytes alone: no copy for them. */
-		if (t->ntalkers == SF_TOPK && b->bytes[k] < t->talkers[SF_TOPK - 1].bytes)
-			continue;
-		h = m->slots[i];
-		h.bytes = b->bytes[k];
-		if (t->ntalkers == SF_TOPK && !talker_before(&h, &t->talkers[SF_TOPK - 1]))
-			continue;
-		j = t->ntalkers < SF_TOPK ? t->ntalkers++ : SF_TOPK - 1;
-		while (j > 0 && talker_before(&h, &t->talkers[j - 1])) {
-			t->talkers[j] = t->talkers[j - 1];
-			j--;
-		}
-		t->talkers[j] = h;
-	}
+	sf_summary_rank(c->sum, &c->tot);
 }
 
 void
@@ -469,7 +289,7 @@ sf_collector_finish(struct sf_collector *c)
 {
 	size_t i;
 
-	sf_collector_rank_talkers(c);
+	sf_collector_rank(c);
 	/* Whatever is still pending (lost watermarks) is reported too. */
 	for (i = 0; i < c->npend; i++)
 		finalize(c, &c->pend[i].agg);
@@ -480,4 +300,38 @@ const struct sf_collector_totals *
 sf_collector_totals(const struct sf_collector *c)
 {
 	return &c->tot;
+}
+
+uint64_t
+sf_collector_version(const struct sf_collector *c)
+{
+	return c->version;
+}
+
+struct sf_snap *
+sf_collector_snapshot(struct sf_collector *c, const struct sf_snap_state *st)
+{
+	struct sf_snap *s;
+	unsigned int i;
+
+	s = calloc(1, sizeof(*s) + c->hist_len * sizeof(s->iv[0]));
+	if (s == NULL)
+		return NULL;
+	atomic_init(&s->ref, 1);
+	sf_collector_rank(c);
+	s->tot = c->tot;
+	s->st = *st;
+	for (i = 0; i < c->hist_len; i++) {
+		s->iv[i] = c->hist[(c->hist_head + i) % c->p.history];
+		atomic_fetch_add(&s->iv[i]->ref, 1);
+	}
+	s->n_iv = c->hist_len;
+	/* Live: how far the newest summary trails the wall clock. */
+	if (c->p.live && s->n_iv != 0) {
+		const struct sf_snap_iv *iv = s->iv[s->n_iv - 1];
+		uint64_t end = (iv->agg.interval + 1) * c->p.interval_ns;
+
+		s->lag_ns = iv->final_wall_ns > end ? iv->final_wall_ns - end : 0;
+	}
+	return s;
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sf_agg_json.h"
 #include "sf_export.h"
 #include "sf_export_fmt.h"
 #include "sf_fields.h"
@@ -13,57 +14,8 @@ struct sf_jsonl {
 	struct sf_rotfile *rf;
 	uint64_t interval_ns;
 	uint64_t lines;
+	struct sf_text iv;	/* an interval line, built in memory */
 };
-
-/* A small appender that never overflows: output is cut at len - 1. */
-struct out {
-	char *p;
-	size_t len;
-	size_t n;
-};
-
-static void
-out_raw(struct out *o, const char *s, size_t k)
-{
-	if (o->n < o->len) {
-		size_t room = o->len - 1 - o->n;
-
-		memcpy(o->p + o->n, s, k < room ? k : room);
-	}
-	o->n += k;
-}
-
-static void
-out_str(struct out *o, const char *s)
-{
-	out_raw(o, s, strlen(s));
-}
-
-static void
-out_u64(struct out *o, uint64_t v)
-{
-	char tmp[SF_FMT_MAX_U64];
-
-	out_raw(o, tmp, (size_t)(sf_fmt_u64(tmp, v) - tmp));
-}
-
-static void
-out_addr(struct out *o, uint8_t ipver, const uint8_t *a)
-{
-	char s[SF_FMT_MAX_ADDR + 2];
-	char *e = s;
-
-	*e++ = '"';
-	e = sf_fmt_addr(e, ipver, a);
-	*e++ = '"';
-	out_raw(o, s, (size_t)(e - s));
-}
-
-static void
-out_end(struct out *o)
-{
-	o->p[o->n < o->len ? o->n : o->len - 1] = '\0';
-}
 
 /*
  * The longest record line the field list can give (every value taken as
@@ -154,117 +106,16 @@ sf_jsonl_write_record(void *arg, const struct sf_flow_record *r)
 	j->lines++;
 }
 
-static void
-out_topk(struct out *o, const struct sf_flow_topk *t)
-{
-	bool lo_src = t->initiator == SF_DIR_LO;
-
-	out_str(o, "{\"src_addr\":");
-	out_addr(o, t->key.ipver, lo_src ? t->key.addr_lo : t->key.addr_hi);
-	out_str(o, ",\"src_port\":");
-	out_u64(o, lo_src ? t->key.port_lo : t->key.port_hi);
-	out_str(o, ",\"dst_addr\":");
-	out_addr(o, t->key.ipver, lo_src ? t->key.addr_hi : t->key.addr_lo);
-	out_str(o, ",\"dst_port\":");
-	out_u64(o, lo_src ? t->key.port_hi : t->key.port_lo);
-	out_str(o, ",\"proto\":");
-	out_u64(o, t->key.proto);
-	out_str(o, ",\"vlan\":");
-	out_u64(o, t->key.vlan);
-	out_str(o, ",\"packets\":");
-	out_u64(o, t->packets);
-	out_str(o, ",\"bytes\":");
-	out_u64(o, t->bytes);
-	out_str(o, "}");
-}
-
 void
 sf_jsonl_write_interval(void *arg, const struct sf_interval_agg *a)
 {
 	struct sf_jsonl *j = arg;
-	static char line[64 * 1024];
-	struct out o = { line, sizeof(line) - 1, 0 };
-	const char *sep = "";
-	unsigned int i;
 
-	out_str(&o, "{\"interval_start_ns\":");
-	out_u64(&o, a->interval * j->interval_ns);
-	out_str(&o, ",\"interval_ns\":");
-	out_u64(&o, j->interval_ns);
-	out_str(&o, ",\"received\":");
-	out_u64(&o, a->received);
-	out_str(&o, ",\"packets\":");
-	out_u64(&o, a->flowed);
-	out_str(&o, ",\"bytes\":");
-	out_u64(&o, a->bytes);
-	out_str(&o, ",\"ipv4_packets\":");
-	out_u64(&o, a->ipv4_packets);
-	out_str(&o, ",\"ipv6_packets\":");
-	out_u64(&o, a->ipv6_packets);
-	out_str(&o, ",\"filtered\":");
-	out_u64(&o, a->filtered);
-	out_str(&o, ",\"nonflow\":");
-	out_u64(&o, a->nonflow);
-	out_str(&o, ",\"malformed\":");
-	out_u64(&o, a->malformed);
-	out_str(&o, ",\"malformed_by_reason\":{");
-	for (i = 1; i < SF_PKT_BAD_MAX; i++) {
-		if (a->malformed_by[i] == 0)
-			continue;
-		out_str(&o, sep);
-		out_str(&o, "\"");
-		out_str(&o, sf_pkt_malformed_name(i));
-		out_str(&o, "\":");
-		out_u64(&o, a->malformed_by[i]);
-		sep = ",";
-	}
-	out_str(&o, "},\"dropped\":");
-	out_u64(&o, sf_drop_total(a->dropped));
-	out_str(&o, ",\"records_lost\":");
-	out_u64(&o, a->records_lost);
-	out_str(&o, ",\"flows\":{\"new\":");
-	out_u64(&o, a->flows_new);
-	out_str(&o, ",\"ended\":");
-	{
-		uint64_t e = 0;
-
-		for (i = 0; i < SF_END_MAX; i++)
-			e += a->flows_ended[i];
-		out_u64(&o, e);
-	}
-	out_str(&o, ",\"active\":");
-	out_u64(&o, a->flows_active);
-	out_str(&o, "},\"ended_by_reason\":{");
-	for (i = 0; i < SF_END_MAX; i++) {
-		out_str(&o, i ? ",\"" : "\"");
-		out_str(&o, sf_end_reason_name(i));
-		out_str(&o, "\":");
-		out_u64(&o, a->flows_ended[i]);
-	}
-	out_str(&o, "},\"protocols\":[");
-	sep = "";
-	for (i = 0; i < 256; i++) {
-		if (a->proto_packets[i] == 0)
-			continue;
-		out_str(&o, sep);
-		out_str(&o, "{\"proto\":");
-		out_u64(&o, i);
-		out_str(&o, ",\"packets\":");
-		out_u64(&o, a->proto_packets[i]);
-		out_str(&o, ",\"bytes\":");
-		out_u64(&o, a->proto_bytes[i]);
-		out_str(&o, "}");
-		sep = ",";
-	}
-	out_str(&o, "],\"top_flows\":[");
-	for (i = 0; i < a->ntop && i < SF_TOPK; i++) {
-		if (i)
-			out_str(&o, ",");
-		out_topk(&o, &a->top[i]);
-	}
-	out_str(&o, "]}\n");
-	out_end(&o);
-	write_line(j, line, strlen(line));
+	sf_text_reset(&j->iv);
+	sf_agg_json_interval(&j->iv, a, j->interval_ns);
+	sf_text_put(&j->iv, "\n", 1);
+	if (!j->iv.oom)
+		write_line(j, j->iv.p, j->iv.n);
 }
 
 int
@@ -275,6 +126,7 @@ sf_jsonl_close(struct sf_jsonl *j, char *err, size_t errlen)
 	if (j == NULL)
 		return 0;
 	ret = sf_rotfile_close(j->rf, err, errlen);
+	sf_text_free(&j->iv);
 	free(j);
 	return ret;
 }

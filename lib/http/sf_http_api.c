@@ -12,128 +12,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "sf_agg_json.h"
 #include "sf_common.h"
 #include "sf_export.h"
 #include "sf_http_priv.h"
 #include "sf_pkt.h"
-
-/* A growing output buffer; on out of memory it stays marked and short. */
-struct buf {
-	char *p;
-	size_t n, cap;
-	bool oom;
-};
-
-static void
-bput(struct buf *b, const char *s, size_t k)
-{
-	if (b->oom)
-		return;
-	if (b->n + k + 1 > b->cap) {
-		size_t ncap = b->cap ? b->cap : 4096;
-		char *np;
-
-		while (ncap < b->n + k + 1)
-			ncap *= 2;
-		np = realloc(b->p, ncap);
-		if (np == NULL) {
-			b->oom = true;
-			return;
-		}
-		b->p = np;
-		b->cap = ncap;
-	}
-	memcpy(b->p + b->n, s, k);
-	b->n += k;
-	b->p[b->n] = '\0';
-}
-
-static void
-bs(struct buf *b, const char *s)
-{
-	bput(b, s, strlen(s));
-}
-
-static void __attribute__((format(printf, 2, 3)))
-bf(struct buf *b, const char *fmt, ...)
-{
-	char tmp[512];
-	va_list ap;
-	int k;
-
-	va_start(ap, fmt);
-	k = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	if (k > 0)
-		bput(b, tmp, (size_t)k < sizeof(tmp) ? (size_t)k : sizeof(tmp) - 1);
-}
-
-/* Length of the well-formed UTF-8 sequence at s (RFC 3629), or 0. */
-static size_t
-utf8_len(const unsigned char *s)
-{
-	unsigned int n, cp, i;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		n = 1;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 2;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 3;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	for (i = 1; i <= n; i++) {
-		if ((s[i] & 0xc0) != 0x80)	/* also stops at the terminator */
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
-			(cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n + 1;
-}
-
-/*
- * A JSON string, escaped. Error messages quote what a client sent (any
- * bytes, possibly cut mid-character): bytes that are not UTF-8 become
- * U+FFFD so the document stays valid JSON.
- */
-static void
-bjs(struct buf *b, const char *s)
-{
-	bs(b, "\"");
-	while (*s != '\0') {
-		unsigned char c = (unsigned char)*s;
-		size_t k = utf8_len((const unsigned char *)s);
-
-		if (c == '"' || c == '\\')
-			bf(b, "\\%c", c);
-		else if (c < 0x20 || c == 0x7f)
-			bf(b, "\\u%04x", c);
-		else if (k == 0)
-			bs(b, "\\ufffd");
-		else
-			bput(b, s, k);
-		s += k ? k : 1;
-	}
-	bs(b, "\"");
-}
-
-static void
-baddr(struct buf *b, uint8_t ipver, const uint8_t *a)
-{
-	char s[INET6_ADDRSTRLEN];
-
-	if (inet_ntop(ipver == 6 ? AF_INET6 : AF_INET, a, s, sizeof(s)) == NULL)
-		snprintf(s, sizeof(s), "?");
-	bjs(b, s);
-}
 
 static double
 interval_s(const struct sf_http *h)
@@ -141,41 +24,13 @@ interval_s(const struct sf_http *h)
 	return (double)sf_http_params_of(h)->cfg->interval_ns / 1e9;
 }
 
-static uint64_t
-sum_dropped(const struct sf_interval_agg *a)
-{
-	return sf_drop_total(a->dropped);
-}
-
-static uint64_t
-sum_ended(const struct sf_interval_agg *a)
-{
-	uint64_t e = 0;
-	unsigned int i;
-
-	for (i = 0; i < SF_END_MAX; i++)
-		e += a->flows_ended[i];
-	return e;
-}
-
+/* The API's protocol name, "" when spanflow has none. */
 static const char *
-proto_name(unsigned int p)
+proto_name(uint8_t proto)
 {
-	switch (p) {
-	case 1: return "icmp";
-	case 2: return "igmp";
-	case 4: return "ipip";
-	case 6: return "tcp";
-	case 17: return "udp";
-	case 41: return "ipv6";
-	case 47: return "gre";
-	case 50: return "esp";
-	case 51: return "ah";
-	case 58: return "icmpv6";
-	case 89: return "ospf";
-	case 132: return "sctp";
-	default: return "";
-	}
+	const char *n = sf_proto_name(proto);
+
+	return n != NULL ? n : "";
 }
 
 /* Endpoints. Each writes a JSON document; 0, or an HTTP status with msg. */
@@ -239,143 +94,87 @@ get_uint(struct req *r, const char *name, unsigned int def, unsigned int max,
 	return 0;
 }
 
+/* The conservation formula in the JSON keys of the OUTCOME counters. */
 static void
-counts_json(struct buf *b, const struct sf_interval_agg *a)
+formula_json(struct sf_text *b)
 {
-	bf(b, "\"received\":%" PRIu64 ",\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64
-			",\"filtered\":%" PRIu64 ",\"nonflow\":%" PRIu64 ",\"malformed\":%" PRIu64
-			",\"dropped\":%" PRIu64 ",\"records_lost\":%" PRIu64,
-			a->received, a->flowed, a->bytes, a->filtered, a->nonflow, a->malformed,
-			sum_dropped(a), a->records_lost);
+	const char *sep = " = ";
+	unsigned int f;
+
+	sf_text_str(b, "\"received");
+	for (f = 0; f < SF_AGG_NFIELDS; f++) {
+		if (sf_agg_fields[f].rule != SF_AGG_OUTCOME)
+			continue;
+		sf_text_str(b, sep);
+		sf_text_str(b, sf_agg_fields[f].json);
+		sep = " + ";
+	}
+	sf_text_str(b, "\"");
 }
 
 static int
-ep_summary(struct req *r, struct buf *b)
+ep_summary(struct req *r, struct sf_text *b)
 {
 	const struct sf_snap *s = r->s;
 	const struct sf_interval_agg *sum = &s->tot.sum;
 	const struct sf_http_params *p = sf_http_params_of(r->h);
 	double isec = interval_s(r->h), span;
-	uint64_t accounted;
-	unsigned int i;
+	struct sf_agg_conservation cons;
 
-	accounted = sum->flowed + sum->filtered + sum->nonflow + sum->malformed +
-		sum_dropped(sum);
-	bs(b, "{\"input\":");
-	bjs(b, p->input != NULL ? p->input : "");
-	bf(b, ",\"live\":%s,\"finished\":%s,\"workers\":%u,\"uptime_s\":%.3f"
+	sf_agg_conserve(&cons, sum, s->st.input_received, NULL);
+	sf_text_str(b, "{\"input\":");
+	sf_text_json_str(b, p->input != NULL ? p->input : "");
+	sf_text_printf(b, ",\"live\":%s,\"finished\":%s,\"workers\":%u,\"uptime_s\":%.3f"
 			",\"snapshot\":{\"seq\":%" PRIu64 ",\"published_ns\":%" PRIu64 "}"
 			",\"interval_ns\":%" PRIu64 ",\"intervals\":%" PRIu64,
 			p->live ? "true" : "false", s->st.finished ? "true" : "false",
 			s->st.n_workers, (double)s->uptime_ns / 1e9, s->seq, s->wall_ns,
 			p->cfg->interval_ns, s->tot.intervals);
 	if (s->tot.intervals != 0)
-		bf(b, ",\"first_interval_start_ns\":%" PRIu64 ",\"last_interval_start_ns\":%"
+		sf_text_printf(b, ",\"first_interval_start_ns\":%" PRIu64
+				",\"last_interval_start_ns\":%"
 				PRIu64, s->tot.first_interval * p->cfg->interval_ns,
 				s->tot.last_interval * p->cfg->interval_ns);
-	bs(b, ",\"totals\":{");
-	counts_json(b, sum);
-	bf(b, ",\"ipv4_packets\":%" PRIu64 ",\"ipv6_packets\":%" PRIu64
-			",\"flows_new\":%" PRIu64 ",\"flows_ended\":%" PRIu64
-			",\"records\":%" PRIu64 ",\"hosts\":%" PRIu64 ",\"hosts_exact\":%s}",
-			sum->ipv4_packets, sum->ipv6_packets, sum->flows_new, sum_ended(sum),
+	sf_text_str(b, ",\"totals\":{");
+	sf_agg_json_totals(b, sum);
+	sf_text_printf(b, ",\"records\":%" PRIu64 ",\"hosts\":%" PRIu64 ",\"hosts_exact\":%s}",
 			s->tot.records, s->tot.hosts, s->tot.talkers_exact ? "true" : "false");
-	bs(b, ",\"dropped_by_reason\":{");
-	for (i = 0; i < SF_DROP_MAX; i++)
-		bf(b, "%s\"%s\":%" PRIu64, i ? "," : "", sf_drop_reason_name(i),
-				sum->dropped[i]);
-	bs(b, "},\"malformed_by_reason\":{");
-	for (i = 1; i < SF_PKT_BAD_MAX; i++)
-		bf(b, "%s\"%s\":%" PRIu64, i > 1 ? "," : "", sf_pkt_malformed_name(i),
-				sum->malformed_by[i]);
-	bf(b, "},\"conservation\":{\"input_received\":%" PRIu64 ",\"accounted\":%" PRIu64
-			",\"ok\":%s,\"formula\":\"received = packets + filtered + nonflow + "
-			"malformed + dropped\"}", s->st.src.received, accounted,
-			accounted == s->st.src.received &&
-			sum->received + sum_dropped(sum) == accounted ? "true" : "false");
+	sf_agg_json_reasons(b, sum);
+	sf_text_printf(b, ",\"conservation\":{\"input_received\":%" PRIu64 ",\"accounted\":%" PRIu64
+			",\"ok\":%s,\"formula\":", cons.received, cons.accounted,
+			cons.ok ? "true" : "false");
+	formula_json(b);
+	sf_text_str(b, "}");
 	/* Rates in packet time: the newest finalized interval, and over the span. */
-	bs(b, ",\"rates\":{\"last_interval\":");
+	sf_text_str(b, ",\"rates\":{\"last_interval\":");
 	if (s->n_iv != 0) {
 		const struct sf_interval_agg *a = &s->iv[s->n_iv - 1]->agg;
 
-		bf(b, "{\"start_ns\":%" PRIu64 ",\"packets_per_s\":%.3f,\"bits_per_s\":%.3f}",
+		sf_text_printf(b, "{\"start_ns\":%" PRIu64
+				",\"packets_per_s\":%.3f,\"bits_per_s\":%.3f}",
 				a->interval * p->cfg->interval_ns, (double)a->flowed / isec,
 				(double)a->bytes * 8 / isec);
 	} else {
-		bs(b, "null");
+		sf_text_str(b, "null");
 	}
 	span = s->tot.intervals != 0 ?
 		(double)(s->tot.last_interval - s->tot.first_interval + 1) * isec : 0;
 	if (span > 0)
-		bf(b, ",\"average\":{\"packets_per_s\":%.3f,\"bits_per_s\":%.3f}}",
+		sf_text_printf(b, ",\"average\":{\"packets_per_s\":%.3f,\"bits_per_s\":%.3f}}",
 				(double)sum->flowed / span, (double)sum->bytes * 8 / span);
 	else
-		bs(b, ",\"average\":null}");
+		sf_text_str(b, ",\"average\":null}");
 	/* The interval in progress: read, not yet in a finalized interval. */
-	bf(b, ",\"in_progress\":{\"input_received\":%" PRIu64 ",\"not_final\":%" PRIu64 "}",
-			s->st.src.received, s->st.src.received > accounted ?
-			s->st.src.received - accounted : 0);
-	bf(b, ",\"interval_lag_s\":%.6f}\n", (double)s->lag_ns / 1e9);
+	sf_text_printf(b, ",\"in_progress\":{\"input_received\":%" PRIu64
+			",\"not_final\":%" PRIu64 "}",
+			cons.received, cons.received > cons.accounted ?
+			cons.received - cons.accounted : 0);
+	sf_text_printf(b, ",\"interval_lag_s\":%.6f}\n", (double)s->lag_ns / 1e9);
 	return 0;
 }
 
-static void
-topk_json(struct buf *b, const struct sf_flow_topk *t)
-{
-	bool lo_src = t->initiator == SF_DIR_LO;
-
-	bs(b, "{\"src_addr\":");
-	baddr(b, t->key.ipver, lo_src ? t->key.addr_lo : t->key.addr_hi);
-	bf(b, ",\"src_port\":%u,\"dst_addr\":", lo_src ? t->key.port_lo : t->key.port_hi);
-	baddr(b, t->key.ipver, lo_src ? t->key.addr_hi : t->key.addr_lo);
-	bf(b, ",\"dst_port\":%u,\"proto\":%u,\"vlan\":%u,\"packets\":%" PRIu64
-			",\"bytes\":%" PRIu64 "}", lo_src ? t->key.port_hi : t->key.port_lo,
-			t->key.proto, t->key.vlan, t->packets, t->bytes);
-}
-
-/* One interval, with the keys of the interval JSON lines output. */
-static void
-interval_json(struct buf *b, const struct sf_interval_agg *a, uint64_t interval_ns)
-{
-	unsigned int i;
-	const char *sep = "";
-
-	bf(b, "{\"interval_start_ns\":%" PRIu64 ",\"interval_ns\":%" PRIu64 ",",
-			a->interval * interval_ns, interval_ns);
-	counts_json(b, a);
-	bf(b, ",\"ipv4_packets\":%" PRIu64 ",\"ipv6_packets\":%" PRIu64
-			",\"malformed_by_reason\":{", a->ipv4_packets, a->ipv6_packets);
-	for (i = 1; i < SF_PKT_BAD_MAX; i++) {
-		if (a->malformed_by[i] == 0)
-			continue;
-		bf(b, "%s\"%s\":%" PRIu64, sep, sf_pkt_malformed_name(i), a->malformed_by[i]);
-		sep = ",";
-	}
-	bf(b, "},\"flows\":{\"new\":%" PRIu64 ",\"ended\":%" PRIu64 ",\"active\":%" PRIu64
-			"},\"ended_by_reason\":{", a->flows_new, sum_ended(a), a->flows_active);
-	for (i = 0; i < SF_END_MAX; i++)
-		bf(b, "%s\"%s\":%" PRIu64, i ? "," : "", sf_end_reason_name(i),
-				a->flows_ended[i]);
-	bs(b, "},\"protocols\":[");
-	sep = "";
-	for (i = 0; i < 256; i++) {
-		if (a->proto_packets[i] == 0)
-			continue;
-		bf(b, "%s{\"proto\":%u,\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64 "}", sep, i,
-				a->proto_packets[i], a->proto_bytes[i]);
-		sep = ",";
-	}
-	bs(b, "],\"top_flows\":[");
-	for (i = 0; i < a->ntop && i < SF_TOPK; i++) {
-		if (i)
-			bs(b, ",");
-		topk_json(b, &a->top[i]);
-	}
-	bs(b, "]}");
-}
-
 static int
-ep_intervals(struct req *r, struct buf *b)
+ep_intervals(struct req *r, struct sf_text *b)
 {
 	const struct sf_snap *s = r->s;
 	uint64_t ins = sf_http_params_of(r->h)->cfg->interval_ns;
@@ -385,28 +184,28 @@ ep_intervals(struct req *r, struct buf *b)
 	if (st != 0)
 		return st;
 	first = n < s->n_iv ? s->n_iv - n : 0;
-	bf(b, "{\"interval_ns\":%" PRIu64 ",\"kept\":%u,\"intervals\":[", ins, s->n_iv);
+	sf_text_printf(b, "{\"interval_ns\":%" PRIu64 ",\"kept\":%u,\"intervals\":[", ins, s->n_iv);
 	for (i = first; i < s->n_iv; i++) {
 		if (i != first)
-			bs(b, ",");
-		interval_json(b, &s->iv[i]->agg, ins);
+			sf_text_str(b, ",");
+		sf_agg_json_interval(b, &s->iv[i]->agg, ins);
 	}
-	bs(b, "]}\n");
+	sf_text_str(b, "]}\n");
 	return 0;
 }
 
 static int
-ep_flows_top(struct req *r, struct buf *b)
+ep_flows_top(struct req *r, struct sf_text *b)
 {
 	const struct sf_snap *s = r->s;
 	const char *by = get_arg(r, "by");
 	uint64_t ins = sf_http_params_of(r->h)->cfg->interval_ns;
-	int k = SF_HTTP_BY_BYTES, st;
+	int k = SF_BY_BYTES, st;
 	unsigned int n, i, j, order[SF_TOPK];
 	char line[1024];
 
 	if (by != NULL && strcmp(by, "packets") == 0)
-		k = SF_HTTP_BY_PACKETS;
+		k = SF_BY_PACKETS;
 	else if (by != NULL && strcmp(by, "bytes") != 0) {
 		snprintf(r->msg, sizeof(r->msg), "by: '%.32s' is unknown; expected bytes or "
 				"packets", by);
@@ -415,16 +214,17 @@ ep_flows_top(struct req *r, struct buf *b)
 	st = get_uint(r, "n", SF_TOPK, SF_TOPK, &n);
 	if (st != 0)
 		return st;
-	bf(b, "{\"by\":\"%s\",\"n\":%u,\"run\":[", k == SF_HTTP_BY_PACKETS ? "packets" : "bytes",
+	sf_text_printf(b, "{\"by\":\"%s\",\"n\":%u,\"run\":[",
+			k == SF_BY_PACKETS ? "packets" : "bytes",
 			n);
-	for (i = 0; i < s->ntop[k] && i < n; i++) {
-		sf_jsonl_format_record(line, sizeof(line), &s->top[k][i]);
-		bs(b, i ? "," : "");
-		bs(b, line);
+	for (i = 0; i < s->tot.ntop[k] && i < n; i++) {
+		sf_jsonl_format_record(line, sizeof(line), &s->tot.top[k][i]);
+		sf_text_str(b, i ? "," : "");
+		sf_text_str(b, line);
 	}
-	bs(b, "],\"interval\":");
+	sf_text_str(b, "],\"interval\":");
 	if (s->n_iv == 0) {
-		bs(b, "null}\n");
+		sf_text_str(b, "null}\n");
 		return 0;
 	}
 	{
@@ -434,7 +234,7 @@ ep_flows_top(struct req *r, struct buf *b)
 		/* The interval list is the top by bytes; by=packets orders that list. */
 		for (i = 0; i < m; i++)
 			order[i] = i;
-		for (i = 1; k == SF_HTTP_BY_PACKETS && i < m; i++)
+		for (i = 1; k == SF_BY_PACKETS && i < m; i++)
 			for (j = i; j > 0 && a->top[order[j]].packets >
 					a->top[order[j - 1]].packets; j--) {
 				unsigned int t = order[j];
@@ -442,19 +242,20 @@ ep_flows_top(struct req *r, struct buf *b)
 				order[j] = order[j - 1];
 				order[j - 1] = t;
 			}
-		bf(b, "{\"interval_start_ns\":%" PRIu64 ",\"flows\":[", a->interval * ins);
+		sf_text_printf(b, "{\"interval_start_ns\":%" PRIu64 ",\"flows\":[",
+				a->interval * ins);
 		for (i = 0; i < m && i < n; i++) {
 			if (i)
-				bs(b, ",");
-			topk_json(b, &a->top[order[i]]);
+				sf_text_str(b, ",");
+			sf_agg_json_topk(b, &a->top[order[i]]);
 		}
-		bs(b, "]}}\n");
+		sf_text_str(b, "]}}\n");
 	}
 	return 0;
 }
 
 static int
-ep_talkers(struct req *r, struct buf *b)
+ep_talkers(struct req *r, struct sf_text *b)
 {
 	const struct sf_snap *s = r->s;
 	unsigned int n, i;
@@ -462,23 +263,23 @@ ep_talkers(struct req *r, struct buf *b)
 
 	if (st != 0)
 		return st;
-	bf(b, "{\"by\":\"bytes\",\"hosts\":%" PRIu64 ",\"exact\":%s,\"talkers\":[",
+	sf_text_printf(b, "{\"by\":\"bytes\",\"hosts\":%" PRIu64 ",\"exact\":%s,\"talkers\":[",
 			s->tot.hosts, s->tot.talkers_exact ? "true" : "false");
 	for (i = 0; i < s->tot.ntalkers && i < n; i++) {
 		const struct sf_talker *t = &s->tot.talkers[i];
 
-		bs(b, i ? ",{\"addr\":" : "{\"addr\":");
-		baddr(b, t->ipver, t->addr);
-		bf(b, ",\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"bytes_error\":%"
+		sf_text_str(b, i ? ",{\"addr\":" : "{\"addr\":");
+		sf_text_json_addr(b, t->ipver, t->addr);
+		sf_text_printf(b, ",\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"bytes_error\":%"
 				PRIu64 ",\"flows\":%" PRIu64 "}",
 				t->packets, t->bytes, t->bytes_err, t->flows);
 	}
-	bs(b, "]}\n");
+	sf_text_str(b, "]}\n");
 	return 0;
 }
 
 static int
-ep_ports(struct req *r, struct buf *b)
+ep_ports(struct req *r, struct sf_text *b)
 {
 	const struct sf_snap *s = r->s;
 	unsigned int n, i;
@@ -486,57 +287,48 @@ ep_ports(struct req *r, struct buf *b)
 
 	if (st != 0)
 		return st;
-	bs(b, "{\"by\":\"bytes\",\"ports\":[");
-	for (i = 0; i < s->nports && i < n; i++) {
-		const struct sf_snap_port *p = &s->ports[i];
+	sf_text_str(b, "{\"by\":\"bytes\",\"ports\":[");
+	for (i = 0; i < s->tot.nports && i < n; i++) {
+		const struct sf_port_total *p = &s->tot.ports[i];
 
-		bf(b, "%s{\"proto\":%u,\"name\":\"%s\",\"port\":%u,\"packets\":%" PRIu64
+		sf_text_printf(b, "%s{\"proto\":%u,\"name\":\"%s\",\"port\":%u,\"packets\":%" PRIu64
 				",\"bytes\":%" PRIu64 ",\"flows\":%" PRIu64 "}", i ? "," : "",
 				p->proto, proto_name(p->proto), p->port, p->packets, p->bytes,
 				p->flows);
 	}
-	bs(b, "]}\n");
+	sf_text_str(b, "]}\n");
 	return 0;
 }
 
 static int
-ep_protocols(struct req *r, struct buf *b)
+ep_protocols(struct req *r, struct sf_text *b)
 {
 	const struct sf_interval_agg *a = &r->s->tot.sum;
-	unsigned int order[256], n = 0, i, j;
+	uint8_t order[256];
+	unsigned int n = sf_agg_proto_order(a, order), i;
 
-	for (i = 0; i < 256; i++)
-		if (a->proto_packets[i] != 0)
-			order[n++] = i;
-	for (i = 1; i < n; i++)
-		for (j = i; j > 0 && a->proto_bytes[order[j]] > a->proto_bytes[order[j - 1]];
-				j--) {
-			unsigned int t = order[j];
-
-			order[j] = order[j - 1];
-			order[j - 1] = t;
-		}
-	bf(b, "{\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"protocols\":[",
+	sf_text_printf(b, "{\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"protocols\":[",
 			a->flowed, a->bytes);
 	for (i = 0; i < n; i++)
-		bf(b, "%s{\"proto\":%u,\"name\":\"%s\",\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64
+		sf_text_printf(b, "%s{\"proto\":%u,\"name\":\"%s\",\"packets\":%" PRIu64
+				",\"bytes\":%" PRIu64
 				"}", i ? "," : "", order[i], proto_name(order[i]),
 				a->proto_packets[order[i]], a->proto_bytes[order[i]]);
-	bs(b, "]}\n");
+	sf_text_str(b, "]}\n");
 	return 0;
 }
 
 static int
-ep_workers(struct req *r, struct buf *b)
+ep_workers(struct req *r, struct sf_text *b)
 {
-	const struct sf_http_state *st = &r->s->st;
+	const struct sf_snap_state *st = &r->s->st;
 	unsigned int i;
 
-	bs(b, "{\"workers\":[");
+	sf_text_str(b, "{\"workers\":[");
 	for (i = 0; i < st->n_workers; i++) {
-		const struct sf_http_worker *w = &st->w[i];
+		const struct sf_snap_worker *w = &st->w[i];
 
-		bf(b, "%s{\"id\":%u,\"lcore\":%u,\"packets\":%" PRIu64
+		sf_text_printf(b, "%s{\"id\":%u,\"lcore\":%u,\"packets\":%" PRIu64
 				",\"flows_active\":%" PRIu64 ",\"capacity\":%" PRIu64
 				",\"table_fill\":%.6f,\"evictions\":%" PRIu64
 				",\"ring_used\":%" PRIu64 ",\"ring_size\":%" PRIu64
@@ -545,7 +337,7 @@ ep_workers(struct req *r, struct buf *b)
 				(double)w->flows_active / (double)w->capacity : 0.0, w->evictions,
 				w->ring_used, w->ring_size, w->msgs_lost);
 	}
-	bs(b, "]}\n");
+	sf_text_str(b, "]}\n");
 	return 0;
 }
 
@@ -556,7 +348,7 @@ ep_workers(struct req *r, struct buf *b)
  * The token is never shown.
  */
 static void
-yaml_scalar_json(struct buf *b, const char **pp)
+yaml_scalar_json(struct sf_text *b, const char **pp)
 {
 	const char *p = *pp;
 	char tmp[4096];
@@ -578,7 +370,7 @@ yaml_scalar_json(struct buf *b, const char **pp)
 		if (*p == '"')
 			p++;
 		tmp[n] = '\0';
-		bjs(b, tmp);
+		sf_text_json_str(b, tmp);
 	} else {
 		while (*p != '\0' && *p != ',' && *p != ']' && !(p[0] == ' ' && p[1] == ' ') &&
 				n + 1 < sizeof(tmp))
@@ -586,15 +378,15 @@ yaml_scalar_json(struct buf *b, const char **pp)
 		tmp[n] = '\0';
 		if (strcmp(tmp, "true") == 0 || strcmp(tmp, "false") == 0 ||
 				(n > 0 && n < 20 && strspn(tmp, "0123456789") == n))
-			bs(b, tmp);
+			sf_text_str(b, tmp);
 		else
-			bjs(b, tmp);
+			sf_text_json_str(b, tmp);
 	}
 	*pp = p;
 }
 
 static int
-ep_config(struct req *r, struct buf *b)
+ep_config(struct req *r, struct sf_text *b)
 {
 	const struct sf_config *cfg = sf_http_params_of(r->h)->cfg;
 	char *text = NULL, *line, *save = NULL;
@@ -607,7 +399,7 @@ ep_config(struct req *r, struct buf *b)
 		return 500;
 	sf_config_dump(cfg, f);
 	fclose(f);
-	bs(b, "{");
+	sf_text_str(b, "{");
 	for (line = strtok_r(text, "\n", &save); line != NULL;
 			line = strtok_r(NULL, "\n", &save)) {
 		const char *colon = strstr(line, ": "), *p;
@@ -625,30 +417,30 @@ ep_config(struct req *r, struct buf *b)
 			section[0] = '\0';
 		snprintf(key, sizeof(key), "%s%s%.*s", section, section[0] ? "." : "",
 				(int)(colon - line - (nested ? 2 : 0)), line + (nested ? 2 : 0));
-		bs(b, first ? "" : ",");
+		sf_text_str(b, first ? "" : ",");
 		first = false;
-		bjs(b, key);
-		bs(b, ":");
+		sf_text_json_str(b, key);
+		sf_text_str(b, ":");
 		p = colon + 2;
 		if (strcmp(key, "http.token") == 0) {
-			bs(b, cfg->http_token[0] ? "\"(set)\"" : "\"\"");
+			sf_text_str(b, cfg->http_token[0] ? "\"(set)\"" : "\"\"");
 		} else if (*p == '[') {
-			bs(b, "[");
+			sf_text_str(b, "[");
 			for (p++; *p != ']' && *p != '\0';) {
 				yaml_scalar_json(b, &p);
 				if (*p == ',') {
-					bs(b, ",");
+					sf_text_str(b, ",");
 					p++;
 					while (*p == ' ')
 						p++;
 				}
 			}
-			bs(b, "]");
+			sf_text_str(b, "]");
 		} else {
 			yaml_scalar_json(b, &p);
 		}
 	}
-	bs(b, "}\n");
+	sf_text_str(b, "}\n");
 	free(text);
 	return 0;
 }
@@ -656,96 +448,49 @@ ep_config(struct req *r, struct buf *b)
 /* Prometheus text exposition format 0.0.4 */
 
 static void
-prom_head(struct buf *b, const char *name, const char *type, const char *help)
-{
-	bf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
-static void
-prom_label_value(struct buf *b, const char *v)
+prom_label_value(struct sf_text *b, const char *v)
 {
 	for (; *v != '\0'; v++) {
 		if (*v == '\\' || *v == '"')
-			bf(b, "\\%c", *v);
+			sf_text_printf(b, "\\%c", *v);
 		else if (*v == '\n')
-			bs(b, "\\n");
+			sf_text_str(b, "\\n");
 		else
-			bput(b, v, 1);
+			sf_text_put(b, v, 1);
 	}
 }
 
 static int
-ep_metrics(struct req *r, struct buf *b)
+ep_metrics(struct req *r, struct sf_text *b)
 {
 	const struct sf_snap *s = r->s;
 	const struct sf_interval_agg *a = &s->tot.sum;
 	const struct sf_http_params *p = sf_http_params_of(r->h);
-	const struct sf_http_state *st = &s->st;
+	const struct sf_snap_state *st = &s->st;
 	uint64_t active = 0;
 	unsigned int i;
 
-	prom_head(b, "spanflow_info", "gauge", "Build and input of this spanflow process.");
-	bs(b, "spanflow_info{version=\"" SF_VERSION "\",input=\"");
+	sf_prom_head(b, "spanflow_info", "gauge", "Build and input of this spanflow process.");
+	sf_text_str(b, "spanflow_info{version=\"" SF_VERSION "\",input=\"");
 	prom_label_value(b, p->input != NULL ? p->input : "");
-	bf(b, "\",live=\"%s\"} 1\n", p->live ? "true" : "false");
-	prom_head(b, "spanflow_uptime_seconds", "gauge", "Seconds since the server started.");
-	bf(b, "spanflow_uptime_seconds %.3f\n", (double)s->uptime_ns / 1e9);
-	prom_head(b, "spanflow_input_packets_total", "counter",
+	sf_text_printf(b, "\",live=\"%s\"} 1\n", p->live ? "true" : "false");
+	sf_prom_head(b, "spanflow_uptime_seconds", "gauge", "Seconds since the server started.");
+	sf_text_printf(b, "spanflow_uptime_seconds %.3f\n", (double)s->uptime_ns / 1e9);
+	sf_prom_head(b, "spanflow_input_packets_total", "counter",
 			"Packets read from the input (live: at the last snapshot).");
-	bf(b, "spanflow_input_packets_total %" PRIu64 "\n", st->src.received);
-	prom_head(b, "spanflow_packets_total", "counter",
-			"Packets of finalized intervals by outcome; with drops they add up to "
-			"the input packets.");
-	bf(b, "spanflow_packets_total{outcome=\"flow\"} %" PRIu64 "\n", a->flowed);
-	bf(b, "spanflow_packets_total{outcome=\"filtered\"} %" PRIu64 "\n", a->filtered);
-	bf(b, "spanflow_packets_total{outcome=\"nonflow\"} %" PRIu64 "\n", a->nonflow);
-	bf(b, "spanflow_packets_total{outcome=\"malformed\"} %" PRIu64 "\n", a->malformed);
-	prom_head(b, "spanflow_packets_dropped_total", "counter",
-			"Packets lost before a flow table, by reason (finalized intervals).");
-	for (i = 0; i < SF_DROP_MAX; i++)
-		bf(b, "spanflow_packets_dropped_total{reason=\"%s\"} %" PRIu64 "\n",
-				sf_drop_reason_name(i), a->dropped[i]);
-	prom_head(b, "spanflow_malformed_packets_total", "counter",
-			"Malformed packets by reason (finalized intervals).");
-	for (i = 1; i < SF_PKT_BAD_MAX; i++)
-		bf(b, "spanflow_malformed_packets_total{reason=\"%s\"} %" PRIu64 "\n",
-				sf_pkt_malformed_name(i), a->malformed_by[i]);
-	prom_head(b, "spanflow_flow_bytes_total", "counter",
-			"IP bytes of the packets counted in flows (finalized intervals).");
-	bf(b, "spanflow_flow_bytes_total %" PRIu64 "\n", a->bytes);
-	prom_head(b, "spanflow_protocol_packets_total", "counter",
-			"Packets in flows by IP protocol number (finalized intervals).");
-	for (i = 0; i < 256; i++)
-		if (a->proto_packets[i] != 0)
-			bf(b, "spanflow_protocol_packets_total{proto=\"%u\"} %" PRIu64 "\n", i,
-					a->proto_packets[i]);
-	prom_head(b, "spanflow_protocol_bytes_total", "counter",
-			"IP bytes in flows by IP protocol number (finalized intervals).");
-	for (i = 0; i < 256; i++)
-		if (a->proto_packets[i] != 0)
-			bf(b, "spanflow_protocol_bytes_total{proto=\"%u\"} %" PRIu64 "\n", i,
-					a->proto_bytes[i]);
-	prom_head(b, "spanflow_flows_created_total", "counter", "Flows created.");
-	bf(b, "spanflow_flows_created_total %" PRIu64 "\n", a->flows_new);
-	prom_head(b, "spanflow_flow_records_total", "counter",
-			"Flow records exported, by end reason.");
-	for (i = 0; i < SF_END_MAX; i++)
-		bf(b, "spanflow_flow_records_total{reason=\"%s\"} %" PRIu64 "\n",
-				sf_end_reason_name(i), a->flows_ended[i]);
-	prom_head(b, "spanflow_flow_records_lost_total", "counter",
-			"Flow records dropped on a full ring or pool.");
-	bf(b, "spanflow_flow_records_lost_total %" PRIu64 "\n", a->records_lost);
+	sf_text_printf(b, "spanflow_input_packets_total %" PRIu64 "\n", st->input_received);
+	sf_agg_prom(b, a);
 	for (i = 0; i < st->n_workers; i++)
 		active += st->w[i].flows_active;
-	prom_head(b, "spanflow_flows_active", "gauge", "Flows in the flow tables now.");
-	bf(b, "spanflow_flows_active %" PRIu64 "\n", active);
-	prom_head(b, "spanflow_intervals_total", "counter", "Finalized intervals.");
-	bf(b, "spanflow_intervals_total %" PRIu64 "\n", s->intervals);
-	prom_head(b, "spanflow_interval_lag_seconds", "gauge",
+	sf_prom_head(b, "spanflow_flows_active", "gauge", "Flows in the flow tables now.");
+	sf_text_printf(b, "spanflow_flows_active %" PRIu64 "\n", active);
+	sf_prom_head(b, "spanflow_intervals_total", "counter", "Finalized intervals.");
+	sf_text_printf(b, "spanflow_intervals_total %" PRIu64 "\n", s->tot.intervals);
+	sf_prom_head(b, "spanflow_interval_lag_seconds", "gauge",
 			"Live input: wall-clock delay between the end of the newest interval "
 			"and its finalization; 0 for files.");
-	bf(b, "spanflow_interval_lag_seconds %.6f\n", (double)s->lag_ns / 1e9);
-	prom_head(b, "spanflow_snapshot_age_seconds", "gauge",
+	sf_text_printf(b, "spanflow_interval_lag_seconds %.6f\n", (double)s->lag_ns / 1e9);
+	sf_prom_head(b, "spanflow_snapshot_age_seconds", "gauge",
 			"Seconds since the summaries served were published.");
 	{
 		struct timespec ts;
@@ -753,38 +498,40 @@ ep_metrics(struct req *r, struct buf *b)
 
 		clock_gettime(CLOCK_REALTIME, &ts);
 		now = (uint64_t)ts.tv_sec * SF_NS_PER_S + (uint64_t)ts.tv_nsec;
-		bf(b, "spanflow_snapshot_age_seconds %.6f\n",
+		sf_text_printf(b, "spanflow_snapshot_age_seconds %.6f\n",
 				now > s->wall_ns ? (double)(now - s->wall_ns) / 1e9 : 0.0);
 	}
-	prom_head(b, "spanflow_worker_packets_total", "counter", "Packets per worker lcore.");
+	sf_prom_head(b, "spanflow_worker_packets_total", "counter", "Packets per worker lcore.");
 	for (i = 0; i < st->n_workers; i++)
-		bf(b, "spanflow_worker_packets_total{worker=\"%u\"} %" PRIu64 "\n", i,
+		sf_text_printf(b, "spanflow_worker_packets_total{worker=\"%u\"} %" PRIu64 "\n", i,
 				st->w[i].packets);
-	prom_head(b, "spanflow_flow_table_flows", "gauge", "Flows in each worker's table.");
+	sf_prom_head(b, "spanflow_flow_table_flows", "gauge", "Flows in each worker's table.");
 	for (i = 0; i < st->n_workers; i++)
-		bf(b, "spanflow_flow_table_flows{worker=\"%u\"} %" PRIu64 "\n", i,
+		sf_text_printf(b, "spanflow_flow_table_flows{worker=\"%u\"} %" PRIu64 "\n", i,
 				st->w[i].flows_active);
-	prom_head(b, "spanflow_flow_table_fill_ratio", "gauge",
+	sf_prom_head(b, "spanflow_flow_table_fill_ratio", "gauge",
 			"Flows in each worker's table over its capacity.");
 	for (i = 0; i < st->n_workers; i++)
-		bf(b, "spanflow_flow_table_fill_ratio{worker=\"%u\"} %.6f\n", i,
+		sf_text_printf(b, "spanflow_flow_table_fill_ratio{worker=\"%u\"} %.6f\n", i,
 				st->w[i].capacity ? (double)st->w[i].flows_active /
 				(double)st->w[i].capacity : 0.0);
-	prom_head(b, "spanflow_flow_table_evictions_total", "counter",
+	sf_prom_head(b, "spanflow_flow_table_evictions_total", "counter",
 			"Flows evicted from a full table, per worker.");
 	for (i = 0; i < st->n_workers; i++)
-		bf(b, "spanflow_flow_table_evictions_total{worker=\"%u\"} %" PRIu64 "\n", i,
+		sf_text_printf(b, "spanflow_flow_table_evictions_total{worker=\"%u\"} %" PRIu64
+				"\n", i,
 				st->w[i].evictions);
-	prom_head(b, "spanflow_ring_occupancy_ratio", "gauge",
+	sf_prom_head(b, "spanflow_ring_occupancy_ratio", "gauge",
 			"Messages waiting in each worker->collector ring over its size.");
 	for (i = 0; i < st->n_workers; i++)
-		bf(b, "spanflow_ring_occupancy_ratio{worker=\"%u\"} %.6f\n", i,
+		sf_text_printf(b, "spanflow_ring_occupancy_ratio{worker=\"%u\"} %.6f\n", i,
 				st->w[i].ring_size ? (double)st->w[i].ring_used /
 				(double)st->w[i].ring_size : 0.0);
-	prom_head(b, "spanflow_ring_messages_dropped_total", "counter",
+	sf_prom_head(b, "spanflow_ring_messages_dropped_total", "counter",
 			"Worker->collector messages dropped on a full ring or pool.");
 	for (i = 0; i < st->n_workers; i++)
-		bf(b, "spanflow_ring_messages_dropped_total{worker=\"%u\"} %" PRIu64 "\n", i,
+		sf_text_printf(b, "spanflow_ring_messages_dropped_total{worker=\"%u\"} %" PRIu64
+				"\n", i,
 				st->w[i].msgs_lost);
 	return 0;
 }
@@ -793,7 +540,7 @@ ep_metrics(struct req *r, struct buf *b)
 
 struct route {
 	const char *path;
-	int (*fn)(struct req *r, struct buf *b);
+	int (*fn)(struct req *r, struct sf_text *b);
 	const char *type;
 };
 
@@ -839,11 +586,11 @@ send_buf(struct MHD_Connection *conn, unsigned int status, const char *type,
 static enum MHD_Result
 send_error(struct MHD_Connection *conn, unsigned int status, const char *what)
 {
-	struct buf b = { 0 };
+	struct sf_text b = { 0 };
 
-	bf(&b, "{\"error\":");
-	bjs(&b, what);
-	bf(&b, ",\"status\":%u}\n", status);
+	sf_text_printf(&b, "{\"error\":");
+	sf_text_json_str(&b, what);
+	sf_text_printf(&b, ",\"status\":%u}\n", status);
 	if (b.oom) {
 		free(b.p);
 		return MHD_NO;
@@ -877,7 +624,7 @@ sf_http_handler(void *cls, struct MHD_Connection *conn, const char *url,
 {
 	struct sf_http *h = cls;
 	struct req r;
-	struct buf b = { 0 };
+	struct sf_text b = { 0 };
 	const struct route *rt = NULL;
 	size_t i;
 	int st;
@@ -907,7 +654,7 @@ sf_http_handler(void *cls, struct MHD_Connection *conn, const char *url,
 	memset(&r, 0, sizeof(r));
 	r.h = h;
 	r.conn = conn;
-	r.s = sf_snap_get(h);
+	r.s = sf_snap_get(sf_http_params_of(h)->pub);
 	if (r.s == NULL)
 		return send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
 				"no summary yet: the collector has not published one");

@@ -1,97 +1,158 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <rte_errno.h>
 
 #include "sf_msg.h"
 
-static const char *const drop_names[SF_DROP_MAX] = {
-#define SF_X_NAME(id, name) [SF_DROP_ ## id] = name,
-	SF_DROP_REASONS(SF_X_NAME)
-#undef SF_X_NAME
-};
+/* Per-lcore cache of the record pool; interval messages are too rare for one. */
+#define RECORDS_CACHE 32
 
-const char *
-sf_drop_reason_name(enum sf_drop_reason r)
+_Static_assert(sizeof(((struct sf_interval_agg *)0)->counters) ==
+		sizeof(((struct sf_msg_interval *)0)->counters), "counters travel as they are");
+
+void
+sf_msg_interval_pack(struct sf_msg_interval *m, const struct sf_interval_agg *a)
 {
-	return (unsigned int)r < SF_DROP_MAX ? drop_names[r] : "unknown";
+	unsigned int t, j, k, n = 0;
+
+	m->interval = a->interval;
+	memcpy(m->counters, a->counters, sizeof(m->counters));
+	m->ntop = RTE_MIN(a->ntop, (uint32_t)SF_TOPK);
+	memcpy(m->top, a->top, m->ntop * sizeof(m->top[0]));
+	for (t = 0; t < SF_AGG_NTABLES; t++) {
+		const struct sf_agg_table *tb = &sf_agg_tables[t];
+
+		for (k = 0; k < tb->keys; k++) {
+			struct sf_msg_entry *e;
+
+			if (!sf_agg_key_used(a, tb, k))
+				continue;
+			e = &m->ent[n++];
+			e->table = (uint16_t)t;
+			e->pad = 0;
+			e->key = k;
+			for (j = 0; j < tb->ncols; j++)
+				e->col[j] = sf_agg_cell_get(a, tb, j, k);
+		}
+	}
+	m->h.count = n;
 }
 
-uint64_t
-sf_drop_total(const uint64_t dropped[SF_DROP_MAX])
-{
-	uint64_t d = 0;
-	unsigned int i;
-
-	for (i = 0; i < SF_DROP_MAX; i++)
-		d += dropped[i];
-	return d;
-}
-
-int
-sf_interval_agg_empty(const struct sf_interval_agg *a)
+bool
+sf_msg_interval_empty(const struct sf_msg_interval *m)
 {
 	unsigned int i;
 
-	if (a->received != 0 || a->flows_new != 0 || a->flows_active != 0 ||
-			a->records_lost != 0)
-		return 0;
-	for (i = 0; i < SF_END_MAX; i++)
-		if (a->flows_ended[i] != 0)
-			return 0;
-	for (i = 0; i < SF_DROP_MAX; i++)
-		if (a->dropped[i] != 0)
-			return 0;
-	return 1;
+	/* Table entries count packets the counters count too. */
+	for (i = 0; i < SF_AGG_NCOUNTERS; i++)
+		if (m->counters[i] != 0)
+			return false;
+	return true;
 }
 
 void
-sf_interval_agg_add(struct sf_interval_agg *dst, const struct sf_interval_agg *src)
+sf_msg_interval_merge(struct sf_interval_agg *a, const struct sf_msg_interval *m)
 {
-	unsigned int i;
+	unsigned int i, j, n = RTE_MIN(m->h.count, (uint32_t)SF_AGG_KEYS_MAX);
 
-	dst->received += src->received;
-	dst->flowed += src->flowed;
-	dst->bytes += src->bytes;
-	dst->filtered += src->filtered;
-	dst->nonflow += src->nonflow;
-	dst->malformed += src->malformed;
-	for (i = 0; i < SF_PKT_BAD_MAX; i++)
-		dst->malformed_by[i] += src->malformed_by[i];
-	for (i = 0; i < SF_DROP_MAX; i++)
-		dst->dropped[i] += src->dropped[i];
-	dst->flows_new += src->flows_new;
-	for (i = 0; i < SF_END_MAX; i++)
-		dst->flows_ended[i] += src->flows_ended[i];
-	dst->flows_active += src->flows_active;
-	dst->records_lost += src->records_lost;
-	dst->ipv4_packets += src->ipv4_packets;
-	dst->ipv6_packets += src->ipv6_packets;
-	for (i = 0; i < 256; i++) {
-		dst->proto_packets[i] += src->proto_packets[i];
-		dst->proto_bytes[i] += src->proto_bytes[i];
+	for (i = 0; i < SF_AGG_NCOUNTERS; i++)
+		a->counters[i] += m->counters[i];
+	for (i = 0; i < n; i++) {
+		const struct sf_msg_entry *e = &m->ent[i];
+		const struct sf_agg_table *tb;
+
+		if (e->table >= SF_AGG_NTABLES)
+			continue;
+		tb = &sf_agg_tables[e->table];
+		if (e->key >= tb->keys)
+			continue;
+		for (j = 0; j < tb->ncols; j++)
+			*sf_agg_cell(a, tb, j, e->key) += e->col[j];
 	}
 }
 
-struct rte_ring *
-sf_msg_ring_create(unsigned int id, unsigned int size, int socket)
+struct sf_msg_chan *
+sf_msg_chan_create(unsigned int id, unsigned int ring_size, unsigned int records, int socket)
 {
-	char name[RTE_RING_NAMESIZE];
-
-	snprintf(name, sizeof(name), "sf_msg_ring%u", id);
-	return rte_ring_create(name, size, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
-}
-
-struct rte_mempool *
-sf_msg_pool_create(unsigned int id, unsigned int n, int socket)
-{
+	struct sf_msg_chan *ch = calloc(1, sizeof(*ch));
 	char name[RTE_MEMPOOL_NAMESIZE];
 
-	snprintf(name, sizeof(name), "sf_msg_pool%u", id);
+	if (ch == NULL) {
+		rte_errno = ENOMEM;
+		return NULL;
+	}
+	snprintf(name, sizeof(name), "sf_msg_ring%u", id);
+	ch->ring = rte_ring_create(name, ring_size, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (ch->ring == NULL)
+		goto fail;
 	/*
 	 * One producer (the worker) and one consumer (the collector): a
 	 * per-lcore cache makes get/put cheap on both sides.
 	 */
-	return rte_mempool_create(name, n, sizeof(struct sf_msg), 32, 0,
-			NULL, NULL, NULL, NULL, socket, 0);
+	snprintf(name, sizeof(name), "sf_msg_rec%u", id);
+	ch->pool[SF_MSG_RECORDS] = rte_mempool_create(name, records,
+			sizeof(struct sf_msg_records), RECORDS_CACHE, 0, NULL, NULL, NULL, NULL,
+			socket, 0);
+	if (ch->pool[SF_MSG_RECORDS] == NULL)
+		goto fail;
+	/* No cache: messages must not wait in the other lcore's cache. */
+	snprintf(name, sizeof(name), "sf_msg_iv%u", id);
+	ch->pool[SF_MSG_INTERVAL] = rte_mempool_create(name, SF_MSG_INTERVALS,
+			sizeof(struct sf_msg_interval), 0, 0, NULL, NULL, NULL, NULL, socket, 0);
+	if (ch->pool[SF_MSG_INTERVAL] == NULL)
+		goto fail;
+	return ch;
+fail:
+	{
+		int e = rte_errno;
+
+		sf_msg_chan_free(ch);
+		rte_errno = e;
+	}
+	return NULL;
+}
+
+void
+sf_msg_chan_free(struct sf_msg_chan *ch)
+{
+	unsigned int t;
+	void *m;
+
+	if (ch == NULL)
+		return;
+	if (ch->ring != NULL)
+		while (rte_ring_dequeue(ch->ring, &m) == 0)
+			sf_msg_chan_put(ch, &m, 1);
+	rte_ring_free(ch->ring);
+	for (t = 0; t < SF_MSG_TYPES; t++)
+		rte_mempool_free(ch->pool[t]);
+	free(ch);
+}
+
+void
+sf_msg_chan_put(struct sf_msg_chan *ch, void *const *msgs, unsigned int n)
+{
+	unsigned int i = 0, j;
+
+	/* Runs of one type go back in one bulk put (mostly record batches). */
+	while (i < n) {
+		uint16_t type = ((const struct sf_msg *)msgs[i])->type;
+
+		for (j = i + 1; j < n && ((const struct sf_msg *)msgs[j])->type == type; j++)
+			;
+		rte_mempool_put_bulk(ch->pool[type], msgs + i, j - i);
+		i = j;
+	}
+}
+
+size_t
+sf_msg_chan_bytes(unsigned int ring_size, unsigned int records)
+{
+	/* An object, its header and trailer: about 128 bytes over its size. */
+	return (size_t)records * (sizeof(struct sf_msg_records) + 128) +
+		(size_t)SF_MSG_INTERVALS * (sizeof(struct sf_msg_interval) + 128) +
+		(size_t)ring_size * sizeof(void *);
 }

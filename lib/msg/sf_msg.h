@@ -1,112 +1,120 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Messages from a worker to the collector. Each worker owns one
- * single-producer/single-consumer rte_ring and one message pool; the
- * collector returns messages to the pool they came from. Messages on one
- * ring arrive in order, so when the collector sees the aggregate of
- * interval t from worker k, every record worker k ended up to t has
- * already arrived.
+ * Messages from a worker to the collector. Each worker owns one channel:
+ * a single-producer/single-consumer rte_ring of message pointers and one
+ * pool per message type, each sized by what its type carries (a batch of
+ * flow records; an interval aggregate whose keyed tables travel sparse,
+ * only the keys in use). Messages on one ring arrive in order, so when
+ * the collector sees the aggregate of interval t from worker k, every
+ * record worker k ended up to t has already arrived. The collector gives
+ * messages back to their channel (sf_msg_chan_put).
  */
 #ifndef SF_MSG_H
 #define SF_MSG_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <rte_mempool.h>
 #include <rte_ring.h>
 
+#include "sf_agg.h"
 #include "sf_common.h"
 #include "sf_flow.h"
 #include "sf_flow_table.h"
-#include "sf_pkt.h"
 
 /* Flow records per batch message. */
 #define SF_MSG_RECS 32
 
 /*
- * Why a received packet was dropped before reaching a flow table. Live
- * Linux interfaces (tpacket): kernel_ring_full is a worker's capture ring
- * that was full (PACKET_STATISTICS tp_drops), if_rx_dropped and nic_missed
- * the interface's rx_dropped and rx_missed_errors since the capture opened.
+ * Interval messages per worker: one per interval, so few are in flight.
+ * Live input never waits: if the collector is that far behind, an interval
+ * message is not sent and its counts travel with the next one.
  */
-#define SF_DROP_REASONS(X) \
-	X(NIC_MISSED, "nic_missed") \
-	X(NO_MBUF, "no_mbuf") \
-	X(RX_ERROR, "rx_error") \
-	X(DISPATCH_FULL, "dispatch_full") \
-	X(KERNEL_RING_FULL, "kernel_ring_full") \
-	X(IF_RX_DROPPED, "if_rx_dropped")
-
-enum sf_drop_reason {
-#define SF_X_ENUM(id, name) SF_DROP_ ## id,
-	SF_DROP_REASONS(SF_X_ENUM)
-#undef SF_X_ENUM
-	SF_DROP_MAX
-};
-
-const char *sf_drop_reason_name(enum sf_drop_reason r);
-
-/* Sum of packets dropped over every reason. */
-uint64_t sf_drop_total(const uint64_t dropped[SF_DROP_MAX]);
-
-/*
- * What one worker saw in one interval (or, merged, all workers). Packet
- * counts satisfy received = flowed + filtered + nonflow + malformed.
- */
-struct sf_interval_agg {
-	uint64_t interval;		/* index: starts at interval * interval_ns */
-	uint64_t received;		/* packets handed to the worker */
-	uint64_t flowed;		/* packets counted in flows */
-	uint64_t bytes;			/* IP bytes of those packets */
-	uint64_t filtered;
-	uint64_t nonflow;
-	uint64_t malformed;
-	uint64_t malformed_by[SF_PKT_BAD_MAX];
-	uint64_t dropped[SF_DROP_MAX];	/* filled by sources, not workers */
-	uint64_t flows_new;
-	uint64_t flows_ended[SF_END_MAX];
-	uint64_t flows_active;		/* flows in the tables at interval end */
-	uint64_t records_lost;		/* records dropped on a full ring or pool */
-	uint64_t ipv4_packets;
-	uint64_t ipv6_packets;
-	uint64_t proto_packets[256];
-	uint64_t proto_bytes[256];
-	uint32_t ntop;
-	uint32_t pad;
-	struct sf_flow_topk top[SF_TOPK];
-};
+#define SF_MSG_INTERVALS 64
 
 enum sf_msg_type {
-	SF_MSG_RECORDS = 1,	/* a batch of finished flow records */
-	SF_MSG_INTERVAL,	/* an interval aggregate (possibly empty) */
+	SF_MSG_RECORDS = 0,	/* struct sf_msg_records: finished flow records */
+	SF_MSG_INTERVAL,	/* struct sf_msg_interval: an aggregate (possibly empty) */
+	SF_MSG_TYPES
 };
 
 /* Watermark of a worker that has finished: every interval is done. */
 #define SF_WATERMARK_DONE UINT64_MAX
 
+/* The header every message starts with. */
 struct sf_msg {
 	uint16_t type;		/* enum sf_msg_type */
 	uint16_t worker;
-	uint32_t count;		/* records in u.rec */
+	uint32_t count;		/* records, or table entries, that follow */
 	/*
 	 * The worker has closed every interval < watermark: it will send
 	 * nothing more about them.
 	 */
 	uint64_t watermark;
-	union {
-		struct sf_interval_agg agg;
-		struct sf_flow_record rec[SF_MSG_RECS];
-	} u;
 };
 
-/* True if the aggregate carries anything worth reporting. */
-int sf_interval_agg_empty(const struct sf_interval_agg *a);
+struct sf_msg_records {
+	struct sf_msg h;
+	struct sf_flow_record rec[SF_MSG_RECS];
+};
 
-/* dst += src (counters; top lists are merged by the collector). */
-void sf_interval_agg_add(struct sf_interval_agg *dst, const struct sf_interval_agg *src);
+/* One key in use of a keyed table of the aggregate (sf_agg.h). */
+struct sf_msg_entry {
+	uint16_t table;		/* index in sf_agg_tables[] */
+	uint16_t pad;
+	uint32_t key;
+	uint64_t col[SF_AGG_COLS_MAX];
+};
 
-/* Create the ring and message pool of worker `id`. NULL on failure. */
-struct rte_ring *sf_msg_ring_create(unsigned int id, unsigned int size, int socket);
-struct rte_mempool *sf_msg_pool_create(unsigned int id, unsigned int n, int socket);
+/* An interval aggregate: its counters, top flows and h.count table entries. */
+struct sf_msg_interval {
+	struct sf_msg h;
+	uint64_t interval;
+	uint64_t counters[SF_AGG_NCOUNTERS];	/* as struct sf_interval_agg.counters */
+	uint32_t ntop;
+	uint32_t pad;
+	struct sf_flow_topk top[SF_TOPK];
+	struct sf_msg_entry ent[SF_AGG_KEYS_MAX];
+};
+
+/* Worker: a's figures into m (counters, top list, the table keys in use). */
+void sf_msg_interval_pack(struct sf_msg_interval *m, const struct sf_interval_agg *a);
+
+/* True if m carries no counts (it may still move the watermark). */
+bool sf_msg_interval_empty(const struct sf_msg_interval *m);
+
+/*
+ * Collector: add m's counters and table entries into a, an aggregate of
+ * the same interval (top lists are the collector's to merge).
+ */
+void sf_msg_interval_merge(struct sf_interval_agg *a, const struct sf_msg_interval *m);
+
+/*
+ * A worker's channel. The ring and the pools are used directly on both
+ * sides (their calls are inline); pool[type] holds the messages of a type.
+ */
+struct sf_msg_chan {
+	struct rte_ring *ring;
+	struct rte_mempool *pool[SF_MSG_TYPES];
+};
+
+/*
+ * The channel of worker `id`: a ring of ring_size slots, `records` record
+ * batch messages and SF_MSG_INTERVALS interval messages. NULL with
+ * rte_errno set on failure.
+ */
+struct sf_msg_chan *sf_msg_chan_create(unsigned int id, unsigned int ring_size,
+		unsigned int records, int socket);
+
+/* Give back the messages still on the ring, then free. NULL is a no-op. */
+void sf_msg_chan_free(struct sf_msg_chan *ch);
+
+/* Collector: give n messages taken from ch's ring back to their pools. */
+void sf_msg_chan_put(struct sf_msg_chan *ch, void *const *msgs, unsigned int n);
+
+/* Memory a channel takes (pools and ring), for start-up estimates. */
+size_t sf_msg_chan_bytes(unsigned int ring_size, unsigned int records);
 
 #endif /* SF_MSG_H */

@@ -6,44 +6,13 @@
 
 #include "sf_report.h"
 
-const char *
-sf_report_proto_name(uint8_t proto)
-{
-	switch (proto) {
-	case 1: return "ICMP";
-	case 2: return "IGMP";
-	case 4: return "IPIP";
-	case 6: return "TCP";
-	case 17: return "UDP";
-	case 33: return "DCCP";
-	case 41: return "IPv6-encap";
-	case 47: return "GRE";
-	case 50: return "ESP";
-	case 51: return "AH";
-	case 58: return "ICMPv6";
-	case 89: return "OSPF";
-	case 103: return "PIM";
-	case 112: return "VRRP";
-	case 132: return "SCTP";
-	case 136: return "UDPLite";
-	default: return NULL;
-	}
-}
-
-uint64_t
-sf_report_dropped(const struct sf_source_stats *src)
-{
-	return sf_drop_total(src->dropped);
-}
-
 bool
 sf_report_conserved(const struct sf_report_info *ri, const struct sf_collector_totals *t)
 {
-	const struct sf_interval_agg *s = &t->sum;
+	struct sf_agg_conservation c;
 
-	return ri->src.received == s->flowed + s->filtered + s->nonflow + s->malformed +
-			sf_report_dropped(&ri->src) &&
-		s->received == s->flowed + s->filtered + s->nonflow + s->malformed;
+	sf_agg_conserve(&c, &t->sum, ri->src.received, ri->src.dropped);
+	return c.ok;
 }
 
 /* 1234567 -> "1.23 M" style with a unit. */
@@ -80,7 +49,7 @@ time_str(char *buf, size_t len, uint64_t ns)
 static const char *
 proto_str(char *buf, size_t len, uint8_t proto)
 {
-	const char *n = sf_report_proto_name(proto);
+	const char *n = sf_proto_label(proto);
 
 	if (n != NULL)
 		snprintf(buf, len, "%s", n);
@@ -108,20 +77,10 @@ endpoint(char *buf, size_t len, uint8_t ipver, const uint8_t *addr, uint16_t por
 static void
 print_protocols(FILE *f, const struct sf_interval_agg *s)
 {
-	unsigned int order[256], n = 0, i, j;
+	uint8_t order[256];
+	unsigned int n = sf_agg_proto_order(s, order), i;
 	char b1[32], b2[32], pn[24];
 
-	for (i = 0; i < 256; i++)
-		if (s->proto_packets[i] != 0)
-			order[n++] = i;
-	/* By bytes, descending; few entries, insertion sort. */
-	for (i = 1; i < n; i++) {
-		unsigned int v = order[i];
-
-		for (j = i; j > 0 && s->proto_bytes[order[j - 1]] < s->proto_bytes[v]; j--)
-			order[j] = order[j - 1];
-		order[j] = v;
-	}
 	fprintf(f, "protocols\n");
 	for (i = 0; i < n; i++) {
 		unsigned int p = order[i];
@@ -133,10 +92,26 @@ print_protocols(FILE *f, const struct sf_interval_agg *s)
 	}
 }
 
-static bool
-proto_has_ports(uint8_t proto)
+/* received = the OUTCOME counters by name, drops as the input counted them */
+static void
+print_conservation(FILE *f, const struct sf_report_info *ri, const struct sf_interval_agg *s)
 {
-	return proto == 6 || proto == 17 || proto == 132 || proto == 33 || proto == 136;
+	struct sf_agg_conservation c;
+	const char *sep = " = ";
+	unsigned int i;
+
+	sf_agg_conserve(&c, s, ri->src.received, ri->src.dropped);
+	fprintf(f, "conservation: received %" PRIu64, c.received);
+	for (i = 0; i < SF_AGG_NFIELDS; i++) {
+		const struct sf_agg_field *d = &sf_agg_fields[i];
+
+		if (d->rule != SF_AGG_OUTCOME)
+			continue;
+		fprintf(f, "%s%s %" PRIu64, sep, d->name, d->set == SF_AGG_SET_DROP ?
+				sf_drop_total(ri->src.dropped) : sf_agg_field_total(s, d));
+		sep = " + ";
+	}
+	fprintf(f, "  [%s]\n", c.ok ? "ok" : "MISMATCH");
 }
 
 static void
@@ -146,9 +121,9 @@ print_top_flows(FILE *f, const struct sf_collector_totals *t)
 	unsigned int i;
 
 	fprintf(f, "top flows (bytes, both directions)\n");
-	for (i = 0; i < t->ntop; i++) {
-		const struct sf_flow_record *r = &t->top[i];
-		bool ports = proto_has_ports(r->key.proto) || r->key.port_lo || r->key.port_hi;
+	for (i = 0; i < t->ntop[SF_BY_BYTES]; i++) {
+		const struct sf_flow_record *r = &t->top[SF_BY_BYTES][i];
+		bool ports = sf_proto_has_ports(r->key.proto) || r->key.port_lo || r->key.port_hi;
 
 		fprintf(f, "  %2u. %s -> %s %s%s vlan %u  %s %s  %s\n", i + 1,
 				endpoint(s, sizeof(s), r->key.ipver, sf_flow_record_addr(r, false),
@@ -192,7 +167,7 @@ void
 sf_report_print(FILE *f, const struct sf_report_info *ri, const struct sf_collector_totals *t)
 {
 	const struct sf_interval_agg *s = &t->sum;
-	uint64_t dropped = sf_report_dropped(&ri->src);
+	uint64_t dropped = sf_drop_total(ri->src.dropped);
 	char b1[64], b2[64];
 	unsigned int i;
 	const char *sep = "";
@@ -210,10 +185,7 @@ sf_report_print(FILE *f, const struct sf_report_info *ri, const struct sf_collec
 			human(b1, sizeof(b1), ri->input_s > 0 ?
 				(double)ri->src.received / ri->input_s : 0.0, "packets/s"),
 			ri->wall_s > ri->input_s ? ri->wall_s - ri->input_s : 0.0);
-	fprintf(f, "conservation: received %" PRIu64 " = flowed %" PRIu64 " + filtered %" PRIu64
-			" + nonflow %" PRIu64 " + malformed %" PRIu64 " + dropped %" PRIu64 "  [%s]\n",
-			ri->src.received, s->flowed, s->filtered, s->nonflow, s->malformed, dropped,
-			sf_report_conserved(ri, t) ? "ok" : "MISMATCH");
+	print_conservation(f, ri, s);
 	if (s->malformed != 0) {
 		fprintf(f, "malformed    ");
 		for (i = 1; i < SF_PKT_BAD_MAX; i++) {

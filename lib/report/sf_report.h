@@ -31,16 +31,10 @@ struct sf_report_info {
 	uint64_t worker_packets[SF_REPORT_MAX_WORKERS];	/* packets each worker got */
 };
 
-/* Dropped packets in total, over every reason. */
-uint64_t sf_report_dropped(const struct sf_source_stats *src);
-
-/* received == flowed + filtered + nonflow + malformed + dropped */
+/* Conservation (sf_agg_conserve) with the input's own counts of received and dropped. */
 bool sf_report_conserved(const struct sf_report_info *ri, const struct sf_collector_totals *t);
 
 void sf_report_print(FILE *f, const struct sf_report_info *ri,
 		const struct sf_collector_totals *t);
-
-/* Short protocol name ("TCP") or NULL if spanflow has none for it. */
-const char *sf_report_proto_name(uint8_t proto);
 
 #endif /* SF_REPORT_H */

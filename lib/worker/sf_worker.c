@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +17,18 @@
 /* A partial record batch waits at most this long before it is sent. */
 #define SF_BATCH_FLUSH_MS 100
 
+/* The counters other lcores read, written by the worker only. */
+struct worker_shared {
+	_Atomic uint64_t received;
+	_Atomic uint64_t msgs_lost;
+	_Atomic uint64_t records_lost;
+	_Atomic uint64_t stop_lost;
+	_Atomic uint64_t flows_active;
+	_Atomic uint64_t peak_active;
+	_Atomic uint64_t capacity;
+	_Atomic uint64_t evictions;
+} __rte_cache_aligned;
+
 struct sf_worker {
 	unsigned int id;
 	bool started;		/* clock and interval are valid */
@@ -25,15 +38,14 @@ struct sf_worker {
 	uint64_t cur;		/* current interval index */
 	uint64_t next_boundary;	/* start of interval cur + 1 */
 	struct sf_flow_table *table;
-	struct rte_ring *ring;
-	struct rte_mempool *pool;
+	struct sf_msg_chan *chan;
 	bool (*wait_fn)(void *arg);
 	void *wait_arg;
 	bool flushing;		/* input has stopped: wait until the deadline */
 	bool must_send;		/* the final message: wait whatever happens */
 	uint64_t flush_tsc_max;	/* flush_timeout_ns in TSC cycles */
 	uint64_t deadline_tsc;	/* end of the final flush's wait */
-	struct sf_msg *batch;	/* partial record batch, or NULL */
+	struct sf_msg_records *batch;	/* partial record batch, or NULL */
 	uint64_t batch_tsc;	/* when the batch got its first record */
 	uint64_t flush_tsc;	/* SF_BATCH_FLUSH_MS in TSC cycles */
 	uint64_t records_lost;	/* since the last interval message */
@@ -43,7 +55,32 @@ struct sf_worker {
 	uint64_t stop_lost;		/* during the final flush */
 	struct sf_flow_table_stats last;	/* table stats at interval start */
 	struct sf_interval_agg agg;		/* the open interval */
+	bool stale;				/* shared is behind */
+	struct worker_shared shared;		/* read by other lcores */
 } __rte_cache_aligned;
+
+/*
+ * Store what other lcores read (sf_worker_counters): after each burst, and
+ * after housekeeping or an interval that changed anything. A few relaxed
+ * stores into a line of its own.
+ */
+static void
+publish(struct sf_worker *w)
+{
+	const struct sf_flow_table_stats *st = sf_flow_table_stats(w->table);
+	struct worker_shared *sh = &w->shared;
+
+	w->stale = false;
+	atomic_store_explicit(&sh->received, w->received_closed + w->agg.received,
+			memory_order_relaxed);
+	atomic_store_explicit(&sh->msgs_lost, w->msgs_lost, memory_order_relaxed);
+	atomic_store_explicit(&sh->records_lost, w->records_lost_all, memory_order_relaxed);
+	atomic_store_explicit(&sh->stop_lost, w->stop_lost, memory_order_relaxed);
+	atomic_store_explicit(&sh->flows_active, st->active, memory_order_relaxed);
+	atomic_store_explicit(&sh->peak_active, st->peak_active, memory_order_relaxed);
+	atomic_store_explicit(&sh->capacity, st->capacity, memory_order_relaxed);
+	atomic_store_explicit(&sh->evictions, st->ended[SF_END_EVICTED], memory_order_relaxed);
+}
 
 /* A frame in several segments: parse a contiguous copy of its head. */
 static __rte_noinline enum sf_pkt_class
@@ -114,12 +151,12 @@ lose_records(struct sf_worker *w, uint64_t n)
 		w->stop_lost += n;
 }
 
-static struct sf_msg *
-msg_get(struct sf_worker *w)
+static void *
+msg_get(struct sf_worker *w, enum sf_msg_type type)
 {
 	void *p;
 
-	while (rte_mempool_get(w->pool, &p) != 0) {
+	while (rte_mempool_get(w->chan->pool[type], &p) != 0) {
 		if (!wait_turn(w)) {
 			w->msgs_lost++;
 			return NULL;
@@ -132,12 +169,12 @@ msg_get(struct sf_worker *w)
 static int
 msg_send(struct sf_worker *w, struct sf_msg *msg)
 {
-	while (rte_ring_sp_enqueue(w->ring, msg) != 0) {
+	while (rte_ring_sp_enqueue(w->chan->ring, msg) != 0) {
 		if (!wait_turn(w)) {
 			w->msgs_lost++;
 			if (msg->type == SF_MSG_RECORDS)
 				lose_records(w, msg->count);
-			rte_mempool_put(w->pool, msg);
+			rte_mempool_put(w->chan->pool[msg->type], msg);
 			return -ENOBUFS;
 		}
 	}
@@ -147,35 +184,35 @@ msg_send(struct sf_worker *w, struct sf_msg *msg)
 static void
 batch_send(struct sf_worker *w)
 {
-	struct sf_msg *b = w->batch;
+	struct sf_msg_records *b = w->batch;
 
 	if (b == NULL)
 		return;
 	w->batch = NULL;
-	b->watermark = w->cur;
-	msg_send(w, b);
+	b->h.watermark = w->cur;
+	msg_send(w, &b->h);
 }
 
 static void
 emit_record(void *arg, const struct sf_flow_record *rec)
 {
 	struct sf_worker *w = arg;
-	struct sf_msg *b = w->batch;
+	struct sf_msg_records *b = w->batch;
 
 	if (b == NULL) {
-		b = msg_get(w);
+		b = msg_get(w, SF_MSG_RECORDS);
 		if (b == NULL) {
 			lose_records(w, 1);
 			return;
 		}
-		b->type = SF_MSG_RECORDS;
-		b->worker = (uint16_t)w->id;
-		b->count = 0;
+		b->h.type = SF_MSG_RECORDS;
+		b->h.worker = (uint16_t)w->id;
+		b->h.count = 0;
 		w->batch = b;
 		w->batch_tsc = rte_rdtsc();
 	}
-	b->u.rec[b->count++] = *rec;
-	if (b->count == SF_MSG_RECS)
+	b->rec[b->h.count++] = *rec;
+	if (b->h.count == SF_MSG_RECS)
 		batch_send(w);
 }
 
@@ -185,7 +222,7 @@ sf_worker_create(const struct sf_worker_params *p)
 	struct sf_flow_table_params tp;
 	struct sf_worker *w;
 
-	if (p == NULL || p->interval_ns == 0 || p->ring == NULL || p->pool == NULL) {
+	if (p == NULL || p->interval_ns == 0 || p->chan == NULL) {
 		rte_errno = EINVAL;
 		return NULL;
 	}
@@ -197,8 +234,7 @@ sf_worker_create(const struct sf_worker_params *p)
 	}
 	w->id = p->id;
 	w->interval_ns = p->interval_ns;
-	w->ring = p->ring;
-	w->pool = p->pool;
+	w->chan = p->chan;
 	w->lossless = p->lossless;
 	w->wait_fn = p->wait_fn;
 	w->wait_arg = p->wait_arg;
@@ -212,6 +248,7 @@ sf_worker_create(const struct sf_worker_params *p)
 	w->table = sf_flow_table_create(&tp);
 	if (w->table == NULL)
 		goto fail;
+	publish(w);
 	return w;
 fail:
 	rte_free(w);
@@ -224,7 +261,7 @@ sf_worker_free(struct sf_worker *w)
 	if (w == NULL)
 		return;
 	if (w->batch != NULL)
-		rte_mempool_put(w->pool, w->batch);
+		rte_mempool_put(w->chan->pool[SF_MSG_RECORDS], w->batch);
 	sf_flow_table_free(w->table);
 	rte_free(w);
 }
@@ -253,7 +290,7 @@ close_interval(struct sf_worker *w, uint64_t watermark)
 {
 	const struct sf_flow_table_stats *st;
 	struct sf_interval_agg *a = &w->agg;
-	struct sf_msg *msg;
+	struct sf_msg_interval *msg;
 	unsigned int r;
 	bool sent = false;
 
@@ -271,15 +308,15 @@ close_interval(struct sf_worker *w, uint64_t watermark)
 	batch_send(w);
 	a->records_lost += w->records_lost;
 	w->records_lost = 0;
-	msg = msg_get(w);
+	msg = msg_get(w, SF_MSG_INTERVAL);
 	if (msg != NULL) {
-		msg->type = SF_MSG_INTERVAL;
-		msg->worker = (uint16_t)w->id;
-		msg->count = 0;
-		msg->watermark = watermark;
-		memcpy(&msg->u.agg, a, sizeof(*a));
-		sent = msg_send(w, msg) == 0;
+		msg->h.type = SF_MSG_INTERVAL;
+		msg->h.worker = (uint16_t)w->id;
+		msg->h.watermark = watermark;
+		sf_msg_interval_pack(msg, a);
+		sent = msg_send(w, &msg->h) == 0;
 	}
+	w->stale = true;
 	if (sent) {
 		w->received_closed += a->received;
 		memset(a, 0, sizeof(*a));
@@ -382,15 +419,21 @@ sf_worker_process(struct sf_worker *w, struct rte_mbuf **m, unsigned int n)
 		c = RTE_MIN(n - i, (unsigned int)SF_BURST);
 		process_chunk(w, m + i, c);
 	}
+	publish(w);
 }
 
 void
 sf_worker_housekeep(struct sf_worker *w, unsigned int budget, uint64_t tsc_now)
 {
-	if (w->started && budget != 0)
-		sf_flow_table_expire(w->table, w->clock, budget);
-	if (w->batch != NULL && tsc_now - w->batch_tsc > w->flush_tsc)
+	if (w->started && budget != 0 && sf_flow_table_expire(w->table, w->clock, budget) != 0)
+		w->stale = true;
+	if (w->batch != NULL && tsc_now - w->batch_tsc > w->flush_tsc) {
 		batch_send(w);
+		w->stale = true;
+	}
+	/* Intervals closed by sf_worker_advance() since are published here too. */
+	if (w->stale)
+		publish(w);
 }
 
 void
@@ -411,6 +454,7 @@ sf_worker_finish(struct sf_worker *w, uint64_t now)
 	/* The last message carries the accounting: it always gets through. */
 	w->must_send = true;
 	close_interval(w, SF_WATERMARK_DONE);
+	publish(w);
 }
 
 uint64_t
@@ -419,32 +463,17 @@ sf_worker_clock(const struct sf_worker *w)
 	return w->clock;
 }
 
-const struct sf_flow_table_stats *
-sf_worker_table_stats(const struct sf_worker *w)
+void
+sf_worker_counters(const struct sf_worker *w, struct sf_worker_counters *c)
 {
-	return sf_flow_table_stats(w->table);
-}
+	const struct worker_shared *sh = &w->shared;
 
-uint64_t
-sf_worker_received(const struct sf_worker *w)
-{
-	return w->received_closed + w->agg.received;
-}
-
-uint64_t
-sf_worker_msgs_lost(const struct sf_worker *w)
-{
-	return w->msgs_lost;
-}
-
-uint64_t
-sf_worker_records_lost(const struct sf_worker *w)
-{
-	return w->records_lost_all;
-}
-
-uint64_t
-sf_worker_stop_lost(const struct sf_worker *w)
-{
-	return w->stop_lost;
+	c->received = atomic_load_explicit(&sh->received, memory_order_relaxed);
+	c->msgs_lost = atomic_load_explicit(&sh->msgs_lost, memory_order_relaxed);
+	c->records_lost = atomic_load_explicit(&sh->records_lost, memory_order_relaxed);
+	c->stop_lost = atomic_load_explicit(&sh->stop_lost, memory_order_relaxed);
+	c->flows_active = atomic_load_explicit(&sh->flows_active, memory_order_relaxed);
+	c->peak_active = atomic_load_explicit(&sh->peak_active, memory_order_relaxed);
+	c->capacity = atomic_load_explicit(&sh->capacity, memory_order_relaxed);
+	c->evictions = atomic_load_explicit(&sh->evictions, memory_order_relaxed);
 }

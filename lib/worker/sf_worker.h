@@ -78,8 +78,7 @@ struct sf_worker_params {
 	unsigned int id;
 	uint64_t interval_ns;
 	struct sf_flow_table_params table;	/* emit is set by the worker */
-	struct rte_ring *ring;			/* to the collector */
-	struct rte_mempool *pool;		/* messages */
+	struct sf_msg_chan *chan;		/* to the collector */
 	/*
 	 * Lossless: while packets are read, wait for the collector on a full
 	 * ring or empty pool instead of dropping (for files, which can wait).
@@ -134,21 +133,33 @@ void sf_worker_housekeep(struct sf_worker *w, unsigned int budget, uint64_t tsc_
  */
 void sf_worker_finish(struct sf_worker *w, uint64_t now);
 
+/* The worker's clock (its own lcore). */
 uint64_t sf_worker_clock(const struct sf_worker *w);
-const struct sf_flow_table_stats *sf_worker_table_stats(const struct sf_worker *w);
-
-/* Packets this worker has been given so far. */
-uint64_t sf_worker_received(const struct sf_worker *w);
-
-/* Messages this worker could not send (full ring or empty pool). */
-uint64_t sf_worker_msgs_lost(const struct sf_worker *w);
 
 /*
- * Flow records lost in all (also in the interval aggregates'
- * records_lost), and those of them lost during the final flush (deadline
- * passed or wait_fn gave up).
+ * What other lcores may read of a worker. The worker stores these with
+ * relaxed atomic stores at the end of sf_worker_process(),
+ * sf_worker_housekeep() (when it or an interval closed since changed
+ * anything) and sf_worker_finish(); each counter is exact as of then, not
+ * the set as a whole. sf_worker_counters() loads them relaxed, from any
+ * lcore or thread.
  */
-uint64_t sf_worker_records_lost(const struct sf_worker *w);
-uint64_t sf_worker_stop_lost(const struct sf_worker *w);
+struct sf_worker_counters {
+	uint64_t received;		/* packets given to the worker */
+	uint64_t msgs_lost;		/* messages it could not send (full ring or pool) */
+	/*
+	 * Flow records lost in all (also in the interval aggregates'
+	 * records_lost), and those of them lost during the final flush
+	 * (deadline passed or wait_fn gave up).
+	 */
+	uint64_t records_lost;
+	uint64_t stop_lost;
+	uint64_t flows_active;		/* flows in its table */
+	uint64_t peak_active;		/* most flows in its table at once */
+	uint64_t capacity;		/* of its table */
+	uint64_t evictions;		/* flows evicted from its full table */
+};
+
+void sf_worker_counters(const struct sf_worker *w, struct sf_worker_counters *c);
 
 #endif /* SF_WORKER_H */

@@ -41,6 +41,7 @@
 #include "sf_flow.h"
 #include "sf_http.h"
 #include "sf_msg.h"
+#include "sf_snapshot.h"
 
 #define TOKEN "fuzz-token-0123"
 #define MAX_RESP (4u << 20)
@@ -48,19 +49,22 @@
 static struct sf_config cfg[2];
 static struct sf_http *srv[2];
 static struct sf_collector *coll;
+static struct sf_snap_pub *pub;
 
 /* Data: records over a few addresses and protocols, then intervals with top lists. */
 static void
 feed(void)
 {
-	static struct sf_msg m;
+	static struct sf_msg_records m;
+	static struct sf_msg_interval mi;
+	static struct sf_interval_agg agg;
 	unsigned int i, t;
 
 	memset(&m, 0, sizeof(m));
-	m.type = SF_MSG_RECORDS;
-	m.count = SF_MSG_RECS;
+	m.h.type = SF_MSG_RECORDS;
+	m.h.count = SF_MSG_RECS;
 	for (i = 0; i < SF_MSG_RECS; i++) {
-		struct sf_flow_record *r = &m.u.rec[i];
+		struct sf_flow_record *r = &m.rec[i];
 		uint8_t a[16] = { 10, 0, 0, (uint8_t)(1 + i % 7) };
 		uint8_t b[16] = { 192, 168, 1, (uint8_t)(1 + i % 3) };
 		static const uint8_t protos[] = { 6, 17, 132, 1, 58, 47 };
@@ -87,13 +91,11 @@ feed(void)
 		r->end_reason = (uint8_t)(i % SF_END_MAX);
 		r->dscp = (uint8_t)(i % 64);
 	}
-	sf_collector_handle(coll, &m);
+	sf_collector_handle(coll, &m.h);
 	for (t = 0; t < 6; t++) {
-		struct sf_interval_agg *a = &m.u.agg;
+		struct sf_interval_agg *a = &agg;
 
-		memset(&m, 0, sizeof(m));
-		m.type = SF_MSG_INTERVAL;
-		m.watermark = t == 5 ? SF_WATERMARK_DONE : t + 1;
+		memset(a, 0, sizeof(*a));
 		a->interval = t;
 		a->received = 100 + t;
 		a->flowed = 90 + t;
@@ -121,7 +123,11 @@ feed(void)
 			a->top[i].bytes = 1000 - 10 * i;
 			a->top[i].packets = 1 + (i * 7) % SF_TOPK;
 		}
-		sf_collector_handle(coll, &m);
+		memset(&mi, 0, sizeof(mi));
+		mi.h.type = SF_MSG_INTERVAL;
+		mi.h.watermark = t == 5 ? SF_WATERMARK_DONE : t + 1;
+		sf_msg_interval_pack(&mi, a);
+		sf_collector_handle(coll, &mi.h);
 	}
 	sf_collector_finish(coll);
 }
@@ -130,27 +136,27 @@ int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	struct sf_collector_params cp;
-	struct sf_collector_sink sink[2];
 	struct sf_http_params hp;
-	struct sf_http_state st;
+	struct sf_snap_state st;
 	char err[256];
 	unsigned int i;
 
 	(void)argc;
 	(void)argv;
-	memset(&cp, 0, sizeof(cp));
+	pub = sf_snap_pub_create();
+	FUZZ_CHECK(pub != NULL);
 	for (i = 0; i < 2; i++) {
 		sf_config_defaults(&cfg[i]);
 		if (sf_config_set(&cfg[i], "http.listen", "127.0.0.1:0", err, sizeof(err)) != 0) {
 			fprintf(stderr, "fuzz_http: %s\n", err);
 			exit(1);
 		}
-		cfg[i].http_history = 4;
 		memset(&hp, 0, sizeof(hp));
 		hp.cfg = &cfg[i];
 		hp.input = i ? "eth\"0\\\x01" : "fuzz.pcap";
 		hp.n_workers = 2;
 		hp.live = i == 1;
+		hp.pub = pub;
 		if (i == 1)
 			snprintf(cfg[i].http_token, sizeof(cfg[i].http_token), "%s", TOKEN);
 		srv[i] = sf_http_create(&hp, err, sizeof(err));
@@ -158,18 +164,19 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 			fprintf(stderr, "fuzz_http: %s\n", err);
 			exit(1);
 		}
-		sf_http_sink(srv[i], &sink[i]);
-		cp.sinks[cp.n_sinks++] = sink[i];
 	}
+	memset(&cp, 0, sizeof(cp));
 	cp.n_workers = 1;
 	cp.interval_ns = cfg[0].interval_ns;
+	cp.history = 4;
+	cp.live = true;
 	coll = sf_collector_create(&cp);
 	FUZZ_CHECK(coll != NULL);
 	feed();
 	memset(&st, 0, sizeof(st));
 	st.n_workers = 2;
 	st.finished = true;
-	st.src.received = 1000;
+	st.input_received = 1000;
 	for (i = 0; i < 2; i++) {
 		st.w[i].lcore = i + 1;
 		st.w[i].packets = 400 + i;
@@ -178,9 +185,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		st.w[i].evictions = i;
 		st.w[i].ring_size = 1024;
 	}
-	for (i = 0; i < 2; i++)
-		sf_http_publish(srv[i], coll, &st);
-	/* The servers and the collector live as long as the process. */
+	sf_snap_publish(pub, sf_collector_snapshot(coll, &st), sf_collector_version(coll));
+	/* The servers, the snapshots and the collector live as long as the process. */
 	return 0;
 }
 

@@ -3,8 +3,10 @@
  * Collector: intervals are merged once every worker's watermark is past
  * them, in order; counters add up; top lists merge exactly.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -12,6 +14,7 @@
 #include <cmocka.h>
 
 #include "sf_collector.h"
+#include "sf_snapshot.h"
 
 struct seen {
 	unsigned int nint;
@@ -60,35 +63,47 @@ key_of(struct sf_flow_key *k, uint8_t last)
 	sf_flow_key_make(k, 4, a, b, 4, 1000, 80, 6, 0);
 }
 
+/* A message of either type, as a worker sends it. */
+union msg {
+	struct sf_msg h;
+	struct sf_msg_records r;
+	struct sf_msg_interval i;
+};
+
 static void
-agg_msg(struct sf_msg *m, uint16_t worker, uint64_t interval, uint64_t watermark,
+agg_msg(union msg *m, uint16_t worker, uint64_t interval, uint64_t watermark,
 		uint64_t packets)
 {
+	struct sf_interval_agg a;
+
+	memset(&a, 0, sizeof(a));
+	a.interval = interval;
+	a.received = packets;
+	a.flowed = packets;
+	a.bytes = packets * 100;
+	a.proto_packets[6] = packets;
+	a.proto_bytes[6] = packets * 100;
 	memset(m, 0, sizeof(*m));
-	m->type = SF_MSG_INTERVAL;
-	m->worker = worker;
-	m->watermark = watermark;
-	m->u.agg.interval = interval;
-	m->u.agg.received = packets;
-	m->u.agg.flowed = packets;
-	m->u.agg.bytes = packets * 100;
-	m->u.agg.proto_packets[6] = packets;
+	m->h.type = SF_MSG_INTERVAL;
+	m->h.worker = worker;
+	m->h.watermark = watermark;
+	sf_msg_interval_pack(&m->i, &a);
 }
 
 static void
 test_waits_for_every_worker(void **state)
 {
-	static struct sf_msg m;
+	static union msg m;
 	struct seen s;
 	struct sf_collector *c = make(&s, 2);
 
 	(void)state;
 	assert_non_null(c);
 	agg_msg(&m, 0, 5, 6, 10);
-	sf_collector_handle(c, &m);
+	sf_collector_handle(c, &m.h);
 	assert_int_equal(s.nint, 0);		/* worker 1 has not closed 5 */
 	agg_msg(&m, 1, 5, 6, 7);
-	sf_collector_handle(c, &m);
+	sf_collector_handle(c, &m.h);
 	assert_int_equal(s.nint, 1);
 	assert_int_equal(s.ints[0].interval, 5);
 	assert_int_equal(s.ints[0].flowed, 17);
@@ -101,26 +116,26 @@ test_waits_for_every_worker(void **state)
 static void
 test_gap_and_order(void **state)
 {
-	static struct sf_msg m;
+	static union msg m;
 	struct seen s;
 	struct sf_collector *c = make(&s, 2);
 
 	(void)state;
 	/* Worker 0 reports 3 and 9; worker 1 reports only 7, then finishes. */
 	agg_msg(&m, 0, 3, 4, 1);
-	sf_collector_handle(c, &m);
+	sf_collector_handle(c, &m.h);
 	agg_msg(&m, 0, 9, SF_WATERMARK_DONE, 2);
-	sf_collector_handle(c, &m);
+	sf_collector_handle(c, &m.h);
 	assert_int_equal(s.nint, 0);
 	agg_msg(&m, 1, 7, 8, 4);
-	sf_collector_handle(c, &m);
+	sf_collector_handle(c, &m.h);
 	/* Watermarks 4 (done) and 8: intervals 3 and 7 are final, in order. */
 	assert_int_equal(s.nint, 2);
 	assert_int_equal(s.ints[0].interval, 3);
 	assert_int_equal(s.ints[1].interval, 7);
 	/* An empty message moves the watermark and emits nothing itself. */
 	agg_msg(&m, 1, 12, SF_WATERMARK_DONE, 0);
-	sf_collector_handle(c, &m);
+	sf_collector_handle(c, &m.h);
 	assert_int_equal(s.nint, 3);
 	assert_int_equal(s.ints[2].interval, 9);
 	assert_int_equal(s.ints[2].flowed, 2);
@@ -168,22 +183,22 @@ test_topk_merge_exact(void **state)
 static void
 test_interval_top_merged(void **state)
 {
-	static struct sf_msg m;
+	static union msg m;
 	struct seen s;
 	struct sf_collector *c = make(&s, 2);
 	unsigned int i;
 
 	(void)state;
 	agg_msg(&m, 0, 1, 2, 5);
-	m.u.agg.ntop = 3;
+	m.i.ntop = 3;
 	for (i = 0; i < 3; i++)
-		topk(&m.u.agg.top[i], (uint8_t)i, 30 - i);	/* 30 29 28 */
-	sf_collector_handle(c, &m);
+		topk(&m.i.top[i], (uint8_t)i, 30 - i);	/* 30 29 28 */
+	sf_collector_handle(c, &m.h);
 	agg_msg(&m, 1, 1, 2, 5);
-	m.u.agg.ntop = 2;
-	topk(&m.u.agg.top[0], 50, 40);
-	topk(&m.u.agg.top[1], 51, 1);
-	sf_collector_handle(c, &m);
+	m.i.ntop = 2;
+	topk(&m.i.top[0], 50, 40);
+	topk(&m.i.top[1], 51, 1);
+	sf_collector_handle(c, &m.h);
 	assert_int_equal(s.nint, 1);
 	assert_int_equal(s.ints[0].ntop, 5);
 	assert_int_equal(s.ints[0].top[0].bytes, 40);
@@ -195,7 +210,7 @@ test_interval_top_merged(void **state)
 static void
 test_records_and_totals(void **state)
 {
-	static struct sf_msg m;
+	static union msg m;
 	struct seen s;
 	struct sf_collector *c = make(&s, 1);
 	const struct sf_collector_totals *t;
@@ -203,10 +218,10 @@ test_records_and_totals(void **state)
 
 	(void)state;
 	memset(&m, 0, sizeof(m));
-	m.type = SF_MSG_RECORDS;
-	m.count = 3;
+	m.h.type = SF_MSG_RECORDS;
+	m.h.count = 3;
 	for (i = 0; i < 3; i++) {
-		struct sf_flow_record *r = &m.u.rec[i];
+		struct sf_flow_record *r = &m.r.rec[i];
 
 		key_of(&r->key, (uint8_t)(i + 1));
 		r->packets[0] = 1;
@@ -216,18 +231,18 @@ test_records_and_totals(void **state)
 		r->end_ns = 2000 + i;
 		r->end_reason = i == 2 ? SF_END_TCP_FIN : SF_END_IDLE;
 	}
-	sf_collector_handle(c, &m);
+	sf_collector_handle(c, &m.h);
 	assert_int_equal(s.nrec, 3);
 	agg_msg(&m, 0, 0, SF_WATERMARK_DONE, 3);
-	sf_collector_handle(c, &m);
+	sf_collector_handle(c, &m.h);
 	assert_true(sf_collector_done(c));
 	sf_collector_finish(c);
 	t = sf_collector_totals(c);
 	assert_int_equal(t->records, 3);
 	assert_int_equal(t->records_by_reason[SF_END_IDLE], 2);
 	assert_int_equal(t->records_by_reason[SF_END_TCP_FIN], 1);
-	assert_int_equal(t->ntop, 3);
-	assert_int_equal(t->top[0].bytes[0], 300);
+	assert_int_equal(t->ntop[SF_BY_BYTES], 3);
+	assert_int_equal(t->top[SF_BY_BYTES][0].bytes[0], 300);
 	assert_int_equal(t->first_ns, 1000);
 	assert_int_equal(t->last_ns, 2002);
 	/* Talkers: 10.0.1.1 is in all three flows: 301 + 201 + 101 bytes. */
@@ -241,7 +256,7 @@ test_records_and_totals(void **state)
 /* Records between fresh hosts, fed in messages, with no sink. */
 struct feeder {
 	struct sf_collector *c;
-	struct sf_msg m;
+	union msg m;
 };
 
 static void
@@ -250,12 +265,12 @@ feed(struct feeder *f, const uint8_t a[4], const uint8_t b[4], uint64_t packets,
 {
 	struct sf_flow_record *r;
 
-	if (f->m.count == SF_MSG_RECS) {
-		sf_collector_handle(f->c, &f->m);
-		f->m.count = 0;
+	if (f->m.h.count == SF_MSG_RECS) {
+		sf_collector_handle(f->c, &f->m.h);
+		f->m.h.count = 0;
 	}
-	f->m.type = SF_MSG_RECORDS;
-	r = &f->m.u.rec[f->m.count++];
+	f->m.h.type = SF_MSG_RECORDS;
+	r = &f->m.r.rec[f->m.h.count++];
 	memset(r, 0, sizeof(*r));
 	sf_flow_key_make(&r->key, 4, a, b, 4, 1000, 80, 6, 0);
 	r->packets[0] = packets;
@@ -267,12 +282,12 @@ feed(struct feeder *f, const uint8_t a[4], const uint8_t b[4], uint64_t packets,
 static const struct sf_collector_totals *
 feed_finish(struct feeder *f)
 {
-	struct sf_msg m;
+	union msg m;
 
-	if (f->m.count != 0)
-		sf_collector_handle(f->c, &f->m);
+	if (f->m.h.count != 0)
+		sf_collector_handle(f->c, &f->m.h);
 	agg_msg(&m, 0, 0, SF_WATERMARK_DONE, 0);
-	sf_collector_handle(f->c, &m);
+	sf_collector_handle(f->c, &m.h);
 	sf_collector_finish(f->c);
 	return sf_collector_totals(f->c);
 }
@@ -387,6 +402,245 @@ test_talkers_bounded(void **state)
 	sf_collector_free(f.c);
 }
 
+/* A record of 10.0.0.1:40000 -> 10.0.0.last:port (the responder). */
+static void
+port_record(struct sf_flow_record *r, uint8_t last, uint16_t port, uint64_t pkts,
+		uint64_t bytes)
+{
+	memset(r, 0, sizeof(*r));
+	r->key.ipver = 4;
+	r->key.proto = 6;
+	r->key.addr_lo[0] = 10;
+	r->key.addr_lo[3] = 1;
+	r->key.addr_hi[0] = 10;
+	r->key.addr_hi[3] = last;
+	r->key.port_lo = 40000;
+	r->key.port_hi = port;
+	r->initiator = SF_DIR_LO;	/* so the responder port is `port` */
+	r->packets[0] = pkts;
+	r->bytes[0] = bytes;
+}
+
+/*
+ * The run's figures are the collector's, with no server: exact top lists
+ * by bytes and by packets, and responder ports.
+ */
+static void
+test_run_figures(void **state)
+{
+	static union msg m;
+	struct sf_collector *c = make_nosink();
+	const struct sf_collector_totals *t;
+
+	(void)state;
+	memset(&m, 0, sizeof(m));
+	m.h.type = SF_MSG_RECORDS;
+	port_record(&m.r.rec[m.h.count++], 2, 443, 5, 5000);	/* most bytes */
+	port_record(&m.r.rec[m.h.count++], 3, 443, 50, 3000);	/* most packets */
+	port_record(&m.r.rec[m.h.count++], 4, 53, 2, 200);
+	port_record(&m.r.rec[m.h.count++], 5, 0, 1, 100);	/* no port: not in the list */
+	sf_collector_handle(c, &m.h);
+	agg_msg(&m, 0, 0, SF_WATERMARK_DONE, 0);
+	sf_collector_handle(c, &m.h);
+	sf_collector_finish(c);
+	t = sf_collector_totals(c);
+	assert_int_equal(t->ntop[SF_BY_BYTES], 4);
+	assert_int_equal(t->top[SF_BY_BYTES][0].bytes[0], 5000);
+	assert_int_equal(t->ntop[SF_BY_PACKETS], 4);
+	assert_int_equal(t->top[SF_BY_PACKETS][0].packets[0], 50);
+	assert_int_equal(t->top[SF_BY_PACKETS][1].packets[0], 5);
+	/* Responder ports: 443 (two flows) before 53; port 0 is left out. */
+	assert_int_equal(t->nports, 2);
+	assert_int_equal(t->ports[0].proto, 6);
+	assert_int_equal(t->ports[0].port, 443);
+	assert_int_equal(t->ports[0].flows, 2);
+	assert_int_equal(t->ports[0].packets, 55);
+	assert_int_equal(t->ports[0].bytes, 8000);
+	assert_int_equal(t->ports[1].port, 53);
+	sf_collector_free(c);
+}
+
+static struct sf_collector *
+make_history(unsigned int history, bool live)
+{
+	struct sf_collector_params p;
+
+	memset(&p, 0, sizeof(p));
+	p.n_workers = 1;
+	p.interval_ns = 1000;
+	p.history = history;
+	p.live = live;
+	return sf_collector_create(&p);
+}
+
+static void
+interval(struct sf_collector *c, uint64_t t, uint64_t packets)
+{
+	static union msg m;
+
+	agg_msg(&m, 0, t, t + 1, packets);
+	sf_collector_handle(c, &m.h);
+}
+
+/* Snapshots keep the newest intervals and do not change once built. */
+static void
+test_history_and_snapshots(void **state)
+{
+	struct sf_collector *c = make_history(3, false);
+	struct sf_snap_state st;
+	struct sf_snap *s, *s2;
+	uint64_t t;
+
+	(void)state;
+	memset(&st, 0, sizeof(st));
+	st.input_received = 7;
+	for (t = 0; t < 5; t++)
+		interval(c, t, 10 + t);
+	s = sf_collector_snapshot(c, &st);
+	assert_non_null(s);
+	/* A history of 3 keeps the newest three intervals, oldest first. */
+	assert_int_equal(s->n_iv, 3);
+	assert_int_equal(s->iv[0]->agg.interval, 2);
+	assert_int_equal(s->iv[2]->agg.interval, 4);
+	assert_int_equal(s->iv[2]->agg.flowed, 14);
+	assert_int_equal(s->tot.intervals, 5);
+	assert_int_equal(s->st.input_received, 7);
+	assert_int_equal(s->lag_ns, 0);		/* a file: no lag */
+	interval(c, 5, 99);
+	s2 = sf_collector_snapshot(c, &st);
+	assert_int_equal(s->iv[2]->agg.interval, 4);
+	assert_int_equal(s->tot.intervals, 5);
+	assert_int_equal(s2->iv[2]->agg.interval, 5);
+	assert_ptr_equal(s2->iv[1], s->iv[2]);	/* shared, not copied */
+	sf_snap_put(s);
+	sf_collector_free(c);			/* s2 holds its intervals */
+	assert_int_equal(s2->iv[0]->agg.interval, 3);
+	sf_snap_put(s2);
+
+	/* No history asked for: none kept. Live: the lag is wall time past the end. */
+	c = make_history(0, true);
+	interval(c, 0, 1);
+	s = sf_collector_snapshot(c, &st);
+	assert_int_equal(s->n_iv, 0);
+	assert_int_equal(s->tot.intervals, 1);
+	sf_snap_put(s);
+	sf_collector_free(c);
+	c = make_history(1, true);
+	interval(c, 0, 1);
+	s = sf_collector_snapshot(c, &st);
+	assert_true(s->lag_ns > 1000);		/* interval 0 ended 1 us after 1970 */
+	sf_snap_put(s);
+	sf_collector_free(c);
+}
+
+static void
+test_publish(void **state)
+{
+	struct sf_collector *c = make_history(2, false);
+	struct sf_snap_pub *p = sf_snap_pub_create();
+	struct sf_snap_state st;
+	struct sf_snap *s;
+
+	(void)state;
+	memset(&st, 0, sizeof(st));
+	assert_non_null(p);
+	assert_null(sf_snap_get(p));		/* nothing published yet */
+	assert_true(sf_snap_pub_due(p, sf_collector_version(c), false));
+	sf_snap_publish(p, sf_collector_snapshot(c, &st), sf_collector_version(c));
+	/* Nothing new, and well within the second: not due. */
+	assert_false(sf_snap_pub_due(p, sf_collector_version(c), false));
+	assert_true(sf_snap_pub_due(p, sf_collector_version(c), true));
+	interval(c, 0, 1);
+	sf_snap_publish(p, sf_collector_snapshot(c, &st), sf_collector_version(c));
+	s = sf_snap_get(p);
+	assert_non_null(s);
+	assert_int_equal(s->seq, 2);
+	assert_int_equal(s->n_iv, 1);
+	assert_true(s->wall_ns > 0);
+	sf_snap_put(s);
+	sf_snap_pub_free(p);
+	sf_collector_free(c);
+}
+
+struct reader_arg {
+	struct sf_snap_pub *p;
+	volatile int *stop;
+	atomic_ulong reads;
+	int bad;
+};
+
+static void *
+reader(void *arg)
+{
+	struct reader_arg *ra = arg;
+	uint64_t last = 0;
+
+	while (!*ra->stop) {
+		struct sf_snap *s = sf_snap_get(ra->p);
+		unsigned int i;
+
+		if (s == NULL)
+			continue;
+		if (s->seq < last)
+			ra->bad++;
+		last = s->seq;
+		for (i = 1; i < s->n_iv; i++)
+			if (s->iv[i]->agg.interval != s->iv[i - 1]->agg.interval + 1)
+				ra->bad++;
+		sf_snap_put(s);
+		atomic_fetch_add(&ra->reads, 1);
+	}
+	return NULL;
+}
+
+static unsigned long
+min_reads(struct reader_arg *ra, unsigned int n)
+{
+	unsigned long m = ULONG_MAX;
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (atomic_load(&ra[i].reads) < m)
+			m = atomic_load(&ra[i].reads);
+	return m;
+}
+
+/* Readers never see a freed or half-built snapshot while the publisher runs flat out. */
+static void
+test_readers_race_publisher(void **state)
+{
+	struct sf_collector *c = make_history(3, false);
+	struct sf_snap_pub *p = sf_snap_pub_create();
+	struct sf_snap_state st;
+	struct reader_arg ra[4];
+	pthread_t th[4];
+	volatile int stop = 0;
+	unsigned int i;
+	uint64_t t;
+
+	(void)state;
+	memset(&st, 0, sizeof(st));
+	for (i = 0; i < 4; i++) {
+		memset(&ra[i], 0, sizeof(ra[i]));
+		ra[i].p = p;
+		ra[i].stop = &stop;
+		assert_int_equal(pthread_create(&th[i], NULL, reader, &ra[i]), 0);
+	}
+	/* At least 2000 publishes, and until every reader has read 1000 times. */
+	for (t = 0; t < 2000 || min_reads(ra, 4) < 1000; t++) {
+		interval(c, t, 1);
+		sf_snap_publish(p, sf_collector_snapshot(c, &st), sf_collector_version(c));
+	}
+	stop = 1;
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+		assert_int_equal(ra[i].bad, 0);
+		assert_true(atomic_load(&ra[i].reads) >= 1000);
+	}
+	sf_snap_pub_free(p);
+	sf_collector_free(c);
+}
+
 int
 main(void)
 {
@@ -398,6 +652,10 @@ main(void)
 		cmocka_unit_test(test_records_and_totals),
 		cmocka_unit_test(test_talkers_exact),
 		cmocka_unit_test(test_talkers_bounded),
+		cmocka_unit_test(test_run_figures),
+		cmocka_unit_test(test_history_and_snapshots),
+		cmocka_unit_test(test_publish),
+		cmocka_unit_test(test_readers_race_publisher),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

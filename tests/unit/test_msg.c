@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Interval aggregates: what counts as empty, and that adding sums every counter. */
+/*
+ * Messages: an interval travels sparse and arrives whole, each type has a
+ * pool sized for it, and messages go back to the pool they came from.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,92 +12,115 @@
 #include <cmocka.h>
 
 #include "sf_msg.h"
+#include "sf_test_eal.h"
 
 static void
-test_empty(void **state)
+test_interval_round_trip(void **state)
 {
-	struct sf_interval_agg a;
-
-	(void)state;
-	memset(&a, 0, sizeof(a));
-	a.interval = 42;		/* the index alone is no content */
-	assert_true(sf_interval_agg_empty(&a));
-	a.flows_active = 1;		/* a flow alive through the interval is */
-	assert_false(sf_interval_agg_empty(&a));
-	a.flows_active = 0;
-	a.flows_ended[SF_END_IDLE] = 1;
-	assert_false(sf_interval_agg_empty(&a));
-	a.flows_ended[SF_END_IDLE] = 0;
-	a.dropped[SF_DROP_NO_MBUF] = 1;
-	assert_false(sf_interval_agg_empty(&a));
-	a.dropped[SF_DROP_NO_MBUF] = 0;
-	a.received = 1;
-	assert_false(sf_interval_agg_empty(&a));
-}
-
-static void
-test_add_sums_every_counter(void **state)
-{
+	static struct sf_msg_interval m;
 	struct sf_interval_agg a, b;
 	unsigned int i;
 
 	(void)state;
 	memset(&a, 0, sizeof(a));
+	a.interval = 77;
+	a.received = 12;
+	a.flowed = 10;
+	a.bytes = 1000;
+	a.malformed = 2;
+	a.malformed_by[SF_PKT_BAD_IP_TRUNC] = 2;
+	a.flows_ended[SF_END_IDLE] = 3;
+	a.dropped[SF_DROP_NO_MBUF] = 4;
+	a.flows_active = 9;
+	a.proto_packets[6] = 7;
+	a.proto_bytes[6] = 700;
+	a.proto_packets[255] = 3;
+	a.proto_bytes[255] = 300;
+	a.ntop = 2;
+	a.top[0].bytes = 600;
+	a.top[1].bytes = 100;
+	sf_msg_interval_pack(&m, &a);
+	/* Only the protocols in use travel. */
+	assert_int_equal(m.h.count, 2);
+	assert_int_equal(m.ent[0].key, 6);
+	assert_int_equal(m.ent[1].key, 255);
+	assert_int_equal(m.ntop, 2);
+	assert_false(sf_msg_interval_empty(&m));
+	/* Merged into an empty aggregate of the interval, it is the aggregate again. */
 	memset(&b, 0, sizeof(b));
-	b.received = 10;
-	b.flowed = 7;
-	b.bytes = 700;
-	b.filtered = 1;
-	b.nonflow = 1;
-	b.malformed = 1;
-	b.malformed_by[SF_PKT_BAD_L4_TRUNC] = 1;
-	b.dropped[SF_DROP_DISPATCH_FULL] = 3;
-	b.flows_new = 4;
-	b.flows_ended[SF_END_TCP_FIN] = 2;
-	b.flows_active = 5;
-	b.records_lost = 6;
-	b.ipv4_packets = 5;
-	b.ipv6_packets = 2;
-	b.proto_packets[17] = 7;
-	b.proto_bytes[17] = 700;
-	for (i = 0; i < 3; i++)
-		sf_interval_agg_add(&a, &b);
-	assert_int_equal(a.received, 30);
-	assert_int_equal(a.flowed, 21);
-	assert_int_equal(a.bytes, 2100);
-	assert_int_equal(a.filtered, 3);
-	assert_int_equal(a.nonflow, 3);
-	assert_int_equal(a.malformed, 3);
-	assert_int_equal(a.malformed_by[SF_PKT_BAD_L4_TRUNC], 3);
-	assert_int_equal(a.dropped[SF_DROP_DISPATCH_FULL], 9);
-	assert_int_equal(a.flows_new, 12);
-	assert_int_equal(a.flows_ended[SF_END_TCP_FIN], 6);
-	assert_int_equal(a.flows_active, 15);
-	assert_int_equal(a.records_lost, 18);
-	assert_int_equal(a.ipv4_packets, 15);
-	assert_int_equal(a.ipv6_packets, 6);
-	assert_int_equal(a.proto_packets[17], 21);
-	assert_int_equal(a.proto_bytes[17], 2100);
-	assert_int_equal(a.interval, 0);	/* not a counter */
+	b.interval = m.interval;
+	sf_msg_interval_merge(&b, &m);
+	b.ntop = m.ntop;
+	memcpy(b.top, m.top, sizeof(b.top));
+	assert_memory_equal(&a, &b, sizeof(a));
+	/* Merged twice, it adds up. */
+	sf_msg_interval_merge(&b, &m);
+	assert_int_equal(b.proto_bytes[255], 600);
+	assert_int_equal(b.received, 24);
+	/* Every protocol in use: the message holds them all. */
+	for (i = 0; i < 256; i++)
+		a.proto_packets[i] = 1;
+	sf_msg_interval_pack(&m, &a);
+	assert_int_equal(m.h.count, 256);
+	memset(&a, 0, sizeof(a));
+	sf_msg_interval_pack(&m, &a);
+	assert_int_equal(m.h.count, 0);
+	assert_true(sf_msg_interval_empty(&m));
 }
 
 static void
-test_names(void **state)
+test_sizes(void **state)
 {
 	(void)state;
-	assert_string_equal(sf_drop_reason_name(SF_DROP_NIC_MISSED), "nic_missed");
-	assert_string_equal(sf_drop_reason_name(SF_DROP_DISPATCH_FULL), "dispatch_full");
-	assert_string_equal(sf_drop_reason_name(SF_DROP_MAX), "unknown");
+	/* A record batch carries records and a header, not an aggregate. */
+	assert_true(sizeof(struct sf_msg_records) <=
+			sizeof(struct sf_msg) + SF_MSG_RECS * sizeof(struct sf_flow_record));
+	assert_true(sizeof(struct sf_msg_records) < sizeof(struct sf_interval_agg));
+}
+
+static void
+test_chan_pools(void **state)
+{
+	struct sf_msg_chan *ch = sf_msg_chan_create(7, 64, 128, SOCKET_ID_ANY);
+	void *m[6], *p;
+	unsigned int i;
+
+	(void)state;
+	assert_non_null(ch);
+	assert_int_equal(ch->pool[SF_MSG_RECORDS]->elt_size, sizeof(struct sf_msg_records));
+	assert_int_equal(ch->pool[SF_MSG_INTERVAL]->elt_size, sizeof(struct sf_msg_interval));
+	assert_int_equal(rte_mempool_avail_count(ch->pool[SF_MSG_INTERVAL]), SF_MSG_INTERVALS);
+	/* Mixed types in one burst go back where each came from. */
+	for (i = 0; i < 6; i++) {
+		enum sf_msg_type t = i % 3 == 2 ? SF_MSG_INTERVAL : SF_MSG_RECORDS;
+
+		assert_int_equal(rte_mempool_get(ch->pool[t], &m[i]), 0);
+		((struct sf_msg *)m[i])->type = (uint16_t)t;
+	}
+	sf_msg_chan_put(ch, m, 6);
+	assert_int_equal(rte_mempool_avail_count(ch->pool[SF_MSG_RECORDS]), 128);
+	assert_int_equal(rte_mempool_avail_count(ch->pool[SF_MSG_INTERVAL]), SF_MSG_INTERVALS);
+	/* Messages left on the ring go back when the channel is freed. */
+	assert_int_equal(rte_mempool_get(ch->pool[SF_MSG_INTERVAL], &p), 0);
+	((struct sf_msg *)p)->type = SF_MSG_INTERVAL;
+	assert_int_equal(rte_ring_sp_enqueue(ch->ring, p), 0);
+	sf_msg_chan_free(ch);
+	sf_msg_chan_free(NULL);
+	/* The names are free again. */
+	ch = sf_msg_chan_create(7, 64, 128, SOCKET_ID_ANY);
+	assert_non_null(ch);
+	sf_msg_chan_free(ch);
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_empty),
-		cmocka_unit_test(test_add_sums_every_counter),
-		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_interval_round_trip),
+		cmocka_unit_test(test_sizes),
+		cmocka_unit_test(test_chan_pools),
 	};
 
+	sf_test_eal_init();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,8 +23,7 @@
 static struct rte_mempool *mbufs;
 
 struct rig {
-	struct rte_ring *ring;
-	struct rte_mempool *pool;
+	struct sf_msg_chan *chan;
 	struct sf_worker *w;
 	/* A collector in wait_fn: drains the ring into these counters. */
 	uint64_t got_records;
@@ -35,6 +34,16 @@ struct rig {
 	unsigned int waits;
 	unsigned int hurry_after;	/* wait_fn says "hurry" after this many; 0 never */
 };
+
+/* A worker's counters as another lcore reads them. */
+static struct sf_worker_counters
+counters(const struct sf_worker *w)
+{
+	struct sf_worker_counters c;
+
+	sf_worker_counters(w, &c);
+	return c;
+}
 
 /* Table capacity of the next rig_make (64 unless a test says otherwise). */
 static uint32_t rig_capacity = 64;
@@ -47,19 +56,23 @@ rig_drain_counting(struct rig *r)
 	void *p;
 	unsigned int i;
 
-	while (rte_ring_dequeue(r->ring, &p) == 0) {
+	while (rte_ring_dequeue(r->chan->ring, &p) == 0) {
 		struct sf_msg *m = p;
 
 		if (m->type == SF_MSG_RECORDS) {
 			r->got_records += m->count;
 		} else {
+			struct sf_interval_agg a;
+
+			memset(&a, 0, sizeof(a));
+			sf_msg_interval_merge(&a, p);
 			r->got_intervals++;
-			r->got_lost += m->u.agg.records_lost;
+			r->got_lost += a.records_lost;
 			for (i = 0; i < SF_END_MAX; i++)
-				r->got_ended += m->u.agg.flows_ended[i];
+				r->got_ended += a.flows_ended[i];
 			r->wm = m->watermark;
 		}
-		rte_mempool_put(r->pool, m);
+		sf_msg_chan_put(r->chan, &p, 1);
 	}
 }
 
@@ -81,10 +94,8 @@ rig_make(struct rig *r, unsigned int ring_size, unsigned int pool_size, bool los
 	struct sf_worker_params p;
 	char name[32];
 
-	r->ring = sf_msg_ring_create(100 + seq, ring_size, SOCKET_ID_ANY);
-	r->pool = sf_msg_pool_create(100 + seq, pool_size, SOCKET_ID_ANY);
-	assert_non_null(r->ring);
-	assert_non_null(r->pool);
+	r->chan = sf_msg_chan_create(100 + seq, ring_size, pool_size, SOCKET_ID_ANY);
+	assert_non_null(r->chan);
 	snprintf(name, sizeof(name), "tw%u", seq++);
 	memset(&p, 0, sizeof(p));
 	p.interval_ns = S;
@@ -94,8 +105,7 @@ rig_make(struct rig *r, unsigned int ring_size, unsigned int pool_size, bool los
 	p.table.active_ns = 100 * S;
 	p.table.tcp_end_ns = S;
 	p.table.socket_id = SOCKET_ID_ANY;
-	p.ring = r->ring;
-	p.pool = r->pool;
+	p.chan = r->chan;
 	p.lossless = lossless;
 	p.flush_timeout_ns = rig_flush_timeout_ns;
 	p.wait_fn = rig_wait_fn;
@@ -107,13 +117,8 @@ rig_make(struct rig *r, unsigned int ring_size, unsigned int pool_size, bool los
 static void
 rig_free(struct rig *r)
 {
-	void *m;
-
 	sf_worker_free(r->w);
-	while (rte_ring_dequeue(r->ring, &m) == 0)
-		rte_mempool_put(r->pool, m);
-	rte_ring_free(r->ring);
-	rte_mempool_free(r->pool);
+	sf_msg_chan_free(r->chan);
 }
 
 /* One UDP packet from 10.0.(src>>8).(src&255) to 10.9.9.9 at time ts. */
@@ -137,25 +142,40 @@ send_pkt(struct sf_worker *w, uint16_t src, uint64_t ts, uint8_t cls)
 	rte_pktmbuf_free(m);
 }
 
+/* An interval message as the collector reads it. */
+struct iv {
+	uint64_t watermark;
+	struct sf_interval_agg a;
+};
+
 /* Drain the ring: count records and return aggregates in order. */
 static unsigned int
-drain(struct rig *r, struct sf_msg *aggs, unsigned int max, unsigned int *records,
+drain(struct rig *r, struct iv *aggs, unsigned int max, unsigned int *records,
 		uint64_t *last_watermark)
 {
 	unsigned int n = 0;
 	void *p;
 
-	while (rte_ring_dequeue(r->ring, &p) == 0) {
+	while (rte_ring_dequeue(r->chan->ring, &p) == 0) {
 		struct sf_msg *m = p;
 
 		if (m->type == SF_MSG_RECORDS) {
 			*records += m->count;
 		} else {
+			const struct sf_msg_interval *mi = p;
+			struct iv *v;
+
 			assert_true(n < max);
-			aggs[n++] = *m;
+			v = &aggs[n++];
+			memset(v, 0, sizeof(*v));
+			v->watermark = m->watermark;
+			v->a.interval = mi->interval;
+			sf_msg_interval_merge(&v->a, mi);
+			v->a.ntop = mi->ntop;
+			memcpy(v->a.top, mi->top, sizeof(v->a.top));
 			*last_watermark = m->watermark;
 		}
-		rte_mempool_put(r->pool, m);
+		sf_msg_chan_put(r->chan, &p, 1);
 	}
 	return n;
 }
@@ -163,7 +183,7 @@ drain(struct rig *r, struct sf_msg *aggs, unsigned int max, unsigned int *record
 static void
 test_intervals_close_on_packet_time(void **state)
 {
-	static struct sf_msg aggs[8];
+	static struct iv aggs[8];
 	unsigned int records = 0, n;
 	uint64_t wm = 0;
 	struct rig r;
@@ -176,29 +196,29 @@ test_intervals_close_on_packet_time(void **state)
 	send_pkt(r.w, 3, 101 * S + 2, SF_PKT_MALFORMED);
 	n = drain(&r, aggs, 8, &records, &wm);
 	assert_int_equal(n, 1);
-	assert_int_equal(aggs[0].u.agg.interval, 100);
+	assert_int_equal(aggs[0].a.interval, 100);
 	assert_int_equal(aggs[0].watermark, 101);
-	assert_int_equal(aggs[0].u.agg.received, 2);
-	assert_int_equal(aggs[0].u.agg.flowed, 1);
-	assert_int_equal(aggs[0].u.agg.nonflow, 1);
-	assert_int_equal(aggs[0].u.agg.bytes, 100);
-	assert_int_equal(aggs[0].u.agg.flows_new, 1);
-	assert_int_equal(aggs[0].u.agg.flows_active, 1);
-	assert_int_equal(aggs[0].u.agg.ntop, 1);
-	assert_int_equal(aggs[0].u.agg.top[0].bytes, 100);
+	assert_int_equal(aggs[0].a.received, 2);
+	assert_int_equal(aggs[0].a.flowed, 1);
+	assert_int_equal(aggs[0].a.nonflow, 1);
+	assert_int_equal(aggs[0].a.bytes, 100);
+	assert_int_equal(aggs[0].a.flows_new, 1);
+	assert_int_equal(aggs[0].a.flows_active, 1);
+	assert_int_equal(aggs[0].a.ntop, 1);
+	assert_int_equal(aggs[0].a.top[0].bytes, 100);
 
 	/* Told time 104.5: flow (last 101.0) idles out at 103.0, in interval 103. */
 	sf_worker_advance(r.w, 104 * S + S / 2);
 	n = drain(&r, aggs, 8, &records, &wm);
 	assert_int_equal(n, 3);			/* 101, 102, 103 */
-	assert_int_equal(aggs[0].u.agg.interval, 101);
-	assert_int_equal(aggs[0].u.agg.malformed, 1);
-	assert_int_equal(aggs[0].u.agg.malformed_by[SF_PKT_BAD_IP_TRUNC], 1);
-	assert_int_equal(aggs[1].u.agg.interval, 102);
-	assert_int_equal(aggs[1].u.agg.flows_active, 1);
-	assert_int_equal(aggs[2].u.agg.interval, 103);
-	assert_int_equal(aggs[2].u.agg.flows_ended[SF_END_IDLE], 1);
-	assert_int_equal(aggs[2].u.agg.flows_active, 0);
+	assert_int_equal(aggs[0].a.interval, 101);
+	assert_int_equal(aggs[0].a.malformed, 1);
+	assert_int_equal(aggs[0].a.malformed_by[SF_PKT_BAD_IP_TRUNC], 1);
+	assert_int_equal(aggs[1].a.interval, 102);
+	assert_int_equal(aggs[1].a.flows_active, 1);
+	assert_int_equal(aggs[2].a.interval, 103);
+	assert_int_equal(aggs[2].a.flows_ended[SF_END_IDLE], 1);
+	assert_int_equal(aggs[2].a.flows_active, 0);
 	assert_int_equal(records, 1);		/* sent before interval 103's aggregate */
 	assert_int_equal(wm, 104);
 
@@ -206,12 +226,12 @@ test_intervals_close_on_packet_time(void **state)
 	send_pkt(r.w, 4, 1000 * S, SF_PKT_FLOW);
 	n = drain(&r, aggs, 8, &records, &wm);
 	assert_int_equal(n, 1);
-	assert_int_equal(aggs[0].u.agg.interval, 104);
+	assert_int_equal(aggs[0].a.interval, 104);
 	sf_worker_finish(r.w, 1000 * S + 5);
 	n = drain(&r, aggs, 8, &records, &wm);
 	assert_int_equal(n, 1);
-	assert_int_equal(aggs[0].u.agg.interval, 1000);
-	assert_int_equal(aggs[0].u.agg.flows_ended[SF_END_END_OF_INPUT], 1);
+	assert_int_equal(aggs[0].a.interval, 1000);
+	assert_int_equal(aggs[0].a.flows_ended[SF_END_END_OF_INPUT], 1);
 	assert_int_equal(wm, SF_WATERMARK_DONE);
 	assert_int_equal(records, 2);
 	rig_free(&r);
@@ -220,7 +240,7 @@ test_intervals_close_on_packet_time(void **state)
 static void
 test_time_never_goes_back(void **state)
 {
-	static struct sf_msg aggs[8];
+	static struct iv aggs[8];
 	unsigned int records = 0, n;
 	uint64_t wm = 0;
 	struct rig r;
@@ -233,8 +253,8 @@ test_time_never_goes_back(void **state)
 	sf_worker_finish(r.w, sf_worker_clock(r.w));
 	n = drain(&r, aggs, 8, &records, &wm);
 	assert_int_equal(n, 1);
-	assert_int_equal(aggs[0].u.agg.interval, 50);
-	assert_int_equal(aggs[0].u.agg.flowed, 2);
+	assert_int_equal(aggs[0].a.interval, 50);
+	assert_int_equal(aggs[0].a.flowed, 2);
 	assert_int_equal(records, 1);
 	rig_free(&r);
 }
@@ -254,14 +274,14 @@ test_lossy_counts_lost_messages(void **state)
 	rig_make(&r, 64, 1024, false);
 	for (i = 0; i < 200; i++)
 		send_pkt(r.w, 1, (uint64_t)i * S / 2, SF_PKT_FLOW);
-	assert_int_equal(rte_ring_count(r.ring), 63);
-	assert_int_equal(sf_worker_msgs_lost(r.w), 36);
+	assert_int_equal(rte_ring_count(r.chan->ring), 63);
+	assert_int_equal(counters(r.w).msgs_lost, 36);
 	/*
 	 * Nothing is lost from the accounting: the counters of the lost
 	 * aggregates travel with the next one that gets through.
 	 */
 	{
-		static struct sf_msg aggs[80];
+		static struct iv aggs[80];
 		unsigned int records = 0, n, k;
 		uint64_t wm = 0, received = 0, flowed = 0;
 
@@ -269,8 +289,8 @@ test_lossy_counts_lost_messages(void **state)
 		sf_worker_finish(r.w, sf_worker_clock(r.w));
 		n += drain(&r, aggs + n, 80 - n, &records, &wm);
 		for (k = 0; k < n; k++) {
-			received += aggs[k].u.agg.received;
-			flowed += aggs[k].u.agg.flowed;
+			received += aggs[k].a.received;
+			flowed += aggs[k].a.flowed;
 		}
 		assert_int_equal(wm, SF_WATERMARK_DONE);
 		assert_int_equal(received, 200);
@@ -295,7 +315,7 @@ fill_flows(struct rig *r)
 	for (i = 0; i < STOP_FLOWS; i++)
 		send_pkt(r->w, (uint16_t)i, 10 * S + i, SF_PKT_FLOW);
 	rig_drain_counting(r);
-	assert_int_equal(sf_worker_table_stats(r->w)->active, STOP_FLOWS);
+	assert_int_equal(counters(r->w).flows_active, STOP_FLOWS);
 }
 
 static void
@@ -315,9 +335,9 @@ rig_live_stop(struct rig *r, uint64_t flush_timeout_ns, unsigned int hurry_after
 	assert_int_equal(r->wm, SF_WATERMARK_DONE);
 	assert_int_equal(r->got_ended, STOP_FLOWS);
 	/* Every ended flow is either written or counted as lost, at the stop. */
-	assert_int_equal(r->got_records + sf_worker_stop_lost(r->w), STOP_FLOWS);
-	assert_int_equal(r->got_lost, sf_worker_stop_lost(r->w));
-	assert_int_equal(sf_worker_records_lost(r->w), sf_worker_stop_lost(r->w));
+	assert_int_equal(r->got_records + counters(r->w).stop_lost, STOP_FLOWS);
+	assert_int_equal(r->got_lost, counters(r->w).stop_lost);
+	assert_int_equal(counters(r->w).records_lost, counters(r->w).stop_lost);
 }
 
 static void
@@ -329,7 +349,7 @@ test_live_stop_writes_every_flow(void **state)
 	memset(&r, 0, sizeof(r));
 	rig_live_stop(&r, 30 * S, 0);
 	assert_int_equal(r.got_records, STOP_FLOWS);
-	assert_int_equal(sf_worker_stop_lost(r.w), 0);
+	assert_int_equal(counters(r.w).stop_lost, 0);
 	assert_true(r.waits > 0);	/* the ring did fill: the flush waited */
 	rig_free(&r);
 }
@@ -343,7 +363,7 @@ test_live_stop_deadline_counts_the_rest(void **state)
 	/* No time to wait at all: a full ring loses the batch, and says so. */
 	memset(&r, 0, sizeof(r));
 	rig_live_stop(&r, 0, 0);
-	assert_true(sf_worker_stop_lost(r.w) > 0);
+	assert_true(counters(r.w).stop_lost > 0);
 	assert_true(r.got_records > 0);
 	rig_free(&r);
 }
@@ -357,8 +377,37 @@ test_live_stop_hurried(void **state)
 	/* Waits the collector keeps up with, until a second signal says hurry. */
 	memset(&r, 0, sizeof(r));
 	rig_live_stop(&r, 30 * S, 2);
-	assert_true(sf_worker_stop_lost(r.w) > 0);
+	assert_true(counters(r.w).stop_lost > 0);
 	assert_true(r.got_records >= 63 * 32);	/* a ringful before the hurry */
+	rig_free(&r);
+}
+
+/* Another lcore reads the worker's counters as of the worker's last call. */
+static void
+test_counters(void **state)
+{
+	struct sf_worker_counters c;
+	struct rig r;
+
+	(void)state;
+	rig_make(&r, 64, 256, true);
+	c = counters(r.w);
+	assert_int_equal(c.received, 0);
+	assert_int_equal(c.capacity, 64);
+	send_pkt(r.w, 1, 10 * S, SF_PKT_FLOW);
+	send_pkt(r.w, 2, 10 * S, SF_PKT_FLOW);
+	send_pkt(r.w, 3, 10 * S, SF_PKT_NONFLOW);
+	c = counters(r.w);
+	assert_int_equal(c.received, 3);
+	assert_int_equal(c.flows_active, 2);
+	assert_int_equal(c.peak_active, 2);
+	sf_worker_finish(r.w, sf_worker_clock(r.w));
+	c = counters(r.w);
+	assert_int_equal(c.received, 3);	/* packets of closed intervals too */
+	assert_int_equal(c.flows_active, 0);
+	assert_int_equal(c.peak_active, 2);
+	assert_int_equal(c.msgs_lost, 0);
+	assert_int_equal(c.records_lost, 0);
 	rig_free(&r);
 }
 
@@ -372,6 +421,7 @@ main(void)
 		cmocka_unit_test(test_live_stop_writes_every_flow),
 		cmocka_unit_test(test_live_stop_deadline_counts_the_rest),
 		cmocka_unit_test(test_live_stop_hurried),
+		cmocka_unit_test(test_counters),
 	};
 
 	sf_test_eal_init();

@@ -1,0 +1,275 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The aggregate as text, from the field lists: the JSON of an interval,
+ * the run totals and the Prometheus samples. Nothing here is on the
+ * packet path: an interval line is written once per interval.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "sf_agg_json.h"
+
+static void
+reasons_object(struct sf_text *t, const struct sf_interval_agg *a, const struct sf_agg_field *f,
+		const char *key, size_t keylen, enum sf_agg_shown shown)
+{
+	const struct sf_agg_reason_set *rs = &sf_agg_reason_sets[f->set];
+	const char *sep = "";
+	unsigned int i;
+
+	sf_text_str(t, ",\"");
+	sf_text_put(t, key, keylen);
+	sf_text_str(t, "\":{");
+	for (i = rs->first; i < rs->n; i++) {
+		uint64_t v = a->counters[f->off + i];
+
+		if (shown == SF_AGG_NONZERO && v == 0)
+			continue;
+		sf_text_str(t, sep);
+		sf_text_put(t, "\"", 1);
+		sf_text_str(t, rs->name(i));
+		sf_text_str(t, "\":");
+		sf_text_u64(t, v);
+		sep = ",";
+	}
+	sf_text_put(t, "}", 1);
+}
+
+/* Length of the object part of a json key ("flows" of "flows.new"), 0 if none. */
+static size_t
+group_len(const char *json)
+{
+	const char *dot = json != NULL ? strchr(json, '.') : NULL;
+
+	return dot != NULL ? (size_t)(dot - json) : 0;
+}
+
+static void
+tables_json(struct sf_text *t, const struct sf_interval_agg *a)
+{
+	unsigned int i, j, k;
+
+	for (i = 0; i < SF_AGG_NTABLES; i++) {
+		const struct sf_agg_table *tb = &sf_agg_tables[i];
+		const char *sep = "";
+
+		sf_text_str(t, ",\"");
+		sf_text_str(t, tb->json);
+		sf_text_str(t, "\":[");
+		for (k = 0; k < tb->keys; k++) {
+			if (!sf_agg_key_used(a, tb, k))
+				continue;
+			sf_text_str(t, sep);
+			sf_text_str(t, "{\"");
+			sf_text_str(t, tb->json_key);
+			sf_text_str(t, "\":");
+			sf_text_u64(t, k);
+			for (j = 0; j < tb->ncols; j++) {
+				sf_text_str(t, ",\"");
+				sf_text_str(t, tb->cols[j].json);
+				sf_text_str(t, "\":");
+				sf_text_u64(t, sf_agg_cell_get(a, tb, j, k));
+			}
+			sf_text_put(t, "}", 1);
+			sep = ",";
+		}
+		sf_text_put(t, "]", 1);
+	}
+}
+
+void
+sf_agg_json_interval(struct sf_text *t, const struct sf_interval_agg *a, uint64_t interval_ns)
+{
+	const struct sf_agg_field *pend[SF_AGG_NFIELDS];
+	unsigned int f, i, npend = 0;
+	const char *open = NULL;	/* the object being written, or NULL */
+	size_t open_len = 0;
+	bool first = false;
+
+	sf_text_str(t, "{\"interval_start_ns\":");
+	sf_text_u64(t, a->interval * interval_ns);
+	sf_text_str(t, ",\"interval_ns\":");
+	sf_text_u64(t, interval_ns);
+	for (f = 0; f <= SF_AGG_NFIELDS; f++) {
+		const struct sf_agg_field *d = f < SF_AGG_NFIELDS ? &sf_agg_fields[f] : NULL;
+		size_t g = d != NULL ? group_len(d->json) : 0;
+
+		/* Leaving an object: close it, then the reason objects of its rows. */
+		if (open != NULL && (g != open_len || strncmp(d->json, open, g) != 0)) {
+			sf_text_put(t, "}", 1);
+			for (i = 0; i < npend; i++)
+				reasons_object(t, a, pend[i], pend[i]->json_reasons,
+						strlen(pend[i]->json_reasons), pend[i]->shown);
+			open = NULL;
+			npend = 0;
+		}
+		if (d == NULL)
+			break;
+		if (d->json != NULL) {
+			if (g != 0 && open == NULL) {
+				sf_text_str(t, ",\"");
+				sf_text_put(t, d->json, g);
+				sf_text_str(t, "\":{");
+				open = d->json;
+				open_len = g;
+				first = true;
+			}
+			sf_text_str(t, open != NULL && first ? "\"" : ",\"");
+			sf_text_str(t, d->json + (g ? g + 1 : 0));
+			sf_text_str(t, "\":");
+			sf_text_u64(t, sf_agg_field_total(a, d));
+			first = false;
+		}
+		if (d->json_reasons != NULL) {
+			if (open != NULL)
+				pend[npend++] = d;
+			else
+				reasons_object(t, a, d, d->json_reasons, strlen(d->json_reasons),
+						d->shown);
+		}
+	}
+	tables_json(t, a);
+	sf_text_str(t, ",\"top_flows\":[");
+	for (i = 0; i < a->ntop && i < SF_TOPK; i++) {
+		if (i != 0)
+			sf_text_put(t, ",", 1);
+		sf_agg_json_topk(t, &a->top[i]);
+	}
+	sf_text_str(t, "]}");
+}
+
+void
+sf_agg_json_totals(struct sf_text *t, const struct sf_interval_agg *a)
+{
+	const char *sep = "";
+	unsigned int f;
+
+	for (f = 0; f < SF_AGG_NFIELDS; f++) {
+		const struct sf_agg_field *d = &sf_agg_fields[f];
+		const char *c;
+
+		if (d->json == NULL || d->rule == SF_AGG_GAUGE)
+			continue;
+		sf_text_str(t, sep);
+		sf_text_put(t, "\"", 1);
+		for (c = d->json; *c != '\0'; c++)
+			sf_text_put(t, *c == '.' ? "_" : c, 1);
+		sf_text_str(t, "\":");
+		sf_text_u64(t, sf_agg_field_total(a, d));
+		sep = ",";
+	}
+}
+
+void
+sf_agg_json_reasons(struct sf_text *t, const struct sf_interval_agg *a)
+{
+	unsigned int f;
+
+	for (f = 0; f < SF_AGG_NFIELDS; f++) {
+		const struct sf_agg_field *d = &sf_agg_fields[f];
+		char key[64];
+		int k;
+
+		if (d->set == SF_AGG_SET_NONE)
+			continue;
+		if (d->json_reasons != NULL)
+			k = snprintf(key, sizeof(key), "%s", d->json_reasons);
+		else
+			k = snprintf(key, sizeof(key), "%s_by_reason", d->json ? d->json : d->name);
+		if (k > 0 && (size_t)k < sizeof(key))
+			reasons_object(t, a, d, key, (size_t)k, SF_AGG_ALL);
+	}
+}
+
+void
+sf_agg_json_topk(struct sf_text *t, const struct sf_flow_topk *f)
+{
+	bool lo_src = f->initiator == SF_DIR_LO;
+
+	sf_text_str(t, "{\"src_addr\":");
+	sf_text_json_addr(t, f->key.ipver, lo_src ? f->key.addr_lo : f->key.addr_hi);
+	sf_text_str(t, ",\"src_port\":");
+	sf_text_u64(t, lo_src ? f->key.port_lo : f->key.port_hi);
+	sf_text_str(t, ",\"dst_addr\":");
+	sf_text_json_addr(t, f->key.ipver, lo_src ? f->key.addr_hi : f->key.addr_lo);
+	sf_text_str(t, ",\"dst_port\":");
+	sf_text_u64(t, lo_src ? f->key.port_hi : f->key.port_lo);
+	sf_text_str(t, ",\"proto\":");
+	sf_text_u64(t, f->key.proto);
+	sf_text_str(t, ",\"vlan\":");
+	sf_text_u64(t, f->key.vlan);
+	sf_text_str(t, ",\"packets\":");
+	sf_text_u64(t, f->packets);
+	sf_text_str(t, ",\"bytes\":");
+	sf_text_u64(t, f->bytes);
+	sf_text_put(t, "}", 1);
+}
+
+void
+sf_prom_head(struct sf_text *t, const char *name, const char *type, const char *help)
+{
+	sf_text_printf(t, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void
+prom_sample(struct sf_text *t, const char *name, const char *label, const char *lv,
+		uint64_t v)
+{
+	sf_text_str(t, name);
+	if (label != NULL) {
+		sf_text_put(t, "{", 1);
+		sf_text_str(t, label);
+		if (lv != NULL) {
+			sf_text_str(t, "=\"");
+			sf_text_str(t, lv);
+			sf_text_put(t, "\"", 1);
+		}
+		sf_text_put(t, "}", 1);
+	}
+	sf_text_put(t, " ", 1);
+	sf_text_u64(t, v);
+	sf_text_put(t, "\n", 1);
+}
+
+void
+sf_agg_prom(struct sf_text *t, const struct sf_interval_agg *a)
+{
+	unsigned int fam, f, i, j, k;
+	char num[16];
+
+	for (fam = 0; fam < SF_AGG_PROM_MAX; fam++) {
+		const struct sf_agg_family_desc *fd = &sf_agg_families[fam];
+
+		sf_prom_head(t, fd->name, fd->type, fd->help);
+		for (f = 0; f < SF_AGG_NFIELDS; f++) {
+			const struct sf_agg_field *d = &sf_agg_fields[f];
+			const struct sf_agg_reason_set *rs;
+
+			if (d->family != fam)
+				continue;
+			if (d->set == SF_AGG_SET_NONE) {
+				prom_sample(t, fd->name, d->label, NULL, a->counters[d->off]);
+				continue;
+			}
+			rs = &sf_agg_reason_sets[d->set];
+			for (i = rs->first; i < rs->n; i++)
+				prom_sample(t, fd->name, "reason", rs->name(i),
+						a->counters[d->off + i]);
+		}
+		for (i = 0; i < SF_AGG_NTABLES; i++) {
+			const struct sf_agg_table *tb = &sf_agg_tables[i];
+
+			for (j = 0; j < tb->ncols; j++) {
+				if (tb->cols[j].family != fam)
+					continue;
+				for (k = 0; k < tb->keys; k++) {
+					if (!sf_agg_key_used(a, tb, k))
+						continue;
+					snprintf(num, sizeof(num), "%u", k);
+					prom_sample(t, fd->name, tb->json_key, num,
+							sf_agg_cell_get(a, tb, j, k));
+				}
+			}
+		}
+	}
+}

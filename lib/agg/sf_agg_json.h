@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The interval aggregate as text, generated from its field lists
+ * (sf_agg.h): one writer for the JSON of an interval (the --intervals
+ * lines and /api/v1/intervals), the run totals, top flows and the
+ * Prometheus samples.
+ */
+#ifndef SF_AGG_JSON_H
+#define SF_AGG_JSON_H
+
+#include <stdint.h>
+
+#include "sf_agg.h"
+#include "sf_text.h"
+
+/* One interval as a JSON object (no newline). */
+void sf_agg_json_interval(struct sf_text *t, const struct sf_interval_agg *a,
+		uint64_t interval_ns);
+
+/*
+ * The run totals as the members of a JSON object, without braces: every
+ * counter with a JSON key but the gauges, under the key flattened
+ * ("flows.new" as "flows_new").
+ */
+void sf_agg_json_totals(struct sf_text *t, const struct sf_interval_agg *a);
+
+/*
+ * For each counter split by reason: ,"KEY":{"reason":count,...} with every
+ * reason shown; KEY is its reasons key, or its JSON key + "_by_reason".
+ */
+void sf_agg_json_reasons(struct sf_text *t, const struct sf_interval_agg *a);
+
+/* One flow of a top list as a JSON object. */
+void sf_agg_json_topk(struct sf_text *t, const struct sf_flow_topk *f);
+
+/* Prometheus text: every family of the aggregate with its samples. */
+void sf_agg_prom(struct sf_text *t, const struct sf_interval_agg *a);
+
+/* Prometheus text: the HELP and TYPE lines of a family. */
+void sf_prom_head(struct sf_text *t, const char *name, const char *type, const char *help);
+
+#endif /* SF_AGG_JSON_H */

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Snapshots: the collector's figures as of one moment, immutable once
+ * built, for readers on other threads (the HTTP server renders them).
+ *
+ * The collector thread builds a snapshot (sf_collector_snapshot) and
+ * publishes it; publishing swaps one atomic pointer; readers take a
+ * reference. Nobody waits on anybody: a retired snapshot is freed by
+ * whoever drops its last reference, and the publisher drops its own
+ * reference of a retired snapshot only when no reader is between "load
+ * pointer" and "take reference" (a reader count, checked after the swap).
+ * Finalized intervals are shared by every snapshot that shows them.
+ */
+#ifndef SF_SNAPSHOT_H
+#define SF_SNAPSHOT_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sf_collector.h"
+#include "sf_config.h"
+
+/* One worker lcore as seen by the collector thread. */
+struct sf_snap_worker {
+	unsigned int lcore;
+	uint64_t packets;		/* packets handed to the worker */
+	uint64_t flows_active;
+	uint64_t capacity;		/* flow table capacity */
+	uint64_t evictions;
+	uint64_t msgs_lost;		/* messages dropped on a full ring/pool */
+	uint64_t ring_used;		/* messages waiting in its ring */
+	uint64_t ring_size;
+};
+
+/* What a snapshot shows besides the collector's figures. */
+struct sf_snap_state {
+	uint64_t input_received;	/* packets the input read */
+	unsigned int n_workers;
+	struct sf_snap_worker w[SF_CONFIG_MAX_WORKERS];
+	bool finished;			/* the input ended; totals are final */
+};
+
+/* One finalized interval, shared by every snapshot that shows it. */
+struct sf_snap_iv {
+	atomic_uint ref;
+	uint64_t final_wall_ns;		/* when the collector finalized it */
+	struct sf_interval_agg agg;
+};
+
+struct sf_snap {
+	atomic_uint ref;
+	uint64_t seq;			/* set by sf_snap_publish() */
+	uint64_t wall_ns;		/* published at (Unix ns) */
+	uint64_t uptime_ns;		/* since the publication point was created */
+	uint64_t lag_ns;		/* live: newest interval end -> finalized */
+	struct sf_collector_totals tot;
+	struct sf_snap_state st;
+	unsigned int n_iv;
+	struct sf_snap_iv *iv[];	/* the history, oldest first */
+};
+
+/*
+ * Collector thread: the figures as of now (talkers and ports ranked), the
+ * history kept (sf_collector_params.history) and st. NULL if out of
+ * memory.
+ */
+struct sf_snap *sf_collector_snapshot(struct sf_collector *c, const struct sf_snap_state *st);
+
+/* Drop a reference; the last one frees. NULL is a no-op. */
+void sf_snap_put(struct sf_snap *s);
+
+/* Drop a reference to a history entry. */
+void sf_snap_iv_put(struct sf_snap_iv *iv);
+
+/* Where the newest snapshot is published. */
+struct sf_snap_pub;
+
+struct sf_snap_pub *sf_snap_pub_create(void);
+
+/* Frees every snapshot; no reader may be left. NULL is a no-op. */
+void sf_snap_pub_free(struct sf_snap_pub *p);
+
+/*
+ * Publisher: true when a new snapshot is due: `version` (the collector's)
+ * changed and 100 ms have passed since the last one, or 1 s has passed
+ * (live counters), or `force`.
+ */
+bool sf_snap_pub_due(const struct sf_snap_pub *p, uint64_t version, bool force);
+
+/* Publisher: publish s (the publication point takes its reference). */
+void sf_snap_publish(struct sf_snap_pub *p, struct sf_snap *s, uint64_t version);
+
+/* Any thread: a reference to the newest snapshot, NULL before the first. */
+struct sf_snap *sf_snap_get(struct sf_snap_pub *p);
+
+#endif /* SF_SNAPSHOT_H */

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Inside lib/collector: the run's analytics over flow records, fed by the
+ * collector in record batches: counts by end reason and the capture span,
+ * the top records by bytes and by packets (exact), totals per responder
+ * port (exact), and the talkers (a bounded heavy-hitter summary with a
+ * distinct-host estimate). Collector thread only.
+ */
+#ifndef SF_SUMMARY_H
+#define SF_SUMMARY_H
+
+#include "sf_collector.h"
+
+struct sf_summary;
+
+/* NULL on out of memory. */
+struct sf_summary *sf_summary_create(void);
+void sf_summary_free(struct sf_summary *s);
+
+/* Count n records into s and the record figures of t. */
+void sf_summary_add(struct sf_summary *s, struct sf_collector_totals *t,
+		const struct sf_flow_record *r, unsigned int n);
+
+/* Rank talkers and ports into t as of now: O(hosts + ports seen). */
+void sf_summary_rank(const struct sf_summary *s, struct sf_collector_totals *t);
+
+#endif /* SF_SUMMARY_H */

@@ -34,6 +34,10 @@ sf_flow_key_cmp(const struct sf_flow_key *a, const struct sf_flow_key *b)
 		c = (int)a->vlan - (int)b->vlan;
 	if (c == 0)
 		c = (int)a->ipver - (int)b->ipver;
+	if (c == 0)
+		c = (int)a->ctx_kind - (int)b->ctx_kind;
+	if (c == 0 && a->ctx != b->ctx)
+		c = a->ctx < b->ctx ? -1 : 1;
 	return c;
 }
 

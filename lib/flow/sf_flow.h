@@ -106,6 +106,9 @@ struct sf_flow_record {
 	uint8_t pad[2];
 };
 
+_Static_assert(sizeof(struct sf_flow_record) == sizeof(struct sf_flow_key) + 56,
+		"no padding in a record: every byte is a field");
+
 /*
  * Symmetric by construction: the key is already canonical. CRC32-C over
  * five words, the sixth (tunnel context) folded into the fifth with its

@@ -39,7 +39,7 @@ RTE_LOG_REGISTER(sf_logtype_flowtable, user.spanflow.flowtable, INFO);
 #define FT_MAX_CAPACITY (UINT32_C(1) << 30)
 #define FT_COLD_MAX_SIZE 4096		/* bytes of one cold area */
 
-/* Which expiry list a live entry is on (FT_ST_ENDED says). */
+/* Which expiry list a live entry is on: its TCP state says (ft_list_of). */
 enum ft_list_id {
 	FT_LIST_OPEN = 0,	/* deadline last_ns + idle_ns */
 	FT_LIST_ENDED = 1,	/* TCP FIN both ways or RST; last_ns + tcp_end_ns */
@@ -49,9 +49,8 @@ enum ft_list_id {
 #define FT_ST_FIN0 0x01		/* FIN seen from the initiator */
 #define FT_ST_FIN1 0x02		/* FIN seen from the responder */
 #define FT_ST_RST 0x04		/* RST seen (either direction) */
+#define FT_ST_TCP_END (FT_ST_FIN0 | FT_ST_FIN1 | FT_ST_RST)
 #define FT_ST_INIT_SHIFT 3	/* initiator (enum sf_flow_dir), one bit */
-#define FT_ST_LIST_SHIFT 4	/* expiry list (enum ft_list_id), one bit */
-#define FT_ST_ENDED (1u << FT_ST_LIST_SHIFT)
 
 /*
  * One flow's hot entry: everything a packet of an existing flow reads or
@@ -180,10 +179,14 @@ ft_deadline(uint64_t last, uint64_t timeout)
 	return timeout > UINT64_MAX - last ? UINT64_MAX : last + timeout;
 }
 
+/*
+ * The list of a live entry: ENDED once FIN was seen both ways or RST
+ * either way, i.e. the TCP end bits read 3 or more.
+ */
 static inline unsigned int
 ft_list_of(const struct ft_entry *e)
 {
-	return (e->state >> FT_ST_LIST_SHIFT) & 1;
+	return (e->state & FT_ST_TCP_END) >= (FT_ST_FIN0 | FT_ST_FIN1);
 }
 
 static inline uint8_t
@@ -356,10 +359,11 @@ found:
 
 /* ---- expiry lists ---- */
 
+/* Take the entry off `list`, the list its state put it on. */
 static inline void
-ft_list_unlink(struct sf_flow_table *t, struct ft_entry *e)
+ft_list_unlink(struct sf_flow_table *t, struct ft_entry *e, unsigned int list)
 {
-	struct ft_list *l = &t->list[ft_list_of(e)];
+	struct ft_list *l = &t->list[list];
 
 	if (e->prev != FT_NIL)
 		t->ent[e->prev].next = e->next;
@@ -376,7 +380,6 @@ ft_list_append(struct sf_flow_table *t, struct ft_entry *e, uint32_t idx, unsign
 {
 	struct ft_list *l = &t->list[list];
 
-	e->state = (uint8_t)((e->state & ~FT_ST_ENDED) | list << FT_ST_LIST_SHIFT);
 	e->next = FT_NIL;
 	e->prev = l->tail;
 	if (l->tail != FT_NIL)
@@ -595,7 +598,7 @@ ft_emit(struct sf_flow_table *t, uint32_t idx, enum sf_end_reason reason)
 	const struct ft_side *sd = &t->side[idx];
 	struct sf_flow_record r;
 
-	memset(&r, 0, sizeof(r));
+	/* Every byte assigned, no memset first (a record per flow; the flood emits per packet). */
 	r.key = e->key;
 	r.start_ns = e->first_ns;
 	r.end_ns = e->last_ns;
@@ -609,6 +612,8 @@ ft_emit(struct sf_flow_table *t, uint32_t idx, enum sf_end_reason reason)
 	r.end_reason = (uint8_t)reason;
 	r.dscp = sd->dscp;
 	r.port = sd->port;
+	r.pad[0] = 0;
+	r.pad[1] = 0;
 	if (e->cold != FT_NIL) {
 		bool ends = reason != SF_END_ACTIVE;
 
@@ -642,9 +647,9 @@ ft_record_begin(struct sf_flow_table *t, struct ft_entry *e, uint32_t idx, uint6
 /*
  * Start a new flow in `e` (the key is already set) with packet `pi`. The
  * sender of the first packet initiates, unless that packet is a SYN+ACK:
- * then we missed the SYN and the receiver initiated. The entry keeps the
- * list it is on (a flow restarted on its key); a new entry is appended
- * after this. The entry has no cold area here (the flow before it ended).
+ * then we missed the SYN and the receiver initiated. The entry is on no
+ * list (the caller appends it to the open list, which its state now
+ * says) and has no cold area (the flow before it ended).
  */
 static inline void
 ft_flow_begin(struct sf_flow_table *t, struct ft_entry *e, uint32_t idx,
@@ -653,7 +658,7 @@ ft_flow_begin(struct sf_flow_table *t, struct ft_entry *e, uint32_t idx,
 	const uint8_t synack = SF_TCP_SYN | SF_TCP_ACK;
 	uint8_t init = (pi->tcp_flags & synack) == synack ? pi->dir ^ 1 : pi->dir;
 
-	e->state = (uint8_t)((e->state & FT_ST_ENDED) | (init & 1) << FT_ST_INIT_SHIFT);
+	e->state = (uint8_t)((init & 1) << FT_ST_INIT_SHIFT);
 	e->iv_bytes = 0;
 	e->iv_packets = 0;
 	e->heap_slot = FT_HEAP_NONE;
@@ -672,7 +677,7 @@ ft_end_entry(struct sf_flow_table *t, uint32_t idx, enum sf_end_reason reason)
 
 	ft_emit(t, idx, reason);
 	ft_heap_detach(t, e);
-	ft_list_unlink(t, e);
+	ft_list_unlink(t, e, ft_list_of(e));
 	ft_index_delete(t, idx, t->side[idx].sig);
 	t->stats.active--;
 }
@@ -772,7 +777,9 @@ ft_check_existing(struct sf_flow_table *t, struct ft_entry *e, uint32_t idx,
 	/* A different flow on the same key: it gets its own top-K item too. */
 	ft_emit(t, idx, reason);
 	ft_heap_detach(t, e);
+	ft_list_unlink(t, e, ft_list_of(e));
 	ft_flow_begin(t, e, idx, pi, ts);
+	ft_list_append(t, e, idx, FT_LIST_OPEN);
 }
 
 /*
@@ -784,9 +791,9 @@ ft_account(struct sf_flow_table *t, struct ft_entry *e, uint32_t idx,
 		const struct sf_pkt_info *pi, uint64_t ts)
 {
 	unsigned int d = (pi->dir ^ (e->state >> FT_ST_INIT_SHIFT)) & 1;
+	unsigned int was = ft_list_of(e), list;
 	bool stale = e->last_ns < t->iv_start;
 	uint8_t f = pi->tcp_flags;
-	unsigned int list;
 
 	e->packets[d]++;
 	e->bytes[d] += pi->ip_len;
@@ -798,11 +805,9 @@ ft_account(struct sf_flow_table *t, struct ft_entry *e, uint32_t idx,
 		if (f & SF_TCP_RST)
 			e->state |= FT_ST_RST;
 	}
-	list = (e->state & FT_ST_RST) ||
-		(e->state & (FT_ST_FIN0 | FT_ST_FIN1)) == (FT_ST_FIN0 | FT_ST_FIN1) ?
-		FT_LIST_ENDED : FT_LIST_OPEN;
-	if (ft_list_of(e) != list || e->next != FT_NIL) {
-		ft_list_unlink(t, e);
+	list = ft_list_of(e);
+	if (was != list || e->next != FT_NIL) {
+		ft_list_unlink(t, e, was);
 		ft_list_append(t, e, idx, list);
 	}
 

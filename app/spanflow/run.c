@@ -320,8 +320,8 @@ sf_run(struct sf_config *cfg, const struct sf_cli *cli)
 	static struct sf_app app;
 	struct sf_eal_args ea;
 	struct sf_outputs out;
+	struct sf_input in;
 	char err[1024];
-	const char *input;
 	unsigned int lcores;
 	int ret;
 
@@ -337,12 +337,11 @@ sf_run(struct sf_config *cfg, const struct sf_cli *cli)
 	memset(&app, 0, sizeof(app));
 	app.cfg = cfg;
 	app.n_workers = resolve_workers(cfg);
-	app.live = sf_source_cfg_live(cfg);
-	/* A file has one queue: a dispatcher spreads it; live ports have one per worker. */
-	app.dispatch = !sf_source_cfg_multiqueue(cfg) && app.n_workers > 1;
+	in = sf_source_input(cfg);
+	app.live = in.kind == SF_INPUT_LIVE;
+	/* A file has one queue: a dispatcher spreads it; the others have one per worker. */
+	app.dispatch = in.kind == SF_INPUT_FILE && app.n_workers > 1;
 	lcores = 1 + app.n_workers + (app.dispatch ? 1 : 0);
-	input = app.live ? (cfg->n_interfaces ? cfg->interfaces[0] : cfg->ports[0]) :
-		cfg->replay_file[0] ? cfg->replay_file : cfg->input_file;
 
 	if (sf_outputs_open(&out, cfg, err, sizeof(err)) != 0) {
 		fprintf(stderr, "spanflow: %s\n", err);
@@ -356,7 +355,7 @@ sf_run(struct sf_config *cfg, const struct sf_cli *cli)
 	}
 	/* Before EAL: MHD's thread keeps the whole CPU set, not the main lcore's. */
 	ret = SF_EXIT_RUNTIME;
-	if (sf_serve_start(&app, input, err, sizeof(err)) != 0) {
+	if (sf_serve_start(&app, in.name, err, sizeof(err)) != 0) {
 		fprintf(stderr, "spanflow: %s\n", err);
 		goto close_outputs;
 	}
@@ -377,8 +376,8 @@ sf_run(struct sf_config *cfg, const struct sf_cli *cli)
 		goto eal_cleanup;
 	}
 	/* The pipeline finishes the outputs before its report: files are whole by then. */
-	app.input_name = input;
-	ret = pipeline(&app, &out, cfg, input);
+	app.input_name = in.name;
+	ret = pipeline(&app, &out, cfg, in.name);
 	if (ret == SF_EXIT_OK)
 		sf_serve_linger(&app);
 eal_cleanup:

@@ -28,8 +28,7 @@ sf_serve_start(struct sf_app *app, const char *input, char *err, size_t errlen)
 	memset(&hp, 0, sizeof(hp));
 	hp.cfg = cfg;
 	hp.pub = app->snaps;
-	/* The in-memory replay (benchmark) names its file in input.replay. */
-	hp.input = input[0] == '\0' && !app->live ? cfg->replay_file : input;
+	hp.input = input;
 	hp.live = app->live;
 	hp.n_workers = app->n_workers;
 	app->http = sf_http_create(&hp, err, errlen);

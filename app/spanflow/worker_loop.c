@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Worker and dispatcher lcore loops. The burst work itself lives in
- * lib/worker (tested there); these loops only move bursts.
+ * lib/worker and lib/pkt (sf_pkt_dispatch), tested there; these loops
+ * only move bursts.
  */
 #include <sched.h>
 
@@ -116,13 +117,6 @@ sf_worker_loop(void *arg)
 	return 0;
 }
 
-/* Which worker owns a flow: the symmetric hash, scaled without a division. */
-static inline unsigned int
-worker_of(uint32_t hash, unsigned int n)
-{
-	return (unsigned int)(((uint64_t)hash * n) >> 32);
-}
-
 int
 sf_dispatch_loop(void *arg)
 {
@@ -137,7 +131,7 @@ sf_dispatch_loop(void *arg)
 
 	for (;;) {
 		uint16_t n = sf_source_rx(app->src, 0, m, SF_BURST);
-		unsigned int i, k;
+		unsigned int k;
 
 		if (n == 0) {
 			if (sf_source_eof(app->src))
@@ -146,17 +140,7 @@ sf_dispatch_loop(void *arg)
 			continue;
 		}
 		idle = 0;
-		for (i = 0; i < n; i++) {
-			struct sf_pkt_meta *meta = sf_pkt_meta(m[i]);
-
-			/* One clock for all workers: capture time, never backwards. */
-			if (meta->ts_ns < clock)
-				meta->ts_ns = clock;
-			clock = meta->ts_ns;
-			k = meta->cls == SF_PKT_FLOW ?
-				worker_of(sf_flow_key_hash(&meta->info.key), nw) : 0;
-			out[k][cnt[k]++] = m[i];
-		}
+		sf_pkt_dispatch(m, n, nw, &clock, out, cnt);
 		for (k = 0; k < nw; k++) {
 			unsigned int sent = 0;
 
@@ -172,7 +156,6 @@ sf_dispatch_loop(void *arg)
 					sf_wait_yield();
 				}
 			}
-			cnt[k] = 0;
 		}
 		atomic_store_explicit(&app->told_clock, clock, memory_order_release);
 	}

@@ -5,6 +5,9 @@
 
 #include "sf_flow.h"
 
+_Static_assert(offsetof(struct sf_flow_key, addr_lo) == 0 &&
+		offsetof(struct sf_flow_key, addr_hi) == 16, "addresses are the first 32 bytes");
+
 static const char *const end_reason_names[SF_END_MAX] = {
 #define SF_X_NAME(id, name) [SF_END_ ## id] = name,
 	SF_END_REASONS(SF_X_NAME)
@@ -20,12 +23,19 @@ sf_end_reason_name(enum sf_end_reason r)
 int
 sf_flow_key_cmp(const struct sf_flow_key *a, const struct sf_flow_key *b)
 {
-	int c = memcmp(a->addr_lo, b->addr_lo, 16);
+	unsigned int i;
+	int c;
 
-	if (c == 0)
-		c = memcmp(a->addr_hi, b->addr_hi, 16);
-	if (c == 0)
-		c = (int)a->port_lo - (int)b->port_lo;
+	/* addr_lo, then addr_hi, in memcmp's order: big-endian words. */
+	for (i = 0; i < 32; i += 8) {
+		uint64_t x, y;
+
+		memcpy(&x, (const uint8_t *)a + i, 8);
+		memcpy(&y, (const uint8_t *)b + i, 8);
+		if (x != y)
+			return sf_be64(x) < sf_be64(y) ? -1 : 1;
+	}
+	c = (int)a->port_lo - (int)b->port_lo;
 	if (c == 0)
 		c = (int)a->port_hi - (int)b->port_hi;
 	if (c == 0)
@@ -34,6 +44,10 @@ sf_flow_key_cmp(const struct sf_flow_key *a, const struct sf_flow_key *b)
 		c = (int)a->vlan - (int)b->vlan;
 	if (c == 0)
 		c = (int)a->ipver - (int)b->ipver;
+	if (c == 0)
+		c = (int)a->ctx_kind - (int)b->ctx_kind;
+	if (c == 0 && a->ctx != b->ctx)
+		c = a->ctx < b->ctx ? -1 : 1;
 	return c;
 }
 

@@ -23,6 +23,14 @@
  * of the 16-byte fields, the rest is zero. Ports are in host byte order and
  * zero for protocols without ports (ICMP, ICMPv6, fragments, others).
  * Every byte, padding included, is defined, so keys compare with memcmp.
+ *
+ * Six 8-byte words: four of addresses, one of ports, VLAN, protocol and
+ * version, and one of tunnel context: what separates overlapping address
+ * spaces below the innermost IP header (a VXLAN/Geneve VNI, GRE key, GTP
+ * TEID, ...), its kind in ctx_kind. Plain traffic has the sixth word zero
+ * (SF_FLOW_CTX_NONE), and a zero sixth word hashes as a five-word key did
+ * (sf_flow_key_hash), so adding the context moved no flow to another
+ * worker or table slot.
  */
 struct sf_flow_key {
 	uint8_t addr_lo[16];
@@ -32,10 +40,25 @@ struct sf_flow_key {
 	uint16_t vlan;		/* outer VLAN id (12 bits), 0 if untagged */
 	uint8_t proto;		/* IP protocol number */
 	uint8_t ipver;		/* 4 or 6 */
-} __rte_aligned(8);	/* rte_hash_crc reads it in 8-byte words */
+	uint32_t ctx;		/* tunnel context id; 0 with SF_FLOW_CTX_NONE */
+	uint8_t ctx_kind;	/* enum sf_flow_ctx_kind */
+	uint8_t rsvd[3];	/* zero */
+} __rte_aligned(8);	/* read in 8-byte words */
 
-_Static_assert(sizeof(struct sf_flow_key) == 40, "flow key must be 40 bytes");
-_Static_assert(sizeof(struct sf_flow_key) == 5 * sizeof(uint64_t), "key is five words");
+#define SF_FLOW_KEY_WORDS 6
+
+_Static_assert(sizeof(struct sf_flow_key) == SF_FLOW_KEY_WORDS * sizeof(uint64_t),
+		"key is six words");
+_Static_assert(offsetof(struct sf_flow_key, ctx) == 5 * sizeof(uint64_t),
+		"the tunnel context is the sixth word");
+
+/*
+ * What the key's tunnel context is. Decapsulation adds kinds (VNI, GRE
+ * key, TEID, ...); until then every key is SF_FLOW_CTX_NONE.
+ */
+enum sf_flow_ctx_kind {
+	SF_FLOW_CTX_NONE = 0,	/* no context: ctx is 0 */
+};
 
 /* Which end of the canonical key sent a packet. */
 enum sf_flow_dir {
@@ -83,21 +106,29 @@ struct sf_flow_record {
 	uint8_t pad[2];
 };
 
+_Static_assert(sizeof(struct sf_flow_record) == sizeof(struct sf_flow_key) + 56,
+		"no padding in a record: every byte is a field");
+
 /*
- * Symmetric by construction: the key is already canonical. CRC32-C over the
- * five words (the same value as rte_hash_crc(k, 40, seed)), read with
- * memcpy: rte_hash_crc reads through uint64_t pointers, which the compiler
- * may move above the key's narrower field stores once both are inlined
- * into one function (seen at -O3: a stale last word).
+ * Symmetric by construction: the key is already canonical. CRC32-C over
+ * five words, the sixth (tunnel context) folded into the fifth with its
+ * halves swapped: a zero context leaves the five-word hash (the value of
+ * rte_hash_crc(k, 40, seed)) as it was, and a context id lands on the
+ * VLAN/protocol/version half of the fifth word, its kind on the ports half. Keys that differ only so
+ * that the folded words agree collide, which the full compare resolves.
+ * Read with memcpy: rte_hash_crc reads through uint64_t pointers, which
+ * the compiler may move above the key's narrower field stores once both
+ * are inlined into one function (seen at -O3: a stale last word).
  */
 static inline uint32_t
 sf_flow_key_hash(const struct sf_flow_key *k)
 {
-	uint64_t w[5];
+	uint64_t w[SF_FLOW_KEY_WORDS];
 	uint32_t h = 0x5f3759dfu;
 	unsigned int i;
 
 	memcpy(w, k, sizeof(w));
+	w[4] ^= w[5] << 32 | w[5] >> 32;
 	for (i = 0; i < 5; i++)
 		h = rte_hash_crc_8byte(w[i], h);
 	return h;
@@ -106,13 +137,26 @@ sf_flow_key_hash(const struct sf_flow_key *k)
 static inline bool
 sf_flow_key_eq(const struct sf_flow_key *a, const struct sf_flow_key *b)
 {
-	/* Five 8-byte words, without a call to memcmp (memcpy becomes loads). */
-	uint64_t x[5], y[5];
+	/* Six 8-byte words, without a call to memcmp (memcpy becomes loads). */
+	uint64_t x[SF_FLOW_KEY_WORDS], y[SF_FLOW_KEY_WORDS];
 
 	memcpy(x, a, sizeof(x));
 	memcpy(y, b, sizeof(y));
 	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) |
-			(x[4] ^ y[4])) == 0;
+			(x[4] ^ y[4]) | (x[5] ^ y[5])) == 0;
+}
+
+/*
+ * Which of n workers owns a flow: its hash scaled to [0, n) without a
+ * division. The software dispatcher, the in-memory replay's split and the
+ * tests all ask this one function, so a flow has one owner whatever the
+ * input; a NIC's RSS and the kernel's fanout choose by their own hash
+ * (sf_rss.h, sf_source_tpacket.c).
+ */
+static inline unsigned int
+sf_flow_key_owner(const struct sf_flow_key *k, unsigned int n)
+{
+	return (unsigned int)(((uint64_t)sf_flow_key_hash(k) * n) >> 32);
 }
 
 /* Big-endian to host order with the compiler's builtins (no asm: schedulable). */
@@ -129,18 +173,21 @@ sf_be64(uint64_t v)
 }
 
 /*
- * Build a canonical key from one packet's view. Returns the direction of
- * the sender (src) relative to the canonical key. `alen` is 4 or 16.
- * Addresses compare as big-endian integers (memcmp's order), loaded in
- * words; the addresses are written as four 8-byte words (IPv4 zero-padded)
- * and the fields after them fill the fifth, so no byte is left undefined
- * and no libc call or zeroing pass is needed (this runs once per packet).
+ * Build a canonical key from one packet's view, without tunnel context
+ * (sf_flow_key_set_ctx adds one). Returns the direction of the sender
+ * (src) relative to the canonical key. `alen` is 4 or 16. Addresses
+ * compare as big-endian integers (memcmp's order), loaded in words; the
+ * addresses are written as four 8-byte words (IPv4 zero-padded), the
+ * fields after them fill the fifth and the sixth is zero, so no byte is
+ * left undefined and no libc call or zeroing pass is needed (this runs
+ * once per packet).
  */
 static inline enum sf_flow_dir
 sf_flow_key_make(struct sf_flow_key *k, uint8_t ipver, const uint8_t *src,
 		const uint8_t *dst, unsigned int alen, uint16_t sport, uint16_t dport,
 		uint8_t proto, uint16_t vlan)
 {
+	const uint64_t no_ctx = 0;
 	uint64_t s0, s1, d0, d1, hs, hd, a0, a1, b0, b1;
 	bool lo;
 
@@ -190,7 +237,17 @@ sf_flow_key_make(struct sf_flow_key *k, uint8_t ipver, const uint8_t *src,
 	k->vlan = vlan;
 	k->proto = proto;
 	k->ipver = ipver;
+	memcpy(&k->ctx, &no_ctx, sizeof(no_ctx));
 	return lo ? SF_DIR_LO : SF_DIR_HI;
+}
+
+/* Give a key its tunnel context (the whole sixth word: reserved bytes zero). */
+static inline void
+sf_flow_key_set_ctx(struct sf_flow_key *k, enum sf_flow_ctx_kind kind, uint32_t id)
+{
+	k->ctx = id;
+	k->ctx_kind = (uint8_t)kind;
+	memset(k->rsvd, 0, sizeof(k->rsvd));
 }
 
 /* Total order on keys, for deterministic sorting and tie-breaks. */

@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Flow table: a fixed array of 128-byte entries, an open-addressing index
- * of {signature, entry} pairs in 64-byte buckets, two LRU lists threaded
- * through the entries for expiry, and a small min-heap for the interval's
- * top flows. Everything is allocated in create(); the packet path touches
- * one bucket line and one entry (two lines) per packet, plus the two list
- * neighbours when the entry moves to the tail of its list.
+ * Flow table: a fixed array of 128-byte hot entries, a parallel array of
+ * 8-byte side records, an optional pool of cold areas, an
+ * open-addressing index of {signature, entry} pairs in 64-byte buckets,
+ * two LRU lists threaded through the entries for expiry, and a small
+ * min-heap for the interval's top flows. Everything is allocated in
+ * create(); a packet of an existing flow touches one bucket line and its
+ * hot entry (two lines), plus the two list neighbours when the entry moves
+ * to the tail of its list. The side record is touched when a flow or
+ * record begins and when it is emitted; a cold area only by flows that
+ * have one (struct sf_flow_cold).
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -33,50 +37,72 @@ RTE_LOG_REGISTER(sf_logtype_flowtable, user.spanflow.flowtable, INFO);
 #define FT_HEAP_NONE UINT8_MAX		/* entry not in the top-K heap */
 #define FT_BUCKET_SLOTS 8
 #define FT_MAX_CAPACITY (UINT32_C(1) << 30)
+#define FT_COLD_MAX_SIZE 4096		/* bytes of one cold area */
 
-/* ft_entry.state */
-#define FT_ST_FIN0 0x01		/* FIN seen from the initiator */
-#define FT_ST_FIN1 0x02		/* FIN seen from the responder */
-#define FT_ST_RST 0x04		/* RST seen (either direction) */
-
-/* ft_entry.list: which expiry list the entry is on. */
+/* Which expiry list a live entry is on: its TCP state says (ft_list_of). */
 enum ft_list_id {
 	FT_LIST_OPEN = 0,	/* deadline last_ns + idle_ns */
 	FT_LIST_ENDED = 1,	/* TCP FIN both ways or RST; last_ns + tcp_end_ns */
-	FT_LIST_NONE = 2,	/* free, or being (re)started */
 };
 
+/* ft_entry.state: the flow's life cycle in one byte. */
+#define FT_ST_FIN0 0x01		/* FIN seen from the initiator */
+#define FT_ST_FIN1 0x02		/* FIN seen from the responder */
+#define FT_ST_RST 0x04		/* RST seen (either direction) */
+#define FT_ST_TCP_END (FT_ST_FIN0 | FT_ST_FIN1 | FT_ST_RST)
+#define FT_ST_INIT_SHIFT 3	/* initiator (enum sf_flow_dir), one bit */
+
 /*
- * One flow. Line 0 holds what lookups and list maintenance read (key,
- * links, last_ns); line 1 holds the record counters. Counters are indexed
- * by record direction: [0] initiator -> responder, [1] reverse, so a
- * record is a copy. The signature is kept to find the index slot on
- * deletion without rehashing.
+ * One flow's hot entry: everything a packet of an existing flow reads or
+ * writes, and nothing else, in two cache lines. Line 0 holds what lookups
+ * and list maintenance read (key, links, last_ns); line 1 the record and
+ * interval counters and the flow's state. Counters are indexed by record
+ * direction: [0] initiator -> responder, [1] reverse, so a record is a
+ * copy. The interval counters are valid while last_ns is inside the
+ * current interval (t->iv_start): a flow not seen since the interval
+ * began starts them again, without a pass over the table.
+ *
+ * The entry is full by design. What a flow's packets do not touch lives
+ * in its side record (struct ft_side); state that only some flows need
+ * (per-flow TCP analysis, application metadata) in a cold area reached
+ * through `cold` (struct sf_flow_cold), so a packet of a flow without one
+ * still touches only these two lines.
  */
 struct ft_entry {
 	struct sf_flow_key key;	/* 0 */
-	uint64_t last_ns;	/* 40: last packet of the record */
-	uint32_t prev;		/* 48: LRU list links (entry indices) */
-	uint32_t next;		/* 52: also the free-list link */
-	uint32_t sig;		/* 56: sf_flow_key_hash(key) */
-	uint32_t iv_gen;	/* 60: interval the iv_* counters belong to */
+	uint64_t last_ns;	/* 48: last packet of the record */
+	uint32_t prev;		/* 56: LRU list links (entry indices) */
+	uint32_t next;		/* 60: also the free-list link */
 	uint64_t first_ns;	/* 64: first packet of the record */
 	uint64_t packets[2];	/* 72 */
 	uint64_t bytes[2];	/* 88 */
 	uint64_t iv_bytes;	/* 104: both directions, current interval */
 	uint64_t iv_packets;	/* 112 */
-	uint8_t tcp_flags[2];	/* 120 */
-	uint8_t initiator;	/* 122: enum sf_flow_dir */
-	uint8_t dscp;		/* 123: of the record's first packet */
-	uint8_t state;		/* 124: FT_ST_* */
-	uint8_t list;		/* 125: enum ft_list_id */
-	uint8_t heap_slot;	/* 126: position in the top-K heap or FT_HEAP_NONE */
-	uint8_t port;		/* 127: capture port of the flow's first packet */
+	uint32_t cold;		/* 120: cold area index, FT_NIL if none */
+	uint8_t tcp_flags[2];	/* 124 */
+	uint8_t state;		/* 126: FT_ST_* */
+	uint8_t heap_slot;	/* 127: position in the top-K heap or FT_HEAP_NONE */
 } __rte_cache_aligned;
 
-_Static_assert(sizeof(struct ft_entry) <= 128, "flow table entry must fit 128 bytes");
+_Static_assert(sizeof(struct ft_entry) == 128, "the hot entry is two cache lines");
 _Static_assert(offsetof(struct ft_entry, next) < 64, "list links must be in line 0");
+_Static_assert(offsetof(struct ft_entry, first_ns) == 64, "counters start line 1");
 _Static_assert(SF_TOPK < FT_HEAP_NONE, "heap slot must fit uint8_t");
+
+/*
+ * A flow's side record, in an array parallel to the entries: written when
+ * a flow or a record begins, read when a record is emitted and when the
+ * flow leaves the index. The signature finds the index slot on deletion
+ * without rehashing.
+ */
+struct ft_side {
+	uint32_t sig;		/* sf_flow_key_hash(key) */
+	uint8_t dscp;		/* of the record's first packet */
+	uint8_t port;		/* capture port of the flow's first packet */
+	uint8_t rsvd[2];
+};
+
+_Static_assert(sizeof(struct ft_side) == 8, "side record is 8 bytes");
 
 /*
  * Index bucket: one cache line of 8 {signature, entry + 1} pairs (0 =
@@ -115,8 +141,10 @@ struct ft_list {
 
 struct sf_flow_table {
 	struct ft_entry *ent;
+	struct ft_side *side;
 	struct ft_bucket *bkt;
-	size_t ent_len, bkt_len;	/* bytes of the mappings, 0 if from DPDK's heap */
+	uint8_t *cold;		/* cold.slots areas of cold_size bytes, or NULL */
+	size_t ent_len, side_len, bkt_len, cold_len;	/* mappings, 0 if DPDK's heap */
 	uint32_t bmask;		/* buckets - 1 */
 	uint32_t smask;		/* slots - 1 */
 	uint32_t capacity;
@@ -126,7 +154,11 @@ struct sf_flow_table {
 	uint64_t active_ns;
 	sf_flow_emit_fn emit;
 	void *emit_arg;
-	uint32_t iv_gen;
+	struct sf_flow_cold cold_ops;
+	uint32_t cold_size;	/* bytes per area, a multiple of 64 */
+	uint32_t cold_free;	/* free areas, linked through their first word */
+	uint64_t newest_ns;	/* latest packet time fed */
+	uint64_t iv_start;	/* interval counters are valid from this time */
 	uint32_t heap_n;
 	struct sf_flow_table_stats stats;
 	struct ft_heap_item heap[SF_TOPK];
@@ -147,11 +179,27 @@ ft_deadline(uint64_t last, uint64_t timeout)
 	return timeout > UINT64_MAX - last ? UINT64_MAX : last + timeout;
 }
 
-/* Reason a flow on `list` ends with when its timeout passes. */
+/*
+ * The list of a live entry: ENDED once FIN was seen both ways or RST
+ * either way, i.e. the TCP end bits read 3 or more.
+ */
+static inline unsigned int
+ft_list_of(const struct ft_entry *e)
+{
+	return (e->state & FT_ST_TCP_END) >= (FT_ST_FIN0 | FT_ST_FIN1);
+}
+
+static inline uint8_t
+ft_initiator(const struct ft_entry *e)
+{
+	return (e->state >> FT_ST_INIT_SHIFT) & 1;
+}
+
+/* Reason a flow ends with when the timeout of its list passes. */
 static inline enum sf_end_reason
 ft_timeout_reason(const struct ft_entry *e)
 {
-	if (e->list != FT_LIST_ENDED)
+	if (ft_list_of(e) != FT_LIST_ENDED)
 		return SF_END_IDLE;
 	return (e->state & FT_ST_RST) ? SF_END_TCP_RST : SF_END_TCP_FIN;
 }
@@ -311,10 +359,11 @@ found:
 
 /* ---- expiry lists ---- */
 
+/* Take the entry off `list`, the list its state put it on. */
 static inline void
-ft_list_unlink(struct sf_flow_table *t, struct ft_entry *e)
+ft_list_unlink(struct sf_flow_table *t, struct ft_entry *e, unsigned int list)
 {
-	struct ft_list *l = &t->list[e->list];
+	struct ft_list *l = &t->list[list];
 
 	if (e->prev != FT_NIL)
 		t->ent[e->prev].next = e->next;
@@ -324,15 +373,13 @@ ft_list_unlink(struct sf_flow_table *t, struct ft_entry *e)
 		t->ent[e->next].prev = e->prev;
 	else
 		l->tail = e->prev;
-	e->list = FT_LIST_NONE;
 }
 
 static inline void
-ft_list_append(struct sf_flow_table *t, struct ft_entry *e, uint32_t idx, uint8_t list)
+ft_list_append(struct sf_flow_table *t, struct ft_entry *e, uint32_t idx, unsigned int list)
 {
 	struct ft_list *l = &t->list[list];
 
-	e->list = list;
 	e->next = FT_NIL;
 	e->prev = l->tail;
 	if (l->tail != FT_NIL)
@@ -456,7 +503,7 @@ ft_heap_set(struct ft_heap_item *it, const struct ft_entry *e, uint32_t idx)
 	it->bytes = e->iv_bytes;
 	it->packets = e->iv_packets;
 	it->ent = idx;
-	it->initiator = e->initiator;
+	it->initiator = ft_initiator(e);
 }
 
 static inline bool
@@ -464,18 +511,19 @@ ft_entry_above_min(const struct sf_flow_table *t, const struct ft_entry *e)
 {
 	struct ft_rank re = {
 		.bytes = e->iv_bytes, .packets = e->iv_packets,
-		.key = &e->key, .initiator = e->initiator,
+		.key = &e->key, .initiator = ft_initiator(e),
 	};
 	struct ft_rank rm = ft_item_rank(&t->heap[0]);
 
 	return ft_rank_below(&rm, &re);
 }
 
+/* `stale`: the flow was last seen before the interval began. */
 static __rte_always_inline void
-ft_topk_account(struct sf_flow_table *t, struct ft_entry *e, uint32_t idx, uint32_t len)
+ft_topk_account(struct sf_flow_table *t, struct ft_entry *e, uint32_t idx, uint32_t len,
+		bool stale)
 {
-	if (e->iv_gen != t->iv_gen) {
-		e->iv_gen = t->iv_gen;
+	if (stale) {
 		e->iv_bytes = 0;
 		e->iv_packets = 0;
 	}
@@ -503,14 +551,54 @@ ft_topk_account(struct sf_flow_table *t, struct ft_entry *e, uint32_t idx, uint3
 	}
 }
 
-/* ---- records and flow life cycle ---- */
+/* ---- cold areas ---- */
+
+static inline void *
+ft_cold_area(const struct sf_flow_table *t, uint32_t c)
+{
+	return t->cold + (size_t)c * t->cold_size;
+}
+
+/* A zeroed area from the pool for a new flow, or FT_NIL (counted) if none is left. */
+static uint32_t
+ft_cold_get(struct sf_flow_table *t)
+{
+	uint32_t c = t->cold_free;
+	void *a;
+
+	if (c == FT_NIL) {
+		t->stats.cold_full++;
+		return FT_NIL;
+	}
+	a = ft_cold_area(t, c);
+	memcpy(&t->cold_free, a, sizeof(t->cold_free));
+	memset(a, 0, t->cold_size);
+	t->stats.cold_used++;
+	return c;
+}
 
 static void
-ft_emit(struct sf_flow_table *t, const struct ft_entry *e, enum sf_end_reason reason)
+ft_cold_put(struct sf_flow_table *t, uint32_t c)
 {
+	memcpy(ft_cold_area(t, c), &t->cold_free, sizeof(t->cold_free));
+	t->cold_free = c;
+	t->stats.cold_used--;
+}
+
+/* ---- records and flow life cycle ---- */
+
+/*
+ * Emit the entry's current record. A reason other than active ends the
+ * flow: its cold area, if any, goes back to the pool after the record.
+ */
+static void
+ft_emit(struct sf_flow_table *t, uint32_t idx, enum sf_end_reason reason)
+{
+	struct ft_entry *e = &t->ent[idx];
+	const struct ft_side *sd = &t->side[idx];
 	struct sf_flow_record r;
 
-	memset(&r, 0, sizeof(r));
+	/* Every byte assigned, no memset first (a record per flow; the flood emits per packet). */
 	r.key = e->key;
 	r.start_ns = e->first_ns;
 	r.end_ns = e->last_ns;
@@ -520,10 +608,22 @@ ft_emit(struct sf_flow_table *t, const struct ft_entry *e, enum sf_end_reason re
 	r.bytes[1] = e->bytes[1];
 	r.tcp_flags[0] = e->tcp_flags[0];
 	r.tcp_flags[1] = e->tcp_flags[1];
-	r.initiator = e->initiator;
+	r.initiator = ft_initiator(e);
 	r.end_reason = (uint8_t)reason;
-	r.dscp = e->dscp;
-	r.port = e->port;
+	r.dscp = sd->dscp;
+	r.port = sd->port;
+	r.pad[0] = 0;
+	r.pad[1] = 0;
+	if (e->cold != FT_NIL) {
+		bool ends = reason != SF_END_ACTIVE;
+
+		if (t->cold_ops.record != NULL)
+			t->cold_ops.record(t->cold_ops.arg, ft_cold_area(t, e->cold), &r, ends);
+		if (ends) {
+			ft_cold_put(t, e->cold);
+			e->cold = FT_NIL;
+		}
+	}
 	t->stats.ended[reason]++;
 	if (t->emit != NULL)
 		t->emit(t->emit_arg, &r);
@@ -531,7 +631,8 @@ ft_emit(struct sf_flow_table *t, const struct ft_entry *e, enum sf_end_reason re
 
 /* Open the next record of the entry's flow with a packet at `ts`. */
 static inline void
-ft_record_begin(struct ft_entry *e, uint64_t ts, uint8_t dscp)
+ft_record_begin(struct sf_flow_table *t, struct ft_entry *e, uint32_t idx, uint64_t ts,
+		uint8_t dscp)
 {
 	e->first_ns = ts;
 	e->packets[0] = 0;
@@ -540,28 +641,31 @@ ft_record_begin(struct ft_entry *e, uint64_t ts, uint8_t dscp)
 	e->bytes[1] = 0;
 	e->tcp_flags[0] = 0;
 	e->tcp_flags[1] = 0;
-	e->dscp = dscp;
+	t->side[idx].dscp = dscp;
 }
 
 /*
  * Start a new flow in `e` (the key is already set) with packet `pi`. The
  * sender of the first packet initiates, unless that packet is a SYN+ACK:
- * then we missed the SYN and the receiver initiated.
+ * then we missed the SYN and the receiver initiated. The entry is on no
+ * list (the caller appends it to the open list, which its state now
+ * says) and has no cold area (the flow before it ended).
  */
 static inline void
-ft_flow_begin(struct sf_flow_table *t, struct ft_entry *e, const struct sf_pkt_info *pi,
-		uint64_t ts)
+ft_flow_begin(struct sf_flow_table *t, struct ft_entry *e, uint32_t idx,
+		const struct sf_pkt_info *pi, uint64_t ts)
 {
 	const uint8_t synack = SF_TCP_SYN | SF_TCP_ACK;
+	uint8_t init = (pi->tcp_flags & synack) == synack ? pi->dir ^ 1 : pi->dir;
 
-	e->initiator = (pi->tcp_flags & synack) == synack ? pi->dir ^ 1 : pi->dir;
-	e->state = 0;
-	e->iv_gen = t->iv_gen;
+	e->state = (uint8_t)((init & 1) << FT_ST_INIT_SHIFT);
 	e->iv_bytes = 0;
 	e->iv_packets = 0;
 	e->heap_slot = FT_HEAP_NONE;
-	e->port = pi->port;
-	ft_record_begin(e, ts, pi->dscp);
+	if (t->cold_ops.want != NULL && t->cold_ops.want(t->cold_ops.arg, pi))
+		e->cold = ft_cold_get(t);
+	t->side[idx].port = pi->port;
+	ft_record_begin(t, e, idx, ts, pi->dscp);
 	t->stats.created++;
 }
 
@@ -571,10 +675,10 @@ ft_end_entry(struct sf_flow_table *t, uint32_t idx, enum sf_end_reason reason)
 {
 	struct ft_entry *e = &t->ent[idx];
 
-	ft_emit(t, e, reason);
+	ft_emit(t, idx, reason);
 	ft_heap_detach(t, e);
-	ft_list_unlink(t, e);
-	ft_index_delete(t, idx, e->sig);
+	ft_list_unlink(t, e, ft_list_of(e));
+	ft_index_delete(t, idx, t->side[idx].sig);
 	t->stats.active--;
 }
 
@@ -607,16 +711,18 @@ ft_evict(struct sf_flow_table *t, uint64_t ts)
 	}
 	/*
 	 * A flood evicts on every packet, down the same list: fetch the next
-	 * victim's index bucket (its entry came in one eviction ago) and the
-	 * entry after it.
+	 * victim's index bucket (its entry and side record came in one
+	 * eviction ago) and the entry and side record after it.
 	 */
 	next = t->ent[victim].next;
 	if (next != FT_NIL) {
 		const struct ft_entry *ne = &t->ent[next];
 
-		rte_prefetch0(&t->bkt[ne->sig & t->bmask]);
-		if (ne->next != FT_NIL)
+		rte_prefetch0(&t->bkt[t->side[next].sig & t->bmask]);
+		if (ne->next != FT_NIL) {
 			ft_prefetch_entry(&t->ent[ne->next]);
+			rte_prefetch0(&t->side[ne->next]);
+		}
 	}
 	ft_end_entry(t, victim, reason);
 	return victim;
@@ -638,10 +744,10 @@ ft_new_flow(struct sf_flow_table *t, const struct sf_pkt_info *pi, uint32_t sig,
 		t->stats.peak_active = t->stats.active;
 	e = &t->ent[idx];
 	e->key = pi->key;
-	e->sig = sig;
-	e->list = FT_LIST_NONE;
+	t->side[idx].sig = sig;
 	ft_index_insert(t, idx, sig);
-	ft_flow_begin(t, e, pi, ts);
+	ft_flow_begin(t, e, idx, pi, ts);
+	ft_list_append(t, e, idx, FT_LIST_OPEN);
 	return idx;
 }
 
@@ -651,37 +757,43 @@ ft_new_flow(struct sf_flow_table *t, const struct sf_pkt_info *pi, uint32_t sig,
  * on a TCP-ended flow (port reuse), active timeout of the current record.
  */
 static __rte_always_inline void
-ft_check_existing(struct sf_flow_table *t, struct ft_entry *e, const struct sf_pkt_info *pi,
-		uint64_t ts)
+ft_check_existing(struct sf_flow_table *t, struct ft_entry *e, uint32_t idx,
+		const struct sf_pkt_info *pi, uint64_t ts)
 {
 	enum sf_end_reason reason;
 
-	if (ft_elapsed(ts, e->last_ns, t->timeout[e->list])) {
+	if (ft_elapsed(ts, e->last_ns, t->timeout[ft_list_of(e)])) {
 		reason = ft_timeout_reason(e);
-	} else if (e->list == FT_LIST_ENDED &&
+	} else if (ft_list_of(e) == FT_LIST_ENDED &&
 			(pi->tcp_flags & (SF_TCP_SYN | SF_TCP_ACK)) == SF_TCP_SYN) {
 		reason = ft_timeout_reason(e);
 	} else {
 		if (ft_elapsed(ts, e->first_ns, t->active_ns)) {
-			ft_emit(t, e, SF_END_ACTIVE);
-			ft_record_begin(e, ts, pi->dscp);
+			ft_emit(t, idx, SF_END_ACTIVE);
+			ft_record_begin(t, e, idx, ts, pi->dscp);
 		}
 		return;
 	}
 	/* A different flow on the same key: it gets its own top-K item too. */
-	ft_emit(t, e, reason);
+	ft_emit(t, idx, reason);
 	ft_heap_detach(t, e);
-	ft_flow_begin(t, e, pi, ts);
+	ft_list_unlink(t, e, ft_list_of(e));
+	ft_flow_begin(t, e, idx, pi, ts);
+	ft_list_append(t, e, idx, FT_LIST_OPEN);
 }
 
-/* Count the packet and move the entry to the tail of its list. */
+/*
+ * Count the packet and move the entry to the tail of its list. The entry
+ * is on a list (a new one was appended to the open list).
+ */
 static __rte_always_inline void
 ft_account(struct sf_flow_table *t, struct ft_entry *e, uint32_t idx,
 		const struct sf_pkt_info *pi, uint64_t ts)
 {
-	unsigned int d = (pi->dir ^ e->initiator) & 1;
+	unsigned int d = (pi->dir ^ (e->state >> FT_ST_INIT_SHIFT)) & 1;
+	unsigned int was = ft_list_of(e), list;
+	bool stale = e->last_ns < t->iv_start;
 	uint8_t f = pi->tcp_flags;
-	uint8_t list;
 
 	e->packets[d]++;
 	e->bytes[d] += pi->ip_len;
@@ -693,18 +805,17 @@ ft_account(struct sf_flow_table *t, struct ft_entry *e, uint32_t idx,
 		if (f & SF_TCP_RST)
 			e->state |= FT_ST_RST;
 	}
-	list = (e->state & FT_ST_RST) ||
-		(e->state & (FT_ST_FIN0 | FT_ST_FIN1)) == (FT_ST_FIN0 | FT_ST_FIN1) ?
-		FT_LIST_ENDED : FT_LIST_OPEN;
-	if (e->list != list || e->next != FT_NIL) {
-		if (e->list != FT_LIST_NONE)
-			ft_list_unlink(t, e);
+	list = ft_list_of(e);
+	if (was != list || e->next != FT_NIL) {
+		ft_list_unlink(t, e, was);
 		ft_list_append(t, e, idx, list);
 	}
 
-	ft_topk_account(t, e, idx, pi->ip_len);
+	ft_topk_account(t, e, idx, pi->ip_len, stale);
 	t->stats.packets++;
 	t->stats.bytes += pi->ip_len;
+	if (e->cold != FT_NIL && t->cold_ops.packet != NULL)
+		t->cold_ops.packet(t->cold_ops.arg, ft_cold_area(t, e->cold), pi, d, ts);
 }
 
 /* ---- public API ---- */
@@ -766,6 +877,13 @@ ft_buckets(uint32_t capacity)
 	return nb < 2 ? 2 : nb;
 }
 
+/* Bytes of one cold area: a whole number of cache lines, room for the free-list link. */
+static uint32_t
+ft_cold_size(uint32_t size)
+{
+	return size == 0 ? 0 : RTE_ALIGN_CEIL(size, RTE_CACHE_LINE_SIZE);
+}
+
 struct sf_flow_table *
 sf_flow_table_create(const struct sf_flow_table_params *p)
 {
@@ -774,9 +892,11 @@ sf_flow_table_create(const struct sf_flow_table_params *p)
 	uint32_t nb, i;
 
 	if (p == NULL || p->capacity == 0 || p->capacity > FT_MAX_CAPACITY ||
-			p->idle_ns == 0 || p->active_ns == 0 || p->tcp_end_ns == 0) {
-		FT_LOG(ERR, "flow table: invalid parameters (capacity 1..%u, timeouts > 0)",
-			FT_MAX_CAPACITY);
+			p->idle_ns == 0 || p->active_ns == 0 || p->tcp_end_ns == 0 ||
+			p->cold.size > FT_COLD_MAX_SIZE || p->cold.slots >= FT_NIL ||
+			(p->cold.slots != 0 && p->cold.size == 0)) {
+		FT_LOG(ERR, "flow table: invalid parameters (capacity 1..%u, timeouts > 0, "
+			"cold areas of 1..%u bytes)", FT_MAX_CAPACITY, FT_COLD_MAX_SIZE);
 		rte_errno = EINVAL;
 		return NULL;
 	}
@@ -791,10 +911,30 @@ sf_flow_table_create(const struct sf_flow_table_params *p)
 			p->socket_id, &t->ent_len);
 	if (t->ent == NULL)
 		goto fail;
+	t->side = ft_mem_alloc(name, (size_t)p->capacity * sizeof(struct ft_side),
+			RTE_CACHE_LINE_SIZE, p->socket_id, &t->side_len);
+	if (t->side == NULL)
+		goto fail;
 	t->bkt = ft_mem_alloc(name, (size_t)nb * sizeof(struct ft_bucket), RTE_CACHE_LINE_SIZE,
 			p->socket_id, &t->bkt_len);
 	if (t->bkt == NULL)
 		goto fail;
+	t->cold_size = ft_cold_size(p->cold.size);
+	t->cold_free = FT_NIL;
+	if (p->cold.slots != 0) {
+		t->cold = ft_mem_alloc(name, (size_t)p->cold.slots * t->cold_size,
+				RTE_CACHE_LINE_SIZE, p->socket_id, &t->cold_len);
+		if (t->cold == NULL)
+			goto fail;
+		for (i = 0; i < p->cold.slots; i++) {
+			uint32_t nx = i + 1 < p->cold.slots ? i + 1 : FT_NIL;
+
+			memcpy(ft_cold_area(t, i), &nx, sizeof(nx));
+		}
+		t->cold_free = 0;
+		t->stats.cold_slots = p->cold.slots;
+		t->cold_ops = p->cold;
+	}
 
 	t->bmask = nb - 1;
 	t->smask = nb * FT_BUCKET_SLOTS - 1;
@@ -812,8 +952,8 @@ sf_flow_table_create(const struct sf_flow_table_params *p)
 	for (i = 0; i < p->capacity; i++) {
 		t->ent[i].next = i + 1 < p->capacity ? i + 1 : FT_NIL;
 		t->ent[i].prev = FT_NIL;
-		t->ent[i].list = FT_LIST_NONE;
 		t->ent[i].heap_slot = FT_HEAP_NONE;
+		t->ent[i].cold = FT_NIL;
 	}
 	t->free_head = 0;
 	return t;
@@ -831,7 +971,9 @@ sf_flow_table_free(struct sf_flow_table *t)
 {
 	if (t == NULL)
 		return;
+	ft_mem_free(t->cold, t->cold_len);
 	ft_mem_free(t->bkt, t->bkt_len);
+	ft_mem_free(t->side, t->side_len);
 	ft_mem_free(t->ent, t->ent_len);
 	rte_free(t);
 }
@@ -887,10 +1029,12 @@ ft_update(struct sf_flow_table *t, const struct sf_pkt_info *const pi[], const u
 			e = &t->ent[idx];
 		} else {
 			e = &t->ent[idx];
-			ft_check_existing(t, e, pi[i], ts[i]);
+			ft_check_existing(t, e, idx, pi[i], ts[i]);
 		}
 		ft_account(t, e, idx, pi[i], ts[i]);
 	}
+	if (n != 0 && ts[n - 1] > t->newest_ns)
+		t->newest_ns = ts[n - 1];
 }
 
 void
@@ -956,15 +1100,14 @@ sf_flow_table_flush(struct sf_flow_table *t, enum sf_end_reason reason)
 		while (idx != FT_NIL) {
 			struct ft_entry *e = &t->ent[idx];
 			uint32_t next = e->next;
-			uint32_t s = (e->sig & t->bmask) * FT_BUCKET_SLOTS;
+			uint32_t s = (t->side[idx].sig & t->bmask) * FT_BUCKET_SLOTS;
 
-			ft_emit(t, e, reason);
+			ft_emit(t, idx, reason);
 			ft_heap_detach(t, e);
 			while (FT_SLOT_ENT(t, s) != idx + 1)
 				s = (s + 1) & t->smask;
 			FT_SLOT_SIG(t, s) = 0;
 			FT_SLOT_ENT(t, s) = 0;
-			e->list = FT_LIST_NONE;
 			e->prev = FT_NIL;
 			e->next = t->free_head;
 			t->free_head = idx;
@@ -985,7 +1128,8 @@ sf_flow_table_interval_begin(struct sf_flow_table *t)
 		if (t->heap[i].ent != FT_NIL)
 			t->ent[t->heap[i].ent].heap_slot = FT_HEAP_NONE;
 	t->heap_n = 0;
-	t->iv_gen++;
+	/* Every flow seen so far was seen before this time: its counters restart. */
+	t->iv_start = t->newest_ns + (t->newest_ns != UINT64_MAX);
 }
 
 unsigned int
@@ -1030,7 +1174,7 @@ sf_flow_table_bytes_per_flow(uint32_t capacity)
 
 	if (capacity == 0)
 		return 0;
-	total = (uint64_t)capacity * sizeof(struct ft_entry) +
+	total = (uint64_t)capacity * (sizeof(struct ft_entry) + sizeof(struct ft_side)) +
 		(uint64_t)ft_buckets(capacity) * sizeof(struct ft_bucket);
 	return (size_t)((total + capacity - 1) / capacity);
 }

@@ -25,6 +25,7 @@
 #ifndef SF_FLOW_TABLE_H
 #define SF_FLOW_TABLE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "sf_common.h"
@@ -35,6 +36,37 @@ struct sf_flow_table;
 
 typedef void (*sf_flow_emit_fn)(void *arg, const struct sf_flow_record *rec);
 
+/*
+ * Cold areas: per-flow state that only some flows need (TCP analysis,
+ * application metadata), kept out of the hot entry that every packet of a
+ * flow touches. The table allocates `slots` areas of `size` bytes at
+ * create (a fixed pool, 64-byte aligned areas) and lends one to a flow
+ * for its whole life:
+ *  - want() is asked once per flow, at its first packet (also when a flow
+ *    restarts on the key of one that ended); true: the flow gets a zeroed
+ *    area. With the pool empty it runs without one, counted in
+ *    stats.cold_full; its records are complete, only the feature's state
+ *    is missing.
+ *  - packet() sees every packet of a flow that has an area, the first one
+ *    included, after the table has counted it; dir is the record
+ *    direction (0: from the initiator).
+ *  - record() sees each record of such a flow before it is emitted, so
+ *    the feature can write its results into it; `ends` says the flow ends
+ *    (not an active-timeout update): the area then returns to the pool
+ *    and must not be kept.
+ * A flow without an area costs the hot path one test of a field in the
+ * entry's second line. slots 0 (the default) means no pool and no calls.
+ */
+struct sf_flow_cold {
+	uint32_t size;		/* bytes of one area, at most 4096; 0: no cold areas */
+	uint32_t slots;		/* areas in the pool: flows that may hold one at once */
+	bool (*want)(void *arg, const struct sf_pkt_info *pi);
+	void (*packet)(void *arg, void *area, const struct sf_pkt_info *pi, unsigned int dir,
+			uint64_t ts);
+	void (*record)(void *arg, void *area, struct sf_flow_record *rec, bool ends);
+	void *arg;
+};
+
 struct sf_flow_table_params {
 	const char *name;	/* unique, for memory zone names */
 	uint32_t capacity;	/* maximum concurrent flows (>= 1) */
@@ -44,6 +76,7 @@ struct sf_flow_table_params {
 	int socket_id;		/* NUMA socket, or SOCKET_ID_ANY */
 	sf_flow_emit_fn emit;	/* NULL: records are only counted */
 	void *emit_arg;
+	struct sf_flow_cold cold;	/* zero: none */
 };
 
 /* Cumulative counters; callers compute per-interval deltas. */
@@ -52,9 +85,12 @@ struct sf_flow_table_stats {
 	uint64_t bytes;
 	uint64_t created;		/* flows (records' first segments) created */
 	uint64_t ended[SF_END_MAX];	/* records emitted, by reason */
+	uint64_t cold_full;		/* flows that wanted a cold area when none was left */
 	uint32_t active;		/* flows in the table now */
 	uint32_t capacity;
 	uint32_t peak_active;		/* most flows in the table at once */
+	uint32_t cold_used;		/* cold areas lent now */
+	uint32_t cold_slots;		/* cold areas in the pool */
 };
 
 /* One flow of the interval top list: counts within the interval only. */
@@ -89,7 +125,9 @@ void sf_flow_table_flush(struct sf_flow_table *t, enum sf_end_reason reason);
 
 /*
  * Per-interval top flows by bytes. interval_begin() starts a new interval
- * (exact top-SF_TOPK tracking of bytes counted from now on); interval_top()
+ * (exact top-SF_TOPK tracking of bytes counted from now on); packets fed
+ * after it must be later than every packet fed before it (the worker
+ * begins intervals at boundaries of packet time). interval_top()
  * copies the current top list, largest first (ties by key order, then
  * more packets), and returns its length (<= SF_TOPK). Flows ended during
  * the interval keep their place; a flow that ends and starts again on the
@@ -102,10 +140,13 @@ unsigned int sf_flow_table_interval_top(const struct sf_flow_table *t,
 
 const struct sf_flow_table_stats *sf_flow_table_stats(const struct sf_flow_table *t);
 
-/* Bytes of one table entry (for reports and benchmarks). */
+/* Bytes of one hot table entry (for reports and benchmarks). */
 size_t sf_flow_table_entry_size(void);
 
-/* Memory per flow of a table of this capacity: entry plus its index share. */
+/*
+ * Memory per flow of a table of this capacity: hot entry, side record and
+ * its share of the index (cold areas, when configured, come on top).
+ */
 size_t sf_flow_table_bytes_per_flow(uint32_t capacity);
 
 #endif /* SF_FLOW_TABLE_H */

@@ -1,15 +1,26 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Packet parser: link layer, VLAN/MPLS, IPv4/IPv6 (with extension
- * headers) and the L4 ports into a canonical flow key.
+ * Packet parser: a cursor walked through a bounded loop of layers (link,
+ * VLAN, MPLS, IPv4/IPv6 with extension headers, L4) into a parse state,
+ * and the canonical flow key built once at the end from that state.
+ *
+ * Each layer reads its header at the cursor, moves the cursor past it and
+ * names the next layer, found in a table keyed by what the header says:
+ * the ethertype (ethertype_layer), the IP protocol (ipproto_layer) or the
+ * UDP ports (udp_layer). A decapsulation is one more layer that names an
+ * inner Ethernet or IP layer, and the loop takes it from there: the loop,
+ * not a chain of calls, is where encapsulations nest, bounded by
+ * SF_PKT_LAYERS_MAX.
  *
  * Per-packet code: no allocation, no syscalls, no logging. Every read is
- * preceded by a bounds check against the captured length, so a frame cut
+ * preceded by a bounds check against what may be read (the captured
+ * length, and inside an IP packet its stated length), so a frame cut
  * anywhere is classified, never over-read.
  *
- * Tunnels (GRE, IP-in-IP, VXLAN, GTP, ...) are not decapsulated: a packet
- * is keyed by its outer IP header, and tunnel protocols without ports (GRE,
- * IPIP) become one flow per (addresses, protocol).
+ * Tunnels (GRE, IP-in-IP, VXLAN, GTP, ...) are not decapsulated yet: their
+ * table entries are empty, a packet is keyed by its outer IP header, and
+ * tunnel protocols without ports (GRE, IPIP) become one flow per
+ * (addresses, protocol).
  */
 #include <netinet/in.h>
 #include <stddef.h>
@@ -98,127 +109,218 @@ ld32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-static inline enum sf_pkt_class
-pkt_bad(struct sf_pkt_info *out, enum sf_pkt_malformed why)
+/* ---- parse state ---- */
+
+/* Where the walk goes next: a layer, or the end of the walk. */
+enum pkt_layer {
+	PL_ETHER,	/* Ethernet header */
+	PL_VLAN,	/* 802.1Q/802.1ad/0x9100 tags: the whole stack */
+	PL_MPLS,	/* MPLS labels: the whole stack, then the payload's IP version */
+	PL_IPV4,
+	PL_IPV6,	/* with its extension headers */
+	PL_L4,		/* the upper-layer header of the innermost IP packet */
+	PL_DONE,	/* end: a flow, the key is in the state */
+	PL_NONFLOW,	/* end: not a flow */
+	PL_BAD,		/* end: malformed, why in the state */
+};
+
+/*
+ * The parse state: the cursor and what the layers walked so far have
+ * found. One per packet, on the stack; the layers are inlined into one
+ * function, so it lives in registers.
+ */
+struct pkt_state {
+	const uint8_t *p;	/* the frame */
+	uint32_t off;		/* cursor: where the next layer starts */
+	uint32_t end;		/* bytes that may be read: captured, within the IP packet */
+	uint8_t layers;		/* layers walked */
+	uint8_t n_vlan;		/* VLAN tags seen */
+	uint8_t n_mpls;		/* MPLS labels seen */
+	uint8_t malformed;	/* enum sf_pkt_malformed, for PL_BAD */
+	uint16_t vlan;		/* outer VLAN id, 0 if untagged */
+	/* The innermost IP layer: what the key is made of. */
+	uint8_t ipver;
+	uint8_t proto;		/* upper-layer protocol */
+	uint8_t frag;		/* SF_PKT_FRAG_* */
+	uint8_t pflags;		/* SF_PKT_F_* */
+	uint8_t tcp_flags;
+	uint16_t sport, dport;
+	uint32_t l3;		/* offset of the IP header (addresses, DSCP) */
+	uint32_t ip_len;	/* IP-layer octets (sf_pkt_parse) */
+};
+
+static inline enum pkt_layer
+pkt_bad(struct pkt_state *s, enum sf_pkt_malformed why)
 {
-	out->malformed = why;
-	return SF_PKT_MALFORMED;
+	s->malformed = why;
+	return PL_BAD;
 }
 
-static inline enum sf_pkt_class
-pkt_nonflow(struct sf_pkt_info *out)
+/* Bytes that may be read from the cursor on. */
+static inline uint32_t
+pkt_left(const struct pkt_state *s)
 {
-	out->malformed = SF_PKT_BAD_NONE;
-	return SF_PKT_NONFLOW;
+	return s->end - s->off;
+}
+
+/* ---- next-layer tables ---- */
+
+static inline int
+is_vlan_tpid(uint16_t t)
+{
+	return t == RTE_ETHER_TYPE_VLAN || t == RTE_ETHER_TYPE_QINQ ||
+		t == RTE_ETHER_TYPE_QINQ1;
 }
 
 /*
- * The IP layer is done: l4 points at the upper-layer header, `len` bytes
- * of it are both captured and inside the IP packet (Ethernet padding is
- * never read as L4).
- *
- * Ports are read only from an unfragmented packet: later fragments carry
- * no L4 header, and keying the first fragment by ports would split one
- * datagram over two flows (see the fragment policy in sf_pkt.h). The first
- * fragment still gives its TCP flags when the TCP header is there.
+ * The layer after an ethertype field (Ethernet, VLAN tags, Linux SLL and
+ * SLL2, Cisco HDLC). Any other ethertype, and 802.3 length frames (< 0x600:
+ * STP, LLC) or Linux pseudo types, are not flows.
  */
-static __rte_always_inline enum sf_pkt_class
-pkt_l4(const uint8_t *l4, uint32_t len, uint8_t proto, uint8_t frag, uint8_t ipver,
-		const uint8_t *src, const uint8_t *dst, uint16_t vlan, uint32_t ip_len,
-		uint8_t dscp, uint8_t pflags, struct sf_pkt_info *out)
+static inline enum pkt_layer
+ethertype_layer(uint16_t etype)
 {
-	uint16_t sport = 0, dport = 0;
-	uint8_t flags = 0;
-
-	if (frag == 0) {
-		switch (proto) {
-		case IPPROTO_TCP:
-			/* Ports and flags: the fixed header; options may be cut. */
-			if (len < 20)
-				return pkt_bad(out, SF_PKT_BAD_L4_TRUNC);
-			if ((l4[12] >> 4) < 5)
-				return pkt_bad(out, SF_PKT_BAD_L4_HDRLEN);
-			flags = l4[13];
-			sport = ld16(l4);
-			dport = ld16(l4 + 2);
-			break;
-		case IPPROTO_UDP:
-		case IPPROTO_UDPLITE:
-			if (len < 8)
-				return pkt_bad(out, SF_PKT_BAD_L4_TRUNC);
-			sport = ld16(l4);
-			dport = ld16(l4 + 2);
-			break;
-		case IPPROTO_SCTP:
-			if (len < 12)
-				return pkt_bad(out, SF_PKT_BAD_L4_TRUNC);
-			sport = ld16(l4);
-			dport = ld16(l4 + 2);
-			break;
-		case IPPROTO_DCCP:
-			/* Generic header: 12 bytes, 16 with extended sequence numbers (X). */
-			if (len < 12 || (len < 16 && (l4[8] & 1)))
-				return pkt_bad(out, SF_PKT_BAD_L4_TRUNC);
-			sport = ld16(l4);
-			dport = ld16(l4 + 2);
-			break;
-		case IPPROTO_ICMP:
-		case IPPROTO_ICMPV6:
-			/* Keyed without ports, but a real ICMP message has type and code. */
-			if (len < 4)
-				return pkt_bad(out, SF_PKT_BAD_L4_TRUNC);
-			break;
-		default:
-			/* GRE, ESP, OSPF, No Next Header, ...: the protocol alone. */
-			break;
-		}
-	} else if (frag == SF_PKT_FRAG_FIRST && proto == IPPROTO_TCP && len >= 20) {
-		flags = l4[13];
+	/* The common case first (a switch would try it third). */
+	if (likely(etype == RTE_ETHER_TYPE_IPV4))
+		return PL_IPV4;
+	switch (etype) {
+	case RTE_ETHER_TYPE_IPV6:
+		return PL_IPV6;
+	case RTE_ETHER_TYPE_VLAN:
+	case RTE_ETHER_TYPE_QINQ:
+	case RTE_ETHER_TYPE_QINQ1:
+		return PL_VLAN;
+	case RTE_ETHER_TYPE_MPLS:
+	case RTE_ETHER_TYPE_MPLSM:
+		return PL_MPLS;
+	default:
+		return PL_NONFLOW;
 	}
-
-	out->dir = sf_flow_key_make(&out->key, ipver, src, dst, ipver == 4 ? 4 : 16,
-			sport, dport, proto, vlan);
-	out->ip_len = ip_len;
-	out->tcp_flags = flags;
-	out->dscp = dscp;
-	out->frag = frag;
-	out->malformed = SF_PKT_BAD_NONE;
-	out->flags = pflags;
-	return SF_PKT_FLOW;
 }
 
 /*
- * IPv4 at `l3`. Checks, in order: 20 bytes captured, version, IHL >= 5,
- * total length (0 = TSO capture: the captured IP length; else >= IHL*4),
- * then the options captured. So an IHL beyond the capture is IP_TRUNC when
- * the total length covers it (snaplen) and IP_TOTLEN when it does not.
+ * The layer after an IP header, by its upper-layer protocol. Every
+ * protocol is the flow's L4 today; IP-in-IP and GRE decapsulation are
+ * entries of this table.
  */
-static inline enum sf_pkt_class
-pkt_ip4(const uint8_t *p, uint32_t caplen, uint32_t l3, uint16_t vlan,
-		struct sf_pkt_info *out)
+static inline enum pkt_layer
+ipproto_layer(uint8_t proto)
 {
-	const uint8_t *ip = p + l3;
-	uint32_t rem = caplen - l3;
-	uint32_t hl, tot, end;
+	RTE_SET_USED(proto);
+	return PL_L4;
+}
+
+/*
+ * The layer after a UDP header, by its ports: the flow ends at UDP today;
+ * VXLAN, Geneve and GTP-U are entries of this table.
+ */
+static inline enum pkt_layer
+udp_layer(uint16_t sport, uint16_t dport)
+{
+	RTE_SET_USED(sport);
+	RTE_SET_USED(dport);
+	return PL_DONE;
+}
+
+/* ---- layers ---- */
+
+static inline enum pkt_layer
+layer_ether(struct pkt_state *s)
+{
+	uint16_t etype;
+
+	if (pkt_left(s) < RTE_ETHER_HDR_LEN)
+		return pkt_bad(s, SF_PKT_BAD_L2_TRUNC);
+	etype = ld16(s->p + s->off + 12);
+	s->off += RTE_ETHER_HDR_LEN;
+	return ethertype_layer(etype);
+}
+
+/* The tag stack at the cursor (the ethertype before it was a VLAN TPID). */
+static inline enum pkt_layer
+layer_vlan(struct pkt_state *s)
+{
+	uint16_t etype;
+
+#pragma GCC unroll 1	/* a loop, not 16 copies in the fast path */
+	do {
+		if (s->n_vlan == SF_PKT_VLAN_MAX)
+			return pkt_bad(s, SF_PKT_BAD_VLAN_DEPTH);
+		if (pkt_left(s) < 4)
+			return pkt_bad(s, SF_PKT_BAD_L2_TRUNC);
+		if (s->n_vlan++ == 0)
+			s->vlan = ld16(s->p + s->off) & 0x0fff;
+		etype = ld16(s->p + s->off + 2);
+		s->off += 4;
+	} while (is_vlan_tpid(etype));
+	return ethertype_layer(etype);
+}
+
+/*
+ * The label stack at the cursor. An MPLS payload carries no type: after
+ * the bottom of stack the IP version nibble decides, anything else
+ * (pseudowire control word, Ethernet over MPLS) is not a flow.
+ */
+static inline enum pkt_layer
+layer_mpls(struct pkt_state *s)
+{
+	uint8_t bos;
+
+#pragma GCC unroll 1
+	do {
+		if (s->n_mpls == SF_PKT_MPLS_MAX)
+			return pkt_bad(s, SF_PKT_BAD_MPLS_DEPTH);
+		if (pkt_left(s) < 4)
+			return pkt_bad(s, SF_PKT_BAD_L2_TRUNC);
+		bos = s->p[s->off + 2] & 1;
+		s->off += 4;
+		s->n_mpls++;
+	} while (!bos);
+	/* Nothing after the label stack: the payload type is unknown but cut. */
+	if (pkt_left(s) == 0)
+		return pkt_bad(s, SF_PKT_BAD_IP_TRUNC);
+	switch (s->p[s->off] >> 4) {
+	case 4:
+		return PL_IPV4;
+	case 6:
+		return PL_IPV6;
+	default:
+		return PL_NONFLOW;
+	}
+}
+
+/*
+ * IPv4 at the cursor. Checks, in order: 20 bytes captured, version, IHL
+ * >= 5, total length (0 = TSO capture: the captured IP length; else >=
+ * IHL*4), then the options captured. So an IHL beyond the capture is
+ * IP_TRUNC when the total length covers it (snaplen) and IP_TOTLEN when
+ * it does not. From here on only min(captured, total length) is read.
+ */
+static inline enum pkt_layer
+layer_ip4(struct pkt_state *s)
+{
+	const uint8_t *ip = s->p + s->off;
+	uint32_t rem = pkt_left(s);
+	uint32_t hl, tot;
 	uint16_t fo;
 	uint8_t frag = 0, pflags = 0;
 
 	if (rem < 20)
-		return pkt_bad(out, SF_PKT_BAD_IP_TRUNC);
+		return pkt_bad(s, SF_PKT_BAD_IP_TRUNC);
 	if ((ip[0] >> 4) != 4)
-		return pkt_bad(out, SF_PKT_BAD_IP_VERSION);
+		return pkt_bad(s, SF_PKT_BAD_IP_VERSION);
 	hl = (uint32_t)(ip[0] & 0x0f) * 4;
 	if (hl < 20)
-		return pkt_bad(out, SF_PKT_BAD_IP_HDRLEN);
+		return pkt_bad(s, SF_PKT_BAD_IP_HDRLEN);
 	tot = ld16(ip + 2);
 	if (tot == 0) {
 		tot = rem;
 		pflags = SF_PKT_F_LEN_CAPTURED;
 	} else if (tot < hl) {
-		return pkt_bad(out, SF_PKT_BAD_IP_TOTLEN);
+		return pkt_bad(s, SF_PKT_BAD_IP_TOTLEN);
 	}
 	if (hl > rem)
-		return pkt_bad(out, SF_PKT_BAD_IP_TRUNC);
+		return pkt_bad(s, SF_PKT_BAD_IP_TRUNC);
 
 	fo = ld16(ip + 6);
 	if (fo & 0x1fff)
@@ -226,9 +328,15 @@ pkt_ip4(const uint8_t *p, uint32_t caplen, uint32_t l3, uint16_t vlan,
 	else if (fo & 0x2000)
 		frag = SF_PKT_FRAG_FIRST;
 
-	end = tot < rem ? tot : rem;
-	return pkt_l4(ip + hl, end - hl, ip[9], frag, 4, ip + 12, ip + 16, vlan, tot,
-			ip[1] >> 2, pflags, out);
+	s->ipver = 4;
+	s->l3 = s->off;
+	s->proto = ip[9];
+	s->frag = frag;
+	s->pflags = pflags;
+	s->ip_len = tot;
+	s->end = s->off + (tot < rem ? tot : rem);
+	s->off += hl;
+	return ipproto_layer(s->proto);
 }
 
 /*
@@ -258,43 +366,43 @@ ip6_jumbo(const uint8_t *h, uint32_t hlen, uint32_t *jumbo)
 }
 
 /*
- * An extension header of `need` bytes at `off` does not fit in
- * min(captured, IP length): beyond the stated IP length the chain
- * contradicts the payload length (IP6_EXT); within it the capture was cut
- * (IP_TRUNC). `iplen` is UINT32_MAX when the header stated no length.
+ * An extension header of `need` bytes at `off` (from the IPv6 header)
+ * does not fit in min(captured, IP length): beyond the stated IP length
+ * the chain contradicts the payload length (IP6_EXT); within it the
+ * capture was cut (IP_TRUNC). `iplen` is UINT32_MAX when the header
+ * stated no length.
  */
-static inline enum sf_pkt_class
-ip6_ext_short(uint32_t iplen, uint32_t off, uint32_t need, struct sf_pkt_info *out)
+static inline enum pkt_layer
+ip6_ext_short(struct pkt_state *s, uint32_t iplen, uint32_t off, uint32_t need)
 {
-	return pkt_bad(out, iplen - off < need ? SF_PKT_BAD_IP6_EXT : SF_PKT_BAD_IP_TRUNC);
+	return pkt_bad(s, iplen - off < need ? SF_PKT_BAD_IP6_EXT : SF_PKT_BAD_IP_TRUNC);
 }
 
 /*
- * IPv6 at `l3`. ip_len = 40 + payload length; payload length 0 means a
- * jumbogram (40 + Jumbo Payload length) or, without the option, a TSO
- * capture (captured IP length). The extension header walk is bounded by
- * SF_PKT_IP6_EXT_MAX headers and by min(captured, IP length). It ends at
- * the first upper-layer protocol, at ESP (50, encrypted: keyed as 50), at
- * No Next Header (59) and at a Fragment header with an offset or the M
+ * IPv6 at the cursor. ip_len = 40 + payload length; payload length 0
+ * means a jumbogram (40 + Jumbo Payload length) or, without the option, a
+ * TSO capture (captured IP length). The extension header walk is bounded
+ * by SF_PKT_IP6_EXT_MAX headers and by min(captured, IP length). It ends
+ * at the first upper-layer protocol, at ESP (50, encrypted: keyed as 50),
+ * at No Next Header (59) and at a Fragment header with an offset or the M
  * flag: then the protocol is the Fragment header's next header, for the
  * first fragment too, so all fragments share one key. An atomic fragment
  * (offset 0, M 0; RFC 6946) is a whole datagram and the walk goes on.
  */
-static inline enum sf_pkt_class
-pkt_ip6(const uint8_t *p, uint32_t caplen, uint32_t l3, uint16_t vlan,
-		struct sf_pkt_info *out)
+static inline enum pkt_layer
+layer_ip6(struct pkt_state *s)
 {
-	const uint8_t *ip = p + l3;
-	uint32_t rem = caplen - l3;
+	const uint8_t *ip = s->p + s->off;
+	uint32_t rem = pkt_left(s);
 	uint32_t plen, iplen, stated, end, off, hlen, jumbo;
 	unsigned int n;
 	uint16_t fo;
 	uint8_t nh, frag = 0, pflags = 0;
 
 	if (rem < 40)
-		return pkt_bad(out, SF_PKT_BAD_IP_TRUNC);
+		return pkt_bad(s, SF_PKT_BAD_IP_TRUNC);
 	if ((ip[0] >> 4) != 6)
-		return pkt_bad(out, SF_PKT_BAD_IP_VERSION);
+		return pkt_bad(s, SF_PKT_BAD_IP_VERSION);
 	plen = ld16(ip + 4);
 	nh = ip[6];
 	iplen = 40 + plen;
@@ -305,7 +413,7 @@ pkt_ip6(const uint8_t *p, uint32_t caplen, uint32_t l3, uint16_t vlan,
 			hlen = ((uint32_t)ip[41] + 1) * 8;
 			if (hlen <= rem - 40 && ip6_jumbo(ip + 40, hlen, &jumbo)) {
 				if (jumbo < hlen)
-					return pkt_bad(out, SF_PKT_BAD_IP_TOTLEN);
+					return pkt_bad(s, SF_PKT_BAD_IP_TOTLEN);
 				iplen = jumbo > UINT32_MAX - 40 ? UINT32_MAX : jumbo + 40;
 				pflags = 0;
 			}
@@ -327,23 +435,23 @@ pkt_ip6(const uint8_t *p, uint32_t caplen, uint32_t l3, uint16_t vlan,
 		case IPPROTO_FRAGMENT:
 			break;
 		default:
-			goto l4;
+			goto upper;
 		}
 		if (n == SF_PKT_IP6_EXT_MAX)
-			return pkt_bad(out, SF_PKT_BAD_IP6_EXT);
+			return pkt_bad(s, SF_PKT_BAD_IP6_EXT);
 		if (end - off < 8)
-			return ip6_ext_short(stated, off, 8, out);
+			return ip6_ext_short(s, stated, off, 8);
 		if (nh == IPPROTO_FRAGMENT) {
 			fo = ld16(ip + off + 2);
 			nh = ip[off];
 			off += 8;
 			if (fo & 0xfff8) {
 				frag = SF_PKT_FRAG_LATER;
-				goto l4;
+				goto upper;
 			}
 			if (fo & 1) {
 				frag = SF_PKT_FRAG_FIRST;
-				goto l4;
+				goto upper;
 			}
 			continue;
 		}
@@ -352,117 +460,119 @@ pkt_ip6(const uint8_t *p, uint32_t caplen, uint32_t l3, uint16_t vlan,
 		else
 			hlen = ((uint32_t)ip[off + 1] + 1) * 8;
 		if (end - off < hlen)
-			return ip6_ext_short(stated, off, hlen, out);
+			return ip6_ext_short(s, stated, off, hlen);
 		nh = ip[off];
 		off += hlen;
 	}
-l4:
-	return pkt_l4(ip + off, end - off, nh, frag, 6, ip + 8, ip + 24, vlan, iplen,
-			(uint8_t)(((ip[0] & 0x0f) << 2) | (ip[1] >> 6)), pflags, out);
-}
-
-static inline int
-is_vlan_tpid(uint16_t t)
-{
-	return t == RTE_ETHER_TYPE_VLAN || t == RTE_ETHER_TYPE_QINQ ||
-		t == RTE_ETHER_TYPE_QINQ1;
-}
-
-/*
- * Where the link layer left us. The link-layer steps below return
- * SF_PKT_FLOW to mean "an IP header of version `ipver` starts at `off`"
- * and any other class when the frame is classified already; every path
- * then meets at a single IPv4 and a single IPv6 call.
- */
-struct pkt_l3 {
-	uint32_t off;
-	uint16_t vlan;		/* outer VLAN id, 0 if untagged */
-	uint8_t ipver;
-};
-
-static inline enum sf_pkt_class
-l3_at(struct pkt_l3 *l3, uint32_t off, uint8_t ipver)
-{
-	l3->off = off;
-	l3->ipver = ipver;
-	return SF_PKT_FLOW;
+upper:
+	s->ipver = 6;
+	s->l3 = s->off;
+	s->proto = nh;
+	s->frag = frag;
+	s->pflags = pflags;
+	s->ip_len = iplen;
+	s->end = s->off + end;
+	s->off += off;
+	return ipproto_layer(nh);
 }
 
 /*
- * After a link header whose protocol field is an ethertype (Ethernet,
- * Linux SLL/SLL2, Cisco HDLC): `off` is the first byte after that field.
- * VLAN tags, then MPLS labels, then IP. The outer tag gives key.vlan. An
- * MPLS payload carries no type: after the bottom of stack the IP version
- * nibble decides, anything else (pseudowire control word, Ethernet over
- * MPLS) is not a flow. Any other ethertype, and 802.3 length frames
- * (< 0x600: STP, LLC), are not flows.
+ * The upper-layer header of the innermost IP packet at the cursor; what
+ * may be read of it is both captured and inside the IP packet (Ethernet
+ * padding is never read as L4).
+ *
+ * Ports are read only from an unfragmented packet: later fragments carry
+ * no L4 header, and keying the first fragment by ports would split one
+ * datagram over two flows (see the fragment policy in sf_pkt.h). The first
+ * fragment still gives its TCP flags when the TCP header is there.
  */
-static inline enum sf_pkt_class
-link_ethertype(const uint8_t *p, uint32_t caplen, uint32_t off, uint16_t etype,
-		struct pkt_l3 *l3, struct sf_pkt_info *out)
+static inline enum pkt_layer
+layer_l4(struct pkt_state *s)
 {
-	unsigned int n;
-	uint8_t bos;
+	const uint8_t *l4 = s->p + s->off;
+	uint32_t len = pkt_left(s);
 
-	for (n = 0; is_vlan_tpid(etype); n++) {
-		if (n == SF_PKT_VLAN_MAX)
-			return pkt_bad(out, SF_PKT_BAD_VLAN_DEPTH);
-		if (caplen - off < 4)
-			return pkt_bad(out, SF_PKT_BAD_L2_TRUNC);
-		if (n == 0)
-			l3->vlan = ld16(p + off) & 0x0fff;
-		etype = ld16(p + off + 2);
-		off += 4;
+	if (s->frag != 0) {
+		if (s->frag == SF_PKT_FRAG_FIRST && s->proto == IPPROTO_TCP && len >= 20)
+			s->tcp_flags = l4[13];
+		return PL_DONE;
 	}
-
-	switch (etype) {
-	case RTE_ETHER_TYPE_IPV4:
-		return l3_at(l3, off, 4);
-	case RTE_ETHER_TYPE_IPV6:
-		return l3_at(l3, off, 6);
-	case RTE_ETHER_TYPE_MPLS:
-	case RTE_ETHER_TYPE_MPLSM:
-		break;
+	/* TCP and UDP first: a switch would try them after the others. */
+	if (likely(s->proto == IPPROTO_TCP)) {
+		/* Ports and flags: the fixed header; options may be cut. */
+		if (len < 20)
+			return pkt_bad(s, SF_PKT_BAD_L4_TRUNC);
+		if ((l4[12] >> 4) < 5)
+			return pkt_bad(s, SF_PKT_BAD_L4_HDRLEN);
+		s->tcp_flags = l4[13];
+		s->sport = ld16(l4);
+		s->dport = ld16(l4 + 2);
+		return PL_DONE;
+	}
+	switch (s->proto) {
+	case IPPROTO_UDP:
+	case IPPROTO_UDPLITE:
+		if (len < 8)
+			return pkt_bad(s, SF_PKT_BAD_L4_TRUNC);
+		s->sport = ld16(l4);
+		s->dport = ld16(l4 + 2);
+		return udp_layer(s->sport, s->dport);
+	case IPPROTO_SCTP:
+		if (len < 12)
+			return pkt_bad(s, SF_PKT_BAD_L4_TRUNC);
+		s->sport = ld16(l4);
+		s->dport = ld16(l4 + 2);
+		return PL_DONE;
+	case IPPROTO_DCCP:
+		/* Generic header: 12 bytes, 16 with extended sequence numbers (X). */
+		if (len < 12 || (len < 16 && (l4[8] & 1)))
+			return pkt_bad(s, SF_PKT_BAD_L4_TRUNC);
+		s->sport = ld16(l4);
+		s->dport = ld16(l4 + 2);
+		return PL_DONE;
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		/* Keyed without ports, but a real ICMP message has type and code. */
+		if (len < 4)
+			return pkt_bad(s, SF_PKT_BAD_L4_TRUNC);
+		return PL_DONE;
 	default:
-		return pkt_nonflow(out);
+		/* GRE, ESP, OSPF, No Next Header, ...: the protocol alone. */
+		return PL_DONE;
 	}
+}
 
-	for (n = 0; ; n++) {
-		if (n == SF_PKT_MPLS_MAX)
-			return pkt_bad(out, SF_PKT_BAD_MPLS_DEPTH);
-		if (caplen - off < 4)
-			return pkt_bad(out, SF_PKT_BAD_L2_TRUNC);
-		bos = p[off + 2] & 1;
-		off += 4;
-		if (bos)
-			break;
-	}
-	/* Nothing after the label stack: the payload type is unknown but cut. */
-	if (off == caplen)
-		return pkt_bad(out, SF_PKT_BAD_IP_TRUNC);
-	switch (p[off] >> 4) {
-	case 4:
-		return l3_at(l3, off, 4);
-	case 6:
-		return l3_at(l3, off, 6);
-	default:
-		return pkt_nonflow(out);
-	}
+/* ---- link layer: the first layer ---- */
+
+/* An IP header of version `v` at `off`. */
+static inline enum pkt_layer
+link_ip_at(struct pkt_state *s, uint32_t off, unsigned int v)
+{
+	s->off = off;
+	return v == 4 ? PL_IPV4 : PL_IPV6;
+}
+
+/* An ethertype at `at`, the next layer after it at `off`. */
+static inline enum pkt_layer
+link_ethertype_at(struct pkt_state *s, uint32_t at, uint32_t off)
+{
+	s->off = off;
+	return ethertype_layer(ld16(s->p + at));
 }
 
 /* BSD loopback address family: IPv6 has a different AF_INET6 per OS. */
-static inline enum sf_pkt_class
-link_af(uint32_t af, struct pkt_l3 *l3, struct sf_pkt_info *out)
+static inline enum pkt_layer
+link_af(struct pkt_state *s, uint32_t af)
 {
 	switch (af) {
 	case SF_AF_INET:
-		return l3_at(l3, 4, 4);
+		return link_ip_at(s, 4, 4);
 	case SF_AF_INET6_BSD:
 	case SF_AF_INET6_FREEBSD:
 	case SF_AF_INET6_DARWIN:
-		return l3_at(l3, 4, 6);
+		return link_ip_at(s, 4, 6);
 	default:
-		return pkt_nonflow(out);
+		return PL_NONFLOW;
 	}
 }
 
@@ -472,10 +582,11 @@ link_af(uint32_t af, struct pkt_l3 *l3, struct sf_pkt_info *out)
  * whose first byte is odd). Only IPv4 and IPv6 are flows; LCP, IPCP, MPLS
  * over PPP and the rest are not.
  */
-static inline enum sf_pkt_class
-link_ppp(const uint8_t *p, uint32_t caplen, struct pkt_l3 *l3, struct sf_pkt_info *out)
+static inline enum pkt_layer
+link_ppp(struct pkt_state *s)
 {
-	uint32_t off = 0;
+	const uint8_t *p = s->p;
+	uint32_t caplen = s->end, off = 0;
 	uint16_t proto;
 
 	/*
@@ -485,72 +596,71 @@ link_ppp(const uint8_t *p, uint32_t caplen, struct pkt_l3 *l3, struct sf_pkt_inf
 	 */
 	if (caplen >= 1 && (p[0] == 0x0f || p[0] == 0x8f)) {
 		if (caplen < 4)
-			return pkt_bad(out, SF_PKT_BAD_L2_TRUNC);
-		return link_ethertype(p, caplen, 4, ld16(p + 2), l3, out);
+			return pkt_bad(s, SF_PKT_BAD_L2_TRUNC);
+		return link_ethertype_at(s, 2, 4);
 	}
 	if (caplen >= 2 && p[0] == 0xff && p[1] == 0x03)
 		off = 2;
 	if (off == caplen)
-		return pkt_bad(out, SF_PKT_BAD_L2_TRUNC);
+		return pkt_bad(s, SF_PKT_BAD_L2_TRUNC);
 	if (p[off] & 1) {
 		proto = p[off];
 		off += 1;
 	} else {
 		if (caplen - off < 2)
-			return pkt_bad(out, SF_PKT_BAD_L2_TRUNC);
+			return pkt_bad(s, SF_PKT_BAD_L2_TRUNC);
 		proto = ld16(p + off);
 		off += 2;
 	}
 	switch (proto) {
 	case SF_PPP_IPV4:
-		return l3_at(l3, off, 4);
+		return link_ip_at(s, off, 4);
 	case SF_PPP_IPV6:
-		return l3_at(l3, off, 6);
+		return link_ip_at(s, off, 6);
 	default:
-		return pkt_nonflow(out);
+		return PL_NONFLOW;
 	}
 }
 
 /*
- * Link layer of every supported type. An unsupported link type is not a
- * flow: the caller is expected to refuse it up front with
- * sf_pkt_linktype_supported().
+ * The first layer, from the link type: the link header of every type but
+ * Ethernet is read here (Ethernet is a layer of the walk, as it may also
+ * come out of a tunnel). An unsupported link type is not a flow: the
+ * caller is expected to refuse it up front with sf_pkt_linktype_supported().
  */
-static inline enum sf_pkt_class
-pkt_link(const uint8_t *p, uint32_t caplen, enum sf_linktype lt, struct pkt_l3 *l3,
-		struct sf_pkt_info *out)
+static inline enum pkt_layer
+pkt_link(struct pkt_state *s, enum sf_linktype lt)
 {
-	uint32_t af;
+	const uint8_t *p = s->p;
+	uint32_t caplen = s->end, af;
 
 	switch (lt) {
 	case SF_LINK_ETHER:
-		if (caplen < RTE_ETHER_HDR_LEN)
-			return pkt_bad(out, SF_PKT_BAD_L2_TRUNC);
-		return link_ethertype(p, caplen, RTE_ETHER_HDR_LEN, ld16(p + 12), l3, out);
+		return PL_ETHER;
 	case SF_LINK_LINUX_SLL:
 		/* Protocol < 0x600 is a Linux pseudo type (802.2, CAN, ...): no flow. */
 		if (caplen < 16)
-			return pkt_bad(out, SF_PKT_BAD_L2_TRUNC);
-		return link_ethertype(p, caplen, 16, ld16(p + 14), l3, out);
+			return pkt_bad(s, SF_PKT_BAD_L2_TRUNC);
+		return link_ethertype_at(s, 14, 16);
 	case SF_LINK_LINUX_SLL2:
 		if (caplen < 20)
-			return pkt_bad(out, SF_PKT_BAD_L2_TRUNC);
-		return link_ethertype(p, caplen, 20, ld16(p), l3, out);
+			return pkt_bad(s, SF_PKT_BAD_L2_TRUNC);
+		return link_ethertype_at(s, 0, 20);
 	case SF_LINK_C_HDLC:
 		/* Address, control, ethertype; SLARP keepalives are not flows. */
 		if (caplen < 4)
-			return pkt_bad(out, SF_PKT_BAD_L2_TRUNC);
-		return link_ethertype(p, caplen, 4, ld16(p + 2), l3, out);
+			return pkt_bad(s, SF_PKT_BAD_L2_TRUNC);
+		return link_ethertype_at(s, 2, 4);
 	case SF_LINK_RAW:
 		if (caplen == 0)
-			return pkt_bad(out, SF_PKT_BAD_IP_TRUNC);
+			return pkt_bad(s, SF_PKT_BAD_IP_TRUNC);
 		if ((p[0] >> 4) != 4 && (p[0] >> 4) != 6)
-			return pkt_bad(out, SF_PKT_BAD_IP_VERSION);
-		return l3_at(l3, 0, p[0] >> 4);
+			return pkt_bad(s, SF_PKT_BAD_IP_VERSION);
+		return link_ip_at(s, 0, p[0] >> 4);
 	case SF_LINK_IPV4:
-		return l3_at(l3, 0, 4);
+		return PL_IPV4;
 	case SF_LINK_IPV6:
-		return l3_at(l3, 0, 6);
+		return PL_IPV6;
 	case SF_LINK_NULL:
 		/*
 		 * The AF is in the capturing host's byte order, which the file
@@ -558,19 +668,118 @@ pkt_link(const uint8_t *p, uint32_t caplen, enum sf_linktype lt, struct pkt_l3 *
 		 * was written in the other order.
 		 */
 		if (caplen < 4)
-			return pkt_bad(out, SF_PKT_BAD_L2_TRUNC);
+			return pkt_bad(s, SF_PKT_BAD_L2_TRUNC);
 		memcpy(&af, p, sizeof(af));
 		if (af > 0xffff)
 			af = rte_bswap32(af);
-		return link_af(af, l3, out);
+		return link_af(s, af);
 	case SF_LINK_LOOP:
 		if (caplen < 4)
-			return pkt_bad(out, SF_PKT_BAD_L2_TRUNC);
-		return link_af(ld32(p), l3, out);
+			return pkt_bad(s, SF_PKT_BAD_L2_TRUNC);
+		return link_af(s, ld32(p));
 	case SF_LINK_PPP:
-		return link_ppp(p, caplen, l3, out);
+		return link_ppp(s);
 	default:
-		return pkt_nonflow(out);
+		return PL_NONFLOW;
+	}
+}
+
+/* ---- the walk ---- */
+
+/*
+ * One pass of the loop walks one level of encapsulation, its layers in
+ * the order they can follow one another: Ethernet, a VLAN stack, an MPLS
+ * stack, IP, L4. A layer that names a layer of this pass further on is
+ * taken next; one that names an inner Ethernet or IP layer (a tunnel
+ * layer, from the tables above) starts another pass. Deepest pass today:
+ * those five layers, each stack one layer with its own bound
+ * (SF_PKT_VLAN_MAX, SF_PKT_MPLS_MAX, SF_PKT_IP6_EXT_MAX); no layer names
+ * an inner one yet.
+ */
+#define PKT_PASS_LAYERS 5
+_Static_assert(PKT_PASS_LAYERS <= SF_PKT_LAYERS_MAX, "the layer bound cuts one pass");
+
+/* One pass: the layers of one level, from `next` on. */
+static __rte_always_inline enum pkt_layer
+pkt_pass(struct pkt_state *s, enum pkt_layer next)
+{
+	if (next == PL_ETHER) {
+		next = layer_ether(s);
+		s->layers++;
+	}
+	if (next == PL_VLAN) {
+		next = layer_vlan(s);
+		s->layers++;
+	}
+	if (next == PL_MPLS) {
+		next = layer_mpls(s);
+		s->layers++;
+	}
+	if (next == PL_IPV4) {
+		next = layer_ip4(s);
+		s->layers++;
+	} else if (next == PL_IPV6) {
+		next = layer_ip6(s);
+		s->layers++;
+	}
+	if (next == PL_L4) {
+		next = layer_l4(s);
+		s->layers++;
+	}
+	return next;
+}
+
+/*
+ * Passes after the first: inner levels. Out of line, on a copy of the
+ * state, so that the first pass keeps the state in registers.
+ */
+static __rte_noinline enum pkt_layer
+pkt_walk_inner(struct pkt_state *s, enum pkt_layer next)
+{
+	do {
+		/*
+		 * Another pass, if it fits the bound. Deeper stacks are not
+		 * parsed further and are not flows (with decapsulation they
+		 * get a malformed reason of their own).
+		 */
+		if (s->layers + PKT_PASS_LAYERS > SF_PKT_LAYERS_MAX)
+			return PL_NONFLOW;
+		next = pkt_pass(s, next);
+	} while (next < PL_DONE);
+	return next;
+}
+
+/* The walk: a first pass, and more while a layer names an inner one. */
+static __rte_always_inline enum pkt_layer
+pkt_walk(struct pkt_state *s, enum pkt_layer next)
+{
+	next = pkt_pass(s, next);
+	if (unlikely(next < PL_DONE)) {
+		struct pkt_state inner = *s;
+
+		next = pkt_walk_inner(&inner, next);
+		*s = inner;
+	}
+	return next;
+}
+
+/*
+ * The flow key, once, from what the walk found: addresses and DSCP from
+ * the innermost IP header, each IP version its own copy.
+ */
+static __rte_always_inline void
+pkt_key(const struct pkt_state *s, struct sf_pkt_info *out)
+{
+	const uint8_t *ip = s->p + s->l3;
+
+	if (s->ipver == 4) {
+		out->dir = sf_flow_key_make(&out->key, 4, ip + 12, ip + 16, 4, s->sport,
+				s->dport, s->proto, s->vlan);
+		out->dscp = ip[1] >> 2;
+	} else {
+		out->dir = sf_flow_key_make(&out->key, 6, ip + 8, ip + 24, 16, s->sport,
+				s->dport, s->proto, s->vlan);
+		out->dscp = (uint8_t)(((ip[0] & 0x0f) << 2) | (ip[1] >> 6));
 	}
 }
 
@@ -578,22 +787,44 @@ enum sf_pkt_class
 sf_pkt_parse(const uint8_t *p, uint32_t caplen, enum sf_linktype lt,
 		struct sf_pkt_info *out)
 {
-	struct pkt_l3 l3 = { .off = 0, .vlan = 0, .ipver = 0 };
-	enum sf_pkt_class c;
+	struct pkt_state s;
+	enum pkt_layer next;
 
-	/* The common case first: untagged Ethernet carrying IP. */
-	if (likely(lt == SF_LINK_ETHER && caplen >= RTE_ETHER_HDR_LEN)) {
-		uint16_t etype = ld16(p + 12);
-
-		if (likely(etype == RTE_ETHER_TYPE_IPV4))
-			return pkt_ip4(p, caplen, RTE_ETHER_HDR_LEN, 0, out);
-		if (etype == RTE_ETHER_TYPE_IPV6)
-			return pkt_ip6(p, caplen, RTE_ETHER_HDR_LEN, 0, out);
+	s.p = p;
+	s.off = 0;
+	s.end = caplen;
+	s.layers = 0;
+	s.n_vlan = 0;
+	s.n_mpls = 0;
+	s.vlan = 0;
+	s.malformed = SF_PKT_BAD_NONE;
+	s.ipver = 0;
+	s.proto = 0;
+	s.frag = 0;
+	s.pflags = 0;
+	s.tcp_flags = 0;
+	s.sport = 0;
+	s.dport = 0;
+	s.l3 = 0;
+	s.ip_len = 0;
+	/* The common case first: Ethernet, whose header is a layer of the walk. */
+	if (likely(lt == SF_LINK_ETHER))
+		next = pkt_walk(&s, PL_ETHER);
+	else
+		next = pkt_walk(&s, pkt_link(&s, lt));
+	if (likely(next == PL_DONE)) {
+		pkt_key(&s, out);
+		out->ip_len = s.ip_len;
+		out->tcp_flags = s.tcp_flags;
+		out->frag = s.frag;
+		out->malformed = SF_PKT_BAD_NONE;
+		out->flags = s.pflags;
+		return SF_PKT_FLOW;
 	}
-	c = pkt_link(p, caplen, lt, &l3, out);
-	if (c != SF_PKT_FLOW)
-		return c;
-	if (l3.ipver == 4)
-		return pkt_ip4(p, caplen, l3.off, l3.vlan, out);
-	return pkt_ip6(p, caplen, l3.off, l3.vlan, out);
+	if (next == PL_BAD) {
+		out->malformed = s.malformed;
+		return SF_PKT_MALFORMED;
+	}
+	out->malformed = SF_PKT_BAD_NONE;
+	return SF_PKT_NONFLOW;
 }

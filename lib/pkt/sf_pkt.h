@@ -71,10 +71,14 @@ const char *sf_pkt_malformed_name(enum sf_pkt_malformed r);
 /*
  * Bounds on header stacks. Deeper stacks are malformed (VLAN_DEPTH,
  * MPLS_DEPTH, IP6_EXT); the bound keeps the parse cost per packet fixed.
+ * The parser walks at most SF_PKT_LAYERS_MAX layers (link, a VLAN stack,
+ * an MPLS stack, an IP header with its extensions, L4 and, with
+ * decapsulation, the layers of each tunnel).
  */
 #define SF_PKT_VLAN_MAX		16	/* 802.1Q/802.1ad/0x9100 tags */
 #define SF_PKT_MPLS_MAX		16	/* MPLS labels */
 #define SF_PKT_IP6_EXT_MAX	16	/* IPv6 extension headers */
+#define SF_PKT_LAYERS_MAX	8	/* layers walked */
 
 /* Fragment flags in sf_pkt_info.frag */
 #define SF_PKT_FRAG_FIRST 0x1	/* offset 0, more fragments follow */

@@ -105,6 +105,24 @@ sf_source_iface_check(const char *name, char *err, size_t errlen)
 	return idx;
 }
 
+struct sf_input
+sf_source_input(const struct sf_config *cfg)
+{
+	struct sf_input in = { .kind = SF_INPUT_FILE, .name = cfg->input_file };
+
+	if (cfg->replay_file[0] != '\0') {
+		in.kind = SF_INPUT_REPLAY;
+		in.name = cfg->replay_file;
+	} else if (cfg->n_interfaces != 0) {
+		in.kind = SF_INPUT_LIVE;
+		in.name = cfg->interfaces[0];
+	} else if (cfg->n_ports != 0) {
+		in.kind = SF_INPUT_LIVE;
+		in.name = cfg->ports[0];
+	}
+	return in;
+}
+
 int
 sf_source_check(const struct sf_config *cfg, char *err, size_t errlen)
 {
@@ -112,14 +130,13 @@ sf_source_check(const struct sf_config *cfg, char *err, size_t errlen)
 		"vfio-pci", "igb_uio", "uio_pci_generic",
 		"mlx5_core", "mlx4_core",	/* bifurcated: stay on the kernel driver */
 	};
+	const struct sf_input in = sf_source_input(cfg);
 	char path[PATH_MAX], drv[64];
 	unsigned int i, j;
 	int fd;
 
-	if (cfg->replay_file[0] != '\0')
-		return sf_source_probe_file(cfg->replay_file, err, errlen) < 0 ? -1 : 0;
-	if (!sf_source_cfg_live(cfg))
-		return sf_source_probe_file(cfg->input_file, err, errlen) < 0 ? -1 : 0;
+	if (in.kind != SF_INPUT_LIVE)
+		return sf_source_probe_file(in.name, err, errlen) < 0 ? -1 : 0;
 	for (i = 0; i < cfg->n_interfaces; i++)
 		if (sf_source_iface_check(cfg->interfaces[i], err, errlen) == 0)
 			return -1;
@@ -154,30 +171,17 @@ sf_source_check(const struct sf_config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
-bool
-sf_source_cfg_live(const struct sf_config *cfg)
-{
-	return cfg->n_interfaces != 0 || cfg->n_ports != 0;
-}
-
-bool
-sf_source_cfg_multiqueue(const struct sf_config *cfg)
-{
-	return sf_source_cfg_live(cfg) || cfg->replay_file[0] != '\0';
-}
-
-
 struct sf_source *
 sf_source_open(const struct sf_source_params *p, char *err, size_t errlen)
 {
 	const struct sf_config *cfg = p->cfg;
+	const struct sf_input in = sf_source_input(cfg);
 	struct timespec now;
 	struct sf_source *s;
 	int lt = SF_LINK_ETHER;
 
-	if (!sf_source_cfg_live(cfg)) {
-		lt = sf_source_probe_file(cfg->replay_file[0] ? cfg->replay_file :
-				cfg->input_file, err, errlen);
+	if (in.kind != SF_INPUT_LIVE) {
+		lt = sf_source_probe_file(in.name, err, errlen);
 		if (lt < 0)
 			return NULL;
 	}
@@ -188,18 +192,18 @@ sf_source_open(const struct sf_source_params *p, char *err, size_t errlen)
 	}
 	s->linktype = lt;
 	s->pool = p->pool;
-	s->nb_queues = 1;
-	if (sf_source_cfg_live(cfg)) {
+	s->nb_queues = in.kind == SF_INPUT_FILE ? 1 : p->nb_queues;
+	s->input = in.name;
+	s->live = in.kind == SF_INPUT_LIVE;
+	switch (in.kind) {
+	case SF_INPUT_LIVE:
 		s->ops = cfg->n_interfaces != 0 && cfg->capture == SF_CAPTURE_TPACKET ?
 			&sf_source_tpacket_ops : &sf_source_ethdev_ops;
-		s->live = true;
-		s->nb_queues = p->nb_queues;
-		s->input = cfg->n_interfaces ? cfg->interfaces[0] : cfg->ports[0];
-	} else if (cfg->replay_file[0] != '\0') {
+		break;
+	case SF_INPUT_REPLAY:
 		s->ops = &sf_source_replay_ops;
-		s->nb_queues = p->nb_queues;
-		s->input = cfg->replay_file;
-	} else {
+		break;
+	default:
 		/* native hands pcapng and odd formats to the libpcap reader itself. */
 		switch (cfg->reader) {
 		case SF_READER_NET_PCAP:
@@ -212,7 +216,7 @@ sf_source_open(const struct sf_source_params *p, char *err, size_t errlen)
 			s->ops = &sf_source_file_ops;
 			break;
 		}
-		s->input = cfg->input_file;
+		break;
 	}
 	clock_gettime(CLOCK_REALTIME, &now);
 	s->base_tsc = rte_rdtsc();

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Packet sources. A source hands out bursts of mbufs whose metadata
- * (struct sf_pkt_meta: parse result and packet time) is already filled,
- * so the lcore that reads it (a worker, or the dispatcher feeding several
- * workers) sees the same thing whatever the backend.
+ * Packet sources. A source hands out bursts of mbufs that have been
+ * through the classify stage (sf_classify_burst: struct sf_pkt_meta holds
+ * the parse result and the packet time), so the lcore that reads it (a
+ * worker, or the dispatcher feeding several workers) sees the same thing
+ * whatever the backend.
  *
  * Backends are const tables of functions, one file each:
  *  - file:    spanflow's own capture reader (libpcap: pcap and pcapng, any
@@ -74,6 +75,26 @@ struct sf_source_ops {
 	void (*close)(struct sf_source *s);
 };
 
+/* What kind of input the configuration reads. */
+enum sf_input_kind {
+	SF_INPUT_FILE,		/* a capture file read once (-r): one queue */
+	SF_INPUT_REPLAY,	/* a capture replayed from memory (--replay): a queue per worker */
+	SF_INPUT_LIVE,		/* live ports (-i, -p): a queue per worker, wall-clock time */
+};
+
+struct sf_input {
+	enum sf_input_kind kind;
+	const char *name;	/* the file, or the first interface or port: for messages */
+};
+
+/*
+ * Which input the configuration reads, and its name: the one place that
+ * decides it (sf_config_check() has made sure there is exactly one). A
+ * file has one queue, which a dispatcher spreads over several workers;
+ * a replay and live ports have one queue per worker.
+ */
+struct sf_input sf_source_input(const struct sf_config *cfg);
+
 /*
  * Checks that need no DPDK, run before EAL starts: the capture file is
  * readable with a supported link type; interfaces exist and we may capture
@@ -81,9 +102,6 @@ struct sf_source_ops {
  * Returns 0, or -1 with a user-facing message ("WHAT: what is wrong; ...").
  */
 int sf_source_check(const struct sf_config *cfg, char *err, size_t errlen);
-
-/* True if the configuration reads live ports rather than a file. */
-bool sf_source_cfg_live(const struct sf_config *cfg);
 
 /*
  * Open a source (after EAL init). On failure NULL, with a user-facing
@@ -101,9 +119,6 @@ uint16_t sf_source_rx(struct sf_source *s, uint16_t queue, struct rte_mbuf **m, 
 
 /* Queues to read (1 for a file). */
 unsigned int sf_source_queues(const struct sf_source *s);
-
-/* Queues (one per worker) without a dispatcher: live ports and replay. */
-bool sf_source_cfg_multiqueue(const struct sf_config *cfg);
 
 /* Live input: packet times are wall-clock time, and idle lcores follow it. */
 bool sf_source_is_live(const struct sf_source *s);

@@ -22,9 +22,9 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 
+#include "sf_classify.h"
 #include "sf_rss.h"
 #include "sf_source_priv.h"
-#include "sf_worker.h"
 
 /* af_packet ring: frames of 2 KiB in 4 KiB blocks, input.ring_size bytes per queue. */
 #define AFP_FRAME_SIZE 2048
@@ -238,12 +238,11 @@ eth_rx(struct sf_source *s, uint16_t queue, struct rte_mbuf **m, uint16_t n)
 		if (k == 0)
 			now = sf_source_now_ns(s);
 		for (i = k; i < k + got; i++) {
-			if (i + 2 < k + got)
-				rte_prefetch0(rte_pktmbuf_mtod(m[i + 2], void *));
-			sf_pkt_meta_fill(m[i], SF_LINK_ETHER, rte_pktmbuf_pkt_len(m[i]), now);
+			rte_prefetch0(rte_pktmbuf_mtod(m[i], void *));
 			/* ingressInterface: the port's place in the input list */
-			sf_pkt_meta(m[i])->info.port = (uint8_t)p;
+			sf_pkt_meta_in(m[i], now, rte_pktmbuf_pkt_len(m[i]), (uint8_t)p);
 		}
+		sf_classify_burst(m + k, got, SF_LINK_ETHER);
 		k += got;
 	}
 	if (k == 0)

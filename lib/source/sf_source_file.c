@@ -16,8 +16,8 @@
 #include <rte_branch_prediction.h>
 #include <rte_mbuf.h>
 
+#include "sf_classify.h"
 #include "sf_source_priv.h"
-#include "sf_worker.h"
 
 /* Bytes of a classic pcap record header, for the progress estimate. */
 #define PCAP_RECORD_HDR 16
@@ -107,10 +107,11 @@ file_rx(struct sf_source *s, uint16_t queue __rte_unused, struct rte_mbuf **m, u
 		fs->bytes += PCAP_RECORD_HDR + h->caplen;
 		ts = (uint64_t)h->ts.tv_sec * SF_NS_PER_S + (uint64_t)h->ts.tv_usec;
 		sf_source_note_time(s, ts);
-		sf_pkt_meta_fill(mb, (enum sf_linktype)s->linktype, h->caplen, ts);
+		sf_pkt_meta_in(mb, ts, h->caplen, 0);
 	}
 	if (i < n)
 		rte_pktmbuf_free_bulk(m + i, n - i);
+	sf_classify_burst(m, i, (enum sf_linktype)s->linktype);
 	if (i != 0) {
 		atomic_fetch_add_explicit(&s->received, i, memory_order_relaxed);
 		atomic_store_explicit(&s->bytes_done, fs->bytes, memory_order_relaxed);

@@ -42,8 +42,8 @@
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
 
+#include "sf_classify.h"
 #include "sf_source_priv.h"
-#include "sf_worker.h"
 
 #define PCAP_FILE_HDR 24
 #define PCAP_RECORD_HDR 16
@@ -316,10 +316,11 @@ native_rx(struct sf_source *s, uint16_t queue __rte_unused, struct rte_mbuf **m,
 		mb->data_len = (uint16_t)copy;
 		mb->pkt_len = copy;
 		sf_source_note_time(s, ts);
-		sf_pkt_meta_fill(mb, (enum sf_linktype)s->linktype, caplen, ts);
+		sf_pkt_meta_in(mb, ts, caplen, 0);
 	}
 	if (i < n)
 		rte_pktmbuf_free_bulk(m + i, n - i);
+	sf_classify_burst(m, i, (enum sf_linktype)s->linktype);
 	if (i != 0)
 		atomic_fetch_add_explicit(&s->received, i, memory_order_relaxed);
 	atomic_store_explicit(&s->bytes_done, rs->done ? s->bytes_total : rs->base + rs->pos,

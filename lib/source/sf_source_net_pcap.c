@@ -15,8 +15,8 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf_dyn.h>
 
+#include "sf_classify.h"
 #include "sf_source_priv.h"
-#include "sf_worker.h"
 
 struct np_state {
 	uint16_t port;
@@ -104,10 +104,10 @@ np_rx(struct sf_source *s, uint16_t queue __rte_unused, struct rte_mbuf **m, uin
 		uint64_t us = *RTE_MBUF_DYNFIELD(m[i], np->ts_off, uint64_t *);
 
 		sf_source_note_time(s, us * SF_NS_PER_US);
-		sf_pkt_meta_fill(m[i], (enum sf_linktype)s->linktype, rte_pktmbuf_pkt_len(m[i]),
-				us * SF_NS_PER_US);
+		sf_pkt_meta_in(m[i], us * SF_NS_PER_US, rte_pktmbuf_pkt_len(m[i]), 0);
 	}
 	if (k != 0) {
+		sf_classify_burst(m, k, (enum sf_linktype)s->linktype);
 		atomic_fetch_add_explicit(&s->received, k, memory_order_relaxed);
 		return k;
 	}

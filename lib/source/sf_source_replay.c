@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * In-memory replay, for benchmarks: the capture is loaded into memory
- * once, split per queue (worker) by the same symmetric flow hash the
- * dispatcher uses, and handed out in a loop, capture time shifted by the
+ * once, split per queue (worker) by the owner of each packet's flow as
+ * the dispatcher splits it (sf_pkt_owner), and handed out in a loop, capture time shifted by the
  * file's duration each loop. This is an RSS NIC at unlimited speed: it
  * measures the worker pipeline (parse, flow table, intervals), not file
  * I/O. Like a NIC, it writes each frame into an mbuf taken from the packet
@@ -23,8 +23,8 @@
 #include <rte_memcpy.h>
 #include <rte_prefetch.h>
 
+#include "sf_classify.h"
 #include "sf_source_priv.h"
-#include "sf_worker.h"
 
 /* Bytes of each frame kept: headers only; lengths come from IP headers. */
 #define REPLAY_SNAP 192
@@ -75,14 +75,6 @@ replay_close(struct sf_source *s)
 	}
 	free(rs);
 	s->priv = NULL;
-}
-
-static unsigned int
-queue_of(const struct sf_pkt_meta *meta, unsigned int nq)
-{
-	if (meta->cls != SF_PKT_FLOW)
-		return 0;
-	return (unsigned int)(((uint64_t)sf_flow_key_hash(&meta->info.key) * nq) >> 32);
 }
 
 static inline uint32_t
@@ -142,8 +134,9 @@ replay_open(struct sf_source *s, const struct sf_source_params *p, char *err, si
 		memcpy(rte_pktmbuf_mtod(scratch, void *), data, len);
 		scratch->data_len = (uint16_t)len;
 		scratch->pkt_len = len;
-		sf_pkt_meta_fill(scratch, (enum sf_linktype)s->linktype, h->caplen, 0);
-		q = queue_of(sf_pkt_meta(scratch), s->nb_queues);
+		sf_pkt_meta_in(scratch, 0, h->caplen, 0);
+		sf_classify_burst(&scratch, 1, (enum sf_linktype)s->linktype);
+		q = sf_pkt_owner(sf_pkt_meta(scratch), s->nb_queues);
 		qof[count++] = (uint8_t)q;
 		rs->q[q].n++;
 		rs->q[q].bytes += RTE_ALIGN_CEIL(len, REPLAY_ALIGN);
@@ -245,9 +238,9 @@ replay_rx(struct sf_source *s, uint16_t queue, struct rte_mbuf **m, uint16_t n)
 		return 0;
 	off = rq->loop * rs->shift;
 	/*
-	 * All frames first, then their metadata: the parser must not read a
-	 * frame right behind the vector stores that wrote it (a field across
-	 * two stores cannot be forwarded and stalls until they retire).
+	 * All frames first, then classify: the parser must not read a frame
+	 * right behind the vector stores that wrote it (a field across two
+	 * stores cannot be forwarded and stalls until they retire).
 	 */
 	for (i = 0; i < n; i++) {
 		const struct replay_pkt *rp = &rq->pkts[rq->pos + i];
@@ -264,12 +257,9 @@ replay_rx(struct sf_source *s, uint16_t queue, struct rte_mbuf **m, uint16_t n)
 		for (k = 0; k < rp->len; k += REPLAY_ALIGN)
 			rte_mov64(rte_pktmbuf_mtod_offset(mb, uint8_t *, k),
 					rq->data + rp->off + k);
+		sf_pkt_meta_in(mb, rp->ts + off, rp->caplen, 0);
 	}
-	for (i = 0; i < n; i++) {
-		const struct replay_pkt *rp = &rq->pkts[rq->pos + i];
-
-		sf_pkt_meta_fill(m[i], (enum sf_linktype)s->linktype, rp->caplen, rp->ts + off);
-	}
+	sf_classify_burst(m, n, (enum sf_linktype)s->linktype);
 	rq->pos += n;
 	atomic_store_explicit(&rq->received,
 			atomic_load_explicit(&rq->received, memory_order_relaxed) + n,

@@ -76,8 +76,8 @@
 #include <rte_memcpy.h>
 #include <rte_prefetch.h>
 
+#include "sf_classify.h"
 #include "sf_source_priv.h"
-#include "sf_worker.h"
 
 /*
  * Ring geometry: TP_BLOCKS blocks when the ring is large enough, each of
@@ -215,9 +215,7 @@ tp_frame_copy(const struct sf_tpacket_ring *r, const struct tpacket3_hdr *h,
 	m->data_len = (uint16_t)len;
 	m->pkt_len = len;
 	/* tp_len: the frame on the wire, for lengths beyond what was kept. */
-	sf_pkt_meta_fill(m, (enum sf_linktype)r->linktype, wire,
-			(uint64_t)h->tp_sec * SF_NS_PER_S + h->tp_nsec);
-	sf_pkt_meta(m)->info.port = r->port;
+	sf_pkt_meta_in(m, (uint64_t)h->tp_sec * SF_NS_PER_S + h->tp_nsec, wire, r->port);
 }
 
 uint16_t
@@ -259,6 +257,7 @@ sf_tpacket_ring_rx(struct sf_tpacket_ring *r, struct rte_mempool *pool,
 		if (r->left == 0)
 			tp_block_done(r);
 	}
+	sf_classify_burst(m, k, (enum sf_linktype)r->linktype);
 	return k;
 }
 

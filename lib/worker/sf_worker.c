@@ -11,9 +11,6 @@
 
 #include "sf_worker.h"
 
-/* Headers are parsed from at most this many contiguous bytes. */
-#define SF_PKT_HDR_MAX 1024
-
 /* A partial record batch waits at most this long before it is sent. */
 #define SF_BATCH_FLUSH_MS 100
 
@@ -80,41 +77,6 @@ publish(struct sf_worker *w)
 	atomic_store_explicit(&sh->peak_active, st->peak_active, memory_order_relaxed);
 	atomic_store_explicit(&sh->capacity, st->capacity, memory_order_relaxed);
 	atomic_store_explicit(&sh->evictions, st->ended[SF_END_EVICTED], memory_order_relaxed);
-}
-
-/* A frame in several segments: parse a contiguous copy of its head. */
-static __rte_noinline enum sf_pkt_class
-parse_segmented(const struct rte_mbuf *m, enum sf_linktype lt, uint32_t *len,
-		struct sf_pkt_info *info)
-{
-	uint8_t buf[SF_PKT_HDR_MAX];
-	const uint8_t *p;
-
-	*len = RTE_MIN(rte_pktmbuf_pkt_len(m), (uint32_t)SF_PKT_HDR_MAX);
-	p = rte_pktmbuf_read(m, 0, *len, buf);
-	return sf_pkt_parse(p, *len, lt, info);
-}
-
-void
-sf_pkt_meta_fill(struct rte_mbuf *m, enum sf_linktype lt, uint32_t caplen, uint64_t ts_ns)
-{
-	struct sf_pkt_meta *meta = sf_pkt_meta(m);
-	uint32_t len = rte_pktmbuf_data_len(m);
-
-	if (likely(m->nb_segs == 1))
-		meta->cls = sf_pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), len, lt,
-				&meta->info);
-	else
-		meta->cls = parse_segmented(m, lt, &len, &meta->info);
-	meta->info.port = 0;	/* live sources set the capture port after this */
-	/*
-	 * When the IP header gives no length (TSO capture) the parser counts
-	 * the captured IP bytes; count those the reader did not keep too.
-	 */
-	if (meta->cls == SF_PKT_FLOW && unlikely(meta->info.flags & SF_PKT_F_LEN_CAPTURED) &&
-			caplen > len)
-		meta->info.ip_len += caplen - len;
-	meta->ts_ns = ts_ns;
 }
 
 /*

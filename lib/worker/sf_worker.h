@@ -5,9 +5,9 @@
  * only; the functions process bursts and are called by the worker loop
  * (app/spanflow/worker_loop.c), so they can be tested without lcores.
  *
- * Packets arrive as mbufs whose private area (struct sf_pkt_meta) holds
- * the parse result and the packet time, filled by sf_pkt_meta_fill()
- * either on the worker itself or on the dispatcher that feeds it.
+ * Packets arrive as classified mbufs (struct sf_pkt_meta in their private
+ * area, sf_classify.h), from the worker's own source queue or from the
+ * dispatcher that feeds it.
  */
 #ifndef SF_WORKER_H
 #define SF_WORKER_H
@@ -19,26 +19,9 @@
 #include <rte_mempool.h>
 #include <rte_ring.h>
 
+#include "sf_classify.h"
 #include "sf_flow_table.h"
 #include "sf_msg.h"
-#include "sf_pkt.h"
-
-/* Per-packet metadata in the mbuf private area. */
-struct sf_pkt_meta {
-	struct sf_pkt_info info;
-	uint64_t ts_ns;		/* packet time, Unix epoch ns */
-	uint8_t cls;		/* enum sf_pkt_class */
-	uint8_t pad[7];
-};
-
-/* mbuf private area size for pools whose packets enter the pipeline. */
-#define SF_PKT_META_SIZE RTE_ALIGN(sizeof(struct sf_pkt_meta), RTE_MBUF_PRIV_ALIGN)
-
-static inline struct sf_pkt_meta *
-sf_pkt_meta(struct rte_mbuf *m)
-{
-	return (struct sf_pkt_meta *)rte_mbuf_to_priv(m);
-}
 
 /*
  * Free a burst after processing. The common case, every mbuf plain (one
@@ -66,13 +49,6 @@ sf_mbuf_free_burst(struct rte_mbuf **m, unsigned int n)
 	}
 	rte_mempool_put_bulk(mp, (void **)m, n);
 }
-
-/*
- * Parse mbuf m into its metadata. `caplen` is the captured length of the
- * frame (it may exceed the bytes present in the mbuf when the reader kept
- * only the headers); ts_ns its time.
- */
-void sf_pkt_meta_fill(struct rte_mbuf *m, enum sf_linktype lt, uint32_t caplen, uint64_t ts_ns);
 
 struct sf_worker_params {
 	unsigned int id;

@@ -5,8 +5,8 @@
  * The input is written to a memory file and opened as spanflow opens a
  * capture: sf_source_probe_file(), then sf_source_open() with each file
  * reader in turn (libpcap, then native, which walks the records in its own
- * read buffer and hands pcapng to libpcap), whose bursts of mbufs (parsed by
- * sf_pkt_meta_fill()) are read to the end. An independent libpcap reading
+ * read buffer and hands pcapng to libpcap), whose bursts of mbufs (through
+ * the classify stage, sf_classify_burst()) are read to the end. An independent libpcap reading
  * of the same file checks that no packet is lost or invented, that bytes,
  * times and parse results match, and that a read error is reported as a
  * warning with libpcap's own message. Each frame is also parsed from a
@@ -25,11 +25,11 @@
 #include <rte_mbuf.h>
 
 #include "fuzz_common.h"
+#include "sf_classify.h"
 #include "sf_common.h"
 #include "sf_pkt.h"
 #include "sf_source.h"
 #include "sf_source_priv.h"
-#include "sf_worker.h"
 
 #define FUZZ_MBUFS 256
 #define FUZZ_MAX_IDLE_RX 1000	/* empty reads in a row before calling it a hang */

@@ -10,8 +10,10 @@
  * Each frame is copied into a buffer of exactly its length (so ASan sees
  * any read past caplen), parsed, and flow packets go to a 64-flow table
  * with microsecond timeouts, so idle, active, TCP end, eviction and expiry
- * all run. Every record and the end-of-input totals are checked:
- * conservation of packets and bytes, sane times, directions and flags.
+ * all run. TCP flows borrow cold areas from a pool smaller than the table
+ * (running out included), whose per-record counts must match the records.
+ * Every record and the end-of-input totals are checked: conservation of
+ * packets and bytes, sane times, directions and flags.
  *
  * The table's memory comes from malloc instead of DPDK's heap (see
  * rte_zmalloc_socket below) so AddressSanitizer guards its bounds too.
@@ -39,6 +41,7 @@
 #define FUZZ_F_FLUSH	0x8000
 #define FUZZ_EXPIRE_BUDGET 4
 #define FUZZ_TOPK_EVERY	8	/* bursts per top-K interval */
+#define FUZZ_COLD_SLOTS	8
 
 static const enum sf_linktype linktypes[] = {
 	SF_LINK_ETHER, SF_LINK_LINUX_SLL, SF_LINK_LINUX_SLL2, SF_LINK_RAW, SF_LINK_IPV4,
@@ -105,7 +108,55 @@ struct fuzz_totals {
 	uint64_t rec_packets, rec_bytes, records;
 	uint64_t interval_bytes;	/* fed since the top-K interval began */
 	uint64_t now;			/* newest packet time */
+	uint64_t cold_lent, cold_back;	/* areas handed to flows and returned */
 };
+
+/* A cold area: the current record's counts, as the table should have them. */
+struct fuzz_cold {
+	uint64_t packets[2], bytes[2];
+	uint8_t used;
+};
+
+static bool
+cold_want(void *arg, const struct sf_pkt_info *pi)
+{
+	RTE_SET_USED(arg);
+	return pi->key.proto == 6;
+}
+
+static void
+cold_packet(void *arg, void *area, const struct sf_pkt_info *pi, unsigned int dir, uint64_t ts)
+{
+	struct fuzz_totals *tot = arg;
+	struct fuzz_cold *c = area;
+
+	FUZZ_CHECK(dir < 2 && pi->key.proto == 6 && ts <= tot->now);
+	if (!c->used) {
+		/* A new area is zeroed. */
+		FUZZ_CHECK(c->packets[0] == 0 && c->packets[1] == 0);
+		c->used = 1;
+		tot->cold_lent++;
+	}
+	c->packets[dir]++;
+	c->bytes[dir] += pi->ip_len;
+}
+
+static void
+cold_record(void *arg, void *area, struct sf_flow_record *r, bool ends)
+{
+	struct fuzz_totals *tot = arg;
+	struct fuzz_cold *c = area;
+	unsigned int d;
+
+	FUZZ_CHECK(c->used && r->key.proto == 6);
+	FUZZ_CHECK(ends == (r->end_reason != SF_END_ACTIVE));
+	for (d = 0; d < 2; d++) {
+		FUZZ_CHECK(c->packets[d] == r->packets[d] && c->bytes[d] == r->bytes[d]);
+		c->packets[d] = 0;
+		c->bytes[d] = 0;
+	}
+	tot->cold_back += ends;
+}
 
 static int
 addr_v4_clean(const uint8_t a[16])
@@ -217,6 +268,10 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		.tcp_end_ns = FUZZ_TCP_END_NS,
 		.socket_id = SOCKET_ID_ANY,
 		.emit = on_record,
+		.cold = {
+			.size = sizeof(struct fuzz_cold), .slots = FUZZ_COLD_SLOTS,
+			.want = cold_want, .packet = cold_packet, .record = cold_record,
+		},
 	};
 	struct sf_pkt_info info[SF_BURST];
 	const struct sf_pkt_info *pi[SF_BURST];
@@ -233,6 +288,7 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	lt = linktypes[data[0] % RTE_DIM(linktypes)];
 	FUZZ_CHECK(sf_pkt_linktype_supported(lt));
 	p.emit_arg = &tot;
+	p.cold.arg = &tot;
 	intercept = 1;
 	t = sf_flow_table_create(&p);
 	intercept = 0;
@@ -273,10 +329,14 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 				ended += sf_flow_table_expire(t, tot.now, FUZZ_EXPIRE_BUDGET);
 			st = sf_flow_table_stats(t);
 			FUZZ_CHECK(st->active <= FUZZ_CAPACITY);
+			FUZZ_CHECK(st->cold_used <= FUZZ_COLD_SLOTS && st->cold_used <= st->active);
+			FUZZ_CHECK(st->cold_used == tot.cold_lent - tot.cold_back);
 			check_topk(t, &tot);
 			if (++bursts % FUZZ_TOPK_EVERY == 0) {
 				sf_flow_table_interval_begin(t);
 				tot.interval_bytes = 0;
+				/* Packets after an interval begins are later than those before. */
+				tot.now++;
 			}
 		}
 	}
@@ -290,6 +350,7 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	FUZZ_CHECK(tot.rec_bytes == tot.bytes);
 	FUZZ_CHECK(st->packets == tot.packets && st->bytes == tot.bytes);
 	FUZZ_CHECK(st->active == 0);
+	FUZZ_CHECK(st->cold_used == 0 && tot.cold_lent == tot.cold_back);
 	FUZZ_CHECK(ended <= tot.records);
 	for (i = 0, ended = 0; i < SF_END_MAX; i++)
 		ended += st->ended[i];

@@ -9,6 +9,8 @@
 
 #include <cmocka.h>
 
+#include <rte_hash_crc.h>
+
 #include "sf_flow.h"
 
 static const uint8_t A4[4] = { 10, 0, 0, 1 };
@@ -131,6 +133,98 @@ test_hash_symmetric(void **state)
 	assert_int_not_equal(sf_flow_key_hash(&ab), sf_flow_key_hash(&other));
 }
 
+/*
+ * The tunnel context is part of the key: the same addresses, ports and
+ * protocol in two contexts are two flows, ordered after everything else.
+ * make() leaves no context and no garbage in the sixth word.
+ */
+static void
+test_key_context(void **state)
+{
+	static const uint8_t zero[8];
+	struct sf_flow_key plain, a, b;
+
+	(void)state;
+	make(&plain, 4, A4, B4, 1, 2, 17, 0);
+	assert_memory_equal(&plain.ctx, zero, sizeof(zero));
+	assert_int_equal(plain.ctx_kind, SF_FLOW_CTX_NONE);
+	a = plain;
+	b = plain;
+	sf_flow_key_set_ctx(&a, (enum sf_flow_ctx_kind)1, 100);
+	sf_flow_key_set_ctx(&b, (enum sf_flow_ctx_kind)1, 101);
+	assert_false(sf_flow_key_eq(&plain, &a));
+	assert_false(sf_flow_key_eq(&a, &b));
+	assert_true(sf_flow_key_cmp(&plain, &a) < 0);
+	assert_true(sf_flow_key_cmp(&a, &b) < 0);
+	assert_true(sf_flow_key_cmp(&b, &a) > 0);
+	assert_int_not_equal(sf_flow_key_hash(&plain), sf_flow_key_hash(&a));
+	assert_int_not_equal(sf_flow_key_hash(&a), sf_flow_key_hash(&b));
+	/* The kind alone separates too. */
+	b = plain;
+	sf_flow_key_set_ctx(&b, (enum sf_flow_ctx_kind)2, 100);
+	assert_false(sf_flow_key_eq(&a, &b));
+	assert_int_not_equal(sf_flow_key_hash(&a), sf_flow_key_hash(&b));
+	sf_flow_key_set_ctx(&a, SF_FLOW_CTX_NONE, 0);
+	assert_memory_equal(&a, &plain, sizeof(a));
+}
+
+/*
+ * Without a context the hash is CRC32-C over the first five words, as it
+ * was before the key had a sixth: flows stay on the same worker and in
+ * the same table slot.
+ */
+static uint32_t
+crc_five_words(const struct sf_flow_key *k)
+{
+	uint64_t w[5];
+
+	/* A copy: rte_hash_crc reads through uint64_t pointers (see sf_flow_key_hash). */
+	memcpy(w, k, sizeof(w));
+	return rte_hash_crc(w, sizeof(w), 0x5f3759dfu);
+}
+
+static void
+test_hash_without_context(void **state)
+{
+	struct sf_flow_key k;
+
+	(void)state;
+	make(&k, 4, A4, B4, 1234, 80, 6, 7);
+	assert_int_equal(sf_flow_key_hash(&k), crc_five_words(&k));
+	make(&k, 6, B6, A6, 53, 5353, 17, 0);
+	assert_int_equal(sf_flow_key_hash(&k), crc_five_words(&k));
+	sf_flow_key_set_ctx(&k, (enum sf_flow_ctx_kind)1, 42);
+	assert_int_not_equal(sf_flow_key_hash(&k), crc_five_words(&k));
+}
+
+/* The owner of a key: in range, the same for both directions, spread over all workers. */
+static void
+test_owner(void **state)
+{
+	unsigned int hits[8] = { 0 }, i, n, w;
+	struct sf_flow_key ab, ba;
+	uint8_t a[4], b[4];
+
+	(void)state;
+	for (i = 0; i < 4096; i++) {
+		a[0] = 10;
+		a[1] = (uint8_t)(i >> 8);
+		a[2] = (uint8_t)i;
+		a[3] = 1;
+		memcpy(b, B4, 4);
+		make(&ab, 4, a, b, (uint16_t)(1024 + i), 443, 6, 0);
+		make(&ba, 4, b, a, 443, (uint16_t)(1024 + i), 6, 0);
+		for (n = 1; n <= 8; n++) {
+			w = sf_flow_key_owner(&ab, n);
+			assert_true(w < n);
+			assert_int_equal(w, sf_flow_key_owner(&ba, n));
+		}
+		hits[sf_flow_key_owner(&ab, 8)]++;
+	}
+	for (w = 0; w < 8; w++)
+		assert_true(hits[w] > 4096 / 8 / 2);
+}
+
 static int
 sgn(int v)
 {
@@ -159,11 +253,17 @@ key_set(struct sf_flow_key *keys, unsigned int max)
 							ports[(p + 1) % 3], protos[q], vlans[v]);
 					n++;
 				}
-	/* Keys that differ only in ipver. */
-	assert_true(n + 2 <= max);
+	/* Keys that differ only in ipver, or in their tunnel context. */
+	assert_true(n + 5 <= max);
 	make(&keys[n++], 4, A4, B4, 1, 2, 6, 0);
 	keys[n] = keys[n - 1];
 	keys[n++].ipver = 6;
+	keys[n] = keys[n - 1];
+	sf_flow_key_set_ctx(&keys[n++], (enum sf_flow_ctx_kind)1, 5);
+	keys[n] = keys[n - 1];
+	sf_flow_key_set_ctx(&keys[n++], (enum sf_flow_ctx_kind)1, 0xffffffffu);
+	keys[n] = keys[n - 1];
+	sf_flow_key_set_ctx(&keys[n++], (enum sf_flow_ctx_kind)2, 5);
 	return n;
 }
 
@@ -175,7 +275,7 @@ test_cmp_total_order(void **state)
 	int ij, jl, il;
 
 	(void)state;
-	n = key_set(keys, 62);
+	n = key_set(keys, 64);
 	for (i = 0; i < n; i++) {
 		assert_int_equal(sf_flow_key_cmp(&keys[i], &keys[i]), 0);
 		for (j = 0; j < n; j++) {
@@ -257,6 +357,9 @@ main(void)
 		cmocka_unit_test(test_key_equal_addresses_order_by_port),
 		cmocka_unit_test(test_key_fields_distinguish),
 		cmocka_unit_test(test_hash_symmetric),
+		cmocka_unit_test(test_key_context),
+		cmocka_unit_test(test_hash_without_context),
+		cmocka_unit_test(test_owner),
 		cmocka_unit_test(test_cmp_total_order),
 		cmocka_unit_test(test_addr_str),
 		cmocka_unit_test(test_end_reason_name),

@@ -1155,6 +1155,53 @@ test_mpls(void **state)
 	expect_flow(&p, SF_LINK_ETHER, 4, A4, B4, 1, 2, 17, 42, &i);
 }
 
+/*
+ * The deepest stack the parser walks: a full VLAN stack, then a full MPLS
+ * stack, IPv6 with the most extension headers, then L4. A stack is one
+ * layer, so the layer bound (SF_PKT_LAYERS_MAX) cuts none of it; one
+ * more tag, label or extension header is malformed by that stack's bound.
+ */
+static void
+test_deepest_stack(void **state)
+{
+	struct sf_pkt_info i;
+	unsigned int n, extra;
+	struct pb p;
+
+	(void)state;
+	for (extra = 0; extra < 4; extra++) {
+		pb_init(&p);
+		eth(&p, 0x8100);
+		for (n = 1; n < SF_PKT_VLAN_MAX + (extra == 1); n++)
+			vtag(&p, (uint16_t)n, 0x8100);
+		vtag(&p, 77, 0x8847);
+		for (n = 1; n < SF_PKT_MPLS_MAX + (extra == 2); n++)
+			mpls(&p, n, 0);
+		mpls(&p, 99, 1);
+		ip6(&p, 60, A6, B6);
+		for (n = 1; n < SF_PKT_IP6_EXT_MAX + (extra == 3); n++)
+			ext6(&p, 60, 8);
+		ext6(&p, 6, 8);
+		tcp(&p, 1, 2, SF_TCP_ACK);
+		pb_done(&p);
+		switch (extra) {
+		case 0:
+			expect_flow(&p, SF_LINK_ETHER, 6, A6, B6, 1, 2, 6, 1, &i);
+			assert_int_equal(i.tcp_flags, SF_TCP_ACK);
+			break;
+		case 1:
+			expect_bad(&p, SF_LINK_ETHER, SF_PKT_BAD_VLAN_DEPTH);
+			break;
+		case 2:
+			expect_bad(&p, SF_LINK_ETHER, SF_PKT_BAD_MPLS_DEPTH);
+			break;
+		default:
+			expect_bad(&p, SF_LINK_ETHER, SF_PKT_BAD_IP6_EXT);
+			break;
+		}
+	}
+}
+
 static void
 test_nonflow_ethertypes(void **state)
 {
@@ -1739,6 +1786,7 @@ main(void)
 		cmocka_unit_test(test_vlan_single),
 		cmocka_unit_test(test_vlan_qinq_and_deep),
 		cmocka_unit_test(test_mpls),
+		cmocka_unit_test(test_deepest_stack),
 		cmocka_unit_test(test_nonflow_ethertypes),
 		cmocka_unit_test(test_linux_sll),
 		cmocka_unit_test(test_linux_sll2),

@@ -2,7 +2,8 @@
 /*
  * Both directions of every flow in the test captures reach the same queue:
  * with the NIC's Toeplitz hash and spanflow's symmetric key, and with the
- * software dispatcher's hash, for 1 to 16 queues. A non-symmetric key
+ * owner the software dispatcher and the replay use (sf_flow_key_owner),
+ * for 1 to 16 queues. A non-symmetric key
  * (the common default) is shown to split flows, so the test can fail.
  */
 #include <dirent.h>
@@ -60,7 +61,7 @@ slot_of(const struct sf_flow_key *k)
 static unsigned int
 sw_queue(const struct sf_pkt_info *pi, unsigned int n)
 {
-	return (unsigned int)(((uint64_t)sf_flow_key_hash(&pi->key) * n) >> 32);
+	return sf_flow_key_owner(&pi->key, n);
 }
 
 static void

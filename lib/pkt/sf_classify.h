@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The classify stage: what every packet goes through between the source
+ * that read it and the flow table of the worker that owns it.
+ *
+ * A source reads a burst into mbufs, notes for each packet what only it
+ * knows (time, captured length, input port: sf_pkt_meta_in) and hands the
+ * burst to sf_classify_burst(), once, whatever the backend. Classify
+ * leaves its result in the mbuf's private area (struct sf_pkt_meta), so
+ * the lcore that takes the burst next (the worker reading its own queue,
+ * or the dispatcher feeding several workers) sees the same thing from
+ * every input. Which worker owns a packet is sf_pkt_owner(); the software
+ * dispatcher splits a burst with sf_pkt_dispatch().
+ */
+#ifndef SF_CLASSIFY_H
+#define SF_CLASSIFY_H
+
+#include <stdint.h>
+
+#include <rte_common.h>
+#include <rte_mbuf.h>
+
+#include "sf_common.h"
+#include "sf_pkt.h"
+
+/*
+ * Per-packet metadata in the mbuf private area. The source writes ts_ns,
+ * wire_len and info.port (sf_pkt_meta_in); classify writes cls and the
+ * rest of info.
+ */
+struct sf_pkt_meta {
+	struct sf_pkt_info info;
+	uint64_t ts_ns;		/* packet time, Unix epoch ns */
+	uint32_t wire_len;	/* captured length; may exceed the bytes in the mbuf */
+	uint8_t cls;		/* enum sf_pkt_class */
+	uint8_t pad[3];
+};
+
+/* mbuf private area size for pools whose packets enter the pipeline. */
+#define SF_PKT_META_SIZE RTE_ALIGN(sizeof(struct sf_pkt_meta), RTE_MBUF_PRIV_ALIGN)
+
+static inline struct sf_pkt_meta *
+sf_pkt_meta(struct rte_mbuf *m)
+{
+	return (struct sf_pkt_meta *)rte_mbuf_to_priv(m);
+}
+
+/*
+ * What the source knows of a packet it read into m: its time, the length
+ * it was captured with (the frame may be longer than the bytes kept in
+ * the mbuf: a reader keeps only the headers) and the input it came from
+ * (the place of its port or interface in the input list, 0 for a file).
+ */
+static inline void
+sf_pkt_meta_in(struct rte_mbuf *m, uint64_t ts_ns, uint32_t wire_len, uint8_t port)
+{
+	struct sf_pkt_meta *meta = sf_pkt_meta(m);
+
+	meta->ts_ns = ts_ns;
+	meta->wire_len = wire_len;
+	meta->info.port = port;
+}
+
+/*
+ * Classify a burst of n packets of link type lt, each with its input
+ * noted (sf_pkt_meta_in): parse link layer to L4 into the flow key
+ * (sf_pkt_parse; decapsulation is a layer of its loop), then the steps
+ * that look at the parsed burst, in this order: capture filter, duplicate
+ * removal, sampling. A step never drops a packet: it gives it a class,
+ * which the worker counts, so every packet read is accounted for once.
+ * (Those steps keep state per reading lcore and arrive with a context
+ * argument; today the burst is parsed only.)
+ */
+void sf_classify_burst(struct rte_mbuf **m, uint16_t n, enum sf_linktype lt);
+
+/*
+ * The worker that owns a classified packet, of n: its flow's owner
+ * (sf_flow_key_owner). Packets that are not flows have no flow to keep
+ * together and go to worker 0.
+ */
+static inline unsigned int
+sf_pkt_owner(const struct sf_pkt_meta *meta, unsigned int n)
+{
+	return meta->cls == SF_PKT_FLOW ? sf_flow_key_owner(&meta->info.key, n) : 0;
+}
+
+/*
+ * The software dispatcher's work on a classified burst of n <= SF_BURST
+ * packets for n_workers workers: packet times are clamped to *clock, one
+ * clock for all workers that never goes back (and is moved to the newest
+ * time), and each packet goes to out[owner], in arrival order; cnt[k] is
+ * set to the packets for worker k. The rings are the caller's.
+ */
+void sf_pkt_dispatch(struct rte_mbuf **m, unsigned int n, unsigned int n_workers,
+		uint64_t *clock, struct rte_mbuf *out[][SF_BURST], unsigned int cnt[]);
+
+#endif /* SF_CLASSIFY_H */

@@ -176,13 +176,23 @@ jsonl_stats(const void *x, struct sf_exporter_stats *st)
 	st->lost = 0;
 }
 
+/* After jsonl_finish(): the interval line buffer and the writer. */
+static void
+jsonl_free(void *x)
+{
+	struct sf_jsonl *j = x;
+
+	sf_text_free(&j->iv);
+	free(j);
+}
+
 const struct sf_exporter_ops sf_exporter_jsonl_flows = {
 	.name = "flows",
 	.open = flows_open,
 	.record = sf_jsonl_write_record,
 	.close = jsonl_finish,
 	.stats = jsonl_stats,
-	.free = free,
+	.free = jsonl_free,
 };
 
 const struct sf_exporter_ops sf_exporter_jsonl_intervals = {
@@ -191,5 +201,5 @@ const struct sf_exporter_ops sf_exporter_jsonl_intervals = {
 	.interval = sf_jsonl_write_interval,
 	.close = jsonl_finish,
 	.stats = jsonl_stats,
-	.free = free,
+	.free = jsonl_free,
 };

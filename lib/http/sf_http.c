@@ -1,19 +1,19 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <arpa/inet.h>
-#include <errno.h>
-#include <inttypes.h>
-#include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include <microhttpd.h>
+#include <rte_log.h>
 
 #include "sf_common.h"
 #include "sf_http.h"
 #include "sf_http_priv.h"
+
+RTE_LOG_REGISTER(sf_logtype_http, user.spanflow.http, INFO);
+#define HTTP_LOG(level, fmt, ...) SF_LOG_TYPE(sf_logtype_http, level, fmt, ## __VA_ARGS__)
 
 struct sf_http {
 	struct sf_http_params p;
@@ -78,8 +78,8 @@ sf_http_create(const struct sf_http_params *p, char *err, size_t errlen)
 	di = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_BIND_PORT);
 	h->port = di != NULL ? di->port : 0;
 	if (!is_loopback(&ss) && p->cfg->http_token[0] == '\0')
-		fprintf(stderr, "spanflow: warning: HTTP on %s without a token: anyone who "
-				"reaches it can read the summaries (set http.token)\n",
+		HTTP_LOG(WARNING, "warning: HTTP on %s without a token: anyone who reaches "
+				"it can read the summaries (set http.token)",
 				p->cfg->http_listen.text);
 	return h;
 nomem:

@@ -146,6 +146,16 @@ def main():
                             "--no-http", "--quiet"])
         ck.check(r.rc == 0 and "serving http" not in r.err, "--no-http after --http wins",
                  r.describe())
+        # Listening beyond loopback without a token is allowed, with a warning.
+        r = sf.run(binary, ["-r", data / "sample.pcap", "--http", "0.0.0.0:%d" % free_port(),
+                            "--quiet", "--no-progress"])
+        ck.check(r.rc == 0 and r.err.count("spanflow: warning: HTTP on 0.0.0.0:") == 1 and
+                 "without a token" in r.err, "HTTP on 0.0.0.0 without a token: one warning",
+                 r.describe())
+        r = sf.run(binary, ["-r", data / "sample.pcap", "--http", "127.0.0.1:%d" % port,
+                            "--quiet", "--no-progress"])
+        ck.check(r.rc == 0 and "warning" not in r.err, "HTTP on loopback: no warning",
+                 r.describe())
         busy = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         busy.bind(("127.0.0.1", 0))
         busy.listen()

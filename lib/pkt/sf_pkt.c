@@ -819,6 +819,8 @@ sf_pkt_parse(const uint8_t *p, uint32_t caplen, enum sf_linktype lt,
 		out->frag = s.frag;
 		out->malformed = SF_PKT_BAD_NONE;
 		out->flags = s.pflags;
+		out->l3_off = (uint16_t)s.l3;
+		out->l4_off = (uint16_t)s.off;
 		return SF_PKT_FLOW;
 	}
 	if (next == PL_BAD) {

@@ -114,7 +114,11 @@ struct sf_pkt_info {
 	uint8_t flags;		/* SF_PKT_F_* */
 	uint8_t port;		/* capture port (input index), set by the source */
 	uint8_t pad[1];
+	uint16_t l3_off;	/* frame offset of the innermost IP header (SF_PKT_FLOW) */
+	uint16_t l4_off;	/* and of what follows its header chain (L4, or a fragment's data) */
 };
+
+_Static_assert(sizeof(struct sf_pkt_info) == 64, "packet info is one cache line");
 
 /*
  * Parse one captured frame.

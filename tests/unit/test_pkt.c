@@ -375,6 +375,9 @@ test_eth_ipv4_tcp_fields(void **state)
 	assert_int_equal(i.frag, 0);
 	assert_int_equal(i.malformed, SF_PKT_BAD_NONE);
 	assert_int_equal(i.flags, 0);
+	/* Where the innermost IP and L4 headers start in the frame. */
+	assert_int_equal(i.l3_off, 14);
+	assert_int_equal(i.l4_off, 14 + 20);
 }
 
 static void
@@ -769,6 +772,8 @@ test_ipv6_extension_chain(void **state)
 	pb_done(&p);
 	expect_flow(&p, SF_LINK_ETHER, 6, A6, B6, 4789, 4789, 17, 0, &i);
 	assert_int_equal(i.ip_len, 40 + 8 + 24 + 16 + 8 + 4);
+	assert_int_equal(i.l3_off, 14);
+	assert_int_equal(i.l4_off, 14 + 40 + 8 + 24 + 16);
 	assert_int_equal(i.dscp, 10);
 	assert_int_equal(i.frag, 0);
 
@@ -1013,6 +1018,8 @@ test_vlan_single(void **state)
 	pb_done(&p);
 	expect_flow(&p, SF_LINK_ETHER, 4, A4, B4, 1, 2, 17, 100, &i);
 	assert_int_equal(i.key.vlan, 100);
+	assert_int_equal(i.l3_off, 18);
+	assert_int_equal(i.l4_off, 38);
 
 	pb_init(&p);
 	eth(&p, 0x8100);

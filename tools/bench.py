@@ -33,6 +33,12 @@ SCENARIOS = {
                "-d", "20"], 5, 262144, "100% new flows (SYN flood) into a full 256k table"),
     "ipv6-1M": (["-n", "4000000", "-f", "1000000", "-6", "1.0", "-s", "78", "-S", "78",
                  "-d", "20"], 5, 2097152, "IPv6 only, 78 bytes, 1M uniform flows"),
+    "vxlan-1M": (["-n", "4000000", "-f", "1000000", "-s", "64", "-S", "64", "-d", "20",
+                  "-E", "vxlan"], 5, 2097152,
+                 "VXLAN (4 VTEPs, 4 VNIs), 1M inner flows of 64-byte frames"),
+    "erspan-1M": (["-n", "4000000", "-f", "1000000", "-s", "64", "-S", "64", "-d", "20",
+                   "-E", "erspan"], 5, 2097152,
+                  "ERSPAN II (one session), 1M inner flows of 64-byte frames"),
 }
 
 

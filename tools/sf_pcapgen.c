@@ -40,6 +40,7 @@ struct gen {
 	uint64_t seed;
 	unsigned int length;
 	const char *out;
+	int encap;		/* ENCAP_*: wrap every frame in a tunnel */
 	uint64_t rng;
 	double *cdf;		/* Zipf cumulative distribution */
 	struct flow *fl;
@@ -171,12 +172,59 @@ build(uint8_t *buf, unsigned int size, uint32_t id, const struct flow *f, int di
 	return size;
 }
 
+enum { ENCAP_NONE, ENCAP_VXLAN, ENCAP_ERSPAN };
+
+/* Bytes a tunnel puts before the frame: outer Ethernet, IPv4, then UDP+VXLAN or GRE+ERSPAN II. */
+#define ENCAP_LEN (14 + 20 + 16)
+
+/*
+ * Wrap the frame of `len` bytes at buf in a tunnel, as a mirror or overlay
+ * would send it: VXLAN from one of 4 VTEPs (VNI 1000..1003, the UDP source
+ * port from the inner flow, as VTEPs spread entropy), or ERSPAN type II of
+ * one session between one switch and the probe (one outer flow).
+ */
+static unsigned int
+encap(uint8_t *buf, unsigned int len, int mode, uint32_t id, uint32_t seq)
+{
+	uint8_t *o = buf;
+	unsigned int l3 = 14, l4 = 34;
+
+	memmove(buf + ENCAP_LEN, buf, len);
+	memset(o, 0, ENCAP_LEN);
+	memcpy(o, "\x02\x00\x00\x00\x00\x0a\x02\x00\x00\x00\x00\x0b", 12);
+	put16(o + 12, 0x0800);
+	o[l3] = 0x45;
+	put16(o + l3 + 2, (uint16_t)(len + ENCAP_LEN - 14));
+	o[l3 + 8] = 64;
+	if (mode == ENCAP_VXLAN) {
+		o[l3 + 9] = 17;
+		put32(o + l3 + 12, 0xac100001u + id % 4);
+		put32(o + l3 + 16, 0xac100100u);
+		put16(o + l4, (uint16_t)(49152 + (id * 2654435761u >> 18) % 16384));
+		put16(o + l4 + 2, 4789);
+		put16(o + l4 + 4, (uint16_t)(len + 16));
+		o[l4 + 8] = 0x08;
+		put32(o + l4 + 12, (1000u + id % 4) << 8);
+	} else {
+		o[l3 + 9] = 47;
+		put32(o + l3 + 12, 0xac100001u);
+		put32(o + l3 + 16, 0xac100100u);
+		put16(o + l4, 0x1000);		/* S: type II */
+		put16(o + l4 + 2, 0x88be);
+		put32(o + l4 + 4, seq);
+		put16(o + l4 + 8, 0x1000);	/* version 1 */
+		put16(o + l4 + 10, 42);		/* session */
+	}
+	put16(o + l3 + 10, ip_csum(o + l3, 20));
+	return len + ENCAP_LEN;
+}
+
 static void
 usage(FILE *o)
 {
 	fprintf(o, "usage: sf_pcapgen -o FILE [-n PACKETS] [-f FLOWS] [-z ZIPF] [-s MIN] [-S MAX]\n"
 		"                  [-6 IPV6_SHARE] [-u UDP_SHARE] [-N NEW_SHARE] [-d SECONDS]\n"
-		"                  [-r SEED] [-l TCP_FLOW_LEN]\n");
+		"                  [-r SEED] [-l TCP_FLOW_LEN] [-E vxlan|erspan]\n");
 }
 
 int
@@ -192,7 +240,7 @@ main(int argc, char **argv)
 	uint64_t i, t0 = 1700000000ULL * 1000000000ULL;
 	int c;
 
-	while ((c = getopt(argc, argv, "o:n:f:z:s:S:6:u:N:d:r:l:h")) != -1) {
+	while ((c = getopt(argc, argv, "o:n:f:z:s:S:6:u:N:d:r:l:E:h")) != -1) {
 		switch (c) {
 		case 'o': g.out = optarg; break;
 		case 'n': g.packets = strtoull(optarg, NULL, 0); break;
@@ -206,6 +254,14 @@ main(int argc, char **argv)
 		case 'd': g.duration = strtod(optarg, NULL); break;
 		case 'r': g.seed = strtoull(optarg, NULL, 0); break;
 		case 'l': g.length = (unsigned int)strtoul(optarg, NULL, 0); break;
+		case 'E':
+			g.encap = strcmp(optarg, "vxlan") == 0 ? ENCAP_VXLAN :
+				strcmp(optarg, "erspan") == 0 ? ENCAP_ERSPAN : -1;
+			if (g.encap < 0) {
+				fprintf(stderr, "sf_pcapgen: -E vxlan or -E erspan\n");
+				return 2;
+			}
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -282,6 +338,8 @@ main(int argc, char **argv)
 				f->gen++;
 			}
 		}
+		if (g.encap != ENCAP_NONE)
+			size = encap(buf, size, g.encap, id, (uint32_t)i);
 		h.ts.tv_sec = (time_t)(ts / 1000000000ULL);
 		h.ts.tv_usec = (suseconds_t)(ts % 1000000000ULL);
 		h.caplen = h.len = size;

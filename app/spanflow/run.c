@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -314,6 +315,24 @@ done:
 	return ret;
 }
 
+/* The parser's decapsulation settings (tunnel.*), before any packet is read. */
+static void
+tunnel_settings(const struct sf_config *cfg)
+{
+	struct sf_pkt_decap d;
+	unsigned int i;
+
+	sf_pkt_decap_defaults(&d);
+	d.enabled = cfg->decapsulate;
+	d.context = (uint8_t)cfg->tunnel_context;
+	d.vxlan_mirror = cfg->vxlan_mirror;
+	d.teredo = cfg->teredo;
+	d.ayiya = cfg->ayiya;
+	for (i = 0; i < cfg->n_vxlan_ports && d.n_vxlan_ports < SF_PKT_VXLAN_PORTS_MAX; i++)
+		d.vxlan_ports[d.n_vxlan_ports++] = (uint16_t)strtoul(cfg->vxlan_ports[i], NULL, 10);
+	sf_pkt_decap_set(&d);
+}
+
 int
 sf_run(struct sf_config *cfg, const struct sf_cli *cli)
 {
@@ -334,6 +353,7 @@ sf_run(struct sf_config *cfg, const struct sf_cli *cli)
 		fprintf(stderr, "spanflow: %s\n", err);
 		return SF_EXIT_RUNTIME;
 	}
+	tunnel_settings(cfg);
 	memset(&app, 0, sizeof(app));
 	app.cfg = cfg;
 	app.n_workers = resolve_workers(cfg);

@@ -62,15 +62,15 @@ const struct sf_agg_field sf_agg_fields[SF_AGG_NFIELDS] = {
 
 #define SF_X_COL(t, k, col, json, fam) \
 	{ json, SF_AGG_PROM_ ## fam, offsetof(struct sf_interval_agg, t ## _ ## col) },
-#define SF_X_COLS(t, keys, json, jkey, cols) \
+#define SF_X_COLS(t, keys, json, jkey, cols, kname) \
 	static const struct sf_agg_column t ## _cols[] = { cols(SF_X_COL, t, keys) };
 SF_AGG_TABLES(SF_X_COLS)
 #undef SF_X_COLS
 #undef SF_X_COL
 
 const struct sf_agg_table sf_agg_tables[SF_AGG_NTABLES] = {
-#define SF_X_T(t, keys, json, jkey, cols) \
-	{ json, jkey, (keys), RTE_DIM(t ## _cols), t ## _cols },
+#define SF_X_T(t, keys, json, jkey, cols, kname) \
+	{ json, jkey, kname, (keys), RTE_DIM(t ## _cols), t ## _cols },
 	SF_AGG_TABLES(SF_X_T)
 #undef SF_X_T
 };

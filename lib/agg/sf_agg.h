@@ -78,6 +78,13 @@ uint64_t sf_drop_total(const uint64_t dropped[SF_DROP_MAX]);
 		"Packets in flows by IP protocol number (finalized intervals).") \
 	X(PROTO_BYTES, "spanflow_protocol_bytes_total", "counter", \
 		"IP bytes in flows by IP protocol number (finalized intervals).") \
+	X(ENCAP_PACKETS, "spanflow_encap_packets_total", "counter", \
+		"Packets that carried an encapsulation, by type (finalized intervals).") \
+	X(ENCAP_BYTES, "spanflow_encap_bytes_total", "counter", \
+		"Innermost IP bytes of flow packets that carried an encapsulation, by type.") \
+	X(ENCAP_MALFORMED, "spanflow_encap_malformed_packets_total", "counter", \
+		"Malformed packets by the innermost encapsulation they were in (decode " \
+		"failures).") \
 	X(FLOWS_CREATED, "spanflow_flows_created_total", "counter", "Flows created.") \
 	X(RECORDS, "spanflow_flow_records_total", "counter", \
 		"Flow records exported, by end reason.") \
@@ -127,18 +134,31 @@ uint64_t sf_drop_total(const uint64_t dropped[SF_DROP_MAX]);
 
 /*
  * Tables keyed by a small number, after the counters in the JSON:
- *   T(table, keys, json, json_key, columns)
+ *   T(table, keys, json, json_key, columns, key_name)
  * columns(X, table, keys) lists X(table, keys, column, json, family): a
  * column is an array `<table>_<column>[keys]` of the aggregate. A key is
  * shown (JSON array entry, Prometheus samples labelled json_key="key") when
- * any of its columns is not zero. Every column adds up.
+ * any of its columns is not zero; key_name (NULL: the number) names it.
+ * Every column adds up.
  */
 #define SF_AGG_PROTO_COLUMNS(X, t, k) \
 	X(t, k, packets, "packets", PROTO_PACKETS) \
 	X(t, k, bytes, "bytes", PROTO_BYTES)
 
+/*
+ * Encapsulations (lib/pkt SF_PKT_ENCAPS): packets that carried each type,
+ * IP bytes of those that were flows, and the malformed ones whose bad
+ * header was that encapsulation's or inside it (the innermost type).
+ */
+#define SF_AGG_ENCAP_COLUMNS(X, t, k) \
+	X(t, k, packets, "packets", ENCAP_PACKETS) \
+	X(t, k, bytes, "bytes", ENCAP_BYTES) \
+	X(t, k, malformed, "malformed", ENCAP_MALFORMED)
+
 #define SF_AGG_TABLES(T) \
-	T(proto, 256, "protocols", "proto", SF_AGG_PROTO_COLUMNS)
+	T(proto, 256, "protocols", "proto", SF_AGG_PROTO_COLUMNS, NULL) \
+	T(encap, SF_ENCAP_MAX, "encapsulations", "encap", SF_AGG_ENCAP_COLUMNS, \
+			sf_pkt_encap_name)
 
 /* Generated: the counts of each reason set and of the counters. */
 enum {
@@ -168,7 +188,7 @@ struct sf_interval_agg {
 		uint64_t counters[SF_AGG_NCOUNTERS];
 	};
 #define SF_X_DECL_COL(table, keys, col, json, family) uint64_t table ## _ ## col[keys];
-#define SF_X_DECL_T(table, keys, json, jkey, cols) cols(SF_X_DECL_COL, table, keys)
+#define SF_X_DECL_T(table, keys, json, jkey, cols, kname) cols(SF_X_DECL_COL, table, keys)
 	SF_AGG_TABLES(SF_X_DECL_T)
 #undef SF_X_DECL_COL
 #undef SF_X_DECL_T
@@ -236,6 +256,7 @@ struct sf_agg_column {
 struct sf_agg_table {
 	const char *json;
 	const char *json_key;
+	const char *(*key_name)(unsigned int k);	/* NULL: keys are numbers */
 	unsigned int keys;
 	unsigned int ncols;
 	const struct sf_agg_column *cols;
@@ -248,10 +269,10 @@ struct sf_agg_family_desc {
 };
 
 /* Keys over every table, and the most columns of a table (message sizes). */
-#define SF_AGG_X_KEYS(t, keys, json, jkey, cols) + (keys)
+#define SF_AGG_X_KEYS(t, keys, json, jkey, cols, kname) + (keys)
 #define SF_AGG_KEYS_MAX (0 SF_AGG_TABLES(SF_AGG_X_KEYS))
 #define SF_AGG_X_NCOL(t, k, col, json, fam) + 1
-#define SF_X_TNCOLS(t, keys, json, jkey, cols) char t[0 cols(SF_AGG_X_NCOL, t, keys)];
+#define SF_X_TNCOLS(t, keys, json, jkey, cols, kname) char t[0 cols(SF_AGG_X_NCOL, t, keys)];
 union sf_agg_ncols {
 	SF_AGG_TABLES(SF_X_TNCOLS)
 };

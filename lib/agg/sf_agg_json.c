@@ -63,7 +63,13 @@ tables_json(struct sf_text *t, const struct sf_interval_agg *a)
 			sf_text_str(t, "{\"");
 			sf_text_str(t, tb->json_key);
 			sf_text_str(t, "\":");
-			sf_text_u64(t, k);
+			if (tb->key_name != NULL) {
+				sf_text_put(t, "\"", 1);
+				sf_text_str(t, tb->key_name(k));
+				sf_text_put(t, "\"", 1);
+			} else {
+				sf_text_u64(t, k);
+			}
 			for (j = 0; j < tb->ncols; j++) {
 				sf_text_str(t, ",\"");
 				sf_text_str(t, tb->cols[j].json);
@@ -266,7 +272,8 @@ sf_agg_prom(struct sf_text *t, const struct sf_interval_agg *a)
 					if (!sf_agg_key_used(a, tb, k))
 						continue;
 					snprintf(num, sizeof(num), "%u", k);
-					prom_sample(t, fd->name, tb->json_key, num,
+					prom_sample(t, fd->name, tb->json_key,
+							tb->key_name != NULL ? tb->key_name(k) : num,
 							sf_agg_cell_get(a, tb, j, k));
 				}
 			}

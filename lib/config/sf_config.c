@@ -41,6 +41,7 @@ enum opt_type {
 #define OPT_NAMES 0x10u	/* OPT_HOSTPORT: host names are resolved (else numeric only) */
 #define OPT_PORT0 0x20u	/* OPT_HOSTPORT: port 0 is allowed (any free port) */
 #define OPT_INPUT 0x40u	/* one of the inputs: a flag for it replaces the others */
+#define OPT_PORTS 0x80u	/* OPT_STRLIST: each item is a UDP/TCP port 1..65535 */
 
 #define OPT_CLI_MAX 2	/* command-line flags per setting, at most */
 
@@ -101,6 +102,8 @@ static const char *const ipfix_mode_names[] = {
 	[SF_IPFIX_MODE_UNIFLOW] = "uniflow",
 	[SF_IPFIX_MODE_UNIFLOW + 1] = NULL,
 };
+
+static const char *const context_names[] = { SF_CONFIG_CONTEXTS, NULL };
 
 static const char *const http_names[] = {
 	[SF_HTTP_AUTO] = "auto",
@@ -240,6 +243,24 @@ static const struct opt opts[] = {
 	{ .key = "http.history", .type = OPT_UINT, FIELD(http_history),
 	  .min = 1, .max = 10000, .def = "360",
 	  .help = "finalized intervals kept for the API and dashboard (~5 kB each)" },
+	{ .key = "tunnel.decapsulate", .type = OPT_BOOL, FIELD(decapsulate), .def = "true",
+	  .help = "key flows on the innermost IP header of GRE, VXLAN, GTP-U, ... packets",
+	  .cli = { SWITCH("no-decap", 0, "false", "count tunnels as outer flows "
+	  "(no decapsulation)") } },
+	{ .key = "tunnel.context", .type = OPT_ENUM, FIELD(tunnel_context), .names = context_names,
+	  .def = "default", .help = "what of the encapsulation is part of a flow's key: "
+	  "default (VLAN and VNI, GRE key or TEID), none, vlan, vni, teid, gre_key or full",
+	  .cli = { FLAG("tunnel-context", 0, "WHAT", NULL) } },
+	{ .key = "tunnel.vxlan_ports", .type = OPT_STRLIST, .flags = OPT_PORTS,
+	  LIST(vxlan_ports, n_vxlan_ports), .max = SF_CONFIG_MAX_VXLAN_PORTS, .def = "",
+	  .help = "UDP ports of VXLAN besides 4789 and 8472" },
+	{ .key = "tunnel.vxlan_mirror", .type = OPT_BOOL, FIELD(vxlan_mirror), .def = "false",
+	  .help = "VXLAN is a mirror transport (cloud traffic mirroring): its VNI is the "
+	  "observation point, not a flow context" },
+	{ .key = "tunnel.teredo", .type = OPT_BOOL, FIELD(teredo), .def = "false",
+	  .help = "decapsulate Teredo (UDP 3544)" },
+	{ .key = "tunnel.ayiya", .type = OPT_BOOL, FIELD(ayiya), .def = "false",
+	  .help = "decapsulate AYIYA (UDP 5072)" },
 	{ .key = "dpdk.hugepages", .type = OPT_ENUM, FIELD(hugepages), .names = hugepages_names,
 	  .def = "auto", .help = "auto = use hugepages when some are free",
 	  .cli = { FLAG("hugepages", 0, "MODE", "auto (use them when some are free), yes or "
@@ -374,6 +395,8 @@ list_clear(struct sf_config *c, const struct opt *o)
 	memcpy((char *)c + o->off_n, &n, sizeof(n));
 }
 
+static bool is_digit(char ch);
+
 /*
  * Add one item, s[0..len) (not NUL-terminated), to a list: 0, -1 (the
  * item is wrong) or -2 (the list is full), with what was wrong in what.
@@ -411,6 +434,17 @@ list_add(struct sf_config *c, const struct opt *o, const char *s, size_t len,
 			return -1;
 		memcpy(dst, &hp, sizeof(hp));
 	} else {
+		if (o->flags & OPT_PORTS) {
+			size_t i;
+			unsigned long pv = 0;
+
+			for (i = 0; i < len && is_digit(s[i]) && pv <= 65535; i++)
+				pv = pv * 10 + (unsigned long)(s[i] - '0');
+			if (i < len || pv == 0 || pv > 65535 || len > 5) {
+				msg(what, wlen, "'%.*s' is not a port", QUOTE_MAX, s);
+				return -1;
+			}
+		}
 		memset(dst, 0, o->size);
 		memcpy(dst, s, len);
 	}
@@ -735,7 +769,10 @@ opt_form(const struct opt *o, bool item, char *buf, size_t len)
 				(o->flags & OPT_TEXT) ? "string" : "path", o->size - 1);
 		break;
 	case OPT_STRLIST:
-		if (item)
+		if (o->flags & OPT_PORTS)
+			snprintf(buf, len, "%s1..65535%s", item ? "a port " : "a list of ports ",
+					item ? "" : " ([4790, 4791])");
+		else if (item)
 			snprintf(buf, len, "a string of 1..%zu bytes", o->size - 1);
 		else
 			snprintf(buf, len, "a list of at most %" PRIu64 " strings of 1..%zu bytes "

@@ -16,6 +16,12 @@
 
 #define SF_CONFIG_MAX_WORKERS 64
 #define SF_CONFIG_MAX_EAL_ARGS 32
+#define SF_CONFIG_MAX_VXLAN_PORTS 6
+/*
+ * tunnel.context values, in the order of enum sf_pkt_ctx_mode (lib/pkt):
+ * what of the encapsulation goes into the flow key.
+ */
+#define SF_CONFIG_CONTEXTS "default", "none", "vlan", "vni", "teid", "gre_key", "full"
 #define SF_CONFIG_MAX_PORTS 8
 #define SF_CONFIG_ERR_LEN 2048
 #define SF_CONFIG_MAX_IPFIX 4
@@ -126,6 +132,15 @@ struct sf_config {
 	char http_token[128];		/* http.token: bearer token, "" = none */
 	bool http_serve;		/* http.serve: keep serving after a file ends */
 	uint32_t http_history;		/* http.history: finalized intervals kept */
+
+	/* tunnel: */
+	bool decapsulate;		/* tunnel.decapsulate */
+	uint32_t tunnel_context;	/* tunnel.context: index of SF_CONFIG_CONTEXTS */
+	unsigned int n_vxlan_ports;
+	char vxlan_ports[SF_CONFIG_MAX_VXLAN_PORTS][6];	/* tunnel.vxlan_ports: more VXLAN ports */
+	bool vxlan_mirror;		/* tunnel.vxlan_mirror: VXLAN is a mirror transport */
+	bool teredo;			/* tunnel.teredo */
+	bool ayiya;			/* tunnel.ayiya */
 
 	/* dpdk: */
 	enum sf_config_hugepages hugepages;	/* dpdk.hugepages: auto | yes | no */

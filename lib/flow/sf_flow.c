@@ -20,6 +20,18 @@ sf_end_reason_name(enum sf_end_reason r)
 	return (unsigned int)r < SF_END_MAX ? end_reason_names[r] : "unknown";
 }
 
+static const char *const ctx_names[SF_FLOW_CTX_MAX] = {
+#define SF_X_NAME(id, name) [SF_FLOW_CTX_ ## id] = name,
+	SF_FLOW_CTX_KINDS(SF_X_NAME)
+#undef SF_X_NAME
+};
+
+const char *
+sf_flow_ctx_name(unsigned int kind)
+{
+	return kind < SF_FLOW_CTX_MAX ? ctx_names[kind] : "unknown";
+}
+
 int
 sf_flow_key_cmp(const struct sf_flow_key *a, const struct sf_flow_key *b)
 {

@@ -53,12 +53,24 @@ _Static_assert(offsetof(struct sf_flow_key, ctx) == 5 * sizeof(uint64_t),
 		"the tunnel context is the sixth word");
 
 /*
- * What the key's tunnel context is. Decapsulation adds kinds (VNI, GRE
- * key, TEID, ...); until then every key is SF_FLOW_CTX_NONE.
+ * What the key's tunnel context is (tunnel.context chooses; see
+ * enum sf_pkt_ctx_mode). The names are the JSON values.
  */
+#define SF_FLOW_CTX_KINDS(X) \
+	X(NONE, "none")		/* no context: ctx is 0 */ \
+	X(VNI, "vni")		/* VXLAN or Geneve VNI */ \
+	X(GRE_KEY, "gre_key")	/* GRE key */ \
+	X(TEID, "teid")		/* GTP-U TEID */ \
+	X(FULL, "full")		/* a hash of every id of every layer */
+
 enum sf_flow_ctx_kind {
-	SF_FLOW_CTX_NONE = 0,	/* no context: ctx is 0 */
+#define SF_X_ENUM(id, name) SF_FLOW_CTX_ ## id,
+	SF_FLOW_CTX_KINDS(SF_X_ENUM)
+#undef SF_X_ENUM
+	SF_FLOW_CTX_MAX
 };
+
+const char *sf_flow_ctx_name(unsigned int kind);
 
 /* Which end of the canonical key sent a packet. */
 enum sf_flow_dir {

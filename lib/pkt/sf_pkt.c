@@ -17,12 +17,20 @@
  * length, and inside an IP packet its stated length), so a frame cut
  * anywhere is classified, never over-read.
  *
- * Tunnels (GRE, IP-in-IP, VXLAN, GTP, ...) are not decapsulated yet: their
- * table entries are empty, a packet is keyed by its outer IP header, and
- * tunnel protocols without ports (GRE, IPIP) become one flow per
- * (addresses, protocol).
+ * Decapsulation (tunnel layers: out of line, after the first pass): a
+ * tunnel layer reads and checks its header and either names the inner
+ * layer (the packet is then keyed on its innermost IP header, the
+ * tunnel's ids noted for the key's context and the record) or, when its
+ * payload is of a type spanflow does not decapsulate (an unknown GRE
+ * protocol, a GTP-U message that is not a G-PDU), leaves the packet keyed
+ * on the header around it, like any other flow. An L2 tunnel whose frame
+ * does not carry IP (ARP inside VXLAN) is not a flow; a truncated or
+ * invalid tunnel header, or a bad header inside a tunnel, is malformed and
+ * the encapsulation is noted with it. An outer IP fragment is never
+ * decapsulated: it is accounted on the outer header (no reassembly).
  */
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -30,6 +38,7 @@
 #include <rte_branch_prediction.h>
 #include <rte_byteorder.h>
 #include <rte_ether.h>
+#include <rte_hash_crc.h>
 
 #include "sf_pkt.h"
 
@@ -43,6 +52,22 @@
 
 #define SF_PPP_IPV4		0x0021
 #define SF_PPP_IPV6		0x0057
+#define SF_PPP_MPLS		0x0281
+
+/* Ethertypes and protocol numbers of encapsulations */
+#define SF_ETH_PPPOE_SESSION	0x8864
+#define SF_ETH_FABRICPATH	0x8903
+#define SF_ETH_VNTAG		0x8926
+#define SF_ETH_PBB_ITAG		0x88e7
+#define SF_ETH_TEB		0x6558	/* transparent Ethernet bridging */
+#define SF_ETH_ERSPAN_2		0x88be	/* ERSPAN type I (no sequence) and II */
+#define SF_ETH_ERSPAN_3		0x22eb
+#define SF_ETH_PPP		0x880b	/* GRE v1 (PPTP) payload */
+#define SF_UDP_GRE		4754	/* RFC 8086 */
+#define SF_UDP_GENEVE		6081
+#define SF_UDP_GTPU		2152
+#define SF_UDP_TEREDO		3544
+#define SF_UDP_AYIYA		5072
 
 #define SF_IP6_OPT_PAD1		0x00
 #define SF_IP6_OPT_JUMBO	0xc2
@@ -57,6 +82,95 @@ const char *
 sf_pkt_malformed_name(enum sf_pkt_malformed r)
 {
 	return (unsigned int)r < SF_PKT_BAD_MAX ? malformed_names[r] : "unknown";
+}
+
+static const char *const encap_names[SF_ENCAP_MAX] = {
+#define SF_X_NAME(id, name) [SF_ENCAP_ ## id] = name,
+	SF_PKT_ENCAPS(SF_X_NAME)
+#undef SF_X_NAME
+};
+
+const char *
+sf_pkt_encap_name(unsigned int e)
+{
+	return e < SF_ENCAP_MAX ? encap_names[e] : "unknown";
+}
+
+/* ---- decapsulation settings ---- */
+
+/*
+ * Read-only once packets flow. udp_ports: a bit per UDP port that may
+ * start a tunnel (either end), so a plain UDP packet costs two bit tests.
+ */
+static struct {
+	struct sf_pkt_decap d;
+	uint16_t vlan_mask;	/* 0x0fff, or 0 when the VLAN is not in the key */
+	uint64_t udp_ports[65536 / 64];
+} decap;
+
+static void
+udp_port_set(uint16_t port)
+{
+	decap.udp_ports[port >> 6] |= UINT64_C(1) << (port & 63);
+}
+
+void
+sf_pkt_decap_defaults(struct sf_pkt_decap *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->enabled = true;
+	d->context = SF_CTX_DEFAULT;
+	d->n_vxlan_ports = 2;
+	d->vxlan_ports[0] = 4789;
+	d->vxlan_ports[1] = 8472;
+}
+
+void
+sf_pkt_decap_set(const struct sf_pkt_decap *d)
+{
+	unsigned int i;
+
+	decap.d = *d;
+	if (decap.d.n_vxlan_ports > SF_PKT_VXLAN_PORTS_MAX)
+		decap.d.n_vxlan_ports = SF_PKT_VXLAN_PORTS_MAX;
+	switch (d->context) {
+	case SF_CTX_DEFAULT:
+	case SF_CTX_VLAN:
+	case SF_CTX_FULL:
+		decap.vlan_mask = 0x0fff;
+		break;
+	default:
+		decap.vlan_mask = 0;
+		break;
+	}
+	memset(decap.udp_ports, 0, sizeof(decap.udp_ports));
+	if (!d->enabled)
+		return;
+	for (i = 0; i < decap.d.n_vxlan_ports; i++)
+		udp_port_set(decap.d.vxlan_ports[i]);
+	udp_port_set(SF_UDP_GRE);
+	udp_port_set(SF_UDP_GENEVE);
+	udp_port_set(SF_UDP_GTPU);
+	if (d->teredo)
+		udp_port_set(SF_UDP_TEREDO);
+	if (d->ayiya)
+		udp_port_set(SF_UDP_AYIYA);
+}
+
+/* The defaults until sf_pkt_decap_set() says otherwise. */
+static void __attribute__((constructor))
+decap_init(void)
+{
+	struct sf_pkt_decap d;
+
+	sf_pkt_decap_defaults(&d);
+	sf_pkt_decap_set(&d);
+}
+
+static inline bool
+udp_tunnel_port(uint16_t port)
+{
+	return (decap.udp_ports[port >> 6] >> (port & 63)) & 1;
 }
 
 /* pcap's names (pcap_datalink_val_to_name); NULL if spanflow cannot parse it. */
@@ -119,6 +233,13 @@ enum pkt_layer {
 	PL_IPV4,
 	PL_IPV6,	/* with its extension headers */
 	PL_L4,		/* the upper-layer header of the innermost IP packet */
+	/* Encapsulations, walked out of line (pkt_walk_inner): */
+	PL_PPPOE,	/* PPPoE session header and PPP protocol */
+	PL_FABRICPATH,	/* Cisco FabricPath tag, then the inner Ethernet frame */
+	PL_VNTAG,	/* Cisco VN-Tag */
+	PL_PBB,		/* 802.1ah I-tag, then the customer frame */
+	PL_IPTUN,	/* IP protocol 4, 41 or 47 after an IP header: IP-in-IP or GRE */
+	PL_UDPTUN,	/* a UDP port of a tunnel (VXLAN, Geneve, GTP-U, GRE, ...) */
 	PL_DONE,	/* end: a flow, the key is in the state */
 	PL_NONFLOW,	/* end: not a flow */
 	PL_BAD,		/* end: malformed, why in the state */
@@ -133,7 +254,6 @@ struct pkt_state {
 	const uint8_t *p;	/* the frame */
 	uint32_t off;		/* cursor: where the next layer starts */
 	uint32_t end;		/* bytes that may be read: captured, within the IP packet */
-	uint8_t layers;		/* layers walked */
 	uint8_t n_vlan;		/* VLAN tags seen */
 	uint8_t n_mpls;		/* MPLS labels seen */
 	uint8_t malformed;	/* enum sf_pkt_malformed, for PL_BAD */
@@ -147,6 +267,13 @@ struct pkt_state {
 	uint16_t sport, dport;
 	uint32_t l3;		/* offset of the IP header (addresses, DSCP) */
 	uint32_t ip_len;	/* IP-layer octets (sf_pkt_parse) */
+	/*
+	 * Encapsulations: depth is set for every packet, the rest only once
+	 * a tunnel layer is walked (tun_enter), mpls[] by the MPLS layer.
+	 */
+	uint8_t depth;		/* tunnel layers walked */
+	uint32_t mpls[SF_PKT_MPLS_KEPT];
+	struct sf_pkt_tunnel t;
 };
 
 static inline enum pkt_layer
@@ -193,32 +320,43 @@ ethertype_layer(uint16_t etype)
 	case RTE_ETHER_TYPE_MPLS:
 	case RTE_ETHER_TYPE_MPLSM:
 		return PL_MPLS;
+	case SF_ETH_PPPOE_SESSION:
+		return PL_PPPOE;
+	case SF_ETH_FABRICPATH:
+		return PL_FABRICPATH;
+	case SF_ETH_VNTAG:
+		return PL_VNTAG;
+	case SF_ETH_PBB_ITAG:
+		return PL_PBB;
 	default:
 		return PL_NONFLOW;
 	}
 }
 
 /*
- * The layer after an IP header, by its upper-layer protocol. Every
- * protocol is the flow's L4 today; IP-in-IP and GRE decapsulation are
- * entries of this table.
+ * The layer after an IP header, by its upper-layer protocol: IP-in-IP
+ * (4, 41) and GRE (47) are tunnels, every other protocol the flow's L4.
+ * A fragment is never decapsulated (`frag`).
  */
 static inline enum pkt_layer
-ipproto_layer(uint8_t proto)
+ipproto_layer(uint8_t proto, uint8_t frag)
 {
-	RTE_SET_USED(proto);
+	if (unlikely(proto == IPPROTO_IPIP || proto == IPPROTO_IPV6 || proto == IPPROTO_GRE) &&
+			frag == 0)
+		return PL_IPTUN;
 	return PL_L4;
 }
 
 /*
- * The layer after a UDP header, by its ports: the flow ends at UDP today;
- * VXLAN, Geneve and GTP-U are entries of this table.
+ * The layer after a UDP header, by its ports: a port of a tunnel
+ * (tunnel.* settings) at either end leads to the tunnel layer, which
+ * decides by port; otherwise the flow ends at UDP.
  */
 static inline enum pkt_layer
 udp_layer(uint16_t sport, uint16_t dport)
 {
-	RTE_SET_USED(sport);
-	RTE_SET_USED(dport);
+	if (unlikely(udp_tunnel_port(dport) || udp_tunnel_port(sport)))
+		return PL_UDPTUN;
 	return PL_DONE;
 }
 
@@ -273,6 +411,8 @@ layer_mpls(struct pkt_state *s)
 		if (pkt_left(s) < 4)
 			return pkt_bad(s, SF_PKT_BAD_L2_TRUNC);
 		bos = s->p[s->off + 2] & 1;
+		if (s->n_mpls < SF_PKT_MPLS_KEPT)
+			s->mpls[s->n_mpls] = ld32(s->p + s->off) >> 12;
 		s->off += 4;
 		s->n_mpls++;
 	} while (!bos);
@@ -336,7 +476,7 @@ layer_ip4(struct pkt_state *s)
 	s->ip_len = tot;
 	s->end = s->off + (tot < rem ? tot : rem);
 	s->off += hl;
-	return ipproto_layer(s->proto);
+	return ipproto_layer(s->proto, frag);
 }
 
 /*
@@ -473,7 +613,7 @@ upper:
 	s->ip_len = iplen;
 	s->end = s->off + end;
 	s->off += off;
-	return ipproto_layer(nh);
+	return ipproto_layer(nh, frag);
 }
 
 /*
@@ -684,72 +824,610 @@ pkt_link(struct pkt_state *s, enum sf_linktype lt)
 	}
 }
 
+/* ---- encapsulations: out of line ---- */
+
+/*
+ * Note a tunnel layer of type `type`: the first one initializes the
+ * tunnel record; the first IP header around one is the outermost
+ * tunnel's.
+ */
+static void
+tun_note(struct pkt_state *s, enum sf_pkt_encap type)
+{
+	if (s->depth == 0)
+		memset(&s->t, 0, sizeof(s->t));
+	if (s->t.outer_ipver == 0 && s->ipver != 0) {
+		s->t.outer_ipver = s->ipver;
+		s->t.outer_l3 = (uint16_t)s->l3;
+	}
+	s->t.encaps |= UINT32_C(1) << type;
+	s->t.last = (uint8_t)type;
+}
+
+/*
+ * Enter a tunnel layer of type `type` whose header ends at `off`: note
+ * it (the first one initializes the tunnel record, and the IP header
+ * around it, if any, is the outermost tunnel's), move the cursor, and
+ * forget the outer L4 ports and flags. ENCAP_DEPTH past the bound.
+ */
+static enum pkt_layer
+tun_enter(struct pkt_state *s, enum sf_pkt_encap type, uint32_t off, enum pkt_layer next)
+{
+	tun_note(s, type);
+	if (++s->depth > SF_PKT_ENCAP_MAX)
+		return pkt_bad(s, SF_PKT_BAD_ENCAP_DEPTH);
+	s->off = off;
+	s->sport = 0;
+	s->dport = 0;
+	s->tcp_flags = 0;
+	return next;
+}
+
+/* A bad header of tunnel layer `type`: noted like an entered layer, then malformed. */
+static enum pkt_layer
+tun_bad(struct pkt_state *s, enum sf_pkt_encap type, enum sf_pkt_malformed why)
+{
+	tun_note(s, type);
+	s->depth++;
+	return pkt_bad(s, why);
+}
+
+/* An inner Ethernet frame starts at `off`: its own VLAN stack. */
+static enum pkt_layer
+tun_enter_ether(struct pkt_state *s, enum sf_pkt_encap type, uint32_t off)
+{
+	enum pkt_layer next = tun_enter(s, type, off, PL_ETHER);
+
+	if (s->n_vlan != 0)
+		s->t.encaps |= UINT32_C(1) << SF_ENCAP_VLAN;
+	s->n_vlan = 0;
+	s->vlan = 0;
+	return next;
+}
+
+/*
+ * The payload a tunnel layer needs is not there. If the capture was cut
+ * before the end the IP header states (snaplen), the tunnel is truncated
+ * (malformed, so that a cut frame is never another flow than the whole
+ * one); otherwise there is no payload and the packet stays the outer flow.
+ */
+static enum pkt_layer
+tun_stay(struct pkt_state *s, enum sf_pkt_encap type)
+{
+	if (s->ipver != 0 && s->l3 + s->ip_len > s->end)
+		return tun_bad(s, type, SF_PKT_BAD_ENCAP_TRUNC);
+	return PL_DONE;
+}
+
+/* The IP version at `off` (inside a tunnel that does not say): PL_DONE if neither. */
+static inline enum pkt_layer
+ip_version_at(const struct pkt_state *s, uint32_t off)
+{
+	if (off >= s->end)
+		return PL_DONE;
+	switch (s->p[off] >> 4) {
+	case 4:
+		return PL_IPV4;
+	case 6:
+		return PL_IPV6;
+	default:
+		return PL_DONE;
+	}
+}
+
+/*
+ * A PPP protocol field at `off` (GRE v1, PPPoE: address/control may come
+ * first in GRE v1, a protocol may be compressed to one byte): the layer
+ * it names, *off moved past it. Control protocols are not flows.
+ */
+static enum pkt_layer
+ppp_proto_at(const struct pkt_state *s, uint32_t *off)
+{
+	const uint8_t *p = s->p;
+	uint32_t o = *off;
+	uint16_t proto;
+
+	if (s->end - o >= 2 && p[o] == 0xff && p[o + 1] == 0x03)
+		o += 2;
+	if (o >= s->end)
+		return PL_BAD;
+	if (p[o] & 1) {
+		proto = p[o];
+		o += 1;
+	} else {
+		if (s->end - o < 2)
+			return PL_BAD;
+		proto = ld16(p + o);
+		o += 2;
+	}
+	*off = o;
+	switch (proto) {
+	case SF_PPP_IPV4:
+		return PL_IPV4;
+	case SF_PPP_IPV6:
+		return PL_IPV6;
+	case SF_PPP_MPLS:
+		return PL_MPLS;
+	default:
+		return PL_NONFLOW;
+	}
+}
+
+/* PPPoE session stage (RFC 2516): 6-byte header, then the PPP protocol. */
+static enum pkt_layer
+layer_pppoe(struct pkt_state *s)
+{
+	uint32_t off = s->off + 6;
+	enum pkt_layer next;
+
+	if (pkt_left(s) < 8)
+		return tun_bad(s, SF_ENCAP_PPPOE, SF_PKT_BAD_ENCAP_TRUNC);
+	if (s->p[s->off] != 0x11 || s->p[s->off + 1] != 0)
+		return tun_bad(s, SF_ENCAP_PPPOE, SF_PKT_BAD_ENCAP_HEADER);
+	next = ppp_proto_at(s, &off);
+	if (next == PL_BAD)
+		return tun_bad(s, SF_ENCAP_PPPOE, SF_PKT_BAD_ENCAP_TRUNC);
+	return tun_enter(s, SF_ENCAP_PPPOE, off, next);
+}
+
+/* Cisco FabricPath: after its ethertype, FTag and TTL, then the original frame. */
+static enum pkt_layer
+layer_fabricpath(struct pkt_state *s)
+{
+	if (pkt_left(s) < 2)
+		return tun_bad(s, SF_ENCAP_FABRICPATH, SF_PKT_BAD_ENCAP_TRUNC);
+	return tun_enter_ether(s, SF_ENCAP_FABRICPATH, s->off + 2);
+}
+
+/* Cisco VN-Tag: 4 bytes of tag, then the frame's ethertype. */
+static enum pkt_layer
+layer_vntag(struct pkt_state *s)
+{
+	if (pkt_left(s) < 6)
+		return tun_bad(s, SF_ENCAP_VNTAG, SF_PKT_BAD_ENCAP_TRUNC);
+	return tun_enter(s, SF_ENCAP_VNTAG, s->off + 6, ethertype_layer(ld16(s->p + s->off + 4)));
+}
+
+/* 802.1ah I-tag: flags and the 24-bit I-SID, then the customer frame. */
+static enum pkt_layer
+layer_pbb(struct pkt_state *s)
+{
+	enum pkt_layer next;
+	uint32_t isid;
+
+	if (pkt_left(s) < 4)
+		return tun_bad(s, SF_ENCAP_PBB, SF_PKT_BAD_ENCAP_TRUNC);
+	isid = ld32(s->p + s->off) & 0xffffff;
+	next = tun_enter_ether(s, SF_ENCAP_PBB, s->off + 4);
+	s->t.isid = isid;
+	s->t.ids |= SF_PKT_ID_ISID;
+	return next;
+}
+
+/*
+ * ERSPAN (in GRE, at `off`): type I has no header (GRE protocol 0x88be
+ * without a sequence number), type II 8 bytes, type III 12 bytes and an
+ * 8-byte platform sub-header when its O bit is set; type III may carry an
+ * IP packet instead of a frame (frame type 2). The session id is the
+ * observation point, never the flow's context.
+ */
+static enum pkt_layer
+layer_erspan(struct pkt_state *s, uint32_t off, unsigned int type)
+{
+	const uint8_t *h = s->p + off;
+	uint32_t left = s->end - off, hl;
+	enum sf_pkt_encap e = type == 1 ? SF_ENCAP_ERSPAN1 :
+		type == 2 ? SF_ENCAP_ERSPAN2 : SF_ENCAP_ERSPAN3;
+	enum pkt_layer next;
+	uint16_t session = 0;
+	unsigned int ft = 0;
+
+	if (type == 1)
+		return tun_enter_ether(s, e, off);
+	hl = type == 2 ? 8 : 12;
+	if (left < hl)
+		return tun_bad(s, e, SF_PKT_BAD_ENCAP_TRUNC);
+	if ((h[0] >> 4) != (type == 2 ? 1 : 2))
+		return tun_bad(s, e, SF_PKT_BAD_ENCAP_HEADER);
+	session = ld16(h + 2) & 0x3ff;
+	if (type == 3) {
+		uint16_t w = ld16(h + 10);
+
+		ft = (w >> 10) & 0x1f;
+		if (w & 1)
+			hl += 8;
+		if (left < hl)
+			return tun_bad(s, e, SF_PKT_BAD_ENCAP_TRUNC);
+	}
+	if (ft == 0) {
+		next = tun_enter_ether(s, e, off + hl);
+	} else if (ft == 2) {
+		if (off + hl >= s->end)
+			return tun_stay(s, e);
+		next = ip_version_at(s, off + hl);
+		if (next == PL_DONE)
+			return tun_bad(s, e, SF_PKT_BAD_ENCAP_HEADER);
+		next = tun_enter(s, e, off + hl, next);
+	} else {
+		return PL_DONE;		/* a frame type spanflow does not read */
+	}
+	s->t.erspan = session;
+	s->t.ids |= SF_PKT_ID_ERSPAN;
+	return next;
+}
+
+/*
+ * GRE at `off` (after an IP header, or in UDP: `type` GRE_UDP). Version 0
+ * with checksum, key and sequence number (RFC 2784, 2890); version 1 is
+ * PPTP's enhanced GRE (RFC 2637), PPP in it. A key identifies a routed
+ * payload's address space (context); a bridged frame (TEB) and ERSPAN
+ * are mirror transports: their key is not a context. Source routing
+ * (R bit) and payloads of other protocols stay the outer flow.
+ */
+static enum pkt_layer
+layer_gre(struct pkt_state *s, uint32_t off, enum sf_pkt_encap type)
+{
+	const uint8_t *h = s->p + off;
+	uint32_t left = s->end - off, hl = 4, key_at = 0;
+	enum pkt_layer next;
+	uint16_t flags, proto;
+	unsigned int ver;
+
+	if (left < 4)
+		return tun_bad(s, type, SF_PKT_BAD_ENCAP_TRUNC);
+	flags = ld16(h);
+	proto = ld16(h + 2);
+	ver = flags & 7;
+	if (ver > 1 || (flags & 0x4000))
+		return PL_DONE;
+	if (flags & 0x8000)
+		hl += 4;			/* checksum and reserved */
+	if (flags & 0x2000) {
+		key_at = hl;
+		hl += 4;
+	}
+	if (flags & 0x1000)
+		hl += 4;			/* sequence number */
+	if (ver == 1 && (flags & 0x0080))
+		hl += 4;			/* acknowledgment number */
+	if (left < hl)
+		return tun_bad(s, type, SF_PKT_BAD_ENCAP_TRUNC);
+	if (ver == 1) {
+		uint32_t poff = off + hl;
+
+		/* PPP, with the key: payload length and call id; no payload: an ack. */
+		if (proto != SF_ETH_PPP || key_at == 0 || ld16(h + key_at) == 0)
+			return PL_DONE;
+		next = ppp_proto_at(s, &poff);
+		if (next == PL_BAD)
+			return tun_bad(s, type, SF_PKT_BAD_ENCAP_TRUNC);
+		next = tun_enter(s, type, poff, next);
+		s->t.gre_key = ld16(h + key_at + 2);	/* the call id */
+		s->t.ids |= SF_PKT_ID_GRE_KEY;
+		s->t.inner_id = SF_FLOW_CTX_GRE_KEY;
+		return next;
+	}
+	switch (proto) {
+	case RTE_ETHER_TYPE_IPV4:
+		next = tun_enter(s, type, off + hl, PL_IPV4);
+		break;
+	case RTE_ETHER_TYPE_IPV6:
+		next = tun_enter(s, type, off + hl, PL_IPV6);
+		break;
+	case RTE_ETHER_TYPE_MPLS:
+	case RTE_ETHER_TYPE_MPLSM:
+		next = tun_enter(s, type, off + hl, PL_MPLS);
+		break;
+	case SF_ETH_TEB:
+		return tun_enter_ether(s, type, off + hl);
+	case SF_ETH_ERSPAN_2:
+	case SF_ETH_ERSPAN_3:
+		/* One level: GRE is ERSPAN's transport; both are noted. */
+		next = layer_erspan(s, off + hl, proto == SF_ETH_ERSPAN_3 ? 3 :
+				(flags & 0x1000) ? 2 : 1);
+		if (s->depth != 0)
+			s->t.encaps |= UINT32_C(1) << type;
+		return next;
+	default:
+		return PL_DONE;
+	}
+	if (key_at != 0) {
+		s->t.gre_key = ld32(h + key_at);
+		s->t.ids |= SF_PKT_ID_GRE_KEY;
+		s->t.inner_id = SF_FLOW_CTX_GRE_KEY;
+	}
+	return next;
+}
+
+/* IP-in-IP (4in4, 6in4, 4in6, 6in6) or GRE after the IP header at the cursor. */
+static enum pkt_layer
+layer_iptun(struct pkt_state *s)
+{
+	if (!decap.d.enabled)
+		return PL_L4;
+	switch (s->proto) {
+	case IPPROTO_IPIP:
+		return tun_enter(s, SF_ENCAP_IPIP, s->off, PL_IPV4);
+	case IPPROTO_IPV6:
+		return tun_enter(s, SF_ENCAP_IPIP, s->off, PL_IPV6);
+	default:
+		/* Not decapsulated: the flow ends at the IP header, as for other protocols. */
+		return layer_gre(s, s->off, SF_ENCAP_GRE);
+	}
+}
+
+/* VXLAN (RFC 7348): flags, VNI, then an Ethernet frame. */
+static enum pkt_layer
+layer_vxlan(struct pkt_state *s, uint32_t off)
+{
+	enum pkt_layer next;
+	uint32_t vni;
+
+	if (s->end - off < 8)
+		return tun_bad(s, SF_ENCAP_VXLAN, SF_PKT_BAD_ENCAP_TRUNC);
+	vni = ld32(s->p + off + 4) >> 8;
+	next = tun_enter_ether(s, SF_ENCAP_VXLAN, off + 8);
+	s->t.vni = vni;
+	if (decap.d.vxlan_mirror) {
+		s->t.ids |= SF_PKT_ID_MIRROR_VNI;
+	} else {
+		s->t.ids |= SF_PKT_ID_VNI;
+		s->t.inner_id = SF_FLOW_CTX_VNI;
+	}
+	return next;
+}
+
+/* Geneve (RFC 8926): version 0, options, a protocol type, the VNI. */
+static enum pkt_layer
+layer_geneve(struct pkt_state *s, uint32_t off)
+{
+	const uint8_t *h = s->p + off;
+	uint32_t hl;
+	enum pkt_layer next;
+	uint32_t vni;
+
+	if (s->end - off < 8)
+		return tun_bad(s, SF_ENCAP_GENEVE, SF_PKT_BAD_ENCAP_TRUNC);
+	if ((h[0] >> 6) != 0)
+		return tun_bad(s, SF_ENCAP_GENEVE, SF_PKT_BAD_ENCAP_HEADER);
+	hl = 8 + (uint32_t)(h[0] & 0x3f) * 4;
+	if (s->end - off < hl)
+		return tun_bad(s, SF_ENCAP_GENEVE, SF_PKT_BAD_ENCAP_TRUNC);
+	vni = ld32(h + 4) >> 8;
+	switch (ld16(h + 2)) {
+	case SF_ETH_TEB:
+		next = tun_enter_ether(s, SF_ENCAP_GENEVE, off + hl);
+		break;
+	case RTE_ETHER_TYPE_IPV4:
+		next = tun_enter(s, SF_ENCAP_GENEVE, off + hl, PL_IPV4);
+		break;
+	case RTE_ETHER_TYPE_IPV6:
+		next = tun_enter(s, SF_ENCAP_GENEVE, off + hl, PL_IPV6);
+		break;
+	default:
+		return PL_DONE;
+	}
+	s->t.vni = vni;
+	s->t.ids |= SF_PKT_ID_VNI;
+	s->t.inner_id = SF_FLOW_CTX_VNI;
+	return next;
+}
+
+/*
+ * GTP-U version 1 (3GPP TS 29.281): 8 bytes, 4 more when any of E, S, PN
+ * is set, then a chain of extension headers (length in 4-byte units, the
+ * next type in their last byte). Only a G-PDU (type 255) carries a user
+ * packet; other messages (echo, error indication, end marker) and GTP'
+ * (PT 0) are the outer flow.
+ */
+static enum pkt_layer
+layer_gtpu(struct pkt_state *s, uint32_t off)
+{
+	const uint8_t *h = s->p + off;
+	uint32_t left = s->end - off, hl = 8, teid;
+	enum pkt_layer next;
+	unsigned int n;
+	uint8_t nxt;
+
+	if (left < 8)
+		return tun_bad(s, SF_ENCAP_GTPU, SF_PKT_BAD_ENCAP_TRUNC);
+	if ((h[0] >> 5) != 1 || !(h[0] & 0x10) || h[1] != 0xff)
+		return PL_DONE;
+	teid = ld32(h + 4);
+	if (h[0] & 0x07) {
+		if (left < 12)
+			return tun_bad(s, SF_ENCAP_GTPU, SF_PKT_BAD_ENCAP_TRUNC);
+		nxt = h[11];
+		hl = 12;
+		for (n = 0; nxt != 0; n++) {
+			uint32_t el;
+
+			if (n == SF_PKT_GTP_EXT_MAX)
+				return tun_bad(s, SF_ENCAP_GTPU, SF_PKT_BAD_ENCAP_HEADER);
+			if (left - hl < 1)
+				return tun_bad(s, SF_ENCAP_GTPU, SF_PKT_BAD_ENCAP_TRUNC);
+			el = (uint32_t)h[hl] * 4;
+			if (el == 0)
+				return tun_bad(s, SF_ENCAP_GTPU, SF_PKT_BAD_ENCAP_HEADER);
+			if (left - hl < el)
+				return tun_bad(s, SF_ENCAP_GTPU, SF_PKT_BAD_ENCAP_TRUNC);
+			nxt = h[hl + el - 1];
+			hl += el;
+		}
+	}
+	if (off + hl >= s->end)
+		return tun_stay(s, SF_ENCAP_GTPU);	/* empty, or cut */
+	next = ip_version_at(s, off + hl);
+	if (next == PL_DONE)
+		return PL_DONE;		/* not IP: the outer flow */
+	next = tun_enter(s, SF_ENCAP_GTPU, off + hl, next);
+	s->t.teid = teid;
+	s->t.ids |= SF_PKT_ID_TEID;
+	s->t.inner_id = SF_FLOW_CTX_TEID;
+	return next;
+}
+
+/*
+ * Teredo (RFC 4380): an IPv6 packet, after an optional authentication
+ * indicator and an optional origin indication.
+ */
+static enum pkt_layer
+layer_teredo(struct pkt_state *s, uint32_t off)
+{
+	const uint8_t *p = s->p;
+
+	if (s->end - off < 4)
+		return tun_stay(s, SF_ENCAP_TEREDO);
+	if (p[off] == 0 && p[off + 1] == 1) {
+		off += 4u + p[off + 2] + p[off + 3] + 9;	/* ids, nonce, confirmation */
+		if (off >= s->end || s->end - off < 4)
+			return tun_stay(s, SF_ENCAP_TEREDO);
+	}
+	if (p[off] == 0 && p[off + 1] == 0) {
+		off += 8;
+		if (off >= s->end)
+			return tun_stay(s, SF_ENCAP_TEREDO);
+	}
+	if (ip_version_at(s, off) != PL_IPV6)
+		return PL_DONE;
+	return tun_enter(s, SF_ENCAP_TEREDO, off, PL_IPV6);
+}
+
+/* AYIYA: identity and signature of stated lengths, then, to forward, IPv6 or IPv4. */
+static enum pkt_layer
+layer_ayiya(struct pkt_state *s, uint32_t off)
+{
+	const uint8_t *h = s->p + off;
+	uint32_t hl;
+
+	if (s->end - off < 8)
+		return tun_stay(s, SF_ENCAP_AYIYA);
+	hl = 8 + (UINT32_C(1) << (h[0] >> 4)) + (uint32_t)(h[1] >> 4) * 4;
+	if ((h[2] & 0x0f) != 1)
+		return PL_DONE;
+	if (s->end - off <= hl)
+		return tun_stay(s, SF_ENCAP_AYIYA);
+	switch (h[3]) {
+	case IPPROTO_IPV6:
+		return tun_enter(s, SF_ENCAP_AYIYA, off + hl, PL_IPV6);
+	case IPPROTO_IPIP:
+		return tun_enter(s, SF_ENCAP_AYIYA, off + hl, PL_IPV4);
+	default:
+		return PL_DONE;
+	}
+}
+
+static bool
+vxlan_port(uint16_t port)
+{
+	unsigned int i;
+
+	for (i = 0; i < decap.d.n_vxlan_ports; i++)
+		if (decap.d.vxlan_ports[i] == port)
+			return true;
+	return false;
+}
+
+/*
+ * A UDP packet with a tunnel port at either end (the cursor is on the UDP
+ * header). VXLAN, Geneve and GRE-in-UDP are known by the destination
+ * port, GTP-U, Teredo and AYIYA by either.
+ */
+static enum pkt_layer
+layer_udptun(struct pkt_state *s)
+{
+	uint32_t off = s->off + 8;
+
+	if (vxlan_port(s->dport))
+		return layer_vxlan(s, off);
+	switch (s->dport) {
+	case SF_UDP_GENEVE:
+		return layer_geneve(s, off);
+	case SF_UDP_GRE:
+		return layer_gre(s, off, SF_ENCAP_GRE_UDP);
+	default:
+		break;
+	}
+	if (s->dport == SF_UDP_GTPU || s->sport == SF_UDP_GTPU)
+		return layer_gtpu(s, off);
+	if (decap.d.teredo && (s->dport == SF_UDP_TEREDO || s->sport == SF_UDP_TEREDO))
+		return layer_teredo(s, off);
+	if (decap.d.ayiya && (s->dport == SF_UDP_AYIYA || s->sport == SF_UDP_AYIYA))
+		return layer_ayiya(s, off);
+	return PL_DONE;
+}
+
+/* An encapsulation layer (PL_PPPOE .. PL_UDPTUN). */
+static enum pkt_layer
+layer_encap(struct pkt_state *s, enum pkt_layer l)
+{
+	/* Without decapsulation, L2 encapsulations are not flows (as before). */
+	if (!decap.d.enabled && l != PL_IPTUN && l != PL_UDPTUN)
+		return PL_NONFLOW;
+	switch (l) {
+	case PL_PPPOE:
+		return layer_pppoe(s);
+	case PL_FABRICPATH:
+		return layer_fabricpath(s);
+	case PL_VNTAG:
+		return layer_vntag(s);
+	case PL_PBB:
+		return layer_pbb(s);
+	case PL_IPTUN:
+		return layer_iptun(s);
+	case PL_UDPTUN:
+		return layer_udptun(s);
+	default:
+		return PL_NONFLOW;
+	}
+}
+
 /* ---- the walk ---- */
 
 /*
  * One pass of the loop walks one level of encapsulation, its layers in
  * the order they can follow one another: Ethernet, a VLAN stack, an MPLS
  * stack, IP, L4. A layer that names a layer of this pass further on is
- * taken next; one that names an inner Ethernet or IP layer (a tunnel
- * layer, from the tables above) starts another pass. Deepest pass today:
- * those five layers, each stack one layer with its own bound
- * (SF_PKT_VLAN_MAX, SF_PKT_MPLS_MAX, SF_PKT_IP6_EXT_MAX); no layer names
- * an inner one yet.
+ * taken next; one that names an encapsulation (PL_PPPOE .. PL_UDPTUN)
+ * ends the pass, and the encapsulation's layer names the first layer of
+ * the next. Each encapsulation walked counts against SF_PKT_ENCAP_MAX,
+ * so the walk is bounded.
  */
-#define PKT_PASS_LAYERS 5
-_Static_assert(PKT_PASS_LAYERS <= SF_PKT_LAYERS_MAX, "the layer bound cuts one pass");
-
-/* One pass: the layers of one level, from `next` on. */
 static __rte_always_inline enum pkt_layer
 pkt_pass(struct pkt_state *s, enum pkt_layer next)
 {
-	if (next == PL_ETHER) {
+	if (next == PL_ETHER)
 		next = layer_ether(s);
-		s->layers++;
-	}
-	if (next == PL_VLAN) {
+	if (next == PL_VLAN)
 		next = layer_vlan(s);
-		s->layers++;
-	}
-	if (next == PL_MPLS) {
+	if (next == PL_MPLS)
 		next = layer_mpls(s);
-		s->layers++;
-	}
-	if (next == PL_IPV4) {
+	if (next == PL_IPV4)
 		next = layer_ip4(s);
-		s->layers++;
-	} else if (next == PL_IPV6) {
+	else if (next == PL_IPV6)
 		next = layer_ip6(s);
-		s->layers++;
-	}
-	if (next == PL_L4) {
+	if (next == PL_L4)
 		next = layer_l4(s);
-		s->layers++;
-	}
 	return next;
 }
 
 /*
- * Passes after the first: inner levels. Out of line, on a copy of the
- * state, so that the first pass keeps the state in registers.
+ * Encapsulations and the passes inside them. Out of line, on a copy of
+ * the state, so that the first pass keeps the state in registers.
  */
 static __rte_noinline enum pkt_layer
 pkt_walk_inner(struct pkt_state *s, enum pkt_layer next)
 {
 	do {
-		/*
-		 * Another pass, if it fits the bound. Deeper stacks are not
-		 * parsed further and are not flows (with decapsulation they
-		 * get a malformed reason of their own).
-		 */
-		if (s->layers + PKT_PASS_LAYERS > SF_PKT_LAYERS_MAX)
-			return PL_NONFLOW;
-		next = pkt_pass(s, next);
+		if (next > PL_L4)
+			next = layer_encap(s, next);
+		else
+			next = pkt_pass(s, next);
 	} while (next < PL_DONE);
 	return next;
 }
 
-/* The walk: a first pass, and more while a layer names an inner one. */
+/* The walk: a first pass, and more while a layer names an encapsulation. */
 static __rte_always_inline enum pkt_layer
 pkt_walk(struct pkt_state *s, enum pkt_layer next)
 {
@@ -771,16 +1449,97 @@ static __rte_always_inline void
 pkt_key(const struct pkt_state *s, struct sf_pkt_info *out)
 {
 	const uint8_t *ip = s->p + s->l3;
+	uint16_t vlan = s->vlan & decap.vlan_mask;
 
 	if (s->ipver == 4) {
 		out->dir = sf_flow_key_make(&out->key, 4, ip + 12, ip + 16, 4, s->sport,
-				s->dport, s->proto, s->vlan);
+				s->dport, s->proto, vlan);
 		out->dscp = ip[1] >> 2;
 	} else {
 		out->dir = sf_flow_key_make(&out->key, 6, ip + 8, ip + 24, 16, s->sport,
-				s->dport, s->proto, s->vlan);
+				s->dport, s->proto, vlan);
 		out->dscp = (uint8_t)(((ip[0] & 0x0f) << 2) | (ip[1] >> 6));
 	}
+}
+
+/* The key's tunnel context, as tunnel.context chooses, from the ids found. */
+static void
+pkt_ctx(const struct sf_pkt_tunnel *t, struct sf_flow_key *key)
+{
+	enum sf_flow_ctx_kind kind = SF_FLOW_CTX_NONE;
+	uint32_t id = 0;
+	unsigned int i;
+
+	switch (decap.d.context) {
+	case SF_CTX_DEFAULT:
+		kind = t->inner_id;
+		id = kind == SF_FLOW_CTX_VNI ? t->vni : kind == SF_FLOW_CTX_GRE_KEY ?
+			t->gre_key : t->teid;
+		break;
+	case SF_CTX_VNI:
+		if (t->ids & SF_PKT_ID_VNI) {
+			kind = SF_FLOW_CTX_VNI;
+			id = t->vni;
+		}
+		break;
+	case SF_CTX_GRE_KEY:
+		if (t->ids & SF_PKT_ID_GRE_KEY) {
+			kind = SF_FLOW_CTX_GRE_KEY;
+			id = t->gre_key;
+		}
+		break;
+	case SF_CTX_TEID:
+		if (t->ids & SF_PKT_ID_TEID) {
+			kind = SF_FLOW_CTX_TEID;
+			id = t->teid;
+		}
+		break;
+	case SF_CTX_FULL:
+		if ((t->ids & (SF_PKT_ID_VNI | SF_PKT_ID_GRE_KEY | SF_PKT_ID_TEID |
+				SF_PKT_ID_ISID)) == 0 && t->n_mpls == 0)
+			break;
+		kind = SF_FLOW_CTX_FULL;
+		id = rte_hash_crc_4byte(t->ids, 0);
+		id = rte_hash_crc_4byte(t->vni, id);
+		id = rte_hash_crc_4byte(t->gre_key, id);
+		id = rte_hash_crc_4byte(t->teid, id);
+		id = rte_hash_crc_4byte(t->isid, id);
+		for (i = 0; i < t->n_mpls; i++)
+			id = rte_hash_crc_4byte(t->mpls[i], id);
+		break;
+	default:
+		break;
+	}
+	if (kind != SF_FLOW_CTX_NONE)
+		sf_flow_key_set_ctx(key, kind, id);
+}
+
+/*
+ * The encapsulations of a packet that had any (a VLAN tag, an MPLS label
+ * or a tunnel), into out->tun; for a flow, the key's context too.
+ */
+static __rte_noinline void
+pkt_tunnel_out(const struct pkt_state *s, struct sf_pkt_info *out, bool flow)
+{
+	struct sf_pkt_tunnel *t = &out->tun;
+
+	if (s->depth != 0)
+		*t = s->t;
+	else
+		memset(t, 0, sizeof(*t));
+	t->depth = s->depth;
+	if (s->n_vlan != 0)
+		t->encaps |= UINT32_C(1) << SF_ENCAP_VLAN;
+	if (s->n_mpls != 0) {
+		t->encaps |= UINT32_C(1) << SF_ENCAP_MPLS;
+		t->n_mpls = s->n_mpls < SF_PKT_MPLS_KEPT ? s->n_mpls : SF_PKT_MPLS_KEPT;
+		memcpy(t->mpls, s->mpls, t->n_mpls * sizeof(t->mpls[0]));
+	}
+	if (s->depth == 0)
+		t->last = s->n_mpls != 0 ? SF_ENCAP_MPLS : SF_ENCAP_VLAN;
+	out->flags |= SF_PKT_F_ENCAP;
+	if (flow && s->depth != 0)
+		pkt_ctx(t, &out->key);
 }
 
 enum sf_pkt_class
@@ -793,7 +1552,7 @@ sf_pkt_parse(const uint8_t *p, uint32_t caplen, enum sf_linktype lt,
 	s.p = p;
 	s.off = 0;
 	s.end = caplen;
-	s.layers = 0;
+	s.depth = 0;
 	s.n_vlan = 0;
 	s.n_mpls = 0;
 	s.vlan = 0;
@@ -821,10 +1580,15 @@ sf_pkt_parse(const uint8_t *p, uint32_t caplen, enum sf_linktype lt,
 		out->flags = s.pflags;
 		out->l3_off = (uint16_t)s.l3;
 		out->l4_off = (uint16_t)s.off;
+		if (unlikely((s.depth | s.n_vlan | s.n_mpls) != 0))
+			pkt_tunnel_out(&s, out, true);
 		return SF_PKT_FLOW;
 	}
+	out->flags = 0;
 	if (next == PL_BAD) {
 		out->malformed = s.malformed;
+		if ((s.depth | s.n_vlan | s.n_mpls) != 0)
+			pkt_tunnel_out(&s, out, false);
 		return SF_PKT_MALFORMED;
 	}
 	out->malformed = SF_PKT_BAD_NONE;

@@ -16,6 +16,8 @@
 #ifndef SF_PKT_H
 #define SF_PKT_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "sf_flow.h"
@@ -57,7 +59,10 @@ enum sf_pkt_class {
 	X(IP_TOTLEN, "ip_bad_total_length") \
 	X(IP6_EXT, "ipv6_bad_extension") \
 	X(L4_TRUNC, "l4_truncated") \
-	X(L4_HDRLEN, "l4_bad_header_length")
+	X(L4_HDRLEN, "l4_bad_header_length") \
+	X(ENCAP_TRUNC, "encap_truncated") \
+	X(ENCAP_HEADER, "encap_bad_header") \
+	X(ENCAP_DEPTH, "encap_too_deep")
 
 enum sf_pkt_malformed {
 #define SF_X_ENUM(id, name) SF_PKT_BAD_ ## id,
@@ -70,15 +75,116 @@ const char *sf_pkt_malformed_name(enum sf_pkt_malformed r);
 
 /*
  * Bounds on header stacks. Deeper stacks are malformed (VLAN_DEPTH,
- * MPLS_DEPTH, IP6_EXT); the bound keeps the parse cost per packet fixed.
- * The parser walks at most SF_PKT_LAYERS_MAX layers (link, a VLAN stack,
- * an MPLS stack, an IP header with its extensions, L4 and, with
- * decapsulation, the layers of each tunnel).
+ * MPLS_DEPTH, IP6_EXT, ENCAP_DEPTH); the bounds keep the parse cost per
+ * packet fixed. Each level of encapsulation is at most five layers (link,
+ * a VLAN stack, an MPLS stack, an IP header with its extensions, L4), and
+ * the parser goes through at most SF_PKT_ENCAP_MAX encapsulations.
  */
 #define SF_PKT_VLAN_MAX		16	/* 802.1Q/802.1ad/0x9100 tags */
 #define SF_PKT_MPLS_MAX		16	/* MPLS labels */
 #define SF_PKT_IP6_EXT_MAX	16	/* IPv6 extension headers */
-#define SF_PKT_LAYERS_MAX	8	/* layers walked */
+#define SF_PKT_ENCAP_MAX	8	/* encapsulations (tunnel layers) */
+#define SF_PKT_GTP_EXT_MAX	8	/* GTP-U extension headers */
+#define SF_PKT_MPLS_KEPT	3	/* MPLS labels kept (top of stack first) */
+
+/*
+ * Encapsulations: X(id, name). VLAN and MPLS are stacks of the frame
+ * itself; the others are tunnel layers, each one level of decapsulation.
+ * The names are the JSON and Prometheus labels.
+ */
+#define SF_PKT_ENCAPS(X) \
+	X(VLAN, "vlan") \
+	X(MPLS, "mpls") \
+	X(PPPOE, "pppoe") \
+	X(FABRICPATH, "fabricpath") \
+	X(VNTAG, "vntag") \
+	X(PBB, "pbb") \
+	X(GRE, "gre") \
+	X(GRE_UDP, "gre_udp") \
+	X(ERSPAN1, "erspan1") \
+	X(ERSPAN2, "erspan2") \
+	X(ERSPAN3, "erspan3") \
+	X(VXLAN, "vxlan") \
+	X(GENEVE, "geneve") \
+	X(GTPU, "gtpu") \
+	X(IPIP, "ipip") \
+	X(TEREDO, "teredo") \
+	X(AYIYA, "ayiya")
+
+enum sf_pkt_encap {
+#define SF_X_ENUM(id, name) SF_ENCAP_ ## id,
+	SF_PKT_ENCAPS(SF_X_ENUM)
+#undef SF_X_ENUM
+	SF_ENCAP_MAX
+};
+
+_Static_assert(SF_ENCAP_MAX <= 32, "encapsulations are bits of a 32-bit mask");
+
+const char *sf_pkt_encap_name(unsigned int e);
+
+/* Ids found in tunnel headers: bits of sf_pkt_tunnel.ids */
+#define SF_PKT_ID_VNI		0x01	/* VXLAN or Geneve VNI */
+#define SF_PKT_ID_GRE_KEY	0x02	/* GRE key of a routed (not mirrored) payload */
+#define SF_PKT_ID_TEID		0x04	/* GTP-U TEID */
+#define SF_PKT_ID_ERSPAN	0x08	/* ERSPAN session: the observation point */
+#define SF_PKT_ID_MIRROR_VNI	0x10	/* VXLAN mirror session (tunnel.vxlan_mirror) */
+#define SF_PKT_ID_ISID		0x20	/* 802.1ah I-SID */
+
+/*
+ * The encapsulations of a packet: in sf_pkt_info.tun, valid when
+ * SF_PKT_F_ENCAP is set (a VLAN tag, an MPLS label or a tunnel was
+ * walked), for flows and for malformed packets (`last` is then the
+ * encapsulation whose header, or whose payload's header, was bad).
+ */
+struct sf_pkt_tunnel {
+	uint32_t encaps;	/* bit 1 << SF_ENCAP_* for each type walked */
+	uint8_t depth;		/* tunnel layers walked (VLAN and MPLS not counted) */
+	uint8_t last;		/* innermost encapsulation (enum sf_pkt_encap) */
+	uint8_t outer_ipver;	/* IP version of the outermost tunnel's IP header, 0: none */
+	uint8_t ids;		/* SF_PKT_ID_* found */
+	uint16_t outer_l3;	/* frame offset of that IP header */
+	uint16_t erspan;	/* ERSPAN session id */
+	uint32_t vni;		/* VXLAN/Geneve VNI (mirror or not) */
+	uint32_t gre_key;
+	uint32_t teid;
+	uint32_t isid;
+	uint32_t mpls[SF_PKT_MPLS_KEPT];	/* labels, top of stack first */
+	uint8_t n_mpls;		/* labels in mpls[] */
+	uint8_t inner_id;	/* enum sf_flow_ctx_kind of the innermost id (VNI, key, TEID) */
+	uint8_t pad[2];
+};
+
+/*
+ * Decapsulation settings (tunnel.* in the configuration), set once before
+ * any packet is parsed (sf_pkt_decap_set) and read-only afterwards.
+ * context: what of the encapsulation goes into the flow key.
+ */
+enum sf_pkt_ctx_mode {
+	SF_CTX_DEFAULT = 0,	/* VLAN + the innermost of VNI, GRE key, TEID */
+	SF_CTX_NONE,		/* nothing: inner addresses and ports only */
+	SF_CTX_VLAN,		/* the VLAN only */
+	SF_CTX_VNI,		/* the VXLAN/Geneve VNI only */
+	SF_CTX_TEID,		/* the GTP-U TEID only */
+	SF_CTX_GRE_KEY,		/* the GRE key only */
+	SF_CTX_FULL,		/* VLAN + every id of every layer (hashed) */
+};
+
+#define SF_PKT_VXLAN_PORTS_MAX 8
+
+struct sf_pkt_decap {
+	bool enabled;		/* decapsulate tunnels (VLAN, MPLS: always) */
+	bool teredo;		/* UDP 3544 is Teredo */
+	bool ayiya;		/* UDP 5072 is AYIYA */
+	bool vxlan_mirror;	/* VXLAN is a mirror transport: its VNI is the observation point */
+	uint8_t context;	/* enum sf_pkt_ctx_mode */
+	uint8_t n_vxlan_ports;
+	uint16_t vxlan_ports[SF_PKT_VXLAN_PORTS_MAX];	/* UDP destination ports of VXLAN */
+};
+
+/* Defaults: decapsulation on, VXLAN on 4789 and 8472, Teredo and AYIYA off. */
+void sf_pkt_decap_defaults(struct sf_pkt_decap *d);
+/* Set the parser's decapsulation settings; before any packet is parsed. */
+void sf_pkt_decap_set(const struct sf_pkt_decap *d);
 
 /* Fragment flags in sf_pkt_info.frag */
 #define SF_PKT_FRAG_FIRST 0x1	/* offset 0, more fragments follow */
@@ -91,6 +197,7 @@ const char *sf_pkt_malformed_name(enum sf_pkt_malformed r);
  * caller that parsed only a prefix of the frame adds the rest.
  */
 #define SF_PKT_F_LEN_CAPTURED 0x1
+#define SF_PKT_F_ENCAP 0x2	/* sf_pkt_info.tun is valid */
 
 /* TCP flag bits as in the TCP header byte 13 (FIN=0x01 .. CWR=0x80). */
 #define SF_TCP_FIN 0x01
@@ -116,9 +223,12 @@ struct sf_pkt_info {
 	uint8_t pad[1];
 	uint16_t l3_off;	/* frame offset of the innermost IP header (SF_PKT_FLOW) */
 	uint16_t l4_off;	/* and of what follows its header chain (L4, or a fragment's data) */
+	/* Second line: written only for encapsulated packets (SF_PKT_F_ENCAP). */
+	struct sf_pkt_tunnel tun;
 };
 
-_Static_assert(sizeof(struct sf_pkt_info) == 64, "packet info is one cache line");
+_Static_assert(offsetof(struct sf_pkt_info, tun) == 64,
+		"what every packet needs is the first cache line");
 
 /*
  * Parse one captured frame.

@@ -323,6 +323,29 @@ count_flow_packet(struct sf_interval_agg *a, const struct sf_pkt_info *pi)
 		a->ipv6_packets++;
 }
 
+/*
+ * A packet that carried encapsulations: one count per type walked, and a
+ * malformed one is a decode failure of the innermost type.
+ */
+static __rte_noinline void
+count_encap(struct sf_interval_agg *a, const struct sf_pkt_info *pi, bool flow)
+{
+	uint32_t e = pi->tun.encaps;
+
+	while (e != 0) {
+		unsigned int b = (unsigned int)__builtin_ctz(e);
+
+		e &= e - 1;
+		if (b >= SF_ENCAP_MAX)
+			break;
+		a->encap_packets[b]++;
+		if (flow)
+			a->encap_bytes[b] += pi->ip_len;
+	}
+	if (!flow && pi->tun.last < SF_ENCAP_MAX)
+		a->encap_malformed[pi->tun.last]++;
+}
+
 static void
 process_chunk(struct sf_worker *w, struct rte_mbuf **m, unsigned int n)
 {
@@ -357,6 +380,8 @@ process_chunk(struct sf_worker *w, struct rte_mbuf **m, unsigned int n)
 			ts[k] = t;
 			k++;
 			count_flow_packet(a, &meta->info);
+			if (unlikely(meta->info.flags & SF_PKT_F_ENCAP))
+				count_encap(a, &meta->info, true);
 			break;
 		case SF_PKT_NONFLOW:
 			a->nonflow++;
@@ -365,6 +390,8 @@ process_chunk(struct sf_worker *w, struct rte_mbuf **m, unsigned int n)
 			a->malformed++;
 			a->malformed_by[meta->info.malformed < SF_PKT_BAD_MAX ?
 					meta->info.malformed : 0]++;
+			if (meta->info.flags & SF_PKT_F_ENCAP)
+				count_encap(a, &meta->info, false);
 			break;
 		}
 	}

@@ -158,7 +158,7 @@ static const char interval_line[] =
 	"\"ended_by_reason\":{\"idle\":0,\"active\":0,\"tcp_fin\":2,\"tcp_rst\":0,"
 	"\"evicted\":0,\"end_of_input\":0},"
 	"\"protocols\":[{\"proto\":6,\"packets\":0,\"bytes\":40},"
-	"{\"proto\":17,\"packets\":7,\"bytes\":700}],"
+	"{\"proto\":17,\"packets\":7,\"bytes\":700}],\"encapsulations\":[],"
 	"\"top_flows\":[{\"src_addr\":\"10.9.9.9\",\"src_port\":53,\"dst_addr\":\"10.0.0.1\","
 	"\"dst_port\":5000,\"proto\":17,\"vlan\":7,\"packets\":3,\"bytes\":300}]}";
 
@@ -244,6 +244,38 @@ test_prometheus(void **state)
 	sf_text_free(&t);
 }
 
+/* The encapsulation table: keys are named, in JSON and in Prometheus labels. */
+static void
+test_encap_table(void **state)
+{
+	struct sf_interval_agg a, b;
+	struct sf_text t = { 0 };
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	a.encap_packets[SF_ENCAP_VXLAN] = 5;
+	a.encap_bytes[SF_ENCAP_VXLAN] = 500;
+	a.encap_packets[SF_ENCAP_GRE] = 2;
+	a.encap_malformed[SF_ENCAP_GRE] = 1;
+	memcpy(&b, &a, sizeof(b));
+	sf_agg_merge(&b, &a);
+	assert_int_equal(b.encap_packets[SF_ENCAP_VXLAN], 10);
+	assert_int_equal(b.encap_malformed[SF_ENCAP_GRE], 2);
+	sf_agg_json_interval(&t, &a, 10 * SF_NS_PER_S);
+	assert_false(t.oom);
+	assert_non_null(strstr(t.p, "\"encapsulations\":[{\"encap\":\"gre\",\"packets\":2,"
+			"\"bytes\":0,\"malformed\":1},{\"encap\":\"vxlan\",\"packets\":5,"
+			"\"bytes\":500,\"malformed\":0}]"));
+	sf_text_reset(&t);
+	sf_agg_prom(&t, &a);
+	assert_non_null(strstr(t.p, "\nspanflow_encap_packets_total{encap=\"vxlan\"} 5\n"));
+	assert_non_null(strstr(t.p, "\nspanflow_encap_bytes_total{encap=\"vxlan\"} 500\n"));
+	assert_non_null(strstr(t.p,
+			"\nspanflow_encap_malformed_packets_total{encap=\"gre\"} 1\n"));
+	assert_null(strstr(t.p, "encap=\"geneve\""));
+	sf_text_free(&t);
+}
+
 static void
 test_protocols(void **state)
 {
@@ -312,6 +344,7 @@ main(void)
 		cmocka_unit_test(test_interval_json),
 		cmocka_unit_test(test_totals_json),
 		cmocka_unit_test(test_prometheus),
+		cmocka_unit_test(test_encap_table),
 		cmocka_unit_test(test_protocols),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_text),

@@ -20,12 +20,15 @@ static const uint8_t B4[4] = { 192, 168, 1, 2 };
 static const uint8_t A6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
 static const uint8_t B6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 };
 
-/* Frame builder: layers are appended; pb_done() fixes the IP length. */
+/* Frame builder: layers are appended; pb_done() fixes every IP length. */
 struct pb {
 	uint8_t b[2048];
 	uint32_t len;
 	uint32_t l3;		/* offset of the last IP header added */
 	uint8_t ipver;
+	unsigned int n_ip;	/* IP headers added (tunnels: outer first) */
+	uint32_t ip_at[8];
+	uint8_t ip_ver[8];
 };
 
 static void
@@ -107,6 +110,10 @@ ip4x(struct pb *p, uint8_t proto, const uint8_t *src, const uint8_t *dst, uint8_
 {
 	p->l3 = p->len;
 	p->ipver = 4;
+	if (p->n_ip < 8) {
+		p->ip_at[p->n_ip] = p->len;
+		p->ip_ver[p->n_ip++] = 4;
+	}
 	pb_u8(p, 0x40 | ihl);
 	pb_u8(p, tos);
 	pb_u16(p, 0);		/* total length: pb_done */
@@ -132,6 +139,10 @@ ip6x(struct pb *p, uint8_t nh, const uint8_t *src, const uint8_t *dst, uint8_t t
 {
 	p->l3 = p->len;
 	p->ipver = 6;
+	if (p->n_ip < 8) {
+		p->ip_at[p->n_ip] = p->len;
+		p->ip_ver[p->n_ip++] = 6;
+	}
 	pb_u32(p, 6u << 28 | (uint32_t)tc << 20 | 0x12345);
 	pb_u16(p, 0);		/* payload length: pb_done */
 	pb_u8(p, nh);
@@ -212,10 +223,14 @@ payload(struct pb *p, uint32_t n)
 static void
 pb_done(struct pb *p)
 {
-	if (p->ipver == 4)
-		put16(p, p->l3 + 2, (uint16_t)(p->len - p->l3));
-	else if (p->ipver == 6)
-		put16(p, p->l3 + 4, (uint16_t)(p->len - p->l3 - 40));
+	unsigned int i;
+
+	for (i = 0; i < p->n_ip; i++) {
+		if (p->ip_ver[i] == 4)
+			put16(p, p->ip_at[i] + 2, (uint16_t)(p->len - p->ip_at[i]));
+		else
+			put16(p, p->ip_at[i] + 4, (uint16_t)(p->len - p->ip_at[i] - 40));
+	}
 }
 
 /*
@@ -254,7 +269,7 @@ check_info_sane(enum sf_pkt_class c, const struct sf_pkt_info *i)
 		assert_true(i->key.vlan <= 0xfff);
 		assert_true(i->dscp < 64);
 		assert_true(i->frag <= SF_PKT_FRAG_LATER);
-		assert_true((i->flags & ~SF_PKT_F_LEN_CAPTURED) == 0);
+		assert_true((i->flags & ~(SF_PKT_F_LEN_CAPTURED | SF_PKT_F_ENCAP)) == 0);
 		if (i->frag != 0) {
 			assert_int_equal(i->key.port_lo, 0);
 			assert_int_equal(i->key.port_hi, 0);
@@ -548,25 +563,159 @@ test_icmpv6(void **state)
 	expect_bad(&p, SF_LINK_ETHER, SF_PKT_BAD_L4_TRUNC);
 }
 
+/* A flow keyed on the innermost headers, with a tunnel context. */
 static void
-test_gre_not_decapsulated(void **state)
+expect_tun_flow(const struct pb *p, uint8_t ipver, const uint8_t *src, const uint8_t *dst,
+		uint16_t sport, uint16_t dport, uint8_t proto, uint16_t vlan,
+		enum sf_flow_ctx_kind kind, uint32_t ctx, struct sf_pkt_info *out)
+{
+	struct sf_flow_key want;
+	enum sf_flow_dir dir;
+
+	assert_int_equal(parse(p, SF_LINK_ETHER, out), SF_PKT_FLOW);
+	dir = sf_flow_key_make(&want, ipver, src, dst, ipver == 4 ? 4 : 16, sport, dport,
+			proto, vlan);
+	if (kind != SF_FLOW_CTX_NONE)
+		sf_flow_key_set_ctx(&want, kind, ctx);
+	assert_memory_equal(&out->key, &want, sizeof(want));
+	assert_int_equal(out->dir, dir);
+	assert_true(out->flags & SF_PKT_F_ENCAP);
+}
+
+#define ENCAP_BIT(e) (UINT32_C(1) << SF_ENCAP_ ## e)
+
+/* GRE header: flags/version, protocol, and the optional fields they announce. */
+static void
+gre(struct pb *p, uint16_t flags, uint16_t proto, uint32_t key, uint32_t seq)
+{
+	pb_u16(p, flags);
+	pb_u16(p, proto);
+	if (flags & 0x8000)
+		pb_u32(p, 0);		/* checksum, reserved */
+	if (flags & 0x2000)
+		pb_u32(p, key);
+	if (flags & 0x1000)
+		pb_u32(p, seq);
+}
+
+static void
+test_gre(void **state)
 {
 	struct sf_pkt_info i;
 	struct pb p;
 
 	(void)state;
+	/* GRE v0 with checksum, key and sequence over IPv4: the inner TCP flow, key as context. */
 	pb_init(&p);
 	eth(&p, 0x0800);
 	ip4(&p, 47, A4, B4);
-	pb_u16(&p, 0);
-	pb_u16(&p, 0x0800);
-	ip4(&p, 6, B4, A4);	/* inner packet: ignored */
+	gre(&p, 0xb000, 0x0800, 77, 5);
+	ip4(&p, 6, B6 + 12, A6 + 12);
 	tcp(&p, 80, 8080, SF_TCP_SYN);
 	pb_done(&p);
-	put16(&p, 14 + 2, (uint16_t)(p.len - 14));	/* outer total length */
+	expect_tun_flow(&p, 4, B6 + 12, A6 + 12, 80, 8080, 6, 0, SF_FLOW_CTX_GRE_KEY, 77, &i);
+	assert_int_equal(i.tcp_flags, SF_TCP_SYN);
+	assert_int_equal(i.ip_len, 40);			/* the inner IP packet */
+	assert_int_equal(i.l3_off, 14 + 20 + 16);
+	assert_int_equal(i.tun.encaps, ENCAP_BIT(GRE));
+	assert_int_equal(i.tun.depth, 1);
+	assert_int_equal(i.tun.last, SF_ENCAP_GRE);
+	assert_int_equal(i.tun.outer_ipver, 4);
+	assert_int_equal(i.tun.outer_l3, 14);
+	assert_int_equal(i.tun.gre_key, 77);
+	assert_int_equal(i.tun.ids, SF_PKT_ID_GRE_KEY);
+
+	/* A protocol spanflow does not decapsulate (PPP in v0): the outer GRE flow, as before. */
+	pb_init(&p);
+	eth(&p, 0x0800);
+	ip4(&p, 47, A4, B4);
+	gre(&p, 0, 0x880b, 0, 0);
+	payload(&p, 20);
+	pb_done(&p);
 	expect_flow(&p, SF_LINK_ETHER, 4, A4, B4, 0, 0, 47, 0, &i);
-	assert_int_equal(i.tcp_flags, 0);
 	assert_int_equal(i.ip_len, p.len - 14);
+	assert_int_equal(i.flags & SF_PKT_F_ENCAP, 0);
+
+	/* GRE in GRE, IPv6 inside: two levels, the innermost key wins. */
+	pb_init(&p);
+	eth(&p, 0x0800);
+	ip4(&p, 47, A4, B4);
+	gre(&p, 0x2000, 0x0800, 1, 0);
+	ip4(&p, 47, B4, A4);
+	gre(&p, 0x2000, 0x86dd, 2, 0);
+	ip6(&p, 17, A6, B6);
+	udp(&p, 53, 5353);
+	pb_done(&p);
+	expect_tun_flow(&p, 6, A6, B6, 53, 5353, 17, 0, SF_FLOW_CTX_GRE_KEY, 2, &i);
+	assert_int_equal(i.tun.depth, 2);
+	assert_int_equal(i.tun.outer_l3, 14);
+
+	/* Transparent Ethernet bridging: the bridged frame's VLAN, the key is no context. */
+	pb_init(&p);
+	eth(&p, 0x8100);
+	vtag(&p, 10, 0x0800);
+	ip4(&p, 47, A4, B4);
+	gre(&p, 0x2000, 0x6558, 9, 0);
+	eth(&p, 0x8100);
+	vtag(&p, 20, 0x0800);
+	ip4(&p, 17, B4, A4);
+	udp(&p, 1000, 2000);
+	pb_done(&p);
+	expect_tun_flow(&p, 4, B4, A4, 1000, 2000, 17, 20, SF_FLOW_CTX_NONE, 0, &i);
+	assert_int_equal(i.tun.encaps, ENCAP_BIT(VLAN) | ENCAP_BIT(GRE));
+
+	/* PPTP's enhanced GRE (v1): PPP with address/control, then IPv4; the call id. */
+	pb_init(&p);
+	eth(&p, 0x0800);
+	ip4(&p, 47, A4, B4);
+	pb_u16(&p, 0x3001);	/* K, S, version 1 */
+	pb_u16(&p, 0x880b);
+	pb_u16(&p, 44);		/* payload length */
+	pb_u16(&p, 0x1234);	/* call id */
+	pb_u32(&p, 1);		/* sequence */
+	pb_u16(&p, 0xff03);
+	pb_u16(&p, 0x0021);
+	ip4(&p, 6, B4, A4);
+	tcp(&p, 443, 50000, SF_TCP_ACK);
+	pb_done(&p);
+	expect_tun_flow(&p, 4, B4, A4, 443, 50000, 6, 0, SF_FLOW_CTX_GRE_KEY, 0x1234, &i);
+
+	/* ... and a v1 acknowledgment without payload: the outer flow. */
+	pb_init(&p);
+	eth(&p, 0x0800);
+	ip4(&p, 47, A4, B4);
+	pb_u16(&p, 0x2081);	/* K, A, version 1 */
+	pb_u16(&p, 0x880b);
+	pb_u16(&p, 0);
+	pb_u16(&p, 0x1234);
+	pb_u32(&p, 1);
+	pb_done(&p);
+	expect_flow(&p, SF_LINK_ETHER, 4, A4, B4, 0, 0, 47, 0, &i);
+
+	/* A GRE header cut short is a malformed GRE packet. */
+	pb_init(&p);
+	eth(&p, 0x0800);
+	ip4(&p, 47, A4, B4);
+	pb_u16(&p, 0x2000);
+	pb_u16(&p, 0x0800);
+	pb_u16(&p, 0);		/* half a key */
+	pb_done(&p);
+	assert_int_equal(parse_eth(&p, &i), SF_PKT_MALFORMED);
+	assert_int_equal(i.malformed, SF_PKT_BAD_ENCAP_TRUNC);
+	assert_true(i.flags & SF_PKT_F_ENCAP);
+	assert_int_equal(i.tun.last, SF_ENCAP_GRE);
+
+	/* A bad inner IP header: malformed, noted with the GRE encapsulation. */
+	pb_init(&p);
+	eth(&p, 0x0800);
+	ip4(&p, 47, A4, B4);
+	gre(&p, 0, 0x0800, 0, 0);
+	pb_u8(&p, 0x65);	/* "IPv6" in an IPv4 payload */
+	pb_fill(&p, 0, 39);
+	pb_done(&p);
+	assert_int_equal(parse_eth(&p, &i), SF_PKT_MALFORMED);
+	assert_int_equal(i.malformed, SF_PKT_BAD_IP_VERSION);
+	assert_int_equal(i.tun.last, SF_ENCAP_GRE);
 
 	/* ESP over IPv4: keyed by protocol, nothing read. */
 	pb_init(&p);
@@ -574,6 +723,520 @@ test_gre_not_decapsulated(void **state)
 	ip4(&p, 50, A4, B4);
 	pb_done(&p);
 	expect_flow(&p, SF_LINK_ETHER, 4, A4, B4, 0, 0, 50, 0, &i);
+}
+
+static void
+test_ip_in_ip(void **state)
+{
+	struct sf_pkt_info i;
+	struct pb p;
+	static const struct { uint8_t outer, inner; } v[] = { { 4, 4 }, { 4, 6 }, { 6, 4 }, { 6, 6 } };
+	unsigned int k;
+
+	(void)state;
+	for (k = 0; k < RTE_DIM(v); k++) {
+		pb_init(&p);
+		eth(&p, v[k].outer == 4 ? 0x0800 : 0x86dd);
+		if (v[k].outer == 4)
+			ip4(&p, v[k].inner == 4 ? 4 : 41, A4, B4);
+		else
+			ip6(&p, v[k].inner == 4 ? 4 : 41, A6, B6);
+		if (v[k].inner == 4)
+			ip4(&p, 17, B4, A4);
+		else
+			ip6(&p, 17, B6, A6);
+		udp(&p, 123, 123);
+		pb_done(&p);
+		if (v[k].inner == 4)
+			expect_tun_flow(&p, 4, B4, A4, 123, 123, 17, 0, SF_FLOW_CTX_NONE, 0, &i);
+		else
+			expect_tun_flow(&p, 6, B6, A6, 123, 123, 17, 0, SF_FLOW_CTX_NONE, 0, &i);
+		assert_int_equal(i.tun.encaps, ENCAP_BIT(IPIP));
+		assert_int_equal(i.tun.outer_ipver, v[k].outer);
+		assert_int_equal(i.ip_len, (v[k].inner == 4 ? 20 : 40) + 8);
+	}
+
+	/* An outer fragment is not decapsulated: accounted on the outer header. */
+	pb_init(&p);
+	eth(&p, 0x0800);
+	ip4x(&p, 4, A4, B4, 0, 5, 0x2000);	/* MF */
+	ip4(&p, 17, B4, A4);
+	udp(&p, 123, 123);
+	pb_done(&p);
+	expect_flow(&p, SF_LINK_ETHER, 4, A4, B4, 0, 0, 4, 0, &i);
+	assert_int_equal(i.frag, SF_PKT_FRAG_FIRST);
+	assert_int_equal(i.ip_len, p.len - 14);
+}
+
+/* UDP with a tunnel header after it (pb_done fixes the IP lengths). */
+static void
+vxlan(struct pb *p, uint16_t dport, uint32_t vni)
+{
+	udp(p, 40000, dport);
+	pb_u32(p, 0x08000000);
+	pb_u32(p, vni << 8);
+}
+
+static void
+test_vxlan_geneve(void **state)
+{
+	struct sf_pkt_info i, j;
+	struct pb p;
+
+	(void)state;
+	/* VXLAN on 4789 and 8472: the inner flow, the VNI as context. */
+	pb_init(&p);
+	eth(&p, 0x0800);
+	ip4(&p, 17, A4, B4);
+	vxlan(&p, 4789, 5001);
+	eth(&p, 0x0800);
+	ip4(&p, 6, A4, B4);
+	tcp(&p, 22, 60000, SF_TCP_ACK);
+	pb_done(&p);
+	expect_tun_flow(&p, 4, A4, B4, 22, 60000, 6, 0, SF_FLOW_CTX_VNI, 5001, &i);
+	assert_int_equal(i.tun.vni, 5001);
+	assert_int_equal(i.tun.encaps, ENCAP_BIT(VXLAN));
+	assert_int_equal(i.l3_off, 14 + 20 + 8 + 8 + 14);
+
+	/* The same inner flow in another VNI is another flow. */
+	pb_init(&p);
+	eth(&p, 0x0800);
+	ip4(&p, 17, B4, A4);
+	vxlan(&p, 8472, 5002);
+	eth(&p, 0x0800);
+	ip4(&p, 6, B4, A4);
+	tcp(&p, 60000, 22, SF_TCP_ACK);
+	pb_done(&p);
+	expect_tun_flow(&p, 4, B4, A4, 60000, 22, 6, 0, SF_FLOW_CTX_VNI, 5002, &j);
+	assert_memory_not_equal(&i.key, &j.key, sizeof(i.key));
+
+	/* VXLAN over IPv6 carrying IPv6; ARP inside VXLAN is not a flow. */
+	pb_init(&p);
+	eth(&p, 0x86dd);
+	ip6(&p, 17, A6, B6);
+	vxlan(&p, 4789, 7);
+	eth(&p, 0x86dd);
+	ip6(&p, 58, B6, A6);
+	pb_u32(&p, 0x80000000);	/* ICMPv6 echo request */
+	pb_done(&p);
+	expect_tun_flow(&p, 6, B6, A6, 0, 0, 58, 0, SF_FLOW_CTX_VNI, 7, &i);
+	pb_init(&p);
+	eth(&p, 0x0800);
+	ip4(&p, 17, A4, B4);
+	vxlan(&p, 4789, 7);
+	eth(&p, 0x0806);
+	pb_fill(&p, 0, 28);
+	pb_done(&p);
+	expect_nonflow(&p, SF_LINK_ETHER);
+
+	/* A VXLAN header cut short. */
+	pb_init(&p);
+	eth(&p, 0x0800);
+	ip4(&p, 17, A4, B4);
+	udp(&p, 40000, 4789);
+	pb_u32(&p, 0x08000000);
+	pb_done(&p);
+	assert_int_equal(parse_eth(&p, &i), SF_PKT_MALFORMED);
+	assert_int_equal(i.malformed, SF_PKT_BAD_ENCAP_TRUNC);
+	assert_int_equal(i.tun.last, SF_ENCAP_VXLAN);
+
+	/* Geneve with 8 bytes of options, an IPv4 payload (protocol 0x0800). */
+	pb_init(&p);
+	eth(&p, 0x0800);
+	ip4(&p, 17, A4, B4);
+	udp(&p, 40000, 6081);
+	pb_u8(&p, 2);		/* version 0, 2 words of options */
+	pb_u8(&p, 0);
+	pb_u16(&p, 0x0800);
+	pb_u32(&p, 99u << 8);
+	pb_fill(&p, 0xee, 8);
+	ip4(&p, 17, B4, A4);
+	udp(&p, 1, 2);
+	pb_done(&p);
+	expect_tun_flow(&p, 4, B4, A4, 1, 2, 17, 0, SF_FLOW_CTX_VNI, 99, &i);
+	assert_int_equal(i.tun.encaps, ENCAP_BIT(GENEVE));
+
+	/* A Geneve version other than 0 is a bad header. */
+	p.b[14 + 20 + 8] = 0x42;
+	assert_int_equal(parse_exact(p.b, p.len, SF_LINK_ETHER, &i), SF_PKT_MALFORMED);
+	assert_int_equal(i.malformed, SF_PKT_BAD_ENCAP_HEADER);
+
+	/* GRE in UDP (RFC 8086). */
+	pb_init(&p);
+	eth(&p, 0x0800);
+	ip4(&p, 17, A4, B4);
+	udp(&p, 40000, 4754);
+	gre(&p, 0, 0x86dd, 0, 0);
+	ip6(&p, 6, A6, B6);
+	tcp(&p, 1, 2, SF_TCP_SYN);
+	pb_done(&p);
+	expect_tun_flow(&p, 6, A6, B6, 1, 2, 6, 0, SF_FLOW_CTX_NONE, 0, &i);
+	assert_int_equal(i.tun.encaps, ENCAP_BIT(GRE_UDP));
+}
+
+static void
+test_gtpu(void **state)
+{
+	struct sf_pkt_info i;
+	struct pb p;
+
+	(void)state;
+	/* A G-PDU with a PDU session container extension: the user's packet, the TEID. */
+	pb_init(&p);
+	eth(&p, 0x0800);
+	ip4(&p, 17, A4, B4);
+	udp(&p, 2152, 2152);
+	pb_u8(&p, 0x34);	/* version 1, PT, E */
+	pb_u8(&p, 0xff);
+	pb_u16(&p, 0);
+	pb_u32(&p, 0xabcdef01);
+	pb_u16(&p, 0);		/* sequence */
+	pb_u8(&p, 0);		/* N-PDU */
+	pb_u8(&p, 0x85);	/* next: PDU session container */
+	pb_u8(&p, 1);		/* 4 bytes */
+	pb_u8(&p, 0x10);
+	pb_u8(&p, 0x09);
+	pb_u8(&p, 0);		/* no more */
+	ip6(&p, 17, A6, B6);
+	udp(&p, 5000, 443);
+	pb_done(&p);
+	expect_tun_flow(&p, 6, A6, B6, 5000, 443, 17, 0, SF_FLOW_CTX_TEID, 0xabcdef01, &i);
+	assert_int_equal(i.tun.encaps, ENCAP_BIT(GTPU));
+
+	/* An echo request is the outer UDP flow. */
+	pb_init(&p);
+	eth(&p, 0x0800);
+	ip4(&p, 17, A4, B4);
+	udp(&p, 2152, 2152);
+	pb_u8(&p, 0x32);
+	pb_u8(&p, 1);
+	pb_u16(&p, 4);
+	pb_u32(&p, 0);
+	pb_u32(&p, 0);
+	pb_done(&p);
+	expect_flow(&p, SF_LINK_ETHER, 4, A4, B4, 2152, 2152, 17, 0, &i);
+
+	/* An extension header of length 0 is a bad header. */
+	pb_init(&p);
+	eth(&p, 0x0800);
+	ip4(&p, 17, A4, B4);
+	udp(&p, 2152, 2152);
+	pb_u8(&p, 0x34);
+	pb_u8(&p, 0xff);
+	pb_u16(&p, 0);
+	pb_u32(&p, 1);
+	pb_u32(&p, 0x85);
+	pb_u32(&p, 0);
+	pb_done(&p);
+	assert_int_equal(parse_eth(&p, &i), SF_PKT_MALFORMED);
+	assert_int_equal(i.malformed, SF_PKT_BAD_ENCAP_HEADER);
+	assert_int_equal(i.tun.last, SF_ENCAP_GTPU);
+}
+
+static void
+test_erspan(void **state)
+{
+	struct sf_pkt_info i;
+	struct pb p;
+	unsigned int type;
+
+	(void)state;
+	for (type = 1; type <= 3; type++) {
+		pb_init(&p);
+		eth(&p, 0x0800);
+		ip4(&p, 47, A4, B4);
+		gre(&p, type == 1 ? 0 : 0x1000, type == 3 ? 0x22eb : 0x88be, 0, 1);
+		if (type == 2) {
+			pb_u16(&p, 0x1000 | 5);		/* version 1, VLAN 5 */
+			pb_u16(&p, 0x0100 | 300);	/* session 300 */
+			pb_u32(&p, 0);
+		} else if (type == 3) {
+			pb_u16(&p, 0x2000 | 5);		/* version 2 */
+			pb_u16(&p, 300);
+			pb_u32(&p, 0x11223344);		/* timestamp */
+			pb_u16(&p, 0);			/* SGT */
+			pb_u16(&p, 0x0001);		/* frame type 0, O: a platform sub-header */
+			pb_u32(&p, 0);
+			pb_u32(&p, 0);
+		}
+		eth(&p, 0x8100);
+		vtag(&p, 30, 0x0800);
+		ip4(&p, 6, A6 + 12, B6 + 12);
+		tcp(&p, 1234, 80, SF_TCP_SYN);
+		pb_done(&p);
+		/* The mirrored frame's VLAN; the session is no context. */
+		expect_tun_flow(&p, 4, A6 + 12, B6 + 12, 1234, 80, 6, 30, SF_FLOW_CTX_NONE, 0, &i);
+		assert_int_equal(i.tun.encaps, ENCAP_BIT(GRE) | ENCAP_BIT(VLAN) |
+				(type == 1 ? ENCAP_BIT(ERSPAN1) : type == 2 ?
+				 ENCAP_BIT(ERSPAN2) : ENCAP_BIT(ERSPAN3)));
+		assert_int_equal(i.tun.depth, 1);
+		if (type != 1) {
+			assert_true(i.tun.ids & SF_PKT_ID_ERSPAN);
+			assert_int_equal(i.tun.erspan, 300);
+		}
+	}
+
+	/* Type III, frame type 2: an IP packet without a frame. */
+	pb_init(&p);
+	eth(&p, 0x0800);
+	ip4(&p, 47, A4, B4);
+	gre(&p, 0x1000, 0x22eb, 0, 1);
+	pb_u16(&p, 0x2000);
+	pb_u16(&p, 7);
+	pb_u32(&p, 0);
+	pb_u16(&p, 0);
+	pb_u16(&p, 2 << 10);
+	ip4(&p, 17, B4, A4);
+	udp(&p, 9, 10);
+	pb_done(&p);
+	expect_tun_flow(&p, 4, B4, A4, 9, 10, 17, 0, SF_FLOW_CTX_NONE, 0, &i);
+
+	/* A type II header with the wrong version. */
+	pb_init(&p);
+	eth(&p, 0x0800);
+	ip4(&p, 47, A4, B4);
+	gre(&p, 0x1000, 0x88be, 0, 1);
+	pb_u32(&p, 0x30000000);
+	pb_u32(&p, 0);
+	pb_done(&p);
+	assert_int_equal(parse_eth(&p, &i), SF_PKT_MALFORMED);
+	assert_int_equal(i.malformed, SF_PKT_BAD_ENCAP_HEADER);
+	assert_int_equal(i.tun.last, SF_ENCAP_ERSPAN2);
+}
+
+static void
+test_l2_encaps(void **state)
+{
+	static const uint8_t mac[6] = { 2, 0, 0, 0, 0, 1 };
+	struct sf_pkt_info i;
+	struct pb p;
+
+	(void)state;
+	/* QinQ, then PPPoE, then MPLS (PPP 0x0281), then IPv4. */
+	pb_init(&p);
+	eth(&p, 0x88a8);
+	vtag(&p, 100, 0x8100);
+	vtag(&p, 200, 0x8864);
+	pb_u8(&p, 0x11);
+	pb_u8(&p, 0);
+	pb_u16(&p, 0x0042);	/* session */
+	pb_u16(&p, 0);		/* length (not checked) */
+	pb_u16(&p, 0x0281);
+	mpls(&p, 1000, 0);
+	mpls(&p, 2000, 1);
+	ip4(&p, 6, A4, B4);
+	tcp(&p, 1, 2, SF_TCP_ACK);
+	pb_done(&p);
+	expect_tun_flow(&p, 4, A4, B4, 1, 2, 6, 100, SF_FLOW_CTX_NONE, 0, &i);
+	assert_int_equal(i.tun.encaps, ENCAP_BIT(VLAN) | ENCAP_BIT(PPPOE) | ENCAP_BIT(MPLS));
+	assert_int_equal(i.tun.n_mpls, 2);
+	assert_int_equal(i.tun.mpls[0], 1000);
+	assert_int_equal(i.tun.mpls[1], 2000);
+
+	/* PPPoE carrying LCP is not a flow; a bad version is a bad header. */
+	pb_init(&p);
+	eth(&p, 0x8864);
+	pb_u32(&p, 0x11000001);
+	pb_u16(&p, 4);
+	pb_u16(&p, 0xc021);
+	pb_u32(&p, 0);
+	expect_nonflow(&p, SF_LINK_ETHER);
+	p.b[14] = 0x21;
+	assert_int_equal(parse_exact(p.b, p.len, SF_LINK_ETHER, &i), SF_PKT_MALFORMED);
+	assert_int_equal(i.malformed, SF_PKT_BAD_ENCAP_HEADER);
+
+	/* FabricPath: outer addresses, tag, then the original frame with its VLAN. */
+	pb_init(&p);
+	eth(&p, 0x8903);
+	pb_u16(&p, 0x0a3f);	/* FTag, TTL */
+	pb_bytes(&p, mac, 6);
+	pb_bytes(&p, mac, 6);
+	pb_u16(&p, 0x8100);
+	vtag(&p, 55, 0x86dd);
+	ip6(&p, 17, A6, B6);
+	udp(&p, 7, 8);
+	pb_done(&p);
+	expect_tun_flow(&p, 6, A6, B6, 7, 8, 17, 55, SF_FLOW_CTX_NONE, 0, &i);
+	assert_int_equal(i.tun.encaps, ENCAP_BIT(FABRICPATH) | ENCAP_BIT(VLAN));
+
+	/* VN-Tag, then the frame's ethertype. */
+	pb_init(&p);
+	eth(&p, 0x8926);
+	pb_u32(&p, 0x80010002);
+	pb_u16(&p, 0x0800);
+	ip4(&p, 17, A4, B4);
+	udp(&p, 7, 8);
+	pb_done(&p);
+	expect_tun_flow(&p, 4, A4, B4, 7, 8, 17, 0, SF_FLOW_CTX_NONE, 0, &i);
+	assert_int_equal(i.tun.encaps, ENCAP_BIT(VNTAG));
+
+	/* 802.1ah: B-tag, I-tag, the customer frame. */
+	pb_init(&p);
+	eth(&p, 0x88a8);
+	vtag(&p, 300, 0x88e7);
+	pb_u32(&p, 0x00123456);
+	pb_bytes(&p, mac, 6);
+	pb_bytes(&p, mac, 6);
+	pb_u16(&p, 0x0800);
+	ip4(&p, 17, A4, B4);
+	udp(&p, 7, 8);
+	pb_done(&p);
+	expect_tun_flow(&p, 4, A4, B4, 7, 8, 17, 0, SF_FLOW_CTX_NONE, 0, &i);
+	assert_int_equal(i.tun.isid, 0x123456);
+	assert_int_equal(i.tun.encaps, ENCAP_BIT(PBB) | ENCAP_BIT(VLAN));
+}
+
+static void
+test_teredo_ayiya(void **state)
+{
+	struct sf_pkt_decap d;
+	struct sf_pkt_info i;
+	struct pb p;
+
+	(void)state;
+	/* Teredo with an origin indication: off by default, the outer UDP flow. */
+	pb_init(&p);
+	eth(&p, 0x0800);
+	ip4(&p, 17, A4, B4);
+	udp(&p, 3544, 50000);
+	pb_u16(&p, 0);
+	pb_u16(&p, 0x1234);
+	pb_u32(&p, 0x01020304);
+	ip6(&p, 59, A6, B6);	/* a bubble: no next header */
+	pb_done(&p);
+	expect_flow(&p, SF_LINK_ETHER, 4, A4, B4, 3544, 50000, 17, 0, &i);
+	sf_pkt_decap_defaults(&d);
+	d.teredo = true;
+	d.ayiya = true;
+	sf_pkt_decap_set(&d);
+	expect_tun_flow(&p, 6, A6, B6, 0, 0, 59, 0, SF_FLOW_CTX_NONE, 0, &i);
+	assert_int_equal(i.tun.encaps, ENCAP_BIT(TEREDO));
+
+	/* AYIYA: 16-byte identity, 20-byte signature, forward IPv6. */
+	pb_init(&p);
+	eth(&p, 0x0800);
+	ip4(&p, 17, A4, B4);
+	udp(&p, 5072, 5072);
+	pb_u8(&p, 0x41);
+	pb_u8(&p, 0x52);
+	pb_u8(&p, 0x11);
+	pb_u8(&p, 41);
+	pb_u32(&p, 0);
+	pb_fill(&p, 1, 16 + 20);
+	ip6(&p, 6, B6, A6);
+	tcp(&p, 80, 1024, SF_TCP_ACK);
+	pb_done(&p);
+	expect_tun_flow(&p, 6, B6, A6, 80, 1024, 6, 0, SF_FLOW_CTX_NONE, 0, &i);
+	assert_int_equal(i.tun.encaps, ENCAP_BIT(AYIYA));
+	sf_pkt_decap_defaults(&d);
+	sf_pkt_decap_set(&d);
+	expect_flow(&p, SF_LINK_ETHER, 4, A4, B4, 5072, 5072, 17, 0, &i);
+}
+
+/* tunnel.context and tunnel.enabled: what goes into the key. */
+static void
+test_tunnel_context(void **state)
+{
+	struct sf_pkt_decap d;
+	struct sf_pkt_info i, j;
+	struct pb p;
+
+	(void)state;
+	/* VLAN 10, VXLAN 5001 (UDP in IPv4), GRE key 3 inside, then TCP. */
+	pb_init(&p);
+	eth(&p, 0x8100);
+	vtag(&p, 10, 0x0800);
+	ip4(&p, 17, A4, B4);
+	vxlan(&p, 4789, 5001);
+	eth(&p, 0x0800);
+	ip4(&p, 47, B4, A4);
+	gre(&p, 0x2000, 0x0800, 3, 0);
+	ip4(&p, 6, A6 + 12, B6 + 12);
+	tcp(&p, 1, 2, SF_TCP_SYN);
+	pb_done(&p);
+
+	sf_pkt_decap_defaults(&d);
+	/* default: the VLAN of the innermost frame (none) and the innermost id, the key. */
+	expect_tun_flow(&p, 4, A6 + 12, B6 + 12, 1, 2, 6, 0, SF_FLOW_CTX_GRE_KEY, 3, &i);
+	d.context = SF_CTX_VNI;
+	sf_pkt_decap_set(&d);
+	expect_tun_flow(&p, 4, A6 + 12, B6 + 12, 1, 2, 6, 0, SF_FLOW_CTX_VNI, 5001, &i);
+	d.context = SF_CTX_NONE;
+	sf_pkt_decap_set(&d);
+	expect_tun_flow(&p, 4, A6 + 12, B6 + 12, 1, 2, 6, 0, SF_FLOW_CTX_NONE, 0, &i);
+	d.context = SF_CTX_TEID;
+	sf_pkt_decap_set(&d);
+	expect_tun_flow(&p, 4, A6 + 12, B6 + 12, 1, 2, 6, 0, SF_FLOW_CTX_NONE, 0, &i);
+	d.context = SF_CTX_FULL;
+	sf_pkt_decap_set(&d);
+	assert_int_equal(parse_eth(&p, &i), SF_PKT_FLOW);
+	assert_int_equal(i.key.ctx_kind, SF_FLOW_CTX_FULL);
+	/* ... another GRE key, another full context. */
+	p.b[14 + 4 + 20 + 16 + 14 + 20 + 4 + 3] = 4;
+	assert_int_equal(parse_exact(p.b, p.len, SF_LINK_ETHER, &j), SF_PKT_FLOW);
+	assert_int_equal(j.key.ctx_kind, SF_FLOW_CTX_FULL);
+	assert_true(i.key.ctx != j.key.ctx);
+
+	/* VXLAN as a mirror transport: its VNI is the observation point, not the context. */
+	sf_pkt_decap_defaults(&d);
+	d.vxlan_mirror = true;
+	sf_pkt_decap_set(&d);
+	pb_init(&p);
+	eth(&p, 0x0800);
+	ip4(&p, 17, A4, B4);
+	vxlan(&p, 4789, 5001);
+	eth(&p, 0x0800);
+	ip4(&p, 6, A4, B4);
+	tcp(&p, 22, 60000, SF_TCP_ACK);
+	pb_done(&p);
+	expect_tun_flow(&p, 4, A4, B4, 22, 60000, 6, 0, SF_FLOW_CTX_NONE, 0, &i);
+	assert_int_equal(i.tun.ids, SF_PKT_ID_MIRROR_VNI);
+
+	/* Decapsulation off: the outer flow, as before it existed. */
+	d.enabled = false;
+	sf_pkt_decap_set(&d);
+	expect_flow(&p, SF_LINK_ETHER, 4, A4, B4, 40000, 4789, 17, 0, &i);
+	pb_init(&p);
+	eth(&p, 0x8864);
+	pb_u32(&p, 0x11000001);
+	pb_u16(&p, 4);
+	pb_u16(&p, 0x0021);
+	ip4(&p, 17, A4, B4);
+	udp(&p, 1, 2);
+	pb_done(&p);
+	expect_nonflow(&p, SF_LINK_ETHER);
+	sf_pkt_decap_defaults(&d);
+	sf_pkt_decap_set(&d);
+	expect_tun_flow(&p, 4, A4, B4, 1, 2, 17, 0, SF_FLOW_CTX_NONE, 0, &i);
+}
+
+/* More than SF_PKT_ENCAP_MAX encapsulations: malformed, by the bound. */
+static void
+test_encap_depth(void **state)
+{
+	struct sf_pkt_info i;
+	struct pb p;
+	unsigned int k;
+
+	(void)state;
+	for (k = SF_PKT_ENCAP_MAX; k <= SF_PKT_ENCAP_MAX + 1; k++) {
+		unsigned int n;
+
+		pb_init(&p);
+		eth(&p, 0x0800);
+		for (n = 0; n < k; n++)
+			ip4(&p, 4, A4, B4);
+		ip4(&p, 17, B4, A4);
+		udp(&p, 1, 2);
+		pb_done(&p);
+		if (k == SF_PKT_ENCAP_MAX) {
+			expect_tun_flow(&p, 4, B4, A4, 1, 2, 17, 0, SF_FLOW_CTX_NONE, 0, &i);
+			assert_int_equal(i.tun.depth, SF_PKT_ENCAP_MAX);
+		} else {
+			assert_int_equal(parse_eth(&p, &i), SF_PKT_MALFORMED);
+			assert_int_equal(i.malformed, SF_PKT_BAD_ENCAP_DEPTH);
+		}
+	}
 }
 
 static void
@@ -767,10 +1430,10 @@ test_ipv6_extension_chain(void **state)
 	ext6(&p, 43, 8);
 	ext6(&p, 60, 24);
 	ext6(&p, 17, 16);
-	udp(&p, 4789, 4789);
+	udp(&p, 4790, 4790);
 	payload(&p, 4);
 	pb_done(&p);
-	expect_flow(&p, SF_LINK_ETHER, 6, A6, B6, 4789, 4789, 17, 0, &i);
+	expect_flow(&p, SF_LINK_ETHER, 6, A6, B6, 4790, 4790, 17, 0, &i);
 	assert_int_equal(i.ip_len, 40 + 8 + 24 + 16 + 8 + 4);
 	assert_int_equal(i.l3_off, 14);
 	assert_int_equal(i.l4_off, 14 + 40 + 8 + 24 + 16);
@@ -1778,7 +2441,15 @@ main(void)
 		cmocka_unit_test(test_udplite_dccp),
 		cmocka_unit_test(test_icmp),
 		cmocka_unit_test(test_icmpv6),
-		cmocka_unit_test(test_gre_not_decapsulated),
+		cmocka_unit_test(test_gre),
+		cmocka_unit_test(test_ip_in_ip),
+		cmocka_unit_test(test_vxlan_geneve),
+		cmocka_unit_test(test_gtpu),
+		cmocka_unit_test(test_erspan),
+		cmocka_unit_test(test_l2_encaps),
+		cmocka_unit_test(test_teredo_ayiya),
+		cmocka_unit_test(test_tunnel_context),
+		cmocka_unit_test(test_encap_depth),
 		cmocka_unit_test(test_tcp_data_offset),
 		cmocka_unit_test(test_ethernet_padding),
 		cmocka_unit_test(test_ipv4_fragments),

@@ -23,6 +23,8 @@
 #define SF_FMT_MAX_U8 3
 #define SF_FMT_MAX_ADDR 45	/* INET6_ADDRSTRLEN - 1: ffff:...:ffff, ::ffff:a.b.c.d */
 #define SF_FMT_MAX_REASON 32	/* names are cut here; the longest has 12 bytes */
+#define SF_FMT_MAX_CTX 16	/* context kind names are cut here; the longest has 7 */
+#define SF_FMT_MAX_CTXID 10
 
 static const char sf_fmt_digits2[201] =
 	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
@@ -205,6 +207,17 @@ sf_fmt_reason(char *p, uint8_t reason)
 {
 	const char *s = sf_end_reason_name((enum sf_end_reason)reason);
 	size_t n = strnlen(s, SF_FMT_MAX_REASON);
+
+	memcpy(p, s, n);
+	return p + n;
+}
+
+/* The name of a tunnel context kind (sf_flow_ctx_name), at most SF_FMT_MAX_CTX bytes. */
+static inline char *
+sf_fmt_ctx(char *p, uint8_t kind)
+{
+	const char *s = sf_flow_ctx_name(kind);
+	size_t n = strnlen(s, SF_FMT_MAX_CTX);
 
 	memcpy(p, s, n);
 	return p + n;

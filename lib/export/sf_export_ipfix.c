@@ -120,6 +120,22 @@ sf_ipfix_end_reason(enum sf_end_reason r)
 #define LEN_U8(v6) 1u
 #define LEN_ADDR(v6) ((v6) ? 16u : 4u)
 #define LEN_REASON(v6) 1u
+#define LEN_CTX(v6) 0u
+#define LEN_CTXID(v6) 8u
+
+/* layer2SegmentId (RFC 7133 4.8): segment type in the top octet, the id below. */
+static uint64_t
+l2_segment(const struct sf_flow_record *r)
+{
+	switch (r->key.ctx_kind) {
+	case SF_FLOW_CTX_VNI:
+		return UINT64_C(0x01) << 56 | r->key.ctx;
+	case SF_FLOW_CTX_GRE_KEY:
+		return UINT64_C(0x02) << 56 | r->key.ctx;
+	default:
+		return 0;
+	}
+}
 
 size_t
 sf_ipfix_record_len(int ipver, enum sf_ipfix_mode mode)
@@ -128,7 +144,7 @@ sf_ipfix_record_len(int ipver, enum sf_ipfix_mode mode)
 	size_t n = 0;
 
 #define SF_X_LEN(name, kind, expr, ie4, ie6, rev) \
-	if (!(rev) || bi) \
+	if ((!(rev) || bi) && (ie4) != 0) \
 		n += LEN_ ## kind(v6);
 	SF_FLOW_FIELDS(SF_X_LEN)
 #undef SF_X_LEN
@@ -145,7 +161,7 @@ put_template(uint8_t *p, bool v6, bool bi)
 	p = put_u16(p, v6 ? SF_IPFIX_TID_V6 : SF_IPFIX_TID_V4);
 	p += 2;
 #define SF_X_TPL(name, kind, expr, ie4, ie6, rev) \
-	if (!(rev) || bi) { \
+	if ((!(rev) || bi) && (ie4) != 0) { \
 		p = put_u16(p, (uint16_t)((v6 ? (ie6) : (ie4)) | ((rev) ? ENTERPRISE_BIT : 0))); \
 		p = put_u16(p, (uint16_t)LEN_ ## kind(v6)); \
 		if (rev) \
@@ -165,6 +181,8 @@ put_template(uint8_t *p, bool v6, bool bi)
 #define ENC_U8(v) *p++ = (uint8_t)(v)
 #define ENC_ADDR(v) do { memcpy(p, (v), alen); p += alen; } while (0)
 #define ENC_REASON(v) *p++ = sf_ipfix_end_reason((enum sf_end_reason)(v))
+#define ENC_CTX(v) RTE_SET_USED(v)
+#define ENC_CTXID(v) p = put_u64(p, l2_segment(v))
 
 static uint8_t *
 put_record(uint8_t *p, const struct sf_flow_record *r, bool bi)
@@ -172,7 +190,7 @@ put_record(uint8_t *p, const struct sf_flow_record *r, bool bi)
 	size_t alen = r->key.ipver == 6 ? 16 : 4;
 
 #define SF_X_ENC(name, kind, expr, ie4, ie6, rev) \
-	if (!(rev) || bi) \
+	if ((!(rev) || bi) && (ie4) != 0) \
 		ENC_ ## kind(expr);
 	SF_FLOW_FIELDS(SF_X_ENC)
 #undef SF_X_ENC

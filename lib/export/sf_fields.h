@@ -9,7 +9,12 @@
  * (IPFIX: dateTimeMilliseconds, 8 bytes), U64/U32/U16/U8 numbers of that
  * size, ADDR an address (the expression is the 16-byte array; IPFIX: 4
  * bytes in the IPv4 template, 16 in the IPv6 one), REASON the end reason
- * (JSON/CSV: its name; IPFIX: flowEndReason code, 1 byte).
+ * (JSON/CSV: its name; IPFIX: flowEndReason code, 1 byte), CTX a tunnel
+ * context kind (JSON/CSV: its name; not in IPFIX: ie4 0), CTXID the
+ * context's id (the expression is the record; JSON/CSV: the number; IPFIX:
+ * layer2SegmentId, 8 bytes, RFC 7133's segment type in the top octet: 0x01
+ * VXLAN/Geneve VNI, 0x02 GRE key; other contexts 0). A field with ie4 0 is
+ * left out of IPFIX.
  * ie4/ie6 are the IANA information element ids in the IPv4 and IPv6
  * templates (equal unless the element depends on the address family).
  * rev = 1 marks the responder->initiator counterpart of a field: in biflow
@@ -39,6 +44,7 @@
 #define SF_IE_FLOW_START_MILLISECONDS 152
 #define SF_IE_FLOW_END_MILLISECONDS 153
 #define SF_IE_IP_DIFFSERV_CODE_POINT 195
+#define SF_IE_LAYER2_SEGMENT_ID 351
 
 #define SF_FLOW_FIELDS(X) \
 	X(start_ns, TIME, r->start_ns, \
@@ -57,6 +63,8 @@
 		SF_IE_PROTOCOL_IDENTIFIER, SF_IE_PROTOCOL_IDENTIFIER, 0) \
 	X(ip_version, U8, r->key.ipver, SF_IE_IP_VERSION, SF_IE_IP_VERSION, 0) \
 	X(vlan, U16, r->key.vlan, SF_IE_VLAN_ID, SF_IE_VLAN_ID, 0) \
+	X(tunnel, CTX, r->key.ctx_kind, 0, 0, 0) \
+	X(tunnel_id, CTXID, r, SF_IE_LAYER2_SEGMENT_ID, SF_IE_LAYER2_SEGMENT_ID, 0) \
 	X(ingress_port, U32, r->port, SF_IE_INGRESS_INTERFACE, SF_IE_INGRESS_INTERFACE, 0) \
 	X(packets, U64, r->packets[0], \
 		SF_IE_PACKET_DELTA_COUNT, SF_IE_PACKET_DELTA_COUNT, 0) \

@@ -26,10 +26,11 @@ END_REASONS = {"idle", "active", "tcp_fin", "tcp_rst", "evicted", "end_of_input"
 RECORD_FIELDS = {
     "start_ns": int, "end_ns": int, "src_addr": str, "src_port": int,
     "dst_addr": str, "dst_port": int, "proto": int, "ip_version": int, "vlan": int,
-    "ingress_port": int,
+    "tunnel": str, "tunnel_id": int, "ingress_port": int,
     "packets": int, "bytes": int, "rev_packets": int, "rev_bytes": int,
     "tcp_flags": int, "rev_tcp_flags": int, "dscp": int, "end_reason": str,
 }
+TUNNEL_CONTEXTS = {"none", "vni", "gre_key", "teid", "full"}
 CONSERVATION_WORDS = ("received", "flowed", "filtered", "nonflow", "malformed", "dropped")
 
 
@@ -207,6 +208,8 @@ def record_problems(records):
             probs.append("record %d: no packets: %s" % (i, canon(r)))
         if r["ip_version"] not in (4, 6):
             probs.append("record %d: ip_version %r" % (i, r["ip_version"]))
+        if r["tunnel"] not in TUNNEL_CONTEXTS or (r["tunnel"] == "none" and r["tunnel_id"] != 0):
+            probs.append("record %d: tunnel %r id %r" % (i, r["tunnel"], r["tunnel_id"]))
         if len(probs) > 10:
             break
     return probs

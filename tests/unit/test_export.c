@@ -62,7 +62,7 @@ test_record_v4(void **state)
 		"{\"start_ns\":1700000000123456789,\"end_ns\":1700000001000000000,"
 		"\"src_addr\":\"198.51.100.7\",\"src_port\":53,"
 		"\"dst_addr\":\"192.0.2.10\",\"dst_port\":40000,"
-		"\"proto\":17,\"ip_version\":4,\"vlan\":0,\"ingress_port\":0,"
+		"\"proto\":17,\"ip_version\":4,\"vlan\":0,\"tunnel\":\"none\",\"tunnel_id\":0,\"ingress_port\":0,"
 		"\"packets\":3,\"bytes\":180,\"rev_packets\":2,\"rev_bytes\":1500,"
 		"\"tcp_flags\":27,\"rev_tcp_flags\":18,\"dscp\":46,\"end_reason\":\"tcp_rst\"}");
 	assert_int_equal(n, strlen(buf));
@@ -80,7 +80,7 @@ test_record_v6_and_truncation(void **state)
 	n = sf_jsonl_format_record(buf, sizeof(buf), &r);
 	assert_non_null(strstr(buf, "\"src_addr\":\"2001:db8::2\",\"src_port\":443,"
 			"\"dst_addr\":\"2001:db8::1\",\"dst_port\":51000,\"proto\":6,"
-			"\"ip_version\":6,\"vlan\":100,\"ingress_port\":2,"));
+			"\"ip_version\":6,\"vlan\":100,\"tunnel\":\"none\",\"tunnel_id\":0,\"ingress_port\":2,"));
 	/* A short buffer is cut, terminated, and the full length reported. */
 	assert_int_equal(sf_jsonl_format_record(small, sizeof(small), &r), n);
 	assert_int_equal(strlen(small), sizeof(small) - 1);
@@ -145,12 +145,12 @@ test_csv_line(void **state)
 	(void)state;
 	make_record(&r, 0);
 	assert_string_equal(sf_csv_header(), "start_ns,end_ns,src_addr,src_port,dst_addr,"
-			"dst_port,proto,ip_version,vlan,ingress_port,packets,bytes,rev_packets,rev_bytes,"
+			"dst_port,proto,ip_version,vlan,tunnel,tunnel_id,ingress_port,packets,bytes,rev_packets,rev_bytes,"
 			"tcp_flags,rev_tcp_flags,dscp,end_reason\n");
 	n = sf_csv_format_record(buf, sizeof(buf), &r);
 	assert_int_equal(n, strlen(buf));
 	assert_string_equal(buf, "1700000000123456789,1700000001000000000,198.51.100.7,53,"
-			"192.0.2.10,40000,17,4,0,0,3,180,2,1500,27,18,46,tcp_rst");
+			"192.0.2.10,40000,17,4,0,none,0,0,3,180,2,1500,27,18,46,tcp_rst");
 }
 
 /* splitmix64: reproducible test values. */
@@ -233,6 +233,9 @@ rnd_record(uint64_t *s, struct sf_flow_record *r)
 	r->key.port_hi = (uint16_t)rnd_num(s);
 	r->key.proto = (uint8_t)rnd_num(s);
 	r->key.vlan = (uint16_t)(rnd_num(s) & 0xfff);
+	/* A context kind one past the last: "unknown". */
+	sf_flow_key_set_ctx(&r->key, (enum sf_flow_ctx_kind)(rnd(s) % (SF_FLOW_CTX_MAX + 1)),
+			(uint32_t)rnd_num(s));
 	r->initiator = (uint8_t)(rnd(s) & 1);
 	r->start_ns = rnd_num(s);
 	r->end_ns = rnd_num(s);
@@ -257,21 +260,22 @@ reference_lines(const struct sf_flow_record *r, char *csv, char *json, size_t le
 
 	assert_non_null(inet_ntop(af, lo ? r->key.addr_lo : r->key.addr_hi, src, sizeof(src)));
 	assert_non_null(inet_ntop(af, lo ? r->key.addr_hi : r->key.addr_lo, dst, sizeof(dst)));
-	snprintf(csv, len, "%" PRIu64 ",%" PRIu64 ",%s,%u,%s,%u,%u,%u,%u,%u,%" PRIu64 ",%" PRIu64
-			",%" PRIu64 ",%" PRIu64 ",%u,%u,%u,%s", r->start_ns, r->end_ns,
+	snprintf(csv, len, "%" PRIu64 ",%" PRIu64 ",%s,%u,%s,%u,%u,%u,%u,%s,%u,%u,%" PRIu64
+			",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%u,%u,%u,%s", r->start_ns, r->end_ns,
 			src, lo ? r->key.port_lo : r->key.port_hi,
 			dst, lo ? r->key.port_hi : r->key.port_lo, r->key.proto, r->key.ipver,
-			r->key.vlan, r->port, r->packets[0], r->bytes[0], r->packets[1], r->bytes[1],
+			r->key.vlan, sf_flow_ctx_name(r->key.ctx_kind), r->key.ctx, r->port, r->packets[0], r->bytes[0], r->packets[1], r->bytes[1],
 			r->tcp_flags[0], r->tcp_flags[1], r->dscp,
 			sf_end_reason_name((enum sf_end_reason)r->end_reason));
 	snprintf(json, len, "{\"start_ns\":%" PRIu64 ",\"end_ns\":%" PRIu64 ",\"src_addr\":\"%s\","
 			"\"src_port\":%u,\"dst_addr\":\"%s\",\"dst_port\":%u,\"proto\":%u,"
-			"\"ip_version\":%u,\"vlan\":%u,\"ingress_port\":%u,\"packets\":%" PRIu64 ","
+			"\"ip_version\":%u,\"vlan\":%u,\"tunnel\":\"%s\",\"tunnel_id\":%u,"
+			"\"ingress_port\":%u,\"packets\":%" PRIu64 ","
 			"\"bytes\":%" PRIu64 ",\"rev_packets\":%" PRIu64 ",\"rev_bytes\":%" PRIu64 ","
 			"\"tcp_flags\":%u,\"rev_tcp_flags\":%u,\"dscp\":%u,\"end_reason\":\"%s\"}",
 			r->start_ns, r->end_ns, src, lo ? r->key.port_lo : r->key.port_hi,
 			dst, lo ? r->key.port_hi : r->key.port_lo, r->key.proto, r->key.ipver,
-			r->key.vlan, r->port, r->packets[0], r->bytes[0], r->packets[1], r->bytes[1],
+			r->key.vlan, sf_flow_ctx_name(r->key.ctx_kind), r->key.ctx, r->port, r->packets[0], r->bytes[0], r->packets[1], r->bytes[1],
 			r->tcp_flags[0], r->tcp_flags[1], r->dscp,
 			sf_end_reason_name((enum sf_end_reason)r->end_reason));
 }

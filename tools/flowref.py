@@ -24,8 +24,40 @@ documents, so that spanflow's flow records can be checked against it:
     a frame older than one before it counts at the newest time seen so
     far (over all frames, in file order). --raw-times keeps capture times.
 
+Innermost view (--innermost; analyze(path, innermost=True, teredo=,
+ayiya=, context=)): flows are keyed on the innermost IP header and its L4
+header, as tshark 4.0 dissects the tunnels (see innermost_select):
+  * the innermost IP header is the last ip/ipv6 layer; an IP header quoted
+    in an ICMP/ICMPv6 error is inside the ICMP layer and never counts, nor
+    does anything after an ICMP layer;
+  * a packet whose OUTER IP header is a fragment (MF or offset; IPv6
+    fragment header with M or offset) counts on that outer header, ports 0;
+  * decapsulated: 802.1Q/QinQ, MPLS, PPPoE session, FabricPath, VN-Tag,
+    802.1ah PBB, GRE (v0 with checksum/key/sequence, TEB, v1/PPTP), GRE in
+    UDP (4754), ERSPAN I/II/III, VXLAN (4789, 8472), Geneve, GTP-U G-PDUs,
+    IP in IP (4in4, 6in4, 4in6, 6in6: 'ipip'), CAPWAP data; Teredo and AYIYA
+    only with --teredo / --ayiya (otherwise UDP flows on their carrier);
+  * bytes: the innermost IP header's total length (as above); vlan: the
+    first VLAN id of the Ethernet frame that carries the innermost IP packet
+    (after an L3 tunnel, the last Ethernet frame before it; 0 if none);
+  * key: (ip version, end0, end1, proto, vlan, context); context (--context)
+    none = (), default = the VXLAN/Geneve VNIs, GRE keys and GTP TEIDs
+    outermost first, full = the encapsulation list and every id;
+  * per flow: the encapsulations (names: vlan, mpls, pppoe, fabricpath,
+    vntag, pbb, gre, gre_udp, erspan1, erspan2, erspan3, vxlan, geneve, gtpu,
+    ipip, capwap, teredo, ayiya; outermost first; one 'vlan' per tag, one
+    'mpls' per label stack) and ids (vni, gre_key, teid, erspan_session,
+    mpls = the top 3 labels, pbb_isid) of its packets;
+  * a packet that enters a tunnel and brings out no IP header is malformed
+    "<encap>:truncated" (tunnel header cut short), "<encap>:bad_inner" (the
+    payload is not what the tunnel announced), or, for a whole inner frame
+    that is not IP (ARP in VXLAN, 802.11 management in CAPWAP), nonflow
+    with the inner protocol; a malformed innermost IP/L4 header is
+    "<encap>:<reason>" (e.g. vxlan:ip_truncated).
+
 Usage by hand:
   tools/flowref.py capture.pcap            summary and a flow table
+  tools/flowref.py --innermost [--teredo] [--ayiya] [--context C] capture.pcap
   tools/flowref.py --json capture.pcap     one JSON flow per line
   tools/flowref.py --frames capture.pcap   per-frame classification
   tools/flowref.py --intervals 10 capture.pcap   per-interval totals

@@ -512,6 +512,21 @@ def icmp_errors():
     return out
 
 
+def non_ip():
+    """Tunnels whose payload is not IP: ARP in VXLAN and in GRE/TEB (nonflow,
+    arp), PPP LCP echo in PPTP GRE (nonflow, lcp), and a GTP-U echo request,
+    which is signalling, not a G-PDU (a UDP flow on the outer header)."""
+    from scapy.all import ARP
+    arp = bytes(ARP(op=1, hwsrc=MAC_IA, psrc="10.0.0.1", pdst="10.0.0.2"))
+    l2 = inner_eth(b"", 0)[:12] + struct.pack("!H", 0x0806)
+    lcp = b"\xff\x03\xc0\x21" + struct.pack("!BBHI", 9, 1, 8, 0x01020304)
+    echo = struct.pack("!BBHIHBB", 0x32, 1, 4, 0, 1, 0, 0)
+    return [udp_over(4789, vxlan_hdr(1000) + l2 + arp, 0),
+            ip_over(47, gre_hdr(0x6558, key=300) + l2 + arp, 0, fixed=True),
+            ip_over(47, struct.pack("!HHHHI", 0x3001, 0x880B, len(lcp), 40, 2) + lcp, 0),
+            udp_over(2152, echo, 0, sport=2152)]
+
+
 def write(path, frames):
     """Classic pcap, Ethernet, microsecond timestamps: packet n at T0 + n ms."""
     with open(path, "wb") as f:
@@ -532,6 +547,7 @@ def main(argv):
         write(os.path.join(outdir, "tun_bad_%s.pcap" % name), bad_frames(name))
     write(os.path.join(outdir, "tun_frag_outer.pcap"), outer_fragments())
     write(os.path.join(outdir, "tun_icmp_error.pcap"), icmp_errors())
+    write(os.path.join(outdir, "tun_nonip.pcap"), non_ip())
     return 0
 
 

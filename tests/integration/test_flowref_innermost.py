@@ -7,7 +7,7 @@ hand from what tools/gen_tunnels.py puts in the captures.
 1. gen_tunnels.py run again writes byte-identical captures to the ones in
    tests/data/tunnels (the generator is deterministic and the stored files
    are current).
-2. On five of them and two views (Teredo on/off, context none/default/full),
+2. On eight of them and several views (Teredo on/off, context none/default/full),
    flowref's flows equal the hand-computed ones: key (5-tuple, VLAN,
    context), packets and bytes per direction, TCP flags, the encapsulations
    and ids seen; and its malformed reasons on a broken capture.
@@ -201,7 +201,17 @@ def main():
               malformed={"vxlan:truncated": 1, "vxlan:ip_truncated": 1,
                          "vxlan:ip_bad_version": 1})
 
-    # 2g. Context full: every id keys the flow, so MPLS labels that differ per
+    # 2g. Payloads that are not IP: ARP in VXLAN and in GRE/TEB, PPP LCP in
+    # PPTP are nonflow; a GTP-U echo request (not a G-PDU) is a UDP flow on
+    # the outer header: 20 + 8 + 12 bytes.
+    r = ref("tun_nonip.pcap")
+    exp = [flow(4, ("192.0.2.1", 2152), ("192.0.2.2", 2152), UDP, 0, (), (1, 0), (40, 0),
+                (0, 0), {((), ())})]
+    check_ref(ck, "tun_nonip.pcap", r, exp, 4, nonflow=3)
+    ck.check(dict(r.nonflow_kinds) == {"arp": 2, "lcp": 1},
+             "tun_nonip.pcap: nonflow arp 2, lcp 1", dict(r.nonflow_kinds))
+
+    # 2h. Context full: every id keys the flow, so MPLS labels that differ per
     # direction (1000+10c+d over 2000+c in tun_mpls.pcap) split each
     # conversation into one flow per direction: 8 one-way flows per context
     # (the TCP/IPv4 SYN and ACK of the client share one), 16 in all.

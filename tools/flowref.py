@@ -648,6 +648,14 @@ def _collect(top, upto, path):
         prev = t
 
 
+def _udp_port(top, port):
+    """True if the last UDP layer has `port` as source or destination (a cut
+    GTP header is GTP-U only on the GTP-U port; GTP-C is not a tunnel)."""
+    udp = [v for k, v, _ in top if k == "udp"]
+    return bool(udp) and port in (_int(_find(udp[-1], "udp.srcport")),
+                                  _int(_find(udp[-1], "udp.dstport")))
+
+
 def innermost_select(top, oi, short, opt, protos=()):
     """The IP layer the innermost view accounts a packet on.
 
@@ -665,7 +673,8 @@ def innermost_select(top, oi, short, opt, protos=()):
     # frame.protocols but the exception leaves no layer in the tree.
     if short and protos and protos[-1] in TUNNEL_LAYERS and \
             protos.count(protos[-1]) > sum(1 for k, _, _ in top if k == protos[-1]) and \
-            (protos[-1] != "teredo" or opt.teredo) and (protos[-1] != "ayiya" or opt.ayiya):
+            (protos[-1] != "teredo" or opt.teredo) and (protos[-1] != "ayiya" or opt.ayiya) \
+            and (protos[-1] != "gtp" or _udp_port(top, 2152)):
         _collect(top, len(top), path)
         name = TUNNEL_LAYERS[protos[-1]]
         if name == "gre" and len(protos) > 1 and protos[-2] == "udp":

@@ -294,6 +294,18 @@ def T_gre_pptp():
     return (lambda p, d: ip_over(47, p, d), hdr)
 
 
+def T_gre_aruba():
+    # Aruba WLAN in GRE: protocol 0x8200, an 802.11 data frame (to DS; BSSID,
+    # station, destination; sequence) with LLC/SNAP, no A-MSDU.
+    def hdr(c, i, d):
+        wl = struct.pack("<HH", 0x0108 if d == 0 else 0x0208, 0) + \
+            bytes.fromhex("02000000b0%02x" % c) + bytes.fromhex("0200000001%02x" % (1 + d)) + \
+            bytes.fromhex("0200000001%02x" % (2 - d)) + struct.pack("<H", 16 * (1 + c))
+        return gre_hdr(0x8200) + wl + bytes.fromhex("aaaa03000000") + \
+            struct.pack("!H", ethertype(i))
+    return (lambda p, d: ip_over(47, p, d), hdr)
+
+
 def T_gre_udp():
     return (lambda p, d: udp_over(4754, p, d),
             lambda c, i, d: gre_hdr(ethertype(i), key=400 + c))
@@ -410,7 +422,8 @@ TYPES = {
     "vlan": T_vlan, "qinq": T_qinq, "mpls": T_mpls, "pppoe": T_pppoe,
     "fabricpath": T_fabricpath, "vntag": T_vntag, "pbb": T_pbb,
     "gre": T_gre, "gre_csum_key_seq": T_gre_csum_key_seq, "gre_teb": T_gre_teb,
-    "gre_pptp": T_gre_pptp, "gre_udp": T_gre_udp, "gre_in_gre": T_gre_in_gre,
+    "gre_pptp": T_gre_pptp, "gre_aruba": T_gre_aruba, "gre_udp": T_gre_udp,
+    "gre_in_gre": T_gre_in_gre,
     "erspan1": T_erspan1, "erspan2": T_erspan2, "erspan3": T_erspan3,
     "erspan3_platform": T_erspan3_platform,
     "vxlan": T_vxlan, "vxlan8472": T_vxlan8472, "vxlan_ipv6": T_vxlan_ipv6,
@@ -444,7 +457,7 @@ def tunnel_frames(name):
 # header()), so that the cut falls in the type's own header: 3 by default.
 CUT = {"erspan1": 4 + 6, "erspan2": 8 + 3, "erspan3": 8 + 3, "erspan3_platform": 8 + 15,
        "pbb": 4 + 3, "gre_in_gre": 8 + 20 + 3, "geneve_opts": 8 + 6,
-       "gtpu_ext": 8 + 6, "qinq_mpls_pppoe": 8 + 8 + 4 + 14 + 3}
+       "gtpu_ext": 8 + 6, "gre_aruba": 4 + 10, "qinq_mpls_pppoe": 8 + 8 + 4 + 14 + 3}
 
 
 def bad_frames(name):

@@ -145,6 +145,7 @@ class Reference:
         self.nonflow_kinds = collections.Counter()
         self.malformed_reasons = collections.Counter()
         self.frames = []  # Frame for every frame, with keep_frames
+        self.innermost = None  # the Innermost options of an innermost view
 
     def summary(self):
         return ("%s: %d packets = %d in %d flows + %d nonflow + %d malformed"

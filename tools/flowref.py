@@ -24,8 +24,40 @@ documents, so that spanflow's flow records can be checked against it:
     a frame older than one before it counts at the newest time seen so
     far (over all frames, in file order). --raw-times keeps capture times.
 
+Innermost view (--innermost; analyze(path, innermost=True, teredo=,
+ayiya=, context=)): flows are keyed on the innermost IP header and its L4
+header, as tshark 4.0 dissects the tunnels (see innermost_select):
+  * the innermost IP header is the last ip/ipv6 layer; an IP header quoted
+    in an ICMP/ICMPv6 error is inside the ICMP layer and never counts, nor
+    does anything after an ICMP layer;
+  * a packet whose OUTER IP header is a fragment (MF or offset; IPv6
+    fragment header with M or offset) counts on that outer header, ports 0;
+  * decapsulated: 802.1Q/QinQ, MPLS, PPPoE session, FabricPath, VN-Tag,
+    802.1ah PBB, GRE (v0 with checksum/key/sequence, TEB, v1/PPTP), GRE in
+    UDP (4754), ERSPAN I/II/III, VXLAN (4789, 8472), Geneve, GTP-U G-PDUs,
+    IP in IP (4in4, 6in4, 4in6, 6in6: 'ipip'), CAPWAP data; Teredo and AYIYA
+    only with --teredo / --ayiya (otherwise UDP flows on their carrier);
+  * bytes: the innermost IP header's total length (as above); vlan: the
+    first VLAN id of the Ethernet frame that carries the innermost IP packet
+    (after an L3 tunnel, the last Ethernet frame before it; 0 if none);
+  * key: (ip version, end0, end1, proto, vlan, context); context (--context)
+    none = (), default = the VXLAN/Geneve VNIs, GRE keys and GTP TEIDs
+    outermost first, full = the encapsulation list and every id;
+  * per flow: the encapsulations (names: vlan, mpls, pppoe, fabricpath,
+    vntag, pbb, gre, gre_udp, erspan1, erspan2, erspan3, vxlan, geneve, gtpu,
+    ipip, capwap, teredo, ayiya; outermost first; one 'vlan' per tag, one
+    'mpls' per label stack) and ids (vni, gre_key, teid, erspan_session,
+    mpls = the top 3 labels, pbb_isid) of its packets;
+  * a packet that enters a tunnel and brings out no IP header is malformed
+    "<encap>:truncated" (tunnel header cut short), "<encap>:bad_inner" (the
+    payload is not what the tunnel announced), or, for a whole inner frame
+    that is not IP (ARP in VXLAN, 802.11 management in CAPWAP), nonflow
+    with the inner protocol; a malformed innermost IP/L4 header is
+    "<encap>:<reason>" (e.g. vxlan:ip_truncated).
+
 Usage by hand:
   tools/flowref.py capture.pcap            summary and a flow table
+  tools/flowref.py --innermost [--teredo] [--ayiya] [--context C] capture.pcap
   tools/flowref.py --json capture.pcap     one JSON flow per line
   tools/flowref.py --frames capture.pcap   per-frame classification
   tools/flowref.py --intervals 10 capture.pcap   per-interval totals
@@ -65,6 +97,9 @@ TSHARK_PREFS = [
     "-o", "tcp.calculate_timestamps:FALSE",
     "-o", "udp.calculate_timestamps:FALSE",
 ]
+# tshark 4.0 decodes VXLAN on 4789 only; GRE in UDP (4754), Geneve (6081),
+# GTP-U (2152), CAPWAP data (5247), Teredo (3544) and AYIYA (5072) by default.
+INNERMOST_DECODE = ["-d", "udp.port==8472,vxlan"]
 JSON_PROTOS = ("frame eth vlan sll null loop ppp chdlc raw ip ipv6 ah mipv6 "
                "tcp udp udplite sctp dccp _ws.short _ws.malformed")
 
@@ -76,7 +111,7 @@ class RefError(Exception):
 class Flow:
     """Aggregate of one bidirectional key. Index 0/1 = the end that sent."""
     __slots__ = ("packets", "bytes", "flags", "first_ns", "last_ns",
-                 "first_dir", "first_dscp", "first_flags", "frames")
+                 "first_dir", "first_dscp", "first_flags", "frames", "encaps")
 
     def __init__(self):
         self.packets = [0, 0]
@@ -88,6 +123,8 @@ class Flow:
         self.first_dscp = 0
         self.first_flags = 0
         self.frames = 0
+        # Innermost view: Counter of (encap tuple, ids tuple), first seen first.
+        self.encaps = collections.Counter()
 
 
 class Reference:
@@ -108,6 +145,7 @@ class Reference:
         self.nonflow_kinds = collections.Counter()
         self.malformed_reasons = collections.Counter()
         self.frames = []  # Frame for every frame, with keep_frames
+        self.innermost = None  # the Innermost options of an innermost view
 
     def summary(self):
         return ("%s: %d packets = %d in %d flows + %d nonflow + %d malformed"
@@ -118,13 +156,15 @@ class Reference:
 Frame = collections.namedtuple("Frame", "number cls detail time_ns proto ip_len ipver")
 
 
-def make_key(ipver, saddr, sport, daddr, dport, proto, vlan):
-    """Canonical key and the direction (0/1) of the sender (saddr, sport)."""
+def make_key(ipver, saddr, sport, daddr, dport, proto, vlan, ctx=None):
+    """Canonical key and the direction (0/1) of the sender (saddr, sport).
+    ctx (innermost view only): the tunnel context, a sixth key member."""
     a = (saddr, sport)
     b = (daddr, dport)
+    tail = (proto, vlan) if ctx is None else (proto, vlan, ctx)
     if a <= b:
-        return (ipver, a, b, proto, vlan), 0
-    return (ipver, b, a, proto, vlan), 1
+        return (ipver, a, b) + tail, 0
+    return (ipver, b, a) + tail, 1
 
 
 def addr_bytes(text):
@@ -206,10 +246,15 @@ def _ns(epoch):
     return -ns if neg else ns
 
 
-def _iter_packets(path, tshark):
-    """Stream tshark's JSON array one packet at a time."""
-    cmd = [tshark, "-n", "-r", path] + TSHARK_PREFS + [
-        "-T", "json", "-x", "-J", JSON_PROTOS]
+def _iter_packets(path, tshark, full=False):
+    """Stream tshark's JSON array one packet at a time. full: every protocol
+    (the innermost view needs the tunnel layers) and the tunnel ports that
+    tshark 4.0 does not decode by default."""
+    if full:
+        cmd = [tshark, "-n", "-r", path] + TSHARK_PREFS + INNERMOST_DECODE + ["-T", "json", "-x"]
+    else:
+        cmd = [tshark, "-n", "-r", path] + TSHARK_PREFS + [
+            "-T", "json", "-x", "-J", JSON_PROTOS]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, errors="replace")
     buf = []
@@ -234,8 +279,11 @@ def _iter_packets(path, tshark):
 
 # ------------------------------------------------------------ classification
 
-def classify(pkt):
+def classify(pkt, inner=None):
     """Classify one tshark JSON packet.
+
+    inner: None for the outer-header view; an Innermost for the innermost
+    view (see innermost_select).
 
     Returns ("flow", info) with info = dict(ipver, src, dst, sport, dport,
     proto, vlan, ip_len, flags, dscp, frag, time_ns, number), or
@@ -277,12 +325,23 @@ def classify(pkt):
         if k in ("ip", "ipv6"):
             oi = i
             break
+    tun = None
+    if inner is not None:
+        tun = innermost_select(top, oi, short, inner, protos)
+        if tun.verdict is not None:
+            cls, what = tun.verdict
+            if cls == "malformed":
+                return bad(what)
+            return "nonflow", dict(base, kind=what)
+        oi = tun.index
     # Position in frame.protocols of the outer IP, and what precedes it.
     pi = None
     for i, p in enumerate(protos):
         if p in ("ip", "ipv6"):
             pi = i
             break
+    if inner is not None:
+        pi = 0 if oi is not None else None  # frame.protocols lists a tunnel once
     if oi is None or pi is None:
         last = protos[-1] if protos else ""
         if short and last in L2_PROTOS:
@@ -295,7 +354,7 @@ def classify(pkt):
             kind = next((p for p in protos if p not in L2_PROTOS), last or "?")
         return "nonflow", dict(base, kind=kind)
     l2 = protos[:pi]
-    if any(p not in L2_PROTOS for p in l2):
+    if inner is None and any(p not in L2_PROTOS for p in l2):
         # IP behind an encapsulation spanflow does not parse (LLC/SNAP,
         # PPPoE, MPLS, ...): count it as a flow anyway, and say so.
         base["l2_note"] = ":".join(l2)
@@ -304,6 +363,15 @@ def classify(pkt):
         if k == "vlan":
             vlan = _int(_find(v, "vlan.id"), 0)
             break
+    if tun is not None:
+        vlan = tun.vlan
+        tunnels = [t for t in tun.encap if t not in TAG_ENCAPS]
+        if tunnels:
+            # A malformed innermost header counts per encapsulation type.
+            base_bad = bad
+
+            def bad(reason):  # noqa: F811
+                return base_bad("%s:%s" % (tunnels[-1], reason))
 
     name, ipobj, ipraw = top[oi]
     if ipraw is None:
@@ -430,22 +498,250 @@ def classify(pkt):
     info = dict(base, ipver=ipver, src=src_b, dst=dst_b, sport=sport, dport=dport,
                 proto=proto, vlan=vlan, ip_len=ip_len, flags=flags, dscp=dscp,
                 frag=frag)
+    if tun is not None:
+        info["encap"] = tuple(tun.encap)
+        info["ids"] = tun.ids
+        info["ctx"] = tun.context(inner.context)
     return "flow", info
 
 
-def analyze(path, tshark=None, keep_frames=False, raw_times=False):
+# ------------------------------------------------------------ innermost view
+
+# Tunnel layers as tshark 4.0 names them -> spanflow's encapsulation names.
+# gre is renamed gre_udp after UDP; gre before ERSPAN is not listed (the
+# ERSPAN type says it); gtp counts only for G-PDUs (message 0xff).
+TUNNEL_LAYERS = {"vlan": "vlan", "ieee8021ad": "vlan", "ieee8021ah": "pbb",
+                 "mpls": "mpls", "pppoes": "pppoe", "cfp": "fabricpath",
+                 "vntag": "vntag", "gre": "gre", "erspan": "erspan",
+                 "vxlan": "vxlan", "geneve": "geneve", "gtp": "gtpu",
+                 "capwap.data": "capwap", "teredo": "teredo", "ayiya": "ayiya"}
+# Encapsulations that only tag an Ethernet frame (no payload of their own).
+TAG_ENCAPS = ("vlan", "vntag")
+CONTEXTS = ("none", "default", "full")
+# The ids that separate address spaces (the issue's default context).
+DEFAULT_CONTEXT_IDS = ("vni", "gre_key", "teid")
+
+
+class Innermost:
+    """Options of the innermost view.
+
+    teredo, ayiya: decapsulate Teredo (UDP 3544) and AYIYA (UDP 5072); off,
+    they are plain UDP flows on the header that carries them.
+    context: what besides the innermost 5-tuple and VLAN keys a flow:
+      none     nothing;
+      default  VXLAN/Geneve VNIs, GRE keys and GTP TEIDs, outermost first;
+      full     the encapsulation list and every id (also ERSPAN sessions,
+               MPLS labels, PBB I-SIDs).
+    """
+
+    def __init__(self, teredo=False, ayiya=False, context="default"):
+        if context not in CONTEXTS:
+            raise RefError("context %r: expected one of %s" % (context, ", ".join(CONTEXTS)))
+        self.teredo = teredo
+        self.ayiya = ayiya
+        self.context = context
+
+
+class TunnelPath:
+    """What innermost_select found: index of the IP layer to account (or a
+    verdict: ("malformed", reason) / ("nonflow", kind)), the VLAN of the
+    Ethernet frame that carries it, the encapsulations outermost first and
+    their ids: {"vni": [...], "gre_key": [...], "teid": [...],
+    "erspan_session": [...], "mpls": [top 3 labels], "pbb_isid": [...]}."""
+
+    __slots__ = ("index", "verdict", "vlan", "encap", "ids")
+
+    def __init__(self):
+        self.index = None
+        self.verdict = None
+        self.vlan = 0
+        self.encap = []
+        self.ids = {}
+
+    def context(self, mode):
+        if mode == "none":
+            return ()
+        if mode == "default":
+            return tuple((k, v) for k, vs in self.ids_ordered() if k in DEFAULT_CONTEXT_IDS
+                         for v in vs)
+        return (tuple(self.encap), tuple((k, tuple(vs)) for k, vs in self.ids_ordered()))
+
+    def ids_ordered(self):
+        return sorted(self.ids.items())
+
+
+def _fragment(name, obj):
+    """True if this IP layer is a fragment (MF set or offset != 0; IPv6: a
+    fragment header with M or an offset)."""
+    if name == "ip":
+        return bool(_int(_find(obj, "ip.flags.mf"), 0)) or \
+            (_int(_find(obj, "ip.frag_offset"), 0) or 0) > 0
+    for k, v, _ in _find_children(obj, {"ipv6.fraghdr"}):
+        if (_int(_find(v, "ipv6.fraghdr.offset"), 0) or 0) > 0 or \
+                _int(_find(v, "ipv6.fraghdr.more"), 0):
+            return True
+    return False
+
+
+def _tunnel_name(top, i):
+    """spanflow's name of the tunnel layer top[i], or None if it is not one."""
+    k, v, _ = top[i]
+    t = TUNNEL_LAYERS.get(k)
+    if t is None:
+        if k in ("ip", "ipv6") and i + 1 < len(top) and top[i + 1][0] in ("ip", "ipv6"):
+            return "ipip"
+        return None
+    if t == "vlan" and k == "ieee8021ad" and _find(v, "ieee8021ah.isid") is not None:
+        return "pbb"
+    if t == "gtpu" and _int(_find(v, "gtp.message")) != 0xFF:
+        return None  # GTP-U signalling (echo, error indication, end marker)
+    if t == "gre":
+        if i + 1 < len(top) and top[i + 1][0] == "erspan":
+            return "gre_erspan"  # not listed: the ERSPAN type says it
+        if i > 0 and top[i - 1][0] == "udp":
+            return "gre_udp"
+    if t == "erspan":
+        if not _is_obj(v):
+            return "erspan1"  # type I: no header, tshark shows a label only
+        ver = _int(_find(v, "erspan.version"))
+        return {1: "erspan2", 2: "erspan3"}.get(ver, "erspan1")
+    return t
+
+
+def _collect(top, upto, path):
+    """Encapsulations, ids and the VLAN of the last Ethernet frame among
+    top[:upto]."""
+    vlan_open = False  # a tag of the current Ethernet frame was seen
+    prev = None
+    for i in range(upto):
+        k, v, _ = top[i]
+        if k == "eth" or k == "cfp":
+            path.vlan = 0
+            vlan_open = False
+        t = _tunnel_name(top, i)
+        if t is None or t == "gre_erspan":
+            continue
+        if t == "pbb":
+            # The backbone frame's B-VID is not the customer frame's VLAN.
+            path.vlan = 0
+            vlan_open = False
+            path.ids.setdefault("pbb_isid", []).append(_int(_find(v, "ieee8021ah.isid"), 0))
+        if t == "vlan" and not vlan_open:
+            path.vlan = _int(_find(v, "%s.id" % ("vlan" if k == "vlan" else "ieee8021ad")), 0)
+            vlan_open = True
+        if t == "mpls":
+            labels = path.ids.setdefault("mpls", [])
+            if len(labels) < 3:
+                labels.append(_int(_find(v, "mpls.label"), 0))
+            if prev == "mpls":
+                continue  # one entry per label stack
+        elif t in ("vxlan", "geneve"):
+            path.ids.setdefault("vni", []).append(_int(_find(v, t + ".vni"), 0))
+        elif t in ("gre", "gre_udp"):
+            key = _find(v, "gre.key")
+            if key is not None:
+                path.ids.setdefault("gre_key", []).append(_int(key, 0))
+        elif t == "gtpu":
+            path.ids.setdefault("teid", []).append(_int(_find(v, "gtp.teid"), 0))
+        elif t in ("erspan2", "erspan3"):
+            path.ids.setdefault("erspan_session", []).append(_int(_find(v, "erspan.spanid"), 0))
+        path.encap.append(t)
+        prev = t
+
+
+def _udp_port(top, port):
+    """True if the last UDP layer has `port` as source or destination (a cut
+    GTP header is GTP-U only on the GTP-U port; GTP-C is not a tunnel)."""
+    udp = [v for k, v, _ in top if k == "udp"]
+    return bool(udp) and port in (_int(_find(udp[-1], "udp.srcport")),
+                                  _int(_find(udp[-1], "udp.dstport")))
+
+
+def innermost_select(top, oi, short, opt, protos=()):
+    """The IP layer the innermost view accounts a packet on.
+
+    The last top-level ip/ipv6 layer, except that: an IP header quoted inside
+    an ICMP/ICMPv6 error is nested in the ICMP layer, and nothing after an ICMP
+    layer counts; a packet whose outer IP header is a fragment counts on that
+    header; Teredo/AYIYA end the search unless enabled. A packet that enters a
+    tunnel but brings out no IP header is malformed (the tunnel header or the
+    inner frame is cut short, or the payload is not what the tunnel announced:
+    "<encap>:truncated", "<encap>:bad_inner") or, if the inner frame is whole
+    but not IP (ARP in VXLAN, LCP in PPTP), nonflow with the inner protocol.
+    """
+    path = TunnelPath()
+    # A tunnel header too short for its dissector: tshark names it in
+    # frame.protocols but the exception leaves no layer in the tree.
+    if short and protos and protos[-1] in TUNNEL_LAYERS and \
+            protos.count(protos[-1]) > sum(1 for k, _, _ in top if k == protos[-1]) and \
+            (protos[-1] != "teredo" or opt.teredo) and (protos[-1] != "ayiya" or opt.ayiya) \
+            and (protos[-1] != "gtp" or _udp_port(top, 2152)):
+        _collect(top, len(top), path)
+        name = TUNNEL_LAYERS[protos[-1]]
+        if name == "gre" and len(protos) > 1 and protos[-2] == "udp":
+            name = "gre_udp"
+        path.verdict = ("malformed", "%s:truncated" % name)
+        return path
+    limit = len(top)
+    for i, (k, _, _) in enumerate(top):
+        if k in ("icmp", "icmpv6") or (k == "teredo" and not opt.teredo) or \
+                (k == "ayiya" and not opt.ayiya):
+            limit = i
+            break
+    if oi is not None and _fragment(top[oi][0], top[oi][1]):
+        _collect(top, oi, path)
+        path.index = oi
+        return path
+    last = None
+    for i in range(limit):
+        if top[i][0] in ("ip", "ipv6"):
+            last = i
+    start = 0 if last is None else last + 1
+    entered = None  # first tunnel entered after the chosen IP layer
+    for i in range(start, limit):
+        t = _tunnel_name(top, i)
+        if t is not None and t != "gre_erspan":
+            entered = (i, t)
+            break
+    if entered is None:
+        if last is None:
+            return path  # no IP at all and no tunnel: the outer view decides
+        _collect(top, last, path)
+        path.index = last
+        return path
+    _collect(top, limit, path)
+    enc = path.encap[-1] if path.encap else entered[1]
+    tail = [k for k, _, _ in top[entered[0]:limit]]
+    if short:
+        path.verdict = ("malformed", "%s:truncated" % enc)
+    elif tail[-1] == "data" or (tail[-1] in TUNNEL_LAYERS and len(tail) == 1
+                                and enc not in TAG_ENCAPS):
+        path.verdict = ("malformed", "%s:bad_inner" % enc)
+    else:
+        last_proto = tail[-1]
+        path.verdict = ("nonflow", last_proto)
+    return path
+
+
+def analyze(path, tshark=None, keep_frames=False, raw_times=False, innermost=False,
+            teredo=False, ayiya=False, context="default"):
     """Run tshark on `path` and aggregate; returns a Reference.
 
     keep_frames: also keep a Frame per frame in ref.frames.
     raw_times: use capture timestamps as they are instead of never going back.
+    innermost: key flows on the innermost IP header (see innermost_select);
+    keys then have a sixth member, the tunnel context (see Innermost), and
+    flows carry the encapsulations and ids they were seen with.
     """
     tshark = tshark or shutil.which("tshark")
     if not tshark:
         raise RefError("tshark not found (apt-get install -y tshark)")
+    inner = Innermost(teredo, ayiya, context) if innermost else None
     ref = Reference(path)
+    ref.innermost = inner
     clock = None
-    for pkt in _iter_packets(path, tshark):
-        cls, info = classify(pkt)
+    for pkt in _iter_packets(path, tshark, full=innermost):
+        cls, info = classify(pkt, inner)
         ref.total += 1
         if not raw_times:
             if clock is not None and info["time_ns"] < clock:
@@ -453,7 +749,7 @@ def analyze(path, tshark=None, keep_frames=False, raw_times=False):
             clock = info["time_ns"]
         if cls == "flow":
             key, d = make_key(info["ipver"], info["src"], info["sport"], info["dst"],
-                              info["dport"], info["proto"], info["vlan"])
+                              info["dport"], info["proto"], info["vlan"], info.get("ctx"))
             if key[1] == key[2]:
                 d = 0
             f = ref.flows.get(key)
@@ -470,6 +766,9 @@ def analyze(path, tshark=None, keep_frames=False, raw_times=False):
             f.first_ns = min(f.first_ns, info["time_ns"])
             f.last_ns = max(f.last_ns, info["time_ns"])
             f.frames += 1
+            if "encap" in info:
+                f.encaps[(info["encap"], tuple(sorted((k, tuple(v))
+                                                     for k, v in info["ids"].items())))] += 1
             ref.flowed += 1
             detail = "%s %s" % (format_key(key), "frag" if info["frag"] else "")
             if "l2_note" in info:
@@ -521,8 +820,22 @@ def packet_count(path):
     return int(out.stdout.strip().split("\t")[-1])
 
 
+def format_ctx(ctx):
+    if not ctx:
+        return ""
+    if isinstance(ctx[0], tuple) and ctx and len(ctx) == 2 and isinstance(ctx[1], tuple) \
+            and (not ctx[0] or isinstance(ctx[0][0], str)) and \
+            all(isinstance(x, tuple) and len(x) == 2 and isinstance(x[1], tuple)
+                for x in ctx[1]):
+        encap, ids = ctx
+        return " [%s%s]" % ("/".join(encap), "".join(" %s=%s" % (k, ",".join(map(str, v)))
+                                                     for k, v in ids))
+    return " [%s]" % " ".join("%s=%s" % kv for kv in ctx)
+
+
 def format_key(key):
-    ipver, a, b, proto, vlan = key
+    ipver, a, b, proto, vlan = key[:5]
+    ctx = key[5] if len(key) > 5 else None
 
     def end(e):
         t = addr_text(e[0])
@@ -530,14 +843,24 @@ def format_key(key):
     s = "%s <-> %s proto %d" % (end(a), end(b), proto)
     if vlan:
         s += " vlan %d" % vlan
+    if ctx:
+        s += format_ctx(ctx)
     return s
 
 
 def flow_json(key, f):
-    """The flow as a spanflow-like record; src = sender of the first packet."""
-    ipver, a, b, proto, vlan = key
+    """The flow as a spanflow-like record; src = sender of the first packet.
+    Innermost view: also encap (outermost first) and ids of the first packet,
+    and encap_variants if the flow was seen with more than one."""
+    ipver, a, b, proto, vlan = key[:5]
     d = f.first_dir
     src, dst = (a, b) if d == 0 else (b, a)
+    extra = {}
+    if len(key) > 5:
+        (encap, ids), _ = next(iter(f.encaps.items()))
+        extra = {"encap": list(encap), "ids": {k: list(v) for k, v in ids}}
+        if len(f.encaps) > 1:
+            extra["encap_variants"] = len(f.encaps)
     return {
         "start_ns": f.first_ns, "end_ns": f.last_ns,
         "src_addr": addr_text(src[0]), "src_port": src[1],
@@ -546,7 +869,7 @@ def flow_json(key, f):
         "packets": f.packets[d], "bytes": f.bytes[d],
         "rev_packets": f.packets[1 - d], "rev_bytes": f.bytes[1 - d],
         "tcp_flags": f.flags[d], "rev_tcp_flags": f.flags[1 - d],
-        "dscp": f.first_dscp,
+        "dscp": f.first_dscp, **extra,
     }
 
 
@@ -560,12 +883,19 @@ def main(argv=None):
     ap.add_argument("--raw-times", action="store_true",
                     help="capture timestamps as they are (default: never backwards)")
     ap.add_argument("--tshark", default=None, help="tshark binary")
+    ap.add_argument("--innermost", action="store_true",
+                    help="key flows on the innermost IP header (decapsulate tunnels)")
+    ap.add_argument("--teredo", action="store_true", help="with --innermost: decapsulate Teredo")
+    ap.add_argument("--ayiya", action="store_true", help="with --innermost: decapsulate AYIYA")
+    ap.add_argument("--context", default="default", choices=CONTEXTS,
+                    help="with --innermost: what besides the 5-tuple and VLAN keys a flow")
     args = ap.parse_args(argv)
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # quiet under `| head`
     try:
         ref = analyze(args.capture, tshark=args.tshark,
                       keep_frames=args.frames or bool(args.intervals),
-                      raw_times=args.raw_times)
+                      raw_times=args.raw_times, innermost=args.innermost,
+                      teredo=args.teredo, ayiya=args.ayiya, context=args.context)
     except RefError as e:
         print("flowref: %s" % e, file=sys.stderr)
         return 1

@@ -18,7 +18,7 @@ build_packages=(
 	libdpdk-dev dpdk libpcap-dev libyaml-dev libcmocka-dev libmicrohttpd-dev
 )
 test_packages=(
-	tshark tcpdump tcpreplay iproute2 ethtool
+	tshark tcpdump tcpreplay iproute2 ethtool python3-scapy
 	prometheus chromium
 	clang libclang-rt-14-dev valgrind
 	nfdump pmacct

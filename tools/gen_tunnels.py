@@ -21,6 +21,12 @@ packets per type: tunnel header cut short, inner IPv4 header cut to 10 bytes,
 inner IP version 5. Lengths of every outer header are consistent with what
 follows (the breakage is inside, not a snaplen cut).
 
+Also: tun_frag_outer.pcap (VXLAN and GRE packets whose outer IPv4/IPv6 header
+is fragmented), tun_icmp_error.pcap (ICMP errors quoting an IP header, plain
+and tunnelled), tun_nonip.pcap (tunnels carrying ARP or PPP LCP, and a GTP-U
+echo request). tests/data/tunnels/README.md lists every file with the view
+tshark 4.0 gives of it.
+
 Output is deterministic: fixed addresses, IP ids, timestamps (one packet per
 millisecond from 2026-01-01 00:00:00 UTC), no randomness. Needs scapy.
 """

@@ -34,7 +34,8 @@ seed() {
 	mkdir -p "$c"
 	case "$1" in
 	pkt)
-		python3 tests/fuzz/seeds.py pkt "$c" tests/data/*.pcap tests/data/*.cap >/dev/null
+		python3 tests/fuzz/seeds.py pkt "$c" tests/data/*.pcap tests/data/*.cap \
+			tests/data/tunnels/*.pcap >/dev/null
 		;;
 	config)
 		python3 tests/fuzz/seeds.py config "$c" config/*.yaml >/dev/null

@@ -238,6 +238,7 @@ enum pkt_layer {
 	PL_FABRICPATH,	/* Cisco FabricPath tag, then the inner Ethernet frame */
 	PL_VNTAG,	/* Cisco VN-Tag */
 	PL_PBB,		/* 802.1ah I-tag, then the customer frame */
+	PL_MPLSPW,	/* what follows an MPLS stack that is not IP */
 	PL_IPTUN,	/* IP protocol 4, 41 or 47 after an IP header: IP-in-IP or GRE */
 	PL_UDPTUN,	/* a UDP port of a tunnel (VXLAN, Geneve, GTP-U, GRE, ...) */
 	PL_DONE,	/* end: a flow, the key is in the state */
@@ -425,7 +426,7 @@ layer_mpls(struct pkt_state *s)
 	case 6:
 		return PL_IPV6;
 	default:
-		return PL_NONFLOW;
+		return PL_MPLSPW;
 	}
 }
 
@@ -886,17 +887,14 @@ tun_enter_ether(struct pkt_state *s, enum sf_pkt_encap type, uint32_t off)
 }
 
 /*
- * The payload a tunnel layer needs is not there. If the capture was cut
- * before the end the IP header states (snaplen), the tunnel is truncated
- * (malformed, so that a cut frame is never another flow than the whole
- * one); otherwise there is no payload and the packet stays the outer flow.
+ * The header or payload a tunnel layer needs is not there: the tunnel is
+ * truncated (malformed), whether the capture was cut (snaplen) or the
+ * packet was sent so.
  */
 static enum pkt_layer
 tun_stay(struct pkt_state *s, enum sf_pkt_encap type)
 {
-	if (s->ipver != 0 && s->l3 + s->ip_len > s->end)
-		return tun_bad(s, type, SF_PKT_BAD_ENCAP_TRUNC);
-	return PL_DONE;
+	return tun_bad(s, type, SF_PKT_BAD_ENCAP_TRUNC);
 }
 
 /* The IP version at `off` (inside a tunnel that does not say): PL_DONE if neither. */
@@ -968,6 +966,23 @@ layer_pppoe(struct pkt_state *s)
 	if (next == PL_BAD)
 		return tun_bad(s, SF_ENCAP_PPPOE, SF_PKT_BAD_ENCAP_TRUNC);
 	return tun_enter(s, SF_ENCAP_PPPOE, off, next);
+}
+
+/*
+ * After an MPLS stack, a payload that is not IP: a pseudowire (RFC 4385
+ * control word, first nibble 0, then an Ethernet frame: RFC 4448), or
+ * a bad IP version. Without decapsulation, not a flow (as before).
+ */
+static enum pkt_layer
+layer_mplspw(struct pkt_state *s)
+{
+	if (!decap.d.enabled)
+		return PL_NONFLOW;
+	if ((s->p[s->off] >> 4) != 0)
+		return pkt_bad(s, SF_PKT_BAD_IP_VERSION);
+	if (pkt_left(s) < 4)
+		return pkt_bad(s, SF_PKT_BAD_L2_TRUNC);
+	return tun_enter_ether(s, SF_ENCAP_MPLS, s->off + 4);
 }
 
 /* Cisco FabricPath: after its ethertype, FTag and TTL, then the original frame. */
@@ -1059,10 +1074,11 @@ layer_erspan(struct pkt_state *s, uint32_t off, unsigned int type)
 /*
  * GRE at `off` (after an IP header, or in UDP: `type` GRE_UDP). Version 0
  * with checksum, key and sequence number (RFC 2784, 2890); version 1 is
- * PPTP's enhanced GRE (RFC 2637), PPP in it. A key identifies a routed
- * payload's address space (context); a bridged frame (TEB) and ERSPAN
- * are mirror transports: their key is not a context. Source routing
- * (R bit) and payloads of other protocols stay the outer flow.
+ * PPTP's enhanced GRE (RFC 2637), PPP in it. A key identifies the
+ * payload's address space (context), routed or bridged (TEB: overlay
+ * networks key their tenants so); ERSPAN is a mirror transport, its GRE
+ * header carries no context. Source routing (R bit) and payloads of
+ * other protocols stay the outer flow.
  */
 static enum pkt_layer
 layer_gre(struct pkt_state *s, uint32_t off, enum sf_pkt_encap type)
@@ -1101,11 +1117,8 @@ layer_gre(struct pkt_state *s, uint32_t off, enum sf_pkt_encap type)
 		next = ppp_proto_at(s, &poff);
 		if (next == PL_BAD)
 			return tun_bad(s, type, SF_PKT_BAD_ENCAP_TRUNC);
-		next = tun_enter(s, type, poff, next);
-		s->t.gre_key = ld16(h + key_at + 2);	/* the call id */
-		s->t.ids |= SF_PKT_ID_GRE_KEY;
-		s->t.inner_id = SF_FLOW_CTX_GRE_KEY;
-		return next;
+		/* The call id names a PPP session, not an address space: no context. */
+		return tun_enter(s, type, poff, next);
 	}
 	switch (proto) {
 	case RTE_ETHER_TYPE_IPV4:
@@ -1119,7 +1132,8 @@ layer_gre(struct pkt_state *s, uint32_t off, enum sf_pkt_encap type)
 		next = tun_enter(s, type, off + hl, PL_MPLS);
 		break;
 	case SF_ETH_TEB:
-		return tun_enter_ether(s, type, off + hl);
+		next = tun_enter_ether(s, type, off + hl);
+		break;
 	case SF_ETH_ERSPAN_2:
 	case SF_ETH_ERSPAN_3:
 		/* One level: GRE is ERSPAN's transport; both are noted. */
@@ -1259,7 +1273,7 @@ layer_gtpu(struct pkt_state *s, uint32_t off)
 		return tun_stay(s, SF_ENCAP_GTPU);	/* empty, or cut */
 	next = ip_version_at(s, off + hl);
 	if (next == PL_DONE)
-		return PL_DONE;		/* not IP: the outer flow */
+		return tun_bad(s, SF_ENCAP_GTPU, SF_PKT_BAD_IP_VERSION);
 	next = tun_enter(s, SF_ENCAP_GTPU, off + hl, next);
 	s->t.teid = teid;
 	s->t.ids |= SF_PKT_ID_TEID;
@@ -1288,8 +1302,7 @@ layer_teredo(struct pkt_state *s, uint32_t off)
 		if (off >= s->end)
 			return tun_stay(s, SF_ENCAP_TEREDO);
 	}
-	if (ip_version_at(s, off) != PL_IPV6)
-		return PL_DONE;
+	/* Teredo carries IPv6 only: the IPv6 layer judges what is there. */
 	return tun_enter(s, SF_ENCAP_TEREDO, off, PL_IPV6);
 }
 
@@ -1362,7 +1375,7 @@ static enum pkt_layer
 layer_encap(struct pkt_state *s, enum pkt_layer l)
 {
 	/* Without decapsulation, L2 encapsulations are not flows (as before). */
-	if (!decap.d.enabled && l != PL_IPTUN && l != PL_UDPTUN)
+	if (!decap.d.enabled && l != PL_IPTUN && l != PL_UDPTUN && l != PL_MPLSPW)
 		return PL_NONFLOW;
 	switch (l) {
 	case PL_PPPOE:
@@ -1373,6 +1386,8 @@ layer_encap(struct pkt_state *s, enum pkt_layer l)
 		return layer_vntag(s);
 	case PL_PBB:
 		return layer_pbb(s);
+	case PL_MPLSPW:
+		return layer_mplspw(s);
 	case PL_IPTUN:
 		return layer_iptun(s);
 	case PL_UDPTUN:

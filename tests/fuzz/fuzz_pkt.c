@@ -2,7 +2,9 @@
 /*
  * libFuzzer target: packet parser and flow table update.
  *
- * Input: one byte picks the link type, then frames, each
+ * Input: one byte picks the link type (and, above the link type count, the
+ * decapsulation settings: Teredo and AYIYA, the context mode), then
+ * frames, each
  *   u16 big-endian: bits 0..13 frame length, bit 14 expire after the burst,
  *                   bit 15 end the burst after this frame
  *   u8:             time step before the frame, in microseconds
@@ -203,9 +205,28 @@ on_record(void *arg, const struct sf_flow_record *r)
 	tot->records++;
 }
 
+/* What the parser says of a packet's encapsulations. */
+static void
+check_tunnel(const struct sf_pkt_info *pi)
+{
+	const struct sf_pkt_tunnel *t = &pi->tun;
+
+	if (!(pi->flags & SF_PKT_F_ENCAP))
+		return;
+	FUZZ_CHECK(t->encaps != 0 && (t->encaps >> SF_ENCAP_MAX) == 0);
+	FUZZ_CHECK(t->last < SF_ENCAP_MAX && (t->encaps & (UINT32_C(1) << t->last)));
+	FUZZ_CHECK(t->depth <= SF_PKT_ENCAP_MAX + 1);
+	FUZZ_CHECK(t->n_mpls <= SF_PKT_MPLS_KEPT);
+	FUZZ_CHECK(t->outer_ipver == 0 || t->outer_ipver == 4 || t->outer_ipver == 6);
+	FUZZ_CHECK(pi->key.ctx_kind < SF_FLOW_CTX_MAX);
+	FUZZ_CHECK(pi->key.ctx_kind != SF_FLOW_CTX_NONE || pi->key.ctx == 0);
+}
+
 static void
 check_parse(enum sf_pkt_class cls, const struct sf_pkt_info *pi)
 {
+	if (cls != SF_PKT_NONFLOW)
+		check_tunnel(pi);
 	switch (cls) {
 	case SF_PKT_FLOW:
 		check_key(&pi->key);
@@ -287,6 +308,17 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		return 0;
 	lt = linktypes[data[0] % RTE_DIM(linktypes)];
 	FUZZ_CHECK(sf_pkt_linktype_supported(lt));
+	/* The rest of the first byte: Teredo and AYIYA on, the context mode. */
+	{
+		struct sf_pkt_decap d;
+		unsigned int v = data[0] / RTE_DIM(linktypes);
+
+		sf_pkt_decap_defaults(&d);
+		d.teredo = d.ayiya = (v & 1) != 0;
+		d.context = (uint8_t)((v >> 1) % (SF_CTX_FULL + 1));
+		d.vxlan_mirror = (v >> 1) == 7;
+		sf_pkt_decap_set(&d);
+	}
 	p.emit_arg = &tot;
 	p.cold.arg = &tot;
 	intercept = 1;

@@ -6,7 +6,8 @@ the same flow records (all fields, order aside) and the same interval
 summaries, and every run's conservation line holds with received equal to
 the capture's packet count. The interval aggregates (received, flow packets,
 bytes, nonflow, malformed, per-protocol packets and bytes) also match the
-tshark reference bucketed by packet time (tools/flowref.py).
+tshark reference bucketed by packet time (tools/flowref.py, the innermost view:
+tunnels are decapsulated).
 
 Usage: test_workers_identical.py SPANFLOW_BINARY TESTS_DATA_DIR
 """
@@ -140,7 +141,8 @@ def main():
             if not ck.check(path.exists(), "%s: capture present" % name, str(path)):
                 continue
             count = flowref.packet_count(str(path))
-            ref = flowref.analyze(str(path), keep_frames=True)
+            # spanflow decapsulates: the reference's innermost view.
+            ref = flowref.analyze(str(path), keep_frames=True, innermost=True)
             print("-- %s: %d packets, --interval %s" % (name, count, interval), flush=True)
             runs = {}
             for w in WORKERS:

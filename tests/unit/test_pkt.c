@@ -650,7 +650,7 @@ test_gre(void **state)
 	assert_int_equal(i.tun.depth, 2);
 	assert_int_equal(i.tun.outer_l3, 14);
 
-	/* Transparent Ethernet bridging: the bridged frame's VLAN, the key is no context. */
+	/* Transparent Ethernet bridging: the bridged frame's VLAN, and the key (overlays key tenants). */
 	pb_init(&p);
 	eth(&p, 0x8100);
 	vtag(&p, 10, 0x0800);
@@ -661,7 +661,7 @@ test_gre(void **state)
 	ip4(&p, 17, B4, A4);
 	udp(&p, 1000, 2000);
 	pb_done(&p);
-	expect_tun_flow(&p, 4, B4, A4, 1000, 2000, 17, 20, SF_FLOW_CTX_NONE, 0, &i);
+	expect_tun_flow(&p, 4, B4, A4, 1000, 2000, 17, 20, SF_FLOW_CTX_GRE_KEY, 9, &i);
 	assert_int_equal(i.tun.encaps, ENCAP_BIT(VLAN) | ENCAP_BIT(GRE));
 
 	/* PPTP's enhanced GRE (v1): PPP with address/control, then IPv4; the call id. */
@@ -678,7 +678,7 @@ test_gre(void **state)
 	ip4(&p, 6, B4, A4);
 	tcp(&p, 443, 50000, SF_TCP_ACK);
 	pb_done(&p);
-	expect_tun_flow(&p, 4, B4, A4, 443, 50000, 6, 0, SF_FLOW_CTX_GRE_KEY, 0x1234, &i);
+	expect_tun_flow(&p, 4, B4, A4, 443, 50000, 6, 0, SF_FLOW_CTX_NONE, 0, &i);
 
 	/* ... and a v1 acknowledgment without payload: the outer flow. */
 	pb_init(&p);
@@ -1783,15 +1783,34 @@ test_mpls(void **state)
 	pb_done(&p);
 	expect_flow(&p, SF_LINK_ETHER, 6, A6, B6, 1, 2, 17, 0, &i);
 
-	/* Pseudowire control word then Ethernet: not a flow. */
+	/* Pseudowire control word then Ethernet (RFC 4448): the frame's flow. */
 	pb_init(&p);
 	eth(&p, 0x8847);
 	mpls(&p, 100, 1);
 	pb_u32(&p, 0);
-	eth(&p, 0x0800);
+	eth(&p, 0x8100);
+	vtag(&p, 77, 0x0800);
 	ip4(&p, 17, A4, B4);
 	udp(&p, 1, 2);
-	expect_nonflow(&p, SF_LINK_ETHER);
+	pb_done(&p);
+	expect_tun_flow(&p, 4, A4, B4, 1, 2, 17, 77, SF_FLOW_CTX_NONE, 0, &i);
+	assert_int_equal(i.tun.encaps, ENCAP_BIT(MPLS) | ENCAP_BIT(VLAN));
+	assert_int_equal(i.tun.mpls[0], 100);
+	/* ... without decapsulation, not a flow, as before. */
+	{
+		struct sf_pkt_decap d;
+
+		sf_pkt_decap_defaults(&d);
+		d.enabled = false;
+		sf_pkt_decap_set(&d);
+		expect_nonflow(&p, SF_LINK_ETHER);
+		sf_pkt_decap_defaults(&d);
+		sf_pkt_decap_set(&d);
+	}
+	/* Neither IP nor a control word: a bad IP version. */
+	p.b[14 + 4] = 0x50;
+	assert_int_equal(parse_exact(p.b, p.len, SF_LINK_ETHER, &i), SF_PKT_MALFORMED);
+	assert_int_equal(i.malformed, SF_PKT_BAD_IP_VERSION);
 
 	pb_init(&p);
 	eth(&p, 0x8847);

@@ -273,8 +273,13 @@ struct pkt_state {
 	 * a tunnel layer is walked (tun_enter), mpls[] by the MPLS layer.
 	 */
 	uint8_t depth;		/* tunnel layers walked */
-	uint32_t mpls[SF_PKT_MPLS_KEPT];
-	struct sf_pkt_tunnel t;
+	uint32_t mpls_at;	/* offset of the first MPLS label, if n_mpls */
+	/*
+	 * The tunnel record is written in place, in the caller's result
+	 * (out->tun), and only once a tunnel layer is walked; t is set for the
+	 * inner walk only. The first pass keeps its state in registers.
+	 */
+	struct sf_pkt_tunnel *t;
 };
 
 static inline enum pkt_layer
@@ -412,8 +417,8 @@ layer_mpls(struct pkt_state *s)
 		if (pkt_left(s) < 4)
 			return pkt_bad(s, SF_PKT_BAD_L2_TRUNC);
 		bos = s->p[s->off + 2] & 1;
-		if (s->n_mpls < SF_PKT_MPLS_KEPT)
-			s->mpls[s->n_mpls] = ld32(s->p + s->off) >> 12;
+		if (s->n_mpls == 0)
+			s->mpls_at = s->off;
 		s->off += 4;
 		s->n_mpls++;
 	} while (!bos);
@@ -836,13 +841,13 @@ static void
 tun_note(struct pkt_state *s, enum sf_pkt_encap type)
 {
 	if (s->depth == 0)
-		memset(&s->t, 0, sizeof(s->t));
-	if (s->t.outer_ipver == 0 && s->ipver != 0) {
-		s->t.outer_ipver = s->ipver;
-		s->t.outer_l3 = (uint16_t)s->l3;
+		memset(s->t, 0, sizeof(*s->t));
+	if (s->t->outer_ipver == 0 && s->ipver != 0) {
+		s->t->outer_ipver = s->ipver;
+		s->t->outer_l3 = (uint16_t)s->l3;
 	}
-	s->t.encaps |= UINT32_C(1) << type;
-	s->t.last = (uint8_t)type;
+	s->t->encaps |= UINT32_C(1) << type;
+	s->t->last = (uint8_t)type;
 }
 
 /*
@@ -880,7 +885,7 @@ tun_enter_ether(struct pkt_state *s, enum sf_pkt_encap type, uint32_t off)
 	enum pkt_layer next = tun_enter(s, type, off, PL_ETHER);
 
 	if (s->n_vlan != 0)
-		s->t.encaps |= UINT32_C(1) << SF_ENCAP_VLAN;
+		s->t->encaps |= UINT32_C(1) << SF_ENCAP_VLAN;
 	s->n_vlan = 0;
 	s->vlan = 0;
 	return next;
@@ -1014,8 +1019,8 @@ layer_pbb(struct pkt_state *s)
 		return tun_bad(s, SF_ENCAP_PBB, SF_PKT_BAD_ENCAP_TRUNC);
 	isid = ld32(s->p + s->off) & 0xffffff;
 	next = tun_enter_ether(s, SF_ENCAP_PBB, s->off + 4);
-	s->t.isid = isid;
-	s->t.ids |= SF_PKT_ID_ISID;
+	s->t->isid = isid;
+	s->t->ids |= SF_PKT_ID_ISID;
 	return next;
 }
 
@@ -1066,8 +1071,8 @@ layer_erspan(struct pkt_state *s, uint32_t off, unsigned int type)
 	} else {
 		return PL_DONE;		/* a frame type spanflow does not read */
 	}
-	s->t.erspan = session;
-	s->t.ids |= SF_PKT_ID_ERSPAN;
+	s->t->erspan = session;
+	s->t->ids |= SF_PKT_ID_ERSPAN;
 	return next;
 }
 
@@ -1140,15 +1145,15 @@ layer_gre(struct pkt_state *s, uint32_t off, enum sf_pkt_encap type)
 		next = layer_erspan(s, off + hl, proto == SF_ETH_ERSPAN_3 ? 3 :
 				(flags & 0x1000) ? 2 : 1);
 		if (s->depth != 0)
-			s->t.encaps |= UINT32_C(1) << type;
+			s->t->encaps |= UINT32_C(1) << type;
 		return next;
 	default:
 		return PL_DONE;
 	}
 	if (key_at != 0) {
-		s->t.gre_key = ld32(h + key_at);
-		s->t.ids |= SF_PKT_ID_GRE_KEY;
-		s->t.inner_id = SF_FLOW_CTX_GRE_KEY;
+		s->t->gre_key = ld32(h + key_at);
+		s->t->ids |= SF_PKT_ID_GRE_KEY;
+		s->t->inner_id = SF_FLOW_CTX_GRE_KEY;
 	}
 	return next;
 }
@@ -1181,12 +1186,12 @@ layer_vxlan(struct pkt_state *s, uint32_t off)
 		return tun_bad(s, SF_ENCAP_VXLAN, SF_PKT_BAD_ENCAP_TRUNC);
 	vni = ld32(s->p + off + 4) >> 8;
 	next = tun_enter_ether(s, SF_ENCAP_VXLAN, off + 8);
-	s->t.vni = vni;
+	s->t->vni = vni;
 	if (decap.d.vxlan_mirror) {
-		s->t.ids |= SF_PKT_ID_MIRROR_VNI;
+		s->t->ids |= SF_PKT_ID_MIRROR_VNI;
 	} else {
-		s->t.ids |= SF_PKT_ID_VNI;
-		s->t.inner_id = SF_FLOW_CTX_VNI;
+		s->t->ids |= SF_PKT_ID_VNI;
+		s->t->inner_id = SF_FLOW_CTX_VNI;
 	}
 	return next;
 }
@@ -1221,9 +1226,9 @@ layer_geneve(struct pkt_state *s, uint32_t off)
 	default:
 		return PL_DONE;
 	}
-	s->t.vni = vni;
-	s->t.ids |= SF_PKT_ID_VNI;
-	s->t.inner_id = SF_FLOW_CTX_VNI;
+	s->t->vni = vni;
+	s->t->ids |= SF_PKT_ID_VNI;
+	s->t->inner_id = SF_FLOW_CTX_VNI;
 	return next;
 }
 
@@ -1275,9 +1280,9 @@ layer_gtpu(struct pkt_state *s, uint32_t off)
 	if (next == PL_DONE)
 		return tun_bad(s, SF_ENCAP_GTPU, SF_PKT_BAD_IP_VERSION);
 	next = tun_enter(s, SF_ENCAP_GTPU, off + hl, next);
-	s->t.teid = teid;
-	s->t.ids |= SF_PKT_ID_TEID;
-	s->t.inner_id = SF_FLOW_CTX_TEID;
+	s->t->teid = teid;
+	s->t->ids |= SF_PKT_ID_TEID;
+	s->t->inner_id = SF_FLOW_CTX_TEID;
 	return next;
 }
 
@@ -1442,14 +1447,18 @@ pkt_walk_inner(struct pkt_state *s, enum pkt_layer next)
 	return next;
 }
 
-/* The walk: a first pass, and more while a layer names an encapsulation. */
+/*
+ * The walk: a first pass, and more while a layer names an encapsulation.
+ * Only the inner walk writes a tunnel record (in place, in tun).
+ */
 static __rte_always_inline enum pkt_layer
-pkt_walk(struct pkt_state *s, enum pkt_layer next)
+pkt_walk(struct pkt_state *s, enum pkt_layer next, struct sf_pkt_tunnel *tun)
 {
 	next = pkt_pass(s, next);
 	if (unlikely(next < PL_DONE)) {
 		struct pkt_state inner = *s;
 
+		inner.t = tun;
 		next = pkt_walk_inner(&inner, next);
 		*s = inner;
 	}
@@ -1530,31 +1539,68 @@ pkt_ctx(const struct sf_pkt_tunnel *t, struct sf_flow_key *key)
 }
 
 /*
- * The encapsulations of a packet that had any (a VLAN tag, an MPLS label
- * or a tunnel), into out->tun; for a flow, the key's context too.
+ * The VLAN and MPLS stacks of a packet, into out->tun (a tunnel's record
+ * t, or zeros): the labels are read again from the frame, so the walk
+ * keeps nothing but counts and an offset for them.
+ */
+static void
+pkt_stacks_out(struct sf_pkt_tunnel *t, const uint8_t *p, uint32_t mpls_at, uint8_t n_vlan,
+		uint8_t n_mpls)
+{
+	unsigned int i;
+
+	if (n_vlan != 0)
+		t->encaps |= UINT32_C(1) << SF_ENCAP_VLAN;
+	if (n_mpls != 0) {
+		t->encaps |= UINT32_C(1) << SF_ENCAP_MPLS;
+		t->n_mpls = n_mpls < SF_PKT_MPLS_KEPT ? n_mpls : SF_PKT_MPLS_KEPT;
+		for (i = 0; i < t->n_mpls; i++)
+			t->mpls[i] = ld32(p + mpls_at + 4 * i) >> 12;
+	}
+	if (t->depth == 0)
+		t->last = n_mpls != 0 ? SF_ENCAP_MPLS : SF_ENCAP_VLAN;
+}
+
+/* A packet with VLAN or MPLS stacks only: its encapsulations, no context. */
+static __rte_noinline void
+pkt_plain_stacks_out(struct sf_pkt_info *out, const uint8_t *p, uint32_t mpls_at,
+		uint8_t n_vlan, uint8_t n_mpls)
+{
+	memset(&out->tun, 0, sizeof(out->tun));
+	pkt_stacks_out(&out->tun, p, mpls_at, n_vlan, n_mpls);
+	out->flags |= SF_PKT_F_ENCAP;
+}
+
+/*
+ * A packet that went through a tunnel (its record already in out->tun):
+ * the stacks, the depth and, for a flow, the key's context.
  */
 static __rte_noinline void
-pkt_tunnel_out(const struct pkt_state *s, struct sf_pkt_info *out, bool flow)
+pkt_tunnel_out(struct sf_pkt_info *out, const uint8_t *p, uint32_t mpls_at, uint8_t n_vlan,
+		uint8_t n_mpls, uint8_t depth, bool flow)
 {
 	struct sf_pkt_tunnel *t = &out->tun;
 
-	if (s->depth != 0)
-		*t = s->t;
-	else
-		memset(t, 0, sizeof(*t));
-	t->depth = s->depth;
-	if (s->n_vlan != 0)
-		t->encaps |= UINT32_C(1) << SF_ENCAP_VLAN;
-	if (s->n_mpls != 0) {
-		t->encaps |= UINT32_C(1) << SF_ENCAP_MPLS;
-		t->n_mpls = s->n_mpls < SF_PKT_MPLS_KEPT ? s->n_mpls : SF_PKT_MPLS_KEPT;
-		memcpy(t->mpls, s->mpls, t->n_mpls * sizeof(t->mpls[0]));
-	}
-	if (s->depth == 0)
-		t->last = s->n_mpls != 0 ? SF_ENCAP_MPLS : SF_ENCAP_VLAN;
+	t->depth = depth;
+	pkt_stacks_out(t, p, mpls_at, n_vlan, n_mpls);
 	out->flags |= SF_PKT_F_ENCAP;
-	if (flow && s->depth != 0)
+	if (flow)
 		pkt_ctx(t, &out->key);
+}
+
+/*
+ * The encapsulations of a packet that had any, from the walk's state
+ * (mpls_at is set by the MPLS layer, and read only after it).
+ */
+static __rte_always_inline void
+pkt_encaps_out(const struct pkt_state *s, struct sf_pkt_info *out, bool flow)
+{
+	uint32_t mpls_at = s->n_mpls != 0 ? s->mpls_at : 0;
+
+	if (s->depth == 0)
+		pkt_plain_stacks_out(out, s->p, mpls_at, s->n_vlan, s->n_mpls);
+	else
+		pkt_tunnel_out(out, s->p, mpls_at, s->n_vlan, s->n_mpls, s->depth, flow);
 }
 
 enum sf_pkt_class
@@ -1583,9 +1629,9 @@ sf_pkt_parse(const uint8_t *p, uint32_t caplen, enum sf_linktype lt,
 	s.ip_len = 0;
 	/* The common case first: Ethernet, whose header is a layer of the walk. */
 	if (likely(lt == SF_LINK_ETHER))
-		next = pkt_walk(&s, PL_ETHER);
+		next = pkt_walk(&s, PL_ETHER, &out->tun);
 	else
-		next = pkt_walk(&s, pkt_link(&s, lt));
+		next = pkt_walk(&s, pkt_link(&s, lt), &out->tun);
 	if (likely(next == PL_DONE)) {
 		pkt_key(&s, out);
 		out->ip_len = s.ip_len;
@@ -1596,14 +1642,14 @@ sf_pkt_parse(const uint8_t *p, uint32_t caplen, enum sf_linktype lt,
 		out->l3_off = (uint16_t)s.l3;
 		out->l4_off = (uint16_t)s.off;
 		if (unlikely((s.depth | s.n_vlan | s.n_mpls) != 0))
-			pkt_tunnel_out(&s, out, true);
+			pkt_encaps_out(&s, out, true);
 		return SF_PKT_FLOW;
 	}
 	out->flags = 0;
 	if (next == PL_BAD) {
 		out->malformed = s.malformed;
 		if ((s.depth | s.n_vlan | s.n_mpls) != 0)
-			pkt_tunnel_out(&s, out, false);
+			pkt_encaps_out(&s, out, false);
 		return SF_PKT_MALFORMED;
 	}
 	out->malformed = SF_PKT_BAD_NONE;

@@ -1473,7 +1473,7 @@ static __rte_always_inline void
 pkt_key(const struct pkt_state *s, struct sf_pkt_info *out)
 {
 	const uint8_t *ip = s->p + s->l3;
-	uint16_t vlan = s->vlan & decap.vlan_mask;
+	uint16_t vlan = s->vlan;	/* tunnel.context may take it out: pkt_encaps_out */
 
 	if (s->ipver == 4) {
 		out->dir = sf_flow_key_make(&out->key, 4, ip + 12, ip + 16, 4, s->sport,
@@ -1564,11 +1564,14 @@ pkt_stacks_out(struct sf_pkt_tunnel *t, const uint8_t *p, uint32_t mpls_at, uint
 /* A packet with VLAN or MPLS stacks only: its encapsulations, no context. */
 static __rte_noinline void
 pkt_plain_stacks_out(struct sf_pkt_info *out, const uint8_t *p, uint32_t mpls_at,
-		uint8_t n_vlan, uint8_t n_mpls)
+		uint8_t n_vlan, uint8_t n_mpls, bool flow)
 {
 	memset(&out->tun, 0, sizeof(out->tun));
 	pkt_stacks_out(&out->tun, p, mpls_at, n_vlan, n_mpls);
 	out->flags |= SF_PKT_F_ENCAP;
+	/* tunnel.context without the VLAN: only tagged frames pay for it. */
+	if (flow && decap.vlan_mask == 0)
+		out->key.vlan = 0;
 }
 
 /*
@@ -1584,8 +1587,11 @@ pkt_tunnel_out(struct sf_pkt_info *out, const uint8_t *p, uint32_t mpls_at, uint
 	t->depth = depth;
 	pkt_stacks_out(t, p, mpls_at, n_vlan, n_mpls);
 	out->flags |= SF_PKT_F_ENCAP;
-	if (flow)
+	if (flow) {
+		if (decap.vlan_mask == 0)
+			out->key.vlan = 0;
 		pkt_ctx(t, &out->key);
+	}
 }
 
 /*
@@ -1598,7 +1604,7 @@ pkt_encaps_out(const struct pkt_state *s, struct sf_pkt_info *out, bool flow)
 	uint32_t mpls_at = s->n_mpls != 0 ? s->mpls_at : 0;
 
 	if (s->depth == 0)
-		pkt_plain_stacks_out(out, s->p, mpls_at, s->n_vlan, s->n_mpls);
+		pkt_plain_stacks_out(out, s->p, mpls_at, s->n_vlan, s->n_mpls, flow);
 	else
 		pkt_tunnel_out(out, s->p, mpls_at, s->n_vlan, s->n_mpls, s->depth, flow);
 }

@@ -1164,6 +1164,23 @@ test_tunnel_context(void **state)
 	d.context = SF_CTX_NONE;
 	sf_pkt_decap_set(&d);
 	expect_tun_flow(&p, 4, A6 + 12, B6 + 12, 1, 2, 6, 0, SF_FLOW_CTX_NONE, 0, &i);
+	/* ... and a plain tagged frame loses its VLAN too. */
+	{
+		struct pb q;
+
+		pb_init(&q);
+		eth(&q, 0x8100);
+		vtag(&q, 10, 0x0800);
+		ip4(&q, 17, A4, B4);
+		udp(&q, 1, 2);
+		pb_done(&q);
+		expect_tun_flow(&q, 4, A4, B4, 1, 2, 17, 0, SF_FLOW_CTX_NONE, 0, &j);
+		d.context = SF_CTX_VLAN;
+		sf_pkt_decap_set(&d);
+		expect_tun_flow(&q, 4, A4, B4, 1, 2, 17, 10, SF_FLOW_CTX_NONE, 0, &j);
+		d.context = SF_CTX_NONE;
+		sf_pkt_decap_set(&d);
+	}
 	d.context = SF_CTX_TEID;
 	sf_pkt_decap_set(&d);
 	expect_tun_flow(&p, 4, A6 + 12, B6 + 12, 1, 2, 6, 0, SF_FLOW_CTX_NONE, 0, &i);

@@ -683,10 +683,15 @@ def innermost_select(top, oi, short, opt, protos=()):
         path.verdict = ("malformed", "%s:truncated" % name)
         return path
     limit = len(top)
-    for i, (k, _, _) in enumerate(top):
+    for i, (k, v, _) in enumerate(top):
         if k in ("icmp", "icmpv6") or (k == "teredo" and not opt.teredo) or \
                 (k == "ayiya" and not opt.ayiya):
             limit = i
+            break
+        if k == "ip" and _int(_find(v, "ip.version")) not in (None, 4):
+            # An IPv4 ethertype with another version: tshark dissects the same
+            # header again as IPv6; it is one bad IPv4 header, not a tunnel.
+            limit = i + 1
             break
     if oi is not None and _fragment(top[oi][0], top[oi][1]):
         _collect(top, oi, path)

@@ -180,6 +180,16 @@ static const struct opt opts[] = {
 	{ .key = "rings.mbufs", .type = OPT_UINT, FIELD(mbuf_pool_size),
 	  .min = 1023, .max = UINT64_C(1) << 26, .def = "32767",
 	  .help = "packet buffers in the mbuf pool" },
+	{ .key = "filter", .type = OPT_PATH, .flags = OPT_TEXT, FIELD(filter), .def = "",
+	  .help = "capture filter (tcpdump syntax) on each frame; rejected packets are "
+	  "counted as filtered; \"\" = none",
+	  .cli = { FLAG("filter", 'f', "EXPR", "capture filter, tcpdump syntax (man "
+	  "pcap-filter)") } },
+	{ .key = "inner_filter", .type = OPT_PATH, .flags = OPT_TEXT, FIELD(inner_filter),
+	  .def = "", .help = "filter (tcpdump syntax) on the innermost IP packet, inside "
+	  "tunnels; \"\" = none",
+	  .cli = { FLAG("inner-filter", 0, "EXPR", "filter on the innermost IP packet (raw "
+	  "IP: 'tcp port 443', 'net 10.0.0.0/8')") } },
 	{ .key = "shutdown.flush_timeout", .type = OPT_DURATION, FIELD(flush_timeout_ns),
 	  .min = 0, .max = DAYS(1), .def = "30s",
 	  .help = "at a stop, wait this long at most for every flow to be written" },

@@ -361,6 +361,9 @@ process_chunk(struct sf_worker *w, struct rte_mbuf **m, unsigned int n)
 		case SF_PKT_NONFLOW:
 			a->nonflow++;
 			break;
+		case SF_PKT_FILTERED:
+			a->filtered++;
+			break;
 		default:
 			a->malformed++;
 			a->malformed_by[meta->info.malformed < SF_PKT_BAD_MAX ?

@@ -103,6 +103,9 @@ struct sf_config {
 	/* classify steps: */
 	char filter[SF_CONFIG_FILTER_LEN];	/* filter: tcpdump expression on frames */
 	char inner_filter[SF_CONFIG_FILTER_LEN];	/* inner_filter: on the innermost IP */
+	bool dedup;			/* dedup.enabled: remove SPAN copies */
+	uint64_t dedup_window_ns;	/* dedup.window: a copy comes this soon after */
+	uint32_t dedup_entries;		/* dedup.entries: signatures kept per reader */
 
 	/* shutdown: */
 	uint64_t flush_timeout_ns;	/* shutdown.flush_timeout: final flush deadline */

@@ -35,13 +35,22 @@ struct sf_pkt_meta {
 	uint64_t ts_ns;		/* packet time, Unix epoch ns */
 	uint32_t wire_len;	/* captured length; may exceed the bytes in the mbuf */
 	uint8_t cls;		/* enum sf_pkt_class, or a step's class (below) */
-	uint8_t pad[3];
+	uint8_t mark;		/* SF_PKT_MARK_*, set by the steps */
+	uint8_t pad[2];
 };
 
 /* Classes the steps give, after the parser's (enum sf_pkt_class). */
 enum sf_pkt_step_class {
 	SF_PKT_FILTERED = SF_PKT_MALFORMED + 1,	/* rejected by a capture filter */
+	SF_PKT_DUPLICATE,			/* a SPAN copy, removed */
 };
+
+/*
+ * Duplicate removal off: the packet was in the 1/16 sample (by its
+ * signature) the steps estimate SPAN copies on, and looked like a copy.
+ */
+#define SF_PKT_MARK_COPY 0x1
+#define SF_DEDUP_ESTIMATE_SCALE 16
 
 /* mbuf private area size for pools whose packets enter the pipeline. */
 #define SF_PKT_META_SIZE RTE_ALIGN(sizeof(struct sf_pkt_meta), RTE_MBUF_PRIV_ALIGN)
@@ -83,12 +92,17 @@ void sf_classify_burst(struct rte_mbuf **m, uint16_t n, enum sf_linktype lt);
 
 /*
  * The steps' settings. A step is on when its setting is: filter and
- * inner_filter non-NULL and not empty.
+ * inner_filter non-NULL and not empty, dedup. Without dedup the steps
+ * still estimate how many packets look like SPAN copies, on a 1/16
+ * sample (SF_PKT_MARK_COPY), in a table of dedup_entries / 16.
  */
 struct sf_classify_params {
 	int linktype;			/* of the frames (pcap LINKTYPE) */
 	const char *filter;		/* tcpdump expression on the frame */
 	const char *inner_filter;	/* ... on the innermost IP packet */
+	bool dedup;			/* remove SPAN copies */
+	uint64_t dedup_window_ns;
+	uint32_t dedup_entries;		/* power of two */
 	int socket_id;
 };
 
@@ -110,7 +124,7 @@ int sf_classify_check(const struct sf_classify_params *p, char *err, size_t errl
  * The steps over a classified burst (sf_classify_burst), in order:
  * capture filter on the frame (any class), inner filter on the innermost
  * IP packet (a frame without one, a non-flow packet, does not match it;
- * a malformed one stays malformed). Each gives the
+ * a malformed one stays malformed), duplicate removal. Each gives the
  * packets it takes its class; none is freed or dropped.
  */
 void sf_classify_steps(struct sf_classify *c, struct rte_mbuf **m, uint16_t n);

@@ -179,6 +179,9 @@ steps_params(const struct sf_config *cfg, int lt, struct sf_classify_params *cp)
 	cp->linktype = lt;
 	cp->filter = cfg->filter;
 	cp->inner_filter = cfg->inner_filter;
+	cp->dedup = cfg->dedup;
+	cp->dedup_window_ns = cfg->dedup_window_ns;
+	cp->dedup_entries = cfg->dedup_entries;
 	cp->socket_id = SOCKET_ID_ANY;
 }
 

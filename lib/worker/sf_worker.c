@@ -357,12 +357,17 @@ process_chunk(struct sf_worker *w, struct rte_mbuf **m, unsigned int n)
 			ts[k] = t;
 			k++;
 			count_flow_packet(a, &meta->info);
+			if (unlikely(meta->mark & SF_PKT_MARK_COPY))
+				a->duplicate_estimate += SF_DEDUP_ESTIMATE_SCALE;
 			break;
 		case SF_PKT_NONFLOW:
 			a->nonflow++;
 			break;
 		case SF_PKT_FILTERED:
 			a->filtered++;
+			break;
+		case SF_PKT_DUPLICATE:
+			a->duplicate++;
 			break;
 		default:
 			a->malformed++;

@@ -30,7 +30,8 @@ RECORD_FIELDS = {
     "packets": int, "bytes": int, "rev_packets": int, "rev_bytes": int,
     "tcp_flags": int, "rev_tcp_flags": int, "dscp": int, "end_reason": str,
 }
-CONSERVATION_WORDS = ("received", "flowed", "filtered", "nonflow", "malformed", "dropped")
+CONSERVATION_WORDS = ("received", "flowed", "filtered", "nonflow", "malformed", "duplicate",
+                      "dropped")
 
 
 def usage_args():
@@ -155,7 +156,7 @@ def parse_conservation(stdout):
         if "conservation" not in line.lower():
             continue
         vals = {}
-        for word, num in re.findall(r"\b(received|flowed|filtered|nonflow|malformed|dropped)"
+        for word, num in re.findall(r"\b(received|flowed|filtered|nonflow|malformed|duplicate|dropped)"
                                     r"\b\s*[:=]?\s*(\d+)", line, re.I):
             vals.setdefault(word.lower(), int(num))
         if all(w in vals for w in CONSERVATION_WORDS):
@@ -165,7 +166,7 @@ def parse_conservation(stdout):
 
 def conservation_holds(c):
     return c["received"] == (c["flowed"] + c["filtered"] + c["nonflow"] + c["malformed"]
-                             + c["dropped"])
+                             + c["duplicate"] + c["dropped"])
 
 
 def load_jsonl(path):

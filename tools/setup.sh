@@ -22,6 +22,7 @@ test_packages=(
 	prometheus chromium
 	clang libclang-rt-14-dev valgrind
 	nfdump pmacct
+	python3-scapy
 )
 
 install_missing() {

@@ -353,6 +353,11 @@ sf_run(struct sf_config *cfg, const struct sf_cli *cli)
 		fprintf(stderr, "spanflow: %s\n", err);
 		return SF_EXIT_RUNTIME;
 	}
+	/* A filter libpcap rejects is a usage error, found before DPDK starts. */
+	if (sf_source_check_steps(cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "spanflow: %s\n", err);
+		return SF_EXIT_USAGE;
+	}
 	tunnel_settings(cfg);
 	memset(&app, 0, sizeof(app));
 	app.cfg = cfg;

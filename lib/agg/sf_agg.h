@@ -89,7 +89,10 @@ uint64_t sf_drop_total(const uint64_t dropped[SF_DROP_MAX]);
 	X(RECORDS, "spanflow_flow_records_total", "counter", \
 		"Flow records exported, by end reason.") \
 	X(RECORDS_LOST, "spanflow_flow_records_lost_total", "counter", \
-		"Flow records dropped on a full ring or pool.")
+		"Flow records dropped on a full ring or pool.") \
+	X(DUP_ESTIMATE, "spanflow_span_copies_estimated_total", "counter", \
+		"With duplicate removal off: packets estimated to be SPAN copies (from a " \
+		"1/16 sample of packets chosen by their invariant fields).")
 
 /*
  * The counters, in the order of the JSON of an interval. Two kinds of row:
@@ -125,6 +128,8 @@ uint64_t sf_drop_total(const uint64_t dropped[SF_DROP_MAX]);
 	C(filtered, OUTCOME, "filtered", PACKETS, "outcome=\"filtered\"") \
 	C(nonflow, OUTCOME, "nonflow", PACKETS, "outcome=\"nonflow\"") \
 	C(malformed, OUTCOME, "malformed", PACKETS, "outcome=\"malformed\"") \
+	C(duplicate, OUTCOME, "duplicate", PACKETS, "outcome=\"duplicate\"") \
+	C(duplicate_estimate, SUM, "duplicate_estimate", DUP_ESTIMATE, NULL) \
 	R(malformed_by, MALFORMED, SUM, NULL, "malformed_by_reason", NONZERO, MALFORMED) \
 	R(dropped, DROP, OUTCOME, "dropped", NULL, ALL, DROPPED) \
 	C(records_lost, SUM, "records_lost", RECORDS_LOST, NULL) \

@@ -183,6 +183,28 @@ static const struct opt opts[] = {
 	{ .key = "rings.mbufs", .type = OPT_UINT, FIELD(mbuf_pool_size),
 	  .min = 1023, .max = UINT64_C(1) << 26, .def = "32767",
 	  .help = "packet buffers in the mbuf pool" },
+	{ .key = "filter", .type = OPT_PATH, .flags = OPT_TEXT, FIELD(filter), .def = "",
+	  .help = "capture filter (tcpdump syntax) on each frame; rejected packets are "
+	  "counted as filtered; \"\" = none",
+	  .cli = { FLAG("filter", 'f', "EXPR", "capture filter, tcpdump syntax (man "
+	  "pcap-filter)") } },
+	{ .key = "inner_filter", .type = OPT_PATH, .flags = OPT_TEXT, FIELD(inner_filter),
+	  .def = "", .help = "filter (tcpdump syntax) on the innermost IP packet, inside "
+	  "tunnels; \"\" = none",
+	  .cli = { FLAG("inner-filter", 0, "EXPR", "filter on the innermost IP packet (raw "
+	  "IP: 'tcp port 443', 'net 10.0.0.0/8')") } },
+	{ .key = "dedup.enabled", .type = OPT_BOOL, FIELD(dedup), .def = "false",
+	  .help = "remove SPAN copies (same packet again within dedup.window, TTL, VLAN, "
+	  "MPLS or encapsulation aside)",
+	  .cli = { SWITCH("dedup", 0, "true", "remove SPAN duplicates (see dedup.window)") } },
+	{ .key = "dedup.window", .type = OPT_DURATION, FIELD(dedup_window_ns),
+	  .min = 1000, .max = SEC(1), .def = "2ms",
+	  .help = "a copy arrives at most this long after its original (packet time)",
+	  .cli = { FLAG("dedup-window", 0, "S", NULL) } },
+	{ .key = "dedup.entries", .type = OPT_UINT, .flags = OPT_POW2, FIELD(dedup_entries),
+	  .min = 1024, .max = UINT64_C(1) << 26, .def = "64k",
+	  .help = "packets remembered per reading lcore (16 bytes each); >= packet rate "
+	  "x window" },
 	{ .key = "shutdown.flush_timeout", .type = OPT_DURATION, FIELD(flush_timeout_ns),
 	  .min = 0, .max = DAYS(1), .def = "30s",
 	  .help = "at a stop, wait this long at most for every flow to be written" },

@@ -25,6 +25,7 @@
 #define SF_CONFIG_MAX_PORTS 8
 #define SF_CONFIG_ERR_LEN 2048
 #define SF_CONFIG_MAX_IPFIX 4
+#define SF_CONFIG_FILTER_LEN 1024
 
 enum sf_config_reader {
 	SF_READER_LIBPCAP = 0,	/* spanflow's own file reader (libpcap) */
@@ -104,6 +105,13 @@ struct sf_config {
 	uint32_t msg_pool_size;		/* rings.pool: messages per worker pool */
 	uint32_t dispatch_ring_size;	/* rings.dispatch: packets per dispatcher->worker */
 	uint32_t mbuf_pool_size;	/* rings.mbufs: packet buffers */
+
+	/* classify steps: */
+	char filter[SF_CONFIG_FILTER_LEN];	/* filter: tcpdump expression on frames */
+	char inner_filter[SF_CONFIG_FILTER_LEN];	/* inner_filter: on the innermost IP */
+	bool dedup;			/* dedup.enabled: remove SPAN copies */
+	uint64_t dedup_window_ns;	/* dedup.window: a copy comes this soon after */
+	uint32_t dedup_entries;		/* dedup.entries: signatures kept per reader */
 
 	/* shutdown: */
 	uint64_t flush_timeout_ns;	/* shutdown.flush_timeout: final flush deadline */

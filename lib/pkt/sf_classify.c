@@ -1,11 +1,17 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <rte_branch_prediction.h>
 #include <rte_common.h>
+#include <rte_errno.h>
 #include <rte_mbuf.h>
 
 #include "sf_classify.h"
+#include "sf_dedup.h"
+#include "sf_filter.h"
 
 /* Headers are parsed from at most this many contiguous bytes. */
 #define SF_PKT_HDR_MAX 1024
@@ -29,6 +35,7 @@ classify_parse(struct rte_mbuf *m, enum sf_linktype lt)
 	struct sf_pkt_meta *meta = sf_pkt_meta(m);
 	uint32_t len = rte_pktmbuf_data_len(m);
 
+	meta->mark = 0;
 	if (likely(m->nb_segs == 1))
 		meta->cls = sf_pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), len, lt,
 				&meta->info);
@@ -51,11 +58,124 @@ sf_classify_burst(struct rte_mbuf **m, uint16_t n, enum sf_linktype lt)
 	for (i = 0; i < n; i++)
 		classify_parse(m[i], lt);
 	/*
-	 * Steps over the parsed burst go here, each setting the class of the
-	 * packets it takes (filtered, duplicate, sampled out): the capture
-	 * filter on the frames, the inner filter on the innermost IP packets,
-	 * duplicate removal, sampling.
+	 * The steps over the parsed burst (capture filter, inner filter,
+	 * duplicate removal) keep per-lcore state: sf_classify_steps(), run by
+	 * the reader on what this returns.
 	 */
+}
+
+struct sf_classify {
+	struct sf_filter *filter;
+	struct sf_filter *inner;
+	struct sf_dedup *dedup;		/* removing copies */
+	struct sf_dedup *estimate;	/* dedup off: counting them on a sample */
+};
+
+int
+sf_classify_check(const struct sf_classify_params *p, char *err, size_t errlen)
+{
+	if (p->filter != NULL && p->filter[0] != '\0' &&
+			sf_filter_check(p->filter, p->linktype, err, errlen) != 0)
+		return -1;
+	if (p->inner_filter != NULL && p->inner_filter[0] != '\0' &&
+			sf_filter_check(p->inner_filter, SF_LINK_RAW, err, errlen) != 0) {
+		/* Name the setting: the same text may be fine as an outer filter. */
+		size_t n = strlen(err);
+
+		snprintf(err + n, errlen - n, " (inner filter: runs on the innermost IP "
+				"packet)");
+		return -1;
+	}
+	return 0;
+}
+
+struct sf_classify *
+sf_classify_create(const struct sf_classify_params *p, char *err, size_t errlen)
+{
+	struct sf_classify *c = calloc(1, sizeof(*c));
+	struct sf_dedup_params dp;
+
+	if (c == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (p->filter != NULL && p->filter[0] != '\0') {
+		struct sf_filter_params fp = { .expr = p->filter, .linktype = p->linktype };
+
+		c->filter = sf_filter_create(&fp, err, errlen);
+		if (c->filter == NULL)
+			goto fail;
+	}
+	if (p->inner_filter != NULL && p->inner_filter[0] != '\0') {
+		struct sf_filter_params fp = { .expr = p->inner_filter, .linktype = SF_LINK_RAW };
+
+		c->inner = sf_filter_create(&fp, err, errlen);
+		if (c->inner == NULL)
+			goto fail;
+	}
+	memset(&dp, 0, sizeof(dp));
+	dp.window_ns = p->dedup_window_ns;
+	dp.socket_id = p->socket_id;
+	dp.entries = p->dedup ? p->dedup_entries :
+		RTE_MAX(p->dedup_entries / SF_DEDUP_ESTIMATE_SCALE, 64u);
+	if (p->dedup)
+		c->dedup = sf_dedup_create(&dp);
+	else
+		c->estimate = sf_dedup_create(&dp);
+	if (c->dedup == NULL && c->estimate == NULL) {
+		snprintf(err, errlen, "cannot allocate the duplicate table (%u entries): %s",
+				dp.entries, rte_strerror(rte_errno));
+		goto fail;
+	}
+	return c;
+fail:
+	sf_classify_free(c);
+	return NULL;
+}
+
+void
+sf_classify_free(struct sf_classify *c)
+{
+	if (c == NULL)
+		return;
+	sf_filter_free(c->filter);
+	sf_filter_free(c->inner);
+	sf_dedup_free(c->dedup);
+	sf_dedup_free(c->estimate);
+	free(c);
+}
+
+void
+sf_classify_steps(struct sf_classify *c, struct rte_mbuf **m, uint16_t n)
+{
+	uint16_t i;
+
+	for (i = 0; i < n; i++) {
+		struct sf_pkt_meta *meta = sf_pkt_meta(m[i]);
+		uint64_t sig;
+
+		if (c->filter != NULL && !sf_filter_match(c->filter, m[i])) {
+			meta->cls = SF_PKT_FILTERED;
+			continue;
+		}
+		if (meta->cls != SF_PKT_FLOW) {
+			if (c->inner != NULL && meta->cls == SF_PKT_NONFLOW)
+				meta->cls = SF_PKT_FILTERED;
+			continue;
+		}
+		if (c->inner != NULL && !sf_filter_match_at(c->inner, m[i], meta->info.l3_off)) {
+			meta->cls = SF_PKT_FILTERED;
+			continue;
+		}
+		sig = sf_dedup_signature(m[i], &meta->info);
+		if (c->dedup != NULL) {
+			if (sf_dedup_seen(c->dedup, sig, meta->ts_ns))
+				meta->cls = SF_PKT_DUPLICATE;
+		} else if ((sig >> 60) == 0 && sf_dedup_seen(c->estimate, sig, meta->ts_ns)) {
+			/* The sample: 1/16 of signatures (a copy shares its original's). */
+			meta->mark |= SF_PKT_MARK_COPY;
+		}
+	}
 }
 
 void

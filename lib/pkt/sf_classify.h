@@ -15,6 +15,8 @@
 #ifndef SF_CLASSIFY_H
 #define SF_CLASSIFY_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <rte_common.h>
@@ -32,9 +34,23 @@ struct sf_pkt_meta {
 	struct sf_pkt_info info;
 	uint64_t ts_ns;		/* packet time, Unix epoch ns */
 	uint32_t wire_len;	/* captured length; may exceed the bytes in the mbuf */
-	uint8_t cls;		/* enum sf_pkt_class */
-	uint8_t pad[3];
+	uint8_t cls;		/* enum sf_pkt_class, or a step's class (below) */
+	uint8_t mark;		/* SF_PKT_MARK_*, set by the steps */
+	uint8_t pad[2];
 };
+
+/* Classes the steps give, after the parser's (enum sf_pkt_class). */
+enum sf_pkt_step_class {
+	SF_PKT_FILTERED = SF_PKT_MALFORMED + 1,	/* rejected by a capture filter */
+	SF_PKT_DUPLICATE,			/* a SPAN copy, removed */
+};
+
+/*
+ * Duplicate removal off: the packet was in the 1/16 sample (by its
+ * signature) the steps estimate SPAN copies on, and looked like a copy.
+ */
+#define SF_PKT_MARK_COPY 0x1
+#define SF_DEDUP_ESTIMATE_SCALE 16
 
 /* mbuf private area size for pools whose packets enter the pipeline. */
 #define SF_PKT_META_SIZE RTE_ALIGN(sizeof(struct sf_pkt_meta), RTE_MBUF_PRIV_ALIGN)
@@ -68,10 +84,50 @@ sf_pkt_meta_in(struct rte_mbuf *m, uint64_t ts_ns, uint32_t wire_len, uint8_t po
  * that look at the parsed burst, in this order: capture filter, duplicate
  * removal, sampling. A step never drops a packet: it gives it a class,
  * which the worker counts, so every packet read is accounted for once.
- * (Those steps keep state per reading lcore and arrive with a context
- * argument; today the burst is parsed only.)
+ * Those steps keep state per reading lcore (struct sf_classify) and run in
+ * sf_classify_steps(), which the source's reader calls on the burst
+ * (sf_source_rx).
  */
 void sf_classify_burst(struct rte_mbuf **m, uint16_t n, enum sf_linktype lt);
+
+/*
+ * The steps' settings. A step is on when its setting is: filter and
+ * inner_filter non-NULL and not empty, dedup. Without dedup the steps
+ * still estimate how many packets look like SPAN copies, on a 1/16
+ * sample (SF_PKT_MARK_COPY), in a table of dedup_entries / 16.
+ */
+struct sf_classify_params {
+	int linktype;			/* of the frames (pcap LINKTYPE) */
+	const char *filter;		/* tcpdump expression on the frame */
+	const char *inner_filter;	/* ... on the innermost IP packet */
+	bool dedup;			/* remove SPAN copies */
+	uint64_t dedup_window_ns;
+	uint32_t dedup_entries;		/* power of two */
+	int socket_id;
+};
+
+/* The steps' state, for one reading lcore. */
+struct sf_classify;
+
+/* NULL with a user-facing message in err. */
+struct sf_classify *sf_classify_create(const struct sf_classify_params *p,
+		char *err, size_t errlen);
+void sf_classify_free(struct sf_classify *c);
+
+/*
+ * Checks that need no DPDK (before EAL starts): both filters compile for
+ * their link types. 0, or -1 with a message naming the expression.
+ */
+int sf_classify_check(const struct sf_classify_params *p, char *err, size_t errlen);
+
+/*
+ * The steps over a classified burst (sf_classify_burst), in order:
+ * capture filter on the frame (any class), inner filter on the innermost
+ * IP packet (a frame without one, a non-flow packet, does not match it;
+ * a malformed one stays malformed), duplicate removal. Each gives the
+ * packets it takes its class; none is freed or dropped.
+ */
+void sf_classify_steps(struct sf_classify *c, struct rte_mbuf **m, uint16_t n);
 
 /*
  * The worker that owns a classified packet, of n: its flow's owner

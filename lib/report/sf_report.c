@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "sf_classify.h"
 #include "sf_report.h"
 
 bool
@@ -186,6 +187,16 @@ sf_report_print(FILE *f, const struct sf_report_info *ri, const struct sf_collec
 				(double)ri->src.received / ri->input_s : 0.0, "packets/s"),
 			ri->wall_s > ri->input_s ? ri->wall_s - ri->input_s : 0.0);
 	print_conservation(f, ri, s);
+	if (s->duplicate != 0)
+		fprintf(f, "duplicates   %" PRIu64 " SPAN copies removed (%.1f%% of the packets "
+				"received)\n", s->duplicate, ri->src.received ?
+				100.0 * (double)s->duplicate / (double)ri->src.received : 0.0);
+	if (s->duplicate_estimate != 0)
+		fprintf(f, "duplicates   about %" PRIu64 " packets (%.1f%% of those in flows) looked "
+				"like SPAN copies (estimated on a 1/%u sample); they are counted twice: "
+				"--dedup removes them\n", s->duplicate_estimate, s->flowed ?
+				100.0 * (double)s->duplicate_estimate / (double)s->flowed : 0.0,
+				SF_DEDUP_ESTIMATE_SCALE);
 	if (s->malformed != 0) {
 		fprintf(f, "malformed    ");
 		for (i = 1; i < SF_PKT_BAD_MAX; i++) {

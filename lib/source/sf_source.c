@@ -171,6 +171,36 @@ sf_source_check(const struct sf_config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
+/* The classify steps' settings for input link type lt. */
+static void
+steps_params(const struct sf_config *cfg, int lt, struct sf_classify_params *cp)
+{
+	memset(cp, 0, sizeof(*cp));
+	cp->linktype = lt;
+	cp->filter = cfg->filter;
+	cp->inner_filter = cfg->inner_filter;
+	cp->dedup = cfg->dedup;
+	cp->dedup_window_ns = cfg->dedup_window_ns;
+	cp->dedup_entries = cfg->dedup_entries;
+	cp->socket_id = SOCKET_ID_ANY;
+}
+
+int
+sf_source_check_steps(const struct sf_config *cfg, char *err, size_t errlen)
+{
+	const struct sf_input in = sf_source_input(cfg);
+	struct sf_classify_params cp;
+	int lt = SF_LINK_ETHER;
+
+	if (in.kind != SF_INPUT_LIVE) {
+		lt = sf_source_probe_file(in.name, err, errlen);
+		if (lt < 0)
+			return -1;
+	}
+	steps_params(cfg, lt, &cp);
+	return sf_classify_check(&cp, err, errlen);
+}
+
 struct sf_source *
 sf_source_open(const struct sf_source_params *p, char *err, size_t errlen)
 {
@@ -179,6 +209,7 @@ sf_source_open(const struct sf_source_params *p, char *err, size_t errlen)
 	struct timespec now;
 	struct sf_source *s;
 	int lt = SF_LINK_ETHER;
+	unsigned int q;
 
 	if (in.kind != SF_INPUT_LIVE) {
 		lt = sf_source_probe_file(in.name, err, errlen);
@@ -226,15 +257,29 @@ sf_source_open(const struct sf_source_params *p, char *err, size_t errlen)
 		free(s);
 		return NULL;
 	}
+	for (q = 0; q < s->nb_queues; q++) {
+		struct sf_classify_params cp;
+
+		steps_params(cfg, lt, &cp);
+		s->steps[q] = sf_classify_create(&cp, err, errlen);
+		if (s->steps[q] == NULL) {
+			sf_source_close(s);
+			return NULL;
+		}
+	}
 	return s;
 }
 
 void
 sf_source_close(struct sf_source *s)
 {
+	unsigned int q;
+
 	if (s == NULL)
 		return;
 	s->ops->close(s);
+	for (q = 0; q < RTE_DIM(s->steps); q++)
+		sf_classify_free(s->steps[q]);
 	free(s);
 }
 
@@ -250,7 +295,11 @@ sf_source_rx(struct sf_source *s, uint16_t queue, struct rte_mbuf **m, uint16_t 
 		if (end == 0)
 			return 0;
 	}
-	return s->ops->rx(s, queue, m, n);
+	n = s->ops->rx(s, queue, m, n);
+	/* The backend classified the burst; the steps run on this queue's lcore. */
+	if (n != 0)
+		sf_classify_steps(s->steps[queue], m, n);
+	return n;
 }
 
 unsigned int

@@ -104,6 +104,13 @@ struct sf_input sf_source_input(const struct sf_config *cfg);
 int sf_source_check(const struct sf_config *cfg, char *err, size_t errlen);
 
 /*
+ * The classify steps' checks that need no DPDK (before EAL starts): the
+ * capture filters compile for the input's link type. 0, or -1 with a
+ * message naming the expression and libpcap's complaint.
+ */
+int sf_source_check_steps(const struct sf_config *cfg, char *err, size_t errlen);
+
+/*
  * Open a source (after EAL init). On failure NULL, with a user-facing
  * message in err.
  */

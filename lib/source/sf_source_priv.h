@@ -5,6 +5,7 @@
 
 #include <stdatomic.h>
 
+#include "sf_classify.h"
 #include "sf_common.h"
 #include "sf_source.h"
 
@@ -50,6 +51,8 @@ struct sf_source {
 	_Atomic uint64_t time_backwards;
 	_Atomic uint64_t time_back_max_ns;
 	char warning[SF_SOURCE_WARN_LEN];
+	/* The classify steps' state of each queue, used by its reading lcore. */
+	struct sf_classify *steps[SF_CONFIG_MAX_WORKERS];
 	void *priv;			/* backend state */
 };
 

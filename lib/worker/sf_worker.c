@@ -382,9 +382,17 @@ process_chunk(struct sf_worker *w, struct rte_mbuf **m, unsigned int n)
 			count_flow_packet(a, &meta->info);
 			if (unlikely(meta->info.flags & SF_PKT_F_ENCAP))
 				count_encap(a, &meta->info, true);
+			if (unlikely(meta->mark & SF_PKT_MARK_COPY))
+				a->duplicate_estimate += SF_DEDUP_ESTIMATE_SCALE;
 			break;
 		case SF_PKT_NONFLOW:
 			a->nonflow++;
+			break;
+		case SF_PKT_FILTERED:
+			a->filtered++;
+			break;
+		case SF_PKT_DUPLICATE:
+			a->duplicate++;
 			break;
 		default:
 			a->malformed++;

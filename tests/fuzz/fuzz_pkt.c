@@ -14,7 +14,8 @@
  * with microsecond timeouts, so idle, active, TCP end, eviction and expiry
  * all run. TCP flows borrow cold areas from a pool smaller than the table
  * (running out included), whose per-record counts must match the records.
- * Every record and the end-of-input totals are checked: conservation of
+ * Flow packets also get their duplicate-removal signature, from the same
+ * exact-length buffer. Every record and the end-of-input totals are checked: conservation of
  * packets and bytes, sane times, directions and flags.
  *
  * The table's memory comes from malloc instead of DPDK's heap (see
@@ -30,6 +31,7 @@
 
 #include "fuzz_common.h"
 #include "sf_common.h"
+#include "sf_dedup.h"
 #include "sf_flow_table.h"
 #include "sf_pkt.h"
 
@@ -344,8 +346,11 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		off += len;
 		memset(&info[n], 0, sizeof(info[n]));
 		cls = sf_pkt_parse(frame, (uint32_t)len, lt, &info[n]);
-		free(frame);
 		check_parse(cls, &info[n]);
+		/* Duplicate removal reads the frame at the parser's offsets. */
+		if (cls == SF_PKT_FLOW)
+			FUZZ_CHECK(sf_dedup_signature_buf(frame, (uint32_t)len, &info[n]) != 0);
+		free(frame);
 		if (cls == SF_PKT_FLOW) {
 			pi[n] = &info[n];
 			ts[n] = tot.now;

@@ -31,7 +31,8 @@ RECORD_FIELDS = {
     "tcp_flags": int, "rev_tcp_flags": int, "dscp": int, "end_reason": str,
 }
 TUNNEL_CONTEXTS = {"none", "vni", "gre_key", "teid", "full"}
-CONSERVATION_WORDS = ("received", "flowed", "filtered", "nonflow", "malformed", "dropped")
+CONSERVATION_WORDS = ("received", "flowed", "filtered", "nonflow", "malformed", "duplicate",
+                      "dropped")
 
 
 def usage_args():
@@ -156,7 +157,7 @@ def parse_conservation(stdout):
         if "conservation" not in line.lower():
             continue
         vals = {}
-        for word, num in re.findall(r"\b(received|flowed|filtered|nonflow|malformed|dropped)"
+        for word, num in re.findall(r"\b(received|flowed|filtered|nonflow|malformed|duplicate|dropped)"
                                     r"\b\s*[:=]?\s*(\d+)", line, re.I):
             vals.setdefault(word.lower(), int(num))
         if all(w in vals for w in CONSERVATION_WORDS):
@@ -166,7 +167,7 @@ def parse_conservation(stdout):
 
 def conservation_holds(c):
     return c["received"] == (c["flowed"] + c["filtered"] + c["nonflow"] + c["malformed"]
-                             + c["dropped"])
+                             + c["duplicate"] + c["dropped"])
 
 
 def load_jsonl(path):

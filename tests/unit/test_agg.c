@@ -152,7 +152,7 @@ test_conservation(void **state)
 static const char interval_line[] =
 	"{\"interval_start_ns\":20000000000,\"interval_ns\":10000000000,"
 	"\"received\":10,\"packets\":7,\"bytes\":700,\"ipv4_packets\":5,\"ipv6_packets\":2,"
-	"\"filtered\":1,\"nonflow\":1,\"malformed\":1,"
+	"\"filtered\":1,\"nonflow\":1,\"malformed\":1,\"duplicate\":0,\"duplicate_estimate\":0,"
 	"\"malformed_by_reason\":{\"l4_truncated\":1},\"dropped\":3,\"records_lost\":6,"
 	"\"flows\":{\"new\":4,\"ended\":2,\"active\":5},"
 	"\"ended_by_reason\":{\"idle\":0,\"active\":0,\"tcp_fin\":2,\"tcp_rst\":0,"
@@ -196,7 +196,8 @@ test_totals_json(void **state)
 	sf_agg_json_totals(&t, &a);
 	assert_string_equal(t.p, "\"received\":10,\"packets\":7,\"bytes\":700,"
 			"\"ipv4_packets\":5,\"ipv6_packets\":2,\"filtered\":1,\"nonflow\":1,"
-			"\"malformed\":1,\"dropped\":3,\"records_lost\":6,\"flows_new\":4,"
+			"\"malformed\":1,\"duplicate\":0,\"duplicate_estimate\":0,\"dropped\":3,"
+			"\"records_lost\":6,\"flows_new\":4,"
 			"\"flows_ended\":2");
 	sf_text_reset(&t);
 	sf_agg_json_reasons(&t, &a);
@@ -225,7 +226,9 @@ test_prometheus(void **state)
 			"spanflow_packets_total{outcome=\"flow\"} 7\n"
 			"spanflow_packets_total{outcome=\"filtered\"} 1\n"
 			"spanflow_packets_total{outcome=\"nonflow\"} 1\n"
-			"spanflow_packets_total{outcome=\"malformed\"} 1\n"));
+			"spanflow_packets_total{outcome=\"malformed\"} 1\n"
+			"spanflow_packets_total{outcome=\"duplicate\"} 0\n"));
+	assert_non_null(strstr(t.p, "\nspanflow_span_copies_estimated_total 0\n"));
 	assert_non_null(strstr(t.p,
 			"spanflow_packets_dropped_total{reason=\"dispatch_full\"} 3\n"));
 	assert_non_null(strstr(t.p,

@@ -167,13 +167,15 @@ sf_classify_steps(struct sf_classify *c, struct rte_mbuf **m, uint16_t n)
 			meta->cls = SF_PKT_FILTERED;
 			continue;
 		}
-		sig = sf_dedup_signature(m[i], &meta->info);
 		if (c->dedup != NULL) {
+			sig = sf_dedup_signature(m[i], &meta->info);
 			if (sf_dedup_seen(c->dedup, sig, meta->ts_ns))
 				meta->cls = SF_PKT_DUPLICATE;
-		} else if ((sig >> 60) == 0 && sf_dedup_seen(c->estimate, sig, meta->ts_ns)) {
-			/* The sample: 1/16 of signatures (a copy shares its original's). */
-			meta->mark |= SF_PKT_MARK_COPY;
+		} else if (unlikely(sf_dedup_sampled(m[i], &meta->info))) {
+			/* The sample: 1/16 of packets (a copy is in it with its original). */
+			sig = sf_dedup_signature(m[i], &meta->info);
+			if (sf_dedup_seen(c->estimate, sig, meta->ts_ns))
+				meta->mark |= SF_PKT_MARK_COPY;
 		}
 	}
 }

@@ -53,34 +53,9 @@ class Ref:
             self.flows[k[:5] + (inner,)] = f
 
 
-def aggregate(records):
-    """spanflow's records per key (with the tunnel context) and sending end."""
-    agg = {}
-    for r in records:
-        s = flowref.addr_bytes(r["src_addr"])
-        d = flowref.addr_bytes(r["dst_addr"])
-        ctx = ((r["tunnel"], r["tunnel_id"]),)
-        key, sdir = flowref.make_key(r["ip_version"], s, r["src_port"], d, r["dst_port"],
-                                     r["proto"], r["vlan"], ctx)
-        same = key[1] == key[2]
-        si = 0 if same else sdir
-        di = 0 if same else 1 - sdir
-        a = agg.get(key)
-        if a is None:
-            a = agg[key] = sf.Agg()
-        a.packets[si] += r["packets"]
-        a.bytes[si] += r["bytes"]
-        a.flags[si] |= r["tcp_flags"]
-        a.packets[di] += r["rev_packets"]
-        a.bytes[di] += r["rev_bytes"]
-        a.flags[di] |= r["rev_tcp_flags"]
-        if a.first_ns is None or r["start_ns"] < a.first_ns:
-            a.first_ns = r["start_ns"]
-            a.first_dscp = r["dscp"]
-            a.first_src_dir = si
-        a.last_ns = r["end_ns"] if a.last_ns is None else max(a.last_ns, r["end_ns"])
-        a.records += 1
-    return agg
+def record_ctx(r):
+    """A record's tunnel context, as the reduced reference writes it."""
+    return ((r["tunnel"], r["tunnel_id"]),)
 
 
 def captures(data):
@@ -148,7 +123,7 @@ def main():
                 probs = sf.record_problems(recs)
                 ck.check(not probs, "%s: %d records well-formed" % (name, len(recs)),
                          "\n".join(probs))
-                diffs, _ = sf.compare_flows(Ref(ref), aggregate(recs))
+                diffs, _ = sf.compare_flows(Ref(ref), sf.aggregate_records(recs, record_ctx))
                 ok = ck.check(not diffs, "%s: %d flows, %d packets agree per key (with the "
                               "tunnel context) and direction" % (name, len(ref.flows),
                                                                  ref.flowed),

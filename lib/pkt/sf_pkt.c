@@ -891,17 +891,6 @@ tun_enter_ether(struct pkt_state *s, enum sf_pkt_encap type, uint32_t off)
 	return next;
 }
 
-/*
- * The header or payload a tunnel layer needs is not there: the tunnel is
- * truncated (malformed), whether the capture was cut (snaplen) or the
- * packet was sent so.
- */
-static enum pkt_layer
-tun_stay(struct pkt_state *s, enum sf_pkt_encap type)
-{
-	return tun_bad(s, type, SF_PKT_BAD_ENCAP_TRUNC);
-}
-
 /* The IP version at `off` (inside a tunnel that does not say): PL_DONE if neither. */
 static inline enum pkt_layer
 ip_version_at(const struct pkt_state *s, uint32_t off)
@@ -1063,7 +1052,7 @@ layer_erspan(struct pkt_state *s, uint32_t off, unsigned int type)
 		next = tun_enter_ether(s, e, off + hl);
 	} else if (ft == 2) {
 		if (off + hl >= s->end)
-			return tun_stay(s, e);
+			return tun_bad(s, e, SF_PKT_BAD_ENCAP_TRUNC);
 		next = ip_version_at(s, off + hl);
 		if (next == PL_DONE)
 			return tun_bad(s, e, SF_PKT_BAD_ENCAP_HEADER);
@@ -1170,7 +1159,7 @@ layer_iptun(struct pkt_state *s)
 	case IPPROTO_IPV6:
 		return tun_enter(s, SF_ENCAP_IPIP, s->off, PL_IPV6);
 	default:
-		/* Not decapsulated: the flow ends at the IP header, as for other protocols. */
+		/* GRE: a payload it does not decapsulate stays the outer flow (PL_DONE). */
 		return layer_gre(s, s->off, SF_ENCAP_GRE);
 	}
 }
@@ -1275,7 +1264,7 @@ layer_gtpu(struct pkt_state *s, uint32_t off)
 		}
 	}
 	if (off + hl >= s->end)
-		return tun_stay(s, SF_ENCAP_GTPU);	/* empty, or cut */
+		return tun_bad(s, SF_ENCAP_GTPU, SF_PKT_BAD_ENCAP_TRUNC);	/* empty, or cut */
 	next = ip_version_at(s, off + hl);
 	if (next == PL_DONE)
 		return tun_bad(s, SF_ENCAP_GTPU, SF_PKT_BAD_IP_VERSION);
@@ -1296,16 +1285,16 @@ layer_teredo(struct pkt_state *s, uint32_t off)
 	const uint8_t *p = s->p;
 
 	if (s->end - off < 4)
-		return tun_stay(s, SF_ENCAP_TEREDO);
+		return tun_bad(s, SF_ENCAP_TEREDO, SF_PKT_BAD_ENCAP_TRUNC);
 	if (p[off] == 0 && p[off + 1] == 1) {
 		off += 4u + p[off + 2] + p[off + 3] + 9;	/* ids, nonce, confirmation */
 		if (off >= s->end || s->end - off < 4)
-			return tun_stay(s, SF_ENCAP_TEREDO);
+			return tun_bad(s, SF_ENCAP_TEREDO, SF_PKT_BAD_ENCAP_TRUNC);
 	}
 	if (p[off] == 0 && p[off + 1] == 0) {
 		off += 8;
 		if (off >= s->end)
-			return tun_stay(s, SF_ENCAP_TEREDO);
+			return tun_bad(s, SF_ENCAP_TEREDO, SF_PKT_BAD_ENCAP_TRUNC);
 	}
 	/* Teredo carries IPv6 only: the IPv6 layer judges what is there. */
 	return tun_enter(s, SF_ENCAP_TEREDO, off, PL_IPV6);
@@ -1319,12 +1308,12 @@ layer_ayiya(struct pkt_state *s, uint32_t off)
 	uint32_t hl;
 
 	if (s->end - off < 8)
-		return tun_stay(s, SF_ENCAP_AYIYA);
+		return tun_bad(s, SF_ENCAP_AYIYA, SF_PKT_BAD_ENCAP_TRUNC);
 	hl = 8 + (UINT32_C(1) << (h[0] >> 4)) + (uint32_t)(h[1] >> 4) * 4;
 	if ((h[2] & 0x0f) != 1)
 		return PL_DONE;
 	if (s->end - off <= hl)
-		return tun_stay(s, SF_ENCAP_AYIYA);
+		return tun_bad(s, SF_ENCAP_AYIYA, SF_PKT_BAD_ENCAP_TRUNC);
 	switch (h[3]) {
 	case IPPROTO_IPV6:
 		return tun_enter(s, SF_ENCAP_AYIYA, off + hl, PL_IPV6);

@@ -231,14 +231,15 @@ class Agg:
         self.records = 0
 
 
-def aggregate_records(records):
-    """Sum spanflow flow records per canonical key, per sending end (like flowref)."""
+def aggregate_records(records, ctx=None):
+    """Sum spanflow flow records per canonical key, per sending end (like flowref).
+    ctx(record), when given, is the key's sixth member (flowref's innermost view)."""
     agg = {}
     for r in records:
         s = flowref.addr_bytes(r["src_addr"])
         d = flowref.addr_bytes(r["dst_addr"])
         key, sdir = flowref.make_key(r["ip_version"], s, r["src_port"], d, r["dst_port"],
-                                     r["proto"], r["vlan"])
+                                     r["proto"], r["vlan"], ctx(r) if ctx else None)
         same = key[1] == key[2]
         si = 0 if same else sdir
         di = 0 if same else 1 - sdir

@@ -25,26 +25,12 @@
 #include "sf_config.h"
 #include "sf_source.h"
 #include "sf_test_eal.h"
+#include "sf_test_util.h"
 
 #define T0 (UINT64_C(1700000000) * SF_NS_PER_S)
 #define MAX_FLOWS 65536
 
 static struct rte_mempool *pool;
-
-static const char *
-data_dir(void)
-{
-	static char dir[4096];
-	const char *env = getenv("SF_TEST_DATA");
-	const char *slash;
-
-	if (env != NULL)
-		return env;
-	/* __FILE__ is tests/unit/test_dispatch.c as the build saw it. */
-	slash = strrchr(__FILE__, '/');
-	snprintf(dir, sizeof(dir), "%.*s/../data", (int)(slash - __FILE__), __FILE__);
-	return dir;
-}
 
 /* ---- frames ---- */
 
@@ -252,10 +238,7 @@ static uint64_t rng_state = 0x2545f4914f6cdd1dull;
 static uint32_t
 rng(void)
 {
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return (uint32_t)(rng_state >> 32);
+	return sf_test_rng(&rng_state);
 }
 
 /*
@@ -402,7 +385,7 @@ test_captures(void **state)
 	DIR *d;
 
 	(void)state;
-	d = opendir(data_dir());
+	d = opendir(sf_test_data_dir());
 	assert_non_null(d);
 	while ((de = readdir(d)) != NULL) {
 		unsigned int q, nq, k, i, idle;
@@ -412,7 +395,7 @@ test_captures(void **state)
 
 		if (strstr(de->d_name, ".pcap") == NULL && strstr(de->d_name, ".cap") == NULL)
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", data_dir(), de->d_name);
+		snprintf(path, sizeof(path), "%s/%s", sf_test_data_dir(), de->d_name);
 		nq = 2 + files % 4;
 		s = open_source(path, true, nq);
 		if (s == NULL)

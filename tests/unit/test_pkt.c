@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "sf_pkt.h"
+#include "sf_test_util.h"
 
 static const uint8_t A4[4] = { 10, 0, 0, 1 };
 static const uint8_t B4[4] = { 192, 168, 1, 2 };
@@ -2401,10 +2402,7 @@ static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 static uint32_t
 rng(void)
 {
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return (uint32_t)(rng_state >> 32);
+	return sf_test_rng(&rng_state);
 }
 
 static void

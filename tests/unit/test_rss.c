@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "sf_rss.h"
+#include "sf_test_util.h"
 
 #define MAX_FLOWS 65536
 
@@ -32,21 +33,6 @@ struct slot {
 
 static struct slot slots[MAX_FLOWS];
 static unsigned long packets, flows, nic_splits, sw_splits, default_key_splits;
-
-static const char *
-data_dir(void)
-{
-	static char dir[4096];
-	const char *env = getenv("SF_TEST_DATA");
-	const char *slash;
-
-	if (env != NULL)
-		return env;
-	/* __FILE__ is tests/unit/test_rss.c as the build saw it. */
-	slash = strrchr(__FILE__, '/');
-	snprintf(dir, sizeof(dir), "%.*s/../data", (int)(slash - __FILE__), __FILE__);
-	return dir;
-}
 
 static struct slot *
 slot_of(const struct sf_flow_key *k)
@@ -106,7 +92,7 @@ test_both_directions_same_queue(void **state)
 	};
 	uint8_t key[SF_RSS_KEY_MAX];
 	char path[8192], perr[PCAP_ERRBUF_SIZE];
-	const char *dir = data_dir();
+	const char *dir = sf_test_data_dir();
 	struct dirent *de;
 	unsigned int files = 0;
 	DIR *d;

@@ -11,9 +11,13 @@ their order in the file; a copy comes before the first original later than it.
 
 Usage: spancopy.py IN.pcap OUT.pcap [--delay US] [--vlan ID]
        spancopy.py --count US IN.pcap
-The second form is an oracle for duplicate removal: how many Ethernet frames
-carry an IP packet identical (TTL/hop limit and IPv4 header checksum aside,
-whatever the VLAN tags) to one first seen at most US microseconds before.
+       spancopy.py --inner IN.pcap OUT.pcap
+The second form is an oracle for duplicate removal: how many frames carry an
+innermost IP packet identical (TTL/hop limit and IPv4 header checksum aside,
+whatever the VLAN tags and encapsulations around it) to one first seen at
+most US microseconds before. The third writes the innermost IP packets as a
+raw-IP capture (an oracle for --inner-filter: tcpdump on it). Both
+decapsulate on their own (no spanflow code), as spanflow does by default.
 Needs scapy (python3-scapy) for the capture files.
 """
 
@@ -86,28 +90,196 @@ def copy_frame(data, linktype, vlan):
     return bytes(b), grew
 
 
-def ip_packet(data, linktype):
-    """The IP packet of an Ethernet frame (after VLAN tags), TTL and checksum zeroed."""
-    if linktype != LINK_ETHER or len(data) < 14:
-        return None
+VXLAN_PORTS = (4789, 8472)
+GENEVE_PORT = 6081
+GTPU_PORT = 2152
+GRE_UDP_PORT = 4754
+MAX_LAYERS = 8
+
+
+def _u16(b, off):
+    return struct.unpack_from("!H", b, off)[0]
+
+
+def _ether(b, depth):
+    """The innermost IP packet of an Ethernet frame (VLAN tags, MPLS, PPPoE)."""
     off = 12
-    while off + 4 <= len(data) and struct.unpack_from("!H", data, off)[0] in ETH_VLAN:
+    while off + 4 <= len(b) and _u16(b, off) in ETH_VLAN:
         off += 4
-    if off + 2 > len(data):
+    if off + 2 > len(b):
         return None
-    et = struct.unpack_from("!H", data, off)[0]
-    b = bytearray(data[off + 2:])
-    if et == 0x0800 and len(b) >= 20 and b[0] >> 4 == 4:
-        tot = struct.unpack_from("!H", b, 2)[0]
-        b = b[:tot] if tot >= 20 else b
+    return _ethertype(b, _u16(b, off), off + 2, depth)
+
+
+def _ethertype(b, et, off, depth):
+    if et == 0x8847:        # MPLS: labels to the bottom of the stack, then IP by version
+        while off + 4 <= len(b):
+            bos = b[off + 2] & 1
+            off += 4
+            if bos:
+                break
+        else:
+            return None
+        if off < len(b) and b[off] >> 4 in (4, 6):
+            return _ip(b, off, depth)
+        return None
+    if et == 0x8864:        # PPPoE session: 6 bytes, then the PPP protocol
+        if off + 8 > len(b):
+            return None
+        return _ppp(b, off + 6, depth)
+    if et in (0x0800, 0x86DD):
+        return _ip(b, off, depth)
+    return None
+
+
+def _ppp(b, off, depth):
+    if off + 2 <= len(b) and b[off] == 0xFF and b[off + 1] == 0x03:
+        off += 2
+    if off + 2 > len(b):
+        return None
+    proto = _u16(b, off)
+    if proto in (0x0021, 0x0057):
+        return _ip(b, off + 2, depth)
+    return None
+
+
+def _gre(b, off, end, depth):
+    if off + 4 > end:
+        return None
+    flags, proto = _u16(b, off), _u16(b, off + 2)
+    ver = flags & 7
+    hl = 4
+    if ver == 0:
+        hl += 4 * (bool(flags & 0x8000) or bool(flags & 0x4000))
+        hl += 4 * bool(flags & 0x2000) + 4 * bool(flags & 0x1000)
+    elif ver == 1:          # enhanced GRE (PPTP): key always, sequence and ack optional
+        hl += 4 + 4 * bool(flags & 0x1000) + 4 * bool(flags & 0x0080)
+        return _ppp(b[:end], off + hl, depth) if proto == 0x880B else None
+    else:
+        return None
+    p = off + hl
+    if proto == 0x6558:
+        return _ether(b[p:end], depth + 1)
+    if proto == 0x88BE:     # ERSPAN II (with sequence) or type I (without)
+        return _ether(b[p + (8 if flags & 0x1000 else 0):end], depth + 1)
+    if proto == 0x22EB:     # ERSPAN III, optional 8-byte platform sub-header
+        if p + 12 > end:
+            return None
+        return _ether(b[p + 12 + (8 if b[p + 11] & 1 else 0):end], depth + 1)
+    if proto in (0x0800, 0x86DD):
+        return _ip(b[:end], p, depth + 1)
+    return None
+
+
+def _udp(b, off, end, depth):
+    if off + 8 > end:
+        return None
+    dport = _u16(b, off + 2)
+    p = off + 8
+    if dport in VXLAN_PORTS:
+        if p + 8 > end or not b[p] & 0x08:
+            return None
+        return _ether(b[p + 8:end], depth + 1)
+    if dport == GENEVE_PORT:
+        if p + 8 > end:
+            return None
+        hl = 8 + (b[p] & 0x3F) * 4
+        if _u16(b, p + 2) == 0x6558:
+            return _ether(b[p + hl:end], depth + 1)
+        if _u16(b, p + 2) in (0x0800, 0x86DD):
+            return _ip(b[:end], p + hl, depth + 1)
+        return None
+    if dport == GTPU_PORT:
+        if p + 8 > end or b[p] >> 5 != 1 or b[p + 1] != 0xFF:
+            return None
+        hl = 8
+        if b[p] & 0x07:
+            hl = 12
+            nxt = b[p + 11] if p + 12 <= end else 0
+            while nxt != 0:
+                if p + hl >= end or b[p + hl] == 0:
+                    return None
+                ln = b[p + hl] * 4
+                nxt = b[p + hl + ln - 1] if p + hl + ln <= end else 0
+                hl += ln
+        if p + hl < end and b[p + hl] >> 4 in (4, 6):
+            return _ip(b[:end], p + hl, depth + 1)
+        return None
+    if dport == GRE_UDP_PORT:
+        return _gre(b, p, end, depth + 1)
+    return None
+
+
+def _ip(b, off, depth):
+    """The innermost IP packet at off: (bytes, offset of its header)."""
+    if depth > MAX_LAYERS or off >= len(b):
+        return None
+    ver = b[off] >> 4
+    if ver == 4 and off + 20 <= len(b):
+        hl = (b[off] & 0x0F) * 4
+        tot = _u16(b, off + 2)
+        end = min(len(b), off + tot) if tot >= 20 else len(b)
+        frag = _u16(b, off + 6) & 0x3FFF
+        proto = b[off + 9]
+        inner = None
+        if not frag:        # a fragment is accounted on its own header
+            inner = _payload(b, proto, off + hl, end, depth)
+        return inner if inner is not None else (b[:end], off)
+    if ver == 6 and off + 40 <= len(b):
+        end = min(len(b), off + 40 + _u16(b, off + 4))
+        nh, p = b[off + 6], off + 40
+        while nh in (0, 43, 60) and p + 8 <= end:
+            nh, p = b[p], p + (b[p + 1] + 1) * 8
+        inner = None
+        if nh != 44:
+            inner = _payload(b, nh, p, end, depth)
+        return inner if inner is not None else (b[:end], off)
+    return None
+
+
+def _payload(b, proto, off, end, depth):
+    if proto in (4, 41):
+        r = _ip(b[:end], off, depth + 1)
+        return r
+    if proto == 47:
+        return _gre(b, off, end, depth)
+    if proto == 17:
+        return _udp(b, off, end, depth)
+    return None
+
+
+def innermost_ip(data, linktype):
+    """
+    The innermost IP packet of a frame, decapsulated as spanflow does by
+    default (VLAN, MPLS, PPPoE, GRE and GRE in UDP, ERSPAN I/II/III, VXLAN,
+    Geneve, GTP-U, IP in IP; an IP fragment is not looked into), as bytes
+    from its IP header to its end; None for a frame without IP.
+    """
+    b = bytes(data)
+    if linktype == LINK_ETHER:
+        r = _ether(b, 0)
+    elif linktype in LINK_RAW:
+        r = _ip(b, 0, 0)
+    else:
+        return None
+    if r is None:
+        return None
+    pkt, off = r
+    return pkt[off:]
+
+
+def ip_packet(data, linktype):
+    """The innermost IP packet of a frame, its TTL/hop limit and IPv4 checksum zeroed."""
+    ip = innermost_ip(data, linktype)
+    if ip is None:
+        return None
+    b = bytearray(ip)
+    if b[0] >> 4 == 4:
         b[8] = 0
         b[10:12] = b"\0\0"
-        return bytes(b)
-    if et == 0x86DD and len(b) >= 40 and b[0] >> 4 == 6:
-        b = b[:40 + struct.unpack_from("!H", b, 4)[0]]
+    else:
         b[7] = 0
-        return bytes(b)
-    return None
+    return bytes(b)
 
 
 def count_copies(path, window_us):
@@ -131,9 +303,29 @@ def count_copies(path, window_us):
     return n
 
 
+def write_inner(inp, out):
+    """The innermost IP packets of inp, in a raw-IP capture (other frames left out)."""
+    rd = RawPcapReader(inp)
+    wr = RawPcapWriter(out, linktype=101, sync=False)
+    wr.write_header(None)
+    n = 0
+    for data, meta in rd:
+        ip = innermost_ip(data, rd.linktype)
+        if ip is None:
+            continue
+        wr.write_packet(ip, sec=0, usec=0, wirelen=len(ip))
+        n += 1
+    rd.close()
+    wr.close()
+    return n
+
+
 def main():
     if len(sys.argv) == 4 and sys.argv[1] == "--count":
         print(count_copies(sys.argv[3], float(sys.argv[2])))
+        return
+    if len(sys.argv) == 4 and sys.argv[1] == "--inner":
+        print(write_inner(sys.argv[2], sys.argv[3]))
         return
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("inp")

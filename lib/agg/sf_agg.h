@@ -91,8 +91,8 @@ uint64_t sf_drop_total(const uint64_t dropped[SF_DROP_MAX]);
 	X(RECORDS_LOST, "spanflow_flow_records_lost_total", "counter", \
 		"Flow records dropped on a full ring or pool.") \
 	X(DUP_ESTIMATE, "spanflow_span_copies_estimated_total", "counter", \
-		"With duplicate removal off: packets estimated to be SPAN copies (from a " \
-		"1/16 sample of packets chosen by their invariant fields).")
+		"With duplicate removal off: packets estimated to be SPAN copies (from " \
+		"sampled runs of packets).")
 
 /*
  * The counters, in the order of the JSON of an interval. Two kinds of row:

@@ -69,6 +69,9 @@ struct sf_classify {
 	struct sf_filter *inner;
 	struct sf_dedup *dedup;		/* removing copies */
 	struct sf_dedup *estimate;	/* dedup off: counting them on a sample */
+	bool estimate_only;		/* no filter, no removal: the estimate alone */
+	uint32_t est_run;		/* packets left in the estimate's run */
+	uint64_t est_skip;		/* packets to pass before the next run */
 };
 
 int
@@ -117,7 +120,7 @@ sf_classify_create(const struct sf_classify_params *p, char *err, size_t errlen)
 	dp.window_ns = p->dedup_window_ns;
 	dp.socket_id = p->socket_id;
 	dp.entries = p->dedup ? p->dedup_entries :
-		RTE_MAX(p->dedup_entries / SF_DEDUP_ESTIMATE_SCALE, 64u);
+		RTE_MAX(p->dedup_entries / 16, 64u);	/* a run at a time */
 	if (p->dedup)
 		c->dedup = sf_dedup_create(&dp);
 	else
@@ -127,6 +130,8 @@ sf_classify_create(const struct sf_classify_params *p, char *err, size_t errlen)
 				dp.entries, rte_strerror(rte_errno));
 		goto fail;
 	}
+	c->estimate_only = c->filter == NULL && c->inner == NULL && c->dedup == NULL;
+	c->est_run = SF_DEDUP_RUN;	/* from the first packet: a short capture is seen whole */
 	return c;
 fail:
 	sf_classify_free(c);
@@ -145,14 +150,55 @@ sf_classify_free(struct sf_classify *c)
 	free(c);
 }
 
+/*
+ * Duplicate removal off: the estimate. Whole bursts are examined while a
+ * run lasts (SF_DEDUP_RUN packets), then passed over for SF_DEDUP_SCALE - 1
+ * runs' worth of packets: one packet in SF_DEDUP_SCALE costs a signature
+ * and a lookup, the others nothing. A copy and its original are
+ * microseconds apart, so a run holds both but at its edges. (The schedule
+ * counts packets, not time: the cost does not depend on the link's rate.)
+ */
+static void
+estimate(struct sf_classify *c, struct rte_mbuf **m, uint16_t n)
+{
+	uint16_t i;
+
+	if (c->est_run == 0) {
+		if (c->est_skip > n) {
+			c->est_skip -= n;
+			return;
+		}
+		c->est_run = SF_DEDUP_RUN;
+	}
+	for (i = 0; i < n; i++) {
+		struct sf_pkt_meta *meta = sf_pkt_meta(m[i]);
+
+		if (meta->cls != SF_PKT_FLOW)
+			continue;
+		meta->mark |= SF_PKT_MARK_SAMPLED;
+		if (sf_dedup_seen(c->estimate, sf_dedup_signature(m[i], &meta->info),
+				meta->ts_ns))
+			meta->mark |= SF_PKT_MARK_COPY;
+	}
+	if (c->est_run > n) {
+		c->est_run -= n;
+	} else {
+		c->est_run = 0;
+		c->est_skip = (uint64_t)SF_DEDUP_RUN * (SF_DEDUP_SCALE - 1);
+	}
+}
+
 void
 sf_classify_steps(struct sf_classify *c, struct rte_mbuf **m, uint16_t n)
 {
 	uint16_t i;
 
+	if (likely(c->estimate_only)) {
+		estimate(c, m, n);
+		return;
+	}
 	for (i = 0; i < n; i++) {
 		struct sf_pkt_meta *meta = sf_pkt_meta(m[i]);
-		uint64_t sig;
 
 		if (c->filter != NULL && !sf_filter_match(c->filter, m[i])) {
 			meta->cls = SF_PKT_FILTERED;
@@ -167,17 +213,13 @@ sf_classify_steps(struct sf_classify *c, struct rte_mbuf **m, uint16_t n)
 			meta->cls = SF_PKT_FILTERED;
 			continue;
 		}
-		if (c->dedup != NULL) {
-			sig = sf_dedup_signature(m[i], &meta->info);
-			if (sf_dedup_seen(c->dedup, sig, meta->ts_ns))
-				meta->cls = SF_PKT_DUPLICATE;
-		} else if (unlikely(sf_dedup_sampled(m[i], &meta->info))) {
-			/* The sample: 1/16 of packets (a copy is in it with its original). */
-			sig = sf_dedup_signature(m[i], &meta->info);
-			if (sf_dedup_seen(c->estimate, sig, meta->ts_ns))
-				meta->mark |= SF_PKT_MARK_COPY;
-		}
+		if (c->dedup != NULL &&
+				sf_dedup_seen(c->dedup, sf_dedup_signature(m[i], &meta->info),
+					meta->ts_ns))
+			meta->cls = SF_PKT_DUPLICATE;
 	}
+	if (c->dedup == NULL)
+		estimate(c, m, n);	/* on what the filters kept */
 }
 
 void

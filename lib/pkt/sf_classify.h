@@ -46,11 +46,16 @@ enum sf_pkt_step_class {
 };
 
 /*
- * Duplicate removal off: the packet was in the 1/16 sample (by its
- * signature) the steps estimate SPAN copies on, and looked like a copy.
+ * Duplicate removal off: the steps estimate SPAN copies on runs of
+ * consecutive packets, SF_DEDUP_RUN of every SF_DEDUP_SCALE runs' worth,
+ * the first run from the first packet. A flow packet examined is marked
+ * SAMPLED, and COPY too if it looked like a copy; the worker applies the
+ * share of copies in the latest sample to its flow packets.
  */
-#define SF_PKT_MARK_COPY 0x1
-#define SF_DEDUP_ESTIMATE_SCALE 16
+#define SF_PKT_MARK_SAMPLED 0x1
+#define SF_PKT_MARK_COPY 0x2
+#define SF_DEDUP_RUN 8192u
+#define SF_DEDUP_SCALE 64u
 
 /* mbuf private area size for pools whose packets enter the pipeline. */
 #define SF_PKT_META_SIZE RTE_ALIGN(sizeof(struct sf_pkt_meta), RTE_MBUF_PRIV_ALIGN)
@@ -93,8 +98,9 @@ void sf_classify_burst(struct rte_mbuf **m, uint16_t n, enum sf_linktype lt);
 /*
  * The steps' settings. A step is on when its setting is: filter and
  * inner_filter non-NULL and not empty, dedup. Without dedup the steps
- * still estimate how many packets look like SPAN copies, on a 1/16
- * sample (SF_PKT_MARK_COPY), in a table of dedup_entries / 16.
+ * still estimate how many packets look like SPAN copies, on runs of
+ * packets (SF_PKT_MARK_SAMPLED, SF_PKT_MARK_COPY), in a table of
+ * dedup_entries / 16.
  */
 struct sf_classify_params {
 	int linktype;			/* of the frames (pcap LINKTYPE) */

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include <rte_branch_prediction.h>
 #include <rte_common.h>
 #include <rte_errno.h>
 #include <rte_hash_crc.h>
@@ -70,25 +71,14 @@ sf_dedup_forgotten(const struct sf_dedup *d)
 }
 
 /*
- * The invariant fields, packed: 32 bytes of addresses, 16 of IP fields,
- * up to 64 of what follows the IP header chain (the L4 header with its
- * options and the start of the payload: duplicate ACKs differ in their
- * SACK blocks, echo requests in their data). Bytes not captured are zero.
+ * The invariant fields, hashed where they lie (no copy): the addresses,
+ * the IP length, IPv4 identification and fragment field / IPv6 flow label,
+ * the protocol, and up to 64 bytes of what follows the IP header chain
+ * (the L4 header with its options and the start of the payload: duplicate
+ * ACKs differ in their SACK blocks, echo requests in their data), never
+ * past the IP packet (Ethernet padding is no part of it) nor the capture.
  */
 #define DEDUP_L4_BYTES 64
-
-struct dedup_key {
-	uint8_t addr[32];
-	uint32_t ip_word;	/* IPv4 id << 16 | fragment field; IPv6 flow label */
-	uint16_t ip_len;	/* IPv4 total length, IPv6 payload length */
-	uint8_t proto;
-	uint8_t ipver;
-	uint32_t l4_len;	/* bytes of l4 below */
-	uint32_t pad;
-	uint8_t l4[DEDUP_L4_BYTES];
-};
-
-_Static_assert(sizeof(struct dedup_key) % 8 == 0, "key is whole words");
 
 static inline uint16_t
 rd16(const uint8_t *p)
@@ -96,53 +86,80 @@ rd16(const uint8_t *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
+static inline uint64_t
+ld64(const uint8_t *p)
+{
+	uint64_t w;
+
+	memcpy(&w, p, sizeof(w));
+	return w;
+}
+
+/* Two independent 32-bit CRC chains: a 64-bit signature. */
+struct sig_state {
+	uint32_t h1, h2;
+};
+
+static inline void
+sig_mix(struct sig_state *h, uint64_t w)
+{
+	h->h1 = rte_hash_crc_8byte(w, h->h1);
+	h->h2 = rte_hash_crc_8byte(w ^ 0x5bd1e9955bd1e995ull, h->h2);
+}
+
 uint64_t
 sf_dedup_signature_buf(const uint8_t *frame, uint32_t caplen,
 		const struct sf_pkt_info *info)
 {
-	struct dedup_key k;
-	const uint8_t *ip;
-	uint32_t avail, n, h1, h2;
-	uint64_t w[sizeof(k) / 8];
-	unsigned int i;
+	struct sig_state h = { 0x9e3779b9u, 0x85ebca6bu };
+	const uint8_t *ip, *l4;
+	uint32_t avail, n, i;
+	uint64_t head = (uint64_t)info->key.proto << 56, tail;
 
-	memset(&k, 0, sizeof(k));
 	if (info->l3_off < caplen) {
 		ip = frame + info->l3_off;
 		avail = caplen - info->l3_off;
-		k.ipver = ip[0] >> 4;
-		if (k.ipver == 4 && avail >= 20) {
-			k.ip_len = rd16(ip + 2);
-			k.ip_word = (uint32_t)rd16(ip + 4) << 16 | rd16(ip + 6);
-			memcpy(k.addr, ip + 12, 8);
-		} else if (k.ipver == 6 && avail >= 40) {
-			k.ip_len = rd16(ip + 4);
-			k.ip_word = ((uint32_t)ip[1] << 16 | rd16(ip + 2)) & 0xfffff;
-			memcpy(k.addr, ip + 8, 32);
+		if (ip[0] >> 4 == 4 && avail >= 20) {
+			/* total length, id, fragment field */
+			head |= 4ull << 48 | (uint64_t)rd16(ip + 2) << 32 |
+				(uint64_t)rd16(ip + 4) << 16 | rd16(ip + 6);
+			sig_mix(&h, ld64(ip + 12));
+		} else if (ip[0] >> 4 == 6 && avail >= 40) {
+			/* payload length, flow label */
+			head |= 6ull << 48 | (uint64_t)rd16(ip + 4) << 32 |
+				(((uint32_t)ip[1] << 16 | rd16(ip + 2)) & 0xfffff);
+			sig_mix(&h, ld64(ip + 8));
+			sig_mix(&h, ld64(ip + 16));
+			sig_mix(&h, ld64(ip + 24));
+			sig_mix(&h, ld64(ip + 32));
 		}
 	}
-	k.proto = info->key.proto;
+	n = 0;
 	if (info->l4_off < caplen) {
-		n = DEDUP_L4_BYTES;
-		avail = caplen - info->l4_off;
-		if (n > avail)
-			n = avail;
-		/* Not past the IP packet: Ethernet padding is no part of it. */
+		n = RTE_MIN((uint32_t)DEDUP_L4_BYTES, caplen - info->l4_off);
 		if (info->l4_off >= info->l3_off &&
-				info->ip_len > (uint32_t)(info->l4_off - info->l3_off) &&
-				n > info->ip_len - (uint32_t)(info->l4_off - info->l3_off))
-			n = info->ip_len - (uint32_t)(info->l4_off - info->l3_off);
-		k.l4_len = n;
-		memcpy(k.l4, frame + info->l4_off, n);
+				info->ip_len > (uint32_t)(info->l4_off - info->l3_off))
+			n = RTE_MIN(n, info->ip_len - (uint32_t)(info->l4_off - info->l3_off));
 	}
-	memcpy(w, &k, sizeof(w));
-	h1 = 0x9e3779b9u;
-	h2 = 0x85ebca6bu;
-	for (i = 0; i < RTE_DIM(w); i++) {
-		h1 = rte_hash_crc_8byte(w[i], h1);
-		h2 = rte_hash_crc_8byte(w[i] ^ 0x5bd1e9955bd1e995ull, h2);
+	sig_mix(&h, head | (uint64_t)n << 40);
+	l4 = frame + info->l4_off;
+	for (i = 0; i + 8 <= n; i += 8)
+		sig_mix(&h, ld64(l4 + i));
+	if (i < n) {
+		/*
+		 * The last 1-7 bytes: the word that ends with them, its earlier
+		 * bytes shifted out (for an IP packet l4_off >= 20: the word
+		 * starts in the frame).
+		 */
+		if (likely(info->l4_off + n >= 8)) {
+			tail = ld64(l4 + n - 8) >> (64 - 8 * (n - i));
+		} else {
+			tail = 0;
+			memcpy(&tail, l4 + i, n - i);
+		}
+		sig_mix(&h, tail);
 	}
-	return ((uint64_t)h1 << 32 | h2) | 1;	/* never 0: 0 marks an empty entry */
+	return ((uint64_t)h.h1 << 32 | h.h2) | 1;	/* never 0: 0 marks an empty entry */
 }
 
 uint64_t

@@ -27,10 +27,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <string.h>
-
-#include <rte_branch_prediction.h>
-#include <rte_hash_crc.h>
 #include <rte_mbuf.h>
 
 #include "sf_pkt.h"
@@ -66,29 +62,6 @@ uint64_t sf_dedup_signature_buf(const uint8_t *frame, uint32_t caplen,
  * its original: a stream of identical packets is not chained into one.
  */
 bool sf_dedup_seen(struct sf_dedup *d, uint64_t sig, uint64_t ts);
-
-/*
- * Is the parsed flow packet in m in the 1/16 sample the estimate (removal
- * off) looks at? A hash of its IP length, IPv4 id and the 16 bytes after
- * its IP headers (invariant between copies, so a packet and its copies are in
- * or out together): far cheaper than the signature, which only sampled
- * packets need.
- */
-static inline bool
-sf_dedup_sampled(const struct rte_mbuf *m, const struct sf_pkt_info *info)
-{
-	uint64_t w[2] = { 0, 0 };
-	uint32_t id = 0;
-
-	if (likely((uint32_t)info->l4_off + 16 <= rte_pktmbuf_data_len(m)))
-		memcpy(w, rte_pktmbuf_mtod_offset(m, const uint8_t *, info->l4_off), 16);
-	else if ((uint32_t)info->l4_off + 8 <= rte_pktmbuf_data_len(m))
-		memcpy(w, rte_pktmbuf_mtod_offset(m, const uint8_t *, info->l4_off), 8);
-	if (info->key.ipver == 4)
-		memcpy(&id, rte_pktmbuf_mtod_offset(m, const uint8_t *, info->l3_off + 4), 2);
-	return (rte_hash_crc_8byte(w[1], rte_hash_crc_8byte(w[0], info->ip_len ^ id << 16))
-			>> 28) == 0;
-}
 
 /* Originals forgotten by a full bucket while still inside the window. */
 uint64_t sf_dedup_forgotten(const struct sf_dedup *d);

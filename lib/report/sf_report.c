@@ -193,10 +193,9 @@ sf_report_print(FILE *f, const struct sf_report_info *ri, const struct sf_collec
 				100.0 * (double)s->duplicate / (double)ri->src.received : 0.0);
 	if (s->duplicate_estimate != 0)
 		fprintf(f, "duplicates   about %" PRIu64 " packets (%.1f%% of those in flows) looked "
-				"like SPAN copies (estimated on a 1/%u sample); they are counted twice: "
-				"--dedup removes them\n", s->duplicate_estimate, s->flowed ?
-				100.0 * (double)s->duplicate_estimate / (double)s->flowed : 0.0,
-				SF_DEDUP_ESTIMATE_SCALE);
+				"like SPAN copies (estimated on samples of packets); they are counted "
+				"twice: --dedup removes them\n", s->duplicate_estimate, s->flowed ?
+				100.0 * (double)s->duplicate_estimate / (double)s->flowed : 0.0);
 	if (s->malformed != 0) {
 		fprintf(f, "malformed    ");
 		for (i = 1; i < SF_PKT_BAD_MAX; i++) {

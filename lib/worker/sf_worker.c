@@ -52,6 +52,10 @@ struct sf_worker {
 	uint64_t stop_lost;		/* during the final flush */
 	struct sf_flow_table_stats last;	/* table stats at interval start */
 	struct sf_interval_agg agg;		/* the open interval */
+	/* The SPAN copy estimate of the open interval (see estimate_copies). */
+	uint64_t est_sampled, est_copies;
+	uint64_t est_flowed;			/* agg.flowed when it began */
+	double est_share;			/* of copies, in the latest run */
 	bool stale;				/* shared is behind */
 	struct worker_shared shared;		/* read by other lcores */
 } __rte_cache_aligned;
@@ -240,6 +244,28 @@ start_at(struct sf_worker *w, uint64_t t)
 }
 
 /*
+ * Duplicate removal off: the interval's SPAN copies, estimated as its flow
+ * packets x the share of copies among the flow packets examined (the
+ * classify steps' runs, sf_classify_steps): in this interval, or in the
+ * latest one that had a run. Exact when every packet was examined.
+ */
+static void
+estimate_copies(struct sf_worker *w)
+{
+	uint64_t flowed = w->agg.flowed - w->est_flowed;
+
+	if (w->est_sampled >= flowed) {
+		w->agg.duplicate_estimate += w->est_copies;
+	} else {
+		if (w->est_sampled != 0)
+			w->est_share = (double)w->est_copies / (double)w->est_sampled;
+		w->agg.duplicate_estimate += (uint64_t)(w->est_share * (double)flowed + 0.5);
+	}
+	w->est_sampled = 0;
+	w->est_copies = 0;
+}
+
+/*
  * Close interval w->cur: end every flow whose deadline falls inside it,
  * then send its aggregate (even an empty one: it carries the watermark).
  * If the message cannot be sent (live input, full ring or pool), its
@@ -265,6 +291,7 @@ close_interval(struct sf_worker *w, uint64_t watermark)
 	a->flows_active = st->active;
 	a->ntop = sf_flow_table_interval_top(w->table, a->top);
 	w->last = *st;
+	estimate_copies(w);
 
 	/* Records first: the collector relies on their order on the ring. */
 	batch_send(w);
@@ -283,6 +310,7 @@ close_interval(struct sf_worker *w, uint64_t watermark)
 		w->received_closed += a->received;
 		memset(a, 0, sizeof(*a));
 	}
+	w->est_flowed = a->flowed;
 	sf_flow_table_interval_begin(w->table);
 }
 
@@ -346,6 +374,30 @@ count_encap(struct sf_interval_agg *a, const struct sf_pkt_info *pi, bool flow)
 		a->encap_malformed[pi->tun.last]++;
 }
 
+/* A packet that is no flow's: its outcome. */
+static __rte_noinline void
+count_other(struct sf_interval_agg *a, const struct sf_pkt_meta *meta)
+{
+	switch (meta->cls) {
+	case SF_PKT_NONFLOW:
+		a->nonflow++;
+		break;
+	case SF_PKT_FILTERED:
+		a->filtered++;
+		break;
+	case SF_PKT_DUPLICATE:
+		a->duplicate++;
+		break;
+	default:
+		a->malformed++;
+		a->malformed_by[meta->info.malformed < SF_PKT_BAD_MAX ?
+				meta->info.malformed : 0]++;
+		if (meta->info.flags & SF_PKT_F_ENCAP)
+			count_encap(a, &meta->info, false);
+		break;
+	}
+}
+
 static void
 process_chunk(struct sf_worker *w, struct rte_mbuf **m, unsigned int n)
 {
@@ -374,33 +426,19 @@ process_chunk(struct sf_worker *w, struct rte_mbuf **m, unsigned int n)
 		}
 		w->clock = t;
 		a->received++;
-		switch (meta->cls) {
-		case SF_PKT_FLOW:
+		if (likely(meta->cls == SF_PKT_FLOW)) {
 			pi[k] = &meta->info;
 			ts[k] = t;
 			k++;
 			count_flow_packet(a, &meta->info);
 			if (unlikely(meta->info.flags & SF_PKT_F_ENCAP))
 				count_encap(a, &meta->info, true);
-			if (unlikely(meta->mark & SF_PKT_MARK_COPY))
-				a->duplicate_estimate += SF_DEDUP_ESTIMATE_SCALE;
-			break;
-		case SF_PKT_NONFLOW:
-			a->nonflow++;
-			break;
-		case SF_PKT_FILTERED:
-			a->filtered++;
-			break;
-		case SF_PKT_DUPLICATE:
-			a->duplicate++;
-			break;
-		default:
-			a->malformed++;
-			a->malformed_by[meta->info.malformed < SF_PKT_BAD_MAX ?
-					meta->info.malformed : 0]++;
-			if (meta->info.flags & SF_PKT_F_ENCAP)
-				count_encap(a, &meta->info, false);
-			break;
+			if (unlikely(meta->mark != 0)) {
+				w->est_sampled += meta->mark & SF_PKT_MARK_SAMPLED;
+				w->est_copies += (meta->mark & SF_PKT_MARK_COPY) != 0;
+			}
+		} else {
+			count_other(a, meta);
 		}
 	}
 	if (k != 0)

@@ -35,6 +35,15 @@ CONSERVATION_WORDS = ("received", "flowed", "filtered", "nonflow", "malformed", 
                       "dropped")
 
 
+
+def scapy_python():
+    """A Python interpreter that has scapy (tools/spancopy.py needs it), or None."""
+    for py in (sys.executable, "/usr/bin/python3"):
+        if py and os.access(py, os.X_OK) and subprocess.run(
+                [py, "-c", "import scapy.utils"], capture_output=True).returncode == 0:
+            return py
+    return None
+
 def usage_args():
     if len(sys.argv) != 3:
         print("usage: %s SPANFLOW_BINARY TESTS_DATA_DIR" % sys.argv[0], file=sys.stderr)

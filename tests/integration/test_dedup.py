@@ -38,14 +38,6 @@ SPANCOPY = sf.REPO / "tools" / "spancopy.py"
 CAPTURE_SUFFIXES = (".pcap", ".cap", ".pcapng")
 
 
-def scapy_python():
-    for py in (sys.executable, "/usr/bin/python3"):
-        if py and os.access(py, os.X_OK) and subprocess.run(
-                [py, "-c", "import scapy.utils"], capture_output=True).returncode == 0:
-            return py
-    return None
-
-
 def linktype(cap):
     p = subprocess.run(["tcpdump", "-r", str(cap), "-c", "1"], capture_output=True,
                        text=True)
@@ -66,7 +58,7 @@ def run(binary, cap, tmp, tag, *extra):
 
 def main():
     binary, data = sf.usage_args()
-    py = scapy_python()
+    py = sf.scapy_python()
     if py is None:
         print("SKIP: scapy not installed (tools/setup.sh --test installs python3-scapy)")
         sys.exit(77)
@@ -119,18 +111,36 @@ def main():
                           "%d records, %d differ" % (len(rec1 or []),
                                                      len(set(rec1 or []) ^ set(rec0))))
             copies += c0["flowed"]
-            if c0["flowed"] >= 500:
+            if c0["flowed"] >= 100:
                 r2, c2, _ = run(binary, dup, tmp, "est", "-w", "1")
                 m = re.search(r"about (\d+) packets .* looked like SPAN copies.*--dedup",
                               r2.out)
                 est = int(m.group(1)) if m else 0
-                # 1/16 sample: the estimate is 16 x a binomial count; 5 sd.
-                n = c0["flowed"]
-                sd = 16 * (n / 16 * 15 / 16) ** 0.5
-                chk.check(m is not None and abs(est - n) <= 5 * sd + 16,
+                # Every packet of a short capture is examined (the first run of
+                # SF_DEDUP_RUN = 8192 packets): the estimate is the count --dedup
+                # removes. A longer one is sampled in runs: within 3%.
+                n = c0["flowed"] + 2 * c0["duplicate"]
+                tol = 0 if 2 * c0["received"] <= 8192 else 0.03 * n
+                chk.check(m is not None and abs(est - n) <= tol,
                           "%s copied, no --dedup: report estimates %d copies of %d and "
                           "suggests --dedup" % (cap.name, est, n), sf.tail(r2.out))
         chk.note("%d packet copies removed in all" % copies)
+        # A capture longer than a run: the estimate applies the share of copies
+        # in the sampled runs to every flow packet (within 3% of the count).
+        big, bigdup = Path(tmp) / "big.pcap", Path(tmp) / "bigdup.pcap"
+        g = sf.pcapgen(binary, big, "-n", 100000, "-f", 2000, "-d", 2)
+        p = subprocess.run([py, str(SPANCOPY), str(big), str(bigdup)], capture_output=True,
+                           text=True) if g.returncode == 0 else g
+        if chk.check(p.returncode == 0, "100,000 generated packets copied", p.stderr):
+            _, cx, _ = run(binary, bigdup, tmp, "bigx", "-w", "1", "--dedup")
+            for w in (1, 2):
+                r, c, _ = run(binary, bigdup, tmp, "bige", "-w", str(w))
+                m = re.search(r"about (\d+) packets .* looked like SPAN copies", r.out)
+                est = int(m.group(1)) if m else -1
+                n = cx["duplicate"] if cx else 0
+                chk.check(n > 0 and abs(est - n) <= 0.03 * n,
+                          "200,000 packets, -w %d, no --dedup: estimate %d of %d copies "
+                          "(sampled in runs)" % (w, est, n), sf.tail(r.out))
         # Retransmissions are no SPAN copies.
         if shutil.which("tshark") is not None:
             found = 0

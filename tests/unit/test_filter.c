@@ -29,24 +29,11 @@
 #include "sf_dedup.h"
 #include "sf_filter.h"
 #include "sf_test_eal.h"
+#include "sf_test_util.h"
 
 #define T0 (UINT64_C(1700000000) * SF_NS_PER_S)
 
 static struct rte_mempool *pool;
-
-static const char *
-data_dir(void)
-{
-	static char dir[4096];
-	const char *env = getenv("SF_TEST_DATA");
-	const char *slash;
-
-	if (env != NULL)
-		return env;
-	slash = strrchr(__FILE__, '/');
-	snprintf(dir, sizeof(dir), "%.*s/../data", (int)(slash - __FILE__), __FILE__);
-	return dir;
-}
 
 static const char *const exprs[] = {
 	"tcp", "udp", "not ip", "ip6", "arp", "vlan", "vlan and tcp port 80",
@@ -71,7 +58,7 @@ open_capture(const char *name, pcap_t **pc)
 {
 	char path[4096], perr[PCAP_ERRBUF_SIZE];
 
-	snprintf(path, sizeof(path), "%s/%s", data_dir(), name);
+	snprintf(path, sizeof(path), "%s/%s", sf_test_data_dir(), name);
 	*pc = pcap_open_offline(path, perr);
 	if (*pc == NULL)
 		return -1;
@@ -219,7 +206,7 @@ test_filters_agree_with_libpcap(void **state)
 {
 	struct counts c = { 0 };
 	struct dirent *e;
-	DIR *d = opendir(data_dir());
+	DIR *d = opendir(sf_test_data_dir());
 	unsigned int i, caps = 0;
 
 	(void)state;
@@ -386,7 +373,7 @@ test_steps(void **state)
 		rte_pktmbuf_free(m[i]);
 	sf_classify_free(c);
 
-	/* Removal off: copies are kept, and the sample marks some of them. */
+	/* Removal off: copies are kept; runs of packets are examined, and copies marked. */
 	p.filter = NULL;
 	p.inner_filter = NULL;
 	p.dedup = false;
@@ -394,24 +381,41 @@ test_steps(void **state)
 	c = sf_classify_create(&p, err, sizeof(err));
 	assert_non_null(c);
 	{
-		unsigned int marked = 0, n = 4096;
+		/* The first run (SF_DEDUP_RUN packets): every pair examined, every copy found. */
+		unsigned int j, n = SF_DEDUP_RUN / 2, bursts = 0;
+		struct rte_mbuf *b[32];
+		uint64_t t;
 
 		for (i = 0; i < n; i++) {
-			struct rte_mbuf *b[2];
-
 			b[0] = tcp_frame(0, 64, (uint16_t)i, i * 7919, T0 + i * 10000);
 			b[1] = tcp_frame(7, 63, (uint16_t)i, i * 7919, T0 + i * 10000 + 3000);
 			sf_classify_steps(c, b, 2);
 			assert_int_equal(sf_pkt_meta(b[0])->cls, SF_PKT_FLOW);
 			assert_int_equal(sf_pkt_meta(b[1])->cls, SF_PKT_FLOW);
-			assert_int_equal(sf_pkt_meta(b[0])->mark, 0);
-			marked += sf_pkt_meta(b[1])->mark & SF_PKT_MARK_COPY;
+			assert_int_equal(sf_pkt_meta(b[0])->mark, SF_PKT_MARK_SAMPLED);
+			assert_int_equal(sf_pkt_meta(b[1])->mark,
+					SF_PKT_MARK_SAMPLED | SF_PKT_MARK_COPY);
 			rte_pktmbuf_free(b[0]);
 			rte_pktmbuf_free(b[1]);
 		}
-		/* 1/16 of 4096 = 256 expected; binomial sd ~15.5: 5 sd either way. */
-		print_message("estimate: %u of %u copies marked\n", marked, n);
-		assert_true(marked > 256 - 78 && marked < 256 + 78);
+		/* Then nothing, for (SF_DEDUP_SCALE - 1) runs' worth of packets ... */
+		t = T0 + (uint64_t)n * 10000;
+		for (j = 0; j < 32; j++)
+			b[j] = tcp_frame(0, 64, (uint16_t)j, j * 31, t);
+		for (;;) {
+			for (j = 0; j < 32; j++)
+				sf_pkt_meta(b[j])->mark = 0;
+			sf_classify_steps(c, b, 32);
+			if (sf_pkt_meta(b[0])->mark != 0)
+				break;
+			bursts++;
+			assert_true(bursts <= SF_DEDUP_RUN * (SF_DEDUP_SCALE - 1) / 32);
+		}
+		assert_int_equal(bursts, SF_DEDUP_RUN * (SF_DEDUP_SCALE - 1) / 32 - 1);
+		/* ... and a new run. */
+		assert_int_equal(sf_pkt_meta(b[31])->mark, SF_PKT_MARK_SAMPLED);
+		for (j = 0; j < 32; j++)
+			rte_pktmbuf_free(b[j]);
 	}
 	sf_classify_free(c);
 	sf_classify_free(NULL);

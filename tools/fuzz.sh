@@ -107,6 +107,21 @@ for t in "${targets[@]}"; do
 	[ "$crashes" -eq 0 ] || status=1
 done
 
+# What crashed, for a CI log that keeps only this output: the sanitizer's
+# or libFuzzer's verdict and the input (hex, when short) of each artifact.
+for t in "${targets[@]}"; do
+	for a in "$dir/crashes/$t"/*; do
+		[ -f "$a" ] || continue
+		echo "== $t: $(basename "$a") ($(stat -c %s "$a") bytes)"
+		grep -hE '^==[0-9]+== ?ERROR|^SUMMARY|invariant broken|reload failed|^    #[0-3] ' \
+			"$dir/logs/$t.log" | head -20
+		if [ "$(stat -c %s "$a")" -le 2048 ]; then
+			od -An -tx1 -v "$a" | tr -d ' \n' | fold -w 128
+			echo
+		fi
+	done
+done >&2
+
 printf '%-7s %10s %8s %6s %7s %12s %8s %s\n' target execs exec/s cov ft corpus crashes \
 	"saved(total)"
 printf '%s\n' "${summary[@]}"

@@ -21,8 +21,7 @@ test_packages=(
 	tshark tcpdump tcpreplay iproute2 ethtool python3-scapy
 	prometheus chromium
 	clang libclang-rt-14-dev valgrind
-	nfdump pmacct
-	python3-scapy
+	nfdump pmacct libfixbuf-tools
 )
 
 install_missing() {

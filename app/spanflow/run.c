@@ -101,6 +101,9 @@ setup_workers(struct sf_app *app, char *err, size_t errlen)
 		wp.chan = ctx->chan;
 		wp.lossless = !app->live;	/* files can wait; live input cannot */
 		wp.flush_timeout_ns = cfg->flush_timeout_ns;
+		wp.sampling = (uint8_t)sf_config_sampling(cfg);
+		wp.sampling_rate = cfg->sample_rate;
+		wp.sampling_scale = cfg->sample_scale;
 		wp.wait_fn = sf_wait_turn;
 		wp.wait_arg = app;
 		ctx->w = sf_worker_create(&wp);
@@ -274,6 +277,9 @@ pipeline(struct sf_app *app, struct sf_outputs *out, const struct sf_config *cfg
 	ri.entry_bytes = sf_flow_table_bytes_per_flow(cfg->flow_capacity);
 	ri.hurried = app->hurried;
 	ri.flush_timeout_s = (double)cfg->flush_timeout_ns / 1e9;
+	ri.sampling = sf_config_sampling(cfg);
+	ri.sampling_rate = cfg->sample_rate;
+	ri.sampling_scale = cfg->sample_scale;
 	for (i = 0; i < app->n_workers; i++) {
 		struct sf_worker_counters wc;
 

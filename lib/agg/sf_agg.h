@@ -129,6 +129,7 @@ uint64_t sf_drop_total(const uint64_t dropped[SF_DROP_MAX]);
 	C(nonflow, OUTCOME, "nonflow", PACKETS, "outcome=\"nonflow\"") \
 	C(malformed, OUTCOME, "malformed", PACKETS, "outcome=\"malformed\"") \
 	C(duplicate, OUTCOME, "duplicate", PACKETS, "outcome=\"duplicate\"") \
+	C(sampled_out, OUTCOME, "sampled_out", PACKETS, "outcome=\"sampled_out\"") \
 	C(duplicate_estimate, SUM, "duplicate_estimate", DUP_ESTIMATE, NULL) \
 	R(malformed_by, MALFORMED, SUM, NULL, "malformed_by_reason", NONZERO, MALFORMED) \
 	R(dropped, DROP, OUTCOME, "dropped", NULL, ALL, DROPPED) \

@@ -104,6 +104,7 @@ static const char *const ipfix_mode_names[] = {
 };
 
 static const char *const context_names[] = { SF_CONFIG_CONTEXTS, NULL };
+static const char *const sampling_names[] = { SF_CONFIG_SAMPLINGS, NULL };
 
 static const char *const http_names[] = {
 	[SF_HTTP_AUTO] = "auto",
@@ -205,6 +206,19 @@ static const struct opt opts[] = {
 	  .min = 1024, .max = UINT64_C(1) << 26, .def = "64k",
 	  .help = "packets remembered per reading lcore (16 bytes each); >= packet rate "
 	  "x window" },
+	{ .key = "sampling.rate", .type = OPT_UINT, FIELD(sample_rate),
+	  .min = 1, .max = UINT64_C(1) << 24, .def = "1",
+	  .help = "keep 1 flow packet in N (sampling.mode count or random) or 1 flow in N "
+	  "(flow); 1 = no sampling",
+	  .cli = { FLAG("sample", 0, "N", "sample 1 in N (see --sample-mode)") } },
+	{ .key = "sampling.mode", .type = OPT_ENUM, FIELD(sample_mode), .names = sampling_names,
+	  .def = "count", .help = "count: every Nth packet; random: one packet at random in "
+	  "each N; flow: the flows whose key hashes into the lowest 1/N (the same flows on "
+	  "every probe)",
+	  .cli = { FLAG("sample-mode", 0, "MODE", NULL) } },
+	{ .key = "sampling.scale", .type = OPT_BOOL, FIELD(sample_scale), .def = "false",
+	  .help = "multiply the packets and bytes of records by N (packet sampling)",
+	  .cli = { SWITCH("sample-scale", 0, "true", NULL) } },
 	{ .key = "shutdown.flush_timeout", .type = OPT_DURATION, FIELD(flush_timeout_ns),
 	  .min = 0, .max = DAYS(1), .def = "30s",
 	  .help = "at a stop, wait this long at most for every flow to be written" },

@@ -22,6 +22,8 @@
  * what of the encapsulation goes into the flow key.
  */
 #define SF_CONFIG_CONTEXTS "default", "none", "vlan", "vni", "teid", "gre_key", "full"
+/* sampling.mode, in the order of enum sf_sampling (lib/flow) after "none". */
+#define SF_CONFIG_SAMPLINGS "count", "random", "flow"
 #define SF_CONFIG_MAX_PORTS 8
 #define SF_CONFIG_ERR_LEN 2048
 #define SF_CONFIG_MAX_IPFIX 4
@@ -112,6 +114,9 @@ struct sf_config {
 	bool dedup;			/* dedup.enabled: remove SPAN copies */
 	uint64_t dedup_window_ns;	/* dedup.window: a copy comes this soon after */
 	uint32_t dedup_entries;		/* dedup.entries: signatures kept per reader */
+	uint32_t sample_mode;		/* sampling.mode: index of SF_CONFIG_SAMPLINGS */
+	uint32_t sample_rate;		/* sampling.rate: keep 1 in N (1: all) */
+	bool sample_scale;		/* sampling.scale: records' counts x N */
 
 	/* shutdown: */
 	uint64_t flush_timeout_ns;	/* shutdown.flush_timeout: final flush deadline */
@@ -261,5 +266,15 @@ socklen_t sf_hostport_sockaddr(const struct sf_hostport *h, struct sockaddr_stor
  * comment per setting); sf_config_load_string() reads it back identically.
  */
 void sf_config_dump(const struct sf_config *c, FILE *f);
+
+/*
+ * The sampling the settings ask for, as an enum sf_sampling (lib/flow):
+ * 0 (none) when sampling.rate is 1, else the mode's index + 1.
+ */
+static inline unsigned int
+sf_config_sampling(const struct sf_config *c)
+{
+	return c->sample_rate > 1 ? c->sample_mode + 1 : 0;
+}
 
 #endif /* SF_CONFIG_H */

@@ -151,6 +151,7 @@ size_t sf_csv_format_record(char *buf, size_t len, const struct sf_flow_record *
 #define SF_IPFIX_TID_V4 256
 #define SF_IPFIX_TID_V6 257
 #define SF_IPFIX_TID_STATS 258
+#define SF_IPFIX_TID_SELECTOR 259	/* the sampling selector (PSAMP, RFC 5477) */
 
 enum sf_ipfix_mode {
 	SF_IPFIX_BIFLOW = 0,
@@ -165,6 +166,12 @@ struct sf_ipfix_params {
 	uint32_t mtu;			/* path MTU, >= 576 */
 	uint64_t template_refresh_ns;	/* 0: no time-based refresh */
 	uint32_t template_messages;	/* 0: no count-based refresh */
+	/*
+	 * Sampling (enum sf_sampling, 1 in sampling_rate): with one, records
+	 * carry selectorId 1 and an options record describes the selector.
+	 */
+	uint8_t sampling;
+	uint32_t sampling_rate;
 	/* Tests: with send set, messages go there instead of sockets (n_dest 0). */
 	int (*send)(void *arg, const uint8_t *msg, size_t len);
 	void *send_arg;

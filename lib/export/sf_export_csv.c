@@ -47,6 +47,7 @@ _Static_assert(CSV_RECORD_MAX < SF_ROTFILE_UNIT_MAX, "a record line is one unit"
 #define CSV_REASON(v) p = sf_fmt_reason(p, (v))
 #define CSV_CTX(v) p = sf_fmt_ctx(p, (v))
 #define CSV_CTXID(v) p = sf_fmt_u64(p, (v)->key.ctx)
+#define CSV_SAMPLING(v) p = sf_fmt_sampling(p, (v))
 
 /* The line at p (room for CSV_RECORD_MAX), no newline; returns the end. */
 static char *

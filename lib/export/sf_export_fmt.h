@@ -25,6 +25,7 @@
 #define SF_FMT_MAX_REASON 32	/* names are cut here; the longest has 12 bytes */
 #define SF_FMT_MAX_CTX 16	/* context kind names are cut here; the longest has 7 */
 #define SF_FMT_MAX_CTXID 10
+#define SF_FMT_MAX_SAMPLING 8	/* sampling names are cut here; the longest has 6 */
 
 static const char sf_fmt_digits2[201] =
 	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
@@ -220,6 +221,17 @@ sf_fmt_ctx(char *p, uint8_t kind)
 	size_t n = strnlen(s, SF_FMT_MAX_CTX);
 
 	memcpy(p, s, n);
+	return p + n;
+}
+
+/* The name of a sampling (sf_sampling_name), at most SF_FMT_MAX_SAMPLING bytes. */
+static inline char *
+sf_fmt_sampling(char *p, uint8_t s)
+{
+	const char *t = sf_sampling_name(s);
+	size_t n = strnlen(t, SF_FMT_MAX_SAMPLING);
+
+	memcpy(p, t, n);
 	return p + n;
 }
 

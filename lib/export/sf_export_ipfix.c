@@ -34,6 +34,23 @@
 #define IE_IGNORED_PACKET_TOTAL_COUNT 164
 #define IE_NOT_SENT_FLOW_TOTAL_COUNT 166
 #define STATS_COUNTERS 5
+
+/* PSAMP (RFC 5477): the selector of sampled records. */
+#define IE_SELECTOR_ID 302
+#define IE_SELECTOR_ALGORITHM 304
+#define IE_SAMPLING_PACKET_INTERVAL 305
+#define IE_SAMPLING_PACKET_SPACE 306
+#define IE_SAMPLING_SIZE 309
+#define IE_SAMPLING_POPULATION 310
+#define IE_HASH_OUTPUT_RANGE_MIN 329
+#define IE_HASH_OUTPUT_RANGE_MAX 330
+#define IE_HASH_SELECTED_RANGE_MIN 331
+#define IE_HASH_SELECTED_RANGE_MAX 332
+/* IANA "PSAMP selectorAlgorithm" values */
+#define SEL_SYSTEMATIC_COUNT 1
+#define SEL_RANDOM_N_OUT_OF_N 3
+#define SEL_HASH_CRC 8
+#define SELECTOR_ID 1
 #define STATS_RECORD_LEN (4 + STATS_COUNTERS * 8)
 
 struct dest {
@@ -122,6 +139,7 @@ sf_ipfix_end_reason(enum sf_end_reason r)
 #define LEN_REASON(v6) 1u
 #define LEN_CTX(v6) 0u
 #define LEN_CTXID(v6) 8u
+#define LEN_SAMPLING(v6) 0u
 
 /* layer2SegmentId (RFC 7133 4.8): segment type in the top octet, the id below. */
 static uint64_t
@@ -153,7 +171,7 @@ sf_ipfix_record_len(int ipver, enum sf_ipfix_mode mode)
 
 /* One template record; returns the end. */
 static uint8_t *
-put_template(uint8_t *p, bool v6, bool bi)
+put_template(uint8_t *p, bool v6, bool bi, bool sel)
 {
 	uint8_t *count = p + 2;
 	uint16_t n = 0;
@@ -170,6 +188,11 @@ put_template(uint8_t *p, bool v6, bool bi)
 	}
 	SF_FLOW_FIELDS(SF_X_TPL)
 #undef SF_X_TPL
+	if (sel) {
+		p = put_u16(p, IE_SELECTOR_ID);
+		p = put_u16(p, 8);
+		n++;
+	}
 	put_u16(count, n);
 	return p;
 }
@@ -183,6 +206,7 @@ put_template(uint8_t *p, bool v6, bool bi)
 #define ENC_REASON(v) *p++ = sf_ipfix_end_reason((enum sf_end_reason)(v))
 #define ENC_CTX(v) RTE_SET_USED(v)
 #define ENC_CTXID(v) p = put_u64(p, l2_segment(v))
+#define ENC_SAMPLING(v) RTE_SET_USED(v)
 
 static uint8_t *
 put_record(uint8_t *p, const struct sf_flow_record *r, bool bi)
@@ -227,11 +251,76 @@ put_stats(struct sf_ipfix *x, uint8_t *p)
 	return put_u64(p, x->st.records_lost);
 }
 
+/*
+ * The sampling selector (RFC 5476 and 5477): an options template scoped by
+ * selectorId and its record. count: systematic count-based, interval 1 and
+ * space N - 1; random: n-out-of-N with n 1; flow: hash-based filtering
+ * (a CRC of the flow key), the flows whose 32-bit hash falls in the lowest
+ * 1/N of its range.
+ */
+static void
+put_selector(struct sf_ipfix *x)
+{
+	uint32_t n = x->p.sampling_rate;
+	uint16_t alg, ies[4];
+	unsigned int i, k, len;
+	uint64_t v[4];
+	uint8_t *p;
+
+	switch (x->p.sampling) {
+	case SF_SAMPLING_COUNT:
+		alg = SEL_SYSTEMATIC_COUNT;
+		k = 2, len = 4;
+		ies[0] = IE_SAMPLING_PACKET_INTERVAL, v[0] = 1;
+		ies[1] = IE_SAMPLING_PACKET_SPACE, v[1] = n - 1;
+		break;
+	case SF_SAMPLING_RANDOM:
+		alg = SEL_RANDOM_N_OUT_OF_N;
+		k = 2, len = 4;
+		ies[0] = IE_SAMPLING_SIZE, v[0] = 1;
+		ies[1] = IE_SAMPLING_POPULATION, v[1] = n;
+		break;
+	default:
+		alg = SEL_HASH_CRC;
+		k = 4, len = 8;
+		ies[0] = IE_HASH_OUTPUT_RANGE_MIN, v[0] = 0;
+		ies[1] = IE_HASH_OUTPUT_RANGE_MAX, v[1] = UINT32_MAX;
+		ies[2] = IE_HASH_SELECTED_RANGE_MIN, v[2] = 0;
+		ies[3] = IE_HASH_SELECTED_RANGE_MAX, v[3] = UINT32_MAX / n;
+		break;
+	}
+	open_set(x, SET_OPTIONS_TEMPLATE);
+	p = x->msg + x->len;
+	p = put_u16(p, SF_IPFIX_TID_SELECTOR);
+	p = put_u16(p, (uint16_t)(2 + k));	/* field count */
+	p = put_u16(p, 1);			/* scope field count */
+	p = put_u16(p, IE_SELECTOR_ID);
+	p = put_u16(p, 8);
+	p = put_u16(p, IE_SELECTOR_ALGORITHM);
+	p = put_u16(p, 2);
+	for (i = 0; i < k; i++) {
+		p = put_u16(p, ies[i]);
+		p = put_u16(p, (uint16_t)len);
+	}
+	x->len = (size_t)(p - x->msg);
+	close_set(x);
+
+	open_set(x, SF_IPFIX_TID_SELECTOR);
+	p = x->msg + x->len;
+	p = put_u64(p, SELECTOR_ID);
+	p = put_u16(p, alg);
+	for (i = 0; i < k; i++)
+		p = len == 8 ? put_u64(p, v[i]) : put_u32(p, (uint32_t)v[i]);
+	x->len = (size_t)(p - x->msg);
+	close_set(x);
+	x->msg_records++;
+}
+
 /* Templates, the statistics options template and a statistics record. */
 static void
 put_templates(struct sf_ipfix *x)
 {
-	bool bi = x->p.mode == SF_IPFIX_BIFLOW;
+	bool bi = x->p.mode == SF_IPFIX_BIFLOW, sel = x->p.sampling != SF_SAMPLING_NONE;
 	static const uint16_t stats_ies[STATS_COUNTERS] = {
 		IE_EXPORTED_MESSAGE_TOTAL_COUNT, IE_EXPORTED_FLOW_RECORD_TOTAL_COUNT,
 		IE_PACKET_TOTAL_COUNT, IE_IGNORED_PACKET_TOTAL_COUNT,
@@ -241,8 +330,8 @@ put_templates(struct sf_ipfix *x)
 	unsigned int i;
 
 	open_set(x, SET_TEMPLATE);
-	p = put_template(x->msg + x->len, false, bi);
-	p = put_template(p, true, bi);
+	p = put_template(x->msg + x->len, false, bi, sel);
+	p = put_template(p, true, bi, sel);
 	x->len = (size_t)(p - x->msg);
 	close_set(x);
 
@@ -264,6 +353,9 @@ put_templates(struct sf_ipfix *x)
 	x->len = (size_t)(put_stats(x, x->msg + x->len) - x->msg);
 	close_set(x);
 	x->msg_records++;
+
+	if (sel)
+		put_selector(x);
 
 	x->tpl_due = false;
 	x->msgs_since_tpl = 0;
@@ -353,9 +445,12 @@ add_record(struct sf_ipfix *x, const struct sf_flow_record *r, bool bi)
 {
 	bool v6 = r->key.ipver == 6;
 	size_t rlen = sf_ipfix_record_len(v6 ? 6 : 4, bi ? SF_IPFIX_BIFLOW : SF_IPFIX_UNIFLOW);
-	uint8_t *p = reserve(x, v6 ? SF_IPFIX_TID_V6 : SF_IPFIX_TID_V4, rlen);
+	bool sel = x->p.sampling != SF_SAMPLING_NONE;
+	uint8_t *p = reserve(x, v6 ? SF_IPFIX_TID_V6 : SF_IPFIX_TID_V4, rlen + (sel ? 8 : 0));
 
-	put_record(p, r, bi);
+	p = put_record(p, r, bi);
+	if (sel)
+		put_u64(p, SELECTOR_ID);
 }
 
 void
@@ -518,6 +613,8 @@ ipfix_open(const struct sf_config *cfg, void **x, char *err, size_t errlen)
 	p.mtu = cfg->mtu;
 	p.template_refresh_ns = cfg->template_refresh_ns;
 	p.template_messages = cfg->template_messages;
+	p.sampling = (uint8_t)sf_config_sampling(cfg);
+	p.sampling_rate = cfg->sample_rate;
 	*x = sf_ipfix_open(&p, err, errlen);
 	return *x != NULL ? 0 : -1;
 }

@@ -49,6 +49,11 @@ _Static_assert(JSONL_RECORD_MAX < SF_ROTFILE_UNIT_MAX, "a record line is one uni
 		*p++ = '"'; \
 	} while (0)
 #define JPUT_CTXID(p, r, v) p = sf_fmt_u64(p, (v)->key.ctx)
+#define JPUT_SAMPLING(p, r, v) do { \
+		*p++ = '"'; \
+		p = sf_fmt_sampling(p, (v)); \
+		*p++ = '"'; \
+	} while (0)
 
 /* The record at p (room for JSONL_RECORD_MAX); returns the end. */
 static char *

@@ -13,7 +13,10 @@
  * context kind (JSON/CSV: its name; not in IPFIX: ie4 0), CTXID the
  * context's id (the expression is the record; JSON/CSV: the number; IPFIX:
  * layer2SegmentId, 8 bytes, RFC 7133's segment type in the top octet: 0x01
- * VXLAN/Geneve VNI, 0x02 GRE key; other contexts 0). A field with ie4 0 is
+ * VXLAN/Geneve VNI, 0x02 GRE key; other contexts 0), SAMPLING how the
+ * packets were selected (JSON/CSV: its name, sf_sampling_name; not in
+ * IPFIX, which sends the sampling as a PSAMP selector: records carry its
+ * selectorId, an options record describes it). A field with ie4 0 is
  * left out of IPFIX.
  * ie4/ie6 are the IANA information element ids in the IPv4 and IPv6
  * templates (equal unless the element depends on the address family).
@@ -76,6 +79,8 @@
 	X(rev_tcp_flags, U8, r->tcp_flags[1], \
 		SF_IE_TCP_CONTROL_BITS, SF_IE_TCP_CONTROL_BITS, 1) \
 	X(dscp, U8, r->dscp, SF_IE_IP_DIFFSERV_CODE_POINT, SF_IE_IP_DIFFSERV_CODE_POINT, 0) \
-	X(end_reason, REASON, r->end_reason, SF_IE_FLOW_END_REASON, SF_IE_FLOW_END_REASON, 0)
+	X(end_reason, REASON, r->end_reason, SF_IE_FLOW_END_REASON, SF_IE_FLOW_END_REASON, 0) \
+	X(sampling, SAMPLING, r->sampling, 0, 0, 0) \
+	X(sampling_rate, U32, r->sampling_rate, 0, 0, 0)
 
 #endif /* SF_FIELDS_H */

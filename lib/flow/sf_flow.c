@@ -32,6 +32,18 @@ sf_flow_ctx_name(unsigned int kind)
 	return kind < SF_FLOW_CTX_MAX ? ctx_names[kind] : "unknown";
 }
 
+static const char *const sampling_names[SF_SAMPLING_MAX] = {
+#define SF_X_NAME(id, name) [SF_SAMPLING_ ## id] = name,
+	SF_SAMPLINGS(SF_X_NAME)
+#undef SF_X_NAME
+};
+
+const char *
+sf_sampling_name(unsigned int s)
+{
+	return s < SF_SAMPLING_MAX ? sampling_names[s] : "unknown";
+}
+
 int
 sf_flow_key_cmp(const struct sf_flow_key *a, const struct sf_flow_key *b)
 {

@@ -72,6 +72,26 @@ enum sf_flow_ctx_kind {
 
 const char *sf_flow_ctx_name(unsigned int kind);
 
+/*
+ * How the packets of a record were selected (sampling.mode; the names are
+ * the JSON values): every packet, every Nth, one at random in each N, or
+ * whole flows chosen by their key's hash.
+ */
+#define SF_SAMPLINGS(X) \
+	X(NONE, "none") \
+	X(COUNT, "count") \
+	X(RANDOM, "random") \
+	X(FLOW, "flow")
+
+enum sf_sampling {
+#define SF_X_ENUM(id, name) SF_SAMPLING_ ## id,
+	SF_SAMPLINGS(SF_X_ENUM)
+#undef SF_X_ENUM
+	SF_SAMPLING_MAX
+};
+
+const char *sf_sampling_name(unsigned int s);
+
 /* Which end of the canonical key sent a packet. */
 enum sf_flow_dir {
 	SF_DIR_LO = 0,	/* sender is (addr_lo, port_lo) */
@@ -115,10 +135,13 @@ struct sf_flow_record {
 	uint8_t end_reason;	/* enum sf_end_reason */
 	uint8_t dscp;		/* DSCP of the first packet */
 	uint8_t port;		/* capture port of the first packet (input index) */
-	uint8_t pad[2];
+	uint8_t sampling;	/* enum sf_sampling of the worker that wrote it */
+	uint8_t pad;
+	uint32_t sampling_rate;	/* 1 in N (1: every packet) */
+	uint32_t pad2;
 };
 
-_Static_assert(sizeof(struct sf_flow_record) == sizeof(struct sf_flow_key) + 56,
+_Static_assert(sizeof(struct sf_flow_record) == sizeof(struct sf_flow_key) + 64,
 		"no padding in a record: every byte is a field");
 
 /*

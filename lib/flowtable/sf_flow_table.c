@@ -612,8 +612,10 @@ ft_emit(struct sf_flow_table *t, uint32_t idx, enum sf_end_reason reason)
 	r.end_reason = (uint8_t)reason;
 	r.dscp = sd->dscp;
 	r.port = sd->port;
-	r.pad[0] = 0;
-	r.pad[1] = 0;
+	r.sampling = SF_SAMPLING_NONE;	/* the worker says how it sampled */
+	r.pad = 0;
+	r.sampling_rate = 1;
+	r.pad2 = 0;
 	if (e->cold != FT_NIL) {
 		bool ends = reason != SF_END_ACTIVE;
 

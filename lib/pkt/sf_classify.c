@@ -70,6 +70,11 @@ struct sf_classify {
 	struct sf_dedup *dedup;		/* removing copies */
 	struct sf_dedup *estimate;	/* dedup off: counting them on a sample */
 	bool estimate_only;		/* no filter, no removal: the estimate alone */
+	uint8_t sampling;		/* enum sf_sampling */
+	uint32_t rate;			/* sampling: 1 in rate */
+	uint32_t smp_pos;		/* count, random: position in the current N */
+	uint32_t smp_pick;		/* random: the position kept */
+	uint64_t smp_rng;		/* random: xorshift64 state */
 	uint32_t est_run;		/* packets left in the estimate's run */
 	uint64_t est_skip;		/* packets to pass before the next run */
 };
@@ -130,7 +135,14 @@ sf_classify_create(const struct sf_classify_params *p, char *err, size_t errlen)
 				dp.entries, rte_strerror(rte_errno));
 		goto fail;
 	}
-	c->estimate_only = c->filter == NULL && c->inner == NULL && c->dedup == NULL;
+	if (p->sampling != SF_SAMPLING_NONE && p->sampling < SF_SAMPLING_MAX &&
+			p->sampling_rate > 1) {
+		c->sampling = p->sampling;
+		c->rate = p->sampling_rate;
+		c->smp_rng = 0x9e3779b97f4a7c15ull ^ ((uint64_t)p->queue + 1) * 0xbf58476d1ce4e5b9ull;
+	}
+	c->estimate_only = c->filter == NULL && c->inner == NULL && c->dedup == NULL &&
+		c->sampling == SF_SAMPLING_NONE;
 	c->est_run = SF_DEDUP_RUN;	/* from the first packet: a short capture is seen whole */
 	return c;
 fail:
@@ -188,6 +200,33 @@ estimate(struct sf_classify *c, struct rte_mbuf **m, uint16_t n)
 	}
 }
 
+/* Sampling: is this flow packet kept? */
+static bool
+sample_keep(struct sf_classify *c, const struct sf_pkt_meta *meta)
+{
+	bool keep;
+
+	switch (c->sampling) {
+	case SF_SAMPLING_COUNT:
+		keep = c->smp_pos == 0;
+		break;
+	case SF_SAMPLING_RANDOM:
+		if (c->smp_pos == 0) {
+			c->smp_rng ^= c->smp_rng << 13;
+			c->smp_rng ^= c->smp_rng >> 7;
+			c->smp_rng ^= c->smp_rng << 17;
+			c->smp_pick = (uint32_t)(((c->smp_rng >> 32) * c->rate) >> 32);
+		}
+		keep = c->smp_pos == c->smp_pick;
+		break;
+	default:
+		return sf_classify_flow_sampled(&meta->info.key, c->rate);
+	}
+	if (++c->smp_pos == c->rate)
+		c->smp_pos = 0;
+	return keep;
+}
+
 void
 sf_classify_steps(struct sf_classify *c, struct rte_mbuf **m, uint16_t n)
 {
@@ -215,8 +254,12 @@ sf_classify_steps(struct sf_classify *c, struct rte_mbuf **m, uint16_t n)
 		}
 		if (c->dedup != NULL &&
 				sf_dedup_seen(c->dedup, sf_dedup_signature(m[i], &meta->info),
-					meta->ts_ns))
+					meta->ts_ns)) {
 			meta->cls = SF_PKT_DUPLICATE;
+			continue;
+		}
+		if (c->sampling != SF_SAMPLING_NONE && !sample_keep(c, meta))
+			meta->cls = SF_PKT_SAMPLED_OUT;
 	}
 	if (c->dedup == NULL)
 		estimate(c, m, n);	/* on what the filters kept */

@@ -19,7 +19,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <string.h>
+
 #include <rte_common.h>
+#include <rte_hash_crc.h>
 #include <rte_mbuf.h>
 
 #include "sf_common.h"
@@ -43,6 +46,7 @@ struct sf_pkt_meta {
 enum sf_pkt_step_class {
 	SF_PKT_FILTERED = SF_PKT_MALFORMED + 1,	/* rejected by a capture filter */
 	SF_PKT_DUPLICATE,			/* a SPAN copy, removed */
+	SF_PKT_SAMPLED_OUT,			/* not selected by sampling */
 };
 
 /*
@@ -109,6 +113,9 @@ struct sf_classify_params {
 	bool dedup;			/* remove SPAN copies */
 	uint64_t dedup_window_ns;
 	uint32_t dedup_entries;		/* power of two */
+	uint8_t sampling;		/* enum sf_sampling (SF_SAMPLING_NONE: every packet) */
+	uint32_t sampling_rate;		/* keep 1 in N */
+	uint32_t queue;			/* the reader's queue: seeds random sampling */
 	int socket_id;
 };
 
@@ -130,10 +137,31 @@ int sf_classify_check(const struct sf_classify_params *p, char *err, size_t errl
  * The steps over a classified burst (sf_classify_burst), in order:
  * capture filter on the frame (any class), inner filter on the innermost
  * IP packet (a frame without one, a non-flow packet, does not match it;
- * a malformed one stays malformed), duplicate removal. Each gives the
+ * a malformed one stays malformed), duplicate removal, sampling of the
+ * flow packets left (SF_PKT_SAMPLED_OUT: count keeps the 1st, N+1st, ...;
+ * random one at random in each N consecutive ones; flow the flows whose
+ * key hashes below 2^32 / N, sf_classify_flow_sampled). Each gives the
  * packets it takes its class; none is freed or dropped.
  */
 void sf_classify_steps(struct sf_classify *c, struct rte_mbuf **m, uint16_t n);
+
+/*
+ * Flow sampling's choice: is the flow of key k kept at 1 in rate? A hash
+ * of the key alone (another seed than the workers' owner hash), so the
+ * same flows on every probe and for any number of workers.
+ */
+static inline bool
+sf_classify_flow_sampled(const struct sf_flow_key *k, uint32_t rate)
+{
+	uint64_t w[SF_FLOW_KEY_WORDS];
+	uint32_t h = 0x2545f491u;
+	unsigned int i;
+
+	memcpy(w, k, sizeof(w));
+	for (i = 0; i < SF_FLOW_KEY_WORDS; i++)
+		h = rte_hash_crc_8byte(w[i], h);
+	return h <= UINT32_MAX / rate;
+}
 
 /*
  * The worker that owns a classified packet, of n: its flow's owner

@@ -191,6 +191,14 @@ sf_report_print(FILE *f, const struct sf_report_info *ri, const struct sf_collec
 		fprintf(f, "duplicates   %" PRIu64 " SPAN copies removed (%.1f%% of the packets "
 				"received)\n", s->duplicate, ri->src.received ?
 				100.0 * (double)s->duplicate / (double)ri->src.received : 0.0);
+	if (ri->sampling != SF_SAMPLING_NONE)
+		fprintf(f, "sampling     %s, 1 in %" PRIu32 " %s: %" PRIu64 " flow packets kept, %"
+				PRIu64 " sampled out; %s\n", sf_sampling_name(ri->sampling),
+				ri->sampling_rate, ri->sampling == SF_SAMPLING_FLOW ? "flows" : "packets",
+				s->flowed, s->sampled_out, ri->sampling == SF_SAMPLING_FLOW ?
+				"the kept flows are counted whole" : ri->sampling_scale ?
+				"records' packets and bytes are scaled by the rate" :
+				"records count the kept packets (sampling.scale multiplies them)");
 	if (s->duplicate_estimate != 0)
 		fprintf(f, "duplicates   about %" PRIu64 " packets (%.1f%% of those in flows) looked "
 				"like SPAN copies (estimated on samples of packets); they are counted "

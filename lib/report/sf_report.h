@@ -29,6 +29,9 @@ struct sf_report_info {
 	uint64_t entry_bytes;		/* memory per flow entry, index share included */
 	uint64_t table_capacity;	/* flows per worker */
 	uint64_t worker_packets[SF_REPORT_MAX_WORKERS];	/* packets each worker got */
+	unsigned int sampling;		/* enum sf_sampling */
+	uint32_t sampling_rate;
+	bool sampling_scale;		/* records' counts were multiplied by the rate */
 };
 
 /* Conservation (sf_agg_conserve) with the input's own counts of received and dropped. */

@@ -182,6 +182,8 @@ steps_params(const struct sf_config *cfg, int lt, struct sf_classify_params *cp)
 	cp->dedup = cfg->dedup;
 	cp->dedup_window_ns = cfg->dedup_window_ns;
 	cp->dedup_entries = cfg->dedup_entries;
+	cp->sampling = (uint8_t)sf_config_sampling(cfg);
+	cp->sampling_rate = cfg->sample_rate;
 	cp->socket_id = SOCKET_ID_ANY;
 }
 
@@ -261,6 +263,7 @@ sf_source_open(const struct sf_source_params *p, char *err, size_t errlen)
 		struct sf_classify_params cp;
 
 		steps_params(cfg, lt, &cp);
+		cp.queue = q;
 		s->steps[q] = sf_classify_create(&cp, err, errlen);
 		if (s->steps[q] == NULL) {
 			sf_source_close(s);

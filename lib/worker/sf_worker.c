@@ -56,6 +56,9 @@ struct sf_worker {
 	uint64_t est_sampled, est_copies;
 	uint64_t est_flowed;			/* agg.flowed when it began */
 	double est_share;			/* of copies, in the latest run */
+	uint8_t sampling;			/* enum sf_sampling of the classify steps */
+	bool sampling_scale;			/* records' counts x sampling_rate */
+	uint32_t sampling_rate;
 	bool stale;				/* shared is behind */
 	struct worker_shared shared;		/* read by other lcores */
 } __rte_cache_aligned;
@@ -177,7 +180,20 @@ emit_record(void *arg, const struct sf_flow_record *rec)
 		w->batch = b;
 		w->batch_tsc = rte_rdtsc();
 	}
-	b->rec[b->h.count++] = *rec;
+	b->rec[b->h.count] = *rec;
+	if (w->sampling != SF_SAMPLING_NONE) {
+		struct sf_flow_record *r = &b->rec[b->h.count];
+
+		r->sampling = w->sampling;
+		r->sampling_rate = w->sampling_rate;
+		if (w->sampling_scale) {
+			r->packets[0] *= w->sampling_rate;
+			r->packets[1] *= w->sampling_rate;
+			r->bytes[0] *= w->sampling_rate;
+			r->bytes[1] *= w->sampling_rate;
+		}
+	}
+	b->h.count++;
 	if (b->h.count == SF_MSG_RECS)
 		batch_send(w);
 }
@@ -200,6 +216,10 @@ sf_worker_create(const struct sf_worker_params *p)
 	}
 	w->id = p->id;
 	w->interval_ns = p->interval_ns;
+	w->sampling = p->sampling_rate > 1 ? p->sampling : SF_SAMPLING_NONE;
+	w->sampling_rate = w->sampling != SF_SAMPLING_NONE ? p->sampling_rate : 1;
+	/* Flow sampling keeps whole flows: their counts are exact, not scaled. */
+	w->sampling_scale = p->sampling_scale && w->sampling != SF_SAMPLING_FLOW;
 	w->chan = p->chan;
 	w->lossless = p->lossless;
 	w->wait_fn = p->wait_fn;
@@ -387,6 +407,9 @@ count_other(struct sf_interval_agg *a, const struct sf_pkt_meta *meta)
 		break;
 	case SF_PKT_DUPLICATE:
 		a->duplicate++;
+		break;
+	case SF_PKT_SAMPLED_OUT:
+		a->sampled_out++;
 		break;
 	default:
 		a->malformed++;

@@ -75,6 +75,14 @@ struct sf_worker_params {
 	 */
 	bool (*wait_fn)(void *arg);
 	void *wait_arg;
+	/*
+	 * How the classify steps sample (sampling.*): written into every
+	 * record; with scale, packet sampling multiplies the records' packets
+	 * and bytes by rate. SF_SAMPLING_NONE (0): every packet.
+	 */
+	uint8_t sampling;
+	uint32_t sampling_rate;
+	bool sampling_scale;
 };
 
 struct sf_worker;

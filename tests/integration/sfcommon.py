@@ -32,7 +32,7 @@ RECORD_FIELDS = {
 }
 TUNNEL_CONTEXTS = {"none", "vni", "gre_key", "teid", "full"}
 CONSERVATION_WORDS = ("received", "flowed", "filtered", "nonflow", "malformed", "duplicate",
-                      "dropped")
+                      "sampled_out", "dropped")
 
 
 
@@ -161,12 +161,12 @@ def run(binary, args, timeout=RUN_TIMEOUT, cwd=None):
 
 
 def parse_conservation(stdout):
-    """The report's conservation line as a dict of the six counters, or None."""
+    """The report's conservation line as a dict of its counters, or None."""
     for line in stdout.splitlines():
         if "conservation" not in line.lower():
             continue
         vals = {}
-        for word, num in re.findall(r"\b(received|flowed|filtered|nonflow|malformed|duplicate|dropped)"
+        for word, num in re.findall(r"\b(received|flowed|filtered|nonflow|malformed|duplicate|sampled_out|dropped)"
                                     r"\b\s*[:=]?\s*(\d+)", line, re.I):
             vals.setdefault(word.lower(), int(num))
         if all(w in vals for w in CONSERVATION_WORDS):
@@ -176,7 +176,7 @@ def parse_conservation(stdout):
 
 def conservation_holds(c):
     return c["received"] == (c["flowed"] + c["filtered"] + c["nonflow"] + c["malformed"]
-                             + c["duplicate"] + c["dropped"])
+                             + c["duplicate"] + c["sampled_out"] + c["dropped"])
 
 
 def load_jsonl(path):

@@ -45,6 +45,8 @@ make_record(struct sf_flow_record *r, int v6)
 	r->dscp = 46;
 	r->port = v6 ? 2 : 0;
 	r->end_reason = SF_END_TCP_RST;
+	r->sampling = SF_SAMPLING_NONE;
+	r->sampling_rate = 1;
 }
 
 static void
@@ -64,7 +66,7 @@ test_record_v4(void **state)
 		"\"dst_addr\":\"192.0.2.10\",\"dst_port\":40000,"
 		"\"proto\":17,\"ip_version\":4,\"vlan\":0,\"tunnel\":\"none\",\"tunnel_id\":0,\"ingress_port\":0,"
 		"\"packets\":3,\"bytes\":180,\"rev_packets\":2,\"rev_bytes\":1500,"
-		"\"tcp_flags\":27,\"rev_tcp_flags\":18,\"dscp\":46,\"end_reason\":\"tcp_rst\"}");
+		"\"tcp_flags\":27,\"rev_tcp_flags\":18,\"dscp\":46,\"end_reason\":\"tcp_rst\",\"sampling\":\"none\",\"sampling_rate\":1}");
 	assert_int_equal(n, strlen(buf));
 }
 
@@ -146,11 +148,11 @@ test_csv_line(void **state)
 	make_record(&r, 0);
 	assert_string_equal(sf_csv_header(), "start_ns,end_ns,src_addr,src_port,dst_addr,"
 			"dst_port,proto,ip_version,vlan,tunnel,tunnel_id,ingress_port,packets,bytes,rev_packets,rev_bytes,"
-			"tcp_flags,rev_tcp_flags,dscp,end_reason\n");
+			"tcp_flags,rev_tcp_flags,dscp,end_reason,sampling,sampling_rate\n");
 	n = sf_csv_format_record(buf, sizeof(buf), &r);
 	assert_int_equal(n, strlen(buf));
 	assert_string_equal(buf, "1700000000123456789,1700000001000000000,198.51.100.7,53,"
-			"192.0.2.10,40000,17,4,0,none,0,0,3,180,2,1500,27,18,46,tcp_rst");
+			"192.0.2.10,40000,17,4,0,none,0,0,3,180,2,1500,27,18,46,tcp_rst,none,1");
 }
 
 /* splitmix64: reproducible test values. */
@@ -248,6 +250,8 @@ rnd_record(uint64_t *s, struct sf_flow_record *r)
 	r->dscp = (uint8_t)(rnd_num(s) & 63);
 	r->port = (uint8_t)rnd_num(s);
 	r->end_reason = (uint8_t)(rnd(s) % (SF_END_MAX + 1));	/* one past: "unknown" */
+	r->sampling = (uint8_t)(rnd(s) % (SF_SAMPLING_MAX + 1));	/* one past: "unknown" */
+	r->sampling_rate = (uint32_t)rnd_num(s);
 }
 
 /* The CSV line and the JSON object as printf and inet_ntop() write them. */
@@ -261,23 +265,26 @@ reference_lines(const struct sf_flow_record *r, char *csv, char *json, size_t le
 	assert_non_null(inet_ntop(af, lo ? r->key.addr_lo : r->key.addr_hi, src, sizeof(src)));
 	assert_non_null(inet_ntop(af, lo ? r->key.addr_hi : r->key.addr_lo, dst, sizeof(dst)));
 	snprintf(csv, len, "%" PRIu64 ",%" PRIu64 ",%s,%u,%s,%u,%u,%u,%u,%s,%u,%u,%" PRIu64
-			",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%u,%u,%u,%s", r->start_ns, r->end_ns,
+			",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%u,%u,%u,%s,%s,%u", r->start_ns, r->end_ns,
 			src, lo ? r->key.port_lo : r->key.port_hi,
 			dst, lo ? r->key.port_hi : r->key.port_lo, r->key.proto, r->key.ipver,
 			r->key.vlan, sf_flow_ctx_name(r->key.ctx_kind), r->key.ctx, r->port, r->packets[0], r->bytes[0], r->packets[1], r->bytes[1],
 			r->tcp_flags[0], r->tcp_flags[1], r->dscp,
-			sf_end_reason_name((enum sf_end_reason)r->end_reason));
+			sf_end_reason_name((enum sf_end_reason)r->end_reason),
+			sf_sampling_name(r->sampling), r->sampling_rate);
 	snprintf(json, len, "{\"start_ns\":%" PRIu64 ",\"end_ns\":%" PRIu64 ",\"src_addr\":\"%s\","
 			"\"src_port\":%u,\"dst_addr\":\"%s\",\"dst_port\":%u,\"proto\":%u,"
 			"\"ip_version\":%u,\"vlan\":%u,\"tunnel\":\"%s\",\"tunnel_id\":%u,"
 			"\"ingress_port\":%u,\"packets\":%" PRIu64 ","
 			"\"bytes\":%" PRIu64 ",\"rev_packets\":%" PRIu64 ",\"rev_bytes\":%" PRIu64 ","
-			"\"tcp_flags\":%u,\"rev_tcp_flags\":%u,\"dscp\":%u,\"end_reason\":\"%s\"}",
+			"\"tcp_flags\":%u,\"rev_tcp_flags\":%u,\"dscp\":%u,\"end_reason\":\"%s\","
+			"\"sampling\":\"%s\",\"sampling_rate\":%u}",
 			r->start_ns, r->end_ns, src, lo ? r->key.port_lo : r->key.port_hi,
 			dst, lo ? r->key.port_hi : r->key.port_lo, r->key.proto, r->key.ipver,
 			r->key.vlan, sf_flow_ctx_name(r->key.ctx_kind), r->key.ctx, r->port, r->packets[0], r->bytes[0], r->packets[1], r->bytes[1],
 			r->tcp_flags[0], r->tcp_flags[1], r->dscp,
-			sf_end_reason_name((enum sf_end_reason)r->end_reason));
+			sf_end_reason_name((enum sf_end_reason)r->end_reason),
+			sf_sampling_name(r->sampling), r->sampling_rate);
 }
 
 /* Any record, any buffer size: the text printf and inet_ntop() give, cut at len - 1. */

@@ -421,6 +421,96 @@ test_steps(void **state)
 	sf_classify_free(NULL);
 }
 
+/* Sampling: count keeps every Nth flow packet, random one in each N, flow whole flows. */
+static void
+test_sampling(void **state)
+{
+	struct sf_classify_params p = { .linktype = SF_LINK_ETHER, .dedup_entries = 1024,
+		.dedup_window_ns = SF_NS_PER_MS, .socket_id = SOCKET_ID_ANY, .sampling_rate = 4 };
+	char err[256];
+	struct sf_classify *c;
+	unsigned int i, kept, block, owned[3] = { 0, 0, 0 };
+	uint8_t a[4] = { 10, 0, 0, 1 }, b[4] = { 10, 0, 0, 2 };
+
+	(void)state;
+	/* count: the 1st, 5th, 9th, ... */
+	p.sampling = SF_SAMPLING_COUNT;
+	c = sf_classify_create(&p, err, sizeof(err));
+	assert_non_null(c);
+	for (i = 0; i < 101; i++) {
+		struct rte_mbuf *m = tcp_frame(0, 64, (uint16_t)i, i, T0 + i * 1000);
+
+		sf_classify_steps(c, &m, 1);
+		assert_int_equal(sf_pkt_meta(m)->cls, i % 4 == 0 ? SF_PKT_FLOW : SF_PKT_SAMPLED_OUT);
+		rte_pktmbuf_free(m);
+	}
+	sf_classify_free(c);
+
+	/* random: exactly one in each block of 4, not always at the same place */
+	p.sampling = SF_SAMPLING_RANDOM;
+	c = sf_classify_create(&p, err, sizeof(err));
+	assert_non_null(c);
+	kept = 0;
+	block = 0;
+	{
+		unsigned int where[4] = { 0, 0, 0, 0 };
+
+		for (i = 0; i < 4000; i++) {
+			struct rte_mbuf *m = tcp_frame(0, 64, (uint16_t)i, i, T0 + i * 1000);
+
+			sf_classify_steps(c, &m, 1);
+			if (sf_pkt_meta(m)->cls == SF_PKT_FLOW) {
+				block++;
+				where[i % 4]++;
+			}
+			if (i % 4 == 3) {
+				assert_int_equal(block, 1);
+				kept++;
+				block = 0;
+			}
+			rte_pktmbuf_free(m);
+		}
+		/* 1000 blocks: each position about 250 times (binomial sd 13.7; 5 sd). */
+		for (i = 0; i < 4; i++)
+			assert_true(where[i] > 250 - 69 && where[i] < 250 + 69);
+	}
+	assert_int_equal(kept, 1000);
+	sf_classify_free(c);
+
+	/* flow: a packet is kept iff its flow is; about 1 flow in 4 */
+	p.sampling = SF_SAMPLING_FLOW;
+	c = sf_classify_create(&p, err, sizeof(err));
+	assert_non_null(c);
+	for (i = 0; i < 50; i++) {
+		struct rte_mbuf *m = tcp_frame(0, 64, (uint16_t)i, i, T0 + i * 1000);
+		bool want = sf_classify_flow_sampled(&sf_pkt_meta(m)->info.key, 4);
+
+		sf_classify_steps(c, &m, 1);
+		assert_int_equal(sf_pkt_meta(m)->cls, want ? SF_PKT_FLOW : SF_PKT_SAMPLED_OUT);
+		rte_pktmbuf_free(m);
+	}
+	sf_classify_free(c);
+	kept = 0;
+	for (i = 0; i < 40000; i++) {
+		struct sf_flow_key k, r;
+
+		sf_flow_key_make(&k, 4, a, b, 4, (uint16_t)(1024 + i), 443, 6, 0);
+		sf_flow_key_make(&r, 4, b, a, 4, 443, (uint16_t)(1024 + i), 6, 0);
+		assert_int_equal(sf_classify_flow_sampled(&k, 4), sf_classify_flow_sampled(&r, 4));
+		if (sf_classify_flow_sampled(&k, 4)) {
+			kept++;
+			owned[sf_flow_key_owner(&k, 3)]++;
+		}
+	}
+	/* 10000 expected; binomial sd 86.6: 5 sd either way. */
+	print_message("flow sampling: %u of 40000 flows kept at 1 in 4; workers of 3 own %u, %u, "
+			"%u\n", kept, owned[0], owned[1], owned[2]);
+	assert_true(kept > 10000 - 433 && kept < 10000 + 433);
+	/* Kept flows spread over the workers as all flows do (the hashes are independent). */
+	for (i = 0; i < 3; i++)
+		assert_true(owned[i] > kept / 3 - 300 && owned[i] < kept / 3 + 300);
+}
+
 int
 main(void)
 {
@@ -430,6 +520,7 @@ main(void)
 		cmocka_unit_test(test_dedup_signature),
 		cmocka_unit_test(test_dedup_window),
 		cmocka_unit_test(test_steps),
+		cmocka_unit_test(test_sampling),
 	};
 
 	sf_test_eal_init();

@@ -1369,7 +1369,7 @@ cold_record(void *arg, void *area, struct sf_flow_record *r, bool ends)
 	f->ends += ends;
 	assert_int_equal(ends, r->end_reason != SF_END_ACTIVE);
 	/* What the feature writes into the record reaches the emit callback. */
-	r->pad[0] = 0xcd;
+	r->pad = 0xcd;
 	f->checked++;
 }
 
@@ -1446,7 +1446,7 @@ test_cold_areas(void **state)
 	assert_int_equal(sf_flow_table_expire(t, ts + TCP_END_NS, 1), 1);
 	assert_int_equal(s->cold_used, 2);
 	assert_int_equal(f.ends, 1);
-	assert_int_equal(recs.r[recs.n - 1].pad[0], 0xcd);
+	assert_int_equal(recs.r[recs.n - 1].pad, 0xcd);
 	ts += TCP_END_NS;
 
 	/* A new TCP flow gets the area (zeroed again: cold_packet checks). */
@@ -1481,7 +1481,7 @@ test_cold_areas(void **state)
 
 	/* Every record of a flow with an area went through record(), and only those. */
 	for (r = 0, i = 0; r < recs.n; r++)
-		i += recs.r[r].pad[0] == 0xcd;
+		i += recs.r[r].pad == 0xcd;
 	assert_int_equal(i, f.records);
 	assert_int_equal(f.checked, f.records);
 	assert_int_equal(f.ends, s->created - s->cold_full - (s->created - f.wanted));

@@ -93,6 +93,45 @@ print_protocols(FILE *f, const struct sf_interval_agg *s)
 	}
 }
 
+/* Encapsulations packets carried (any class), the inner IP bytes of flow packets, decode failures. */
+static void
+print_encaps(FILE *f, const struct sf_interval_agg *s)
+{
+	char b1[32], b2[32];
+	unsigned int k;
+	bool any = false;
+
+	for (k = 0; k < SF_ENCAP_MAX; k++) {
+		if (s->encap_packets[k] == 0 && s->encap_malformed[k] == 0)
+			continue;
+		if (!any)
+			fprintf(f, "encapsulations (packets that carried each; bytes of the innermost "
+					"IP packets in flows)\n");
+		any = true;
+		fprintf(f, "  %-10s %14s %14s", sf_pkt_encap_name(k),
+				human(b1, sizeof(b1), (double)s->encap_packets[k], "pkts"),
+				human(b2, sizeof(b2), (double)s->encap_bytes[k], "B"));
+		if (s->encap_malformed[k] != 0)
+			fprintf(f, "  %" PRIu64 " malformed", s->encap_malformed[k]);
+		fputc('\n', f);
+	}
+}
+
+/* What separates a flow from others with its addresses: VLAN, tunnel context; "" if nothing. */
+static const char *
+context_str(char *buf, size_t len, const struct sf_flow_record *r)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	if (r->key.vlan != 0)
+		n = (size_t)snprintf(buf, len, " vlan %u", r->key.vlan);
+	if (r->key.ctx_kind != SF_FLOW_CTX_NONE && n < len)
+		snprintf(buf + n, len - n, r->key.ctx_kind == SF_FLOW_CTX_FULL ? " %s %#x" :
+				" %s %u", sf_flow_ctx_name(r->key.ctx_kind), r->key.ctx);
+	return buf;
+}
+
 /* received = the OUTCOME counters by name, drops as the input counted them */
 static void
 print_conservation(FILE *f, const struct sf_report_info *ri, const struct sf_interval_agg *s)
@@ -118,7 +157,7 @@ print_conservation(FILE *f, const struct sf_report_info *ri, const struct sf_int
 static void
 print_top_flows(FILE *f, const struct sf_collector_totals *t)
 {
-	char s[64], d[64], pn[24], b1[32], b2[32];
+	char s[64], d[64], pn[24], b1[32], b2[32], ctx[48];
 	unsigned int i;
 
 	fprintf(f, "top flows (bytes, both directions)\n");
@@ -126,12 +165,12 @@ print_top_flows(FILE *f, const struct sf_collector_totals *t)
 		const struct sf_flow_record *r = &t->top[SF_BY_BYTES][i];
 		bool ports = sf_proto_has_ports(r->key.proto) || r->key.port_lo || r->key.port_hi;
 
-		fprintf(f, "  %2u. %s -> %s %s%s vlan %u  %s %s  %s\n", i + 1,
+		fprintf(f, "  %2u. %s -> %s %s%s  %s %s  %s\n", i + 1,
 				endpoint(s, sizeof(s), r->key.ipver, sf_flow_record_addr(r, false),
 					sf_flow_record_port(r, false), ports),
 				endpoint(d, sizeof(d), r->key.ipver, sf_flow_record_addr(r, true),
 					sf_flow_record_port(r, true), ports),
-				proto_str(pn, sizeof(pn), r->key.proto), "", r->key.vlan,
+				proto_str(pn, sizeof(pn), r->key.proto), context_str(ctx, sizeof(ctx), r),
 				human(b1, sizeof(b1), (double)(r->packets[0] + r->packets[1]), "pkts"),
 				human(b2, sizeof(b2), (double)(r->bytes[0] + r->bytes[1]), "B"),
 				sf_end_reason_name(r->end_reason));
@@ -257,6 +296,7 @@ sf_report_print(FILE *f, const struct sf_report_info *ri, const struct sf_collec
 					(double)s->received : 0.0, i + 1 < ri->workers ? "," : "\n");
 	}
 	print_protocols(f, s);
+	print_encaps(f, s);
 	print_top_flows(f, t);
 	print_talkers(f, t);
 }

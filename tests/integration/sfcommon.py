@@ -29,8 +29,10 @@ RECORD_FIELDS = {
     "tunnel": str, "tunnel_id": int, "ingress_port": int,
     "packets": int, "bytes": int, "rev_packets": int, "rev_bytes": int,
     "tcp_flags": int, "rev_tcp_flags": int, "dscp": int, "end_reason": str,
+    "sampling": str, "sampling_rate": int,
 }
 TUNNEL_CONTEXTS = {"none", "vni", "gre_key", "teid", "full"}
+SAMPLINGS = {"none", "count", "random", "flow"}
 CONSERVATION_WORDS = ("received", "flowed", "filtered", "nonflow", "malformed", "duplicate",
                       "sampled_out", "dropped")
 
@@ -212,6 +214,9 @@ def record_problems(records):
             break
         if r["end_reason"] not in END_REASONS:
             probs.append("record %d: unknown end_reason %r" % (i, r["end_reason"]))
+        if r["sampling"] not in SAMPLINGS or (r["sampling"] == "none") != (r["sampling_rate"] == 1):
+            probs.append("record %d: sampling %r, rate %r" % (i, r["sampling"],
+                                                             r["sampling_rate"]))
         if r["start_ns"] > r["end_ns"]:
             probs.append("record %d: start_ns > end_ns: %s" % (i, canon(r)))
         if r["packets"] + r["rev_packets"] < 1:

@@ -23,6 +23,7 @@ Usage: test_tshark_innermost.py SPANFLOW_BINARY TESTS_DATA_DIR
 """
 
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -101,6 +102,31 @@ def sf_encaps(ivs):
     return byt, bad
 
 
+def report_encaps(out):
+    """The report's encapsulations section: name -> malformed packets."""
+    shown, inside = {}, False
+    for line in out.splitlines():
+        if line.startswith("encapsulations ("):
+            inside = True
+            continue
+        if inside and not line.startswith("  "):
+            break
+        if inside:
+            m = re.match(r"\s+(\S+)\s.*?(?:(\d+) malformed)?$", line)
+            shown[m.group(1)] = int(m.group(2) or 0)
+    return shown
+
+
+def interval_encaps(ivs):
+    """Every encapsulation with packets or malformed ones: name -> malformed."""
+    tot = {}
+    for iv in ivs:
+        for e in iv.get("encapsulations", []):
+            if e["packets"] or e["malformed"]:
+                tot[e["encap"]] = tot.get(e["encap"], 0) + e["malformed"]
+    return tot
+
+
 def captures(data):
     caps = sorted((data / "tunnels").glob("*.pcap"))
     caps += [data / n for n in REAL if (data / n).exists()]
@@ -167,9 +193,14 @@ def main():
                 probs = sf.record_problems(recs)
                 ck.check(not probs, "%s: %d records well-formed" % (name, len(recs)),
                          "\n".join(probs))
-                want, got = ref_encaps(ref), sf_encaps(sf.load_jsonl(ivpath))
+                ivs = sf.load_jsonl(ivpath)
+                want, got = ref_encaps(ref), sf_encaps(ivs)
                 ck.check(got == want, "%s: per-tunnel bytes and malformed packets as the "
                          "reference" % name, "spanflow %s\nreference %s" % (got, want))
+                shown, want_shown = report_encaps(r.out), interval_encaps(ivs)
+                ck.check(shown == want_shown, "%s: the report's encapsulations %s are the "
+                         "intervals' (names, malformed)" % (name, sorted(shown)),
+                         "report %s\nintervals %s" % (shown, want_shown))
                 diffs, _ = sf.compare_flows(Ref(ref), sf.aggregate_records(recs, record_ctx))
                 ok = ck.check(not diffs, "%s: %d flows, %d packets agree per key (with the "
                               "tunnel context) and direction" % (name, len(ref.flows),

@@ -202,37 +202,35 @@ sf_fmt_addr(char *p, uint8_t ipver, const uint8_t *a)
 	return ipver == 6 ? sf_fmt_ipv6(p, a) : sf_fmt_ipv4(p, a);
 }
 
+/* A name from a table, at most max bytes of it (the exporters' buffers are sized by max). */
+static inline char *
+sf_fmt_name(char *p, const char *s, size_t max)
+{
+	size_t n = strnlen(s, max);
+
+	memcpy(p, s, n);
+	return p + n;
+}
+
 /* The name of an end reason (sf_end_reason_name), at most SF_FMT_MAX_REASON bytes. */
 static inline char *
 sf_fmt_reason(char *p, uint8_t reason)
 {
-	const char *s = sf_end_reason_name((enum sf_end_reason)reason);
-	size_t n = strnlen(s, SF_FMT_MAX_REASON);
-
-	memcpy(p, s, n);
-	return p + n;
+	return sf_fmt_name(p, sf_end_reason_name((enum sf_end_reason)reason), SF_FMT_MAX_REASON);
 }
 
 /* The name of a tunnel context kind (sf_flow_ctx_name), at most SF_FMT_MAX_CTX bytes. */
 static inline char *
 sf_fmt_ctx(char *p, uint8_t kind)
 {
-	const char *s = sf_flow_ctx_name(kind);
-	size_t n = strnlen(s, SF_FMT_MAX_CTX);
-
-	memcpy(p, s, n);
-	return p + n;
+	return sf_fmt_name(p, sf_flow_ctx_name(kind), SF_FMT_MAX_CTX);
 }
 
 /* The name of a sampling (sf_sampling_name), at most SF_FMT_MAX_SAMPLING bytes. */
 static inline char *
 sf_fmt_sampling(char *p, uint8_t s)
 {
-	const char *t = sf_sampling_name(s);
-	size_t n = strnlen(t, SF_FMT_MAX_SAMPLING);
-
-	memcpy(p, t, n);
-	return p + n;
+	return sf_fmt_name(p, sf_sampling_name(s), SF_FMT_MAX_SAMPLING);
 }
 
 /* A string of known length (a literal: sizeof - 1, so the copy is inlined). */

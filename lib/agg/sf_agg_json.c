@@ -188,6 +188,12 @@ sf_agg_json_reasons(struct sf_text *t, const struct sf_interval_agg *a)
 }
 
 void
+sf_agg_json_tables(struct sf_text *t, const struct sf_interval_agg *a)
+{
+	tables_json(t, a);
+}
+
+void
 sf_agg_json_topk(struct sf_text *t, const struct sf_flow_topk *f)
 {
 	bool lo_src = f->initiator == SF_DIR_LO;

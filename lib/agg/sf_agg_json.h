@@ -30,6 +30,12 @@ void sf_agg_json_totals(struct sf_text *t, const struct sf_interval_agg *a);
  */
 void sf_agg_json_reasons(struct sf_text *t, const struct sf_interval_agg *a);
 
+/*
+ * The keyed tables (SF_AGG_TABLES): ,"protocols":[...],"encapsulations":[...]
+ * with the keys in use, as in an interval's JSON.
+ */
+void sf_agg_json_tables(struct sf_text *t, const struct sf_interval_agg *a);
+
 /* One flow of a top list as a JSON object. */
 void sf_agg_json_topk(struct sf_text *t, const struct sf_flow_topk *f);
 

@@ -140,6 +140,7 @@ ep_summary(struct req *r, struct sf_text *b)
 	sf_text_printf(b, ",\"records\":%" PRIu64 ",\"hosts\":%" PRIu64 ",\"hosts_exact\":%s}",
 			s->tot.records, s->tot.hosts, s->tot.talkers_exact ? "true" : "false");
 	sf_agg_json_reasons(b, sum);
+	sf_agg_json_tables(b, sum);
 	sf_text_printf(b, ",\"conservation\":{\"input_received\":%" PRIu64 ",\"accounted\":%" PRIu64
 			",\"ok\":%s,\"formula\":", cons.received, cons.accounted,
 			cons.ok ? "true" : "false");

@@ -180,6 +180,17 @@ def check_api(ck, srv, flows, ivs):
     got = {k: s["totals"][k] for k in keys}
     ck.check(got == want and want["received"] > 0,
              "summary totals equal the sum of the interval lines", "%s\n%s" % (got, want))
+    enc = {}
+    for i in ivs:
+        for e in i["encapsulations"]:
+            tot = enc.setdefault(e["encap"], [0, 0, 0])
+            for j, col in enumerate(("packets", "bytes", "malformed")):
+                tot[j] += e[col]
+    got_enc = {e["encap"]: [e["packets"], e["bytes"], e["malformed"]]
+               for e in s["encapsulations"]}
+    ck.check(got_enc == enc and "vxlan" in enc,
+             "summary encapsulations (%s) are the sum of the interval lines'" %
+             ", ".join(sorted(enc)), "%s\n%s" % (got_enc, enc))
     ck.check(s["intervals"] == len(ivs), "summary counts %d intervals" % len(ivs),
              s["intervals"])
     ck.check(s["totals"]["records"] == len(flows), "summary counts %d records" % len(flows))

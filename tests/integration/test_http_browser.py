@@ -116,6 +116,12 @@ def check_dom(ck, srv, dom):
                                         str(p["packets"]), str(p["bytes"])] for p in protos],
              "protocol mix table equals the API", rows[:2])
 
+    encs = srv.json("/api/v1/summary")["encapsulations"]
+    rows = table_rows(dom, "encaps")
+    ck.check(rows == [[e["encap"], str(e["packets"]), str(e["bytes"]), str(e["malformed"])]
+                      for e in encs] and len(rows) > 0,
+             "encapsulations table equals the summary's", rows)
+
     workers = srv.json("/api/v1/workers")["workers"]
     rows = table_rows(dom, "workers")
     ck.check([r[2] for r in rows] == [str(w["packets"]) for w in workers] and len(rows) == 2,

@@ -68,6 +68,9 @@
 #define SF_UDP_GTPU		2152
 #define SF_UDP_TEREDO		3544
 #define SF_UDP_AYIYA		5072
+#define SF_UDP_CAPWAP_DATA	5247
+#define SF_ETH_ARUBA_FIRST	0x8200	/* Aruba WLAN in GRE: 0x8200, 0x8210 ... 0x8370 */
+#define SF_ETH_ARUBA_LAST	0x8370
 
 #define SF_IP6_OPT_PAD1		0x00
 #define SF_IP6_OPT_JUMBO	0xc2
@@ -151,6 +154,7 @@ sf_pkt_decap_set(const struct sf_pkt_decap *d)
 	udp_port_set(SF_UDP_GRE);
 	udp_port_set(SF_UDP_GENEVE);
 	udp_port_set(SF_UDP_GTPU);
+	udp_port_set(SF_UDP_CAPWAP_DATA);
 	if (d->teredo)
 		udp_port_set(SF_UDP_TEREDO);
 	if (d->ayiya)
@@ -878,17 +882,23 @@ tun_bad(struct pkt_state *s, enum sf_pkt_encap type, enum sf_pkt_malformed why)
 	return pkt_bad(s, why);
 }
 
-/* An inner Ethernet frame starts at `off`: its own VLAN stack. */
+/* An inner link layer (`next` at `off`): its own VLAN stack. */
 static enum pkt_layer
-tun_enter_ether(struct pkt_state *s, enum sf_pkt_encap type, uint32_t off)
+tun_enter_l2(struct pkt_state *s, enum sf_pkt_encap type, uint32_t off, enum pkt_layer next)
 {
-	enum pkt_layer next = tun_enter(s, type, off, PL_ETHER);
-
+	next = tun_enter(s, type, off, next);
 	if (s->n_vlan != 0)
 		s->t->encaps |= UINT32_C(1) << SF_ENCAP_VLAN;
 	s->n_vlan = 0;
 	s->vlan = 0;
 	return next;
+}
+
+/* An inner Ethernet frame starts at `off`. */
+static enum pkt_layer
+tun_enter_ether(struct pkt_state *s, enum sf_pkt_encap type, uint32_t off)
+{
+	return tun_enter_l2(s, type, off, PL_ETHER);
 }
 
 /* The IP version at `off` (inside a tunnel that does not say): PL_DONE if neither. */
@@ -1011,6 +1021,91 @@ layer_pbb(struct pkt_state *s)
 	s->t->isid = isid;
 	s->t->ids |= SF_PKT_ID_ISID;
 	return next;
+}
+
+/*
+ * An IEEE 802.11 frame at `off`, carried by tunnel `type` (CAPWAP data
+ * with native frames, Aruba WLAN in GRE), without FCS: a data frame's
+ * header (24 bytes, the fourth address when both DS bits are set, QoS
+ * control, HT control when the order bit is set on a QoS frame), an
+ * A-MSDU's first subframe header, then LLC/SNAP and the ethertype.
+ * Management, control, null-data and protected (encrypted) frames, and
+ * LLC payloads that are not SNAP, are not flows. Of an A-MSDU, the first
+ * subframe is the packet accounted. `swap`: the two frame control bytes
+ * come in the other order (Cisco's CAPWAP, as tshark reads it by default).
+ */
+static enum pkt_layer
+layer_wlan(struct pkt_state *s, enum sf_pkt_encap type, uint32_t off, bool swap)
+{
+	const uint8_t *h = s->p + off;
+	uint32_t left = s->end - off, hl = 24;
+	unsigned int fc, flags, subtype;
+	enum pkt_layer next;
+	bool amsdu = false;
+
+	if (left < hl)
+		return tun_bad(s, type, SF_PKT_BAD_ENCAP_TRUNC);
+	fc = h[swap ? 1 : 0];
+	flags = h[swap ? 0 : 1];
+	if ((fc & 3) != 0)
+		return tun_bad(s, type, SF_PKT_BAD_ENCAP_HEADER);	/* protocol version */
+	subtype = fc >> 4;
+	if (((fc >> 2) & 3) != 2 || (subtype & 4) || (flags & 0x40))
+		return tun_enter(s, type, off, PL_NONFLOW);
+	if ((flags & 3) == 3)
+		hl += 6;			/* fourth address (WDS) */
+	if (subtype & 8) {
+		if (left < hl + 2)
+			return tun_bad(s, type, SF_PKT_BAD_ENCAP_TRUNC);
+		amsdu = (h[hl] & 0x80) != 0;
+		hl += 2;			/* QoS control */
+		if (flags & 0x80)
+			hl += 4;		/* HT control */
+	}
+	if (amsdu)
+		hl += 14;			/* subframe: destination, source, length */
+	if (left < hl + 8)
+		return tun_bad(s, type, SF_PKT_BAD_ENCAP_TRUNC);
+	h += hl;
+	if (h[0] != 0xaa || h[1] != 0xaa || h[2] != 0x03 || h[3] != 0 || h[4] != 0 ||
+	    (h[5] != 0 && h[5] != 0xf8))
+		return tun_enter(s, type, off + hl, PL_NONFLOW);
+	next = ethertype_layer(ld16(h + 6));
+	return tun_enter_l2(s, type, off + hl + 8, next);
+}
+
+/*
+ * CAPWAP data channel (RFC 5415, UDP 5247 at either end): preamble
+ * (version 0, type 0; type 1 is DTLS: encrypted, the outer flow), a header
+ * of HLEN 4-byte words that includes its optional radio MAC and wireless
+ * fields, then an IEEE 802.3 frame (T = 0) or the native frame of the
+ * wireless binding (T = 1; IEEE 802.11 is binding 1, its frame control
+ * bytes swapped as Cisco's controllers send them). Keep-alives and
+ * fragments (no reassembly) stay the outer flow.
+ */
+static enum pkt_layer
+layer_capwap(struct pkt_state *s, uint32_t off)
+{
+	const uint8_t *h = s->p + off;
+	uint32_t left = s->end - off, hl, w;
+
+	if (left < 8)
+		return tun_bad(s, SF_ENCAP_CAPWAP, SF_PKT_BAD_ENCAP_TRUNC);
+	if (h[0] != 0)
+		return PL_DONE;			/* DTLS, or not CAPWAP */
+	w = ld32(h);
+	hl = ((w >> 19) & 0x1f) * 4;
+	if (hl < 8)
+		return tun_bad(s, SF_ENCAP_CAPWAP, SF_PKT_BAD_ENCAP_HEADER);
+	if (left < hl)
+		return tun_bad(s, SF_ENCAP_CAPWAP, SF_PKT_BAD_ENCAP_TRUNC);
+	if (w & 0x88)
+		return PL_DONE;			/* F (fragment) or K (keep-alive) */
+	if (!(w & 0x100))
+		return tun_enter_ether(s, SF_ENCAP_CAPWAP, off + hl);
+	if (((w >> 9) & 0x1f) != 1)
+		return PL_DONE;			/* a binding other than IEEE 802.11 */
+	return layer_wlan(s, SF_ENCAP_CAPWAP, off + hl, true);
 }
 
 /*
@@ -1137,6 +1232,9 @@ layer_gre(struct pkt_state *s, uint32_t off, enum sf_pkt_encap type)
 			s->t->encaps |= UINT32_C(1) << type;
 		return next;
 	default:
+		/* IEEE 802.11 from an Aruba access point (no key). */
+		if (proto >= SF_ETH_ARUBA_FIRST && proto <= SF_ETH_ARUBA_LAST && !(proto & 0x0f))
+			return layer_wlan(s, type, off + hl, false);
 		return PL_DONE;
 	}
 	if (key_at != 0) {
@@ -1357,6 +1455,8 @@ layer_udptun(struct pkt_state *s)
 	}
 	if (s->dport == SF_UDP_GTPU || s->sport == SF_UDP_GTPU)
 		return layer_gtpu(s, off);
+	if (s->dport == SF_UDP_CAPWAP_DATA || s->sport == SF_UDP_CAPWAP_DATA)
+		return layer_capwap(s, off);
 	if (decap.d.teredo && (s->dport == SF_UDP_TEREDO || s->sport == SF_UDP_TEREDO))
 		return layer_teredo(s, off);
 	if (decap.d.ayiya && (s->dport == SF_UDP_AYIYA || s->sport == SF_UDP_AYIYA))

@@ -109,7 +109,8 @@ const char *sf_pkt_malformed_name(enum sf_pkt_malformed r);
 	X(GTPU, "gtpu") \
 	X(IPIP, "ipip") \
 	X(TEREDO, "teredo") \
-	X(AYIYA, "ayiya")
+	X(AYIYA, "ayiya") \
+	X(CAPWAP, "capwap")
 
 enum sf_pkt_encap {
 #define SF_X_ENUM(id, name) SF_ENCAP_ ## id,

@@ -1087,6 +1087,199 @@ test_l2_encaps(void **state)
 	assert_int_equal(i.tun.encaps, ENCAP_BIT(PBB) | ENCAP_BIT(VLAN));
 }
 
+/* CAPWAP data header (8 bytes + `extra` of radio MAC / wireless fields). */
+static void
+capwap(struct pb *p, uint16_t sport, uint16_t dport, uint32_t flags, unsigned int extra)
+{
+	udp(p, sport, dport);
+	pb_u32(p, ((2 + extra / 4) << 19) | (1u << 9) | flags);	/* HLEN, WBID 1 */
+	pb_u32(p, 0);
+	pb_fill(p, 0, extra);
+}
+
+/*
+ * An 802.11 data frame header: frame control (`fc` type/subtype byte,
+ * `fl` flags byte, swapped as Cisco's CAPWAP sends them when `swap`),
+ * duration, three addresses, sequence; a fourth address when both DS
+ * bits are set, QoS control (`qos`) for QoS subtypes, HT control when
+ * the order bit is set on one.
+ */
+static void
+wlan(struct pb *p, uint8_t fc, uint8_t fl, uint8_t qos, bool swap)
+{
+	pb_u8(p, swap ? fl : fc);
+	pb_u8(p, swap ? fc : fl);
+	pb_u16(p, 0);
+	pb_fill(p, 0x02, 18);
+	pb_u16(p, 0x1230);
+	if ((fl & 3) == 3)
+		pb_fill(p, 0x02, 6);
+	if (fc & 0x80) {
+		pb_u8(p, qos);
+		pb_u8(p, 0);
+		if (fl & 0x80)
+			pb_u32(p, 0);
+	}
+}
+
+static void
+snap(struct pb *p, uint16_t etype)
+{
+	static const uint8_t llc[6] = { 0xaa, 0xaa, 0x03, 0, 0, 0 };
+
+	pb_bytes(p, llc, sizeof(llc));
+	pb_u16(p, etype);
+}
+
+/* A CAPWAP packet from the controller's data port carrying an 802.11 frame. */
+static void
+capwap_wlan(struct pb *p, uint8_t fc, uint8_t fl, uint8_t qos)
+{
+	pb_init(p);
+	eth(p, 0x0800);
+	ip4(p, 17, A4, B4);
+	capwap(p, 5247, 12380, 0x100 | 0x20, 8);	/* T, W: 8 bytes of wireless info */
+	wlan(p, fc, fl, qos, true);
+}
+
+static void
+test_capwap_wlan(void **state)
+{
+	struct sf_pkt_info i;
+	struct pb p;
+
+	(void)state;
+	/* CAPWAP with an IEEE 802.3 payload (T = 0): the inner frame and its VLAN. */
+	pb_init(&p);
+	eth(&p, 0x0800);
+	ip4(&p, 17, A4, B4);
+	capwap(&p, 12380, 5247, 0, 0);
+	eth(&p, 0x8100);
+	vtag(&p, 42, 0x0800);
+	ip4(&p, 6, A4, B4);
+	tcp(&p, 40000, 80, SF_TCP_SYN);
+	pb_done(&p);
+	expect_tun_flow(&p, 4, A4, B4, 40000, 80, 6, 42, SF_FLOW_CTX_NONE, 0, &i);
+	assert_int_equal(i.tun.encaps, ENCAP_BIT(CAPWAP) | ENCAP_BIT(VLAN));
+
+	/* Native 802.11 (T = 1, WBID 1): a QoS data frame with four addresses and HT control. */
+	capwap_wlan(&p, 0x88, 0x80 | 0x03, 0);
+	snap(&p, 0x86dd);
+	ip6(&p, 17, A6, B6);
+	udp(&p, 5000, 443);
+	pb_done(&p);
+	expect_tun_flow(&p, 6, A6, B6, 5000, 443, 17, 0, SF_FLOW_CTX_NONE, 0, &i);
+	assert_int_equal(i.tun.encaps, ENCAP_BIT(CAPWAP));
+	assert_int_equal(i.l3_off, 14 + 20 + 8 + 16 + 30 + 2 + 4 + 8);
+
+	/* An A-MSDU: the first subframe (its 14-byte header, then LLC/SNAP). */
+	capwap_wlan(&p, 0x88, 0x01, 0x80);
+	pb_fill(&p, 0x02, 12);
+	pb_u16(&p, 8 + 20 + 8);
+	snap(&p, 0x0800);
+	ip4(&p, 17, A4, B4);
+	udp(&p, 68, 67);
+	pb_done(&p);
+	expect_tun_flow(&p, 4, A4, B4, 68, 67, 17, 0, SF_FLOW_CTX_NONE, 0, &i);
+
+	/* Not flows: a management frame, a null data frame, a protected frame, not SNAP. */
+	capwap_wlan(&p, 0x40, 0, 0);
+	pb_fill(&p, 0, 16);
+	pb_done(&p);
+	expect_nonflow(&p, SF_LINK_ETHER);
+	capwap_wlan(&p, 0x48, 0x01, 0);
+	pb_done(&p);
+	expect_nonflow(&p, SF_LINK_ETHER);
+	capwap_wlan(&p, 0x08, 0x41, 0);
+	pb_fill(&p, 0x77, 40);
+	pb_done(&p);
+	expect_nonflow(&p, SF_LINK_ETHER);
+	capwap_wlan(&p, 0x08, 0x01, 0);
+	pb_u32(&p, 0x424203aa);
+	pb_u32(&p, 0);
+	pb_done(&p);
+	expect_nonflow(&p, SF_LINK_ETHER);
+
+	/* ARP over 802.11 is not a flow either. */
+	capwap_wlan(&p, 0x08, 0x01, 0);
+	snap(&p, 0x0806);
+	pb_fill(&p, 0, 28);
+	pb_done(&p);
+	expect_nonflow(&p, SF_LINK_ETHER);
+
+	/* The frame control in 802.11's own order is protocol version 2 here: bad. */
+	pb_init(&p);
+	eth(&p, 0x0800);
+	ip4(&p, 17, A4, B4);
+	capwap(&p, 5247, 12380, 0x100, 0);
+	wlan(&p, 0x08, 0x02, 0, false);
+	snap(&p, 0x0800);
+	ip4(&p, 6, A4, B4);
+	tcp(&p, 1, 2, 0);
+	pb_done(&p);
+	expect_bad(&p, SF_LINK_ETHER, SF_PKT_BAD_ENCAP_HEADER);
+
+	/* Keep-alive, fragment, DTLS, another binding: the outer UDP flow. */
+	pb_init(&p);
+	eth(&p, 0x0800);
+	ip4(&p, 17, A4, B4);
+	capwap(&p, 12380, 5247, 0x08, 0);
+	pb_done(&p);
+	expect_flow(&p, SF_LINK_ETHER, 4, A4, B4, 12380, 5247, 17, 0, &i);
+	pb_init(&p);
+	eth(&p, 0x0800);
+	ip4(&p, 17, A4, B4);
+	capwap(&p, 12380, 5247, 0x80, 0);
+	ip4(&p, 6, A4, B4);
+	tcp(&p, 1, 2, 0);
+	pb_done(&p);
+	expect_flow(&p, SF_LINK_ETHER, 4, A4, B4, 12380, 5247, 17, 0, &i);
+	pb_init(&p);
+	eth(&p, 0x0800);
+	ip4(&p, 17, A4, B4);
+	udp(&p, 12380, 5247);
+	pb_u32(&p, 0x01000000);
+	pb_fill(&p, 0x17, 40);
+	pb_done(&p);
+	expect_flow(&p, SF_LINK_ETHER, 4, A4, B4, 12380, 5247, 17, 0, &i);
+	pb_init(&p);
+	eth(&p, 0x0800);
+	ip4(&p, 17, A4, B4);
+	udp(&p, 12380, 5247);
+	pb_u32(&p, (2u << 19) | (3u << 9) | 0x100);
+	pb_u32(&p, 0);
+	pb_fill(&p, 0, 40);
+	pb_done(&p);
+	expect_flow(&p, SF_LINK_ETHER, 4, A4, B4, 12380, 5247, 17, 0, &i);
+
+	/* A header length below the 8 bytes of the fixed header is bad. */
+	pb_init(&p);
+	eth(&p, 0x0800);
+	ip4(&p, 17, A4, B4);
+	udp(&p, 12380, 5247);
+	pb_u32(&p, 1u << 19);
+	pb_u32(&p, 0);
+	pb_fill(&p, 0, 40);
+	pb_done(&p);
+	expect_bad(&p, SF_LINK_ETHER, SF_PKT_BAD_ENCAP_HEADER);
+
+	/* Aruba WLAN in GRE (0x8200 ... 0x8370): 802.11 in its own order. */
+	pb_init(&p);
+	eth(&p, 0x0800);
+	ip4(&p, 47, A4, B4);
+	gre(&p, 0, 0x8210, 0, 0);
+	wlan(&p, 0x08, 0x01, 0, false);
+	snap(&p, 0x0800);
+	ip4(&p, 6, B4, A4);
+	tcp(&p, 443, 50000, SF_TCP_ACK);
+	pb_done(&p);
+	expect_tun_flow(&p, 4, B4, A4, 443, 50000, 6, 0, SF_FLOW_CTX_NONE, 0, &i);
+	assert_int_equal(i.tun.encaps, ENCAP_BIT(GRE));
+	/* ... but not 0x8201: the outer GRE flow. */
+	put16(&p, 14 + 20 + 2, 0x8201);
+	expect_flow(&p, SF_LINK_ETHER, 4, A4, B4, 0, 0, 47, 0, &i);
+}
+
 static void
 test_teredo_ayiya(void **state)
 {
@@ -2482,6 +2675,7 @@ main(void)
 		cmocka_unit_test(test_erspan),
 		cmocka_unit_test(test_l2_encaps),
 		cmocka_unit_test(test_teredo_ayiya),
+		cmocka_unit_test(test_capwap_wlan),
 		cmocka_unit_test(test_tunnel_context),
 		cmocka_unit_test(test_encap_depth),
 		cmocka_unit_test(test_tcp_data_offset),

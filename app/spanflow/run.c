@@ -104,6 +104,7 @@ setup_workers(struct sf_app *app, char *err, size_t errlen)
 		wp.sampling = (uint8_t)sf_config_sampling(cfg);
 		wp.sampling_rate = cfg->sample_rate;
 		wp.sampling_scale = cfg->sample_scale;
+		wp.tunnel_facts = cfg->decapsulate;
 		wp.wait_fn = sf_wait_turn;
 		wp.wait_arg = app;
 		ctx->w = sf_worker_create(&wp);

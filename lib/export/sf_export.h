@@ -152,6 +152,14 @@ size_t sf_csv_format_record(char *buf, size_t len, const struct sf_flow_record *
 #define SF_IPFIX_TID_V6 257
 #define SF_IPFIX_TID_STATS 258
 #define SF_IPFIX_TID_SELECTOR 259	/* the sampling selector (PSAMP, RFC 5477) */
+#define SF_IPFIX_TID_V4_TUN 260		/* records of tunnelled flows: what carried them */
+#define SF_IPFIX_TID_V6_TUN 261
+/*
+ * The enterprise number of spanflow's own information elements (the
+ * tunnel facts): 32473, the number RFC 5612 sets aside for examples and
+ * documentation, until spanflow has one of its own from IANA.
+ */
+#define SF_IPFIX_PEN 32473u
 
 enum sf_ipfix_mode {
 	SF_IPFIX_BIFLOW = 0,
@@ -201,7 +209,7 @@ void sf_ipfix_get_stats(const struct sf_ipfix *x, struct sf_ipfix_stats *s);
 void sf_ipfix_write_record(void *arg, const struct sf_flow_record *r);
 void sf_ipfix_write_interval(void *arg, const struct sf_interval_agg *a);
 /* Data record length of a template (sf_fields.h), for tests. */
-size_t sf_ipfix_record_len(int ipver, enum sf_ipfix_mode mode);
+size_t sf_ipfix_record_len(int ipver, enum sf_ipfix_mode mode, bool tun);
 /* flowEndReason code of an end reason (RFC 7011/IANA registry). */
 uint8_t sf_ipfix_end_reason(enum sf_end_reason r);
 

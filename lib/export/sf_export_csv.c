@@ -2,7 +2,7 @@
 /*
  * CSV flow records (RFC 4180): the header and every line come from the
  * field list (sf_fields.h). No value needs quoting: numbers, addresses and
- * end reason names hold no comma, quote or newline.
+ * names hold no comma, quote or newline.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -48,6 +48,18 @@ _Static_assert(CSV_RECORD_MAX < SF_ROTFILE_UNIT_MAX, "a record line is one unit"
 #define CSV_CTX(v) p = sf_fmt_ctx(p, (v))
 #define CSV_CTXID(v) p = sf_fmt_u64(p, (v)->key.ctx)
 #define CSV_SAMPLING(v) p = sf_fmt_sampling(p, (v))
+/* Tunnel kinds: an empty cell when the record has no such value. */
+#define CSV_ENCAPS(v) p = sf_fmt_encaps(p, (v))
+#define CSV_OADDR(v) do { \
+		if (r->tun.outer_ipver != 0) \
+			p = sf_fmt_addr(p, r->tun.outer_ipver, (v)); \
+	} while (0)
+#define CSV_OPT(v) do { \
+		int64_t opt_ = (v); \
+		if (opt_ >= 0) \
+			p = sf_fmt_u64(p, (uint64_t)opt_); \
+	} while (0)
+#define CSV_MPLS CSV_OPT
 
 /* The line at p (room for CSV_RECORD_MAX), no newline; returns the end. */
 static char *

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "sf_flow.h"
+#include "sf_pkt.h"
 
 /* The longest text of a value of each kind of sf_fields.h. */
 #define SF_FMT_MAX_TIME 20	/* 18446744073709551615 */
@@ -26,6 +27,11 @@
 #define SF_FMT_MAX_CTX 16	/* context kind names are cut here; the longest has 7 */
 #define SF_FMT_MAX_CTXID 10
 #define SF_FMT_MAX_SAMPLING 8	/* sampling names are cut here; the longest has 6 */
+#define SF_FMT_MAX_ENCAP_NAME 15	/* an encapsulation name is cut here; the longest has 10 */
+#define SF_FMT_MAX_ENCAPS (32 * (SF_FMT_MAX_ENCAP_NAME + 1))	/* every bit, '+' between */
+#define SF_FMT_MAX_OADDR SF_FMT_MAX_ADDR
+#define SF_FMT_MAX_OPT SF_FMT_MAX_U32
+#define SF_FMT_MAX_MPLS SF_FMT_MAX_U32
 
 static const char sf_fmt_digits2[201] =
 	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
@@ -231,6 +237,23 @@ static inline char *
 sf_fmt_sampling(char *p, uint8_t s)
 {
 	return sf_fmt_name(p, sf_sampling_name(s), SF_FMT_MAX_SAMPLING);
+}
+
+/* An encapsulation set (bits 1 << SF_ENCAP_*): names joined by '+', in lib/pkt's order. */
+static inline char *
+sf_fmt_encaps(char *p, uint32_t encaps)
+{
+	unsigned int e;
+	char *start = p;
+
+	for (e = 0; e < 32; e++) {
+		if (!(encaps & (UINT32_C(1) << e)))
+			continue;
+		if (p != start)
+			*p++ = '+';
+		p = sf_fmt_name(p, sf_pkt_encap_name(e), SF_FMT_MAX_ENCAP_NAME);
+	}
+	return p;
 }
 
 /* A string of known length (a literal: sizeof - 1, so the copy is inlined). */

@@ -73,6 +73,7 @@ struct sf_ipfix {
 	uint64_t msgs_since_tpl;
 	uint64_t tpl_sent_ns;
 	bool tpl_due;
+	bool tun_tpl_due[2];	/* the tunnel template [v6] is still to be sent since the last templates */
 	uint64_t seen;		/* packets received (interval summaries) */
 	uint64_t dropped;	/* packets dropped before a flow table */
 	struct sf_ipfix_stats st;
@@ -140,6 +141,14 @@ sf_ipfix_end_reason(enum sf_end_reason r)
 #define LEN_CTX(v6) 0u
 #define LEN_CTXID(v6) 8u
 #define LEN_SAMPLING(v6) 0u
+#define LEN_ENCAPS(v6) 4u
+#define LEN_OADDR(v6) 16u
+#define LEN_OPT(v6) 4u
+#define LEN_MPLS(v6) 3u
+
+/* A field of the template (v6, bi, tun): reverse ones in biflow, tunnel ones in tunnel templates. */
+#define SF_IPFIX_HAS(ie4, flags, bi, tun) \
+	((!((flags) & SF_F_REV) || (bi)) && (!((flags) & SF_F_TUN) || (tun)) && (ie4) != 0)
 
 /* layer2SegmentId (RFC 7133 4.8): segment type in the top octet, the id below. */
 static uint64_t
@@ -156,13 +165,13 @@ l2_segment(const struct sf_flow_record *r)
 }
 
 size_t
-sf_ipfix_record_len(int ipver, enum sf_ipfix_mode mode)
+sf_ipfix_record_len(int ipver, enum sf_ipfix_mode mode, bool tun)
 {
 	bool v6 = ipver == 6, bi = mode == SF_IPFIX_BIFLOW;
 	size_t n = 0;
 
-#define SF_X_LEN(name, kind, expr, ie4, ie6, rev) \
-	if ((!(rev) || bi) && (ie4) != 0) \
+#define SF_X_LEN(name, kind, expr, ie4, ie6, flags) \
+	if (SF_IPFIX_HAS(ie4, flags, bi, tun)) \
 		n += LEN_ ## kind(v6);
 	SF_FLOW_FIELDS(SF_X_LEN)
 #undef SF_X_LEN
@@ -170,20 +179,31 @@ sf_ipfix_record_len(int ipver, enum sf_ipfix_mode mode)
 }
 
 /* One template record; returns the end. */
+static uint16_t
+template_id(bool v6, bool tun)
+{
+	if (tun)
+		return v6 ? SF_IPFIX_TID_V6_TUN : SF_IPFIX_TID_V4_TUN;
+	return v6 ? SF_IPFIX_TID_V6 : SF_IPFIX_TID_V4;
+}
+
 static uint8_t *
-put_template(uint8_t *p, bool v6, bool bi, bool sel)
+put_template(uint8_t *p, bool v6, bool bi, bool sel, bool tun)
 {
 	uint8_t *count = p + 2;
 	uint16_t n = 0;
 
-	p = put_u16(p, v6 ? SF_IPFIX_TID_V6 : SF_IPFIX_TID_V4);
+	p = put_u16(p, template_id(v6, tun));
 	p += 2;
-#define SF_X_TPL(name, kind, expr, ie4, ie6, rev) \
-	if ((!(rev) || bi) && (ie4) != 0) { \
-		p = put_u16(p, (uint16_t)((v6 ? (ie6) : (ie4)) | ((rev) ? ENTERPRISE_BIT : 0))); \
+#define SF_X_TPL(name, kind, expr, ie4, ie6, flags) \
+	if (SF_IPFIX_HAS(ie4, flags, bi, tun)) { \
+		p = put_u16(p, (uint16_t)((v6 ? (ie6) : (ie4)) | \
+				(((flags) & (SF_F_REV | SF_F_PEN)) ? ENTERPRISE_BIT : 0))); \
 		p = put_u16(p, (uint16_t)LEN_ ## kind(v6)); \
-		if (rev) \
+		if ((flags) & SF_F_REV) \
 			p = put_u32(p, SF_IPFIX_PEN_REVERSE); \
+		else if ((flags) & SF_F_PEN) \
+			p = put_u32(p, SF_IPFIX_PEN); \
 		n++; \
 	}
 	SF_FLOW_FIELDS(SF_X_TPL)
@@ -207,14 +227,42 @@ put_template(uint8_t *p, bool v6, bool bi, bool sel)
 #define ENC_CTX(v) RTE_SET_USED(v)
 #define ENC_CTXID(v) p = put_u64(p, l2_segment(v))
 #define ENC_SAMPLING(v) RTE_SET_USED(v)
+#define ENC_ENCAPS(v) p = put_u32(p, (v))
+#define ENC_OADDR(v) p = put_outer_addr(p, r->tun.outer_ipver, (v))
+#define ENC_OPT(v) do { \
+		int64_t opt_ = (v); \
+		p = put_u32(p, opt_ >= 0 ? (uint32_t)opt_ : 0); \
+	} while (0)
+#define ENC_MPLS(v) do { \
+		int64_t opt_ = (v); \
+		uint32_t lse_ = opt_ >= 0 ? (uint32_t)opt_ << 4 : 0; \
+		*p++ = (uint8_t)(lse_ >> 16); \
+		*p++ = (uint8_t)(lse_ >> 8); \
+		*p++ = (uint8_t)lse_; \
+	} while (0)
+
+/* An outer address in 16 bytes: IPv6 as it is, IPv4 mapped (::ffff:a.b.c.d), none zero. */
+static uint8_t *
+put_outer_addr(uint8_t *p, uint8_t ipver, const uint8_t *a)
+{
+	memset(p, 0, 16);
+	if (ipver == 6) {
+		memcpy(p, a, 16);
+	} else if (ipver == 4) {
+		p[10] = 0xff;
+		p[11] = 0xff;
+		memcpy(p + 12, a, 4);
+	}
+	return p + 16;
+}
 
 static uint8_t *
-put_record(uint8_t *p, const struct sf_flow_record *r, bool bi)
+put_record(uint8_t *p, const struct sf_flow_record *r, bool bi, bool tun)
 {
 	size_t alen = r->key.ipver == 6 ? 16 : 4;
 
-#define SF_X_ENC(name, kind, expr, ie4, ie6, rev) \
-	if ((!(rev) || bi) && (ie4) != 0) \
+#define SF_X_ENC(name, kind, expr, ie4, ie6, flags) \
+	if (SF_IPFIX_HAS(ie4, flags, bi, tun)) \
 		ENC_ ## kind(expr);
 	SF_FLOW_FIELDS(SF_X_ENC)
 #undef SF_X_ENC
@@ -330,8 +378,8 @@ put_templates(struct sf_ipfix *x)
 	unsigned int i;
 
 	open_set(x, SET_TEMPLATE);
-	p = put_template(x->msg + x->len, false, bi, sel);
-	p = put_template(p, true, bi, sel);
+	p = put_template(x->msg + x->len, false, bi, sel, false);
+	p = put_template(p, true, bi, sel, false);
 	x->len = (size_t)(p - x->msg);
 	close_set(x);
 
@@ -358,6 +406,9 @@ put_templates(struct sf_ipfix *x)
 		put_selector(x);
 
 	x->tpl_due = false;
+	/* The tunnel templates follow when a tunnelled record needs one (room in small messages). */
+	x->tun_tpl_due[0] = true;
+	x->tun_tpl_due[1] = true;
 	x->msgs_since_tpl = 0;
 	x->tpl_sent_ns = mono_ns();
 }
@@ -440,15 +491,65 @@ reserve(struct sf_ipfix *x, uint16_t tid, size_t rlen)
 	return p;
 }
 
+/* Bytes of a template record (put_template). */
+static size_t
+template_len(bool v6, bool bi, bool sel, bool tun)
+{
+	size_t n = 4 + (sel ? 4 : 0);
+
+	RTE_SET_USED(v6);
+#define SF_X_TLEN(name, kind, expr, ie4, ie6, flags) \
+	if (SF_IPFIX_HAS(ie4, flags, bi, tun)) \
+		n += ((flags) & (SF_F_REV | SF_F_PEN)) ? 8 : 4;
+	SF_FLOW_FIELDS(SF_X_TLEN)
+#undef SF_X_TLEN
+	return n;
+}
+
+/*
+ * The tunnel template for IP version v6, in a template set of its own,
+ * in a message with room for it and a data record of rlen bytes after.
+ */
+static void
+put_tun_template(struct sf_ipfix *x, bool v6, bool bi, bool sel, size_t rlen)
+{
+	size_t need = IPFIX_SET_HDR_LEN + template_len(v6, bi, sel, true) + IPFIX_SET_HDR_LEN + rlen;
+	uint8_t *p;
+
+	if (x->len != 0 && x->len + need > x->max)
+		sf_ipfix_flush(x);
+	if (x->len == 0)
+		begin_message(x);
+	if (x->len + need > x->max) {
+		/* The message began with the other templates: the tunnel one goes in the next. */
+		sf_ipfix_flush(x);
+		begin_message(x);
+	}
+	close_set(x);
+	open_set(x, SET_TEMPLATE);
+	p = put_template(x->msg + x->len, v6, bi, sel, true);
+	x->len = (size_t)(p - x->msg);
+	close_set(x);
+	x->tun_tpl_due[v6] = false;
+}
+
 static void
 add_record(struct sf_ipfix *x, const struct sf_flow_record *r, bool bi)
 {
-	bool v6 = r->key.ipver == 6;
-	size_t rlen = sf_ipfix_record_len(v6 ? 6 : 4, bi ? SF_IPFIX_BIFLOW : SF_IPFIX_UNIFLOW);
+	bool v6 = r->key.ipver == 6, tun = r->tun.encaps != 0;
+	size_t rlen = sf_ipfix_record_len(v6 ? 6 : 4, bi ? SF_IPFIX_BIFLOW : SF_IPFIX_UNIFLOW, tun);
 	bool sel = x->p.sampling != SF_SAMPLING_NONE;
-	uint8_t *p = reserve(x, v6 ? SF_IPFIX_TID_V6 : SF_IPFIX_TID_V4, rlen + (sel ? 8 : 0));
+	uint8_t *p;
 
-	p = put_record(p, r, bi);
+	if (tun) {
+		if (x->len == 0)
+			begin_message(x);	/* templates due now come first */
+		if (x->tun_tpl_due[v6])
+			put_tun_template(x, v6, bi, sel, rlen + (sel ? 8 : 0));
+	}
+	p = reserve(x, template_id(v6, tun), rlen + (sel ? 8 : 0));
+
+	p = put_record(p, r, bi, tun);
 	if (sel)
 		put_u64(p, SELECTOR_ID);
 }

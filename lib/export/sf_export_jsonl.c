@@ -55,16 +55,55 @@ _Static_assert(JSONL_RECORD_MAX < SF_ROTFILE_UNIT_MAX, "a record line is one uni
 		*p++ = '"'; \
 	} while (0)
 
+/* A key and its value; the tunnel kinds leave out the key of an absent value. */
+#define JFIELD(p, key, r, v, kind) do { \
+		p = SF_FMT_LIT(p, key); \
+		JPUT_ ## kind(p, r, v); \
+	} while (0)
+#define JFIELD_TIME(p, key, r, v) JFIELD(p, key, r, v, TIME)
+#define JFIELD_U64(p, key, r, v) JFIELD(p, key, r, v, U64)
+#define JFIELD_U32(p, key, r, v) JFIELD(p, key, r, v, U32)
+#define JFIELD_U16(p, key, r, v) JFIELD(p, key, r, v, U16)
+#define JFIELD_U8(p, key, r, v) JFIELD(p, key, r, v, U8)
+#define JFIELD_ADDR(p, key, r, v) JFIELD(p, key, r, v, ADDR)
+#define JFIELD_REASON(p, key, r, v) JFIELD(p, key, r, v, REASON)
+#define JFIELD_CTX(p, key, r, v) JFIELD(p, key, r, v, CTX)
+#define JFIELD_CTXID(p, key, r, v) JFIELD(p, key, r, v, CTXID)
+#define JFIELD_SAMPLING(p, key, r, v) JFIELD(p, key, r, v, SAMPLING)
+#define JFIELD_ENCAPS(p, key, r, v) do { \
+		if ((v) != 0) { \
+			p = SF_FMT_LIT(p, key); \
+			*p++ = '"'; \
+			p = sf_fmt_encaps(p, (v)); \
+			*p++ = '"'; \
+		} \
+	} while (0)
+#define JFIELD_OADDR(p, key, r, v) do { \
+		if ((r)->tun.outer_ipver != 0) { \
+			p = SF_FMT_LIT(p, key); \
+			*p++ = '"'; \
+			p = sf_fmt_addr(p, (r)->tun.outer_ipver, (v)); \
+			*p++ = '"'; \
+		} \
+	} while (0)
+#define JFIELD_OPT(p, key, r, v) do { \
+		int64_t opt_ = (v); \
+		if (opt_ >= 0) { \
+			p = SF_FMT_LIT(p, key); \
+			p = sf_fmt_u64(p, (uint64_t)opt_); \
+		} \
+	} while (0)
+#define JFIELD_MPLS JFIELD_OPT
+
 /* The record at p (room for JSONL_RECORD_MAX); returns the end. */
 static char *
 put_record(char *p, const struct sf_flow_record *r)
 {
 	char *start = p;
 
-	/* Every key comes with a comma before it; the first one becomes '{'. */
-#define SF_X_JSON(name, kind, expr, ie4, ie6, rev) \
-	p = SF_FMT_LIT(p, ",\"" #name "\":"); \
-	JPUT_ ## kind(p, r, expr);
+	/* Every key comes with a comma before it; the first one (always there) becomes '{'. */
+#define SF_X_JSON(name, kind, expr, ie4, ie6, flags) \
+	JFIELD_ ## kind(p, ",\"" #name "\":", r, expr);
 	SF_FLOW_FIELDS(SF_X_JSON)
 #undef SF_X_JSON
 	*start = '{';

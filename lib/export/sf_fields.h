@@ -3,7 +3,7 @@
  * The flow record fields, declared once. Every exporter (JSON lines, CSV,
  * IPFIX) is generated from this list:
  *
- *   X(name, kind, expression over the record `r`, ie4, ie6, rev)
+ *   X(name, kind, expression over the record `r`, ie4, ie6, flags)
  *
  * name is the JSON key and CSV column. Kinds: TIME a Unix epoch time in ns
  * (IPFIX: dateTimeMilliseconds, 8 bytes), U64/U32/U16/U8 numbers of that
@@ -20,14 +20,64 @@
  * left out of IPFIX.
  * ie4/ie6 are the IANA information element ids in the IPv4 and IPv6
  * templates (equal unless the element depends on the address family).
- * rev = 1 marks the responder->initiator counterpart of a field: in biflow
- * mode it is the reverse element (RFC 5103: same id, enterprise bit, PEN
- * 29305); uniflow mode leaves it out and sends a second record instead.
+ * The last column holds flags:
+ *  - SF_F_REV: the responder->initiator counterpart of a field: in biflow
+ *    mode it is the reverse element (RFC 5103: same id, enterprise bit, PEN
+ *    29305); uniflow mode leaves it out and sends a second record instead.
+ *  - SF_F_TUN: what carried a tunnelled flow (sf_flow_record.tun): JSON
+ *    leaves the key out when the record has no such value, CSV leaves the
+ *    cell empty, IPFIX sends it only in the tunnel templates (records whose
+ *    flow was tunnelled).
+ *  - SF_F_PEN: the id is spanflow's enterprise element (SF_IPFIX_PEN).
+ * Tunnel kinds: ENCAPS the encapsulation set (JSON/CSV: names joined by
+ * '+', lib/pkt's order; IPFIX: the 32-bit mask, bit n = SF_ENCAP_* n),
+ * OADDR an outer address (the tunnel's own IP version; IPFIX: 16 bytes,
+ * IPv4 as ::ffff:a.b.c.d), OPT an id that may be absent (the expression is
+ * -1 then; IPFIX: unsigned32, 0 when absent), MPLS a label (absent as
+ * OPT; IPFIX: the 3-byte label stack section, label << 4, EXP and S 0).
  */
 #ifndef SF_FIELDS_H
 #define SF_FIELDS_H
 
 #include "sf_flow.h"
+#include "sf_pkt.h"
+
+#define SF_F_REV 1
+#define SF_F_TUN 2
+#define SF_F_PEN 4
+
+/* An id of the record's tunnel part, or -1 when the flow's packets had none. */
+static inline int64_t
+sf_flow_tun_id(const struct sf_flow_record *r, unsigned int id)
+{
+	if (!(r->tun.ids & id))
+		return -1;
+	if (id & (SF_PKT_ID_VNI | SF_PKT_ID_MIRROR_VNI))
+		return r->tun.vni;
+	if (id & SF_PKT_ID_GRE_KEY)
+		return r->tun.gre_key;
+	if (id & SF_PKT_ID_TEID)
+		return r->tun.teid;
+	if (id & SF_PKT_ID_ERSPAN)
+		return r->tun.erspan;
+	return -1;
+}
+
+/* MPLS label i (top of stack first), or -1. */
+static inline int64_t
+sf_flow_tun_mpls(const struct sf_flow_record *r, unsigned int i)
+{
+	return i < r->tun.n_mpls && i < SF_FLOW_TUN_MPLS ? (int64_t)r->tun.mpls[i] : -1;
+}
+
+/* spanflow's enterprise elements (SF_F_PEN): docs in README "IPFIX". */
+#define SF_IE_SF_ENCAPS 1
+#define SF_IE_SF_OUTER_SRC 2
+#define SF_IE_SF_OUTER_DST 3
+#define SF_IE_SF_ERSPAN_SESSION 4
+#define SF_IE_SF_VNI 5
+#define SF_IE_SF_GRE_KEY 6
+#define SF_IE_SF_TEID 7
 
 /* IANA ids used below */
 #define SF_IE_OCTET_DELTA_COUNT 1
@@ -48,6 +98,9 @@
 #define SF_IE_FLOW_END_MILLISECONDS 153
 #define SF_IE_IP_DIFFSERV_CODE_POINT 195
 #define SF_IE_LAYER2_SEGMENT_ID 351
+#define SF_IE_MPLS_TOP_LABEL_STACK_SECTION 70
+#define SF_IE_MPLS_LABEL_STACK_SECTION2 71
+#define SF_IE_MPLS_LABEL_STACK_SECTION3 72
 
 #define SF_FLOW_FIELDS(X) \
 	X(start_ns, TIME, r->start_ns, \
@@ -73,14 +126,33 @@
 		SF_IE_PACKET_DELTA_COUNT, SF_IE_PACKET_DELTA_COUNT, 0) \
 	X(bytes, U64, r->bytes[0], SF_IE_OCTET_DELTA_COUNT, SF_IE_OCTET_DELTA_COUNT, 0) \
 	X(rev_packets, U64, r->packets[1], \
-		SF_IE_PACKET_DELTA_COUNT, SF_IE_PACKET_DELTA_COUNT, 1) \
-	X(rev_bytes, U64, r->bytes[1], SF_IE_OCTET_DELTA_COUNT, SF_IE_OCTET_DELTA_COUNT, 1) \
+		SF_IE_PACKET_DELTA_COUNT, SF_IE_PACKET_DELTA_COUNT, SF_F_REV) \
+	X(rev_bytes, U64, r->bytes[1], SF_IE_OCTET_DELTA_COUNT, SF_IE_OCTET_DELTA_COUNT, SF_F_REV) \
 	X(tcp_flags, U8, r->tcp_flags[0], SF_IE_TCP_CONTROL_BITS, SF_IE_TCP_CONTROL_BITS, 0) \
 	X(rev_tcp_flags, U8, r->tcp_flags[1], \
-		SF_IE_TCP_CONTROL_BITS, SF_IE_TCP_CONTROL_BITS, 1) \
+		SF_IE_TCP_CONTROL_BITS, SF_IE_TCP_CONTROL_BITS, SF_F_REV) \
 	X(dscp, U8, r->dscp, SF_IE_IP_DIFFSERV_CODE_POINT, SF_IE_IP_DIFFSERV_CODE_POINT, 0) \
 	X(end_reason, REASON, r->end_reason, SF_IE_FLOW_END_REASON, SF_IE_FLOW_END_REASON, 0) \
 	X(sampling, SAMPLING, r->sampling, 0, 0, 0) \
-	X(sampling_rate, U32, r->sampling_rate, 0, 0, 0)
+	X(sampling_rate, U32, r->sampling_rate, 0, 0, 0) \
+	X(encap, ENCAPS, r->tun.encaps, SF_IE_SF_ENCAPS, SF_IE_SF_ENCAPS, SF_F_TUN | SF_F_PEN) \
+	X(outer_src, OADDR, r->tun.outer_src, \
+		SF_IE_SF_OUTER_SRC, SF_IE_SF_OUTER_SRC, SF_F_TUN | SF_F_PEN) \
+	X(outer_dst, OADDR, r->tun.outer_dst, \
+		SF_IE_SF_OUTER_DST, SF_IE_SF_OUTER_DST, SF_F_TUN | SF_F_PEN) \
+	X(erspan_session, OPT, sf_flow_tun_id(r, SF_PKT_ID_ERSPAN), \
+		SF_IE_SF_ERSPAN_SESSION, SF_IE_SF_ERSPAN_SESSION, SF_F_TUN | SF_F_PEN) \
+	X(vni, OPT, sf_flow_tun_id(r, SF_PKT_ID_VNI | SF_PKT_ID_MIRROR_VNI), \
+		SF_IE_SF_VNI, SF_IE_SF_VNI, SF_F_TUN | SF_F_PEN) \
+	X(gre_key, OPT, sf_flow_tun_id(r, SF_PKT_ID_GRE_KEY), \
+		SF_IE_SF_GRE_KEY, SF_IE_SF_GRE_KEY, SF_F_TUN | SF_F_PEN) \
+	X(teid, OPT, sf_flow_tun_id(r, SF_PKT_ID_TEID), SF_IE_SF_TEID, SF_IE_SF_TEID, \
+		SF_F_TUN | SF_F_PEN) \
+	X(mpls_label1, MPLS, sf_flow_tun_mpls(r, 0), SF_IE_MPLS_TOP_LABEL_STACK_SECTION, \
+		SF_IE_MPLS_TOP_LABEL_STACK_SECTION, SF_F_TUN) \
+	X(mpls_label2, MPLS, sf_flow_tun_mpls(r, 1), SF_IE_MPLS_LABEL_STACK_SECTION2, \
+		SF_IE_MPLS_LABEL_STACK_SECTION2, SF_F_TUN) \
+	X(mpls_label3, MPLS, sf_flow_tun_mpls(r, 2), SF_IE_MPLS_LABEL_STACK_SECTION3, \
+		SF_IE_MPLS_LABEL_STACK_SECTION3, SF_F_TUN)
 
 #endif /* SF_FIELDS_H */

@@ -46,6 +46,7 @@ struct sf_flow_key {
 } __rte_aligned(8);	/* read in 8-byte words */
 
 #define SF_FLOW_KEY_WORDS 6
+#define SF_FLOW_TUN_MPLS 3	/* MPLS labels a record keeps */
 
 _Static_assert(sizeof(struct sf_flow_key) == SF_FLOW_KEY_WORDS * sizeof(uint64_t),
 		"key is six words");
@@ -120,6 +121,29 @@ enum sf_end_reason {
 const char *sf_end_reason_name(enum sf_end_reason r);
 
 /*
+ * What carried a flow, from its first packet (zero for plain traffic and
+ * for flows that only had VLAN tags): the encapsulations walked, the ids
+ * found, the first MPLS labels and the outermost tunnel's IP addresses.
+ */
+struct sf_flow_tun {
+	uint32_t encaps;	/* 1 << SF_ENCAP_* (lib/pkt) for each type; 0: none */
+	uint8_t ids;		/* SF_PKT_ID_* (lib/pkt): which ids below were found */
+	uint8_t outer_ipver;	/* 4 or 6: outer_src/outer_dst valid; 0: no IP tunnel */
+	uint16_t erspan;	/* ERSPAN session */
+	uint32_t vni;		/* VXLAN/Geneve VNI */
+	uint32_t gre_key;
+	uint32_t teid;		/* GTP-U */
+	uint8_t n_mpls;		/* labels in mpls[] */
+	uint8_t pad[3];
+	uint32_t mpls[SF_FLOW_TUN_MPLS];	/* MPLS labels, top of stack first */
+	uint8_t outer_src[16];	/* the outermost tunnel's IP header, as the first */
+	uint8_t outer_dst[16];	/* packet carried it (IPv4: first 4 bytes) */
+	uint32_t pad2;
+};
+
+_Static_assert(sizeof(struct sf_flow_tun) == 72, "no padding in the tunnel part");
+
+/*
  * A finished flow (or, for long flows, one active-timeout segment of it).
  * Direction 0 is initiator -> responder. `initiator` says which end of
  * the canonical key initiated (enum sf_flow_dir).
@@ -139,9 +163,11 @@ struct sf_flow_record {
 	uint8_t pad;
 	uint32_t sampling_rate;	/* 1 in N (1: every packet) */
 	uint32_t pad2;
+	struct sf_flow_tun tun;	/* what carried it (zero: plain) */
 };
 
-_Static_assert(sizeof(struct sf_flow_record) == sizeof(struct sf_flow_key) + 64,
+_Static_assert(sizeof(struct sf_flow_record) == sizeof(struct sf_flow_key) + 64 +
+		sizeof(struct sf_flow_tun),
 		"no padding in a record: every byte is a field");
 
 /*

@@ -157,6 +157,7 @@ struct sf_flow_table {
 	struct sf_flow_cold cold_ops;
 	uint32_t cold_size;	/* bytes per area, a multiple of 64 */
 	uint32_t cold_free;	/* free areas, linked through their first word */
+	uint32_t cold_fresh;	/* areas from here on were never lent */
 	uint64_t newest_ns;	/* latest packet time fed */
 	uint64_t iv_start;	/* interval counters are valid from this time */
 	uint32_t heap_n;
@@ -566,12 +567,17 @@ ft_cold_get(struct sf_flow_table *t)
 	uint32_t c = t->cold_free;
 	void *a;
 
-	if (c == FT_NIL) {
+	if (c != FT_NIL) {
+		a = ft_cold_area(t, c);
+		memcpy(&t->cold_free, a, sizeof(t->cold_free));
+	} else if (t->cold_fresh < t->stats.cold_slots) {
+		/* Areas never lent are taken in order: the pool's pages are touched as used. */
+		c = t->cold_fresh++;
+		a = ft_cold_area(t, c);
+	} else {
 		t->stats.cold_full++;
 		return FT_NIL;
 	}
-	a = ft_cold_area(t, c);
-	memcpy(&t->cold_free, a, sizeof(t->cold_free));
 	memset(a, 0, t->cold_size);
 	t->stats.cold_used++;
 	return c;
@@ -616,6 +622,7 @@ ft_emit(struct sf_flow_table *t, uint32_t idx, enum sf_end_reason reason)
 	r.pad = 0;
 	r.sampling_rate = 1;
 	r.pad2 = 0;
+	memset(&r.tun, 0, sizeof(r.tun));	/* a cold area's record() may fill it */
 	if (e->cold != FT_NIL) {
 		bool ends = reason != SF_END_ACTIVE;
 
@@ -664,8 +671,13 @@ ft_flow_begin(struct sf_flow_table *t, struct ft_entry *e, uint32_t idx,
 	e->iv_bytes = 0;
 	e->iv_packets = 0;
 	e->heap_slot = FT_HEAP_NONE;
-	if (t->cold_ops.want != NULL && t->cold_ops.want(t->cold_ops.arg, pi))
+	if (t->cold_ops.want != NULL &&
+	    (t->cold_ops.want_flags == 0 || (pi->flags & t->cold_ops.want_flags)) &&
+	    t->cold_ops.want(t->cold_ops.arg, pi)) {
 		e->cold = ft_cold_get(t);
+		if (e->cold != FT_NIL && t->cold_ops.start != NULL)
+			t->cold_ops.start(t->cold_ops.arg, ft_cold_area(t, e->cold), pi);
+	}
 	t->side[idx].port = pi->port;
 	ft_record_begin(t, e, idx, ts, pi->dscp);
 	t->stats.created++;
@@ -928,12 +940,7 @@ sf_flow_table_create(const struct sf_flow_table_params *p)
 				RTE_CACHE_LINE_SIZE, p->socket_id, &t->cold_len);
 		if (t->cold == NULL)
 			goto fail;
-		for (i = 0; i < p->cold.slots; i++) {
-			uint32_t nx = i + 1 < p->cold.slots ? i + 1 : FT_NIL;
-
-			memcpy(ft_cold_area(t, i), &nx, sizeof(nx));
-		}
-		t->cold_free = 0;
+		t->cold_fresh = 0;
 		t->stats.cold_slots = p->cold.slots;
 		t->cold_ops = p->cold;
 	}

@@ -43,10 +43,12 @@ typedef void (*sf_flow_emit_fn)(void *arg, const struct sf_flow_record *rec);
  * create (a fixed pool, 64-byte aligned areas) and lends one to a flow
  * for its whole life:
  *  - want() is asked once per flow, at its first packet (also when a flow
- *    restarts on the key of one that ended); true: the flow gets a zeroed
- *    area. With the pool empty it runs without one, counted in
- *    stats.cold_full; its records are complete, only the feature's state
- *    is missing.
+ *    restarts on the key of one that ended), if that packet has one of the
+ *    sf_pkt_info.flags bits in want_flags (0: every first packet); true:
+ *    the flow gets a zeroed area. With the pool empty it runs without one,
+ *    counted in stats.cold_full; its records are complete, only the
+ *    feature's state is missing.
+ *  - start() (optional) sees the first packet of a flow that got an area.
  *  - packet() sees every packet of a flow that has an area, the first one
  *    included, after the table has counted it; dir is the record
  *    direction (0: from the initiator).
@@ -60,7 +62,9 @@ typedef void (*sf_flow_emit_fn)(void *arg, const struct sf_flow_record *rec);
 struct sf_flow_cold {
 	uint32_t size;		/* bytes of one area, at most 4096; 0: no cold areas */
 	uint32_t slots;		/* areas in the pool: flows that may hold one at once */
+	uint8_t want_flags;	/* SF_PKT_F_* a first packet needs for want(); 0: any */
 	bool (*want)(void *arg, const struct sf_pkt_info *pi);
+	void (*start)(void *arg, void *area, const struct sf_pkt_info *pi);
 	void (*packet)(void *arg, void *area, const struct sf_pkt_info *pi, unsigned int dir,
 			uint64_t ts);
 	void (*record)(void *arg, void *area, struct sf_flow_record *rec, bool ends);

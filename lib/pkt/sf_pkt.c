@@ -847,8 +847,18 @@ tun_note(struct pkt_state *s, enum sf_pkt_encap type)
 	if (s->depth == 0)
 		memset(s->t, 0, sizeof(*s->t));
 	if (s->t->outer_ipver == 0 && s->ipver != 0) {
+		/* The IP layer checked that its header was captured whole. */
+		const uint8_t *ip = s->p + s->l3;
+
 		s->t->outer_ipver = s->ipver;
 		s->t->outer_l3 = (uint16_t)s->l3;
+		if (s->ipver == 4) {
+			memcpy(s->t->outer_src, ip + 12, 4);
+			memcpy(s->t->outer_dst, ip + 16, 4);
+		} else {
+			memcpy(s->t->outer_src, ip + 8, 16);
+			memcpy(s->t->outer_dst, ip + 24, 16);
+		}
 	}
 	s->t->encaps |= UINT32_C(1) << type;
 	s->t->last = (uint8_t)type;

@@ -85,7 +85,7 @@ const char *sf_pkt_malformed_name(enum sf_pkt_malformed r);
 #define SF_PKT_IP6_EXT_MAX	16	/* IPv6 extension headers */
 #define SF_PKT_ENCAP_MAX	8	/* encapsulations (tunnel layers) */
 #define SF_PKT_GTP_EXT_MAX	8	/* GTP-U extension headers */
-#define SF_PKT_MPLS_KEPT	3	/* MPLS labels kept (top of stack first) */
+#define SF_PKT_MPLS_KEPT	SF_FLOW_TUN_MPLS	/* MPLS labels kept (top of stack first) */
 
 /*
  * Encapsulations: X(id, name). VLAN and MPLS are stacks of the frame
@@ -153,6 +153,8 @@ struct sf_pkt_tunnel {
 	uint8_t n_mpls;		/* labels in mpls[] */
 	uint8_t inner_id;	/* enum sf_flow_ctx_kind of the innermost id (VNI, key, TEID) */
 	uint8_t pad[2];
+	uint8_t outer_src[16];	/* addresses of the outermost tunnel's IP header */
+	uint8_t outer_dst[16];	/* (IPv4: the first 4 bytes) */
 };
 
 /*

@@ -162,6 +162,46 @@ batch_send(struct sf_worker *w)
 	msg_send(w, &b->h);
 }
 
+/*
+ * Tunnel facts (a cold area per tunnelled flow): what carried the flow's
+ * first packet goes into each of its records. A flow whose packets only
+ * had VLAN tags has nothing to add to its key.
+ */
+static bool
+tun_want(void *arg, const struct sf_pkt_info *pi)
+{
+	RTE_SET_USED(arg);
+	return (pi->tun.encaps & ~(UINT32_C(1) << SF_ENCAP_VLAN)) != 0;
+}
+
+static void
+tun_start(void *arg, void *area, const struct sf_pkt_info *pi)
+{
+	const struct sf_pkt_tunnel *t = &pi->tun;
+	struct sf_flow_tun *f = area;
+
+	RTE_SET_USED(arg);
+	f->encaps = t->encaps;
+	f->ids = t->ids;
+	f->outer_ipver = t->outer_ipver;
+	f->erspan = t->erspan;
+	f->vni = t->vni;
+	f->gre_key = t->gre_key;
+	f->teid = t->teid;
+	f->n_mpls = t->n_mpls;
+	memcpy(f->mpls, t->mpls, sizeof(f->mpls));
+	memcpy(f->outer_src, t->outer_src, sizeof(f->outer_src));
+	memcpy(f->outer_dst, t->outer_dst, sizeof(f->outer_dst));
+}
+
+static void
+tun_record(void *arg, void *area, struct sf_flow_record *rec, bool ends)
+{
+	RTE_SET_USED(arg);
+	RTE_SET_USED(ends);
+	memcpy(&rec->tun, area, sizeof(rec->tun));
+}
+
 static void
 emit_record(void *arg, const struct sf_flow_record *rec)
 {
@@ -229,6 +269,14 @@ sf_worker_create(const struct sf_worker_params *p)
 	w->flush_tsc = rte_get_tsc_hz() / 1000 * SF_BATCH_FLUSH_MS;
 
 	tp = p->table;
+	if (p->tunnel_facts) {
+		tp.cold.size = sizeof(struct sf_flow_tun);
+		tp.cold.slots = tp.capacity;
+		tp.cold.want_flags = SF_PKT_F_ENCAP;
+		tp.cold.want = tun_want;
+		tp.cold.start = tun_start;
+		tp.cold.record = tun_record;
+	}
 	tp.emit = emit_record;
 	tp.emit_arg = w;
 	w->table = sf_flow_table_create(&tp);

@@ -83,6 +83,11 @@ struct sf_worker_params {
 	uint8_t sampling;
 	uint32_t sampling_rate;
 	bool sampling_scale;
+	/*
+	 * Records of tunnelled flows say what carried them (sf_flow_record.tun):
+	 * a cold area per such flow, up to the table's capacity.
+	 */
+	bool tunnel_facts;
 };
 
 struct sf_worker;

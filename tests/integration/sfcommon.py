@@ -31,6 +31,13 @@ RECORD_FIELDS = {
     "tcp_flags": int, "rev_tcp_flags": int, "dscp": int, "end_reason": str,
     "sampling": str, "sampling_rate": int,
 }
+# What carried a tunnelled flow: in JSON only when the record has it (absent for
+# plain traffic), in CSV always as columns (empty cells when absent).
+TUNNEL_FIELDS = {
+    "encap": str, "outer_src": str, "outer_dst": str, "erspan_session": int, "vni": int,
+    "gre_key": int, "teid": int, "mpls_label1": int, "mpls_label2": int, "mpls_label3": int,
+}
+ALL_FIELDS = dict(RECORD_FIELDS, **TUNNEL_FIELDS)
 TUNNEL_CONTEXTS = {"none", "vni", "gre_key", "teid", "full"}
 SAMPLINGS = {"none", "count", "random", "flow"}
 CONSERVATION_WORDS = ("received", "flowed", "filtered", "nonflow", "malformed", "duplicate",
@@ -199,6 +206,16 @@ def canon(obj):
     return json.dumps(obj, sort_keys=True, separators=(",", ":"))
 
 
+def csv_record(header, row):
+    """A CSV row as its JSON-lines record: numbers typed, empty tunnel cells left out."""
+    out = {}
+    for k, v in zip(header, row):
+        if k in TUNNEL_FIELDS and v == "":
+            continue
+        out[k] = int(v) if ALL_FIELDS[k] is int else v
+    return out
+
+
 def record_problems(records):
     """Schema problems of flow records (missing fields, wrong types, bad values)."""
     probs = []
@@ -210,6 +227,13 @@ def record_problems(records):
                 probs.append("record %d: %s is not an integer: %s" % (i, k, canon(r)))
             elif t is str and not isinstance(r[k], str):
                 probs.append("record %d: %s is not a string: %s" % (i, k, canon(r)))
+        for k in r:
+            if k not in ALL_FIELDS:
+                probs.append("record %d: unknown field %r" % (i, k))
+            elif k in TUNNEL_FIELDS and not isinstance(r[k], TUNNEL_FIELDS[k]):
+                probs.append("record %d: %s is not a %s" % (i, k, TUNNEL_FIELDS[k].__name__))
+        if any(k in r for k in TUNNEL_FIELDS) and not r.get("encap"):
+            probs.append("record %d: tunnel fields without encap: %s" % (i, canon(r)))
         if probs:
             break
         if r["end_reason"] not in END_REASONS:

@@ -75,7 +75,7 @@ def read_outputs(ck, what, out):
             continue
         if header is None:
             header = rd[0]
-        if rd[0] != header or set(header) != set(sf.RECORD_FIELDS):
+        if rd[0] != header or set(header) != set(sf.ALL_FIELDS):
             bad.append("%s: header %s" % (n, rd[0]))
             continue
         for i, row in enumerate(rd[1:], 2):
@@ -84,8 +84,7 @@ def read_outputs(ck, what, out):
                                                                     len(header)))
                 continue
             try:
-                rows.append({k: (int(v) if sf.RECORD_FIELDS[k] is int else v)
-                             for k, v in zip(header, row)})
+                rows.append(sf.csv_record(header, row))
             except ValueError:
                 bad.append("%s:%d: not a number where one is expected: %s" % (n, i, row))
     ck.check(not bad, "%s: every output file is complete (%d JSON records, %d CSV rows, "

@@ -63,8 +63,7 @@ def read_csv(path):
     if not rd:
         return []
     header = rd[0]
-    return [{k: (int(v) if sf.RECORD_FIELDS[k] is int else v) for k, v in zip(header, row)}
-            for row in rd[1:]]
+    return [sf.csv_record(header, row) for row in rd[1:]]
 
 
 def report_number(pattern, text):

@@ -115,6 +115,66 @@ def report_encaps(out):
     return shown
 
 
+# The reference's id names -> the record's fields (the record keeps the innermost of each).
+REF_IDS = {"vni": "vni", "gre_key": "gre_key", "teid": "teid", "erspan_session": "erspan_session"}
+TAG_LIKE = {"vlan", "mpls", "pppoe", "fabricpath", "vntag", "pbb"}
+
+
+def record_carriers(recs):
+    """Each record's tunnel facts as the reference writes a flow's: (key, encap set, ids)."""
+    out = []
+    for r in recs:
+        s = flowref.addr_bytes(r["src_addr"])
+        d = flowref.addr_bytes(r["dst_addr"])
+        key, _ = flowref.make_key(r["ip_version"], s, r["src_port"], d, r["dst_port"],
+                                  r["proto"], r["vlan"], record_ctx(r))
+        enc = frozenset(r["encap"].split("+")) if "encap" in r else frozenset()
+        ids = {f: r[f] for f in REF_IDS.values() if f in r}
+        labels = [r[k] for k in ("mpls_label1", "mpls_label2", "mpls_label3") if k in r]
+        if labels:
+            ids["mpls"] = tuple(labels)
+        out.append((key, enc, ids, r))
+    return out
+
+
+def ref_carriers(f):
+    """The (encap set, ids) a reference flow's packets were carried in, as records say them."""
+    kinds = []
+    for enc, ids in f.encaps:
+        e = set(enc)
+        if any(t.startswith("erspan") for t in e):
+            e.add("gre")  # GRE is ERSPAN's transport: spanflow notes both
+        d = {}
+        for name, vals in ids:
+            if name in REF_IDS:
+                d[REF_IDS[name]] = vals[-1]
+            elif name == "mpls":
+                d["mpls"] = tuple(vals[:3])
+        kinds.append((frozenset(e), d))
+    return kinds
+
+
+def carrier_problems(ref, recs):
+    """Records whose encapsulation facts are not one their flow was carried in."""
+    probs = []
+    for key, enc, ids, r in record_carriers(recs):
+        f = Ref(ref).flows.get(key)
+        if f is None:
+            continue  # compare_flows reports flows that differ
+        kinds = ref_carriers(f)
+        if enc - {"vlan"} == frozenset() and all(e - {"vlan"} == frozenset() for e, _ in kinds):
+            continue  # plain or only VLAN-tagged: nothing to say beyond the key
+        # VLAN tags are the key's; tshark folds PBB's B-tag into its I-tag layer.
+        if (enc - {"vlan"}, ids) not in [(e - {"vlan"}, d) for e, d in kinds]:
+            probs.append("%s: record %s %s, reference %s" % (flowref.fmt_key(key) if hasattr(flowref, "fmt_key") else repr(key[:5]), sorted(enc), ids,
+                                                             kinds))
+        ip_tunnel = bool(enc - TAG_LIKE)
+        if ip_tunnel != ("outer_src" in r and "outer_dst" in r):
+            probs.append("%s: outer addresses %s for %s" % (
+                repr(key[:5]), (r.get("outer_src"), r.get("outer_dst")), sorted(enc)))
+    return probs
+
+
 def interval_encaps(ivs):
     """Every encapsulation with packets or malformed ones: name -> malformed."""
     tot = {}
@@ -199,6 +259,9 @@ def main():
                 ck.check(shown == want_shown, "%s: the report's encapsulations %s are the "
                          "intervals' (names, malformed)" % (name, sorted(shown)),
                          "report %s\nintervals %s" % (shown, want_shown))
+                cp = carrier_problems(ref, recs)
+                ck.check(not cp, "%s: each record's encapsulations, ids and outer addresses "
+                         "are those its flow was carried in" % name, "\n".join(cp[:12]))
                 diffs, _ = sf.compare_flows(Ref(ref), sf.aggregate_records(recs, record_ctx))
                 ok = ck.check(not diffs, "%s: %d flows, %d packets agree per key (with the "
                               "tunnel context) and direction" % (name, len(ref.flows),

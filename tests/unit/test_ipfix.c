@@ -68,11 +68,29 @@ struct tfield {
 	uint32_t pen;
 };
 
+/* Flow templates: [0] v4, [1] v6, [2] v4 tunnelled, [3] v6 tunnelled. */
+static int
+tid_index(uint16_t tid)
+{
+	switch (tid) {
+	case SF_IPFIX_TID_V4:
+		return 0;
+	case SF_IPFIX_TID_V6:
+		return 1;
+	case SF_IPFIX_TID_V4_TUN:
+		return 2;
+	case SF_IPFIX_TID_V6_TUN:
+		return 3;
+	default:
+		return -1;
+	}
+}
+
 struct decoded {
-	unsigned int nt[2];		/* fields per template: [0] v4, [1] v6 */
-	struct tfield t[2][64];
-	unsigned int ndata[2];		/* data records seen per template */
-	uint8_t data[2][64][256];	/* first records, raw */
+	unsigned int nt[4];		/* fields per template (tid_index) */
+	struct tfield t[4][64];
+	unsigned int ndata[4];		/* data records seen per template */
+	uint8_t data[4][64][320];	/* first records, raw */
 	unsigned int nstats;
 	uint64_t stats[5];		/* the last statistics record */
 	uint32_t seq_expected;
@@ -103,9 +121,9 @@ decode_all(struct decoded *d, uint32_t domain, size_t max_len)
 			if (id == 2) {
 				while (p < send) {
 					uint16_t tid = g16(p), nf = g16(p + 2);
-					unsigned int v = tid == SF_IPFIX_TID_V6;
+					int v = tid_index(tid);
 
-					assert_true(tid == SF_IPFIX_TID_V4 || tid == SF_IPFIX_TID_V6);
+					assert_true(v >= 0 && nf <= 64);
 					p += 4;
 					d->nt[v] = nf;
 					for (k = 0; k < nf; k++) {
@@ -132,10 +150,10 @@ decode_all(struct decoded *d, uint32_t domain, size_t max_len)
 				d->nstats++;
 				records++;
 			} else {
-				unsigned int v = id == SF_IPFIX_TID_V6;
+				int v = tid_index(id);
 				size_t rl;
 
-				assert_true(id == SF_IPFIX_TID_V4 || id == SF_IPFIX_TID_V6);
+				assert_true(v >= 0);
 				/* The template must have come first. */
 				assert_true(d->nt[v] > 0);
 				for (rl = 0, k = 0; k < d->nt[v]; k++)
@@ -234,14 +252,23 @@ test_templates_from_field_list(void **state)
 	x = open_capture(SF_IPFIX_BIFLOW, 1500, 0);
 	make_record(&r, 0, 0);
 	sf_ipfix_write_record(x, &r);
+	/* Tunnelled records, IPv4 and IPv6: their templates come with the first of each. */
+	r.tun.encaps = UINT32_C(1) << SF_ENCAP_GRE;
+	sf_ipfix_write_record(x, &r);
+	make_record(&r, 1, 0);
+	r.tun.encaps = UINT32_C(1) << SF_ENCAP_GRE;
+	sf_ipfix_write_record(x, &r);
 	sf_ipfix_close(x, NULL);
 	decode_all(d, 77, 1500 - 28);
 	/* The list drives the template: one element per field, reverse ones with PEN. */
-#define COUNT(name, kind, expr, ie4, ie6, rev) n += (ie4) != 0;
+#define COUNT(name, kind, expr, ie4, ie6, flags) n += (ie4) != 0 && !((flags) & SF_F_TUN);
 	SF_FLOW_FIELDS(COUNT)
 #undef COUNT
 	assert_int_equal(d->nt[0], n);
 	assert_int_equal(d->nt[1], n);
+	/* The tunnel templates: the same, then the tunnel facts (7 of spanflow's, 3 MPLS). */
+	assert_int_equal(d->nt[2], n + 10);
+	assert_int_equal(d->nt[3], n + 10);
 	for (i = 0; i < sizeof(fwd) / sizeof(fwd[0]); i++)
 		for (v = 0; v < 2; v++) {
 			uint16_t len = v ? fwd[i].len6 : fwd[i].len4;
@@ -261,10 +288,77 @@ test_templates_from_field_list(void **state)
 		assert_true(field_off(d, v, 2, SF_IPFIX_PEN_REVERSE) >= 0);
 		assert_true(field_off(d, v, 6, SF_IPFIX_PEN_REVERSE) >= 0);
 	}
-	assert_int_equal(sf_ipfix_record_len(4, SF_IPFIX_BIFLOW), 8 + 8 + 4 + 2 + 4 + 2 + 1 + 1 +
-			2 + 8 + 4 + 8 + 8 + 8 + 8 + 1 + 1 + 1 + 1);
-	assert_int_equal(sf_ipfix_record_len(6, SF_IPFIX_BIFLOW),
-			sf_ipfix_record_len(4, SF_IPFIX_BIFLOW) + 24);
+	assert_int_equal(sf_ipfix_record_len(4, SF_IPFIX_BIFLOW, false), 8 + 8 + 4 + 2 + 4 + 2 +
+			1 + 1 + 2 + 8 + 4 + 8 + 8 + 8 + 8 + 1 + 1 + 1 + 1);
+	assert_int_equal(sf_ipfix_record_len(6, SF_IPFIX_BIFLOW, false),
+			sf_ipfix_record_len(4, SF_IPFIX_BIFLOW, false) + 24);
+	assert_int_equal(sf_ipfix_record_len(4, SF_IPFIX_BIFLOW, true),
+			sf_ipfix_record_len(4, SF_IPFIX_BIFLOW, false) + 4 + 16 + 16 + 4 * 4 + 3 * 3);
+	free(d);
+}
+
+/* A tunnelled flow's record: the tunnel template and its values, hand-encoded. */
+static void
+test_tunnel_values(void **state)
+{
+	static const uint8_t o6s[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0xff, [15] = 1 };
+	static const uint8_t o6d[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0xff, [15] = 2 };
+	struct sf_flow_record r, plain;
+	struct decoded *d = calloc(1, sizeof(*d));
+	struct sf_ipfix *x;
+	const uint8_t *p;
+
+	(void)state;
+	x = open_capture(SF_IPFIX_BIFLOW, 1500, 0);
+	make_record(&r, 0, 0);
+	make_record(&plain, 0, 1);
+	r.tun.encaps = (UINT32_C(1) << SF_ENCAP_MPLS) | (UINT32_C(1) << SF_ENCAP_VXLAN);
+	r.tun.ids = SF_PKT_ID_VNI;
+	r.tun.vni = 0x123456;
+	r.tun.outer_ipver = 6;
+	memcpy(r.tun.outer_src, o6s, 16);
+	memcpy(r.tun.outer_dst, o6d, 16);
+	r.tun.n_mpls = 2;
+	r.tun.mpls[0] = 1000;
+	r.tun.mpls[1] = 0xfffff;
+	sf_ipfix_write_record(x, &r);
+	sf_ipfix_write_record(x, &plain);
+	sf_ipfix_close(x, NULL);
+	decode_all(d, 77, 1500 - 28);
+	/* The plain record keeps the plain template. */
+	assert_int_equal(d->ndata[0], 1);
+	assert_int_equal(d->ndata[2], 1);
+	p = d->data[2][0];
+	assert_int_equal(g16(p + field_off(d, 2, 7, 0)), 53);
+	assert_int_equal(g32(p + field_off(d, 2, SF_IE_SF_ENCAPS, SF_IPFIX_PEN)),
+			(1u << SF_ENCAP_MPLS) | (1u << SF_ENCAP_VXLAN));
+	assert_memory_equal(p + field_off(d, 2, SF_IE_SF_OUTER_SRC, SF_IPFIX_PEN), o6s, 16);
+	assert_memory_equal(p + field_off(d, 2, SF_IE_SF_OUTER_DST, SF_IPFIX_PEN), o6d, 16);
+	assert_int_equal(g32(p + field_off(d, 2, SF_IE_SF_VNI, SF_IPFIX_PEN)), 0x123456);
+	/* Absent ids are 0; labels are label << 4 in three bytes. */
+	assert_int_equal(g32(p + field_off(d, 2, SF_IE_SF_TEID, SF_IPFIX_PEN)), 0);
+	assert_int_equal(g32(p + field_off(d, 2, SF_IE_SF_ERSPAN_SESSION, SF_IPFIX_PEN)), 0);
+	assert_memory_equal(p + field_off(d, 2, 70, 0), ((uint8_t[]){ 0x00, 0x3e, 0x80 }), 3);
+	assert_memory_equal(p + field_off(d, 2, 71, 0), ((uint8_t[]){ 0xff, 0xff, 0xf0 }), 3);
+	assert_memory_equal(p + field_off(d, 2, 72, 0), ((uint8_t[]){ 0, 0, 0 }), 3);
+	free(d);
+
+	/* An IPv4 outer address travels mapped into IPv6. */
+	x = open_capture(SF_IPFIX_BIFLOW, 1500, 0);
+	d = calloc(1, sizeof(*d));
+	memset(&r.tun, 0, sizeof(r.tun));
+	r.tun.encaps = UINT32_C(1) << SF_ENCAP_GTPU;
+	r.tun.ids = SF_PKT_ID_TEID;
+	r.tun.teid = 0xdeadbeef;
+	r.tun.outer_ipver = 4;
+	memcpy(r.tun.outer_src, ((uint8_t[]){ 10, 1, 2, 3 }), 4);
+	sf_ipfix_write_record(x, &r);
+	sf_ipfix_close(x, NULL);
+	decode_all(d, 77, 1500 - 28);
+	p = d->data[2][0];
+	assert_memory_equal(p + field_off(d, 2, SF_IE_SF_OUTER_SRC, SF_IPFIX_PEN),
+			((uint8_t[]){ [10] = 0xff, 0xff, 10, 1, 2, 3 }), 16);
+	assert_int_equal(g32(p + field_off(d, 2, SF_IE_SF_TEID, SF_IPFIX_PEN)), 0xdeadbeef);
 	free(d);
 }
 
@@ -355,6 +449,13 @@ test_mtu_sequence_refresh_and_losses(void **state)
 		make_record(&r, (int)(i % 3 == 0), i);
 		sf_ipfix_write_record(x, &r);
 	}
+	/* Tunnelled records: their templates and records fit small messages too. */
+	for (i = 0; i < 40; i++) {
+		make_record(&r, (int)(i % 2), i);
+		r.tun.encaps = UINT32_C(1) << SF_ENCAP_VXLAN;
+		r.tun.outer_ipver = 6;
+		sf_ipfix_write_record(x, &r);
+	}
 	memset(&a, 0, sizeof(a));
 	a.received = 1234;
 	a.dropped[0] = 7;
@@ -363,10 +464,15 @@ test_mtu_sequence_refresh_and_losses(void **state)
 	/* Every message fits in 576 - IP - UDP, sequence numbers count data records. */
 	decode_all(d, 77, 576 - 28);
 	assert_int_equal(d->ndata[0] + d->ndata[1], 400);
+	assert_int_equal(d->ndata[2] + d->ndata[3], 40);
 	assert_true(d->msgs > 40);
-	/* Templates at start, then every 5 messages, and with the final statistics. */
+	/*
+	 * Templates at start, then every 5 messages, and with the final
+	 * statistics (a message that starts with only a tunnel template is
+	 * not one of those).
+	 */
 	for (m = 0; m < cap.n; m++)
-		if (g16(cap.msg[m] + 16) == 2)
+		if (g16(cap.msg[m] + 16) == 2 && g16(cap.msg[m] + 20) == SF_IPFIX_TID_V4)
 			with_tpl++;
 	assert_int_equal(with_tpl, 1 + (cap.n - 2) / 5 + 1);
 	assert_int_equal(d->nstats, with_tpl);
@@ -375,7 +481,7 @@ test_mtu_sequence_refresh_and_losses(void **state)
 	assert_int_equal(d->stats[2], 1234);
 	assert_int_equal(d->stats[3], 7);
 	assert_int_equal(st.messages, cap.n);
-	assert_int_equal(st.records, 400);
+	assert_int_equal(st.records, 440);
 	assert_int_equal(st.messages_lost, 0);
 
 	/* A refused send is counted, never retried or waited for. */
@@ -449,6 +555,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_templates_from_field_list),
 		cmocka_unit_test(test_biflow_values),
+		cmocka_unit_test(test_tunnel_values),
 		cmocka_unit_test(test_uniflow_two_records),
 		cmocka_unit_test(test_mtu_sequence_refresh_and_losses),
 		cmocka_unit_test(test_exporter_from_config),

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "sf_export.h"
+#include "sf_pkt.h"
 
 static void
 make_record(struct sf_flow_record *r, int v6)
@@ -148,11 +149,33 @@ test_csv_line(void **state)
 	make_record(&r, 0);
 	assert_string_equal(sf_csv_header(), "start_ns,end_ns,src_addr,src_port,dst_addr,"
 			"dst_port,proto,ip_version,vlan,tunnel,tunnel_id,ingress_port,packets,bytes,rev_packets,rev_bytes,"
-			"tcp_flags,rev_tcp_flags,dscp,end_reason,sampling,sampling_rate\n");
+			"tcp_flags,rev_tcp_flags,dscp,end_reason,sampling,sampling_rate,encap,"
+			"outer_src,outer_dst,erspan_session,vni,gre_key,teid,mpls_label1,"
+			"mpls_label2,mpls_label3\n");
 	n = sf_csv_format_record(buf, sizeof(buf), &r);
 	assert_int_equal(n, strlen(buf));
 	assert_string_equal(buf, "1700000000123456789,1700000001000000000,198.51.100.7,53,"
-			"192.0.2.10,40000,17,4,0,none,0,0,3,180,2,1500,27,18,46,tcp_rst,none,1");
+			"192.0.2.10,40000,17,4,0,none,0,0,3,180,2,1500,27,18,46,tcp_rst,none,1,"
+			",,,,,,,,,");
+	/* A flow in GRE (key 7) over MPLS, in IPv4. */
+	r.tun.encaps = (1u << SF_ENCAP_MPLS) | (1u << SF_ENCAP_GRE);
+	r.tun.ids = SF_PKT_ID_GRE_KEY;
+	r.tun.gre_key = 7;
+	r.tun.outer_ipver = 4;
+	memcpy(r.tun.outer_src, ((uint8_t[]){ 203, 0, 113, 1 }), 4);
+	memcpy(r.tun.outer_dst, ((uint8_t[]){ 203, 0, 113, 2 }), 4);
+	r.tun.n_mpls = 2;
+	r.tun.mpls[0] = 16;
+	r.tun.mpls[1] = 1048575;
+	n = sf_csv_format_record(buf, sizeof(buf), &r);
+	assert_int_equal(n, strlen(buf));
+	assert_string_equal(buf, "1700000000123456789,1700000001000000000,198.51.100.7,53,"
+			"192.0.2.10,40000,17,4,0,none,0,0,3,180,2,1500,27,18,46,tcp_rst,none,1,"
+			"mpls+gre,203.0.113.1,203.0.113.2,,,7,,16,1048575,");
+	n = sf_jsonl_format_record(buf, sizeof(buf), &r);
+	assert_non_null(strstr(buf, "\"sampling_rate\":1,\"encap\":\"mpls+gre\",\"outer_src\":"
+			"\"203.0.113.1\",\"outer_dst\":\"203.0.113.2\",\"gre_key\":7,"
+			"\"mpls_label1\":16,\"mpls_label2\":1048575}"));
 }
 
 /* splitmix64: reproducible test values. */
@@ -252,6 +275,76 @@ rnd_record(uint64_t *s, struct sf_flow_record *r)
 	r->end_reason = (uint8_t)(rnd(s) % (SF_END_MAX + 1));	/* one past: "unknown" */
 	r->sampling = (uint8_t)(rnd(s) % (SF_SAMPLING_MAX + 1));	/* one past: "unknown" */
 	r->sampling_rate = (uint32_t)rnd_num(s);
+	if (rnd(s) & 1)
+		return;		/* plain: no tunnel fields */
+	/* Any bits, those past the last encapsulation included ("unknown"). */
+	r->tun.encaps = (uint32_t)rnd(s) | 1u;
+	r->tun.ids = (uint8_t)rnd(s);
+	r->tun.outer_ipver = (uint8_t)(rnd(s) % 3 == 0 ? 0 : (rnd(s) & 1) ? 6 : 4);
+	rnd_addr(s, r->tun.outer_src);
+	rnd_addr(s, r->tun.outer_dst);
+	if (r->tun.outer_ipver != 6) {
+		memset(r->tun.outer_src + 4, 0, 12);
+		memset(r->tun.outer_dst + 4, 0, 12);
+	}
+	if (r->tun.outer_ipver == 0) {
+		memset(r->tun.outer_src, 0, 16);
+		memset(r->tun.outer_dst, 0, 16);
+	}
+	r->tun.erspan = (uint16_t)(rnd(s) & 0x3ff);
+	r->tun.vni = (uint32_t)(rnd(s) & 0xffffff);
+	r->tun.gre_key = (uint32_t)rnd_num(s);
+	r->tun.teid = (uint32_t)rnd_num(s);
+	r->tun.n_mpls = (uint8_t)(rnd(s) % 4);
+	r->tun.mpls[0] = (uint32_t)(rnd(s) & 0xfffff);
+	r->tun.mpls[1] = (uint32_t)(rnd(s) & 0xfffff);
+	r->tun.mpls[2] = (uint32_t)(rnd(s) & 0xfffff);
+}
+
+/* Append the tunnel fields to both reference lines (CSV cells, JSON keys when present). */
+static void
+reference_tunnel(const struct sf_flow_record *r, char *csv, char *json, size_t len)
+{
+	static const char *const names[] = { "erspan_session", "vni", "gre_key", "teid" };
+	const unsigned int bits[] = { SF_PKT_ID_ERSPAN, SF_PKT_ID_VNI | SF_PKT_ID_MIRROR_VNI,
+		SF_PKT_ID_GRE_KEY, SF_PKT_ID_TEID };
+	const uint32_t vals[] = { r->tun.erspan, r->tun.vni, r->tun.gre_key, r->tun.teid };
+	char enc[1024] = "", osrc[INET6_ADDRSTRLEN] = "", odst[INET6_ADDRSTRLEN] = "";
+	size_t c = strlen(csv), j = strlen(json) - 1;	/* before the closing brace */
+	unsigned int e, i;
+
+	for (e = 0; e < 32; e++)
+		if (r->tun.encaps & (1u << e))
+			snprintf(enc + strlen(enc), sizeof(enc) - strlen(enc), "%s%s",
+					enc[0] ? "+" : "", sf_pkt_encap_name(e));
+	if (r->tun.outer_ipver != 0) {
+		int af = r->tun.outer_ipver == 6 ? AF_INET6 : AF_INET;
+
+		assert_non_null(inet_ntop(af, r->tun.outer_src, osrc, sizeof(osrc)));
+		assert_non_null(inet_ntop(af, r->tun.outer_dst, odst, sizeof(odst)));
+	}
+	c += (size_t)snprintf(csv + c, len - c, ",%s,%s,%s", enc, osrc, odst);
+	if (enc[0])
+		j += (size_t)snprintf(json + j, len - j, ",\"encap\":\"%s\"", enc);
+	if (osrc[0])
+		j += (size_t)snprintf(json + j, len - j, ",\"outer_src\":\"%s\",\"outer_dst\":\"%s\"",
+				osrc, odst);
+	for (i = 0; i < 4; i++) {
+		bool has = (r->tun.ids & bits[i]) != 0;
+
+		c += (size_t)snprintf(csv + c, len - c, has ? ",%u" : ",", vals[i]);
+		if (has)
+			j += (size_t)snprintf(json + j, len - j, ",\"%s\":%u", names[i], vals[i]);
+	}
+	for (i = 0; i < 3; i++) {
+		bool has = i < r->tun.n_mpls;
+
+		c += (size_t)snprintf(csv + c, len - c, has ? ",%u" : ",", r->tun.mpls[i]);
+		if (has)
+			j += (size_t)snprintf(json + j, len - j, ",\"mpls_label%u\":%u", i + 1,
+					r->tun.mpls[i]);
+	}
+	snprintf(json + j, len - j, "}");
 }
 
 /* The CSV line and the JSON object as printf and inet_ntop() write them. */
@@ -285,6 +378,7 @@ reference_lines(const struct sf_flow_record *r, char *csv, char *json, size_t le
 			r->tcp_flags[0], r->tcp_flags[1], r->dscp,
 			sf_end_reason_name((enum sf_end_reason)r->end_reason),
 			sf_sampling_name(r->sampling), r->sampling_rate);
+	reference_tunnel(r, csv, json, len);
 }
 
 /* Any record, any buffer size: the text printf and inet_ntop() give, cut at len - 1. */

@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sf_agg_tun.h"
 #include "sf_common.h"
 #include "sf_flow.h"
 #include "sf_flow_table.h"
@@ -201,6 +202,12 @@ struct sf_interval_agg {
 	uint32_t ntop;			/* top flows by bytes in the interval */
 	uint32_t pad;
 	struct sf_flow_topk top[SF_TOPK];
+	/*
+	 * Traffic per tunnel context, ranked by the collector when it
+	 * finalizes the interval (sf_agg_tun.h); workers send their tables in
+	 * their own messages, merges and /metrics leave it alone.
+	 */
+	struct sf_tun_top tunnels;
 };
 
 _Static_assert(sizeof(((struct sf_interval_agg *)0)->counters) ==

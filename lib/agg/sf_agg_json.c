@@ -84,6 +84,46 @@ tables_json(struct sf_text *t, const struct sf_interval_agg *a)
 }
 
 void
+sf_agg_json_tunnels(struct sf_text *t, const struct sf_tun_top *top, unsigned int n)
+{
+	unsigned int i;
+
+	sf_text_str(t, ",\"tunnels\":[");
+	for (i = 0; i < top->n && i < n && i < SF_TUN_TOP; i++) {
+		const struct sf_tun_entry *e = &top->top[i];
+
+		sf_text_str(t, i != 0 ? ",{\"tunnel\":\"" : "{\"tunnel\":\"");
+		sf_text_str(t, sf_flow_ctx_name(e->kind));
+		sf_text_str(t, "\",\"tunnel_id\":");
+		sf_text_u64(t, e->id);
+		sf_text_str(t, ",\"packets\":");
+		sf_text_u64(t, e->packets);
+		sf_text_str(t, ",\"bytes\":");
+		sf_text_u64(t, e->bytes);
+		sf_text_put(t, "}", 1);
+	}
+	/* What is not listed: the rest of the ranking and the overflow. */
+	{
+		uint64_t ctx = top->other_contexts, pk = top->other_packets, by = top->other_bytes;
+
+		for (; i < top->n; i++) {
+			ctx++;
+			pk += top->top[i].packets;
+			by += top->top[i].bytes;
+		}
+		sf_text_str(t, "],\"tunnels_other\":{\"contexts\":");
+		sf_text_u64(t, ctx);
+		sf_text_str(t, ",\"packets\":");
+		sf_text_u64(t, pk);
+		sf_text_str(t, ",\"bytes\":");
+		sf_text_u64(t, by);
+		sf_text_str(t, ",\"overflow_packets\":");
+		sf_text_u64(t, top->overflow_packets);
+		sf_text_put(t, "}", 1);
+	}
+}
+
+void
 sf_agg_json_interval(struct sf_text *t, const struct sf_interval_agg *a, uint64_t interval_ns)
 {
 	const struct sf_agg_field *pend[SF_AGG_NFIELDS];
@@ -135,6 +175,7 @@ sf_agg_json_interval(struct sf_text *t, const struct sf_interval_agg *a, uint64_
 		}
 	}
 	tables_json(t, a);
+	sf_agg_json_tunnels(t, &a->tunnels, SF_TUN_TOP);
 	sf_text_str(t, ",\"top_flows\":[");
 	for (i = 0; i < a->ntop && i < SF_TOPK; i++) {
 		if (i != 0)

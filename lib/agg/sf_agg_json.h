@@ -36,6 +36,13 @@ void sf_agg_json_reasons(struct sf_text *t, const struct sf_interval_agg *a);
  */
 void sf_agg_json_tables(struct sf_text *t, const struct sf_interval_agg *a);
 
+/*
+ * Tunnel contexts: ,"tunnels":[{"tunnel","tunnel_id","packets","bytes"}...]
+ * with the first n of top, then ,"tunnels_other":{"contexts","packets",
+ * "bytes","overflow_packets"} for the rest (overflow included).
+ */
+void sf_agg_json_tunnels(struct sf_text *t, const struct sf_tun_top *top, unsigned int n);
+
 /* One flow of a top list as a JSON object. */
 void sf_agg_json_topk(struct sf_text *t, const struct sf_flow_topk *f);
 

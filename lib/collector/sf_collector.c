@@ -15,6 +15,10 @@
 /* An interval some worker has reported but not every worker has closed. */
 struct pending {
 	struct sf_interval_agg agg;
+	/* The workers' tunnel context entries, unmerged, and their overflow. */
+	struct sf_tun_entry *tun;
+	uint32_t ntun, captun;
+	uint64_t tun_over_packets, tun_over_bytes;
 };
 
 struct sf_collector {
@@ -96,6 +100,8 @@ sf_collector_free(struct sf_collector *c)
 		sf_snap_iv_put(c->hist[(c->hist_head + i) % c->p.history]);
 	free(c->hist);
 	free(c->watermark);
+	for (i = 0; i < c->npend; i++)
+		free(c->pend[i].tun);
 	free(c->pend);
 	sf_summary_free(c->sum);
 	free(c);
@@ -166,10 +172,33 @@ pending_get(struct sf_collector *c, uint64_t interval)
 	return &c->pend[lo];
 }
 
+/*
+ * The interval's tunnel contexts: the workers' entries summed per context
+ * (exact: every worker sent all of its own), ranked into the aggregate
+ * and added to the run's. True if there were any.
+ */
+static bool
+tunnels_final(struct sf_collector *c, struct pending *p)
+{
+	unsigned int n;
+
+	if (p->ntun == 0 && p->tun_over_packets == 0)
+		return false;
+	n = sf_tun_fold(p->tun, p->ntun);
+	sf_tun_rank(&p->agg.tunnels, p->tun, n, p->tun_over_packets, p->tun_over_bytes);
+	sf_summary_tunnels(c->sum, p->tun, n, p->tun_over_packets, p->tun_over_bytes);
+	free(p->tun);
+	p->tun = NULL;
+	p->ntun = p->captun = 0;
+	return true;
+}
+
 static void
-finalize(struct sf_collector *c, struct sf_interval_agg *a)
+finalize(struct sf_collector *c, struct pending *p)
 {
 	struct sf_collector_totals *t = &c->tot;
+	struct sf_interval_agg *a = &p->agg;
+	bool tunnels = tunnels_final(c, p);
 	unsigned int i;
 
 	if (c->p.drops != NULL) {
@@ -181,7 +210,8 @@ finalize(struct sf_collector *c, struct sf_interval_agg *a)
 			c->drops_seen[i] = now[i];
 		}
 	}
-	if (sf_agg_empty(a))
+	/* Tunnel counts alone: an aggregate that was lost on a full ring. */
+	if (sf_agg_empty(a) && !tunnels)
 		return;
 	if (t->intervals == 0)
 		t->first_interval = a->interval;
@@ -213,7 +243,7 @@ finalize_ready(struct sf_collector *c)
 	size_t n = 0;
 
 	while (n < c->npend && c->pend[n].agg.interval < w) {
-		finalize(c, &c->pend[n].agg);
+		finalize(c, &c->pend[n]);
 		n++;
 	}
 	if (n != 0) {
@@ -250,6 +280,37 @@ take_interval(struct sf_collector *c, const struct sf_msg_interval *m)
 			RTE_MIN(m->ntop, (uint32_t)SF_TOPK));
 }
 
+static void
+take_tunnels(struct sf_collector *c, const struct sf_msg_tunnels *m)
+{
+	uint32_t i, n = RTE_MIN(m->h.count, (uint32_t)SF_TUN_WORKER_MAX);
+	struct pending *p = pending_get(c, m->interval);
+
+	if (p == NULL)
+		return;
+	if (p->ntun + n > p->captun) {
+		uint32_t ncap = RTE_MAX(p->captun * 2, p->ntun + n);
+		struct sf_tun_entry *ne = realloc(p->tun, ncap * sizeof(*ne));
+
+		if (ne == NULL) {
+			/* Out of memory: the contexts' traffic is still counted, as other. */
+			p->tun_over_packets += m->other.packets;
+			p->tun_over_bytes += m->other.bytes;
+			for (i = 0; i < n; i++) {
+				p->tun_over_packets += m->ent[i].packets;
+				p->tun_over_bytes += m->ent[i].bytes;
+			}
+			return;
+		}
+		p->tun = ne;
+		p->captun = ncap;
+	}
+	memcpy(p->tun + p->ntun, m->ent, n * sizeof(m->ent[0]));
+	p->ntun += n;
+	p->tun_over_packets += m->other.packets;
+	p->tun_over_bytes += m->other.bytes;
+}
+
 void
 sf_collector_handle(struct sf_collector *c, const struct sf_msg *m)
 {
@@ -259,6 +320,11 @@ sf_collector_handle(struct sf_collector *c, const struct sf_msg *m)
 		const struct sf_msg_records *r = (const struct sf_msg_records *)m;
 
 		take_records(c, r->rec, RTE_MIN(m->count, (uint32_t)SF_MSG_RECS));
+		return;
+	}
+	/* Tunnels come before their interval's aggregate, which moves the watermark. */
+	if (m->type == SF_MSG_TUNNELS) {
+		take_tunnels(c, (const struct sf_msg_tunnels *)m);
 		return;
 	}
 	if (m->type != SF_MSG_INTERVAL)
@@ -292,7 +358,7 @@ sf_collector_finish(struct sf_collector *c)
 	sf_collector_rank(c);
 	/* Whatever is still pending (lost watermarks) is reported too. */
 	for (i = 0; i < c->npend; i++)
-		finalize(c, &c->pend[i].agg);
+		finalize(c, &c->pend[i]);
 	c->npend = 0;
 }
 

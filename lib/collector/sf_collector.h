@@ -95,6 +95,8 @@ struct sf_collector_totals {
 	unsigned int ntalkers;
 	struct sf_talker talkers[SF_TOPK];	/* by bytes */
 	uint64_t hosts;			/* distinct addresses seen (estimate unless exact) */
+	/* Traffic per tunnel context over the run (a bounded table: overflow counted). */
+	struct sf_tun_top tunnels;
 	bool talkers_exact;		/* every talker figure and `hosts` exact */
 };
 

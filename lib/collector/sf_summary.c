@@ -60,7 +60,22 @@ struct port_cnt {
 	uint64_t flows;
 };
 
+/*
+ * The run's tunnel contexts: a bounded table like a worker's (sf_agg_tun.h),
+ * fed with each finalized interval's merged contexts.
+ */
+#define TUN_RUN_MAX 4096
+#define TUN_RUN_SLOTS (2 * TUN_RUN_MAX)
+
+struct tun_run {
+	uint32_t n;
+	uint64_t over_packets, over_bytes;	/* contexts that found it full */
+	uint16_t slot[TUN_RUN_SLOTS];		/* entry + 1, 0 free */
+	struct sf_tun_entry ent[TUN_RUN_MAX];
+};
+
 struct sf_summary {
+	struct tun_run *tun;
 	struct host_map hosts;
 	struct port_cnt *ports;		/* [PORT_PROTOS][65536] */
 	uint32_t *used;			/* indexes into ports[] seen so far */
@@ -82,7 +97,9 @@ sf_summary_create(void)
 	s->hosts.bkt = aligned_alloc(alignof(struct talker_bucket),
 			sizeof(struct talker_bucket) << TALKER_BUCKETS_LOG2);
 	s->ports = calloc((size_t)PORT_PROTOS * 65536, sizeof(*s->ports));
-	if (s->hosts.slots == NULL || s->hosts.bkt == NULL || s->ports == NULL) {
+	s->tun = calloc(1, sizeof(*s->tun));
+	if (s->hosts.slots == NULL || s->hosts.bkt == NULL || s->ports == NULL ||
+			s->tun == NULL) {
 		sf_summary_free(s);
 		return NULL;
 	}
@@ -99,6 +116,7 @@ sf_summary_free(struct sf_summary *s)
 	free(s->hosts.bkt);
 	free(s->ports);
 	free(s->used);
+	free(s->tun);
 	free(s);
 }
 
@@ -397,8 +415,47 @@ rank_ports(const struct sf_summary *s, struct sf_collector_totals *t)
 }
 
 void
+sf_summary_tunnels(struct sf_summary *s, const struct sf_tun_entry *e, unsigned int n,
+		uint64_t over_packets, uint64_t over_bytes)
+{
+	struct tun_run *r = s->tun;
+	unsigned int i;
+
+	r->over_packets += over_packets;
+	r->over_bytes += over_bytes;
+	for (i = 0; i < n; i++) {
+		uint32_t h = sf_tun_hash(e[i].kind, e[i].id) & (TUN_RUN_SLOTS - 1);
+		struct sf_tun_entry *x = NULL;
+
+		while (r->slot[h] != 0) {
+			x = &r->ent[r->slot[h] - 1];
+			if (x->kind == e[i].kind && x->id == e[i].id)
+				break;
+			x = NULL;
+			h = (h + 1) & (TUN_RUN_SLOTS - 1);
+		}
+		if (x == NULL) {
+			if (r->n == TUN_RUN_MAX) {
+				r->over_packets += e[i].packets;
+				r->over_bytes += e[i].bytes;
+				continue;
+			}
+			x = &r->ent[r->n++];
+			*x = e[i];
+			x->packets = 0;
+			x->bytes = 0;
+			r->slot[h] = (uint16_t)r->n;
+		}
+		x->packets += e[i].packets;
+		x->bytes += e[i].bytes;
+	}
+}
+
+void
 sf_summary_rank(const struct sf_summary *s, struct sf_collector_totals *t)
 {
 	rank_talkers(&s->hosts, t);
 	rank_ports(s, t);
+	sf_tun_rank(&t->tunnels, s->tun->ent, s->tun->n, s->tun->over_packets,
+			s->tun->over_bytes);
 }

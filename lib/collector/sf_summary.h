@@ -21,7 +21,14 @@ void sf_summary_free(struct sf_summary *s);
 void sf_summary_add(struct sf_summary *s, struct sf_collector_totals *t,
 		const struct sf_flow_record *r, unsigned int n);
 
-/* Rank talkers and ports into t as of now: O(hosts + ports seen). */
+/*
+ * Count a finalized interval's tunnel contexts (n distinct) into the run's
+ * bounded table; over_* is traffic of contexts that did not fit before.
+ */
+void sf_summary_tunnels(struct sf_summary *s, const struct sf_tun_entry *e, unsigned int n,
+		uint64_t over_packets, uint64_t over_bytes);
+
+/* Rank talkers, ports and tunnel contexts into t as of now: O(hosts + ports seen). */
 void sf_summary_rank(const struct sf_summary *s, struct sf_collector_totals *t);
 
 #endif /* SF_SUMMARY_H */

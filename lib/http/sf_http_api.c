@@ -141,6 +141,7 @@ ep_summary(struct req *r, struct sf_text *b)
 			s->tot.records, s->tot.hosts, s->tot.talkers_exact ? "true" : "false");
 	sf_agg_json_reasons(b, sum);
 	sf_agg_json_tables(b, sum);
+	sf_agg_json_tunnels(b, &s->tot.tunnels, SF_TUN_TOP);
 	sf_text_printf(b, ",\"conservation\":{\"input_received\":%" PRIu64 ",\"accounted\":%" PRIu64
 			",\"ok\":%s,\"formula\":", cons.received, cons.accounted,
 			cons.ok ? "true" : "false");
@@ -298,6 +299,21 @@ ep_ports(struct req *r, struct sf_text *b)
 				p->flows);
 	}
 	sf_text_str(b, "]}\n");
+	return 0;
+}
+
+/* The run's traffic per tunnel context (VNI, GRE key, TEID), by bytes. */
+static int
+ep_tunnels(struct req *r, struct sf_text *b)
+{
+	unsigned int n;
+	int st = get_uint(r, "n", SF_TUN_TOP, SF_TUN_TOP, &n);
+
+	if (st != 0)
+		return st;
+	sf_text_str(b, "{\"by\":\"bytes\"");
+	sf_agg_json_tunnels(b, &r->s->tot.tunnels, n);
+	sf_text_str(b, "}\n");
 	return 0;
 }
 
@@ -551,6 +567,7 @@ static const struct route routes[] = {
 	{ "/api/v1/flows/top", ep_flows_top, "application/json" },
 	{ "/api/v1/talkers/top", ep_talkers, "application/json" },
 	{ "/api/v1/ports/top", ep_ports, "application/json" },
+	{ "/api/v1/tunnels/top", ep_tunnels, "application/json" },
 	{ "/api/v1/protocols", ep_protocols, "application/json" },
 	{ "/api/v1/workers", ep_workers, "application/json" },
 	{ "/api/v1/config", ep_config, "application/json" },
@@ -650,7 +667,8 @@ sf_http_handler(void *cls, struct MHD_Connection *conn, const char *url,
 	if (rt == NULL)
 		return send_error(conn, MHD_HTTP_NOT_FOUND, "unknown path; see /api/v1/summary, "
 				"/api/v1/intervals, /api/v1/flows/top, /api/v1/talkers/top, "
-				"/api/v1/ports/top, /api/v1/protocols, /api/v1/workers, "
+				"/api/v1/ports/top, /api/v1/tunnels/top, /api/v1/protocols, "
+				"/api/v1/workers, "
 				"/api/v1/config, /metrics or /");
 	memset(&r, 0, sizeof(r));
 	r.h = h;

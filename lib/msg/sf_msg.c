@@ -41,6 +41,17 @@ sf_msg_interval_pack(struct sf_msg_interval *m, const struct sf_interval_agg *a)
 	m->h.count = n;
 }
 
+void
+sf_msg_tunnels_pack(struct sf_msg_tunnels *m, uint64_t interval, const struct sf_tun_table *t)
+{
+	uint32_t n = RTE_MIN(t->n, (uint32_t)SF_TUN_WORKER_MAX);
+
+	m->interval = interval;
+	m->other = t->other;
+	memcpy(m->ent, t->ent, n * sizeof(m->ent[0]));
+	m->h.count = n;
+}
+
 bool
 sf_msg_interval_empty(const struct sf_msg_interval *m)
 {
@@ -104,6 +115,11 @@ sf_msg_chan_create(unsigned int id, unsigned int ring_size, unsigned int records
 			sizeof(struct sf_msg_interval), 0, 0, NULL, NULL, NULL, NULL, socket, 0);
 	if (ch->pool[SF_MSG_INTERVAL] == NULL)
 		goto fail;
+	snprintf(name, sizeof(name), "sf_msg_tun%u", id);
+	ch->pool[SF_MSG_TUNNELS] = rte_mempool_create(name, SF_MSG_TUNNEL_MSGS,
+			sizeof(struct sf_msg_tunnels), 0, 0, NULL, NULL, NULL, NULL, socket, 0);
+	if (ch->pool[SF_MSG_TUNNELS] == NULL)
+		goto fail;
 	return ch;
 fail:
 	{
@@ -154,5 +170,6 @@ sf_msg_chan_bytes(unsigned int ring_size, unsigned int records)
 	/* An object, its header and trailer: about 128 bytes over its size. */
 	return (size_t)records * (sizeof(struct sf_msg_records) + 128) +
 		(size_t)SF_MSG_INTERVALS * (sizeof(struct sf_msg_interval) + 128) +
+		(size_t)SF_MSG_TUNNEL_MSGS * (sizeof(struct sf_msg_tunnels) + 128) +
 		(size_t)ring_size * sizeof(void *);
 }

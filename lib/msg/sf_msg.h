@@ -34,9 +34,17 @@
  */
 #define SF_MSG_INTERVALS 64
 
+/*
+ * Tunnel context messages per worker: one per interval that had tunnel
+ * contexts. Live input that finds none free keeps counting into its table:
+ * those counts go with the next interval's message.
+ */
+#define SF_MSG_TUNNEL_MSGS 16
+
 enum sf_msg_type {
 	SF_MSG_RECORDS = 0,	/* struct sf_msg_records: finished flow records */
 	SF_MSG_INTERVAL,	/* struct sf_msg_interval: an aggregate (possibly empty) */
+	SF_MSG_TUNNELS,		/* struct sf_msg_tunnels: an interval's tunnel contexts */
 	SF_MSG_TYPES
 };
 
@@ -79,6 +87,22 @@ struct sf_msg_interval {
 	struct sf_msg_entry ent[SF_AGG_KEYS_MAX];
 };
 
+/*
+ * A worker's tunnel context table for one interval (sf_agg_tun.h): every
+ * entry (h.count of them) and the traffic that found the table full. Sent
+ * before the interval's aggregate, only if the table has any.
+ */
+struct sf_msg_tunnels {
+	struct sf_msg h;
+	uint64_t interval;
+	struct sf_tun_entry other;
+	struct sf_tun_entry ent[SF_TUN_WORKER_MAX];
+};
+
+/* Worker: the entries of t into m; the watermark is the caller's. */
+void sf_msg_tunnels_pack(struct sf_msg_tunnels *m, uint64_t interval,
+		const struct sf_tun_table *t);
+
 /* Worker: a's figures into m (counters, top list, the table keys in use). */
 void sf_msg_interval_pack(struct sf_msg_interval *m, const struct sf_interval_agg *a);
 
@@ -102,7 +126,8 @@ struct sf_msg_chan {
 
 /*
  * The channel of worker `id`: a ring of ring_size slots, `records` record
- * batch messages and SF_MSG_INTERVALS interval messages. NULL with
+ * batch messages, SF_MSG_INTERVALS interval messages and SF_MSG_TUNNEL_MSGS
+ * tunnel context messages. NULL with
  * rte_errno set on failure.
  */
 struct sf_msg_chan *sf_msg_chan_create(unsigned int id, unsigned int ring_size,

@@ -16,6 +16,9 @@ sf_report_conserved(const struct sf_report_info *ri, const struct sf_collector_t
 	return c.ok;
 }
 
+/* Tunnel contexts the report lists; the rest is one "other" line. */
+#define SF_REPORT_TUNNELS 10
+
 /* 1234567 -> "1.23 M" style with a unit. */
 static const char *
 human(char *buf, size_t len, double v, const char *unit)
@@ -113,6 +116,42 @@ print_encaps(FILE *f, const struct sf_interval_agg *s)
 				human(b2, sizeof(b2), (double)s->encap_bytes[k], "B"));
 		if (s->encap_malformed[k] != 0)
 			fprintf(f, "  %" PRIu64 " malformed", s->encap_malformed[k]);
+		fputc('\n', f);
+	}
+}
+
+/* The run's top tunnel contexts (VNI, GRE key, TEID) by bytes, and the rest. */
+static void
+print_tunnels(FILE *f, const struct sf_collector_totals *t)
+{
+	const struct sf_tun_top *tt = &t->tunnels;
+	uint64_t ctx = tt->other_contexts, pk = tt->other_packets, by = tt->other_bytes;
+	char b1[32], b2[32];
+	unsigned int i;
+
+	if (tt->n == 0 && tt->other_packets == 0)
+		return;
+	fprintf(f, "tunnels (traffic per tunnel context, bytes of the innermost IP packets)\n");
+	for (i = 0; i < tt->n; i++) {
+		const struct sf_tun_entry *e = &tt->top[i];
+
+		if (i >= SF_REPORT_TUNNELS) {
+			ctx++;
+			pk += e->packets;
+			by += e->bytes;
+			continue;
+		}
+		fprintf(f, "  %-8s %10" PRIu32 " %14s %14s\n", sf_flow_ctx_name(e->kind), e->id,
+				human(b1, sizeof(b1), (double)e->packets, "pkts"),
+				human(b2, sizeof(b2), (double)e->bytes, "B"));
+	}
+	if (pk != 0) {
+		fprintf(f, "  other    %10" PRIu64 " %14s %14s", ctx,
+				human(b1, sizeof(b1), (double)pk, "pkts"),
+				human(b2, sizeof(b2), (double)by, "B"));
+		if (tt->overflow_packets != 0)
+			fprintf(f, "  (%" PRIu64 " packets of contexts beyond the bounded tables)",
+					tt->overflow_packets);
 		fputc('\n', f);
 	}
 }
@@ -297,6 +336,7 @@ sf_report_print(FILE *f, const struct sf_report_info *ri, const struct sf_collec
 	}
 	print_protocols(f, s);
 	print_encaps(f, s);
+	print_tunnels(f, t);
 	print_top_flows(f, t);
 	print_talkers(f, t);
 }

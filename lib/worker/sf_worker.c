@@ -60,6 +60,7 @@ struct sf_worker {
 	bool sampling_scale;			/* records' counts x sampling_rate */
 	uint32_t sampling_rate;
 	bool stale;				/* shared is behind */
+	struct sf_tun_table tun;		/* the open interval's tunnel contexts */
 	struct worker_shared shared;		/* read by other lcores */
 } __rte_cache_aligned;
 
@@ -334,6 +335,29 @@ estimate_copies(struct sf_worker *w)
 }
 
 /*
+ * The interval's tunnel contexts, before its aggregate. A message that
+ * cannot be had or sent leaves the table as it is: its counts go with the
+ * next interval's.
+ */
+static void
+send_tunnels(struct sf_worker *w)
+{
+	struct sf_msg_tunnels *m;
+
+	if (sf_tun_table_empty(&w->tun))
+		return;
+	m = msg_get(w, SF_MSG_TUNNELS);
+	if (m == NULL)
+		return;
+	m->h.type = SF_MSG_TUNNELS;
+	m->h.worker = (uint16_t)w->id;
+	m->h.watermark = w->cur;	/* moves nothing: the aggregate does */
+	sf_msg_tunnels_pack(m, w->cur, &w->tun);
+	if (msg_send(w, &m->h) == 0)
+		sf_tun_table_reset(&w->tun);
+}
+
+/*
  * Close interval w->cur: end every flow whose deadline falls inside it,
  * then send its aggregate (even an empty one: it carries the watermark).
  * If the message cannot be sent (live input, full ring or pool), its
@@ -365,6 +389,7 @@ close_interval(struct sf_worker *w, uint64_t watermark)
 	batch_send(w);
 	a->records_lost += w->records_lost;
 	w->records_lost = 0;
+	send_tunnels(w);
 	msg = msg_get(w, SF_MSG_INTERVAL);
 	if (msg != NULL) {
 		msg->h.type = SF_MSG_INTERVAL;
@@ -442,6 +467,19 @@ count_encap(struct sf_interval_agg *a, const struct sf_pkt_info *pi, bool flow)
 		a->encap_malformed[pi->tun.last]++;
 }
 
+/*
+ * An encapsulated flow packet: its encapsulations and, if its key has a
+ * tunnel context (only encapsulated packets have one), the context's
+ * traffic. Plain packets never come here.
+ */
+static __rte_noinline void
+count_encap_flow(struct sf_worker *w, const struct sf_pkt_info *pi)
+{
+	count_encap(&w->agg, pi, true);
+	if (pi->key.ctx_kind != SF_FLOW_CTX_NONE)
+		sf_tun_count(&w->tun, pi->key.ctx_kind, pi->key.ctx, pi->ip_len);
+}
+
 /* A packet that is no flow's: its outcome. */
 static __rte_noinline void
 count_other(struct sf_interval_agg *a, const struct sf_pkt_meta *meta)
@@ -503,7 +541,7 @@ process_chunk(struct sf_worker *w, struct rte_mbuf **m, unsigned int n)
 			k++;
 			count_flow_packet(a, &meta->info);
 			if (unlikely(meta->info.flags & SF_PKT_F_ENCAP))
-				count_encap(a, &meta->info, true);
+				count_encap_flow(w, &meta->info);
 			if (unlikely(meta->mark != 0)) {
 				w->est_sampled += meta->mark & SF_PKT_MARK_SAMPLED;
 				w->est_copies += (meta->mark & SF_PKT_MARK_COPY) != 0;

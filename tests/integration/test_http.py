@@ -191,6 +191,25 @@ def check_api(ck, srv, flows, ivs):
     ck.check(got_enc == enc and "vxlan" in enc,
              "summary encapsulations (%s) are the sum of the interval lines'" %
              ", ".join(sorted(enc)), "%s\n%s" % (got_enc, enc))
+    tun, other = {}, [0, 0]
+    for i in ivs:
+        for e in i["tunnels"]:
+            tot = tun.setdefault((e["tunnel"], e["tunnel_id"]), [0, 0])
+            tot[0] += e["packets"]
+            tot[1] += e["bytes"]
+        other[0] += i["tunnels_other"]["packets"]
+        other[1] += i["tunnels_other"]["bytes"]
+    got_tun = {(e["tunnel"], e["tunnel_id"]): [e["packets"], e["bytes"]]
+               for e in s["tunnels"]}
+    ck.check(got_tun == tun and ("vni", 1111) in tun and other == [0, 0]
+             and s["tunnels_other"]["packets"] == 0,
+             "summary tunnels (%s) are the sum of the interval lines'" %
+             ", ".join("%s %d" % k for k in sorted(tun)),
+             "%s %s\n%s %s" % (got_tun, s["tunnels_other"], tun, other))
+    top = srv.json("/api/v1/tunnels/top?n=1")
+    ck.check(top["by"] == "bytes" and top["tunnels"] == s["tunnels"][:1]
+             and top["tunnels_other"]["contexts"] == len(s["tunnels"]) - 1,
+             "/api/v1/tunnels/top?n=1 is the summary's first context", top)
     ck.check(s["intervals"] == len(ivs), "summary counts %d intervals" % len(ivs),
              s["intervals"])
     ck.check(s["totals"]["records"] == len(flows), "summary counts %d records" % len(flows))

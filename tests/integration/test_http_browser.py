@@ -122,6 +122,12 @@ def check_dom(ck, srv, dom):
                       for e in encs] and len(rows) > 0,
              "encapsulations table equals the summary's", rows)
 
+    tuns = srv.json("/api/v1/summary")["tunnels"]
+    rows = table_rows(dom, "tunnels")
+    ck.check(rows == [[t["tunnel"], str(t["tunnel_id"]), str(t["packets"]), str(t["bytes"])]
+                      for t in tuns] and len(rows) > 0,
+             "tunnels table equals the summary's", rows)
+
     workers = srv.json("/api/v1/workers")["workers"]
     rows = table_rows(dom, "workers")
     ck.check([r[2] for r in rows] == [str(w["packets"]) for w in workers] and len(rows) == 2,

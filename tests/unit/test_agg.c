@@ -159,6 +159,8 @@ static const char interval_line[] =
 	"\"evicted\":0,\"end_of_input\":0},"
 	"\"protocols\":[{\"proto\":6,\"packets\":0,\"bytes\":40},"
 	"{\"proto\":17,\"packets\":7,\"bytes\":700}],\"encapsulations\":[],"
+	"\"tunnels\":[],\"tunnels_other\":{\"contexts\":0,\"packets\":0,\"bytes\":0,"
+	"\"overflow_packets\":0},"
 	"\"top_flows\":[{\"src_addr\":\"10.9.9.9\",\"src_port\":53,\"dst_addr\":\"10.0.0.1\","
 	"\"dst_port\":5000,\"proto\":17,\"vlan\":7,\"packets\":3,\"bytes\":300}]}";
 
@@ -335,6 +337,127 @@ test_text(void **state)
 	sf_text_free(&t);
 }
 
+/*
+ * The worker's tunnel context table: exact up to its bound, then one
+ * "other" row that counts everything that found it full; reset empties it.
+ */
+static void
+test_tun_table_bound(void **state)
+{
+	struct sf_tun_table *t = calloc(1, sizeof(*t));
+	unsigned int i;
+
+	(void)state;
+	assert_non_null(t);
+	assert_true(sf_tun_table_empty(t));
+	/* Each context twice, once with each kind that shares its id. */
+	for (i = 0; i < SF_TUN_WORKER_MAX / 2; i++) {
+		sf_tun_count(t, SF_FLOW_CTX_VNI, i, 100);
+		sf_tun_count(t, SF_FLOW_CTX_GRE_KEY, i, 10);
+		sf_tun_count(t, SF_FLOW_CTX_VNI, i, 1);
+	}
+	assert_int_equal(t->n, SF_TUN_WORKER_MAX);
+	assert_int_equal(t->other.packets, 0);
+	for (i = 0; i < SF_TUN_WORKER_MAX; i++) {
+		const struct sf_tun_entry *e = &t->ent[i];
+
+		assert_int_equal(e->id, i / 2);
+		assert_int_equal(e->kind, i % 2 ? SF_FLOW_CTX_GRE_KEY : SF_FLOW_CTX_VNI);
+		assert_int_equal(e->packets, i % 2 ? 1 : 2);
+		assert_int_equal(e->bytes, i % 2 ? 10 : 101);
+	}
+	/* Full: new contexts go to other; known ones still count exactly. */
+	sf_tun_count(t, SF_FLOW_CTX_TEID, 7, 50);
+	sf_tun_count(t, SF_FLOW_CTX_TEID, 8, 60);
+	sf_tun_count(t, SF_FLOW_CTX_VNI, 3, 5);
+	assert_int_equal(t->n, SF_TUN_WORKER_MAX);
+	assert_int_equal(t->other.packets, 2);
+	assert_int_equal(t->other.bytes, 110);
+	assert_int_equal(t->ent[6].packets, 3);
+	assert_int_equal(t->ent[6].bytes, 106);
+	sf_tun_table_reset(t);
+	assert_true(sf_tun_table_empty(t));
+	for (i = 0; i < SF_TUN_SLOTS; i++)
+		assert_int_equal(t->slot[i], 0);
+	sf_tun_count(t, SF_FLOW_CTX_TEID, 8, 60);
+	assert_int_equal(t->n, 1);
+	assert_int_equal(t->ent[0].packets, 1);
+	/* Only a used table's index is cleared. */
+	sf_tun_table_reset(t);
+	sf_tun_table_reset(t);
+	assert_true(sf_tun_table_empty(t));
+	free(t);
+}
+
+/*
+ * The collector's side: the workers' entries folded per context, ranked by
+ * bytes then kind then id, the rest (and the overflow) in other.
+ */
+static void
+test_tun_fold_rank(void **state)
+{
+	struct sf_tun_entry e[3 * (SF_TUN_TOP + 5)];
+	struct sf_tun_top top;
+	unsigned int i, n = 0, m;
+
+	(void)state;
+	memset(e, 0, sizeof(e));
+	/* Three "workers", each with a share of SF_TUN_TOP + 5 contexts. */
+	for (i = 0; i < 3 * (SF_TUN_TOP + 5); i++) {
+		unsigned int c = (i * 7) % (SF_TUN_TOP + 5);
+
+		e[n].kind = c % 2 ? SF_FLOW_CTX_TEID : SF_FLOW_CTX_VNI;
+		e[n].id = c / 2;
+		e[n].packets = 1;
+		e[n].bytes = c < 4 ? 1000 : 10 * c;
+		n++;
+	}
+	m = sf_tun_fold(e, n);
+	assert_int_equal(m, SF_TUN_TOP + 5);
+	for (i = 0; i < m; i++)
+		assert_int_equal(e[i].packets, 3);
+	sf_tun_rank(&top, e, m, 4, 44);
+	assert_int_equal(top.n, SF_TUN_TOP);
+	/* Four ties at 3000 bytes: vni 0, vni 1, then teid 0, teid 1. */
+	assert_int_equal(top.top[0].bytes, 3000);
+	assert_int_equal(top.top[0].kind, SF_FLOW_CTX_VNI);
+	assert_int_equal(top.top[0].id, 0);
+	assert_int_equal(top.top[1].kind, SF_FLOW_CTX_VNI);
+	assert_int_equal(top.top[1].id, 1);
+	assert_int_equal(top.top[2].kind, SF_FLOW_CTX_TEID);
+	assert_int_equal(top.top[2].id, 0);
+	assert_int_equal(top.top[3].kind, SF_FLOW_CTX_TEID);
+	assert_int_equal(top.top[3].id, 1);
+	for (i = 1; i < top.n; i++)
+		assert_false(sf_tun_before(&top.top[i], &top.top[i - 1]));
+	/* Not listed: contexts 4..8 (the least bytes), 3 packets each, and the overflow. */
+	assert_int_equal(top.other_contexts, 5);
+	assert_int_equal(top.other_packets, 5 * 3 + 4);
+	assert_int_equal(top.other_bytes, 3 * 10 * (4 + 5 + 6 + 7 + 8) + 44);
+	assert_int_equal(top.overflow_packets, 4);
+	assert_int_equal(top.top[SF_TUN_TOP - 1].bytes, 3 * 10 * 9);
+}
+
+/* An interval's JSON lists its contexts and what it did not list. */
+static void
+test_tun_json(void **state)
+{
+	struct sf_tun_top top;
+	struct sf_tun_entry e[2] = {
+		{ .id = 5000, .kind = SF_FLOW_CTX_VNI, .packets = 3, .bytes = 300 },
+		{ .id = 7, .kind = SF_FLOW_CTX_GRE_KEY, .packets = 1, .bytes = 60 },
+	};
+	struct sf_text t = { 0 };
+
+	(void)state;
+	sf_tun_rank(&top, e, 2, 0, 0);
+	sf_agg_json_tunnels(&t, &top, 1);
+	assert_string_equal(t.p, ",\"tunnels\":[{\"tunnel\":\"vni\",\"tunnel_id\":"
+			"5000,\"packets\":3,\"bytes\":300}],\"tunnels_other\":{\"contexts\":1,"
+			"\"packets\":1,\"bytes\":60,\"overflow_packets\":0}");
+	sf_text_free(&t);
+}
+
 int
 main(void)
 {
@@ -348,6 +471,9 @@ main(void)
 		cmocka_unit_test(test_totals_json),
 		cmocka_unit_test(test_prometheus),
 		cmocka_unit_test(test_encap_table),
+		cmocka_unit_test(test_tun_table_bound),
+		cmocka_unit_test(test_tun_fold_rank),
+		cmocka_unit_test(test_tun_json),
 		cmocka_unit_test(test_protocols),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_text),

@@ -239,8 +239,11 @@ rnd_addr(uint64_t *s, uint8_t a[16])
 	}
 	if (shape == 3)
 		memset(a, 0, 16);
-	if (shape == 4)
-		memset(a + (rnd(s) % 16), 0, rnd(s) % 16);
+	if (shape == 4) {
+		unsigned int off = (unsigned int)(rnd(s) % 16);
+
+		memset(a + off, 0, rnd(s) % (16 - off));	/* a run of zeros inside the address */
+	}
 }
 
 static void

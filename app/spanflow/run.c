@@ -371,8 +371,13 @@ sf_run(struct sf_config *cfg, const struct sf_cli *cli)
 	app.n_workers = resolve_workers(cfg);
 	in = sf_source_input(cfg);
 	app.live = in.kind == SF_INPUT_LIVE;
-	/* A file has one queue: a dispatcher spreads it; the others have one per worker. */
-	app.dispatch = in.kind == SF_INPUT_FILE && app.n_workers > 1;
+	/*
+	 * A file has one queue: a dispatcher spreads it. Live ports have one per
+	 * worker, or with input.dispatch key one that a dispatcher spreads by
+	 * spanflow's own key (tunnels by their inner flows).
+	 */
+	app.dispatch = app.n_workers > 1 && (in.kind == SF_INPUT_FILE ||
+			(in.kind == SF_INPUT_LIVE && cfg->dispatch == SF_DISPATCH_KEY));
 	lcores = 1 + app.n_workers + (app.dispatch ? 1 : 0);
 
 	if (sf_outputs_open(&out, cfg, err, sizeof(err)) != 0) {

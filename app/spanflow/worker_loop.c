@@ -136,6 +136,16 @@ sf_dispatch_loop(void *arg)
 		if (n == 0) {
 			if (sf_source_eof(app->src))
 				break;
+			if (app->live) {
+				/* A quiet link still moves time on: workers close intervals on time. */
+				uint64_t now = sf_source_now_ns(app->src);
+
+				if (now > clock) {
+					clock = now;
+					atomic_store_explicit(&app->told_clock, clock,
+							memory_order_release);
+				}
+			}
 			idle = sf_idle_wait(app, idle);
 			continue;
 		}
@@ -159,6 +169,8 @@ sf_dispatch_loop(void *arg)
 		}
 		atomic_store_explicit(&app->told_clock, clock, memory_order_release);
 	}
+	if (app->live && sf_source_now_ns(app->src) > clock)
+		clock = sf_source_now_ns(app->src);	/* the stop's time ends the flows */
 	atomic_store_explicit(&app->told_clock, clock, memory_order_release);
 	atomic_store_explicit(&app->dispatch_done, true, memory_order_release);
 	return 0;

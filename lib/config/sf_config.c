@@ -78,6 +78,12 @@ static const char *const reader_names[] = {
 	[SF_READER_NATIVE + 1] = NULL,
 };
 
+static const char *const dispatch_names[] = {
+	[SF_DISPATCH_QUEUES] = "queues",
+	[SF_DISPATCH_KEY] = "key",
+	[SF_DISPATCH_KEY + 1] = NULL,
+};
+
 static const char *const capture_names[] = {
 	[SF_CAPTURE_TPACKET] = "tpacket",
 	[SF_CAPTURE_AF_PACKET] = "af_packet",
@@ -149,6 +155,11 @@ static const struct opt opts[] = {
 	{ .key = "input.ring_size", .type = OPT_UINT, .flags = OPT_POW2, FIELD(capture_ring_size),
 	  .min = 64 * 1024, .max = UINT64_C(1) << 30, .def = "32M",
 	  .help = "capture ring bytes per worker per interface (Linux interfaces)" },
+	{ .key = "input.dispatch", .type = OPT_ENUM, FIELD(dispatch), .names = dispatch_names,
+	  .def = "queues", .help = "how live input reaches several workers: queues (each reads "
+	  "its own NIC queue or kernel fanout ring, spread by a hash of the outer headers) or "
+	  "key (one queue, a dispatcher lcore splits by spanflow's flow key: tunnelled traffic "
+	  "spreads by its inner flows)", .cli = { FLAG("dispatch", 0, "queues|key", NULL) } },
 	{ .key = "workers", .type = OPT_UINT, .flags = OPT_AUTO, FIELD(workers),
 	  .min = 1, .max = SF_CONFIG_MAX_WORKERS, .def = "auto",
 	  .help = "worker lcores; auto = one per available core",

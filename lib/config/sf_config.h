@@ -40,6 +40,12 @@ enum sf_config_capture {
 	SF_CAPTURE_AF_PACKET,	/* DPDK's net_af_packet driver (fanout with rollover) */
 };
 
+/* How live input is spread over several workers (input.dispatch). */
+enum sf_config_dispatch {
+	SF_DISPATCH_QUEUES = 0,	/* each worker reads its own NIC queue or fanout ring */
+	SF_DISPATCH_KEY,	/* one queue; a dispatcher lcore splits by spanflow's flow key */
+};
+
 enum sf_config_hugepages {
 	SF_HUGEPAGES_AUTO = 0,	/* use them when the machine has some free */
 	SF_HUGEPAGES_YES,
@@ -95,6 +101,7 @@ struct sf_config {
 	bool promiscuous;		/* input.promiscuous */
 	enum sf_config_capture capture;	/* input.capture: tpacket | af_packet */
 	uint64_t capture_ring_size;	/* input.ring_size: bytes per worker per interface */
+	enum sf_config_dispatch dispatch;	/* input.dispatch: queues | key */
 
 	/* pipeline */
 	unsigned int workers;		/* workers: 1..64, or "auto" (0 before resolve) */

@@ -137,13 +137,17 @@ teardown_workers(struct sf_app *app)
 	}
 }
 
+/* The input's drops so far, the live dispatcher's included (the collector's interval figures). */
 static void
 source_drops(void *arg, uint64_t dropped[SF_DROP_MAX])
 {
+	struct sf_app *app = arg;
 	struct sf_source_stats st;
 
-	sf_source_stats(arg, &st);
+	sf_source_stats(app->src, &st);
 	memcpy(dropped, st.dropped, sizeof(st.dropped));
+	dropped[SF_DROP_DISPATCH_FULL] += atomic_load_explicit(&app->dispatch_drops,
+			memory_order_relaxed);
 }
 
 /*
@@ -241,7 +245,7 @@ pipeline(struct sf_app *app, struct sf_outputs *out, const struct sf_config *cfg
 	cp.n_sinks = sf_outputs_sinks(out, cp.sinks, SF_COLLECTOR_MAX_SINKS);
 	sf_serve_collector_params(app, &cp);
 	cp.drops = source_drops;
-	cp.drops_arg = app->src;
+	cp.drops_arg = app;
 	coll = sf_collector_create(&cp);
 	if (coll == NULL) {
 		fprintf(stderr, "spanflow: cannot create the collector\n");
@@ -273,7 +277,8 @@ pipeline(struct sf_app *app, struct sf_outputs *out, const struct sf_config *cfg
 		(double)(app->input_end_tsc - app->start_tsc) / (double)rte_get_tsc_hz() :
 		ri.wall_s;
 	sf_source_stats(app->src, &ri.src);
-	ri.src.dropped[SF_DROP_DISPATCH_FULL] += app->dispatch_drops;
+	ri.src.dropped[SF_DROP_DISPATCH_FULL] += atomic_load_explicit(&app->dispatch_drops,
+			memory_order_relaxed);
 	ri.table_capacity = cfg->flow_capacity;
 	ri.entry_bytes = sf_flow_table_bytes_per_flow(cfg->flow_capacity);
 	ri.hurried = app->hurried;

@@ -50,7 +50,7 @@ struct sf_app {
 	/* Dispatcher -> workers: packet time reached, and end of input. */
 	_Atomic uint64_t told_clock __rte_cache_aligned;
 	atomic_bool dispatch_done;
-	uint64_t dispatch_drops;	/* written by the dispatcher only */
+	_Atomic uint64_t dispatch_drops;	/* live, full worker ring: the dispatcher writes */
 	struct sf_http *http;		/* live summaries server, or NULL */
 	struct sf_snap_pub *snaps;	/* the snapshots it serves, or NULL */
 	uint64_t start_tsc;		/* collector loop start */

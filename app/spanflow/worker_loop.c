@@ -159,7 +159,10 @@ sf_dispatch_loop(void *arg)
 						(void **)&out[k][sent], cnt[k] - sent, NULL);
 				if (sent < cnt[k]) {
 					if (!lossless) {
-						app->dispatch_drops += cnt[k] - sent;
+						atomic_store_explicit(&app->dispatch_drops,
+								atomic_load_explicit(&app->dispatch_drops,
+									memory_order_relaxed) + cnt[k] - sent,
+								memory_order_relaxed);
 						rte_pktmbuf_free_bulk(&out[k][sent], cnt[k] - sent);
 						break;
 					}

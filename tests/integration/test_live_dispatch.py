@@ -59,7 +59,7 @@ def worker_split(out):
     return [int(x) for x in re.findall(r"\d+: (\d+) packets", m.group(1))]
 
 
-def live_run(binary, cap, tmp, mode):
+def live_run(binary, cap, tmp, mode, extra=(), pace=("--pps", str(PPS))):
     """Capture cap sent over a veth with --dispatch mode; (rc, stdout, stderr, flows path)."""
     flows = os.path.join(tmp, "live-%s.jsonl" % mode)
     errlog = os.path.join(tmp, "live-%s.err" % mode)
@@ -69,12 +69,12 @@ def live_run(binary, cap, tmp, mode):
         with open(errlog, "w") as err, open(outlog, "w") as out:
             proc = subprocess.Popen(
                 ["ip", "netns", "exec", n.ns_rx, binary, "-i", n.veth_rx, "-w", str(WORKERS),
-                 "--dispatch", mode, "--flows", flows, "--no-progress", "--no-http"],
-                stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+                 "--dispatch", mode, "--flows", flows, "--no-progress", "--no-http"] +
+                list(extra), stdout=out, stderr=err, stdin=subprocess.DEVNULL)
         try:
             if wait_started(proc, errlog):
                 sf.sh("ip", "netns", "exec", n.ns_tx, "tcpreplay", "-q", "-i", n.veth_tx,
-                      "--pps", str(PPS), str(cap), check=False)
+                      *pace, str(cap), check=False)
                 time.sleep(1.0)
             rc = sf.signal_and_wait(proc, signal.SIGINT, timeout=60)
         finally:
@@ -142,7 +142,38 @@ def main():
             else:
                 ck.note("--dispatch key: %d packets dropped and counted; %d flows differ"
                         % (cons["dropped"], len(diff)))
+        overload(ck, binary, tmp)
     ck.finish()
+
+
+def overload(ck, binary, tmp):
+    """Workers' rings of 256 packets and traffic at tcpreplay's top speed: what the
+    dispatcher cannot hand over is dropped and counted (dispatch_full), in the
+    report and in the interval lines, and every packet stays accounted for."""
+    cap = os.path.join(tmp, "erspan-big.pcap")
+    g = sf.pcapgen(binary, cap, "-n", 200000, "-f", 20000, "-E", "erspan", "-d", "1")
+    if not ck.check(g.returncode == 0, "sf_pcapgen -E erspan (200k packets)", g.stderr):
+        return
+    conf = os.path.join(tmp, "small-rings.yaml")
+    with open(conf, "w") as f:
+        f.write("rings:\n  dispatch: 256\n")
+    ivpath = os.path.join(tmp, "overload.intervals")
+    rc, out, err, _ = live_run(binary, cap, tmp, "key", ("-c", conf, "--intervals", ivpath,
+                                                         "--interval", "0.5"),
+                               pace=("--topspeed",))
+    ck.check(rc == 0, "overload: SIGINT, flushed, exit 0", "exit %s\n%s" % (rc, sf.tail(err)))
+    cons = sf.parse_conservation(out)
+    if not ck.check(cons is not None and sf.conservation_holds(cons),
+                    "overload: conservation holds", out[-800:]):
+        return
+    m = re.search(r"dispatch_full (\d+)", out)
+    reported = int(m.group(1)) if m else 0
+    ivs = sf.load_jsonl(ivpath)
+    in_ivs = sum(iv["dropped"] for iv in ivs)
+    ck.note("overload: received %d, dropped %d (dispatch_full %d) in the report, %d in the "
+            "intervals" % (cons["received"], cons["dropped"], reported, in_ivs))
+    ck.check(in_ivs == cons["dropped"], "overload: the interval lines' drops (%d) are the "
+             "report's (%d)" % (in_ivs, cons["dropped"]))
 
 
 if __name__ == "__main__":

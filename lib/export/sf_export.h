@@ -154,6 +154,7 @@ size_t sf_csv_format_record(char *buf, size_t len, const struct sf_flow_record *
 #define SF_IPFIX_TID_SELECTOR 259	/* the sampling selector (PSAMP, RFC 5477) */
 #define SF_IPFIX_TID_V4_TUN 260		/* records of tunnelled flows: what carried them */
 #define SF_IPFIX_TID_V6_TUN 261
+#define SF_IPFIX_TID_IE_TYPE 262	/* RFC 5610 type records of the enterprise elements */
 /*
  * The enterprise number of spanflow's own information elements (the
  * tunnel facts): 32473, the number RFC 5612 sets aside for examples and

@@ -46,6 +46,37 @@
 #define IE_HASH_OUTPUT_RANGE_MAX 330
 #define IE_HASH_SELECTED_RANGE_MIN 331
 #define IE_HASH_SELECTED_RANGE_MAX 332
+/* RFC 5610: information element type information */
+#define IE_INFORMATION_ELEMENT_ID 303
+#define IE_INFORMATION_ELEMENT_DATA_TYPE 339
+#define IE_INFORMATION_ELEMENT_DESCRIPTION 340
+#define IE_INFORMATION_ELEMENT_NAME 341
+#define IE_INFORMATION_ELEMENT_RANGE_BEGIN 342
+#define IE_INFORMATION_ELEMENT_RANGE_END 343
+#define IE_INFORMATION_ELEMENT_SEMANTICS 344
+#define IE_INFORMATION_ELEMENT_UNITS 345
+#define IE_PRIVATE_ENTERPRISE_NUMBER 346
+#define VARLEN 0xffff
+/* Data types and semantics (IANA registries) */
+#define DT_UNSIGNED32 3
+#define DT_IPV6_ADDRESS 19
+#define SEM_DEFAULT 0
+#define SEM_IDENTIFIER 4
+#define SEM_FLAGS 5
+
+/*
+ * spanflow's enterprise elements, described in-band (RFC 5610) so that a
+ * collector that reads type records (libfixbuf: ipfixDump --rfc5610) names
+ * and decodes them: X(id, name, data type, semantics).
+ */
+#define SF_IPFIX_PEN_ELEMENTS(X) \
+	X(SF_IE_SF_ENCAPS, "spanflowEncapsulations", DT_UNSIGNED32, SEM_FLAGS) \
+	X(SF_IE_SF_OUTER_SRC, "spanflowOuterSourceAddress", DT_IPV6_ADDRESS, SEM_DEFAULT) \
+	X(SF_IE_SF_OUTER_DST, "spanflowOuterDestinationAddress", DT_IPV6_ADDRESS, SEM_DEFAULT) \
+	X(SF_IE_SF_ERSPAN_SESSION, "spanflowErspanSessionId", DT_UNSIGNED32, SEM_IDENTIFIER) \
+	X(SF_IE_SF_VNI, "spanflowVni", DT_UNSIGNED32, SEM_IDENTIFIER) \
+	X(SF_IE_SF_GRE_KEY, "spanflowGreKey", DT_UNSIGNED32, SEM_IDENTIFIER) \
+	X(SF_IE_SF_TEID, "spanflowGtpTeid", DT_UNSIGNED32, SEM_IDENTIFIER)
 /* IANA "PSAMP selectorAlgorithm" values */
 #define SEL_SYSTEMATIC_COUNT 1
 #define SEL_RANDOM_N_OUT_OF_N 3
@@ -74,6 +105,7 @@ struct sf_ipfix {
 	uint64_t tpl_sent_ns;
 	bool tpl_due;
 	bool tun_tpl_due[2];	/* the tunnel template [v6] is still to be sent since the last templates */
+	bool ie_types_due;	/* and the type records of the enterprise elements */
 	uint64_t seen;		/* packets received (interval summaries) */
 	uint64_t dropped;	/* packets dropped before a flow table */
 	struct sf_ipfix_stats st;
@@ -409,6 +441,7 @@ put_templates(struct sf_ipfix *x)
 	/* The tunnel templates follow when a tunnelled record needs one (room in small messages). */
 	x->tun_tpl_due[0] = true;
 	x->tun_tpl_due[1] = true;
+	x->ie_types_due = true;
 	x->msgs_since_tpl = 0;
 	x->tpl_sent_ns = mono_ns();
 }
@@ -506,6 +539,87 @@ template_len(bool v6, bool bi, bool sel, bool tun)
 	return n;
 }
 
+/* A message with `need` bytes of room after what it holds (templates due come first). */
+static void
+make_room(struct sf_ipfix *x, size_t need)
+{
+	if (x->len != 0 && x->len + need > x->max)
+		sf_ipfix_flush(x);
+	if (x->len == 0)
+		begin_message(x);
+	if (x->len + need > x->max) {
+		/* The message began with the other templates: this goes in the next. */
+		sf_ipfix_flush(x);
+		begin_message(x);
+	}
+}
+
+#define IE_TYPE_FIELDS 9
+#define SF_X_TYPE_LEN(id, name, dt, sem) + 4 + 2 + 1 + 1 + 2 + 8 + 8 + 1 + sizeof(name) - 1 + 1
+#define IE_TYPES_LEN (IPFIX_SET_HDR_LEN + 4 + 2 + IE_TYPE_FIELDS * 4 + IPFIX_SET_HDR_LEN + \
+		(0 SF_IPFIX_PEN_ELEMENTS(SF_X_TYPE_LEN)))
+
+/*
+ * RFC 5610 type records for spanflow's enterprise elements: an options
+ * template scoped by (privateEnterpriseNumber, informationElementId) and a
+ * record per element (data type, semantics, units, range, name, an empty
+ * description: libfixbuf wants every one of them), before the first tunnel
+ * template of each template cycle.
+ */
+static void
+put_ie_types(struct sf_ipfix *x)
+{
+	uint8_t *p;
+
+	make_room(x, IE_TYPES_LEN);
+	close_set(x);
+	open_set(x, SET_OPTIONS_TEMPLATE);
+	p = x->msg + x->len;
+	p = put_u16(p, SF_IPFIX_TID_IE_TYPE);
+	p = put_u16(p, IE_TYPE_FIELDS);		/* field count */
+	p = put_u16(p, 2);			/* scope field count */
+	p = put_u16(p, IE_PRIVATE_ENTERPRISE_NUMBER);
+	p = put_u16(p, 4);
+	p = put_u16(p, IE_INFORMATION_ELEMENT_ID);
+	p = put_u16(p, 2);
+	p = put_u16(p, IE_INFORMATION_ELEMENT_DATA_TYPE);
+	p = put_u16(p, 1);
+	p = put_u16(p, IE_INFORMATION_ELEMENT_SEMANTICS);
+	p = put_u16(p, 1);
+	p = put_u16(p, IE_INFORMATION_ELEMENT_UNITS);
+	p = put_u16(p, 2);
+	p = put_u16(p, IE_INFORMATION_ELEMENT_RANGE_BEGIN);
+	p = put_u16(p, 8);
+	p = put_u16(p, IE_INFORMATION_ELEMENT_RANGE_END);
+	p = put_u16(p, 8);
+	p = put_u16(p, IE_INFORMATION_ELEMENT_NAME);
+	p = put_u16(p, VARLEN);
+	p = put_u16(p, IE_INFORMATION_ELEMENT_DESCRIPTION);
+	p = put_u16(p, VARLEN);
+	x->len = (size_t)(p - x->msg);
+	close_set(x);
+	open_set(x, SF_IPFIX_TID_IE_TYPE);
+	p = x->msg + x->len;
+#define SF_X_TYPE(id, name, dt, sem) \
+	p = put_u32(p, SF_IPFIX_PEN); \
+	p = put_u16(p, (id)); \
+	*p++ = (dt); \
+	*p++ = (sem); \
+	p = put_u16(p, 0);		/* units: none */ \
+	p = put_u64(p, 0);		/* range: none */ \
+	p = put_u64(p, 0); \
+	*p++ = (uint8_t)(sizeof(name) - 1); \
+	memcpy(p, (name), sizeof(name) - 1); \
+	p += sizeof(name) - 1; \
+	*p++ = 0;			/* no description (room in 576-byte messages) */ \
+	x->msg_records++;
+	SF_IPFIX_PEN_ELEMENTS(SF_X_TYPE)
+#undef SF_X_TYPE
+	x->len = (size_t)(p - x->msg);
+	close_set(x);
+	x->ie_types_due = false;
+}
+
 /*
  * The tunnel template for IP version v6, in a template set of its own,
  * in a message with room for it and a data record of rlen bytes after.
@@ -516,15 +630,9 @@ put_tun_template(struct sf_ipfix *x, bool v6, bool bi, bool sel, size_t rlen)
 	size_t need = IPFIX_SET_HDR_LEN + template_len(v6, bi, sel, true) + IPFIX_SET_HDR_LEN + rlen;
 	uint8_t *p;
 
-	if (x->len != 0 && x->len + need > x->max)
-		sf_ipfix_flush(x);
-	if (x->len == 0)
-		begin_message(x);
-	if (x->len + need > x->max) {
-		/* The message began with the other templates: the tunnel one goes in the next. */
-		sf_ipfix_flush(x);
-		begin_message(x);
-	}
+	if (x->ie_types_due)
+		put_ie_types(x);
+	make_room(x, need);
 	close_set(x);
 	open_set(x, SET_TEMPLATE);
 	p = put_template(x->msg + x->len, v6, bi, sel, true);

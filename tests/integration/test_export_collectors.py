@@ -18,7 +18,9 @@ Usage: test_export_collectors.py SPANFLOW_BINARY TESTS_DATA_DIR
 """
 
 import collections
+import ipaddress
 import json
+import re
 import os
 import shutil
 import signal
@@ -356,6 +358,114 @@ def one_run(ck, binary, data, tmp, capture, mode, use_pmacct):
             d.stop()
 
 
+# Tunnel captures whose records carry every kind of tunnel fact.
+TUNNEL_CAPTURES = ["tun_gtpu.pcap", "tun_erspan3.pcap", "tun_vxlan_ipv6.pcap",
+                   "tun_gre_in_gre.pcap", "tun_qinq_mpls_pppoe.pcap", "tun_geneve.pcap"]
+
+
+def dump_records(dump):
+    """ipfixDump's data records of the flow templates: [{tid, field name: value}]."""
+    out = []
+    for block in dump.split("--- data record")[1:]:
+        m = re.search(r"tid:\s+(\d+)", block)
+        if not m or int(m.group(1)) not in (256, 257, 260, 261):
+            continue
+        rec = {"tid": int(m.group(1))}
+        for f in re.finditer(r"^\s+\(([\d/]+)\)\s*(\S+) : (.*)$", block, re.M):
+            rec[f.group(2)] = f.group(3).strip()
+        out.append(rec)
+    return out
+
+
+def mpls_label(v):
+    """A 3-byte label stack section as ipfixDump prints it (the bytes read
+    little-endian) -> the label."""
+    return int.from_bytes(int(v).to_bytes(3, "little"), "big") >> 4
+
+
+def outer(addr):
+    """An outer address as the record writes it, from the 16-byte element
+    (IPv4 mapped into IPv6)."""
+    a = ipaddress.IPv6Address(addr)
+    return str(a.ipv4_mapped) if a.ipv4_mapped else str(a)
+
+
+def ipfixdump_tunnels(ck, binary, data, tmp):
+    """Tunnelled flows' records through IPFIX, decoded by ipfixDump (libfixbuf),
+    which learns spanflow's enterprise elements from its RFC 5610 type records:
+    each tunnel fact equals the JSON record's."""
+    for cap in TUNNEL_CAPTURES:
+        rx = Receiver()
+        rx.start()
+        flows = tmp / ("%s.jsonl" % cap)
+        try:
+            r = sf.run(binary, ["-r", data / "tunnels" / cap, "-q", "-w", "1", "--flows", flows,
+                                "--ipfix", "%s:%d" % (LOOPBACK, rx.port)])
+            time.sleep(0.3)
+        finally:
+            rx.stop()
+        if not ck.check(r.rc == 0, "%s: spanflow exports IPFIX" % cap, r.describe()):
+            continue
+        raw = tmp / ("%s.ipfix" % cap)
+        raw.write_bytes(b"".join(m for m, _ in rx.msgs))
+        p = subprocess.run(["ipfixDump", "--rfc5610", "--in", str(raw)], capture_output=True,
+                           text=True)
+        if not ck.check(p.returncode == 0, "%s: ipfixDump reads the messages" % cap, p.stderr):
+            continue
+        # The same 5-tuple lives in two tunnel contexts: the start time tells them apart.
+        got = {(str(ipaddress.ip_address(d.get("sourceIPv4Address") or
+                                          d.get("sourceIPv6Address"))),
+                int(d["sourceTransportPort"]), int(d["destinationTransportPort"]),
+                d["flowStartMilliseconds"]): d for d in dump_records(p.stdout)}
+        bad = []
+        recs = sf.load_jsonl(flows)
+        for rec in recs:
+            ms = rec["start_ns"] // 1000000
+            start = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(ms // 1000)) + \
+                ".%03d" % (ms % 1000)
+            d = got.get((str(ipaddress.ip_address(rec["src_addr"])), rec["src_port"],
+                         rec["dst_port"], start))
+            if d is None:
+                bad.append("no IPFIX record for %s" % sf.canon(rec))
+                continue
+            want = {
+                "tid": 260 if rec["ip_version"] == 4 else 261,
+                "spanflowEncapsulations": sum(1 << ENCAPS.index(e)
+                                              for e in rec["encap"].split("+")),
+                "spanflowErspanSessionId": rec.get("erspan_session", 0),
+                "spanflowVni": rec.get("vni", 0), "spanflowGreKey": rec.get("gre_key", 0),
+                "spanflowGtpTeid": rec.get("teid", 0),
+                "layer2SegmentId": ({"vni": 1, "gre_key": 2}.get(rec["tunnel"], 0) << 56 |
+                                    rec["tunnel_id"]) if rec["tunnel"] in ("vni", "gre_key")
+                else 0,
+            }
+            have = {"tid": d["tid"]}
+            for k in want:
+                if k != "tid":
+                    have[k] = int(d.get(k, "-1"))
+            for k, n in (("mpls_label1", "mplsTopLabelStackSection"),
+                         ("mpls_label2", "mplsLabelStackSection2"),
+                         ("mpls_label3", "mplsLabelStackSection3")):
+                want[k] = rec.get(k, 0)
+                have[k] = mpls_label(d.get(n, "0"))
+            for k in ("outer_src", "outer_dst"):
+                name = "spanflowOuterSourceAddress" if k == "outer_src" else \
+                    "spanflowOuterDestinationAddress"
+                want[k] = rec.get(k, "::")
+                have[k] = outer(d.get(name, "::"))
+            if want != have:
+                bad.append("%s:%d -> %d: JSON %s, ipfixDump %s" % (
+                    rec["src_addr"], rec["src_port"], rec["dst_port"], want, have))
+        ck.check(recs and not bad, "%s: ipfixDump decodes the tunnel template and spanflow's "
+                 "named elements; %d records equal the JSON ones" % (cap, len(recs)),
+                 "\n".join(bad[:6]))
+
+
+# lib/pkt's encapsulation names, in bit order (SF_PKT_ENCAPS).
+ENCAPS = ["vlan", "mpls", "pppoe", "fabricpath", "vntag", "pbb", "gre", "gre_udp", "erspan1",
+          "erspan2", "erspan3", "vxlan", "geneve", "gtpu", "ipip", "teredo", "ayiya", "capwap"]
+
+
 def main():
     binary, data = sf.usage_args()
     ck = sf.Checker("IPFIX export to nfcapd, nfacctd and tshark")
@@ -367,6 +477,11 @@ def main():
     ck.check(use_pmacct, "nfacctd (pmacct) is installed")
     tmp = Path(tempfile.mkdtemp(prefix="sf_export_"))
     try:
+        if shutil.which("ipfixDump") is not None:
+            ipfixdump_tunnels(ck, binary, data, tmp)
+        else:
+            ck.check(False, "ipfixDump is installed (tools/setup.sh --test installs "
+                     "libfixbuf-tools)")
         for mode in ("biflow", "uniflow"):
             for cap in CAPTURES:
                 try:

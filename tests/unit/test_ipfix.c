@@ -92,6 +92,7 @@ struct decoded {
 	unsigned int ndata[4];		/* data records seen per template */
 	uint8_t data[4][64][320];	/* first records, raw */
 	unsigned int nstats;
+	unsigned int ntypes;		/* RFC 5610 type records */
 	uint64_t stats[5];		/* the last statistics record */
 	uint32_t seq_expected;
 	unsigned int msgs;
@@ -137,6 +138,25 @@ decode_all(struct decoded *d, uint32_t domain, size_t max_len)
 						p += 4;
 					}
 				}
+			} else if (id == 3 && g16(p) == SF_IPFIX_TID_IE_TYPE) {
+				/* RFC 5610: scope PEN and element id, then 7 more fields. */
+				assert_int_equal(g16(p + 2), 9);
+				assert_int_equal(g16(p + 4), 2);
+				assert_int_equal(g16(p + 6), 346);
+				assert_int_equal(g16(p + 10), 303);
+			} else if (id == SF_IPFIX_TID_IE_TYPE) {
+				while (p < send) {
+					/* PEN, id, type, semantics, units, range, name, description */
+					assert_int_equal(g32(p), SF_IPFIX_PEN);
+					assert_true(g16(p + 4) >= 1 && g16(p + 4) <= 7);
+					p += 26;
+					assert_memory_equal(p + 1, "spanflow", 8);
+					p += 1 + p[0];
+					p += 1 + p[0];
+					d->ntypes++;
+					records++;
+				}
+				assert_true(p == send);
 			} else if (id == 3) {
 				assert_int_equal(g16(p), SF_IPFIX_TID_STATS);
 				assert_int_equal(g16(p + 2), 6);	/* fields */
@@ -269,6 +289,8 @@ test_templates_from_field_list(void **state)
 	/* The tunnel templates: the same, then the tunnel facts (7 of spanflow's, 3 MPLS). */
 	assert_int_equal(d->nt[2], n + 10);
 	assert_int_equal(d->nt[3], n + 10);
+	/* Their enterprise elements described once, before the first (RFC 5610). */
+	assert_int_equal(d->ntypes, 7);
 	for (i = 0; i < sizeof(fwd) / sizeof(fwd[0]); i++)
 		for (v = 0; v < 2; v++) {
 			uint16_t len = v ? fwd[i].len6 : fwd[i].len4;

@@ -569,6 +569,15 @@ make_room(struct sf_ipfix *x, size_t need)
 static void
 put_ie_types(struct sf_ipfix *x)
 {
+	/* The options template's fields: element, length. */
+	static const uint16_t ie_type_fields[IE_TYPE_FIELDS][2] = {
+		{ IE_PRIVATE_ENTERPRISE_NUMBER, 4 }, { IE_INFORMATION_ELEMENT_ID, 2 },
+		{ IE_INFORMATION_ELEMENT_DATA_TYPE, 1 }, { IE_INFORMATION_ELEMENT_SEMANTICS, 1 },
+		{ IE_INFORMATION_ELEMENT_UNITS, 2 }, { IE_INFORMATION_ELEMENT_RANGE_BEGIN, 8 },
+		{ IE_INFORMATION_ELEMENT_RANGE_END, 8 }, { IE_INFORMATION_ELEMENT_NAME, VARLEN },
+		{ IE_INFORMATION_ELEMENT_DESCRIPTION, VARLEN },
+	};
+	unsigned int i;
 	uint8_t *p;
 
 	make_room(x, IE_TYPES_LEN);
@@ -577,25 +586,11 @@ put_ie_types(struct sf_ipfix *x)
 	p = x->msg + x->len;
 	p = put_u16(p, SF_IPFIX_TID_IE_TYPE);
 	p = put_u16(p, IE_TYPE_FIELDS);		/* field count */
-	p = put_u16(p, 2);			/* scope field count */
-	p = put_u16(p, IE_PRIVATE_ENTERPRISE_NUMBER);
-	p = put_u16(p, 4);
-	p = put_u16(p, IE_INFORMATION_ELEMENT_ID);
-	p = put_u16(p, 2);
-	p = put_u16(p, IE_INFORMATION_ELEMENT_DATA_TYPE);
-	p = put_u16(p, 1);
-	p = put_u16(p, IE_INFORMATION_ELEMENT_SEMANTICS);
-	p = put_u16(p, 1);
-	p = put_u16(p, IE_INFORMATION_ELEMENT_UNITS);
-	p = put_u16(p, 2);
-	p = put_u16(p, IE_INFORMATION_ELEMENT_RANGE_BEGIN);
-	p = put_u16(p, 8);
-	p = put_u16(p, IE_INFORMATION_ELEMENT_RANGE_END);
-	p = put_u16(p, 8);
-	p = put_u16(p, IE_INFORMATION_ELEMENT_NAME);
-	p = put_u16(p, VARLEN);
-	p = put_u16(p, IE_INFORMATION_ELEMENT_DESCRIPTION);
-	p = put_u16(p, VARLEN);
+	p = put_u16(p, 2);			/* scope field count: the first two */
+	for (i = 0; i < IE_TYPE_FIELDS; i++) {
+		p = put_u16(p, ie_type_fields[i][0]);
+		p = put_u16(p, ie_type_fields[i][1]);
+	}
 	x->len = (size_t)(p - x->msg);
 	close_set(x);
 	open_set(x, SF_IPFIX_TID_IE_TYPE);

@@ -413,6 +413,19 @@ def sh(*args, check=True):
     return subprocess.run(list(args), check=check, capture_output=True, text=True)
 
 
+def wait_started(proc, errlog, timeout=60):
+    """Wait until spanflow logs that its input started; False if it died first."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            return False
+        with open(errlog, encoding="utf-8", errors="replace") as f:
+            if " started" in f.read():
+                return True
+        time.sleep(0.2)
+    return False
+
+
 class Netns:
     """Two namespaces joined by a veth pair: ns_tx/veth_tx -> ns_rx/veth_rx.
 

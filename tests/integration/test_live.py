@@ -34,19 +34,6 @@ sh = sf.sh
 Netns = sf.Netns
 
 
-def wait_started(proc, errlog, timeout=60):
-    """Wait until spanflow logs that its port started; False if it died."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            return False
-        with open(errlog, encoding="utf-8", errors="replace") as f:
-            if " started" in f.read():
-                return True
-        time.sleep(0.2)
-    return False
-
-
 def stalled_collector(ck, binary, tmp):
     """Live input and a collector that falls behind (its flow records go to a
     FIFO that the test reads slowly while the traffic runs): workers never
@@ -86,7 +73,7 @@ def stalled_collector(ck, binary, tmp):
                  "2", "--flow-capacity", "64", "--flows", flows, "--no-progress",
                  "--no-http"], stdout=out, stderr=err, stdin=subprocess.DEVNULL)
         try:
-            if wait_started(proc, errlog):
+            if sf.wait_started(proc, errlog):
                 sh("ip", "netns", "exec", n.ns_tx, "tcpreplay", "-q", "-i", n.veth_tx,
                    "--pps", "20000", cap, check=False)
                 time.sleep(0.5)
@@ -153,7 +140,7 @@ def main():
                      "--flows", live_flows, "--no-progress"],
                     stdout=out, stderr=err, stdin=subprocess.DEVNULL)
             try:
-                started = wait_started(proc, errlog)
+                started = sf.wait_started(proc, errlog)
                 ck.check(started, "spanflow -i %s -w 2 started" % n.veth_rx,
                          sf.tail(open(errlog).read()))
                 if started:

@@ -39,18 +39,6 @@ PPS = 5000
 WORKERS = 2
 
 
-def wait_started(proc, errlog, timeout=60):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            return False
-        with open(errlog, encoding="utf-8", errors="replace") as f:
-            if " started" in f.read():
-                return True
-        time.sleep(0.2)
-    return False
-
-
 def worker_split(out):
     """The report's per-worker packets: [n0, n1, ...]."""
     m = re.search(r"^workers\s+(.*)$", out, re.M)
@@ -72,7 +60,7 @@ def live_run(binary, cap, tmp, mode, extra=(), pace=("--pps", str(PPS))):
                  "--dispatch", mode, "--flows", flows, "--no-progress", "--no-http"] +
                 list(extra), stdout=out, stderr=err, stdin=subprocess.DEVNULL)
         try:
-            if wait_started(proc, errlog):
+            if sf.wait_started(proc, errlog):
                 sf.sh("ip", "netns", "exec", n.ns_tx, "tcpreplay", "-q", "-i", n.veth_tx,
                       *pace, str(cap), check=False)
                 time.sleep(1.0)

@@ -812,7 +812,7 @@ test_set(void **state)
 			"input.file, input.reader, input.replay, input.loops, input.interfaces, "
 			"input.ports, "
 			"input.rx_descriptors, input.promiscuous, input.capture, input.ring_size, "
-			"workers, interval, timeouts.idle,",
+			"input.dispatch, workers, interval, timeouts.idle,",
 			"dpdk.eal_args", NULL);
 	SET_FAILS("timeouts", "5", "unknown setting 'timeouts'");
 	SET_FAILS(NULL, "5", "unknown setting '(null)'");
@@ -828,6 +828,8 @@ test_set(void **state)
 	SET_FAILS("input.reader", "afpacket", "input.reader: unknown value 'afpacket'; expected "
 			"one of: libpcap, net_pcap, native");
 	SET_FAILS("dpdk.idle", "", "dpdk.idle: unknown value ''; expected one of: adaptive, busy");
+	SET_FAILS("input.dispatch", "inner", "input.dispatch: unknown value 'inner'; expected "
+			"one of: queues, key");
 	SET_FAILS("rings.dispatch", "1000", "rings.dispatch: '1000' is not a power of two");
 	SET_FAILS("dpdk.eal_args", "a b c d e f g h i j k l m n o p q r s t u v w x y z "
 			"0 1 2 3 4 5 6", "dpdk.eal_args: too many items (more than 32); expected a "

@@ -159,10 +159,8 @@ sf_dispatch_loop(void *arg)
 						(void **)&out[k][sent], cnt[k] - sent, NULL);
 				if (sent < cnt[k]) {
 					if (!lossless) {
-						atomic_store_explicit(&app->dispatch_drops,
-								atomic_load_explicit(&app->dispatch_drops,
-									memory_order_relaxed) + cnt[k] - sent,
-								memory_order_relaxed);
+						atomic_fetch_add_explicit(&app->dispatch_drops,
+								cnt[k] - sent, memory_order_relaxed);
 						rte_pktmbuf_free_bulk(&out[k][sent], cnt[k] - sent);
 						break;
 					}
@@ -172,8 +170,8 @@ sf_dispatch_loop(void *arg)
 		}
 		atomic_store_explicit(&app->told_clock, clock, memory_order_release);
 	}
-	if (app->live && sf_source_now_ns(app->src) > clock)
-		clock = sf_source_now_ns(app->src);	/* the stop's time ends the flows */
+	if (app->live)
+		clock = RTE_MAX(clock, sf_source_now_ns(app->src));	/* the stop ends the flows */
 	atomic_store_explicit(&app->told_clock, clock, memory_order_release);
 	atomic_store_explicit(&app->dispatch_done, true, memory_order_release);
 	return 0;

@@ -57,38 +57,51 @@ sf_tun_hash(uint8_t kind, uint32_t id)
 	return h ^ (h >> 15);
 }
 
+/*
+ * Context (kind, id) in an open-addressing index of mask + 1 slots over
+ * ent[] (slot: entry number + 1, 0 free; never full): its entry, or NULL
+ * and *at the slot where it goes. The worker's table and the run's
+ * (sf_summary.c) both probe with it.
+ */
+static inline struct sf_tun_entry *
+sf_tun_find(const uint16_t *slot, uint32_t mask, struct sf_tun_entry *ent, uint8_t kind,
+		uint32_t id, uint32_t *at)
+{
+	uint32_t h = sf_tun_hash(kind, id) & mask;
+
+	for (; slot[h] != 0; h = (h + 1) & mask) {
+		struct sf_tun_entry *e = &ent[slot[h] - 1];
+
+		if (e->id == id && e->kind == kind)
+			return e;
+	}
+	*at = h;
+	return NULL;
+}
+
 /* Count one packet of `bytes` in context (kind, id). */
 static inline void
 sf_tun_count(struct sf_tun_table *t, uint8_t kind, uint32_t id, uint64_t bytes)
 {
-	uint32_t h = sf_tun_hash(kind, id) & (SF_TUN_SLOTS - 1);
-	struct sf_tun_entry *e;
+	uint32_t h;
+	struct sf_tun_entry *e = sf_tun_find(t->slot, SF_TUN_SLOTS - 1, t->ent, kind, id, &h);
 
-	for (;;) {
-		uint16_t s = t->slot[h];
-
-		if (s == 0)
-			break;
-		e = &t->ent[s - 1];
-		if (e->id == id && e->kind == kind) {
-			e->packets++;
-			e->bytes += bytes;
+	if (e == NULL) {
+		if (t->n == SF_TUN_WORKER_MAX) {
+			t->other.packets++;
+			t->other.bytes += bytes;
 			return;
 		}
-		h = (h + 1) & (SF_TUN_SLOTS - 1);
+		e = &t->ent[t->n++];
+		e->id = id;
+		e->kind = kind;
+		memset(e->pad, 0, sizeof(e->pad));
+		e->packets = 0;
+		e->bytes = 0;
+		t->slot[h] = (uint16_t)t->n;
 	}
-	if (t->n == SF_TUN_WORKER_MAX) {
-		t->other.packets++;
-		t->other.bytes += bytes;
-		return;
-	}
-	e = &t->ent[t->n++];
-	e->id = id;
-	e->kind = kind;
-	memset(e->pad, 0, sizeof(e->pad));
-	e->packets = 1;
-	e->bytes = bytes;
-	t->slot[h] = (uint16_t)t->n;
+	e->packets++;
+	e->bytes += bytes;
 }
 
 static inline bool

@@ -424,16 +424,10 @@ sf_summary_tunnels(struct sf_summary *s, const struct sf_tun_entry *e, unsigned 
 	r->over_packets += over_packets;
 	r->over_bytes += over_bytes;
 	for (i = 0; i < n; i++) {
-		uint32_t h = sf_tun_hash(e[i].kind, e[i].id) & (TUN_RUN_SLOTS - 1);
-		struct sf_tun_entry *x = NULL;
+		uint32_t h;
+		struct sf_tun_entry *x = sf_tun_find(r->slot, TUN_RUN_SLOTS - 1, r->ent, e[i].kind,
+				e[i].id, &h);
 
-		while (r->slot[h] != 0) {
-			x = &r->ent[r->slot[h] - 1];
-			if (x->kind == e[i].kind && x->id == e[i].id)
-				break;
-			x = NULL;
-			h = (h + 1) & (TUN_RUN_SLOTS - 1);
-		}
 		if (x == NULL) {
 			if (r->n == TUN_RUN_MAX) {
 				r->over_packets += e[i].packets;

@@ -524,20 +524,9 @@ reserve(struct sf_ipfix *x, uint16_t tid, size_t rlen)
 	return p;
 }
 
-/* Bytes of a template record (put_template). */
-static size_t
-template_len(bool v6, bool bi, bool sel, bool tun)
-{
-	size_t n = 4 + (sel ? 4 : 0);
-
-	RTE_SET_USED(v6);
-#define SF_X_TLEN(name, kind, expr, ie4, ie6, flags) \
-	if (SF_IPFIX_HAS(ie4, flags, bi, tun)) \
-		n += ((flags) & (SF_F_REV | SF_F_PEN)) ? 8 : 4;
-	SF_FLOW_FIELDS(SF_X_TLEN)
-#undef SF_X_TLEN
-	return n;
-}
+/* The most bytes a template record can take: every field with a PEN, and the selector. */
+#define SF_X_TPL_FIELD(...) + 1
+#define TEMPLATE_MAX (4 + 8 * (0 SF_FLOW_FIELDS(SF_X_TPL_FIELD)) + 4)
 
 /* A message with `need` bytes of room after what it holds (templates due come first). */
 static void
@@ -622,16 +611,16 @@ put_ie_types(struct sf_ipfix *x)
 static void
 put_tun_template(struct sf_ipfix *x, bool v6, bool bi, bool sel, size_t rlen)
 {
-	size_t need = IPFIX_SET_HDR_LEN + template_len(v6, bi, sel, true) + IPFIX_SET_HDR_LEN + rlen;
-	uint8_t *p;
+	uint8_t tpl[TEMPLATE_MAX];
+	size_t tl = (size_t)(put_template(tpl, v6, bi, sel, true) - tpl);
 
 	if (x->ie_types_due)
 		put_ie_types(x);
-	make_room(x, need);
+	make_room(x, IPFIX_SET_HDR_LEN + tl + IPFIX_SET_HDR_LEN + rlen);
 	close_set(x);
 	open_set(x, SET_TEMPLATE);
-	p = put_template(x->msg + x->len, v6, bi, sel, true);
-	x->len = (size_t)(p - x->msg);
+	memcpy(x->msg + x->len, tpl, tl);
+	x->len += tl;
 	close_set(x);
 	x->tun_tpl_due[v6] = false;
 }

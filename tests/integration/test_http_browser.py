@@ -104,6 +104,18 @@ def check_dom(ck, srv, dom):
              "top flows table: %d rows with the API's packets and bytes" % len(flows),
              "%s\n%s" % (rows[:2], want[:2]))
 
+    def via(f):
+        parts = [f.get("encap", ""),
+                 "%s %d" % (f["tunnel"], f["tunnel_id"]) if f["tunnel"] != "none" else "",
+                 "vlan %d" % f["vlan"] if f["vlan"] else ""]
+        return ", ".join(p for p in parts if p)
+    want_via = [via(f) for f in flows]
+    ck.check([r[6] if len(r) > 6 else None for r in rows] == want_via and
+             any(want_via),
+             "top flows table: what carried each flow (encapsulations, tunnel context, VLAN) "
+             "as the API's records say: %s" % sorted(set(want_via)),
+             "%s\n%s" % ([r[6:] for r in rows[:4]], want_via[:4]))
+
     talkers = srv.json("/api/v1/talkers/top")["talkers"]
     rows = table_rows(dom, "talkers")
     ck.check(rows == [[x["addr"], str(x["packets"]), str(x["bytes"]), str(x["flows"])]

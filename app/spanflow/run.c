@@ -279,6 +279,7 @@ pipeline(struct sf_app *app, struct sf_outputs *out, const struct sf_config *cfg
 	sf_source_stats(app->src, &ri.src);
 	ri.src.dropped[SF_DROP_DISPATCH_FULL] += atomic_load_explicit(&app->dispatch_drops,
 			memory_order_relaxed);
+	ri.underlay_lost = atomic_load_explicit(&app->underlay_drops, memory_order_relaxed);
 	ri.table_capacity = cfg->flow_capacity;
 	ri.entry_bytes = sf_flow_table_bytes_per_flow(cfg->flow_capacity);
 	ri.hurried = app->hurried;
@@ -338,6 +339,7 @@ tunnel_settings(const struct sf_config *cfg)
 	d.enabled = cfg->decapsulate;
 	d.context = (uint8_t)cfg->tunnel_context;
 	d.vxlan_mirror = cfg->vxlan_mirror;
+	d.underlay = cfg->underlay;
 	d.teredo = cfg->teredo;
 	d.ayiya = cfg->ayiya;
 	for (i = 0; i < cfg->n_vxlan_ports && d.n_vxlan_ports < SF_PKT_VXLAN_PORTS_MAX; i++)

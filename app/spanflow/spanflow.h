@@ -51,6 +51,7 @@ struct sf_app {
 	_Atomic uint64_t told_clock __rte_cache_aligned;
 	atomic_bool dispatch_done;
 	_Atomic uint64_t dispatch_drops;	/* live, full worker ring: the dispatcher writes */
+	_Atomic uint64_t underlay_drops;	/* ... of those, underlay-only copies (not packets) */
 	struct sf_http *http;		/* live summaries server, or NULL */
 	struct sf_snap_pub *snaps;	/* the snapshots it serves, or NULL */
 	uint64_t start_tsc;		/* collector loop start */

@@ -117,6 +117,26 @@ sf_worker_loop(void *arg)
 	return 0;
 }
 
+/*
+ * Live input, worker k's ring full: drop the n packets left. An
+ * underlay-only copy is not a packet (its flow went to another worker):
+ * counted apart.
+ */
+static void
+drop_rest(struct sf_app *app, unsigned int k, struct rte_mbuf **m, unsigned int n)
+{
+	unsigned int i, copies = 0;
+
+	for (i = 0; i < n; i++)
+		copies += sf_pkt_underlay_only(sf_pkt_meta(m[i]), k);
+	if (n > copies)
+		atomic_fetch_add_explicit(&app->dispatch_drops, n - copies,
+				memory_order_relaxed);
+	if (copies != 0)
+		atomic_fetch_add_explicit(&app->underlay_drops, copies, memory_order_relaxed);
+	rte_pktmbuf_free_bulk(m, n);
+}
+
 int
 sf_dispatch_loop(void *arg)
 {
@@ -159,9 +179,7 @@ sf_dispatch_loop(void *arg)
 						(void **)&out[k][sent], cnt[k] - sent, NULL);
 				if (sent < cnt[k]) {
 					if (!lossless) {
-						atomic_fetch_add_explicit(&app->dispatch_drops,
-								cnt[k] - sent, memory_order_relaxed);
-						rte_pktmbuf_free_bulk(&out[k][sent], cnt[k] - sent);
+						drop_rest(app, k, &out[k][sent], cnt[k] - sent);
 						break;
 					}
 					sf_wait_yield();

@@ -93,7 +93,12 @@ uint64_t sf_drop_total(const uint64_t dropped[SF_DROP_MAX]);
 		"Flow records dropped on a full ring or pool.") \
 	X(DUP_ESTIMATE, "spanflow_span_copies_estimated_total", "counter", \
 		"With duplicate removal off: packets estimated to be SPAN copies (from " \
-		"sampled runs of packets).")
+		"sampled runs of packets).") \
+	X(UNDERLAY_PACKETS, "spanflow_underlay_packets_total", "counter", \
+		"tunnel.underlay: tunnelled packets also counted in their outer (underlay) " \
+		"flow; not an outcome, the packets are in spanflow_packets_total already.") \
+	X(UNDERLAY_BYTES, "spanflow_underlay_bytes_total", "counter", \
+		"tunnel.underlay: outer IP bytes of those packets.")
 
 /*
  * The counters, in the order of the JSON of an interval. Two kinds of row:
@@ -132,6 +137,8 @@ uint64_t sf_drop_total(const uint64_t dropped[SF_DROP_MAX]);
 	C(duplicate, OUTCOME, "duplicate", PACKETS, "outcome=\"duplicate\"") \
 	C(sampled_out, OUTCOME, "sampled_out", PACKETS, "outcome=\"sampled_out\"") \
 	C(duplicate_estimate, SUM, "duplicate_estimate", DUP_ESTIMATE, NULL) \
+	C(underlay_packets, SUM, "underlay.packets", UNDERLAY_PACKETS, NULL) \
+	C(underlay_bytes, SUM, "underlay.bytes", UNDERLAY_BYTES, NULL) \
 	R(malformed_by, MALFORMED, SUM, NULL, "malformed_by_reason", NONZERO, MALFORMED) \
 	R(dropped, DROP, OUTCOME, "dropped", NULL, ALL, DROPPED) \
 	C(records_lost, SUM, "records_lost", RECORDS_LOST, NULL) \

@@ -328,6 +328,9 @@ sf_summary_add(struct sf_summary *s, struct sf_collector_totals *t,
 					SF_TOPK, r, false);
 			sf_flow_record_top_add(t->top[SF_BY_PACKETS], &t->ntop[SF_BY_PACKETS],
 					SF_TOPK, r, true);
+			/* An underlay flow's bytes are its tunnels' flows': counted there. */
+			if (unlikely(r->key.ctx_kind == SF_FLOW_CTX_UNDERLAY))
+				continue;
 			host_add(&s->hosts, r->key.addr_lo, r->key.ipver, h[i][0], bytes, pkts);
 			host_add(&s->hosts, r->key.addr_hi, r->key.ipver, h[i][1], bytes, pkts);
 			if (port[i] >= 0)

@@ -304,6 +304,11 @@ static const struct opt opts[] = {
 	{ .key = "tunnel.vxlan_mirror", .type = OPT_BOOL, FIELD(vxlan_mirror), .def = "false",
 	  .help = "VXLAN is a mirror transport (cloud traffic mirroring): its VNI is the "
 	  "observation point, not a flow context" },
+	{ .key = "tunnel.underlay", .type = OPT_BOOL, FIELD(underlay), .def = "false",
+	  .help = "also account each tunnelled packet in its outer (underlay) flow, keyed "
+	  "as --no-decap keys it (records: tunnel \"underlay\")",
+	  .cli = { SWITCH("underlay", 0, "true", "also account the outer (underlay) flows of "
+	  "tunnelled packets") } },
 	{ .key = "tunnel.teredo", .type = OPT_BOOL, FIELD(teredo), .def = "false",
 	  .help = "decapsulate Teredo (UDP 3544)" },
 	{ .key = "tunnel.ayiya", .type = OPT_BOOL, FIELD(ayiya), .def = "false",
@@ -1378,6 +1383,11 @@ sf_config_check(const struct sf_config *c, char *err, size_t errlen)
 		msg(err, errlen, "rings.pool: %" PRIu32 " is less than twice rings.size "
 				"(%" PRIu32 "); expected rings.pool >= %" PRIu64,
 				c->msg_pool_size, c->ring_size, 2 * (uint64_t)c->ring_size);
+		return -1;
+	}
+	if (c->underlay && !c->decapsulate) {
+		msg(err, errlen, "tunnel.underlay: needs tunnel.decapsulate (without "
+				"decapsulation every flow is an outer flow already)");
 		return -1;
 	}
 	n_inputs = (c->input_file[0] != '\0') + (c->replay_file[0] != '\0') +

@@ -159,6 +159,7 @@ struct sf_config {
 	unsigned int n_vxlan_ports;
 	char vxlan_ports[SF_CONFIG_MAX_VXLAN_PORTS][6];	/* tunnel.vxlan_ports: more VXLAN ports */
 	bool vxlan_mirror;		/* tunnel.vxlan_mirror: VXLAN is a mirror transport */
+	bool underlay;			/* tunnel.underlay: also account the outer flows */
 	bool teredo;			/* tunnel.teredo */
 	bool ayiya;			/* tunnel.ayiya */
 

@@ -58,6 +58,7 @@
 #define IE_PRIVATE_ENTERPRISE_NUMBER 346
 #define VARLEN 0xffff
 /* Data types and semantics (IANA registries) */
+#define DT_UNSIGNED8 1
 #define DT_UNSIGNED32 3
 #define DT_IPV6_ADDRESS 19
 #define SEM_DEFAULT 0
@@ -76,7 +77,8 @@
 	X(SF_IE_SF_ERSPAN_SESSION, "spanflowErspanSessionId", DT_UNSIGNED32, SEM_IDENTIFIER) \
 	X(SF_IE_SF_VNI, "spanflowVni", DT_UNSIGNED32, SEM_IDENTIFIER) \
 	X(SF_IE_SF_GRE_KEY, "spanflowGreKey", DT_UNSIGNED32, SEM_IDENTIFIER) \
-	X(SF_IE_SF_TEID, "spanflowGtpTeid", DT_UNSIGNED32, SEM_IDENTIFIER)
+	X(SF_IE_SF_TEID, "spanflowGtpTeid", DT_UNSIGNED32, SEM_IDENTIFIER) \
+	X(SF_IE_SF_CONTEXT, "spanflowTunnelContext", DT_UNSIGNED8, SEM_IDENTIFIER)
 /* IANA "PSAMP selectorAlgorithm" values */
 #define SEL_SYSTEMATIC_COUNT 1
 #define SEL_RANDOM_N_OUT_OF_N 3
@@ -170,7 +172,7 @@ sf_ipfix_end_reason(enum sf_end_reason r)
 #define LEN_U8(v6) 1u
 #define LEN_ADDR(v6) ((v6) ? 16u : 4u)
 #define LEN_REASON(v6) 1u
-#define LEN_CTX(v6) 0u
+#define LEN_CTX(v6) 1u
 #define LEN_CTXID(v6) 8u
 #define LEN_SAMPLING(v6) 0u
 #define LEN_ENCAPS(v6) 4u
@@ -256,7 +258,7 @@ put_template(uint8_t *p, bool v6, bool bi, bool sel, bool tun)
 #define ENC_U8(v) *p++ = (uint8_t)(v)
 #define ENC_ADDR(v) do { memcpy(p, (v), alen); p += alen; } while (0)
 #define ENC_REASON(v) *p++ = sf_ipfix_end_reason((enum sf_end_reason)(v))
-#define ENC_CTX(v) RTE_SET_USED(v)
+#define ENC_CTX(v) *p++ = (uint8_t)(v)
 #define ENC_CTXID(v) p = put_u64(p, l2_segment(v))
 #define ENC_SAMPLING(v) RTE_SET_USED(v)
 #define ENC_ENCAPS(v) p = put_u32(p, (v))

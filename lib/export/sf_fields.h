@@ -10,7 +10,8 @@
  * size, ADDR an address (the expression is the 16-byte array; IPFIX: 4
  * bytes in the IPv4 template, 16 in the IPv6 one), REASON the end reason
  * (JSON/CSV: its name; IPFIX: flowEndReason code, 1 byte), CTX a tunnel
- * context kind (JSON/CSV: its name; not in IPFIX: ie4 0), CTXID the
+ * context kind (JSON/CSV: its name; IPFIX: unsigned8, the enum
+ * sf_flow_ctx_kind value, in the tunnel templates), CTXID the
  * context's id (the expression is the record; JSON/CSV: the number; IPFIX:
  * layer2SegmentId, 8 bytes, RFC 7133's segment type in the top octet: 0x01
  * VXLAN/Geneve VNI, 0x02 GRE key; other contexts 0), SAMPLING how the
@@ -78,6 +79,7 @@ sf_flow_tun_mpls(const struct sf_flow_record *r, unsigned int i)
 #define SF_IE_SF_VNI 5
 #define SF_IE_SF_GRE_KEY 6
 #define SF_IE_SF_TEID 7
+#define SF_IE_SF_CONTEXT 8
 
 /* IANA ids used below */
 #define SF_IE_OCTET_DELTA_COUNT 1
@@ -119,7 +121,7 @@ sf_flow_tun_mpls(const struct sf_flow_record *r, unsigned int i)
 		SF_IE_PROTOCOL_IDENTIFIER, SF_IE_PROTOCOL_IDENTIFIER, 0) \
 	X(ip_version, U8, r->key.ipver, SF_IE_IP_VERSION, SF_IE_IP_VERSION, 0) \
 	X(vlan, U16, r->key.vlan, SF_IE_VLAN_ID, SF_IE_VLAN_ID, 0) \
-	X(tunnel, CTX, r->key.ctx_kind, 0, 0, 0) \
+	X(tunnel, CTX, r->key.ctx_kind, SF_IE_SF_CONTEXT, SF_IE_SF_CONTEXT, SF_F_TUN | SF_F_PEN) \
 	X(tunnel_id, CTXID, r, SF_IE_LAYER2_SEGMENT_ID, SF_IE_LAYER2_SEGMENT_ID, 0) \
 	X(ingress_port, U32, r->port, SF_IE_INGRESS_INTERFACE, SF_IE_INGRESS_INTERFACE, 0) \
 	X(packets, U64, r->packets[0], \

@@ -62,7 +62,8 @@ _Static_assert(offsetof(struct sf_flow_key, ctx) == 5 * sizeof(uint64_t),
 	X(VNI, "vni")		/* VXLAN or Geneve VNI */ \
 	X(GRE_KEY, "gre_key")	/* GRE key */ \
 	X(TEID, "teid")		/* GTP-U TEID */ \
-	X(FULL, "full")		/* a hash of every id of every layer */
+	X(FULL, "full")		/* a hash of every id of every layer */ \
+	X(UNDERLAY, "underlay")	/* an underlay flow: a tunnel's outer headers (ctx 0) */
 
 enum sf_flow_ctx_kind {
 #define SF_X_ENUM(id, name) SF_FLOW_CTX_ ## id,

@@ -29,6 +29,23 @@ parse_segmented(const struct rte_mbuf *m, enum sf_linktype lt, uint32_t *len,
 	return sf_pkt_parse(p, *len, lt, info);
 }
 
+/* tunnel.underlay: the outer flow of a tunnelled packet, parsed again. */
+static __rte_noinline void
+classify_underlay(struct rte_mbuf *m, enum sf_linktype lt, struct sf_pkt_meta *meta)
+{
+	uint8_t buf[SF_PKT_HDR_MAX];
+	uint32_t len = RTE_MIN(rte_pktmbuf_pkt_len(m), (uint32_t)SF_PKT_HDR_MAX);
+	const uint8_t *p = rte_pktmbuf_read(m, 0, len, buf);
+
+	if (!sf_pkt_parse_underlay(p, len, lt, &meta->under))
+		return;
+	if ((meta->under.flags & SF_PKT_F_LEN_CAPTURED) && meta->wire_len > len)
+		meta->under.ip_len += meta->wire_len - len;
+	meta->mark |= SF_PKT_MARK_UNDER;
+	meta->owner = SF_PKT_OWNER_ANY;
+	meta->under_owner = SF_PKT_OWNER_ANY;
+}
+
 static inline void
 classify_parse(struct rte_mbuf *m, enum sf_linktype lt)
 {
@@ -48,6 +65,9 @@ classify_parse(struct rte_mbuf *m, enum sf_linktype lt)
 	if (meta->cls == SF_PKT_FLOW && unlikely(meta->info.flags & SF_PKT_F_LEN_CAPTURED) &&
 			meta->wire_len > len)
 		meta->info.ip_len += meta->wire_len - len;
+	if (unlikely(meta->info.flags & SF_PKT_F_ENCAP) && meta->info.tun.depth != 0 &&
+			sf_pkt_underlay_enabled())
+		classify_underlay(m, lt, meta);
 }
 
 void
@@ -283,6 +303,16 @@ sf_pkt_dispatch(struct rte_mbuf **m, unsigned int n, unsigned int n_workers,
 		now = meta->ts_ns;
 		k = sf_pkt_owner(meta, n_workers);
 		out[k][cnt[k]++] = m[i];
+		if (unlikely(sf_pkt_has_underlay(meta))) {
+			unsigned int u = sf_flow_key_owner(&meta->under.key, n_workers);
+
+			meta->owner = (uint8_t)k;
+			meta->under_owner = (uint8_t)u;
+			if (u != k) {
+				rte_mbuf_refcnt_update(m[i], 1);
+				out[u][cnt[u]++] = m[i];
+			}
+		}
 	}
 	*clock = now;
 }

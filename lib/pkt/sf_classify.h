@@ -38,9 +38,18 @@ struct sf_pkt_meta {
 	uint64_t ts_ns;		/* packet time, Unix epoch ns */
 	uint32_t wire_len;	/* captured length; may exceed the bytes in the mbuf */
 	uint8_t cls;		/* enum sf_pkt_class, or a step's class (below) */
-	uint8_t mark;		/* SF_PKT_MARK_*, set by the steps */
-	uint8_t pad[2];
+	uint8_t mark;		/* SF_PKT_MARK_* */
+	/*
+	 * With SF_PKT_MARK_UNDER: the workers that account the packet's
+	 * flow and its underlay flow, SF_PKT_OWNER_ANY until a dispatcher
+	 * sets them (a worker reading its own queue does both).
+	 */
+	uint8_t owner;
+	uint8_t under_owner;
+	struct sf_pkt_under under;	/* valid with SF_PKT_MARK_UNDER */
 };
+
+#define SF_PKT_OWNER_ANY UINT8_MAX
 
 /* Classes the steps give, after the parser's (enum sf_pkt_class). */
 enum sf_pkt_step_class {
@@ -58,6 +67,12 @@ enum sf_pkt_step_class {
  */
 #define SF_PKT_MARK_SAMPLED 0x1
 #define SF_PKT_MARK_COPY 0x2
+/*
+ * tunnel.underlay: the packet went through an IP tunnel and meta->under
+ * is its outer flow, accounted too unless a step takes the packet
+ * (filtered, duplicate, sampled out: sf_pkt_has_underlay).
+ */
+#define SF_PKT_MARK_UNDER 0x4
 #define SF_DEDUP_RUN 8192u
 #define SF_DEDUP_SCALE 64u
 
@@ -174,12 +189,35 @@ sf_pkt_owner(const struct sf_pkt_meta *meta, unsigned int n)
 	return meta->cls == SF_PKT_FLOW ? sf_flow_key_owner(&meta->info.key, n) : 0;
 }
 
+/* Is the packet's underlay flow accounted (tunnel.underlay)? */
+static inline bool
+sf_pkt_has_underlay(const struct sf_pkt_meta *meta)
+{
+	return (meta->mark & SF_PKT_MARK_UNDER) && meta->cls <= SF_PKT_MALFORMED;
+}
+
+/*
+ * Is worker `id` given the packet only for its underlay flow (the
+ * dispatcher gave its flow to another worker)? Such a delivery is a copy:
+ * received, dropped and conservation count the packet once, where its
+ * flow is.
+ */
+static inline bool
+sf_pkt_underlay_only(const struct sf_pkt_meta *meta, unsigned int id)
+{
+	return (meta->mark & SF_PKT_MARK_UNDER) && meta->owner != SF_PKT_OWNER_ANY &&
+		meta->owner != id;
+}
+
 /*
  * The software dispatcher's work on a classified burst of n <= SF_BURST
  * packets for n_workers workers: packet times are clamped to *clock, one
  * clock for all workers that never goes back (and is moved to the newest
  * time), and each packet goes to out[owner], in arrival order; cnt[k] is
- * set to the packets for worker k. The rings are the caller's.
+ * set to the packets for worker k. A packet whose underlay flow is
+ * accounted (sf_pkt_has_underlay) goes to that flow's owner too, when it
+ * is another worker: the same mbuf, its reference count raised, at most
+ * one delivery per worker, so cnt[k] <= n. The rings are the caller's.
  */
 void sf_pkt_dispatch(struct rte_mbuf **m, unsigned int n, unsigned int n_workers,
 		uint64_t *clock, struct rte_mbuf *out[][SF_BURST], unsigned int cnt[]);

@@ -1568,21 +1568,20 @@ pkt_walk(struct pkt_state *s, enum pkt_layer next, struct sf_pkt_tunnel *tun)
  * The flow key, once, from what the walk found: addresses and DSCP from
  * the innermost IP header, each IP version its own copy.
  */
-static __rte_always_inline void
-pkt_key(const struct pkt_state *s, struct sf_pkt_info *out)
+static __rte_always_inline uint8_t
+pkt_key(const struct pkt_state *s, struct sf_flow_key *key, uint8_t *dscp)
 {
 	const uint8_t *ip = s->p + s->l3;
 	uint16_t vlan = s->vlan;	/* tunnel.context may take it out: pkt_encaps_out */
 
 	if (s->ipver == 4) {
-		out->dir = sf_flow_key_make(&out->key, 4, ip + 12, ip + 16, 4, s->sport,
-				s->dport, s->proto, vlan);
-		out->dscp = ip[1] >> 2;
-	} else {
-		out->dir = sf_flow_key_make(&out->key, 6, ip + 8, ip + 24, 16, s->sport,
-				s->dport, s->proto, vlan);
-		out->dscp = (uint8_t)(((ip[0] & 0x0f) << 2) | (ip[1] >> 6));
+		*dscp = ip[1] >> 2;
+		return sf_flow_key_make(key, 4, ip + 12, ip + 16, 4, s->sport, s->dport,
+				s->proto, vlan);
 	}
+	*dscp = (uint8_t)(((ip[0] & 0x0f) << 2) | (ip[1] >> 6));
+	return sf_flow_key_make(key, 6, ip + 8, ip + 24, 16, s->sport, s->dport, s->proto,
+			vlan);
 }
 
 /* The key's tunnel context, as tunnel.context chooses, from the ids found. */
@@ -1708,6 +1707,29 @@ pkt_encaps_out(const struct pkt_state *s, struct sf_pkt_info *out, bool flow)
 		pkt_tunnel_out(out, s->p, mpls_at, s->n_vlan, s->n_mpls, s->depth, flow);
 }
 
+/* A walk from the start of a frame of caplen bytes. */
+static __rte_always_inline void
+pkt_start(struct pkt_state *s, const uint8_t *p, uint32_t caplen)
+{
+	s->p = p;
+	s->off = 0;
+	s->end = caplen;
+	s->depth = 0;
+	s->n_vlan = 0;
+	s->n_mpls = 0;
+	s->vlan = 0;
+	s->malformed = SF_PKT_BAD_NONE;
+	s->ipver = 0;
+	s->proto = 0;
+	s->frag = 0;
+	s->pflags = 0;
+	s->tcp_flags = 0;
+	s->sport = 0;
+	s->dport = 0;
+	s->l3 = 0;
+	s->ip_len = 0;
+}
+
 enum sf_pkt_class
 sf_pkt_parse(const uint8_t *p, uint32_t caplen, enum sf_linktype lt,
 		struct sf_pkt_info *out)
@@ -1715,30 +1737,14 @@ sf_pkt_parse(const uint8_t *p, uint32_t caplen, enum sf_linktype lt,
 	struct pkt_state s;
 	enum pkt_layer next;
 
-	s.p = p;
-	s.off = 0;
-	s.end = caplen;
-	s.depth = 0;
-	s.n_vlan = 0;
-	s.n_mpls = 0;
-	s.vlan = 0;
-	s.malformed = SF_PKT_BAD_NONE;
-	s.ipver = 0;
-	s.proto = 0;
-	s.frag = 0;
-	s.pflags = 0;
-	s.tcp_flags = 0;
-	s.sport = 0;
-	s.dport = 0;
-	s.l3 = 0;
-	s.ip_len = 0;
+	pkt_start(&s, p, caplen);
 	/* The common case first: Ethernet, whose header is a layer of the walk. */
 	if (likely(lt == SF_LINK_ETHER))
 		next = pkt_walk(&s, PL_ETHER, &out->tun);
 	else
 		next = pkt_walk(&s, pkt_link(&s, lt), &out->tun);
 	if (likely(next == PL_DONE)) {
-		pkt_key(&s, out);
+		out->dir = pkt_key(&s, &out->key, &out->dscp);
 		out->ip_len = s.ip_len;
 		out->tcp_flags = s.tcp_flags;
 		out->frag = s.frag;
@@ -1758,5 +1764,45 @@ sf_pkt_parse(const uint8_t *p, uint32_t caplen, enum sf_linktype lt,
 		return SF_PKT_MALFORMED;
 	}
 	out->malformed = SF_PKT_BAD_NONE;
+	/* A tunnel's payload that is no flow (ARP in VXLAN): its underlay still is. */
+	if (unlikely(s.depth != 0))
+		pkt_encaps_out(&s, out, false);
 	return SF_PKT_NONFLOW;
+}
+
+bool
+sf_pkt_underlay_enabled(void)
+{
+	return decap.d.underlay;
+}
+
+/*
+ * The first pass of the walk, as with decapsulation off: it ends at the
+ * first encapsulation. An IP tunnel (IP-in-IP, GRE, a UDP port of a
+ * tunnel) ends it at the outer IP and L4 headers, which decapsulation off
+ * keys the packet on; an L2 one (PPPoE, FabricPath, ...) is no flow then.
+ */
+bool
+sf_pkt_parse_underlay(const uint8_t *p, uint32_t caplen, enum sf_linktype lt,
+		struct sf_pkt_under *u)
+{
+	struct pkt_state s;
+	enum pkt_layer next;
+
+	pkt_start(&s, p, caplen);
+	next = pkt_pass(&s, lt == SF_LINK_ETHER ? PL_ETHER : pkt_link(&s, lt));
+	if (next == PL_IPTUN)
+		next = layer_l4(&s);	/* 4, 41, 47: keyed on the protocol alone */
+	else if (next == PL_UDPTUN)
+		next = PL_DONE;		/* the UDP ports are read */
+	if (next != PL_DONE)
+		return false;
+	u->dir = pkt_key(&s, &u->key, &u->dscp);
+	if (decap.vlan_mask == 0)
+		u->key.vlan = 0;
+	sf_flow_key_set_ctx(&u->key, SF_FLOW_CTX_UNDERLAY, 0);
+	u->ip_len = s.ip_len;
+	u->tcp_flags = s.tcp_flags;
+	u->flags = s.pflags;
+	return true;
 }

@@ -179,6 +179,7 @@ struct sf_pkt_decap {
 	bool teredo;		/* UDP 3544 is Teredo */
 	bool ayiya;		/* UDP 5072 is AYIYA */
 	bool vxlan_mirror;	/* VXLAN is a mirror transport: its VNI is the observation point */
+	bool underlay;		/* also account the outer flows (sf_pkt_parse_underlay) */
 	uint8_t context;	/* enum sf_pkt_ctx_mode */
 	uint8_t n_vxlan_ports;
 	uint16_t vxlan_ports[SF_PKT_VXLAN_PORTS_MAX];	/* UDP destination ports of VXLAN */
@@ -247,5 +248,35 @@ _Static_assert(offsetof(struct sf_pkt_info, tun) == 64,
  */
 enum sf_pkt_class sf_pkt_parse(const uint8_t *data, uint32_t caplen,
 		enum sf_linktype lt, struct sf_pkt_info *out);
+
+/*
+ * The underlay of a packet that went through an IP tunnel: the flow of
+ * its outer IP and L4 headers, keyed as with decapsulation off (the
+ * outermost frame's VLAN, the UDP ports of a UDP tunnel, the protocol of
+ * IP-in-IP and GRE), with context SF_FLOW_CTX_UNDERLAY so it never shares
+ * an entry with the flows inside. ip_len is the outer IP length (with
+ * SF_PKT_F_LEN_CAPTURED in flags as for sf_pkt_info).
+ */
+struct sf_pkt_under {
+	struct sf_flow_key key;
+	uint32_t ip_len;
+	uint8_t dir;		/* enum sf_flow_dir of the sender */
+	uint8_t tcp_flags;
+	uint8_t dscp;
+	uint8_t flags;		/* SF_PKT_F_LEN_CAPTURED */
+};
+
+/* tunnel.underlay: classify asks for the underlay of tunnelled packets. */
+bool sf_pkt_underlay_enabled(void);
+
+/*
+ * The underlay of the frame (parsed again, its first level only): false
+ * when its first encapsulation is not an IP tunnel (PPPoE, FabricPath,
+ * VN-Tag, 802.1ah, an MPLS pseudowire: no flow without decapsulation) or
+ * its outer headers are bad. Call it for packets sf_pkt_parse found
+ * tunnelled (sf_pkt_info.tun.depth != 0).
+ */
+bool sf_pkt_parse_underlay(const uint8_t *p, uint32_t caplen, enum sf_linktype lt,
+		struct sf_pkt_under *u);
 
 #endif /* SF_PKT_H */

@@ -165,7 +165,9 @@ context_str(char *buf, size_t len, const struct sf_flow_record *r)
 	buf[0] = '\0';
 	if (r->key.vlan != 0)
 		n = (size_t)snprintf(buf, len, " vlan %u", r->key.vlan);
-	if (r->key.ctx_kind != SF_FLOW_CTX_NONE && n < len)
+	if (r->key.ctx_kind == SF_FLOW_CTX_UNDERLAY && n < len)
+		snprintf(buf + n, len - n, " underlay");
+	else if (r->key.ctx_kind != SF_FLOW_CTX_NONE && n < len)
 		snprintf(buf + n, len - n, r->key.ctx_kind == SF_FLOW_CTX_FULL ? " %s %#x" :
 				" %s %u", sf_flow_ctx_name(r->key.ctx_kind), r->key.ctx);
 	return buf;
@@ -333,6 +335,14 @@ sf_report_print(FILE *f, const struct sf_report_info *ri, const struct sf_collec
 			fprintf(f, " %u: %" PRIu64 " packets (%.1f%%)%s", i, ri->worker_packets[i],
 					s->received ? 100.0 * (double)ri->worker_packets[i] /
 					(double)s->received : 0.0, i + 1 < ri->workers ? "," : "\n");
+	}
+	if (s->underlay_packets != 0 || ri->underlay_lost != 0) {
+		fprintf(f, "underlay     %" PRIu64 " tunnelled packets also in their outer flows, "
+				"%s of outer IP", s->underlay_packets,
+				human(b2, sizeof(b2), (double)s->underlay_bytes, "B"));
+		if (ri->underlay_lost != 0)
+			fprintf(f, "; LOST %" PRIu64 " to full worker rings", ri->underlay_lost);
+		fputc('\n', f);
 	}
 	print_protocols(f, s);
 	print_encaps(f, s);

@@ -21,6 +21,7 @@ struct sf_report_info {
 	double input_s;			/* start to end of input */
 	struct sf_source_stats src;
 	uint64_t msgs_lost;		/* worker messages lost (full ring/pool) */
+	uint64_t underlay_lost;		/* live dispatch: underlay copies dropped on a full ring */
 	uint64_t stop_lost;		/* records lost in the final flush */
 	bool hurried;			/* a second signal cut the final flush short */
 	double flush_timeout_s;		/* the final flush's deadline */

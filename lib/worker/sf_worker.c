@@ -61,6 +61,8 @@ struct sf_worker {
 	uint32_t sampling_rate;
 	bool stale;				/* shared is behind */
 	struct sf_tun_table tun;		/* the open interval's tunnel contexts */
+	/* tunnel.underlay: the underlay flows' packets of the chunk in hand. */
+	struct sf_pkt_info under[SF_BURST];
 	struct worker_shared shared;		/* read by other lcores */
 } __rte_cache_aligned;
 
@@ -480,6 +482,32 @@ count_encap_flow(struct sf_worker *w, const struct sf_pkt_info *pi)
 		sf_tun_count(&w->tun, pi->key.ctx_kind, pi->key.ctx, pi->ip_len);
 }
 
+/*
+ * tunnel.underlay: the packet as its underlay flow sees it, into u (one
+ * of w->under), counted apart from the outcomes: the packet itself is
+ * counted once, where its flow is. What carried it is its tunnel record,
+ * so the underlay flow's records say what it carries.
+ */
+static __rte_noinline const struct sf_pkt_info *
+underlay_packet(struct sf_worker *w, struct sf_pkt_info *u, const struct sf_pkt_meta *meta)
+{
+	const struct sf_pkt_under *o = &meta->under;
+
+	u->key = o->key;
+	u->ip_len = o->ip_len;
+	u->dir = o->dir;
+	u->tcp_flags = o->tcp_flags;
+	u->dscp = o->dscp;
+	u->frag = 0;
+	u->malformed = SF_PKT_BAD_NONE;
+	u->flags = SF_PKT_F_ENCAP;
+	u->port = meta->info.port;
+	u->tun = meta->info.tun;
+	w->agg.underlay_packets++;
+	w->agg.underlay_bytes += o->ip_len;
+	return u;
+}
+
 /* A packet that is no flow's: its outcome. */
 static __rte_noinline void
 count_other(struct sf_interval_agg *a, const struct sf_pkt_meta *meta)
@@ -510,10 +538,11 @@ count_other(struct sf_interval_agg *a, const struct sf_pkt_meta *meta)
 static void
 process_chunk(struct sf_worker *w, struct rte_mbuf **m, unsigned int n)
 {
-	const struct sf_pkt_info *pi[SF_BURST];
-	uint64_t ts[SF_BURST];
+	/* A packet and its underlay flow: two entries at most. */
+	const struct sf_pkt_info *pi[2 * SF_BURST];
+	uint64_t ts[2 * SF_BURST];
 	struct sf_interval_agg *a = &w->agg;
-	unsigned int i, k = 0;
+	unsigned int i, k = 0, nu = 0;
 
 	for (i = 0; i < n; i++) {
 		const struct sf_pkt_meta *meta = sf_pkt_meta(m[i]);
@@ -534,6 +563,16 @@ process_chunk(struct sf_worker *w, struct rte_mbuf **m, unsigned int n)
 			sf_worker_advance(w, t);
 		}
 		w->clock = t;
+		if (unlikely(meta->mark & SF_PKT_MARK_UNDER)) {
+			if (sf_pkt_has_underlay(meta) && (meta->under_owner == SF_PKT_OWNER_ANY ||
+					meta->under_owner == w->id)) {
+				pi[k] = underlay_packet(w, &w->under[nu++], meta);
+				ts[k] = t;
+				k++;
+			}
+			if (sf_pkt_underlay_only(meta, w->id))
+				continue;
+		}
 		a->received++;
 		if (likely(meta->cls == SF_PKT_FLOW)) {
 			pi[k] = &meta->info;

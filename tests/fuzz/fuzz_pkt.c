@@ -227,8 +227,7 @@ check_tunnel(const struct sf_pkt_info *pi)
 static void
 check_parse(enum sf_pkt_class cls, const struct sf_pkt_info *pi)
 {
-	if (cls != SF_PKT_NONFLOW)
-		check_tunnel(pi);
+	check_tunnel(pi);	/* a tunnel's non-flow payload has its record too */
 	switch (cls) {
 	case SF_PKT_FLOW:
 		check_key(&pi->key);
@@ -350,6 +349,16 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		/* Duplicate removal reads the frame at the parser's offsets. */
 		if (cls == SF_PKT_FLOW)
 			FUZZ_CHECK(sf_dedup_signature_buf(frame, (uint32_t)len, &info[n]) != 0);
+		/* tunnel.underlay: the outer flow of a tunnelled packet, parsed again. */
+		if ((info[n].flags & SF_PKT_F_ENCAP) && info[n].tun.depth != 0) {
+			struct sf_pkt_under u;
+
+			if (sf_pkt_parse_underlay(frame, (uint32_t)len, lt, &u)) {
+				FUZZ_CHECK(u.key.ctx_kind == SF_FLOW_CTX_UNDERLAY && u.key.ctx == 0);
+				FUZZ_CHECK(u.key.ipver == info[n].tun.outer_ipver);
+				FUZZ_CHECK(u.dir <= 1);
+			}
+		}
 		free(frame);
 		if (cls == SF_PKT_FLOW) {
 			pi[n] = &info[n];

@@ -153,6 +153,7 @@ static const char interval_line[] =
 	"{\"interval_start_ns\":20000000000,\"interval_ns\":10000000000,"
 	"\"received\":10,\"packets\":7,\"bytes\":700,\"ipv4_packets\":5,\"ipv6_packets\":2,"
 	"\"filtered\":1,\"nonflow\":1,\"malformed\":1,\"duplicate\":0,\"sampled_out\":0,\"duplicate_estimate\":0,"
+	"\"underlay\":{\"packets\":0,\"bytes\":0},"
 	"\"malformed_by_reason\":{\"l4_truncated\":1},\"dropped\":3,\"records_lost\":6,"
 	"\"flows\":{\"new\":4,\"ended\":2,\"active\":5},"
 	"\"ended_by_reason\":{\"idle\":0,\"active\":0,\"tcp_fin\":2,\"tcp_rst\":0,"
@@ -198,7 +199,8 @@ test_totals_json(void **state)
 	sf_agg_json_totals(&t, &a);
 	assert_string_equal(t.p, "\"received\":10,\"packets\":7,\"bytes\":700,"
 			"\"ipv4_packets\":5,\"ipv6_packets\":2,\"filtered\":1,\"nonflow\":1,"
-			"\"malformed\":1,\"duplicate\":0,\"sampled_out\":0,\"duplicate_estimate\":0,\"dropped\":3,"
+			"\"malformed\":1,\"duplicate\":0,\"sampled_out\":0,\"duplicate_estimate\":0,"
+			"\"underlay_packets\":0,\"underlay_bytes\":0,\"dropped\":3,"
 			"\"records_lost\":6,\"flows_new\":4,"
 			"\"flows_ended\":2");
 	sf_text_reset(&t);

@@ -315,6 +315,135 @@ test_dispatch_split(void **state)
 	assert_true(seen_lo > 100 && seen_hi > 100);
 }
 
+/*
+ * VXLAN from VTEP 192.0.2.1:vsport to 192.0.2.2:4789 (or back, to 4789 too),
+ * VLAN 7 outside, around `inner` (an Ethernet frame).
+ */
+static void
+frame_vxlan(struct frame *f, const struct frame *inner, uint16_t vsport, int reverse)
+{
+	uint8_t a[4] = { 192, 0, 2, 1 }, b[4] = { 192, 0, 2, 2 };
+	uint8_t *ip = f->b + 18, *udp = ip + 20, *vx = udp + 8;
+	uint16_t totlen = (uint16_t)(20 + 8 + 8 + inner->len);
+	uint16_t sp = vsport, dp = 4789;	/* each VTEP sends to 4789 */
+
+	memset(f, 0, sizeof(*f));
+	f->b[12] = 0x81;	/* 802.1Q, VLAN 7 */
+	f->b[15] = 7;
+	f->b[16] = 0x08;
+	ip[0] = 0x45;
+	ip[1] = 0x28;		/* DSCP 10 */
+	ip[2] = (uint8_t)(totlen >> 8);
+	ip[3] = (uint8_t)totlen;
+	ip[8] = 64;
+	ip[9] = 17;
+	memcpy(ip + 12, reverse ? b : a, 4);
+	memcpy(ip + 16, reverse ? a : b, 4);
+	udp[0] = (uint8_t)(sp >> 8);
+	udp[1] = (uint8_t)sp;
+	udp[2] = (uint8_t)(dp >> 8);
+	udp[3] = (uint8_t)dp;
+	vx[0] = 0x08;		/* VNI valid */
+	vx[6] = 42;		/* VNI 42 */
+	assert_true(18 + totlen <= (int)sizeof(f->b));
+	memcpy(vx + 8, inner->b, inner->len);
+	f->len = 18u + totlen;
+}
+
+/*
+ * tunnel.underlay: a tunnelled packet also goes to the worker of its
+ * outer flow (the same mbuf, one more reference), keyed as decapsulation
+ * off keys the frame, context "underlay"; a tunnel's ARP too; a plain
+ * packet and a filtered-out one do not.
+ */
+static void
+test_dispatch_underlay(void **state)
+{
+	static struct rte_mbuf *out[SF_CONFIG_MAX_WORKERS][SF_BURST];
+	unsigned int cnt[SF_CONFIG_MAX_WORKERS];
+	struct sf_pkt_decap d, off;
+	struct rte_mbuf *m[SF_BURST];
+	struct frame in, f;
+	uint64_t clock = T0;
+	unsigned int i, k, j, n = 0, nw = 4, copies = 0, total = 0;
+
+	(void)state;
+	sf_pkt_decap_defaults(&d);
+	off = d;
+	off.enabled = false;
+	d.underlay = true;
+	sf_pkt_decap_set(&d);
+	for (i = 0; i < 24; i++) {
+		if (i % 8 == 7)
+			frame_arp(&in);
+		else
+			frame_ip4(&in, (uint16_t)i, 1000, 53, 17, (int)(i & 1), 28);
+		frame_vxlan(&f, &in, (uint16_t)(50000 + i % 3), (int)(i & 1));
+		m[n++] = mbuf_of(&f, T0 + i, f.len, 0);
+	}
+	frame_ip4(&f, 1, 1000, 53, 17, 0, 28);	/* plain */
+	m[n++] = mbuf_of(&f, T0 + 30, f.len, 0);
+	sf_classify_burst(m, (uint16_t)n, SF_LINK_ETHER);
+	sf_pkt_meta(m[1])->cls = SF_PKT_FILTERED;	/* as a capture filter would */
+	sf_pkt_dispatch(m, n, nw, &clock, out, cnt);
+
+	for (i = 0; i < n; i++) {
+		const struct sf_pkt_meta *meta = sf_pkt_meta(m[i]);
+		struct sf_pkt_info want;
+		unsigned int owner = sf_pkt_owner(meta, nw), seen = 0;
+		bool under = i < 24 && i != 1;
+
+		assert_int_equal(sf_pkt_has_underlay(meta), under);
+		if (under) {
+			/* The key decapsulation off gives, with the underlay context. */
+			sf_pkt_decap_set(&off);
+			assert_int_equal(sf_pkt_parse(rte_pktmbuf_mtod(m[i], const uint8_t *),
+					rte_pktmbuf_data_len(m[i]), SF_LINK_ETHER, &want),
+					SF_PKT_FLOW);
+			sf_pkt_decap_set(&d);
+			assert_int_equal(want.key.proto, 17);
+			assert_int_equal(want.key.vlan, 7);
+			assert_true(want.key.port_lo == 4789 || want.key.port_hi == 4789);
+			assert_int_equal(want.key.port_lo + want.key.port_hi, 4789 + 50000 + i % 3);
+			sf_flow_key_set_ctx(&want.key, SF_FLOW_CTX_UNDERLAY, 0);
+			assert_memory_equal(&meta->under.key, &want.key, sizeof(want.key));
+			assert_int_equal(meta->under.dir, want.dir);
+			assert_int_equal(meta->under.ip_len, want.ip_len);
+			assert_int_equal(meta->under.dscp, 10);
+			assert_int_equal(meta->owner, owner);
+			assert_int_equal(meta->under_owner,
+					sf_flow_key_owner(&meta->under.key, nw));
+			/* The inner flow is keyed as before: VNI 42 its context. */
+			if (meta->cls == SF_PKT_FLOW) {
+				assert_int_equal(meta->info.key.ctx_kind, SF_FLOW_CTX_VNI);
+				assert_int_equal(meta->info.key.ctx, 42);
+			} else {
+				assert_int_equal(meta->cls, SF_PKT_NONFLOW);
+			}
+		}
+		for (k = 0; k < nw; k++) {
+			for (j = 0; j < cnt[k]; j++) {
+				if (out[k][j] != m[i])
+					continue;
+				seen++;
+				assert_true(k == owner || (under && k == meta->under_owner));
+				assert_int_equal(sf_pkt_underlay_only(meta, k), k != owner);
+			}
+		}
+		assert_int_equal(seen, under && meta->under_owner != owner ? 2 : 1);
+		assert_int_equal(rte_mbuf_refcnt_read(m[i]), seen);
+		copies += seen - 1;
+	}
+	for (k = 0; k < nw; k++)
+		total += cnt[k];
+	assert_int_equal(total, n + copies);
+	assert_true(copies > 0);	/* 3 VTEP ports over 4 workers: some elsewhere */
+	for (k = 0; k < nw; k++)
+		rte_pktmbuf_free_bulk(out[k], cnt[k]);
+	sf_pkt_decap_defaults(&d);
+	sf_pkt_decap_set(&d);
+}
+
 /* ---- the owner over real captures: replay and dispatcher ---- */
 
 static struct sf_source *
@@ -448,6 +577,7 @@ main(void)
 		cmocka_unit_test(test_classify_segmented),
 		cmocka_unit_test(test_owner),
 		cmocka_unit_test(test_dispatch_split),
+		cmocka_unit_test(test_dispatch_underlay),
 		cmocka_unit_test(test_captures),
 	};
 

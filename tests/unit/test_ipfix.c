@@ -148,7 +148,7 @@ decode_all(struct decoded *d, uint32_t domain, size_t max_len)
 				while (p < send) {
 					/* PEN, id, type, semantics, units, range, name, description */
 					assert_int_equal(g32(p), SF_IPFIX_PEN);
-					assert_true(g16(p + 4) >= 1 && g16(p + 4) <= 7);
+					assert_true(g16(p + 4) >= 1 && g16(p + 4) <= 8);
 					p += 26;
 					assert_memory_equal(p + 1, "spanflow", 8);
 					p += 1 + p[0];
@@ -286,11 +286,11 @@ test_templates_from_field_list(void **state)
 #undef COUNT
 	assert_int_equal(d->nt[0], n);
 	assert_int_equal(d->nt[1], n);
-	/* The tunnel templates: the same, then the tunnel facts (7 of spanflow's, 3 MPLS). */
-	assert_int_equal(d->nt[2], n + 10);
-	assert_int_equal(d->nt[3], n + 10);
+	/* The tunnel templates: the same, then the tunnel facts (8 of spanflow's, 3 MPLS). */
+	assert_int_equal(d->nt[2], n + 11);
+	assert_int_equal(d->nt[3], n + 11);
 	/* Their enterprise elements described once, before the first (RFC 5610). */
-	assert_int_equal(d->ntypes, 7);
+	assert_int_equal(d->ntypes, 8);
 	for (i = 0; i < sizeof(fwd) / sizeof(fwd[0]); i++)
 		for (v = 0; v < 2; v++) {
 			uint16_t len = v ? fwd[i].len6 : fwd[i].len4;
@@ -315,7 +315,8 @@ test_templates_from_field_list(void **state)
 	assert_int_equal(sf_ipfix_record_len(6, SF_IPFIX_BIFLOW, false),
 			sf_ipfix_record_len(4, SF_IPFIX_BIFLOW, false) + 24);
 	assert_int_equal(sf_ipfix_record_len(4, SF_IPFIX_BIFLOW, true),
-			sf_ipfix_record_len(4, SF_IPFIX_BIFLOW, false) + 4 + 16 + 16 + 4 * 4 + 3 * 3);
+			sf_ipfix_record_len(4, SF_IPFIX_BIFLOW, false) + 1 + 4 + 16 + 16 + 4 * 4 +
+			3 * 3);
 	free(d);
 }
 
@@ -357,6 +358,7 @@ test_tunnel_values(void **state)
 	assert_memory_equal(p + field_off(d, 2, SF_IE_SF_OUTER_SRC, SF_IPFIX_PEN), o6s, 16);
 	assert_memory_equal(p + field_off(d, 2, SF_IE_SF_OUTER_DST, SF_IPFIX_PEN), o6d, 16);
 	assert_int_equal(g32(p + field_off(d, 2, SF_IE_SF_VNI, SF_IPFIX_PEN)), 0x123456);
+	assert_int_equal(p[field_off(d, 2, SF_IE_SF_CONTEXT, SF_IPFIX_PEN)], SF_FLOW_CTX_NONE);
 	/* Absent ids are 0; labels are label << 4 in three bytes. */
 	assert_int_equal(g32(p + field_off(d, 2, SF_IE_SF_TEID, SF_IPFIX_PEN)), 0);
 	assert_int_equal(g32(p + field_off(d, 2, SF_IE_SF_ERSPAN_SESSION, SF_IPFIX_PEN)), 0);
@@ -373,6 +375,7 @@ test_tunnel_values(void **state)
 	r.tun.ids = SF_PKT_ID_TEID;
 	r.tun.teid = 0xdeadbeef;
 	r.tun.outer_ipver = 4;
+	sf_flow_key_set_ctx(&r.key, SF_FLOW_CTX_UNDERLAY, 0);
 	memcpy(r.tun.outer_src, ((uint8_t[]){ 10, 1, 2, 3 }), 4);
 	sf_ipfix_write_record(x, &r);
 	sf_ipfix_close(x, NULL);
@@ -381,6 +384,8 @@ test_tunnel_values(void **state)
 	assert_memory_equal(p + field_off(d, 2, SF_IE_SF_OUTER_SRC, SF_IPFIX_PEN),
 			((uint8_t[]){ [10] = 0xff, 0xff, 10, 1, 2, 3 }), 16);
 	assert_int_equal(g32(p + field_off(d, 2, SF_IE_SF_TEID, SF_IPFIX_PEN)), 0xdeadbeef);
+	/* The context kind says what the record is: here an underlay flow. */
+	assert_int_equal(p[field_off(d, 2, SF_IE_SF_CONTEXT, SF_IPFIX_PEN)], 5);
 	free(d);
 }
 

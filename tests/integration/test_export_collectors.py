@@ -394,13 +394,14 @@ def ipfixdump_tunnels(ck, binary, data, tmp):
     """Tunnelled flows' records through IPFIX, decoded by ipfixDump (libfixbuf),
     which learns spanflow's enterprise elements from its RFC 5610 type records:
     each tunnel fact equals the JSON record's."""
+    under = 0
     for cap in TUNNEL_CAPTURES:
         rx = Receiver()
         rx.start()
         flows = tmp / ("%s.jsonl" % cap)
         try:
             r = sf.run(binary, ["-r", data / "tunnels" / cap, "-q", "-w", "1", "--flows", flows,
-                                "--ipfix", "%s:%d" % (LOOPBACK, rx.port)])
+                                "--underlay", "--ipfix", "%s:%d" % (LOOPBACK, rx.port)])
             time.sleep(0.3)
         finally:
             rx.stop()
@@ -435,6 +436,7 @@ def ipfixdump_tunnels(ck, binary, data, tmp):
                 "spanflowErspanSessionId": rec.get("erspan_session", 0),
                 "spanflowVni": rec.get("vni", 0), "spanflowGreKey": rec.get("gre_key", 0),
                 "spanflowGtpTeid": rec.get("teid", 0),
+                "spanflowTunnelContext": CONTEXTS.index(rec["tunnel"]),
                 "layer2SegmentId": ({"vni": 1, "gre_key": 2}.get(rec["tunnel"], 0) << 56 |
                                     rec["tunnel_id"]) if rec["tunnel"] in ("vni", "gre_key")
                 else 0,
@@ -459,7 +461,13 @@ def ipfixdump_tunnels(ck, binary, data, tmp):
         ck.check(recs and not bad, "%s: ipfixDump decodes the tunnel template and spanflow's "
                  "named elements; %d records equal the JSON ones" % (cap, len(recs)),
                  "\n".join(bad[:6]))
+        under += sum(x["tunnel"] == "underlay" for x in recs)
+    # --underlay: the outer flows' records say so (context kind 5) in IPFIX too.
+    ck.check(under >= 5, "%d underlay records among them, their context kind decoded" % under)
 
+
+# The flow key's context kinds, in value order (SF_FLOW_CTX_KINDS).
+CONTEXTS = ["none", "vni", "gre_key", "teid", "full", "underlay"]
 
 # lib/pkt's encapsulation names, in bit order (SF_PKT_ENCAPS).
 ENCAPS = ["vlan", "mpls", "pppoe", "fabricpath", "vntag", "pbb", "gre", "gre_udp", "erspan1",

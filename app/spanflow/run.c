@@ -105,6 +105,7 @@ setup_workers(struct sf_app *app, char *err, size_t errlen)
 		wp.sampling_rate = cfg->sample_rate;
 		wp.sampling_scale = cfg->sample_scale;
 		wp.tunnel_facts = cfg->decapsulate;
+		wp.tcp_analysis = cfg->tcp_analysis;
 		wp.wait_fn = sf_wait_turn;
 		wp.wait_arg = app;
 		ctx->w = sf_worker_create(&wp);
@@ -345,6 +346,7 @@ tunnel_settings(const struct sf_config *cfg)
 	for (i = 0; i < cfg->n_vxlan_ports && d.n_vxlan_ports < SF_PKT_VXLAN_PORTS_MAX; i++)
 		d.vxlan_ports[d.n_vxlan_ports++] = (uint16_t)strtoul(cfg->vxlan_ports[i], NULL, 10);
 	sf_pkt_decap_set(&d);
+	sf_pkt_tcp_fields_set(cfg->tcp_analysis);
 }
 
 int

@@ -160,6 +160,7 @@ struct sf_config {
 	char vxlan_ports[SF_CONFIG_MAX_VXLAN_PORTS][6];	/* tunnel.vxlan_ports: more VXLAN ports */
 	bool vxlan_mirror;		/* tunnel.vxlan_mirror: VXLAN is a mirror transport */
 	bool underlay;			/* tunnel.underlay: also account the outer flows */
+	bool tcp_analysis;		/* tcp.analysis: TCP health per flow */
 	bool teredo;			/* tunnel.teredo */
 	bool ayiya;			/* tunnel.ayiya */
 

@@ -71,6 +71,46 @@ sf_flow_tun_mpls(const struct sf_flow_record *r, unsigned int i)
 	return i < r->tun.n_mpls && i < SF_FLOW_TUN_MPLS ? (int64_t)r->tun.mpls[i] : -1;
 }
 
+/* A TCP health figure of the record, or -1 when the flow was not analysed. */
+static inline int64_t
+sf_flow_tcp_val(const struct sf_flow_record *r, uint64_t v)
+{
+	return r->tcp.flags & SF_FLOW_TCP_VALID ? (int64_t)v : -1;
+}
+
+/* The handshake RTT halves, or -1 when the handshake was not seen. */
+static inline int64_t
+sf_flow_tcp_rtt(const struct sf_flow_record *r, bool client)
+{
+	if (!(r->tcp.flags & SF_FLOW_TCP_RTT))
+		return -1;
+	return (int64_t)(client ? r->tcp.rtt_client_ns : r->tcp.rtt_server_ns);
+}
+
+/*
+ * What side d's first SYN offered: 0 MSS (-1 without the option), 1
+ * window scale (-1 without), 2 SACK permitted (0/1), 3 timestamps (0/1);
+ * -1 for all when no SYN of that side was seen.
+ */
+static inline int64_t
+sf_flow_tcp_syn(const struct sf_flow_record *r, unsigned int d, unsigned int what)
+{
+	const struct sf_flow_tcp *t = &r->tcp;
+
+	if (!(t->flags & SF_FLOW_TCP_VALID) || !(t->opts[d] & SF_FLOW_TCP_SYN))
+		return -1;
+	switch (what) {
+	case 0:
+		return t->mss[d] != 0 ? t->mss[d] : -1;
+	case 1:
+		return t->wscale[d] != SF_FLOW_TCP_NO_WSCALE ? t->wscale[d] : -1;
+	case 2:
+		return (t->opts[d] & SF_FLOW_TCP_SACK) != 0;
+	default:
+		return (t->opts[d] & SF_FLOW_TCP_TS) != 0;
+	}
+}
+
 /* spanflow's enterprise elements (SF_F_PEN): docs in README "IPFIX". */
 #define SF_IE_SF_ENCAPS 1
 #define SF_IE_SF_OUTER_SRC 2
@@ -155,6 +195,36 @@ sf_flow_tun_mpls(const struct sf_flow_record *r, unsigned int i)
 	X(mpls_label2, MPLS, sf_flow_tun_mpls(r, 1), SF_IE_MPLS_LABEL_STACK_SECTION2, \
 		SF_IE_MPLS_LABEL_STACK_SECTION2, SF_F_TUN) \
 	X(mpls_label3, MPLS, sf_flow_tun_mpls(r, 2), SF_IE_MPLS_LABEL_STACK_SECTION3, \
-		SF_IE_MPLS_LABEL_STACK_SECTION3, SF_F_TUN)
+		SF_IE_MPLS_LABEL_STACK_SECTION3, SF_F_TUN) \
+	SF_TCP_FIELDS(X)
+
+/*
+ * TCP health (tcp.analysis, lib/tcp): in JSON only for analysed TCP flows
+ * (the RTT and SYN options only when seen), CSV cells empty otherwise. Not
+ * in IPFIX yet (ie 0).
+ */
+#define SF_TCP_FIELDS(X) \
+	X(rtt_server_ns, OPT, sf_flow_tcp_rtt(r, false), 0, 0, 0) \
+	X(rtt_client_ns, OPT, sf_flow_tcp_rtt(r, true), 0, 0, 0) \
+	X(retrans_packets, OPT, sf_flow_tcp_val(r, r->tcp.retrans_packets[0]), 0, 0, 0) \
+	X(rev_retrans_packets, OPT, sf_flow_tcp_val(r, r->tcp.retrans_packets[1]), 0, 0, 0) \
+	X(retrans_bytes, OPT, sf_flow_tcp_val(r, r->tcp.retrans_bytes[0]), 0, 0, 0) \
+	X(rev_retrans_bytes, OPT, sf_flow_tcp_val(r, r->tcp.retrans_bytes[1]), 0, 0, 0) \
+	X(ooo_packets, OPT, sf_flow_tcp_val(r, r->tcp.ooo_packets[0]), 0, 0, 0) \
+	X(rev_ooo_packets, OPT, sf_flow_tcp_val(r, r->tcp.ooo_packets[1]), 0, 0, 0) \
+	X(dup_acks, OPT, sf_flow_tcp_val(r, r->tcp.dup_acks[0]), 0, 0, 0) \
+	X(rev_dup_acks, OPT, sf_flow_tcp_val(r, r->tcp.dup_acks[1]), 0, 0, 0) \
+	X(zero_windows, OPT, sf_flow_tcp_val(r, r->tcp.zero_windows[0]), 0, 0, 0) \
+	X(rev_zero_windows, OPT, sf_flow_tcp_val(r, r->tcp.zero_windows[1]), 0, 0, 0) \
+	X(tcp_init_flags, OPT, sf_flow_tcp_val(r, r->tcp.init_flags[0]), 0, 0, 0) \
+	X(rev_tcp_init_flags, OPT, sf_flow_tcp_val(r, r->tcp.init_flags[1]), 0, 0, 0) \
+	X(syn_mss, OPT, sf_flow_tcp_syn(r, 0, 0), 0, 0, 0) \
+	X(rev_syn_mss, OPT, sf_flow_tcp_syn(r, 1, 0), 0, 0, 0) \
+	X(syn_wscale, OPT, sf_flow_tcp_syn(r, 0, 1), 0, 0, 0) \
+	X(rev_syn_wscale, OPT, sf_flow_tcp_syn(r, 1, 1), 0, 0, 0) \
+	X(syn_sack, OPT, sf_flow_tcp_syn(r, 0, 2), 0, 0, 0) \
+	X(rev_syn_sack, OPT, sf_flow_tcp_syn(r, 1, 2), 0, 0, 0) \
+	X(syn_ts, OPT, sf_flow_tcp_syn(r, 0, 3), 0, 0, 0) \
+	X(rev_syn_ts, OPT, sf_flow_tcp_syn(r, 1, 3), 0, 0, 0)
 
 #endif /* SF_FIELDS_H */

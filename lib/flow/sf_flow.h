@@ -149,6 +149,36 @@ _Static_assert(sizeof(struct sf_flow_tun) == 72, "no padding in the tunnel part"
  * Direction 0 is initiator -> responder. `initiator` says which end of
  * the canonical key initiated (enum sf_flow_dir).
  */
+/*
+ * TCP health of a TCP flow's record (tcp.analysis; lib/tcp): valid with
+ * SF_FLOW_TCP_VALID in flags. Counters are the record's (an active-timeout
+ * update starts them again), [0] from the initiator, [1] from the
+ * responder; handshake facts are the flow's and repeat in each record.
+ */
+#define SF_FLOW_TCP_VALID 0x1	/* the flow was analysed */
+#define SF_FLOW_TCP_RTT 0x2	/* rtt_server_ns and rtt_client_ns are set */
+#define SF_FLOW_TCP_NO_WSCALE 0xff
+/* sf_flow_tcp.opts: what each side's first SYN had */
+#define SF_FLOW_TCP_SACK 0x04	/* SACK permitted */
+#define SF_FLOW_TCP_TS 0x08	/* timestamps */
+#define SF_FLOW_TCP_SYN 0x80	/* a SYN was seen from this side (the fields are its) */
+
+struct sf_flow_tcp {
+	uint64_t rtt_server_ns;		/* SYN -> SYN/ACK, at the probe */
+	uint64_t rtt_client_ns;		/* SYN/ACK -> the handshake's ACK */
+	uint64_t retrans_bytes[2];	/* IP bytes of those packets */
+	uint32_t retrans_packets[2];	/* retransmissions, fast and spurious ones too */
+	uint32_t ooo_packets[2];	/* out of order */
+	uint32_t dup_acks[2];
+	uint32_t zero_windows[2];
+	uint16_t mss[2];		/* from each side's SYN; 0: none */
+	uint8_t wscale[2];		/* window scale shift; SF_FLOW_TCP_NO_WSCALE: none */
+	uint8_t opts[2];		/* SF_FLOW_TCP_SYN, _SACK, _TS */
+	uint8_t init_flags[2];		/* TCP flags of each direction's first packet */
+	uint8_t flags;			/* SF_FLOW_TCP_* */
+	uint8_t pad[7];
+};
+
 struct sf_flow_record {
 	struct sf_flow_key key;
 	uint64_t start_ns;	/* first packet of this record, Unix epoch ns */
@@ -165,10 +195,11 @@ struct sf_flow_record {
 	uint32_t sampling_rate;	/* 1 in N (1: every packet) */
 	uint32_t pad2;
 	struct sf_flow_tun tun;	/* what carried it (zero: plain) */
+	struct sf_flow_tcp tcp;	/* TCP health (zero: not analysed) */
 };
 
 _Static_assert(sizeof(struct sf_flow_record) == sizeof(struct sf_flow_key) + 64 +
-		sizeof(struct sf_flow_tun),
+		sizeof(struct sf_flow_tun) + sizeof(struct sf_flow_tcp),
 		"no padding in a record: every byte is a field");
 
 /*

@@ -622,7 +622,9 @@ ft_emit(struct sf_flow_table *t, uint32_t idx, enum sf_end_reason reason)
 	r.pad = 0;
 	r.sampling_rate = 1;
 	r.pad2 = 0;
-	memset(&r.tun, 0, sizeof(r.tun));	/* a cold area's record() may fill it */
+	/* A cold area's record() may fill these. */
+	memset(&r.tun, 0, sizeof(r.tun));
+	memset(&r.tcp, 0, sizeof(r.tcp));
 	if (e->cold != FT_NIL) {
 		bool ends = reason != SF_END_ACTIVE;
 

@@ -161,6 +161,15 @@ sf_pkt_decap_set(const struct sf_pkt_decap *d)
 		udp_port_set(SF_UDP_AYIYA);
 }
 
+/* tcp.analysis: TCP header facts into sf_pkt_info.tcp. */
+static bool tcp_fields;
+
+void
+sf_pkt_tcp_fields_set(bool on)
+{
+	tcp_fields = on;
+}
+
 /* The defaults until sf_pkt_decap_set() says otherwise. */
 static void __attribute__((constructor))
 decap_init(void)
@@ -1707,6 +1716,72 @@ pkt_encaps_out(const struct pkt_state *s, struct sf_pkt_info *out, bool flow)
 		pkt_tunnel_out(out, s->p, mpls_at, s->n_vlan, s->n_mpls, s->depth, flow);
 }
 
+/*
+ * The options of a SYN's TCP header (h, hlen bytes captured and inside
+ * the header): MSS, window scale, SACK permitted, timestamps. A malformed
+ * option ends the walk; what was read stays.
+ */
+static void
+tcp_syn_options(struct sf_pkt_tcp *t, const uint8_t *h, uint32_t hlen)
+{
+	uint32_t i = 20;
+
+	while (i < hlen) {
+		uint8_t kind = h[i], len;
+
+		if (kind == 0)
+			break;
+		if (kind == 1) {
+			i++;
+			continue;
+		}
+		if (hlen - i < 2)
+			break;
+		len = h[i + 1];
+		if (len < 2 || len > hlen - i)
+			break;
+		if (kind == 2 && len == 4) {
+			t->mss = ld16(h + i + 2);
+			t->opts |= SF_TCP_OPT_MSS;
+		} else if (kind == 3 && len == 3) {
+			t->wscale = h[i + 2];
+			t->opts |= SF_TCP_OPT_WSCALE;
+		} else if (kind == 4 && len == 2) {
+			t->opts |= SF_TCP_OPT_SACK_PERM;
+		} else if (kind == 8 && len == 10) {
+			t->opts |= SF_TCP_OPT_TS;
+		}
+		i += len;
+	}
+}
+
+/*
+ * tcp.analysis: the TCP header of an unfragmented flow packet at the
+ * cursor (layer_l4 checked that its 20 bytes are there). No facts when the
+ * header is longer than the IP packet says (no payload length then).
+ */
+static __rte_noinline void
+pkt_tcp_out(const struct pkt_state *s, struct sf_pkt_info *out)
+{
+	const uint8_t *h = s->p + s->off;
+	uint32_t hlen = (uint32_t)(h[12] >> 4) * 4, ip_hdrs = s->off - s->l3;
+	struct sf_pkt_tcp *t = &out->tcp;
+
+	if (s->ip_len < ip_hdrs || s->ip_len - ip_hdrs < hlen)
+		return;
+	t->seq = ld32(h + 4);
+	t->ack = ld32(h + 8);
+	t->seglen = s->ip_len - ip_hdrs - hlen;
+	t->win = ld16(h + 14);
+	t->mss = 0;
+	t->wscale = 0;
+	t->opts = 0;
+	t->pad[0] = t->pad[1] = 0;
+	if (h[13] & SF_TCP_SYN)
+		tcp_syn_options(t, h, RTE_MIN(hlen, s->end - s->off));
+	out->flags |= SF_PKT_F_TCP;
+}
+
 /* A walk from the start of a frame of caplen bytes. */
 static __rte_always_inline void
 pkt_start(struct pkt_state *s, const uint8_t *p, uint32_t caplen)
@@ -1754,6 +1829,8 @@ sf_pkt_parse(const uint8_t *p, uint32_t caplen, enum sf_linktype lt,
 		out->l4_off = (uint16_t)s.off;
 		if (unlikely((s.depth | s.n_vlan | s.n_mpls) != 0))
 			pkt_encaps_out(&s, out, true);
+		if (unlikely(tcp_fields) && s.proto == IPPROTO_TCP && s.frag == 0)
+			pkt_tcp_out(&s, out);
 		return SF_PKT_FLOW;
 	}
 	out->flags = 0;

@@ -202,6 +202,7 @@ void sf_pkt_decap_set(const struct sf_pkt_decap *d);
  */
 #define SF_PKT_F_LEN_CAPTURED 0x1
 #define SF_PKT_F_ENCAP 0x2	/* sf_pkt_info.tun is valid */
+#define SF_PKT_F_TCP 0x4	/* sf_pkt_info.tcp is valid (sf_pkt_tcp_fields_set) */
 
 /* TCP flag bits as in the TCP header byte 13 (FIN=0x01 .. CWR=0x80). */
 #define SF_TCP_FIN 0x01
@@ -212,6 +213,31 @@ void sf_pkt_decap_set(const struct sf_pkt_decap *d);
 #define SF_TCP_URG 0x20
 #define SF_TCP_ECE 0x40
 #define SF_TCP_CWR 0x80
+
+/* TCP options of a SYN: bits of sf_pkt_tcp.opts */
+#define SF_TCP_OPT_MSS 0x1
+#define SF_TCP_OPT_WSCALE 0x2
+#define SF_TCP_OPT_SACK_PERM 0x4
+#define SF_TCP_OPT_TS 0x8
+
+/*
+ * The TCP header of a flow packet, for the TCP analysis (written only when
+ * sf_pkt_tcp_fields_set(true), for unfragmented TCP whose header length
+ * fits the IP length: SF_PKT_F_TCP). seglen is the payload length as the
+ * IP header states it (IP length - IP headers - TCP header: Ethernet
+ * padding and snaplen cuts do not count). The options are read from SYNs
+ * only (what the handshake negotiates).
+ */
+struct sf_pkt_tcp {
+	uint32_t seq;
+	uint32_t ack;		/* the field, also without the ACK flag */
+	uint32_t seglen;
+	uint16_t win;		/* the raw 16-bit window */
+	uint16_t mss;		/* SYN: MSS option value */
+	uint8_t wscale;		/* SYN: window scale shift (as sent) */
+	uint8_t opts;		/* SYN: SF_TCP_OPT_* present */
+	uint8_t pad[2];
+};
 
 /* The result of parsing one packet. Valid fields depend on the class. */
 struct sf_pkt_info {
@@ -229,6 +255,7 @@ struct sf_pkt_info {
 	uint16_t l4_off;	/* and of what follows its header chain (L4, or a fragment's data) */
 	/* Second line: written only for encapsulated packets (SF_PKT_F_ENCAP). */
 	struct sf_pkt_tunnel tun;
+	struct sf_pkt_tcp tcp;	/* written only with SF_PKT_F_TCP */
 };
 
 _Static_assert(offsetof(struct sf_pkt_info, tun) == 64,
@@ -265,6 +292,12 @@ struct sf_pkt_under {
 	uint8_t dscp;
 	uint8_t flags;		/* SF_PKT_F_LEN_CAPTURED */
 };
+
+/*
+ * tcp.analysis: the parser also writes sf_pkt_info.tcp (SF_PKT_F_TCP).
+ * Set once before any packet is parsed.
+ */
+void sf_pkt_tcp_fields_set(bool on);
 
 /* tunnel.underlay: classify asks for the underlay of tunnelled packets. */
 bool sf_pkt_underlay_enabled(void);

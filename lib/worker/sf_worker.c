@@ -9,6 +9,7 @@
 #include <rte_malloc.h>
 #include <rte_prefetch.h>
 
+#include "sf_tcp.h"
 #include "sf_worker.h"
 
 /* A partial record batch waits at most this long before it is sent. */
@@ -60,6 +61,8 @@ struct sf_worker {
 	bool sampling_scale;			/* records' counts x sampling_rate */
 	uint32_t sampling_rate;
 	bool stale;				/* shared is behind */
+	bool tunnel_facts;			/* cold areas: what carried a flow */
+	bool tcp_analysis;			/* cold areas: TCP health */
 	struct sf_tun_table tun;		/* the open interval's tunnel contexts */
 	/* tunnel.underlay: the underlay flows' packets of the chunk in hand. */
 	struct sf_pkt_info under[SF_BURST];
@@ -166,43 +169,81 @@ batch_send(struct sf_worker *w)
 }
 
 /*
- * Tunnel facts (a cold area per tunnelled flow): what carried the flow's
- * first packet goes into each of its records. A flow whose packets only
- * had VLAN tags has nothing to add to its key.
+ * A flow's cold area: what only some flows need. Tunnel facts (a
+ * tunnelled flow: what carried its first packet goes into each of its
+ * records; a flow whose packets only had VLAN tags has nothing to add to
+ * its key) and TCP health (lib/tcp). One area per flow that wants either.
  */
+struct flow_cold {
+	struct sf_flow_tun tun;
+	uint8_t tcp_on;		/* tcp below is in use */
+	uint8_t pad[7];
+	struct sf_tcp tcp;
+};
+
+static inline bool
+tunnelled(const struct sf_pkt_info *pi)
+{
+	return (pi->flags & SF_PKT_F_ENCAP) &&
+		(pi->tun.encaps & ~(UINT32_C(1) << SF_ENCAP_VLAN)) != 0;
+}
+
 static bool
-tun_want(void *arg, const struct sf_pkt_info *pi)
+cold_want(void *arg, const struct sf_pkt_info *pi)
 {
-	RTE_SET_USED(arg);
-	return (pi->tun.encaps & ~(UINT32_C(1) << SF_ENCAP_VLAN)) != 0;
+	const struct sf_worker *w = arg;
+
+	return (w->tunnel_facts && tunnelled(pi)) ||
+		(w->tcp_analysis && (pi->flags & SF_PKT_F_TCP));
 }
 
 static void
-tun_start(void *arg, void *area, const struct sf_pkt_info *pi)
+cold_start(void *arg, void *area, const struct sf_pkt_info *pi)
 {
-	const struct sf_pkt_tunnel *t = &pi->tun;
-	struct sf_flow_tun *f = area;
+	const struct sf_worker *w = arg;
+	struct flow_cold *c = area;
 
-	RTE_SET_USED(arg);
-	f->encaps = t->encaps;
-	f->ids = t->ids;
-	f->outer_ipver = t->outer_ipver;
-	f->erspan = t->erspan;
-	f->vni = t->vni;
-	f->gre_key = t->gre_key;
-	f->teid = t->teid;
-	f->n_mpls = t->n_mpls;
-	memcpy(f->mpls, t->mpls, sizeof(f->mpls));
-	memcpy(f->outer_src, t->outer_src, sizeof(f->outer_src));
-	memcpy(f->outer_dst, t->outer_dst, sizeof(f->outer_dst));
+	if (w->tunnel_facts && tunnelled(pi)) {
+		const struct sf_pkt_tunnel *t = &pi->tun;
+		struct sf_flow_tun *f = &c->tun;
+
+		f->encaps = t->encaps;
+		f->ids = t->ids;
+		f->outer_ipver = t->outer_ipver;
+		f->erspan = t->erspan;
+		f->vni = t->vni;
+		f->gre_key = t->gre_key;
+		f->teid = t->teid;
+		f->n_mpls = t->n_mpls;
+		memcpy(f->mpls, t->mpls, sizeof(f->mpls));
+		memcpy(f->outer_src, t->outer_src, sizeof(f->outer_src));
+		memcpy(f->outer_dst, t->outer_dst, sizeof(f->outer_dst));
+	}
+	if (w->tcp_analysis && (pi->flags & SF_PKT_F_TCP)) {
+		c->tcp_on = 1;
+		sf_tcp_start(&c->tcp);
+	}
 }
 
 static void
-tun_record(void *arg, void *area, struct sf_flow_record *rec, bool ends)
+cold_packet(void *arg, void *area, const struct sf_pkt_info *pi, unsigned int dir, uint64_t ts)
 {
+	struct flow_cold *c = area;
+
 	RTE_SET_USED(arg);
-	RTE_SET_USED(ends);
-	memcpy(&rec->tun, area, sizeof(rec->tun));
+	if (c->tcp_on)
+		sf_tcp_packet(&c->tcp, pi, dir, ts);
+}
+
+static void
+cold_record(void *arg, void *area, struct sf_flow_record *rec, bool ends)
+{
+	struct flow_cold *c = area;
+
+	RTE_SET_USED(arg);
+	rec->tun = c->tun;	/* zero unless tunnelled */
+	if (c->tcp_on)
+		sf_tcp_record(&c->tcp, rec, ends);
 }
 
 static void
@@ -271,14 +312,19 @@ sf_worker_create(const struct sf_worker_params *p)
 			(double)rte_get_tsc_hz());
 	w->flush_tsc = rte_get_tsc_hz() / 1000 * SF_BATCH_FLUSH_MS;
 
+	w->tunnel_facts = p->tunnel_facts;
+	w->tcp_analysis = p->tcp_analysis;
 	tp = p->table;
-	if (p->tunnel_facts) {
-		tp.cold.size = sizeof(struct sf_flow_tun);
+	if (p->tunnel_facts || p->tcp_analysis) {
+		tp.cold.size = sizeof(struct flow_cold);
 		tp.cold.slots = tp.capacity;
-		tp.cold.want_flags = SF_PKT_F_ENCAP;
-		tp.cold.want = tun_want;
-		tp.cold.start = tun_start;
-		tp.cold.record = tun_record;
+		tp.cold.want_flags = (uint8_t)((p->tunnel_facts ? SF_PKT_F_ENCAP : 0) |
+				(p->tcp_analysis ? SF_PKT_F_TCP : 0));
+		tp.cold.want = cold_want;
+		tp.cold.start = cold_start;
+		tp.cold.packet = p->tcp_analysis ? cold_packet : NULL;
+		tp.cold.record = cold_record;
+		tp.cold.arg = w;
 	}
 	tp.emit = emit_record;
 	tp.emit_arg = w;

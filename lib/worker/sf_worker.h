@@ -88,6 +88,11 @@ struct sf_worker_params {
 	 * a cold area per such flow, up to the table's capacity.
 	 */
 	bool tunnel_facts;
+	/*
+	 * TCP health (tcp.analysis, lib/tcp): a cold area per TCP flow whose
+	 * packets carry the parser's TCP facts (sf_pkt_tcp_fields_set).
+	 */
+	bool tcp_analysis;
 };
 
 struct sf_worker;

@@ -37,8 +37,20 @@ TUNNEL_FIELDS = {
     "encap": str, "outer_src": str, "outer_dst": str, "erspan_session": int, "vni": int,
     "gre_key": int, "teid": int, "mpls_label1": int, "mpls_label2": int, "mpls_label3": int,
 }
-ALL_FIELDS = dict(RECORD_FIELDS, **TUNNEL_FIELDS)
-TUNNEL_CONTEXTS = {"none", "vni", "gre_key", "teid", "full"}
+# TCP health (tcp.analysis): only in analysed TCP flows' records; the RTT and
+# the SYN options only when seen.
+TCP_FIELDS = dict.fromkeys([
+    "rtt_server_ns", "rtt_client_ns", "retrans_packets", "rev_retrans_packets",
+    "retrans_bytes", "rev_retrans_bytes", "ooo_packets", "rev_ooo_packets", "dup_acks",
+    "rev_dup_acks", "zero_windows", "rev_zero_windows", "tcp_init_flags", "rev_tcp_init_flags",
+    "syn_mss", "rev_syn_mss", "syn_wscale", "rev_syn_wscale", "syn_sack", "rev_syn_sack",
+    "syn_ts", "rev_syn_ts"], int)
+TCP_COUNTERS = ["retrans_packets", "rev_retrans_packets", "retrans_bytes", "rev_retrans_bytes",
+                "ooo_packets", "rev_ooo_packets", "dup_acks", "rev_dup_acks", "zero_windows",
+                "rev_zero_windows", "tcp_init_flags", "rev_tcp_init_flags"]
+OPTIONAL_FIELDS = dict(TUNNEL_FIELDS, **TCP_FIELDS)
+ALL_FIELDS = dict(RECORD_FIELDS, **OPTIONAL_FIELDS)
+TUNNEL_CONTEXTS = {"none", "vni", "gre_key", "teid", "full", "underlay"}
 SAMPLINGS = {"none", "count", "random", "flow"}
 CONSERVATION_WORDS = ("received", "flowed", "filtered", "nonflow", "malformed", "duplicate",
                       "sampled_out", "dropped")
@@ -210,7 +222,7 @@ def csv_record(header, row):
     """A CSV row as its JSON-lines record: numbers typed, empty tunnel cells left out."""
     out = {}
     for k, v in zip(header, row):
-        if k in TUNNEL_FIELDS and v == "":
+        if k in OPTIONAL_FIELDS and v == "":
             continue
         out[k] = int(v) if ALL_FIELDS[k] is int else v
     return out
@@ -230,10 +242,14 @@ def record_problems(records):
         for k in r:
             if k not in ALL_FIELDS:
                 probs.append("record %d: unknown field %r" % (i, k))
-            elif k in TUNNEL_FIELDS and not isinstance(r[k], TUNNEL_FIELDS[k]):
-                probs.append("record %d: %s is not a %s" % (i, k, TUNNEL_FIELDS[k].__name__))
+            elif k in OPTIONAL_FIELDS and not isinstance(r[k], OPTIONAL_FIELDS[k]):
+                probs.append("record %d: %s is not a %s" % (i, k, OPTIONAL_FIELDS[k].__name__))
         if any(k in r for k in TUNNEL_FIELDS) and not r.get("encap"):
             probs.append("record %d: tunnel fields without encap: %s" % (i, canon(r)))
+        if any(k in r for k in TCP_FIELDS) and (r.get("proto") != 6 or
+                                                  any(k not in r for k in TCP_COUNTERS)):
+            probs.append("record %d: TCP health fields incomplete or not TCP: %s"
+                         % (i, canon(r)))
         if probs:
             break
         if r["end_reason"] not in END_REASONS:

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * TCP health per flow (tcp.analysis): handshake RTT split at the probe,
+ * retransmissions, out-of-order segments, duplicate ACKs and zero windows
+ * with the semantics of tshark 4.0's tcp.analysis (Wireshark 4.0.17,
+ * epan/dissectors/packet-tcp.c, tcp_analyze_sequence_number: the same
+ * checks in the same order, on absolute sequence numbers and the raw
+ * window), and the handshake's options.
+ *
+ * The state lives in a flow's cold area (lib/flowtable), lent only to TCP
+ * flows: struct sf_tcp, about 200 bytes. The worker calls sf_tcp_packet()
+ * for every packet of the flow with the parser's TCP header facts
+ * (sf_pkt_info.tcp) and sf_tcp_record() for each record.
+ *
+ * Deliberate differences from tshark (README "TCP health"):
+ *  - a flow is spanflow's (a SYN after FIN or RST starts a new one with
+ *    fresh state, where tshark keeps one stream if the ISN is the same);
+ *  - the unacknowledged-segment list tshark keeps for bytes in flight is
+ *    not kept: none of the counted verdicts depends on it (tshark stops
+ *    counting SYN/FIN in nextseq past 10,000 unacknowledged segments,
+ *    spanflow never does);
+ *  - packet times are the worker's clock (never backwards).
+ */
+#ifndef SF_TCP_H
+#define SF_TCP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sf_flow.h"
+#include "sf_pkt.h"
+
+/* One direction's sequence state (tshark's tcp_flow_t, what the verdicts need). */
+struct sf_tcp_dir {
+	uint32_t nextseq;	/* highest seq + len (+ SYN/FIN) sent; 0: unknown */
+	uint32_t maxseqtobeacked;	/* highest seq reached without a hole; 0: unknown */
+	uint32_t lastack;	/* ack field of the last packet; 0: unknown */
+	uint32_t window;	/* raw window of the last packet; 0xffffffff before one */
+	uint32_t dupacknum;	/* duplicate ACKs in a row (0xffffffff: "-1", see sf_tcp.c) */
+	uint32_t base_seq;	/* ISN (or seq - 1 of the first packet) */
+	uint64_t lastacktime;	/* time of the last packet */
+	uint64_t nextseqtime;	/* when nextseq last advanced */
+	uint8_t lastflags;	/* verdict bits of the last packet (keep-alive, probe) */
+	uint8_t base_set;
+	uint8_t pad[6];
+};
+
+struct sf_tcp {
+	struct sf_tcp_dir d[2];		/* by record direction */
+	uint64_t mru_syn;		/* time of the most recent pure SYN; 0: none */
+	uint64_t first_synack;		/* the first SYN/ACK after it; 0: none */
+	uint64_t first_rtt;		/* tshark's initial RTT; 0: unknown */
+	uint8_t seen;			/* bit per direction that sent a packet */
+	uint8_t pad[7];
+	struct sf_flow_tcp out;		/* the record's figures so far */
+};
+
+/* A TCP flow's first packet (its state is zeroed). */
+void sf_tcp_start(struct sf_tcp *t);
+
+/*
+ * One packet of the flow: pi->tcp valid (SF_PKT_F_TCP; a packet without
+ * it, a fragment, changes nothing), dir the record direction (0 from the
+ * initiator), ts its time.
+ */
+void sf_tcp_packet(struct sf_tcp *t, const struct sf_pkt_info *pi, unsigned int dir,
+		uint64_t ts);
+
+/*
+ * The record's TCP figures into rec->tcp; unless the flow ends, the
+ * counters start again for its next record.
+ */
+void sf_tcp_record(struct sf_tcp *t, struct sf_flow_record *rec, bool ends);
+
+#endif /* SF_TCP_H */

@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""
+TCP health against tshark 4.0's tcp.analysis (tools/tcpref.py): on every TCP
+capture of tests/data (tcp_health.pcap: one connection per verdict, from
+tools/gen_tcp.py), and on the corpus's when present, each TCP record's
+retransmissions (fast and spurious included) and their bytes, out-of-order
+packets, duplicate ACKs and zero windows per direction, first flags, SYN
+options, and rtt_server_ns + rtt_client_ns against tshark's initial_rtt.
+Records are the same for --workers 1 and 4; --no-tcp-analysis leaves the
+fields out; over the captures every verdict is exercised.
+
+Usage: test_tcp_health.py SPANFLOW_BINARY TESTS_DATA_DIR
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.dont_write_bytecode = True  # keep the source tree clean
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import sfcommon as sf  # noqa: E402
+
+sys.path.insert(0, str(sf.REPO / "tools"))
+import tcpref  # noqa: E402
+
+DATA = ["tcp_health.pcap", "smtp.pcap", "ssh.pcap", "sample.pcap", "KakaoTalk_chat.pcap",
+        "tcp_scan.pcapng.pcap", "mqtt.pcap", "opc-ua.pcap"]
+CORPUS = ["1kxun.pcap", "android.pcap", "netflix.pcap", "iphone.pcap", "ftp.pcap",
+          "tls_long_cert.pcap", "http_ipv6.pcap", "443-firefox.pcap", "synscan.pcap",
+          "bittorrent.pcap", "gnutella.pcap"]
+BIG = "100000"  # s: one record per connection (timeouts out of the way)
+
+
+def main():
+    binary, data = sf.usage_args()
+    if shutil.which("tshark") is None:
+        print("tshark not installed")
+        sys.exit(77)
+    ck = sf.Checker("TCP health fields = tshark's tcp.analysis")
+    caps = [data / n for n in DATA]
+    corpus = sf.corpus_dir()
+    if corpus is not None:
+        caps += [corpus / n for n in CORPUS if (corpus / n).exists()]
+    grand = {}
+    with tempfile.TemporaryDirectory(prefix="sf-tcp-") as tmp:
+        py = sf.scapy_python()
+        if py is not None:
+            regen = Path(tmp) / "tcp_health.pcap"
+            subprocess.run([py, str(sf.REPO / "tools" / "gen_tcp.py"), str(regen)], check=True)
+            ck.check(regen.read_bytes() == (data / "tcp_health.pcap").read_bytes(),
+                     "tools/gen_tcp.py writes tests/data/tcp_health.pcap byte for byte")
+        for path in caps:
+            name = path.name
+            pkts = tcpref.packets(path)
+            runs = {}
+            for w in (1, 4):
+                fl = Path(tmp) / ("%s.w%d.jsonl" % (name, w))
+                r = sf.run(binary, ["-r", path, "-q", "--no-http", "-w", w, "--idle-timeout",
+                                    BIG, "--active-timeout", BIG, "--flows", fl])
+                if not ck.check(r.rc == 0, "%s -w %d: exits 0" % (name, w), r.describe()):
+                    continue
+                runs[w] = sf.load_jsonl(fl)
+            if 1 not in runs:
+                continue
+            recs = runs[1]
+            probs = sf.record_problems(recs)
+            ck.check(not probs, "%s: %d records well-formed" % (name, len(recs)),
+                     "\n".join(probs))
+            exp = tcpref.expected(pkts, recs)
+            probs = tcpref.record_problems(recs, exp)
+            tot = tcpref.totals(exp)
+            for k, v in tot.items():
+                grand[k] = grand.get(k, 0) + v
+            grand["records"] = grand.get("records", 0) + len(exp)
+            ck.check(not probs, "%s: %d TCP records equal tshark's view (%s)"
+                     % (name, len(exp), ", ".join("%s %d" % kv for kv in tot.items())),
+                     "\n".join(probs[:15]))
+            if 4 in runs:
+                diff = sf.flows_equal_summary(recs, runs[4])
+                ck.check(diff is None, "%s: records -w 4 == -w 1" % name, diff)
+        # Every verdict met at least once over the captures.
+        ck.check(grand.get("continued", 0) * 20 <= grand.get("records", 1),
+                 "records not compared (a SYN with the same ISN after FIN or RST): %d of %d"
+                 % (grand.get("continued", 0), grand.get("records", 0)))
+        for k in tcpref.COUNTERS + ("rtt",):
+            ck.check(grand.get(k, 0) > 0, "verdict %s exercised: %d" % (k, grand.get(k, 0)))
+        fl = Path(tmp) / "off.jsonl"
+        r = sf.run(binary, ["-r", data / "tcp_health.pcap", "-q", "--no-http",
+                            "--no-tcp-analysis", "--flows", fl])
+        recs = sf.load_jsonl(fl) if r.rc == 0 else []
+        ck.check(recs and not any(k in x for x in recs for k in sf.TCP_FIELDS),
+                 "--no-tcp-analysis: %d records without TCP health fields" % len(recs),
+                 r.describe())
+    ck.finish()
+
+
+if __name__ == "__main__":
+    main()

@@ -34,6 +34,7 @@
 #include "sf_dedup.h"
 #include "sf_flow_table.h"
 #include "sf_pkt.h"
+#include "sf_tcp.h"
 
 #define FUZZ_CAPACITY	64
 #define FUZZ_IDLE_NS	(64 * SF_NS_PER_US)
@@ -300,6 +301,7 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	uint64_t ts[SF_BURST], ended = 0;
 	const struct sf_flow_table_stats *st;
 	struct fuzz_totals tot = { .now = FUZZ_T0 };
+	struct sf_tcp tcp;
 	struct sf_flow_table *t;
 	enum sf_linktype lt;
 	unsigned int n = 0, bursts = 0, i;
@@ -319,7 +321,9 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		d.context = (uint8_t)((v >> 1) % (SF_CTX_FULL + 1));
 		d.vxlan_mirror = (v >> 1) == 7;
 		sf_pkt_decap_set(&d);
+		sf_pkt_tcp_fields_set((v & 2) != 0);
 	}
+	sf_tcp_start(&tcp);
 	p.emit_arg = &tot;
 	p.cold.arg = &tot;
 	intercept = 1;
@@ -349,6 +353,12 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		/* Duplicate removal reads the frame at the parser's offsets. */
 		if (cls == SF_PKT_FLOW)
 			FUZZ_CHECK(sf_dedup_signature_buf(frame, (uint32_t)len, &info[n]) != 0);
+		/* TCP header facts: within the IP packet; the analysis takes any sequence. */
+		if (info[n].flags & SF_PKT_F_TCP) {
+			FUZZ_CHECK(cls == SF_PKT_FLOW && info[n].key.proto == 6 && info[n].frag == 0);
+			FUZZ_CHECK(info[n].tcp.seglen + 20 <= info[n].ip_len);
+			sf_tcp_packet(&tcp, &info[n], info[n].dir, tot.now);
+		}
 		/* tunnel.underlay: the outer flow of a tunnelled packet, parsed again. */
 		if ((info[n].flags & SF_PKT_F_ENCAP) && info[n].tun.depth != 0) {
 			struct sf_pkt_under u;

@@ -138,11 +138,18 @@ test_file_lines(void **state)
 	assert_int_equal(lines, 2);
 }
 
+/* The TCP health columns, and a record's cells without them. */
+#define TCP_HEADER "rtt_server_ns,rtt_client_ns,retrans_packets,rev_retrans_packets," \
+	"retrans_bytes,rev_retrans_bytes,ooo_packets,rev_ooo_packets,dup_acks,rev_dup_acks," \
+	"zero_windows,rev_zero_windows,tcp_init_flags,rev_tcp_init_flags,syn_mss,rev_syn_mss," \
+	"syn_wscale,rev_syn_wscale,syn_sack,rev_syn_sack,syn_ts,rev_syn_ts"
+#define TCP_NONE ",,,,,,,,,,,,,,,,,,,,,,"
+
 static void
 test_csv_line(void **state)
 {
 	struct sf_flow_record r;
-	char buf[1024];
+	char buf[2048];
 	size_t n;
 
 	(void)state;
@@ -151,12 +158,12 @@ test_csv_line(void **state)
 			"dst_port,proto,ip_version,vlan,tunnel,tunnel_id,ingress_port,packets,bytes,rev_packets,rev_bytes,"
 			"tcp_flags,rev_tcp_flags,dscp,end_reason,sampling,sampling_rate,encap,"
 			"outer_src,outer_dst,erspan_session,vni,gre_key,teid,mpls_label1,"
-			"mpls_label2,mpls_label3\n");
+			"mpls_label2,mpls_label3," TCP_HEADER "\n");
 	n = sf_csv_format_record(buf, sizeof(buf), &r);
 	assert_int_equal(n, strlen(buf));
 	assert_string_equal(buf, "1700000000123456789,1700000001000000000,198.51.100.7,53,"
 			"192.0.2.10,40000,17,4,0,none,0,0,3,180,2,1500,27,18,46,tcp_rst,none,1,"
-			",,,,,,,,,");
+			",,,,,,,,," TCP_NONE);
 	/* A flow in GRE (key 7) over MPLS, in IPv4. */
 	r.tun.encaps = (1u << SF_ENCAP_MPLS) | (1u << SF_ENCAP_GRE);
 	r.tun.ids = SF_PKT_ID_GRE_KEY;
@@ -171,7 +178,7 @@ test_csv_line(void **state)
 	assert_int_equal(n, strlen(buf));
 	assert_string_equal(buf, "1700000000123456789,1700000001000000000,198.51.100.7,53,"
 			"192.0.2.10,40000,17,4,0,none,0,0,3,180,2,1500,27,18,46,tcp_rst,none,1,"
-			"mpls+gre,203.0.113.1,203.0.113.2,,,7,,16,1048575,");
+			"mpls+gre,203.0.113.1,203.0.113.2,,,7,,16,1048575," TCP_NONE);
 	n = sf_jsonl_format_record(buf, sizeof(buf), &r);
 	assert_non_null(strstr(buf, "\"sampling_rate\":1,\"encap\":\"mpls+gre\",\"outer_src\":"
 			"\"203.0.113.1\",\"outer_dst\":\"203.0.113.2\",\"gre_key\":7,"
@@ -278,6 +285,26 @@ rnd_record(uint64_t *s, struct sf_flow_record *r)
 	r->end_reason = (uint8_t)(rnd(s) % (SF_END_MAX + 1));	/* one past: "unknown" */
 	r->sampling = (uint8_t)(rnd(s) % (SF_SAMPLING_MAX + 1));	/* one past: "unknown" */
 	r->sampling_rate = (uint32_t)rnd_num(s);
+	if (rnd(s) & 1) {
+		struct sf_flow_tcp *t = &r->tcp;
+		unsigned int d;
+
+		t->flags = (uint8_t)(SF_FLOW_TCP_VALID | (rnd(s) & SF_FLOW_TCP_RTT));
+		t->rtt_server_ns = rnd_num(s);
+		t->rtt_client_ns = rnd_num(s);
+		for (d = 0; d < 2; d++) {
+			t->retrans_bytes[d] = rnd_num(s);
+			t->retrans_packets[d] = (uint32_t)rnd_num(s);
+			t->ooo_packets[d] = (uint32_t)rnd_num(s);
+			t->dup_acks[d] = (uint32_t)rnd_num(s);
+			t->zero_windows[d] = (uint32_t)rnd_num(s);
+			t->mss[d] = (uint16_t)(rnd(s) % 3 == 0 ? 0 : rnd_num(s));
+			t->wscale[d] = (uint8_t)(rnd(s) % 3 == 0 ? SF_FLOW_TCP_NO_WSCALE : rnd(s) % 15);
+			t->opts[d] = (uint8_t)(rnd(s) & (SF_FLOW_TCP_SYN | SF_FLOW_TCP_SACK |
+					SF_FLOW_TCP_TS));
+			t->init_flags[d] = (uint8_t)rnd(s);
+		}
+	}
 	if (rnd(s) & 1)
 		return;		/* plain: no tunnel fields */
 	/* Any bits, those past the last encapsulation included ("unknown"). */
@@ -350,6 +377,50 @@ reference_tunnel(const struct sf_flow_record *r, char *csv, char *json, size_t l
 	snprintf(json + j, len - j, "}");
 }
 
+/* Append the TCP health fields (CSV cells, JSON keys when present). */
+static void
+reference_tcp(const struct sf_flow_record *r, char *csv, char *json, size_t len)
+{
+	const struct sf_flow_tcp *t = &r->tcp;
+	bool valid = t->flags & SF_FLOW_TCP_VALID, rtt = t->flags & SF_FLOW_TCP_RTT;
+	int64_t v[22];
+	static const char *const names[22] = {
+		"rtt_server_ns", "rtt_client_ns", "retrans_packets", "rev_retrans_packets",
+		"retrans_bytes", "rev_retrans_bytes", "ooo_packets", "rev_ooo_packets", "dup_acks",
+		"rev_dup_acks", "zero_windows", "rev_zero_windows", "tcp_init_flags",
+		"rev_tcp_init_flags", "syn_mss", "rev_syn_mss", "syn_wscale", "rev_syn_wscale",
+		"syn_sack", "rev_syn_sack", "syn_ts", "rev_syn_ts",
+	};
+	size_t c = strlen(csv), j = strlen(json) - 1;	/* before the closing brace */
+	unsigned int i, d;
+
+	v[0] = rtt ? (int64_t)t->rtt_server_ns : -1;
+	v[1] = rtt ? (int64_t)t->rtt_client_ns : -1;
+	for (d = 0; d < 2; d++) {
+		bool syn = valid && (t->opts[d] & SF_FLOW_TCP_SYN);
+
+		v[2 + d] = valid ? (int64_t)t->retrans_packets[d] : -1;
+		v[4 + d] = valid ? (int64_t)t->retrans_bytes[d] : -1;
+		v[6 + d] = valid ? (int64_t)t->ooo_packets[d] : -1;
+		v[8 + d] = valid ? (int64_t)t->dup_acks[d] : -1;
+		v[10 + d] = valid ? (int64_t)t->zero_windows[d] : -1;
+		v[12 + d] = valid ? (int64_t)t->init_flags[d] : -1;
+		v[14 + d] = syn && t->mss[d] != 0 ? (int64_t)t->mss[d] : -1;
+		v[16 + d] = syn && t->wscale[d] != SF_FLOW_TCP_NO_WSCALE ? (int64_t)t->wscale[d] : -1;
+		v[18 + d] = syn ? (t->opts[d] & SF_FLOW_TCP_SACK) != 0 : -1;
+		v[20 + d] = syn ? (t->opts[d] & SF_FLOW_TCP_TS) != 0 : -1;
+	}
+	for (i = 0; i < 22; i++) {
+		if (v[i] < 0) {
+			c += (size_t)snprintf(csv + c, len - c, ",");
+			continue;
+		}
+		c += (size_t)snprintf(csv + c, len - c, ",%" PRId64, v[i]);
+		j += (size_t)snprintf(json + j, len - j, ",\"%s\":%" PRId64, names[i], v[i]);
+	}
+	snprintf(json + j, len - j, "}");
+}
+
 /* The CSV line and the JSON object as printf and inet_ntop() write them. */
 static void
 reference_lines(const struct sf_flow_record *r, char *csv, char *json, size_t len)
@@ -382,6 +453,7 @@ reference_lines(const struct sf_flow_record *r, char *csv, char *json, size_t le
 			sf_end_reason_name((enum sf_end_reason)r->end_reason),
 			sf_sampling_name(r->sampling), r->sampling_rate);
 	reference_tunnel(r, csv, json, len);
+	reference_tcp(r, csv, json, len);
 }
 
 /* Any record, any buffer size: the text printf and inet_ntop() give, cut at len - 1. */
@@ -389,7 +461,7 @@ static void
 test_any_record_as_printf(void **state)
 {
 	struct sf_flow_record r;
-	char csv[1024], json[1024], ref_csv[1024], ref_json[1024], small[256];
+	char csv[2048], json[2048], ref_csv[2048], ref_json[2048], small[256];
 	uint64_t seed = 42;
 	size_t n, cut;
 	unsigned int i;

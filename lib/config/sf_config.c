@@ -313,11 +313,11 @@ static const struct opt opts[] = {
 	  .help = "decapsulate Teredo (UDP 3544)" },
 	{ .key = "tunnel.ayiya", .type = OPT_BOOL, FIELD(ayiya), .def = "false",
 	  .help = "decapsulate AYIYA (UDP 5072)" },
-	{ .key = "tcp.analysis", .type = OPT_BOOL, FIELD(tcp_analysis), .def = "true",
+	{ .key = "tcp.analysis", .type = OPT_BOOL, FIELD(tcp_analysis), .def = "false",
 	  .help = "TCP health per flow: handshake RTT, retransmissions, out-of-order, "
 	  "duplicate ACKs, zero windows (tshark's tcp.analysis), SYN options",
-	  .cli = { SWITCH("no-tcp-analysis", 0, "false", "no TCP health fields (saves the "
-	  "per-flow state of TCP flows)") } },
+	  .cli = { SWITCH("tcp-analysis", 0, "true", "TCP health fields in the records of TCP "
+	  "flows (about 300 bytes of state per TCP flow)") } },
 	{ .key = "dpdk.hugepages", .type = OPT_ENUM, FIELD(hugepages), .names = hugepages_names,
 	  .def = "auto", .help = "auto = use hugepages when some are free",
 	  .cli = { FLAG("hugepages", 0, "MODE", "auto (use them when some are free), yes or "

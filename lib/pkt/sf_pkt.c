@@ -162,12 +162,12 @@ sf_pkt_decap_set(const struct sf_pkt_decap *d)
 }
 
 /* tcp.analysis: TCP header facts into sf_pkt_info.tcp. */
-static bool tcp_fields;
+static uint8_t tcp_fields;	/* 0 or 1 */
 
 void
 sf_pkt_tcp_fields_set(bool on)
 {
-	tcp_fields = on;
+	tcp_fields = on ? 1 : 0;
 }
 
 /* The defaults until sf_pkt_decap_set() says otherwise. */
@@ -1577,20 +1577,21 @@ pkt_walk(struct pkt_state *s, enum pkt_layer next, struct sf_pkt_tunnel *tun)
  * The flow key, once, from what the walk found: addresses and DSCP from
  * the innermost IP header, each IP version its own copy.
  */
-static __rte_always_inline uint8_t
-pkt_key(const struct pkt_state *s, struct sf_flow_key *key, uint8_t *dscp)
+static __rte_always_inline void
+pkt_key(const struct pkt_state *s, struct sf_pkt_info *out)
 {
 	const uint8_t *ip = s->p + s->l3;
 	uint16_t vlan = s->vlan;	/* tunnel.context may take it out: pkt_encaps_out */
 
 	if (s->ipver == 4) {
-		*dscp = ip[1] >> 2;
-		return sf_flow_key_make(key, 4, ip + 12, ip + 16, 4, s->sport, s->dport,
-				s->proto, vlan);
+		out->dir = sf_flow_key_make(&out->key, 4, ip + 12, ip + 16, 4, s->sport,
+				s->dport, s->proto, vlan);
+		out->dscp = ip[1] >> 2;
+	} else {
+		out->dir = sf_flow_key_make(&out->key, 6, ip + 8, ip + 24, 16, s->sport,
+				s->dport, s->proto, vlan);
+		out->dscp = (uint8_t)(((ip[0] & 0x0f) << 2) | (ip[1] >> 6));
 	}
-	*dscp = (uint8_t)(((ip[0] & 0x0f) << 2) | (ip[1] >> 6));
-	return sf_flow_key_make(key, 6, ip + 8, ip + 24, 16, s->sport, s->dport, s->proto,
-			vlan);
 }
 
 /* The key's tunnel context, as tunnel.context chooses, from the ids found. */
@@ -1756,29 +1757,31 @@ tcp_syn_options(struct sf_pkt_tcp *t, const uint8_t *h, uint32_t hlen)
 }
 
 /*
- * tcp.analysis: the TCP header of an unfragmented flow packet at the
- * cursor (layer_l4 checked that its 20 bytes are there). No facts when the
- * header is longer than the IP packet says (no payload length then).
+ * tcp.analysis: the TCP header h of an unfragmented flow packet (layer_l4
+ * checked that its 20 bytes are there; `left` bytes may be read), after
+ * ip_hdrs bytes of IP headers in an IP packet of ip_len. No facts when the
+ * header is longer than the IP packet says (no payload length then). Out of
+ * line, with values: the walk's state stays in registers.
  */
 static __rte_noinline void
-pkt_tcp_out(const struct pkt_state *s, struct sf_pkt_info *out)
+pkt_tcp_out(struct sf_pkt_info *out, const uint8_t *h, uint32_t ip_hdrs, uint32_t ip_len,
+		uint32_t left)
 {
-	const uint8_t *h = s->p + s->off;
-	uint32_t hlen = (uint32_t)(h[12] >> 4) * 4, ip_hdrs = s->off - s->l3;
+	uint32_t hlen = (uint32_t)(h[12] >> 4) * 4;
 	struct sf_pkt_tcp *t = &out->tcp;
 
-	if (s->ip_len < ip_hdrs || s->ip_len - ip_hdrs < hlen)
+	if (ip_len < ip_hdrs || ip_len - ip_hdrs < hlen)
 		return;
 	t->seq = ld32(h + 4);
 	t->ack = ld32(h + 8);
-	t->seglen = s->ip_len - ip_hdrs - hlen;
+	t->seglen = ip_len - ip_hdrs - hlen;
 	t->win = ld16(h + 14);
 	t->mss = 0;
 	t->wscale = 0;
 	t->opts = 0;
 	t->pad[0] = t->pad[1] = 0;
 	if (h[13] & SF_TCP_SYN)
-		tcp_syn_options(t, h, RTE_MIN(hlen, s->end - s->off));
+		tcp_syn_options(t, h, RTE_MIN(hlen, left));
 	out->flags |= SF_PKT_F_TCP;
 }
 
@@ -1819,7 +1822,7 @@ sf_pkt_parse(const uint8_t *p, uint32_t caplen, enum sf_linktype lt,
 	else
 		next = pkt_walk(&s, pkt_link(&s, lt), &out->tun);
 	if (likely(next == PL_DONE)) {
-		out->dir = pkt_key(&s, &out->key, &out->dscp);
+		pkt_key(&s, out);
 		out->ip_len = s.ip_len;
 		out->tcp_flags = s.tcp_flags;
 		out->frag = s.frag;
@@ -1827,10 +1830,13 @@ sf_pkt_parse(const uint8_t *p, uint32_t caplen, enum sf_linktype lt,
 		out->flags = s.pflags;
 		out->l3_off = (uint16_t)s.l3;
 		out->l4_off = (uint16_t)s.off;
-		if (unlikely((s.depth | s.n_vlan | s.n_mpls) != 0))
-			pkt_encaps_out(&s, out, true);
-		if (unlikely(tcp_fields) && s.proto == IPPROTO_TCP && s.frag == 0)
-			pkt_tcp_out(&s, out);
+		/* One test for what plain traffic never needs: stacks, tunnels, TCP facts. */
+		if (unlikely(((s.depth | s.n_vlan | s.n_mpls) | tcp_fields) != 0)) {
+			if ((s.depth | s.n_vlan | s.n_mpls) != 0)
+				pkt_encaps_out(&s, out, true);
+			if (tcp_fields && s.proto == IPPROTO_TCP && s.frag == 0)
+				pkt_tcp_out(out, p + s.off, s.off - s.l3, s.ip_len, s.end - s.off);
+		}
 		return SF_PKT_FLOW;
 	}
 	out->flags = 0;
@@ -1863,6 +1869,7 @@ bool
 sf_pkt_parse_underlay(const uint8_t *p, uint32_t caplen, enum sf_linktype lt,
 		struct sf_pkt_under *u)
 {
+	struct sf_pkt_info o;
 	struct pkt_state s;
 	enum pkt_layer next;
 
@@ -1874,7 +1881,10 @@ sf_pkt_parse_underlay(const uint8_t *p, uint32_t caplen, enum sf_linktype lt,
 		next = PL_DONE;		/* the UDP ports are read */
 	if (next != PL_DONE)
 		return false;
-	u->dir = pkt_key(&s, &u->key, &u->dscp);
+	pkt_key(&s, &o);
+	u->key = o.key;
+	u->dir = o.dir;
+	u->dscp = o.dscp;
 	if (decap.vlan_mask == 0)
 		u->key.vlan = 0;
 	sf_flow_key_set_ctx(&u->key, SF_FLOW_CTX_UNDERLAY, 0);

@@ -8,6 +8,8 @@
  */
 #include <string.h>
 
+#include <rte_branch_prediction.h>
+
 #include "sf_common.h"
 #include "sf_tcp.h"
 
@@ -223,6 +225,19 @@ handshake(struct sf_tcp *t, uint8_t flags, uint64_t now)
 	}
 }
 
+/* A packet with a counted verdict (most have none). */
+static __rte_noinline void
+count(struct sf_flow_tcp *o, unsigned int dir, unsigned int v, uint32_t ip_len)
+{
+	if (v & V_RETRANS) {
+		o->retrans_packets[dir]++;
+		o->retrans_bytes[dir] += ip_len;
+	}
+	o->ooo_packets[dir] += (v & V_OOO) != 0;
+	o->dup_acks[dir] += (v & V_DUP_ACK) != 0;
+	o->zero_windows[dir] += (v & V_ZERO_WIN) != 0;
+}
+
 void
 sf_tcp_packet(struct sf_tcp *t, const struct sf_pkt_info *pi, unsigned int dir, uint64_t ts)
 {
@@ -241,16 +256,12 @@ sf_tcp_packet(struct sf_tcp *t, const struct sf_pkt_info *pi, unsigned int dir, 
 	}
 	conversation(t, f, r, s, flags);
 	v = analyze(t, f, r, s, flags, ts);
-	if (flags & SF_TCP_SYN)
+	if (unlikely(flags & SF_TCP_SYN))
 		syn_options(o, dir, s);
-	handshake(t, flags, ts);
-	if (v & V_RETRANS) {
-		o->retrans_packets[dir]++;
-		o->retrans_bytes[dir] += pi->ip_len;
-	}
-	o->ooo_packets[dir] += (v & V_OOO) != 0;
-	o->dup_acks[dir] += (v & V_DUP_ACK) != 0;
-	o->zero_windows[dir] += (v & V_ZERO_WIN) != 0;
+	if (unlikely(t->first_rtt == 0))
+		handshake(t, flags, ts);
+	if (unlikely(v & (V_RETRANS | V_OOO | V_DUP_ACK | V_ZERO_WIN)))
+		count(o, dir, v, pi->ip_len);
 }
 
 void

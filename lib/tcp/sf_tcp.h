@@ -45,13 +45,14 @@ struct sf_tcp_dir {
 	uint8_t pad[6];
 };
 
+/* What every packet touches first (two cache lines), the rest after. */
 struct sf_tcp {
-	struct sf_tcp_dir d[2];		/* by record direction */
-	uint64_t mru_syn;		/* time of the most recent pure SYN; 0: none */
-	uint64_t first_synack;		/* the first SYN/ACK after it; 0: none */
-	uint64_t first_rtt;		/* tshark's initial RTT; 0: unknown */
 	uint8_t seen;			/* bit per direction that sent a packet */
 	uint8_t pad[7];
+	struct sf_tcp_dir d[2];		/* by record direction */
+	uint64_t first_rtt;		/* tshark's initial RTT; 0: unknown */
+	uint64_t mru_syn;		/* time of the most recent pure SYN; 0: none */
+	uint64_t first_synack;		/* the first SYN/ACK after it; 0: none */
 	struct sf_flow_tcp out;		/* the record's figures so far */
 };
 

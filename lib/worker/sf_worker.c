@@ -175,10 +175,10 @@ batch_send(struct sf_worker *w)
  * its key) and TCP health (lib/tcp). One area per flow that wants either.
  */
 struct flow_cold {
-	struct sf_flow_tun tun;
 	uint8_t tcp_on;		/* tcp below is in use */
 	uint8_t pad[7];
-	struct sf_tcp tcp;
+	struct sf_tcp tcp;	/* first: what a TCP packet touches in two lines */
+	struct sf_flow_tun tun;
 };
 
 static inline bool

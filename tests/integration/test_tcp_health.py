@@ -7,8 +7,9 @@ tools/gen_tcp.py), and on the corpus's when present, each TCP record's
 retransmissions (fast and spurious included) and their bytes, out-of-order
 packets, duplicate ACKs and zero windows per direction, first flags, SYN
 options, and rtt_server_ns + rtt_client_ns against tshark's initial_rtt.
-Records are the same for --workers 1 and 4; --no-tcp-analysis leaves the
-fields out; over the captures every verdict is exercised.
+Records are the same for --workers 1 and 4; without --tcp-analysis (the
+default) records have none of the fields; over the captures every verdict is
+exercised.
 
 Usage: test_tcp_health.py SPANFLOW_BINARY TESTS_DATA_DIR
 """
@@ -59,7 +60,8 @@ def main():
             runs = {}
             for w in (1, 4):
                 fl = Path(tmp) / ("%s.w%d.jsonl" % (name, w))
-                r = sf.run(binary, ["-r", path, "-q", "--no-http", "-w", w, "--idle-timeout",
+                r = sf.run(binary, ["-r", path, "-q", "--no-http", "--tcp-analysis", "-w", w,
+                                    "--idle-timeout",
                                     BIG, "--active-timeout", BIG, "--flows", fl])
                 if not ck.check(r.rc == 0, "%s -w %d: exits 0" % (name, w), r.describe()):
                     continue
@@ -89,11 +91,10 @@ def main():
         for k in tcpref.COUNTERS + ("rtt",):
             ck.check(grand.get(k, 0) > 0, "verdict %s exercised: %d" % (k, grand.get(k, 0)))
         fl = Path(tmp) / "off.jsonl"
-        r = sf.run(binary, ["-r", data / "tcp_health.pcap", "-q", "--no-http",
-                            "--no-tcp-analysis", "--flows", fl])
+        r = sf.run(binary, ["-r", data / "tcp_health.pcap", "-q", "--no-http", "--flows", fl])
         recs = sf.load_jsonl(fl) if r.rc == 0 else []
         ck.check(recs and not any(k in x for x in recs for k in sf.TCP_FIELDS),
-                 "--no-tcp-analysis: %d records without TCP health fields" % len(recs),
+                 "without --tcp-analysis: %d records without TCP health fields" % len(recs),
                  r.describe())
     ck.finish()
 

@@ -1021,6 +1021,13 @@ ft_update(struct sf_flow_table *t, const struct sf_pkt_info *const pi[], const u
 			if (e->prev != FT_NIL)
 				rte_prefetch0(&t->ent[e->prev]);
 		}
+		/* A flow with a cold area: packet() reads its first two lines. */
+		if (e->cold != FT_NIL && t->cold_ops.packet != NULL) {
+			const uint8_t *c = ft_cold_area(t, e->cold);
+
+			rte_prefetch0(c);
+			rte_prefetch0(c + 64);
+		}
 	}
 	for (i = 0; i < n; i++) {
 		uint32_t idx = cand[i];

@@ -1450,6 +1450,83 @@ test_encap_depth(void **state)
 	}
 }
 
+/*
+ * tcp.analysis: the TCP facts of a SYN with options (MSS 1460, SACK
+ * permitted, timestamps, NOP, window scale 7: 20 option bytes), of a data
+ * segment in IPv6 with Ethernet padding after it (not payload), and none
+ * for a fragment or with the setting off.
+ */
+static void
+test_tcp_fields(void **state)
+{
+	static const uint8_t opts[20] = { 2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0,
+		1, 3, 3, 7 };
+	struct sf_pkt_info i;
+	struct pb p;
+	uint32_t at;
+
+	(void)state;
+	sf_pkt_tcp_fields_set(true);
+	pb_init(&p);
+	eth(&p, 0x0800);
+	ip4(&p, 6, A4, B4);
+	at = p.len;
+	tcp(&p, 40000, 443, SF_TCP_SYN);
+	p.b[at + 12] = (5 + 5) << 4;		/* 40-byte header */
+	put16(&p, at + 4, 0xdead);		/* seq 0xdeadbeef */
+	put16(&p, at + 6, 0xbeef);
+	put16(&p, at + 14, 29200);		/* window */
+	pb_bytes(&p, opts, sizeof(opts));
+	pb_done(&p);
+	assert_int_equal(parse_exact(p.b, p.len, SF_LINK_ETHER, &i), SF_PKT_FLOW);
+	assert_true(i.flags & SF_PKT_F_TCP);
+	assert_int_equal(i.tcp.seq, 0xdeadbeef);
+	assert_int_equal(i.tcp.ack, 2000);
+	assert_int_equal(i.tcp.win, 29200);
+	assert_int_equal(i.tcp.seglen, 0);
+	assert_int_equal(i.tcp.opts, SF_TCP_OPT_MSS | SF_TCP_OPT_SACK_PERM | SF_TCP_OPT_TS |
+			SF_TCP_OPT_WSCALE);
+	assert_int_equal(i.tcp.mss, 1460);
+	assert_int_equal(i.tcp.wscale, 7);
+	/* The SYN cut inside its options: what was captured is read. */
+	assert_int_equal(parse_exact(p.b, p.len - 4, SF_LINK_ETHER, &i), SF_PKT_FLOW);
+	assert_int_equal(i.tcp.opts, SF_TCP_OPT_MSS | SF_TCP_OPT_SACK_PERM | SF_TCP_OPT_TS);
+
+	/* IPv6 data: 100 bytes of payload, then 6 bytes of padding. */
+	pb_init(&p);
+	eth(&p, 0x86dd);
+	ip6(&p, 6, A6, B6);
+	tcp(&p, 443, 40000, SF_TCP_ACK | SF_TCP_PSH);
+	payload(&p, 100);
+	pb_done(&p);
+	pb_fill(&p, 0, 6);
+	assert_int_equal(parse_exact(p.b, p.len, SF_LINK_ETHER, &i), SF_PKT_FLOW);
+	assert_true(i.flags & SF_PKT_F_TCP);
+	assert_int_equal(i.tcp.seglen, 100);
+	assert_int_equal(i.tcp.seq, 1000);
+	assert_int_equal(i.tcp.opts, 0);	/* options are read from SYNs only */
+
+	/* A first fragment: no TCP facts. */
+	pb_init(&p);
+	eth(&p, 0x0800);
+	ip4x(&p, 6, A4, B4, 0, 5, 0x2000);
+	tcp(&p, 40000, 443, SF_TCP_ACK);
+	payload(&p, 8);
+	pb_done(&p);
+	assert_int_equal(parse_exact(p.b, p.len, SF_LINK_ETHER, &i), SF_PKT_FLOW);
+	assert_false(i.flags & SF_PKT_F_TCP);
+
+	/* Off: nothing written. */
+	sf_pkt_tcp_fields_set(false);
+	pb_init(&p);
+	eth(&p, 0x0800);
+	ip4(&p, 6, A4, B4);
+	tcp(&p, 40000, 443, SF_TCP_SYN);
+	pb_done(&p);
+	assert_int_equal(parse_exact(p.b, p.len, SF_LINK_ETHER, &i), SF_PKT_FLOW);
+	assert_false(i.flags & SF_PKT_F_TCP);
+}
+
 static void
 test_tcp_data_offset(void **state)
 {
@@ -2708,6 +2785,7 @@ main(void)
 		cmocka_unit_test(test_truncation_ipv4_options_fragment),
 		cmocka_unit_test(test_truncation_sll2_ipv6_fragment_later),
 		cmocka_unit_test(test_mutations),
+		cmocka_unit_test(test_tcp_fields),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -308,7 +308,11 @@ def one_run(ck, binary, data, tmp, capture, mode, use_pmacct):
             conf.write_text(PMACCT_CONF.format(ip=LOOPBACK, port=pm_port, out=pm_out))
             pm = Daemon(["nfacctd", "-f", str(conf)], run_dir / "nfacctd.log")
             daemons.append(pm)
+            # The core says it listens before its print plugin runs; flows that reach
+            # the core before the plugin is attached are lost (templates included, so
+            # nothing after them decodes): wait for the plugin's first cache purge.
             ok = wait_for(run_dir / "nfacctd.log", "waiting for NetFlow/IPFIX data") and ok
+            ok = wait_for(run_dir / "nfacctd.log", "Purging cache - END") and ok
             dests.append("%s:%d" % (LOOPBACK, pm_port))
         if not ck.check(ok, "%s: collectors started on loopback" % label,
                         sf.tail((run_dir / "nfcapd.log").read_text(errors="replace"))):

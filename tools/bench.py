@@ -33,6 +33,10 @@ SCENARIOS = {
                "-d", "20"], 5, 262144, "100% new flows (SYN flood) into a full 256k table"),
     "ipv6-1M": (["-n", "4000000", "-f", "1000000", "-6", "1.0", "-s", "78", "-S", "78",
                  "-d", "20"], 5, 2097152, "IPv6 only, 78 bytes, 1M uniform flows"),
+    "tcp-1M": (["-n", "4000000", "-f", "1000000", "-s", "64", "-S", "64", "-d", "20", "-u", "0",
+                "-T", "-L", "0.01", "-R", "0.01"], 5, 2097152,
+               "TCP with real sequence numbers over 1M flows, 1% resent, 1% reordered "
+               "(for --tcp-analysis)"),
     "vxlan-1M": (["-n", "4000000", "-f", "1000000", "-s", "64", "-S", "64", "-d", "20",
                   "-E", "vxlan"], 5, 2097152,
                  "VXLAN (4 VTEPs, 4 VNIs), 1M inner flows of 64-byte frames"),

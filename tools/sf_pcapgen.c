@@ -11,13 +11,17 @@
  * open brand-new flows (scan/flood: a SYN from a new source), over a
  * capture of the given duration. TCP flows open with SYN, SYN+ACK, ACK and
  * close with FIN/FIN after about LEN packets, then reopen on a new source
- * port. The output depends only on the arguments and the seed.
+ * port. With -T their sequence and ACK numbers are a real conversation's
+ * (for the TCP analysis), with a share of resent segments (-L, loss) and
+ * of segments sent ahead of the one before (-R, reordering). The output
+ * depends only on the arguments and the seed.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
 #include <pcap/pcap.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +32,15 @@ struct flow {
 	uint16_t gen;		/* incarnation: moves the source port */
 	uint8_t v6;
 	uint8_t udp;
+	/* -T: each direction's sequence state */
+	uint32_t seq[2];	/* next sequence number to send */
+	uint32_t last_seq[2], last_len[2];	/* the last segment sent (for a resend) */
+	uint32_t gap_seq[2];	/* a segment skipped to be sent late (reordering) */
+	uint8_t gap[2];
 };
+
+/* -T: a segment jumped over by a reordering, sent with the next packet. */
+#define GAP_LEN 100
 
 struct gen {
 	uint64_t packets;
@@ -41,6 +53,9 @@ struct gen {
 	unsigned int length;
 	const char *out;
 	int encap;		/* ENCAP_*: wrap every frame in a tunnel */
+	bool tcp_seq;		/* -T: real sequence and ACK numbers */
+	double loss_share;	/* -L: data segments that are resends of the previous one */
+	double reorder_share;	/* -R: data segments sent ahead of a skipped one */
 	uint64_t rng;
 	double *cdf;		/* Zipf cumulative distribution */
 	struct flow *fl;
@@ -118,7 +133,7 @@ ip_csum(const uint8_t *p, unsigned int len)
  */
 static unsigned int
 build(uint8_t *buf, unsigned int size, uint32_t id, const struct flow *f, int dir,
-		uint8_t tcp_flags, uint32_t src_salt)
+		uint8_t tcp_flags, uint32_t src_salt, uint32_t seq, uint32_t ack)
 {
 	uint8_t cli[16] = { 0 }, srv[16] = { 0 };
 	unsigned int l3 = 14, l4, hl, alen = f->v6 ? 16 : 4;
@@ -164,11 +179,67 @@ build(uint8_t *buf, unsigned int size, uint32_t id, const struct flow *f, int di
 	if (f->udp) {
 		put16(buf + l4 + 4, (uint16_t)(size - l4));
 	} else {
-		put32(buf + l4 + 4, f->count * 1000u);
+		put32(buf + l4 + 4, seq);
+		put32(buf + l4 + 8, ack);
 		buf[l4 + 12] = 0x50;
 		buf[l4 + 13] = tcp_flags;
 		put16(buf + l4 + 14, 65535);
 	}
+	return size;
+}
+
+/*
+ * -T: the sequence and ACK numbers of a TCP packet of flow f in direction
+ * dir, and its frame size (a late segment has GAP_LEN bytes of payload).
+ * SYNs take an ISN from the flow, SYN and FIN count one; a data segment is
+ * the next one, a resend of the previous one (-L), or sent ahead of one it
+ * skips (-R), which the direction's next data packet then sends.
+ */
+static unsigned int
+tcp_segment(struct gen *g, struct flow *f, uint32_t id, int dir, uint8_t flags,
+		unsigned int size, uint32_t *seq, uint32_t *ack)
+{
+	unsigned int hdrs = 14 + (f->v6 ? 40 : 20) + 20, len = size - hdrs;
+
+	if (flags & 0x02) {	/* SYN: a new connection, each side's ISN */
+		f->seq[dir] = (id * 2654435761u) ^ ((uint32_t)f->gen << 20) ^ (uint32_t)dir;
+		f->gap[dir] = 0;
+		f->last_len[dir] = 0;
+		if (dir == 0) {
+			f->gap[1] = 0;
+			f->last_len[1] = 0;
+		}
+		*seq = f->seq[dir]++;
+		*ack = dir ? f->seq[0] : 0;
+		return hdrs;
+	}
+	*ack = f->seq[dir ^ 1];
+	if (flags & 0x01) {	/* FIN */
+		*seq = f->seq[dir]++;
+		return hdrs;
+	}
+	if (flags == 0x10) {	/* the handshake's ACK */
+		*seq = f->seq[dir];
+		return hdrs;
+	}
+	if (f->gap[dir]) {
+		*seq = f->gap_seq[dir];
+		f->gap[dir] = 0;
+		return hdrs + GAP_LEN;
+	}
+	if (f->last_len[dir] != 0 && rnd01(g) < g->loss_share) {
+		*seq = f->last_seq[dir];
+		return size;
+	}
+	if (rnd01(g) < g->reorder_share) {
+		f->gap_seq[dir] = f->seq[dir];
+		f->gap[dir] = 1;
+		f->seq[dir] += GAP_LEN;
+	}
+	*seq = f->seq[dir];
+	f->last_seq[dir] = *seq;
+	f->last_len[dir] = len;
+	f->seq[dir] += len;
 	return size;
 }
 
@@ -224,7 +295,8 @@ usage(FILE *o)
 {
 	fprintf(o, "usage: sf_pcapgen -o FILE [-n PACKETS] [-f FLOWS] [-z ZIPF] [-s MIN] [-S MAX]\n"
 		"                  [-6 IPV6_SHARE] [-u UDP_SHARE] [-N NEW_SHARE] [-d SECONDS]\n"
-		"                  [-r SEED] [-l TCP_FLOW_LEN] [-E vxlan|erspan]\n");
+		"                  [-r SEED] [-l TCP_FLOW_LEN] [-E vxlan|erspan]\n"
+		"                  [-T [-L LOSS_SHARE] [-R REORDER_SHARE]]\n");
 }
 
 int
@@ -240,7 +312,7 @@ main(int argc, char **argv)
 	uint64_t i, t0 = 1700000000ULL * 1000000000ULL;
 	int c;
 
-	while ((c = getopt(argc, argv, "o:n:f:z:s:S:6:u:N:d:r:l:E:h")) != -1) {
+	while ((c = getopt(argc, argv, "o:n:f:z:s:S:6:u:N:d:r:l:E:TL:R:h")) != -1) {
 		switch (c) {
 		case 'o': g.out = optarg; break;
 		case 'n': g.packets = strtoull(optarg, NULL, 0); break;
@@ -254,6 +326,9 @@ main(int argc, char **argv)
 		case 'd': g.duration = strtod(optarg, NULL); break;
 		case 'r': g.seed = strtoull(optarg, NULL, 0); break;
 		case 'l': g.length = (unsigned int)strtoul(optarg, NULL, 0); break;
+		case 'T': g.tcp_seq = true; break;
+		case 'L': g.loss_share = strtod(optarg, NULL); break;
+		case 'R': g.reorder_share = strtod(optarg, NULL); break;
 		case 'E':
 			g.encap = strcmp(optarg, "vxlan") == 0 ? ENCAP_VXLAN :
 				strcmp(optarg, "erspan") == 0 ? ENCAP_ERSPAN : -1;
@@ -319,7 +394,8 @@ main(int argc, char **argv)
 			dir = 0;
 			size = f->v6 ? 74 : 64;
 			size = size < g.min_size ? g.min_size : size;
-			build(buf, size, id, f, dir, flags, (uint32_t)(1 + g.new_flows++ / g.flows));
+			build(buf, size, id, f, dir, flags, (uint32_t)(1 + g.new_flows++ / g.flows),
+					(uint32_t)rnd(&g), 0);
 		} else {
 			id = pick_flow(&g);
 			f = &g.fl[id];
@@ -332,7 +408,14 @@ main(int argc, char **argv)
 			}
 			if (f->v6 && size < 78)
 				size = 78;
-			build(buf, size, id, f, dir, flags, 0);
+			if (g.tcp_seq && !f->udp) {
+				uint32_t seq, ack;
+
+				size = tcp_segment(&g, f, id, dir, flags, size, &seq, &ack);
+				build(buf, size, id, f, dir, flags, 0, seq, ack);
+			} else {
+				build(buf, size, id, f, dir, flags, 0, f->count * 1000u, 0);
+			}
 			if (++f->count == f->length && !f->udp) {
 				f->count = 0;
 				f->gen++;

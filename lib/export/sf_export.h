@@ -116,7 +116,12 @@ int sf_jsonl_close(struct sf_jsonl *j, char *err, size_t errlen);
 void sf_jsonl_write_record(void *arg, const struct sf_flow_record *r);
 void sf_jsonl_write_interval(void *arg, const struct sf_interval_agg *a);
 
-/* Format one record as a JSON object (no newline); returns its length. */
+/*
+ * Format one record as a JSON object (no newline); returns its length. A
+ * buffer of SF_JSONL_RECORD_LEN bytes holds any record (a static check in
+ * sf_export_jsonl.c keeps it so as fields are added).
+ */
+#define SF_JSONL_RECORD_LEN 4096
 size_t sf_jsonl_format_record(char *buf, size_t len, const struct sf_flow_record *r);
 
 /* CSV (RFC 4180): a header line of the field names, then one line per record. */

@@ -26,6 +26,7 @@ struct sf_jsonl {
 	+ sizeof(",\"" #name "\":") - 1 + SF_FMT_MAX_ ## kind + 2
 #define JSONL_RECORD_MAX (SF_FLOW_FIELDS(SF_X_JMAX) + 1)
 _Static_assert(JSONL_RECORD_MAX < SF_ROTFILE_UNIT_MAX, "a record line is one unit");
+_Static_assert(JSONL_RECORD_MAX <= SF_JSONL_RECORD_LEN, "SF_JSONL_RECORD_LEN holds any record");
 
 #define JPUT_TIME(p, r, v) p = sf_fmt_u64(p, (uint64_t)(v))
 #define JPUT_U64 JPUT_TIME

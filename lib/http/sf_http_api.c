@@ -204,7 +204,7 @@ ep_flows_top(struct req *r, struct sf_text *b)
 	uint64_t ins = sf_http_params_of(r->h)->cfg->interval_ns;
 	int k = SF_BY_BYTES, st;
 	unsigned int n, i, j, order[SF_TOPK];
-	char line[1024];
+	char line[SF_JSONL_RECORD_LEN];
 
 	if (by != NULL && strcmp(by, "packets") == 0)
 		k = SF_BY_PACKETS;

@@ -27,6 +27,7 @@ import sfcommon as sf  # noqa: E402
 
 sys.path.insert(0, str(sf.REPO / "tools"))
 import tcpref  # noqa: E402
+from test_http import Server  # noqa: E402
 
 DATA = ["tcp_health.pcap", "smtp.pcap", "ssh.pcap", "sample.pcap", "KakaoTalk_chat.pcap",
         "tcp_scan.pcapng.pcap", "mqtt.pcap", "opc-ua.pcap"]
@@ -90,6 +91,20 @@ def main():
                  % (grand.get("continued", 0), grand.get("records", 0)))
         for k in tcpref.COUNTERS + ("rtt",):
             ck.check(grand.get(k, 0) > 0, "verdict %s exercised: %d" % (k, grand.get(k, 0)))
+        # The API's top flows carry the whole record, TCP health and tunnel facts
+        # included: IPv6 TCP in IPv6 GRE with MPLS labels makes the longest lines.
+        fl = Path(tmp) / "api.jsonl"
+        cap = data / "tunnels" / "tun_gre.pcap"
+        with Server(binary, ["-r", cap, "--serve", "--tcp-analysis", "--flows", fl],
+                    tmp) as srv:
+            ok = srv.wait_finished()
+            top = srv.json("/api/v1/flows/top") if ok else {}
+        recs = sf.load_jsonl(fl) if ok else []
+        run = top.get("run", [])
+        ck.check(ok and len(run) == min(10, len(recs)) and
+                 all(x in recs for x in run) and any("retrans_packets" in x for x in run),
+                 "/api/v1/flows/top: %d whole records, TCP health fields in them" % len(run),
+                 "top %s\nrecords %s" % (run[:2], recs[:2]))
         fl = Path(tmp) / "off.jsonl"
         r = sf.run(binary, ["-r", data / "tcp_health.pcap", "-q", "--no-http", "--flows", fl])
         recs = sf.load_jsonl(fl) if r.rc == 0 else []

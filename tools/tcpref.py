@@ -33,9 +33,12 @@ Usage:
 """
 
 import json
+import os
 import subprocess
 import sys
-from decimal import Decimal
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from flowref import _ns  # noqa: E402  (tshark's decimal seconds -> ns)
 
 FIELDS = ["frame.time_epoch", "ip.src", "ip.dst", "ipv6.src", "ipv6.dst", "ip.len",
           "ipv6.plen", "tcp.srcport", "tcp.dstport", "tcp.flags", "tcp.len",
@@ -60,7 +63,7 @@ def packets(path):
     res = []
     for line in out.splitlines():
         v = dict(zip(FIELDS, line.split("\t")))
-        t = int(Decimal(v["frame.time_epoch"]) * 1000000000) if v["frame.time_epoch"] else 0
+        t = _ns(v["frame.time_epoch"]) if v["frame.time_epoch"] else 0
         clock = max(clock, t)
         protos = v.get("frame.protocols", "").split(":")
         if ("tcp" not in protos or v["icmp.type"] or v["icmpv6.type"] or
@@ -84,8 +87,7 @@ def packets(path):
             "ooo": bool(v["tcp.analysis.out_of_order"]),
             "dupack": bool(v["tcp.analysis.duplicate_ack"]),
             "zerowin": bool(v["tcp.analysis.zero_window"]),
-            "irtt": (int(Decimal(v["tcp.analysis.initial_rtt"]) * 1000000000)
-                     if v["tcp.analysis.initial_rtt"] else None),
+            "irtt": _ns(v["tcp.analysis.initial_rtt"]) if v["tcp.analysis.initial_rtt"] else None,
             "mss": int(v["tcp.options.mss_val"]) if v["tcp.options.mss_val"] else None,
             "wscale": int(v["tcp.options.wscale.shift"]) if v["tcp.options.wscale.shift"]
             else None,

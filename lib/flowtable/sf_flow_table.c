@@ -994,6 +994,7 @@ ft_update(struct sf_flow_table *t, const struct sf_pkt_info *const pi[], const u
 		unsigned int n)
 {
 	uint32_t sig[SF_BURST], cand[SF_BURST];
+	const bool cold_pf = t->cold_ops.packet != NULL;	/* prefetch cold areas */
 	unsigned int i;
 
 	for (i = 0; i < n; i++) {
@@ -1022,7 +1023,7 @@ ft_update(struct sf_flow_table *t, const struct sf_pkt_info *const pi[], const u
 				rte_prefetch0(&t->ent[e->prev]);
 		}
 		/* A flow with a cold area: packet() reads its first two lines. */
-		if (e->cold != FT_NIL && t->cold_ops.packet != NULL) {
+		if (cold_pf && e->cold != FT_NIL) {
 			const uint8_t *c = ft_cold_area(t, e->cold);
 
 			rte_prefetch0(c);

@@ -25,14 +25,22 @@ fixed sequence numbers):
   reuse       a connection closed by FINs, then the same ports with a new ISN
   midstream   no handshake seen: data and ACKs only
 
-Usage: gen_tcp.py OUT.pcap      (needs python3-scapy: /usr/bin/python3)
+With --zeek, connections for Zeek's conn_state and history instead (client
+10.9.2.1, server 10.9.3.1), each with the values Zeek's rules give, worked out
+by hand from its TCP analyzer (ZEEK below; tests/integration/test_tcp_health.py
+checks spanflow's records against them).
+
+Usage: gen_tcp.py [--zeek] OUT.pcap      (needs python3-scapy: /usr/bin/python3)
 """
 
 import sys
 
-from scapy.layers.inet import IP, TCP
-from scapy.layers.l2 import Ether
-from scapy.utils import PcapWriter
+try:
+    from scapy.layers.inet import IP, TCP
+    from scapy.layers.l2 import Ether
+    from scapy.utils import PcapWriter
+except ImportError:  # the tables (ZEEK) are read without scapy
+    IP = TCP = Ether = PcapWriter = None
 
 T0 = 1767225600.0  # 2026-01-01 00:00:00 UTC
 CLI, SRV = "10.9.0.1", "10.9.1.1"
@@ -43,15 +51,16 @@ OPTS = [("MSS", 1460), ("SAckOK", b""), ("Timestamp", (1000, 0)), ("NOP", None),
 class Conv:
     """A connection: packets with explicit times, sequence numbers kept by hand."""
 
-    def __init__(self, out, n, t, cisn, sisn, sport=None):
+    def __init__(self, out, n, t, cisn, sisn, sport=None, srv_port=80, hosts=(CLI, SRV)):
         self.out, self.t = out, t
         self.cport = sport or 30000 + n
-        self.sport = 80
+        self.sport = srv_port
         self.cseq, self.sseq = cisn, sisn
+        self.hosts = hosts
 
     def pkt(self, dt, client, flags, seq, ack, payload=b"", win=65535, opts=None):
         self.t += dt
-        src, dst = (CLI, SRV) if client else (SRV, CLI)
+        src, dst = self.hosts if client else self.hosts[::-1]
         sp, dp = (self.cport, self.sport) if client else (self.sport, self.cport)
         p = (Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") /
              IP(src=src, dst=dst, id=1) /
@@ -238,11 +247,126 @@ def build():
     return pkts
 
 
+# Zeek's view of each --zeek connection, by client port: (conn_state, history).
+# Upper case letters are Zeek's originator's, '^' a swap of the roles.
+ZEEK = {
+    31001: ("S0", "S"),          # a SYN, nothing else
+    31002: ("S0", "SAD"),        # SYN, then ACK and data with no answer
+    31003: ("RSTOS0", "SR"),     # SYN, then the client's RST
+    31004: ("RSTO", "ShR"),      # a scan: SYN, SYN/ACK, RST
+    31005: ("SH", "SF"),         # SYN, then the client's FIN
+    31006: ("S1", "^hADd"),      # first packet a SYN/ACK from port 80: roles swapped
+    31007: ("SF", "^hADdFf"),    # SYN/ACK first between high ports, then an ACK to it
+    31008: ("SF", "Hs^ADdFf"),   # SYN/ACK first, then the SYN it answers
+    31009: ("RSTO", "ShAI"),     # FIN+RST in one packet
+    31010: ("SH", "Q"),          # SYN+FIN in one packet
+    31011: ("SF", "ShADTTaFf"),  # one segment sent 12 times: T at the 1st and the 10th
+    31012: ("RSTRH", "Dr"),      # mid-stream data, the server's RST
+    31013: ("SHR", "^hadf"),     # only the server seen, from port 80
+    31014: ("S2", "ShAF"),       # only the client closed
+    31015: ("S3", "ShAf"),       # only the server closed
+    31016: ("SF", "ShADawwFf"),  # 10 zero windows from the server: w at the 1st and 10th
+    31017: ("OTH", "^dD"),       # mid-stream, first packet data from port 80
+}
+
+
+def build_zeek():
+    pkts = []
+    n = 0
+
+    def conv(cisn, sisn, srv_port=80):
+        nonlocal n
+        n += 1
+        return Conv(pkts, n, T0 + n * 10.0, cisn, sisn, sport=31000 + n, srv_port=srv_port,
+                    hosts=("10.9.2.1", "10.9.3.1"))
+
+    c = conv(1000, 0)                       # 31001 S0
+    c.c(0, "S", opts=OPTS)
+    c = conv(2000, 0)                       # 31002 S0 SAD
+    c.c(0, "S")
+    c.pkt(0.5, True, "A", c.cseq, 777)
+    c.pkt(0.1, True, "PA", c.cseq, 777, data(1))
+    c = conv(3000, 0)                       # 31003 RSTOS0
+    c.c(0, "S")
+    c.pkt(0.1, True, "R", c.cseq, 0)
+    c = conv(4000, 40000)                   # 31004 RSTO
+    c.c(0, "S")
+    c.s(0.01, "SA")
+    c.pkt(0.001, True, "R", c.cseq, 0)
+    c = conv(5000, 0)                       # 31005 SH
+    c.c(0, "S")
+    c.c(0.1, "FA")
+    c = conv(6000, 60000)                   # 31006 ^hADd
+    c.s(0, "SA")
+    c.c(0.002, "A")
+    c.c(0.001, "PA", data(2))
+    c.s(0.010, "PA", data(3))
+    c = conv(7000, 70000, srv_port=40007)   # 31007 ^hADdFf
+    c.s(0, "SA")
+    c.c(0.002, "A")
+    c.c(0.001, "PA", data(4))
+    c.s(0.010, "PA", data(5))
+    c.close()
+    c = conv(8000, 80000, srv_port=40008)   # 31008 Hs^ADdFf
+    c.s(0, "SA")                            # acks 8000: the client's SYN is 7999
+    c.cseq -= 1
+    c.c(0.001, "S")
+    c.c(0.002, "A")
+    c.c(0.001, "PA", data(6))
+    c.s(0.010, "PA", data(7))
+    c.close()
+    c = conv(9000, 90000)                   # 31009 ShAI
+    c.handshake()
+    c.c(0.001, "FR")
+    c = conv(10000, 0)                      # 31010 Q
+    c.c(0, "FS")
+    c = conv(11000, 110000)                 # 31011 ShADTTaFf
+    c.handshake()
+    s0 = c.cseq
+    c.c(0.001, "PA", data(8))
+    for i in range(12):
+        c.pkt(0.2 * (i + 1), True, "PA", s0, c.sseq, data(8))
+    c.s(0.010, "A")
+    c.close()
+    c = conv(12000, 120000)                 # 31012 Dr
+    c.c(0, "PA", data(9))
+    c.pkt(0.005, False, "R", c.sseq, 0)
+    c = conv(13000, 130000)                 # 31013 ^hadf
+    c.s(0, "SA")
+    c.s(0.01, "A")
+    c.s(0.01, "PA", data(10))
+    c.s(0.01, "FA")
+    c = conv(14000, 140000)                 # 31014 S2
+    c.handshake()
+    c.c(0.001, "FA")
+    c = conv(15000, 150000)                 # 31015 S3
+    c.handshake()
+    c.s(0.001, "FA")
+    c = conv(16000, 160000)                 # 31016 ShADawwFf
+    c.handshake()
+    c.c(0.001, "PA", data(11, 500))
+    for _ in range(10):
+        c.s(0.1, "A", win=0)
+    c.s(0.1, "A", win=4096)
+    c.close()
+    c = conv(17000, 170000)                 # 31017 ^dD
+    c.s(0, "PA", data(12))
+    c.c(0.01, "PA", data(13))
+    pkts.sort(key=lambda p: p.time)
+    return pkts
+
+
 def main():
-    if len(sys.argv) != 2:
+    args = sys.argv[1:]
+    zeek = args[:1] == ["--zeek"]
+    if zeek:
+        args = args[1:]
+    if len(args) != 1:
         sys.exit(__doc__)
-    w = PcapWriter(sys.argv[1], linktype=1, sync=True, nano=False)
-    for p in build():
+    if PcapWriter is None:
+        sys.exit("gen_tcp.py: needs python3-scapy (/usr/bin/python3 has it)")
+    w = PcapWriter(args[0], linktype=1, sync=True, nano=False)
+    for p in build_zeek() if zeek else build():
         w.write(p)
     w.close()
 

@@ -107,7 +107,8 @@ def side_new():
 
 
 def expected(pkts, records):
-    """{record index: {"sides": {endpoint: side}, "irtt": ns or None, "synack": bool}}
+    """{record index: {"sides": {endpoint: side}, "irtt": ns or None, "synack": bool
+    (a SYN/ACK followed the last SYN: the RTT can be split)}}
     from tshark's packets, given to spanflow's TCP records."""
     by_conn = {}
     for i, r in enumerate(records):
@@ -122,10 +123,13 @@ def expected(pkts, records):
     for p in pkts:
         if p is None:
             continue
-        st = streams.setdefault(p["stream"], {"syn": 0, "irtt": None})
+        st = streams.setdefault(p["stream"], {"syn": 0, "irtt": None, "sa": False})
         rule = None
         if p["flags"] & 0x12 == 0x02:
             st["syn"] = p["t"]
+            st["sa"] = False
+        elif p["flags"] & 0x12 == 0x12 and st["syn"]:
+            st["sa"] = True  # spanflow splits the RTT at the first SYN/ACK after the SYN
         elif p["flags"] & 0x12 == 0x10 and st["syn"] and st["irtt"] is None:
             if p["t"] != st["syn"]:
                 st["irtt"] = rule = p["t"] - st["syn"]
@@ -158,8 +162,7 @@ def expected(pkts, records):
         s["zero_windows"] += p["zerowin"]
         if p["flags"] & 0x02 and s["syn"] is None:
             s["syn"] = (p["mss"], p["wscale"], int(p["sack"]), int(p["ts"]))
-        if p["flags"] & 0x12 == 0x12:
-            e["synack"] = True
+        e["synack"] = st["sa"]
         if e["irtt"] is None and p["irtt"] is not None:
             e["irtt"] = p["irtt"]
     return exp

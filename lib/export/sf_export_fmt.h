@@ -32,6 +32,7 @@
 #define SF_FMT_MAX_OADDR SF_FMT_MAX_ADDR
 #define SF_FMT_MAX_OPT SF_FMT_MAX_U32
 #define SF_FMT_MAX_MPLS SF_FMT_MAX_U32
+#define SF_FMT_MAX_STR 32	/* short texts (STR fields) are cut here */
 
 static const char sf_fmt_digits2[201] =
 	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
@@ -216,6 +217,13 @@ sf_fmt_name(char *p, const char *s, size_t max)
 
 	memcpy(p, s, n);
 	return p + n;
+}
+
+/* A short text, at most SF_FMT_MAX_STR bytes of it; none for NULL. */
+static inline char *
+sf_fmt_str(char *p, const char *s)
+{
+	return s != NULL ? sf_fmt_name(p, s, SF_FMT_MAX_STR) : p;
 }
 
 /* The name of an end reason (sf_end_reason_name), at most SF_FMT_MAX_REASON bytes. */

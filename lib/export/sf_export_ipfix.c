@@ -179,6 +179,7 @@ sf_ipfix_end_reason(enum sf_end_reason r)
 #define LEN_OADDR(v6) 16u
 #define LEN_OPT(v6) 4u
 #define LEN_MPLS(v6) 3u
+#define LEN_STR(v6) 0u
 
 /* A field of the template (v6, bi, tun): reverse ones in biflow, tunnel ones in tunnel templates. */
 #define SF_IPFIX_HAS(ie4, flags, bi, tun) \
@@ -267,6 +268,7 @@ put_template(uint8_t *p, bool v6, bool bi, bool sel, bool tun)
 		int64_t opt_ = (v); \
 		p = put_u32(p, opt_ >= 0 ? (uint32_t)opt_ : 0); \
 	} while (0)
+#define ENC_STR(v) RTE_SET_USED(v)
 #define ENC_MPLS(v) do { \
 		int64_t opt_ = (v); \
 		uint32_t lse_ = opt_ >= 0 ? (uint32_t)opt_ << 4 : 0; \

@@ -95,6 +95,15 @@ _Static_assert(JSONL_RECORD_MAX <= SF_JSONL_RECORD_LEN, "SF_JSONL_RECORD_LEN hol
 		} \
 	} while (0)
 #define JFIELD_MPLS JFIELD_OPT
+#define JFIELD_STR(p, key, r, v) do { \
+		const char *str_ = (v); \
+		if (str_ != NULL) { \
+			p = SF_FMT_LIT(p, key); \
+			*p++ = '"'; \
+			p = sf_fmt_str(p, str_); \
+			*p++ = '"'; \
+		} \
+	} while (0)
 
 /* The record at p (room for JSONL_RECORD_MAX); returns the end. */
 static char *

@@ -35,7 +35,11 @@
  * OADDR an outer address (the tunnel's own IP version; IPFIX: 16 bytes,
  * IPv4 as ::ffff:a.b.c.d), OPT an id that may be absent (the expression is
  * -1 then; IPFIX: unsigned32, 0 when absent), MPLS a label (absent as
- * OPT; IPFIX: the 3-byte label stack section, label << 4, EXP and S 0).
+ * OPT; IPFIX: the 3-byte label stack section, label << 4, EXP and S 0),
+ * STR a short ASCII text that may be absent (the expression is a
+ * NUL-terminated string of at most SF_FMT_MAX_STR bytes, or NULL; JSON:
+ * a string, the key left out when absent; CSV: the text or an empty cell;
+ * not in IPFIX).
  */
 #ifndef SF_FIELDS_H
 #define SF_FIELDS_H
@@ -69,6 +73,14 @@ static inline int64_t
 sf_flow_tun_mpls(const struct sf_flow_record *r, unsigned int i)
 {
 	return i < r->tun.n_mpls && i < SF_FLOW_TUN_MPLS ? (int64_t)r->tun.mpls[i] : -1;
+}
+
+/* Zeek's history of an analysed TCP flow, or NULL (not analysed, or no letter yet). */
+static inline const char *
+sf_flow_tcp_history(const struct sf_flow_record *r)
+{
+	return (r->tcp.flags & SF_FLOW_TCP_VALID) && r->tcp.history[0] != '\0' ?
+		r->tcp.history : NULL;
 }
 
 /* A TCP health figure of the record, or -1 when the flow was not analysed. */
@@ -225,6 +237,8 @@ sf_flow_tcp_syn(const struct sf_flow_record *r, unsigned int d, unsigned int wha
 	X(syn_sack, OPT, sf_flow_tcp_syn(r, 0, 2), 0, 0, 0) \
 	X(rev_syn_sack, OPT, sf_flow_tcp_syn(r, 1, 2), 0, 0, 0) \
 	X(syn_ts, OPT, sf_flow_tcp_syn(r, 0, 3), 0, 0, 0) \
-	X(rev_syn_ts, OPT, sf_flow_tcp_syn(r, 1, 3), 0, 0, 0)
+	X(rev_syn_ts, OPT, sf_flow_tcp_syn(r, 1, 3), 0, 0, 0) \
+	X(conn_state, STR, sf_zeek_state_name(r->tcp.conn_state), 0, 0, 0) \
+	X(history, STR, sf_flow_tcp_history(r), 0, 0, 0)
 
 #endif /* SF_FIELDS_H */

@@ -158,6 +158,28 @@ _Static_assert(sizeof(struct sf_flow_tun) == 72, "no padding in the tunnel part"
 #define SF_FLOW_TCP_VALID 0x1	/* the flow was analysed */
 #define SF_FLOW_TCP_RTT 0x2	/* rtt_server_ns and rtt_client_ns are set */
 #define SF_FLOW_TCP_NO_WSCALE 0xff
+#define SF_FLOW_TCP_HISTORY 32	/* history letters kept, and the NUL */
+
+/* Zeek conn.log's conn_state of a TCP connection (lib/tcp, sf_tcp_zeek.c). */
+enum sf_zeek_state {
+	SF_ZEEK_NONE = 0,	/* not analysed */
+	SF_ZEEK_S0, SF_ZEEK_S1, SF_ZEEK_SF, SF_ZEEK_REJ, SF_ZEEK_S2, SF_ZEEK_S3,
+	SF_ZEEK_RSTO, SF_ZEEK_RSTR, SF_ZEEK_RSTOS0, SF_ZEEK_RSTRH, SF_ZEEK_SH, SF_ZEEK_SHR,
+	SF_ZEEK_OTH,
+	SF_ZEEK_N
+};
+
+/* Its name as conn.log writes it; NULL for SF_ZEEK_NONE. */
+static inline const char *
+sf_zeek_state_name(uint8_t s)
+{
+	static const char *const names[SF_ZEEK_N] = {
+		NULL, "S0", "S1", "SF", "REJ", "S2", "S3", "RSTO", "RSTR", "RSTOS0", "RSTRH",
+		"SH", "SHR", "OTH",
+	};
+
+	return s < SF_ZEEK_N ? names[s] : NULL;
+}
 /* sf_flow_tcp.opts: what each side's first SYN had */
 #define SF_FLOW_TCP_SACK 0x04	/* SACK permitted */
 #define SF_FLOW_TCP_TS 0x08	/* timestamps */
@@ -176,7 +198,9 @@ struct sf_flow_tcp {
 	uint8_t opts[2];		/* SF_FLOW_TCP_SYN, _SACK, _TS */
 	uint8_t init_flags[2];		/* TCP flags of each direction's first packet */
 	uint8_t flags;			/* SF_FLOW_TCP_* */
-	uint8_t pad[7];
+	uint8_t conn_state;		/* enum sf_zeek_state: Zeek conn.log's conn_state */
+	uint8_t pad[6];
+	char history[SF_FLOW_TCP_HISTORY];	/* Zeek conn.log's history, NUL-terminated */
 };
 
 struct sf_flow_record {

@@ -73,6 +73,7 @@ sf_tcp_start(struct sf_tcp *t)
 	t->out.flags = SF_FLOW_TCP_VALID;
 	t->out.wscale[0] = SF_FLOW_TCP_NO_WSCALE;
 	t->out.wscale[1] = SF_FLOW_TCP_NO_WSCALE;
+	sf_zeek_start(&t->zeek);
 }
 
 /*
@@ -262,6 +263,7 @@ sf_tcp_packet(struct sf_tcp *t, const struct sf_pkt_info *pi, unsigned int dir, 
 		handshake(t, flags, ts);
 	if (unlikely(v & (V_RETRANS | V_OOO | V_DUP_ACK | V_ZERO_WIN)))
 		count(o, dir, v, pi->ip_len);
+	sf_zeek_packet(&t->zeek, pi, dir);
 }
 
 void
@@ -269,6 +271,7 @@ sf_tcp_record(struct sf_tcp *t, struct sf_flow_record *rec, bool ends)
 {
 	struct sf_flow_tcp *o = &t->out;
 
+	sf_zeek_record(&t->zeek, o);
 	rec->tcp = *o;
 	if (ends)
 		return;

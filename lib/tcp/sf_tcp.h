@@ -45,6 +45,62 @@ struct sf_tcp_dir {
 	uint8_t pad[6];
 };
 
+/*
+ * Zeek conn.log's conn_state and history (sf_tcp_zeek.c), Zeek's TCP
+ * analyzer as of 9.1.0-dev (commit a13de64, the same rules since 5.2).
+ * Left out, and why (README "TCP health"):
+ *  - C (bad checksum): spanflow does not verify checksums; as `zeek -C`,
+ *    Zeek's usual setting for captures with offloaded checksums;
+ *  - G (content gap): Zeek's reassembler reports it, and only while an
+ *    application analyzer wants the stream; spanflow reassembles nothing;
+ *  - X (an analyzer's limit): no such analyzers;
+ *  - a connection ends when spanflow's flow ends, not by Zeek's timers
+ *    (a SYN retried after 5 s stays in one record where Zeek logs a
+ *    second connection); a SYN that Zeek takes for a new connection on
+ *    the same ports starts the history again, within the record;
+ *  - a close Zeek defers while data is pending in its reassembler counts
+ *    at once.
+ * The history keeps SF_FLOW_TCP_HISTORY - 1 letters (Zeek's repeat rules
+ * keep real ones far shorter).
+ */
+struct sf_zeek_ep {
+	uint32_t start_seq;
+	uint32_t last_seq;	/* one past the highest sequence sent */
+	uint32_t ack_seq;	/* the highest acknowledgement from the peer */
+	uint32_t seq_wraps;
+	uint32_t ack_wraps;
+	uint32_t rxmt_cnt;	/* retransmissions (T) */
+	uint32_t rxmt_thresh;
+	uint32_t win0_cnt;	/* zero windows (W) */
+	uint32_t win0_thresh;
+	uint8_t state;
+	uint8_t prev_state;
+	uint8_t did_close;
+	uint8_t fin_seen;
+	uint64_t last_syn;	/* relative sequence of the last SYN, FIN end, RST */
+	uint64_t last_fin;
+	uint64_t last_rst;
+};
+
+struct sf_zeek {
+	struct sf_zeek_ep ep[2];	/* by record direction */
+	uint32_t hist_seen;		/* letters seen, per role */
+	uint8_t orig;			/* record direction of Zeek's originator */
+	uint8_t hlen;
+	uint8_t started;
+	uint8_t pad;
+	char history[SF_FLOW_TCP_HISTORY];
+};
+
+/* A connection's start, on zeroed state. */
+void sf_zeek_start(struct sf_zeek *z);
+
+/* A TCP packet with its header facts (SF_PKT_F_TCP), d its record direction. */
+void sf_zeek_packet(struct sf_zeek *z, const struct sf_pkt_info *pi, unsigned int d);
+
+/* conn_state and history into the record's TCP part. */
+void sf_zeek_record(const struct sf_zeek *z, struct sf_flow_tcp *out);
+
 /* What every packet touches first (two cache lines), the rest after. */
 struct sf_tcp {
 	uint8_t seen;			/* bit per direction that sent a packet */
@@ -54,6 +110,7 @@ struct sf_tcp {
 	uint64_t mru_syn;		/* time of the most recent pure SYN; 0: none */
 	uint64_t first_synack;		/* the first SYN/ACK after it; 0: none */
 	struct sf_flow_tcp out;		/* the record's figures so far */
+	struct sf_zeek zeek;		/* conn_state and history */
 };
 
 /* A TCP flow's first packet (its state is zeroed). */

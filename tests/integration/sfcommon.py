@@ -45,6 +45,7 @@ TCP_FIELDS = dict.fromkeys([
     "rev_dup_acks", "zero_windows", "rev_zero_windows", "tcp_init_flags", "rev_tcp_init_flags",
     "syn_mss", "rev_syn_mss", "syn_wscale", "rev_syn_wscale", "syn_sack", "rev_syn_sack",
     "syn_ts", "rev_syn_ts"], int)
+TCP_FIELDS.update(conn_state=str, history=str)  # Zeek conn.log's
 TCP_COUNTERS = ["retrans_packets", "rev_retrans_packets", "retrans_bytes", "rev_retrans_bytes",
                 "ooo_packets", "rev_ooo_packets", "dup_acks", "rev_dup_acks", "zero_windows",
                 "rev_zero_windows", "tcp_init_flags", "rev_tcp_init_flags"]

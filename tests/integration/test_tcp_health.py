@@ -9,7 +9,10 @@ packets, duplicate ACKs and zero windows per direction, first flags, SYN
 options, and rtt_server_ns + rtt_client_ns against tshark's initial_rtt.
 Records are the same for --workers 1 and 4; without --tcp-analysis (the
 default) records have none of the fields; over the captures every verdict is
-exercised.
+exercised. Zeek's conn_state and history: on tcp_health.pcap and tcp_zeek.pcap
+(tools/gen_tcp.py --zeek) each connection's pair equals the one worked out by
+hand from Zeek's rules (gen_tcp.ZEEK, HEALTH_ZEEK below); test_zeek_conn.py
+checks them against Zeek's own test baselines.
 
 Usage: test_tcp_health.py SPANFLOW_BINARY TESTS_DATA_DIR
 """
@@ -26,15 +29,43 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sfcommon as sf  # noqa: E402
 
 sys.path.insert(0, str(sf.REPO / "tools"))
+import gen_tcp  # noqa: E402
 import tcpref  # noqa: E402
 from test_http import Server  # noqa: E402
 
-DATA = ["tcp_health.pcap", "smtp.pcap", "ssh.pcap", "sample.pcap", "KakaoTalk_chat.pcap",
+DATA = ["tcp_health.pcap", "tcp_zeek.pcap", "smtp.pcap", "ssh.pcap", "sample.pcap", "KakaoTalk_chat.pcap",
         "tcp_scan.pcapng.pcap", "mqtt.pcap", "opc-ua.pcap"]
 CORPUS = ["1kxun.pcap", "android.pcap", "netflix.pcap", "iphone.pcap", "ftp.pcap",
           "tls_long_cert.pcap", "http_ipv6.pcap", "443-firefox.pcap", "synscan.pcap",
           "bittorrent.pcap", "gnutella.pcap"]
 BIG = "100000"  # s: one record per connection (timeouts out of the way)
+# Zeek's (conn_state, history) of tcp_health.pcap's connections, by client port,
+# worked out by hand from Zeek's TCP analyzer: 30012 (simultaneous open) is the
+# second connection Zeek sees, the server's SYN with another ISN starting it.
+HEALTH_ZEEK = {
+    30001: ("SF", "ShADdFf"), 30002: ("SF", "ShAFf"), 30003: ("SF", "ShAFf"),
+    30004: ("SF", "ShADaTFf"), 30005: ("SF", "ShADTaFf"), 30006: ("SF", "ShADaTFf"),
+    30007: ("SF", "ShADTaFf"), 30008: ("SF", "ShADawTFf"), 30009: ("SF", "ShADaTFf"),
+    30010: ("SF", "ShADTaFf"), 30011: ("RSTR", "ShADr"), 30012: ("SF", "ShafF"),
+    30013: ("REJ", "Sr"), 30014: ("SF", "ShADaFf"), 30015: ("SF", "ShADFf"),
+    30016: ("OTH", "Dda"),
+}
+
+
+def zeek_problems(recs, want):
+    """Records' (conn_state, history) against want, keyed by the client's port."""
+    probs, seen = [], set()
+    for r in recs:
+        port = r["src_port"] if r["src_port"] in want else r["dst_port"]
+        if port not in want:
+            probs.append("unexpected record %s" % r)
+            continue
+        seen.add(port)
+        got = (r.get("conn_state"), r.get("history"))
+        if got != want[port]:
+            probs.append("port %d: %s, expected %s" % (port, got, want[port]))
+    probs += ["port %d: no record" % p for p in sorted(set(want) - seen)]
+    return probs
 
 
 def main():
@@ -55,6 +86,11 @@ def main():
             subprocess.run([py, str(sf.REPO / "tools" / "gen_tcp.py"), str(regen)], check=True)
             ck.check(regen.read_bytes() == (data / "tcp_health.pcap").read_bytes(),
                      "tools/gen_tcp.py writes tests/data/tcp_health.pcap byte for byte")
+            regen = Path(tmp) / "tcp_zeek.pcap"
+            subprocess.run([py, str(sf.REPO / "tools" / "gen_tcp.py"), "--zeek", str(regen)],
+                           check=True)
+            ck.check(regen.read_bytes() == (data / "tcp_zeek.pcap").read_bytes(),
+                     "tools/gen_tcp.py --zeek writes tests/data/tcp_zeek.pcap byte for byte")
         for path in caps:
             name = path.name
             pkts = tcpref.packets(path)
@@ -82,6 +118,11 @@ def main():
             ck.check(not probs, "%s: %d TCP records equal tshark's view (%s)"
                      % (name, len(exp), ", ".join("%s %d" % kv for kv in tot.items())),
                      "\n".join(probs[:15]))
+            want = {"tcp_health.pcap": HEALTH_ZEEK, "tcp_zeek.pcap": gen_tcp.ZEEK}.get(name)
+            if want is not None:
+                probs = zeek_problems(recs, want)
+                ck.check(not probs, "%s: conn_state and history of %d connections as Zeek's "
+                         "rules give them" % (name, len(want)), "\n".join(probs))
             if 4 in runs:
                 diff = sf.flows_equal_summary(recs, runs[4])
                 ck.check(diff is None, "%s: records -w 4 == -w 1" % name, diff)

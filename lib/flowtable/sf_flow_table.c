@@ -1022,12 +1022,14 @@ ft_update(struct sf_flow_table *t, const struct sf_pkt_info *const pi[], const u
 			if (e->prev != FT_NIL)
 				rte_prefetch0(&t->ent[e->prev]);
 		}
-		/* A flow with a cold area: packet() reads its first two lines. */
+		/* A flow with a cold area: packet() reads its first four lines. */
 		if (cold_pf && e->cold != FT_NIL) {
 			const uint8_t *c = ft_cold_area(t, e->cold);
 
 			rte_prefetch0(c);
 			rte_prefetch0(c + 64);
+			rte_prefetch0(c + 128);
+			rte_prefetch0(c + 192);
 		}
 	}
 	for (i = 0; i < n; i++) {

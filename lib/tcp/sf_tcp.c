@@ -6,6 +6,7 @@
  * not counted and that change no state (lost segment, window update,
  * window full) are left out.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include <rte_branch_prediction.h>
@@ -68,7 +69,6 @@ state_reset(struct sf_tcp *t)
 void
 sf_tcp_start(struct sf_tcp *t)
 {
-	memset(t, 0, sizeof(*t));
 	state_reset(t);
 	t->out.flags = SF_FLOW_TCP_VALID;
 	t->out.wscale[0] = SF_FLOW_TCP_NO_WSCALE;
@@ -263,21 +263,27 @@ sf_tcp_packet(struct sf_tcp *t, const struct sf_pkt_info *pi, unsigned int dir, 
 		handshake(t, flags, ts);
 	if (unlikely(v & (V_RETRANS | V_OOO | V_DUP_ACK | V_ZERO_WIN)))
 		count(o, dir, v, pi->ip_len);
-	sf_zeek_packet(&t->zeek, pi, dir);
+	sf_zeek_packet(&t->zeek, o->history, pi, dir);
 }
+
+/* The record's counters: retrans_bytes up to the SYN facts. */
+#define COUNTERS_END offsetof(struct sf_flow_tcp, mss)
+_Static_assert(offsetof(struct sf_flow_tcp, retrans_packets) < COUNTERS_END &&
+		offsetof(struct sf_flow_tcp, ooo_packets) < COUNTERS_END &&
+		offsetof(struct sf_flow_tcp, dup_acks) < COUNTERS_END &&
+		offsetof(struct sf_flow_tcp, zero_windows) < COUNTERS_END &&
+		offsetof(struct sf_flow_tcp, retrans_bytes) < offsetof(struct sf_flow_tcp, retrans_packets) &&
+		offsetof(struct sf_flow_tcp, rtt_client_ns) < offsetof(struct sf_flow_tcp, retrans_bytes),
+		"the counters are one run of bytes");
 
 void
 sf_tcp_record(struct sf_tcp *t, struct sf_flow_record *rec, bool ends)
 {
 	struct sf_flow_tcp *o = &t->out;
 
-	sf_zeek_record(&t->zeek, o);
+	o->conn_state = sf_zeek_conn_state(&t->zeek, o->history);
 	rec->tcp = *o;
 	if (ends)
 		return;
-	memset(o->retrans_bytes, 0, sizeof(o->retrans_bytes));
-	memset(o->retrans_packets, 0, sizeof(o->retrans_packets));
-	memset(o->ooo_packets, 0, sizeof(o->ooo_packets));
-	memset(o->dup_acks, 0, sizeof(o->dup_acks));
-	memset(o->zero_windows, 0, sizeof(o->zero_windows));
+	memset(o->retrans_bytes, 0, COUNTERS_END - offsetof(struct sf_flow_tcp, retrans_bytes));
 }

@@ -8,7 +8,7 @@
  * window), and the handshake's options.
  *
  * The state lives in a flow's cold area (lib/flowtable), lent only to TCP
- * flows: struct sf_tcp, about 200 bytes. The worker calls sf_tcp_packet()
+ * flows: struct sf_tcp, 352 bytes. The worker calls sf_tcp_packet()
  * for every packet of the flow with the parser's TCP header facts
  * (sf_pkt_info.tcp) and sf_tcp_record() for each record.
  *
@@ -67,41 +67,50 @@ struct sf_zeek_ep {
 	uint32_t start_seq;
 	uint32_t last_seq;	/* one past the highest sequence sent */
 	uint32_t ack_seq;	/* the highest acknowledgement from the peer */
-	uint32_t seq_wraps;
-	uint32_t ack_wraps;
+	uint16_t seq_wraps;
+	uint16_t ack_wraps;
 	uint32_t rxmt_cnt;	/* retransmissions (T) */
 	uint32_t rxmt_thresh;
 	uint32_t win0_cnt;	/* zero windows (W) */
 	uint32_t win0_thresh;
+	uint32_t last_syn;	/* relative sequence of the last SYN, FIN end and RST */
+	uint32_t last_fin;
+	uint32_t last_rst;
 	uint8_t state;
 	uint8_t prev_state;
 	uint8_t did_close;
 	uint8_t fin_seen;
-	uint64_t last_syn;	/* relative sequence of the last SYN, FIN end, RST */
-	uint64_t last_fin;
-	uint64_t last_rst;
 };
 
+/* The history itself is the record's (sf_flow_tcp.history), written in place. */
 struct sf_zeek {
 	struct sf_zeek_ep ep[2];	/* by record direction */
 	uint32_t hist_seen;		/* letters seen, per role */
 	uint8_t orig;			/* record direction of Zeek's originator */
-	uint8_t hlen;
+	uint8_t hlen;			/* letters in the history */
 	uint8_t started;
 	uint8_t pad;
-	char history[SF_FLOW_TCP_HISTORY];
 };
 
 /* A connection's start, on zeroed state. */
 void sf_zeek_start(struct sf_zeek *z);
 
-/* A TCP packet with its header facts (SF_PKT_F_TCP), d its record direction. */
-void sf_zeek_packet(struct sf_zeek *z, const struct sf_pkt_info *pi, unsigned int d);
+/*
+ * A TCP packet with its header facts (SF_PKT_F_TCP), d its record
+ * direction; hist the history (SF_FLOW_TCP_HISTORY bytes, zeroed at the
+ * start).
+ */
+void sf_zeek_packet(struct sf_zeek *z, char *hist, const struct sf_pkt_info *pi,
+		unsigned int d);
 
-/* conn_state and history into the record's TCP part. */
-void sf_zeek_record(const struct sf_zeek *z, struct sf_flow_tcp *out);
+/* Zeek's conn_state (enum sf_zeek_state) now. */
+uint8_t sf_zeek_conn_state(const struct sf_zeek *z, const char *hist);
 
-/* What every packet touches first (two cache lines), the rest after. */
+/*
+ * What every packet touches first: the sequence state (two cache lines),
+ * then Zeek's (two more; the flow table prefetches all four), the record
+ * after.
+ */
 struct sf_tcp {
 	uint8_t seen;			/* bit per direction that sent a packet */
 	uint8_t pad[7];
@@ -109,11 +118,11 @@ struct sf_tcp {
 	uint64_t first_rtt;		/* tshark's initial RTT; 0: unknown */
 	uint64_t mru_syn;		/* time of the most recent pure SYN; 0: none */
 	uint64_t first_synack;		/* the first SYN/ACK after it; 0: none */
-	struct sf_flow_tcp out;		/* the record's figures so far */
 	struct sf_zeek zeek;		/* conn_state and history */
+	struct sf_flow_tcp out;		/* the record's figures so far */
 };
 
-/* A TCP flow's first packet (its state is zeroed). */
+/* A TCP flow's first packet, on zeroed state (a cold area is lent zeroed). */
 void sf_tcp_start(struct sf_tcp *t);
 
 /*

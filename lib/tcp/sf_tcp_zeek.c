@@ -74,10 +74,10 @@ seq_delta(uint32_t a, uint32_t b)
 }
 
 static void
-add(struct sf_zeek *z, char c)
+add(struct sf_zeek *z, char *h, char c)
 {
 	if (z->hlen < SF_FLOW_TCP_HISTORY - 1)
-		z->history[z->hlen++] = c;
+		h[z->hlen++] = c;
 }
 
 static inline bool
@@ -88,17 +88,17 @@ is_orig(const struct sf_zeek *z, unsigned int d)
 
 /* A letter of endpoint d: upper case for the originator. */
 static void
-add_ep(struct sf_zeek *z, unsigned int d, char c)
+add_ep(struct sf_zeek *z, char *h, unsigned int d, char c)
 {
-	add(z, is_orig(z, d) ? c : (char)(c - 'A' + 'a'));
+	add(z, h, is_orig(z, d) ? c : (char)(c - 'A' + 'a'));
 }
 
 /* Connection::FlipRoles: the endpoints keep their data, the roles swap. */
 static void
-flip(struct sf_zeek *z)
+flip(struct sf_zeek *z, char *h)
 {
 	z->orig ^= 1;
-	add(z, '^');
+	add(z, h, '^');
 }
 
 /*
@@ -108,12 +108,12 @@ flip(struct sf_zeek *z)
  * connection and rewrites its history to "^h".
  */
 static bool
-check(struct sf_zeek *z, unsigned int d, uint32_t mask, char c)
+check(struct sf_zeek *z, char *h, unsigned int d, uint32_t mask, char c)
 {
-	if ((c == 'A' || c == 'D') && z->hlen == 1 && z->history[0] == 'H') {
+	if ((c == 'A' || c == 'D') && z->hlen == 1 && h[0] == 'H') {
 		z->orig ^= 1;
-		z->history[0] = '^';
-		z->history[1] = 'h';
+		h[0] = '^';
+		h[1] = 'h';
 		z->hlen = 2;
 	}
 	if (!is_orig(z, d)) {
@@ -123,19 +123,19 @@ check(struct sf_zeek *z, unsigned int d, uint32_t mask, char c)
 	if (z->hist_seen & mask)
 		return true;
 	z->hist_seen |= mask;
-	add(z, c);
+	add(z, h, c);
 	return false;
 }
 
 /* Session::ScaledHistoryEntry: the letter at the 1st, 10th, 100th... event. */
 static void
-scaled(struct sf_zeek *z, unsigned int d, char c, uint32_t *cnt, uint32_t *thresh)
+scaled(struct sf_zeek *z, char *h, unsigned int d, char c, uint32_t *cnt, uint32_t *thresh)
 {
 	uint32_t next;
 
 	if (++*cnt != *thresh)
 		return;
-	add_ep(z, d, c);
+	add_ep(z, h, d, c);
 	next = *thresh * 10u;
 	if (next <= *thresh)
 		*cnt = 0;
@@ -216,38 +216,38 @@ rel_seq(const struct sf_zeek_ep *e, uint32_t cur, uint32_t last, uint32_t wraps,
 
 /* update_history: at most one of I Q S H F R D A for the packet. */
 static void
-history(struct sf_zeek *z, unsigned int d, uint8_t flags, uint64_t rs, uint32_t len)
+history(struct sf_zeek *z, char *h, unsigned int d, uint8_t flags, uint64_t rs, uint32_t len)
 {
 	struct sf_zeek_ep *e = &z->ep[d];
 	unsigned int n = !!(flags & SF_TCP_SYN) + !!(flags & SF_TCP_FIN) + !!(flags & SF_TCP_RST);
 
 	if (n > 1) {
 		if ((flags & (SF_TCP_FIN | SF_TCP_RST)) == (SF_TCP_FIN | SF_TCP_RST))
-			check(z, d, H_FIN_RST, 'I');
+			check(z, h, d, H_FIN_RST, 'I');
 		else
-			check(z, d, H_MULTI, 'Q');
+			check(z, h, d, H_MULTI, 'Q');
 	} else if (n == 1) {
 		if (flags & SF_TCP_SYN) {
 			char c = flags & SF_TCP_ACK ? 'H' : 'S';
 
-			if (check(z, d, H_SYN, c) && rs != e->last_syn)
-				add_ep(z, d, c);
-			e->last_syn = rs;
+			if (check(z, h, d, H_SYN, c) && (uint32_t)rs != e->last_syn)
+				add_ep(z, h, d, c);
+			e->last_syn = (uint32_t)rs;
 		}
 		if (flags & SF_TCP_FIN) {
-			if (check(z, d, H_FIN, 'F') && rs + len != e->last_fin)
-				add_ep(z, d, 'F');
-			e->last_fin = rs + len;
+			if (check(z, h, d, H_FIN, 'F') && (uint32_t)(rs + len) != e->last_fin)
+				add_ep(z, h, d, 'F');
+			e->last_fin = (uint32_t)(rs + len);
 		}
 		if (flags & SF_TCP_RST) {
-			if (check(z, d, H_RST, 'R') && rs != e->last_rst)
-				add_ep(z, d, 'R');
-			e->last_rst = rs;
+			if (check(z, h, d, H_RST, 'R') && (uint32_t)rs != e->last_rst)
+				add_ep(z, h, d, 'R');
+			e->last_rst = (uint32_t)rs;
 		}
 	} else if (len > 0) {
-		check(z, d, H_DATA, 'D');
+		check(z, h, d, H_DATA, 'D');
 	} else if (flags & SF_TCP_ACK) {
-		check(z, d, H_ACK, 'A');
+		check(z, h, d, H_ACK, 'A');
 	}
 }
 
@@ -285,7 +285,7 @@ upd_last(struct sf_zeek_ep *e, uint32_t end)
 
 /* update_last_seq: the side's highest sequence, or T for data that does not pass it. */
 static void
-last_seq(struct sf_zeek *z, unsigned int d, uint8_t flags, uint32_t end, uint32_t len)
+last_seq(struct sf_zeek *z, char *h, unsigned int d, uint8_t flags, uint32_t end, uint32_t len)
 {
 	struct sf_zeek_ep *e = &z->ep[d];
 	int32_t dl = seq_delta(end, e->last_seq);
@@ -299,12 +299,12 @@ last_seq(struct sf_zeek *z, unsigned int d, uint8_t flags, uint32_t end, uint32_
 	else if (dl > 0)
 		upd_last(e, end);
 	else if (len > 0)
-		scaled(z, d, 'T', &e->rxmt_cnt, &e->rxmt_thresh);
+		scaled(z, h, d, 'T', &e->rxmt_cnt, &e->rxmt_thresh);
 }
 
 /* UpdateStateMachine with is_orig as the packet arrived; closes mark did_close. */
 static void
-state_machine(struct sf_zeek *z, unsigned int d, bool orig, uint8_t flags, uint32_t seq,
+state_machine(struct sf_zeek *z, char *h, unsigned int d, bool orig, uint8_t flags, uint32_t seq,
 		uint32_t len)
 {
 	struct sf_zeek_ep *e = &z->ep[d], *p = &z->ep[d ^ 1];
@@ -319,7 +319,7 @@ state_machine(struct sf_zeek *z, unsigned int d, bool orig, uint8_t flags, uint3
 				set_state(e, ack ? Z_SYN_ACK_SENT : Z_SYN_SENT);
 			} else {
 				if (!ack && p->state == Z_SYN_ACK_SENT && seq == e->start_seq) {
-					flip(z);
+					flip(z, h);
 					set_state(p, Z_ESTABLISHED);
 				}
 				if (p->state == Z_SYN_SENT)
@@ -391,7 +391,7 @@ state_machine(struct sf_zeek *z, unsigned int d, bool orig, uint8_t flags, uint3
  * lower port).
  */
 static void
-begin(struct sf_zeek *z, unsigned int d, uint8_t flags, uint16_t sport, uint16_t dport,
+begin(struct sf_zeek *z, char *h, unsigned int d, uint8_t flags, uint16_t sport, uint16_t dport,
 		bool bcast)
 {
 	z->started = 1;
@@ -399,7 +399,7 @@ begin(struct sf_zeek *z, unsigned int d, uint8_t flags, uint16_t sport, uint16_t
 	if ((flags & (SF_TCP_SYN | SF_TCP_ACK)) == SF_TCP_SYN || bcast || !server_port(sport))
 		return;
 	if (!server_port(dport) || (!(flags & SF_TCP_SYN) && sport < dport))
-		flip(z);
+		flip(z, h);
 }
 
 /* TCPSessionAdapter::IsReuse: does this SYN start a new connection? */
@@ -432,7 +432,7 @@ sf_zeek_start(struct sf_zeek *z)
 }
 
 void
-sf_zeek_packet(struct sf_zeek *z, const struct sf_pkt_info *pi, unsigned int d)
+sf_zeek_packet(struct sf_zeek *z, char *h, const struct sf_pkt_info *pi, unsigned int d)
 {
 	const struct sf_pkt_tcp *s = &pi->tcp;
 	const uint8_t flags = pi->tcp_flags;
@@ -450,9 +450,10 @@ sf_zeek_packet(struct sf_zeek *z, const struct sf_pkt_info *pi, unsigned int d)
 
 		if (z->started) {
 			memset(z, 0, sizeof(*z));
+			memset(h, 0, SF_FLOW_TCP_HISTORY);
 			sf_zeek_start(z);
 		}
-		begin(z, d, flags, lo ? pi->key.port_lo : pi->key.port_hi,
+		begin(z, h, d, flags, lo ? pi->key.port_lo : pi->key.port_hi,
 				lo ? pi->key.port_hi : pi->key.port_lo,
 				pi->key.ipver == 4 && memcmp(dst, bcast, 4) == 0);
 	}
@@ -466,16 +467,16 @@ sf_zeek_packet(struct sf_zeek *z, const struct sf_pkt_info *pi, unsigned int d)
 	end = s->seq + seglen;
 	init_endpoint(e, flags, s->seq, end);
 	rs = rel_seq(e, s->seq, e->last_seq, e->seq_wraps, &under);
-	history(z, d, flags, rs, s->seglen);
+	history(z, h, d, flags, rs, s->seglen);
 	/* update_window: W for a zero window (scaling cannot make it non-zero). */
 	if (s->win == 0 && !(flags & SF_TCP_RST) && p->state != Z_CLOSED && e->state != Z_RESET)
-		scaled(z, d, 'W', &e->win0_cnt, &e->win0_thresh);
+		scaled(z, h, d, 'W', &e->win0_cnt, &e->win0_thresh);
 	if (flags & SF_TCP_FIN)
 		e->fin_seen = 1;
 	if (flags & SF_TCP_ACK)
 		ack_peer(p, flags, s->ack);
-	last_seq(z, d, flags, end, s->seglen);
-	state_machine(z, d, orig, flags, s->seq, s->seglen);
+	last_seq(z, h, d, flags, end, s->seglen);
+	state_machine(z, h, d, orig, flags, s->seq, s->seglen);
 }
 
 /* TCP_Endpoint::Size: the side's payload octets by sequence numbers. */
@@ -515,8 +516,8 @@ rstos0_history(const char *h)
 }
 
 /* main.zeek's conn_state(), from the endpoint states. */
-static uint8_t
-conn_state(const struct sf_zeek *z)
+uint8_t
+sf_zeek_conn_state(const struct sf_zeek *z, const char *h)
 {
 	const struct sf_zeek_ep *o = &z->ep[z->orig], *r = &z->ep[z->orig ^ 1];
 	const uint8_t os = o->state, rs = r->state;
@@ -532,7 +533,7 @@ conn_state(const struct sf_zeek *z)
 	if (os == Z_RESET) {
 		if (!r_inact)
 			return SF_ZEEK_RSTO;
-		return rstos0_history(z->history) ? SF_ZEEK_RSTOS0 : SF_ZEEK_OTH;
+		return rstos0_history(h) ? SF_ZEEK_RSTOS0 : SF_ZEEK_OTH;
 	}
 	if (rs == Z_CLOSED && os == Z_CLOSED)
 		return SF_ZEEK_SF;
@@ -545,11 +546,4 @@ conn_state(const struct sf_zeek *z)
 	if (os == Z_ESTABLISHED && rs == Z_ESTABLISHED)
 		return SF_ZEEK_S1;
 	return SF_ZEEK_OTH;
-}
-
-void
-sf_zeek_record(const struct sf_zeek *z, struct sf_flow_tcp *out)
-{
-	out->conn_state = conn_state(z);
-	memcpy(out->history, z->history, sizeof(out->history));
 }

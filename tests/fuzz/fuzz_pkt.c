@@ -323,6 +323,7 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		sf_pkt_decap_set(&d);
 		sf_pkt_tcp_fields_set((v & 2) != 0);
 	}
+	memset(&tcp, 0, sizeof(tcp));
 	sf_tcp_start(&tcp);
 	p.emit_arg = &tot;
 	p.cold.arg = &tot;
@@ -399,6 +400,19 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	if (n > 0)
 		sf_flow_table_update_burst(t, pi, ts, n);
 	sf_flow_table_flush(t, SF_END_END_OF_INPUT);
+
+	/* Zeek's view of every TCP packet taken as one connection: a state and letters it knows. */
+	{
+		struct sf_flow_record rec;
+		size_t hl;
+
+		memset(&rec, 0, sizeof(rec));
+		sf_tcp_record(&tcp, &rec, true);
+		hl = strnlen(rec.tcp.history, sizeof(rec.tcp.history));
+		FUZZ_CHECK(hl < sizeof(rec.tcp.history));
+		FUZZ_CHECK(strspn(rec.tcp.history, "^SHADFRIQTWshadfriqtw") == hl);
+		FUZZ_CHECK(rec.tcp.conn_state > SF_ZEEK_NONE && rec.tcp.conn_state < SF_ZEEK_N);
+	}
 
 	/* Conservation: every flow packet and byte fed is in exactly one record. */
 	st = sf_flow_table_stats(t);

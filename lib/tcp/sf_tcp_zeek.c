@@ -431,8 +431,9 @@ sf_zeek_start(struct sf_zeek *z)
 	z->ep[1].rxmt_thresh = z->ep[1].win0_thresh = 1;
 }
 
-void
-sf_zeek_packet(struct sf_zeek *z, char *h, const struct sf_pkt_info *pi, unsigned int d)
+/* A packet that may start a connection, change a state or add a letter other than T. */
+static __rte_noinline void
+packet_full(struct sf_zeek *z, char *h, const struct sf_pkt_info *pi, unsigned int d)
 {
 	const struct sf_pkt_tcp *s = &pi->tcp;
 	const uint8_t flags = pi->tcp_flags;
@@ -441,7 +442,6 @@ sf_zeek_packet(struct sf_zeek *z, char *h, const struct sf_pkt_info *pi, unsigne
 	bool under = false;
 	uint64_t rs;
 
-	d &= 1;
 	if (unlikely(!z->started) ||
 	    (unlikely(flags & SF_TCP_SYN) && reuse(z, flags, s->seq))) {
 		bool lo = pi->dir == SF_DIR_LO;
@@ -477,6 +477,56 @@ sf_zeek_packet(struct sf_zeek *z, char *h, const struct sf_pkt_info *pi, unsigne
 		ack_peer(p, flags, s->ack);
 	last_seq(z, h, d, flags, end, s->seglen);
 	state_machine(z, h, d, orig, flags, s->seq, s->seglen);
+}
+
+/*
+ * Most packets carry no SYN, FIN or RST, between two sides past their
+ * first packet, with a non-zero window and a letter (D or A) the sender's
+ * role already has: of all the steps only the ACK and the last sequence
+ * (T) can do anything then.
+ */
+void
+sf_zeek_packet(struct sf_zeek *z, char *h, const struct sf_pkt_info *pi, unsigned int d)
+{
+	const struct sf_pkt_tcp *s = &pi->tcp;
+	const uint8_t flags = pi->tcp_flags;
+	struct sf_zeek_ep *e, *p;
+	uint32_t letter;
+
+	d &= 1;
+	e = &z->ep[d];
+	p = &z->ep[d ^ 1];
+	letter = s->seglen > 0 ? H_DATA : (flags & SF_TCP_ACK) ? H_ACK : 0;
+	letter <<= is_orig(z, d) ? 0 : 16;
+	if (unlikely((flags & (SF_TCP_SYN | SF_TCP_FIN | SF_TCP_RST)) != 0 || s->win == 0 ||
+			e->state == Z_INACTIVE || p->state == Z_INACTIVE || z->hlen == 1 ||
+			(z->hist_seen & letter) != letter)) {
+		packet_full(z, h, pi, d);
+		return;
+	}
+	/* ack_peer: only an ACK that moves on can change the mark. */
+	if (flags & SF_TCP_ACK) {
+		int32_t da = seq_delta(s->ack, p->ack_seq);
+
+		if (da > 0 && !(s->ack == 0 && da > TOO_LARGE)) {
+			bool wrap = s->ack < p->ack_seq;
+
+			if (p->ack_wraps != 0 || wrap || seq_delta(s->ack, p->start_seq) >= 0) {
+				p->ack_wraps = (uint16_t)(p->ack_wraps + wrap);
+				p->ack_seq = s->ack;
+			}
+		}
+	}
+	/* last_seq without SYN, FIN or RST. */
+	if (e->state != Z_RESET) {
+		uint32_t end = s->seq + s->seglen;
+		int32_t dl = seq_delta(end, e->last_seq);
+
+		if (dl > 0)
+			upd_last(e, end);
+		else if (s->seglen > 0)
+			scaled(z, h, d, 'T', &e->rxmt_cnt, &e->rxmt_thresh);
+	}
 }
 
 /* TCP_Endpoint::Size: the side's payload octets by sequence numbers. */

@@ -142,8 +142,8 @@ test_file_lines(void **state)
 #define TCP_HEADER "rtt_server_ns,rtt_client_ns,retrans_packets,rev_retrans_packets," \
 	"retrans_bytes,rev_retrans_bytes,ooo_packets,rev_ooo_packets,dup_acks,rev_dup_acks," \
 	"zero_windows,rev_zero_windows,tcp_init_flags,rev_tcp_init_flags,syn_mss,rev_syn_mss," \
-	"syn_wscale,rev_syn_wscale,syn_sack,rev_syn_sack,syn_ts,rev_syn_ts"
-#define TCP_NONE ",,,,,,,,,,,,,,,,,,,,,,"
+	"syn_wscale,rev_syn_wscale,syn_sack,rev_syn_sack,syn_ts,rev_syn_ts,conn_state,history"
+#define TCP_NONE ",,,,,,,,,,,,,,,,,,,,,,,,"
 
 static void
 test_csv_line(void **state)
@@ -304,6 +304,15 @@ rnd_record(uint64_t *s, struct sf_flow_record *r)
 					SF_FLOW_TCP_TS));
 			t->init_flags[d] = (uint8_t)rnd(s);
 		}
+		/* Any state, one past the last ("none" then), and any letters, none to all 31. */
+		t->conn_state = (uint8_t)(rnd(s) % (SF_ZEEK_N + 1));
+		{
+			static const char letters[] = "^SHADFRIQTWshadfriqtw";
+			unsigned int n = (unsigned int)(rnd(s) % SF_FLOW_TCP_HISTORY), k;
+
+			for (k = 0; k < n; k++)
+				t->history[k] = letters[rnd(s) % (sizeof(letters) - 1)];
+		}
 	}
 	if (rnd(s) & 1)
 		return;		/* plain: no tunnel fields */
@@ -417,6 +426,20 @@ reference_tcp(const struct sf_flow_record *r, char *csv, char *json, size_t len)
 		}
 		c += (size_t)snprintf(csv + c, len - c, ",%" PRId64, v[i]);
 		j += (size_t)snprintf(json + j, len - j, ",\"%s\":%" PRId64, names[i], v[i]);
+	}
+	/* Zeek's conn_state by name, its history when it has a letter. */
+	{
+		static const char *const states[] = { "S0", "S1", "SF", "REJ", "S2", "S3", "RSTO",
+			"RSTR", "RSTOS0", "RSTRH", "SH", "SHR", "OTH" };
+		const char *st = valid && t->conn_state >= 1 && t->conn_state <= 13 ?
+			states[t->conn_state - 1] : NULL;
+		const char *h = valid && t->history[0] != '\0' ? t->history : NULL;
+
+		c += (size_t)snprintf(csv + c, len - c, ",%s,%s", st ? st : "", h ? h : "");
+		if (st != NULL)
+			j += (size_t)snprintf(json + j, len - j, ",\"conn_state\":\"%s\"", st);
+		if (h != NULL)
+			j += (size_t)snprintf(json + j, len - j, ",\"history\":\"%s\"", h);
 	}
 	snprintf(json + j, len - j, "}");
 }

@@ -60,6 +60,11 @@ _Static_assert(CSV_RECORD_MAX < SF_ROTFILE_UNIT_MAX, "a record line is one unit"
 			p = sf_fmt_u64(p, (uint64_t)opt_); \
 	} while (0)
 #define CSV_MPLS CSV_OPT
+#define CSV_OPT64 CSV_OPT
+#define CSV_OPT16 CSV_OPT
+#define CSV_OPT8 CSV_OPT
+#define CSV_OPTN16 CSV_OPT
+#define CSV_OPTN8 CSV_OPT
 
 /* The line at p (room for CSV_RECORD_MAX), no newline; returns the end. */
 static char *

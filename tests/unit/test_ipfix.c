@@ -68,7 +68,10 @@ struct tfield {
 	uint32_t pen;
 };
 
-/* Flow templates: [0] v4, [1] v6, [2] v4 tunnelled, [3] v6 tunnelled. */
+/*
+ * Flow templates: [0] v4, [1] v6, [2] v4 tunnelled, [3] v6 tunnelled, then
+ * the same four with TCP health.
+ */
 static int
 tid_index(uint16_t tid)
 {
@@ -81,18 +84,30 @@ tid_index(uint16_t tid)
 		return 2;
 	case SF_IPFIX_TID_V6_TUN:
 		return 3;
+	case SF_IPFIX_TID_V4_TCP:
+		return 4;
+	case SF_IPFIX_TID_V6_TCP:
+		return 5;
+	case SF_IPFIX_TID_V4_TUN_TCP:
+		return 6;
+	case SF_IPFIX_TID_V6_TUN_TCP:
+		return 7;
 	default:
 		return -1;
 	}
 }
 
+#define NTPL 8
+
 struct decoded {
-	unsigned int nt[4];		/* fields per template (tid_index) */
-	struct tfield t[4][64];
-	unsigned int ndata[4];		/* data records seen per template */
-	uint8_t data[4][64][320];	/* first records, raw */
+	unsigned int nt[NTPL];		/* fields per template (tid_index) */
+	struct tfield t[NTPL][64];
+	unsigned int ndata[NTPL];	/* data records seen per template */
+	uint8_t data[NTPL][64][320];	/* first records, raw */
 	unsigned int nstats;
 	unsigned int ntypes;		/* RFC 5610 type records */
+	unsigned int nrevtypes;		/* of which of reverse elements */
+	unsigned int ntuntypes;		/* of which of the tunnel group */
 	uint64_t stats[5];		/* the last statistics record */
 	uint32_t seq_expected;
 	unsigned int msgs;
@@ -147,16 +162,30 @@ decode_all(struct decoded *d, uint32_t domain, size_t max_len)
 			} else if (id == SF_IPFIX_TID_IE_TYPE) {
 				while (p < send) {
 					/* PEN, id, type, semantics, units, range, name, description */
+					uint16_t ie = g16(p + 4);
+					bool rev = (ie & SF_IE_SF_REVERSE) != 0;
+
 					assert_int_equal(g32(p), SF_IPFIX_PEN);
-					assert_true(g16(p + 4) >= 1 && g16(p + 4) <= 8);
+					ie &= (uint16_t)~SF_IE_SF_REVERSE;
+					assert_true(ie >= 1 && ie <= SF_IE_SF_SYN_TS);
 					p += 26;
-					assert_memory_equal(p + 1, "spanflow", 8);
+					/* A reverse element's name: reverseSpanflow... */
+					if (rev)
+						assert_memory_equal(p + 1, "reverseSpanflow", 15);
+					else
+						assert_memory_equal(p + 1, "spanflow", 8);
+					d->nrevtypes += rev;
+					d->ntuntypes += ie <= SF_IE_SF_CONTEXT;
 					p += 1 + p[0];
 					p += 1 + p[0];
 					d->ntypes++;
 					records++;
 				}
 				assert_true(p == send);
+			} else if (id == 3 && g16(p) == SF_IPFIX_TID_SELECTOR) {
+				assert_int_equal(g16(p + 4), 1);	/* scope: selectorId */
+			} else if (id == SF_IPFIX_TID_SELECTOR) {
+				records++;			/* one selector */
 			} else if (id == 3) {
 				assert_int_equal(g16(p), SF_IPFIX_TID_STATS);
 				assert_int_equal(g16(p + 2), 6);	/* fields */
@@ -220,7 +249,7 @@ make_record(struct sf_flow_record *r, int v6, uint32_t n)
 }
 
 static struct sf_ipfix *
-open_capture(enum sf_ipfix_mode mode, uint32_t mtu, uint32_t tmsgs)
+open_sampled(enum sf_ipfix_mode mode, uint32_t mtu, uint32_t tmsgs, enum sf_sampling sampling)
 {
 	struct sf_ipfix_params p;
 	char err[256];
@@ -232,11 +261,19 @@ open_capture(enum sf_ipfix_mode mode, uint32_t mtu, uint32_t tmsgs)
 	p.domain = 77;
 	p.mtu = mtu;
 	p.template_messages = tmsgs;
+	p.sampling = (uint8_t)sampling;
+	p.sampling_rate = 3;
 	p.send = cap_send;
 	p.send_arg = &cap;
 	x = sf_ipfix_open(&p, err, sizeof(err));
 	assert_non_null(x);
 	return x;
+}
+
+static struct sf_ipfix *
+open_capture(enum sf_ipfix_mode mode, uint32_t mtu, uint32_t tmsgs)
+{
+	return open_sampled(mode, mtu, tmsgs, SF_SAMPLING_NONE);
 }
 
 /* Offset of element (id, pen) in a decoded template; -1 if absent. */
@@ -281,7 +318,8 @@ test_templates_from_field_list(void **state)
 	sf_ipfix_close(x, NULL);
 	decode_all(d, 77, 1500 - 28);
 	/* The list drives the template: one element per field, reverse ones with PEN. */
-#define COUNT(name, kind, expr, ie4, ie6, flags) n += (ie4) != 0 && !((flags) & SF_F_TUN);
+#define COUNT(name, kind, expr, ie4, ie6, flags) \
+	n += (ie4) != 0 && !((flags) & (SF_F_TUN | SF_F_TCP));
 	SF_FLOW_FIELDS(COUNT)
 #undef COUNT
 	assert_int_equal(d->nt[0], n);
@@ -310,13 +348,13 @@ test_templates_from_field_list(void **state)
 		assert_true(field_off(d, v, 2, SF_IPFIX_PEN_REVERSE) >= 0);
 		assert_true(field_off(d, v, 6, SF_IPFIX_PEN_REVERSE) >= 0);
 	}
-	assert_int_equal(sf_ipfix_record_len(4, SF_IPFIX_BIFLOW, false), 8 + 8 + 4 + 2 + 4 + 2 +
-			1 + 1 + 2 + 8 + 4 + 8 + 8 + 8 + 8 + 1 + 1 + 1 + 1);
-	assert_int_equal(sf_ipfix_record_len(6, SF_IPFIX_BIFLOW, false),
-			sf_ipfix_record_len(4, SF_IPFIX_BIFLOW, false) + 24);
-	assert_int_equal(sf_ipfix_record_len(4, SF_IPFIX_BIFLOW, true),
-			sf_ipfix_record_len(4, SF_IPFIX_BIFLOW, false) + 1 + 4 + 16 + 16 + 4 * 4 +
-			3 * 3);
+	assert_int_equal(sf_ipfix_record_len(4, SF_IPFIX_BIFLOW, false, false),
+			8 + 8 + 4 + 2 + 4 + 2 + 1 + 1 + 2 + 8 + 4 + 8 + 8 + 8 + 8 + 1 + 1 + 1 + 1);
+	assert_int_equal(sf_ipfix_record_len(6, SF_IPFIX_BIFLOW, false, false),
+			sf_ipfix_record_len(4, SF_IPFIX_BIFLOW, false, false) + 24);
+	assert_int_equal(sf_ipfix_record_len(4, SF_IPFIX_BIFLOW, true, false),
+			sf_ipfix_record_len(4, SF_IPFIX_BIFLOW, false, false) +
+			1 + 4 + 16 + 16 + 4 * 4 + 3 * 3);
 	free(d);
 }
 
@@ -576,6 +614,231 @@ test_exporter_from_config(void **state)
 	close(fd);
 }
 
+
+/* TCP health of an analysed flow: every field set, values past 32 bits where they may be. */
+static void
+make_tcp(struct sf_flow_record *r)
+{
+	struct sf_flow_tcp *t = &r->tcp;
+
+	t->flags = SF_FLOW_TCP_VALID | SF_FLOW_TCP_RTT;
+	t->rtt_server_ns = 12345678901ULL;
+	t->rtt_client_ns = 2000;
+	t->retrans_packets[0] = 3;
+	t->retrans_packets[1] = 4;
+	t->retrans_bytes[0] = 5000000000ULL;
+	t->retrans_bytes[1] = 1500;
+	t->ooo_packets[0] = 5;
+	t->ooo_packets[1] = 6;
+	t->dup_acks[0] = 7;
+	t->dup_acks[1] = 8;
+	t->zero_windows[0] = 9;
+	t->zero_windows[1] = 10;
+	t->mss[0] = 1460;
+	t->mss[1] = 1380;
+	t->wscale[0] = 7;
+	t->wscale[1] = SF_FLOW_TCP_NO_WSCALE;
+	t->opts[0] = SF_FLOW_TCP_SYN | SF_FLOW_TCP_SACK | SF_FLOW_TCP_TS;
+	t->opts[1] = SF_FLOW_TCP_SYN | SF_FLOW_TCP_SACK;
+	t->init_flags[0] = 0x02;
+	t->init_flags[1] = 0x12;
+}
+
+#define PEN SF_IPFIX_PEN
+#define REV(ie) ((uint16_t)((ie) | SF_IE_SF_REVERSE))
+
+/*
+ * Analysed TCP flows: their own templates (the plain one and the TCP
+ * health), IANA tcpWindowScale and spanflow's elements, reverse ones in
+ * biflow; absent values as documented; records without TCP health keep the
+ * plain templates.
+ */
+static void
+test_tcp_values(void **state)
+{
+	struct sf_flow_record r6, r4, plain;
+	struct decoded *d = calloc(1, sizeof(*d));
+	struct sf_ipfix *x;
+	const uint8_t *p;
+	unsigned int k;
+
+	(void)state;
+	x = open_capture(SF_IPFIX_BIFLOW, 1500, 0);
+	make_record(&r6, 1, 0);
+	make_tcp(&r6);
+	/* IPv4, no handshake RTT, no SYN from the responder */
+	make_record(&r4, 0, 1);
+	make_tcp(&r4);
+	r4.tcp.flags = SF_FLOW_TCP_VALID;
+	r4.tcp.opts[1] = 0;
+	r4.tcp.mss[1] = 0;
+	make_record(&plain, 0, 2);
+	sf_ipfix_write_record(x, &r6);
+	sf_ipfix_write_record(x, &r4);
+	sf_ipfix_write_record(x, &plain);
+	sf_ipfix_close(x, NULL);
+	decode_all(d, 77, 1500 - 28);
+	assert_int_equal(d->ndata[0], 1);
+	assert_int_equal(d->ndata[4], 1);
+	assert_int_equal(d->ndata[5], 1);
+	/* The TCP templates: the plain one, then 22 TCP elements. */
+	assert_int_equal(d->nt[4], d->nt[0] + 22);
+	assert_int_equal(d->nt[5], d->nt[1] + 22);
+	for (k = 0; k < d->nt[0]; k++)
+		assert_memory_equal(&d->t[4][k], &d->t[0][k], sizeof(d->t[0][k]));
+	assert_int_equal(sf_ipfix_record_len(6, SF_IPFIX_BIFLOW, false, true),
+			sf_ipfix_record_len(6, SF_IPFIX_BIFLOW, false, false) +
+			2 * 8 + 2 * (4 + 8 + 4 + 4 + 4 + 1 + 2 + 2 + 1 + 1));
+	/* The type records of the TCP elements, 11 and 9 reverse, once; no tunnel ones. */
+	assert_int_equal(d->ntypes, 20);
+	assert_int_equal(d->nrevtypes, 9);
+
+	p = d->data[5][0];
+	assert_int_equal(g16(p + field_off(d, 5, 7, 0)), 443);
+	assert_int_equal(g64(p + field_off(d, 5, SF_IE_SF_RTT_SERVER, PEN)), 12345678901ULL);
+	assert_int_equal(g64(p + field_off(d, 5, SF_IE_SF_RTT_CLIENT, PEN)), 2000);
+	assert_int_equal(field_off(d, 5, REV(SF_IE_SF_RTT_SERVER), PEN), -1);
+	assert_int_equal(g32(p + field_off(d, 5, SF_IE_SF_RETRANS_PACKETS, PEN)), 3);
+	assert_int_equal(g32(p + field_off(d, 5, REV(SF_IE_SF_RETRANS_PACKETS), PEN)), 4);
+	assert_int_equal(g64(p + field_off(d, 5, SF_IE_SF_RETRANS_OCTETS, PEN)), 5000000000ULL);
+	assert_int_equal(g64(p + field_off(d, 5, REV(SF_IE_SF_RETRANS_OCTETS), PEN)), 1500);
+	assert_int_equal(g32(p + field_off(d, 5, SF_IE_SF_OOO_PACKETS, PEN)), 5);
+	assert_int_equal(g32(p + field_off(d, 5, REV(SF_IE_SF_OOO_PACKETS), PEN)), 6);
+	assert_int_equal(g32(p + field_off(d, 5, SF_IE_SF_DUP_ACKS, PEN)), 7);
+	assert_int_equal(g32(p + field_off(d, 5, REV(SF_IE_SF_DUP_ACKS), PEN)), 8);
+	assert_int_equal(g32(p + field_off(d, 5, SF_IE_SF_ZERO_WINDOWS, PEN)), 9);
+	assert_int_equal(g32(p + field_off(d, 5, REV(SF_IE_SF_ZERO_WINDOWS), PEN)), 10);
+	assert_int_equal(p[field_off(d, 5, SF_IE_SF_TCP_INIT_FLAGS, PEN)], 0x02);
+	assert_int_equal(p[field_off(d, 5, REV(SF_IE_SF_TCP_INIT_FLAGS), PEN)], 0x12);
+	assert_int_equal(g16(p + field_off(d, 5, SF_IE_SF_SYN_MSS, PEN)), 1460);
+	assert_int_equal(g16(p + field_off(d, 5, REV(SF_IE_SF_SYN_MSS), PEN)), 1380);
+	/* tcpWindowScale (IANA 238), its reverse under PEN 29305; none: 0xffff */
+	assert_int_equal(g16(p + field_off(d, 5, 238, 0)), 7);
+	assert_int_equal(g16(p + field_off(d, 5, 238, SF_IPFIX_PEN_REVERSE)), 0xffff);
+	assert_int_equal(p[field_off(d, 5, SF_IE_SF_SYN_SACK, PEN)], 1);
+	assert_int_equal(p[field_off(d, 5, REV(SF_IE_SF_SYN_SACK), PEN)], 1);
+	assert_int_equal(p[field_off(d, 5, SF_IE_SF_SYN_TS, PEN)], 1);
+	assert_int_equal(p[field_off(d, 5, REV(SF_IE_SF_SYN_TS), PEN)], 0);
+
+	/* Absent: RTT 0, MSS 0, window scale 0xffff, SYN options 0xff. */
+	p = d->data[4][0];
+	assert_int_equal(g64(p + field_off(d, 4, SF_IE_SF_RTT_SERVER, PEN)), 0);
+	assert_int_equal(g64(p + field_off(d, 4, SF_IE_SF_RTT_CLIENT, PEN)), 0);
+	assert_int_equal(g16(p + field_off(d, 4, SF_IE_SF_SYN_MSS, PEN)), 1460);
+	assert_int_equal(g16(p + field_off(d, 4, REV(SF_IE_SF_SYN_MSS), PEN)), 0);
+	assert_int_equal(g16(p + field_off(d, 4, 238, SF_IPFIX_PEN_REVERSE)), 0xffff);
+	assert_int_equal(p[field_off(d, 4, REV(SF_IE_SF_SYN_SACK), PEN)], 0xff);
+	assert_int_equal(p[field_off(d, 4, REV(SF_IE_SF_SYN_TS), PEN)], 0xff);
+	assert_int_equal(g32(p + field_off(d, 4, SF_IE_SF_RETRANS_PACKETS, PEN)), 3);
+	free(d);
+}
+
+/* Uniflow: the responder's record carries its TCP health as forward elements. */
+static void
+test_tcp_uniflow(void **state)
+{
+	struct sf_flow_record r;
+	struct decoded *d = calloc(1, sizeof(*d));
+	struct sf_ipfix *x;
+	const uint8_t *a, *b;
+
+	(void)state;
+	x = open_capture(SF_IPFIX_UNIFLOW, 1500, 0);
+	make_record(&r, 1, 0);
+	make_tcp(&r);
+	sf_ipfix_write_record(x, &r);
+	sf_ipfix_close(x, NULL);
+	decode_all(d, 77, 1500 - 28);
+	assert_int_equal(d->ndata[5], 2);
+	assert_int_equal(d->nt[5], d->nt[1] + 12);
+	assert_int_equal(field_off(d, 5, REV(SF_IE_SF_RETRANS_PACKETS), PEN), -1);
+	assert_int_equal(field_off(d, 5, 238, SF_IPFIX_PEN_REVERSE), -1);
+	/* The TCP group is the same in both modes: its reverse elements described too. */
+	assert_int_equal(d->nrevtypes, 9);
+	a = d->data[5][0];
+	b = d->data[5][1];
+	assert_int_equal(g16(a + field_off(d, 5, 7, 0)), 443);
+	assert_int_equal(g16(b + field_off(d, 5, 11, 0)), 443);
+	assert_int_equal(g32(a + field_off(d, 5, SF_IE_SF_RETRANS_PACKETS, PEN)), 3);
+	assert_int_equal(g32(b + field_off(d, 5, SF_IE_SF_RETRANS_PACKETS, PEN)), 4);
+	assert_int_equal(g64(b + field_off(d, 5, SF_IE_SF_RETRANS_OCTETS, PEN)), 1500);
+	assert_int_equal(g32(b + field_off(d, 5, SF_IE_SF_OOO_PACKETS, PEN)), 6);
+	assert_int_equal(g32(b + field_off(d, 5, SF_IE_SF_DUP_ACKS, PEN)), 8);
+	assert_int_equal(g32(b + field_off(d, 5, SF_IE_SF_ZERO_WINDOWS, PEN)), 10);
+	assert_int_equal(b[field_off(d, 5, SF_IE_SF_TCP_INIT_FLAGS, PEN)], 0x12);
+	assert_int_equal(g16(b + field_off(d, 5, SF_IE_SF_SYN_MSS, PEN)), 1380);
+	assert_int_equal(g16(a + field_off(d, 5, 238, 0)), 7);
+	assert_int_equal(g16(b + field_off(d, 5, 238, 0)), 0xffff);
+	assert_int_equal(b[field_off(d, 5, SF_IE_SF_SYN_TS, PEN)], 0);
+	/* The handshake RTTs are the connection's: the same in both. */
+	assert_int_equal(g64(a + field_off(d, 5, SF_IE_SF_RTT_SERVER, PEN)), 12345678901ULL);
+	assert_int_equal(g64(b + field_off(d, 5, SF_IE_SF_RTT_SERVER, PEN)), 12345678901ULL);
+	assert_int_equal(g64(b + field_off(d, 5, SF_IE_SF_RTT_CLIENT, PEN)), 2000);
+	free(d);
+}
+
+/*
+ * The largest records (IPv6, tunnelled, TCP health, sampled) and the type
+ * records of both groups in 576-byte messages, templates every 10 messages:
+ * nothing passes the limit, every record arrives in its template.
+ */
+static void
+test_tcp_small_messages(void **state)
+{
+	struct sf_flow_record r;
+	struct decoded *d = calloc(1, sizeof(*d));
+	struct sf_ipfix_stats st;
+	struct sf_ipfix *x;
+	unsigned int i, v;
+
+	(void)state;
+	x = open_sampled(SF_IPFIX_BIFLOW, 576, 10, SF_SAMPLING_COUNT);
+	for (i = 0; i < 120; i++) {
+		make_record(&r, (int)(i % 2), i);
+		if (i % 3 != 2)
+			make_tcp(&r);
+		if (i % 4 < 2) {
+			r.tun.encaps = UINT32_C(1) << SF_ENCAP_VXLAN;
+			r.tun.outer_ipver = 6;
+		}
+		sf_ipfix_write_record(x, &r);
+	}
+	sf_ipfix_close(x, &st);
+	assert_true(cap.n < MAX_MSGS);
+	decode_all(d, 77, 576 - 28);
+	for (i = 0, v = 0; v < NTPL; v++)
+		i += d->ndata[v];
+	assert_int_equal(i, 120);
+	assert_int_equal(d->ndata[4] + d->ndata[5] + d->ndata[6] + d->ndata[7], 80);
+	assert_int_equal(d->ndata[7], 20);
+	assert_int_equal(st.records, 120);
+	/* Each group whole each time it is sent (8 tunnel, 20 TCP records), more than once. */
+	assert_true(d->ntuntypes >= 16 && d->ntuntypes % 8 == 0);
+	assert_true(d->ntypes - d->ntuntypes >= 40 && (d->ntypes - d->ntuntypes) % 20 == 0);
+	assert_int_equal(d->nrevtypes * 20, (d->ntypes - d->ntuntypes) * 9);
+
+	/*
+	 * Templates in every message: a record that does not fit where it was
+	 * to go starts a message that begins with them, and still fits.
+	 */
+	x = open_sampled(SF_IPFIX_BIFLOW, 576, 1, SF_SAMPLING_COUNT);
+	for (i = 0; i < 30; i++) {
+		make_record(&r, (int)(i % 3 != 0), i);
+		if (i % 3 != 0) {
+			make_tcp(&r);
+			r.tun.encaps = UINT32_C(1) << SF_ENCAP_VXLAN;
+			r.tun.outer_ipver = 6;
+		}
+		sf_ipfix_write_record(x, &r);
+	}
+	sf_ipfix_close(x, &st);
+	assert_true(cap.n < MAX_MSGS);
+	decode_all(d, 77, 576 - 28);
+	assert_int_equal(d->ndata[0], 10);
+	assert_int_equal(d->ndata[7], 20);
+	free(d);
+}
+
 int
 main(void)
 {
@@ -584,6 +847,9 @@ main(void)
 		cmocka_unit_test(test_biflow_values),
 		cmocka_unit_test(test_tunnel_values),
 		cmocka_unit_test(test_uniflow_two_records),
+		cmocka_unit_test(test_tcp_values),
+		cmocka_unit_test(test_tcp_uniflow),
+		cmocka_unit_test(test_tcp_small_messages),
 		cmocka_unit_test(test_mtu_sequence_refresh_and_losses),
 		cmocka_unit_test(test_exporter_from_config),
 	};

@@ -78,8 +78,8 @@
  * spanflow's enterprise elements, described in-band (RFC 5610) so that a
  * collector that reads type records (libfixbuf: ipfixDump --rfc5610) names
  * and decodes them: X(id, name, data type, semantics, units, reversible).
- * A reversible element's reverse (biflow mode: id | SF_IE_SF_REVERSE) gets
- * a type record of its own, named "reverse" + Name. Two groups, each sent
+ * In biflow mode a reversible element's reverse (id | SF_IE_SF_REVERSE)
+ * gets a type record of its own, named "reverse" + Name. Two groups, each sent
  * before the first template that uses it in a template cycle: the tunnel
  * facts, and TCP health.
  */
@@ -762,11 +762,13 @@ put_ie_types(struct sf_ipfix *x, unsigned int g)
 	};
 	const struct ie_type *t = ie_groups[g].t;
 	size_t len = IE_TYPE_TPL_LEN + IPFIX_SET_HDR_LEN;
+	/* Reverse elements only where they are sent (biflow). */
+	bool bi = x->p.mode == SF_IPFIX_BIFLOW;
 	unsigned int i, rev;
 	uint8_t *p;
 
 	for (i = 0; i < ie_groups[g].n; i++)
-		len += ie_type_len(&t[i], false) + (t[i].rev ? ie_type_len(&t[i], true) : 0);
+		len += ie_type_len(&t[i], false) + (bi && t[i].rev ? ie_type_len(&t[i], true) : 0);
 	make_room(x, len);
 	/* After make_room: templates it began a message with ask for the types again. */
 	x->ie_types_due[g] = false;
@@ -784,7 +786,7 @@ put_ie_types(struct sf_ipfix *x, unsigned int g)
 	close_set(x);
 	open_set(x, SF_IPFIX_TID_IE_TYPE);
 	for (i = 0; i < ie_groups[g].n; i++)
-		for (rev = 0; rev <= t[i].rev; rev++) {
+		for (rev = 0; rev <= (bi && t[i].rev); rev++) {
 			set_room(x, SF_IPFIX_TID_IE_TYPE, ie_type_len(&t[i], rev));
 			p = put_ie_type(x->msg + x->len, &t[i], rev);
 			x->len = (size_t)(p - x->msg);

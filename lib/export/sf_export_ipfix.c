@@ -637,6 +637,15 @@ reserve(struct sf_ipfix *x, uint16_t tid, size_t rlen)
 /* The most bytes a template record can take: every field with a PEN, and the selector. */
 #define SF_X_TPL_FIELD(...) + 1
 #define TEMPLATE_MAX (4 + 8 * (0 SF_FLOW_FIELDS(SF_X_TPL_FIELD)) + 4)
+/* The longest data record: every field at its IPv6 length, and the selector. */
+#define SF_X_REC_MAX(name, kind, expr, ie4, ie6, flags) + ((ie4) != 0 ? LEN_ ## kind(true) : 0)
+#define RECORD_MAX ((0 SF_FLOW_FIELDS(SF_X_REC_MAX)) + 8)
+/* The smallest message: export.mtu 576 to an IPv6 collector (IPv6 and UDP headers). */
+#define MESSAGE_MIN (576 - 48)
+_Static_assert(IPFIX_HDR_LEN + IPFIX_SET_HDR_LEN + TEMPLATE_MAX <= MESSAGE_MIN,
+		"any template fits in a message of its own");
+_Static_assert(IPFIX_HDR_LEN + IPFIX_SET_HDR_LEN + RECORD_MAX <= MESSAGE_MIN,
+		"any data record fits in a message of its own");
 
 /* A message with `need` bytes of room after what it holds (templates due come first). */
 static void

@@ -237,6 +237,7 @@ sf_flow_tcp_syn(const struct sf_flow_record *r, unsigned int d, unsigned int wha
  * template, a length octet before the value), with records of varying
  * length where the exporter now reserves a fixed one.
  */
+/* A TCP health row: one element for both address families, in the TCP templates. */
 #define SF_X_TCP(X, name, kind, expr, ie, flags) \
 	X(name, kind, expr, ie, ie, SF_F_TCP | (flags))
 #define SF_TCP_FIELDS(X) \

@@ -140,7 +140,9 @@ size_t sf_csv_format_record(char *buf, size_t len, const struct sf_flow_record *
 
 /*
  * IPFIX (RFC 7011) over UDP. Each flow record becomes one data record of
- * the IPv4 or IPv6 template generated from sf_fields.h; in biflow mode the
+ * the IPv4 or IPv6 template generated from sf_fields.h (a tunnelled flow's
+ * in the tunnel template, an analysed TCP flow's in the TCP template, both
+ * in the tunnel + TCP one); in biflow mode the
  * responder's counters are RFC 5103 reverse elements of the same record,
  * in uniflow mode they form a second record with the ends swapped (a
  * direction without packets is not sent). Templates and the exporter
@@ -160,6 +162,11 @@ size_t sf_csv_format_record(char *buf, size_t len, const struct sf_flow_record *
 #define SF_IPFIX_TID_V4_TUN 260		/* records of tunnelled flows: what carried them */
 #define SF_IPFIX_TID_V6_TUN 261
 #define SF_IPFIX_TID_IE_TYPE 262	/* RFC 5610 type records of the enterprise elements */
+/* Records of analysed TCP flows (tcp.analysis): the above and their TCP health */
+#define SF_IPFIX_TID_V4_TCP 263
+#define SF_IPFIX_TID_V6_TCP 264
+#define SF_IPFIX_TID_V4_TUN_TCP 265
+#define SF_IPFIX_TID_V6_TUN_TCP 266
 /*
  * The enterprise number of spanflow's own information elements (the
  * tunnel facts): 32473, the number RFC 5612 sets aside for examples and
@@ -214,8 +221,8 @@ void sf_ipfix_get_stats(const struct sf_ipfix *x, struct sf_ipfix_stats *s);
 /* Sink callbacks: arg is the struct sf_ipfix. An interval flushes the buffer. */
 void sf_ipfix_write_record(void *arg, const struct sf_flow_record *r);
 void sf_ipfix_write_interval(void *arg, const struct sf_interval_agg *a);
-/* Data record length of a template (sf_fields.h), for tests. */
-size_t sf_ipfix_record_len(int ipver, enum sf_ipfix_mode mode, bool tun);
+/* The most bytes a data record of a template takes (sf_fields.h; a text varies), for tests. */
+size_t sf_ipfix_record_len(int ipver, enum sf_ipfix_mode mode, bool tun, bool tcp);
 /* flowEndReason code of an end reason (RFC 7011/IANA registry). */
 uint8_t sf_ipfix_end_reason(enum sf_end_reason r);
 

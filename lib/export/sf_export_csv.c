@@ -61,6 +61,12 @@ _Static_assert(CSV_RECORD_MAX < SF_ROTFILE_UNIT_MAX, "a record line is one unit"
 	} while (0)
 #define CSV_MPLS CSV_OPT
 #define CSV_STR(v) p = sf_fmt_str(p, (v))
+#define CSV_OPT64 CSV_OPT
+#define CSV_OPT16 CSV_OPT
+#define CSV_OPT8 CSV_OPT
+#define CSV_OPTN16 CSV_OPT
+#define CSV_OPTN8 CSV_OPT
+#define CSV_ZSTATE(v) CSV_STR(sf_zeek_state_name(v))
 
 /* The line at p (room for CSV_RECORD_MAX), no newline; returns the end. */
 static char *

@@ -31,6 +31,12 @@
 #define SF_FMT_MAX_ENCAPS (32 * (SF_FMT_MAX_ENCAP_NAME + 1))	/* every bit, '+' between */
 #define SF_FMT_MAX_OADDR SF_FMT_MAX_ADDR
 #define SF_FMT_MAX_OPT SF_FMT_MAX_U32
+#define SF_FMT_MAX_OPT64 SF_FMT_MAX_U64
+#define SF_FMT_MAX_OPT16 SF_FMT_MAX_U16
+#define SF_FMT_MAX_OPT8 SF_FMT_MAX_U8
+#define SF_FMT_MAX_OPTN16 SF_FMT_MAX_U16
+#define SF_FMT_MAX_OPTN8 SF_FMT_MAX_U8
+#define SF_FMT_MAX_ZSTATE 8	/* conn_state names are cut here; the longest has 6 */
 #define SF_FMT_MAX_MPLS SF_FMT_MAX_U32
 #define SF_FMT_MAX_STR 32	/* short texts (STR fields) are cut here */
 

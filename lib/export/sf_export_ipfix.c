@@ -7,6 +7,7 @@
  * socket; a refused send is counted and forgotten, so the collector loop
  * never waits on a receiver.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -59,26 +60,66 @@
 #define VARLEN 0xffff
 /* Data types and semantics (IANA registries) */
 #define DT_UNSIGNED8 1
+#define DT_UNSIGNED16 2
 #define DT_UNSIGNED32 3
+#define DT_UNSIGNED64 4
+#define DT_STRING 13
 #define DT_IPV6_ADDRESS 19
 #define SEM_DEFAULT 0
+#define SEM_QUANTITY 1
+#define SEM_DELTA_COUNTER 3
 #define SEM_IDENTIFIER 4
 #define SEM_FLAGS 5
+#define UNITS_NONE 0
+#define UNITS_OCTETS 2
+#define UNITS_PACKETS 3
+#define UNITS_NANOSECONDS 8
 
 /*
  * spanflow's enterprise elements, described in-band (RFC 5610) so that a
  * collector that reads type records (libfixbuf: ipfixDump --rfc5610) names
- * and decodes them: X(id, name, data type, semantics).
+ * and decodes them: X(id, name, data type, semantics, units, reversible).
+ * In biflow mode a reversible element's reverse (id | SF_IE_SF_REVERSE)
+ * gets a type record of its own, named "reverse" + Name. Two groups, each sent
+ * before the first template that uses it in a template cycle: the tunnel
+ * facts, and TCP health.
  */
-#define SF_IPFIX_PEN_ELEMENTS(X) \
-	X(SF_IE_SF_ENCAPS, "spanflowEncapsulations", DT_UNSIGNED32, SEM_FLAGS) \
-	X(SF_IE_SF_OUTER_SRC, "spanflowOuterSourceAddress", DT_IPV6_ADDRESS, SEM_DEFAULT) \
-	X(SF_IE_SF_OUTER_DST, "spanflowOuterDestinationAddress", DT_IPV6_ADDRESS, SEM_DEFAULT) \
-	X(SF_IE_SF_ERSPAN_SESSION, "spanflowErspanSessionId", DT_UNSIGNED32, SEM_IDENTIFIER) \
-	X(SF_IE_SF_VNI, "spanflowVni", DT_UNSIGNED32, SEM_IDENTIFIER) \
-	X(SF_IE_SF_GRE_KEY, "spanflowGreKey", DT_UNSIGNED32, SEM_IDENTIFIER) \
-	X(SF_IE_SF_TEID, "spanflowGtpTeid", DT_UNSIGNED32, SEM_IDENTIFIER) \
-	X(SF_IE_SF_CONTEXT, "spanflowTunnelContext", DT_UNSIGNED8, SEM_IDENTIFIER)
+#define SF_IPFIX_PEN_TUN_ELEMENTS(X) \
+	X(SF_IE_SF_ENCAPS, "spanflowEncapsulations", DT_UNSIGNED32, SEM_FLAGS, UNITS_NONE, 0) \
+	X(SF_IE_SF_OUTER_SRC, "spanflowOuterSourceAddress", DT_IPV6_ADDRESS, SEM_DEFAULT, \
+		UNITS_NONE, 0) \
+	X(SF_IE_SF_OUTER_DST, "spanflowOuterDestinationAddress", DT_IPV6_ADDRESS, SEM_DEFAULT, \
+		UNITS_NONE, 0) \
+	X(SF_IE_SF_ERSPAN_SESSION, "spanflowErspanSessionId", DT_UNSIGNED32, SEM_IDENTIFIER, \
+		UNITS_NONE, 0) \
+	X(SF_IE_SF_VNI, "spanflowVni", DT_UNSIGNED32, SEM_IDENTIFIER, UNITS_NONE, 0) \
+	X(SF_IE_SF_GRE_KEY, "spanflowGreKey", DT_UNSIGNED32, SEM_IDENTIFIER, UNITS_NONE, 0) \
+	X(SF_IE_SF_TEID, "spanflowGtpTeid", DT_UNSIGNED32, SEM_IDENTIFIER, UNITS_NONE, 0) \
+	X(SF_IE_SF_CONTEXT, "spanflowTunnelContext", DT_UNSIGNED8, SEM_IDENTIFIER, UNITS_NONE, 0)
+#define SF_IPFIX_PEN_TCP_ELEMENTS(X) \
+	X(SF_IE_SF_RTT_SERVER, "spanflowRttServerNanoseconds", DT_UNSIGNED64, SEM_QUANTITY, \
+		UNITS_NANOSECONDS, 0) \
+	X(SF_IE_SF_RTT_CLIENT, "spanflowRttClientNanoseconds", DT_UNSIGNED64, SEM_QUANTITY, \
+		UNITS_NANOSECONDS, 0) \
+	X(SF_IE_SF_RETRANS_PACKETS, "spanflowRetransPacketDeltaCount", DT_UNSIGNED32, \
+		SEM_DELTA_COUNTER, UNITS_PACKETS, 1) \
+	X(SF_IE_SF_RETRANS_OCTETS, "spanflowRetransOctetDeltaCount", DT_UNSIGNED64, \
+		SEM_DELTA_COUNTER, UNITS_OCTETS, 1) \
+	X(SF_IE_SF_OOO_PACKETS, "spanflowOutOfOrderPacketDeltaCount", DT_UNSIGNED32, \
+		SEM_DELTA_COUNTER, UNITS_PACKETS, 1) \
+	X(SF_IE_SF_DUP_ACKS, "spanflowDupAckDeltaCount", DT_UNSIGNED32, SEM_DELTA_COUNTER, \
+		UNITS_PACKETS, 1) \
+	X(SF_IE_SF_ZERO_WINDOWS, "spanflowZeroWindowDeltaCount", DT_UNSIGNED32, \
+		SEM_DELTA_COUNTER, UNITS_PACKETS, 1) \
+	X(SF_IE_SF_TCP_INIT_FLAGS, "spanflowInitialTcpFlags", DT_UNSIGNED8, SEM_FLAGS, \
+		UNITS_NONE, 1) \
+	X(SF_IE_SF_SYN_MSS, "spanflowSynMss", DT_UNSIGNED16, SEM_QUANTITY, UNITS_OCTETS, 1) \
+	X(SF_IE_SF_SYN_SACK, "spanflowSynSackPermitted", DT_UNSIGNED8, SEM_DEFAULT, UNITS_NONE, \
+		1) \
+	X(SF_IE_SF_SYN_TS, "spanflowSynTimestamps", DT_UNSIGNED8, SEM_DEFAULT, UNITS_NONE, 1) \
+	X(SF_IE_SF_CONN_STATE, "spanflowZeekConnState", DT_UNSIGNED8, SEM_IDENTIFIER, \
+		UNITS_NONE, 0) \
+	X(SF_IE_SF_HISTORY, "spanflowZeekHistory", DT_STRING, SEM_DEFAULT, UNITS_NONE, 0)
 /* IANA "PSAMP selectorAlgorithm" values */
 #define SEL_SYSTEMATIC_COUNT 1
 #define SEL_RANDOM_N_OUT_OF_N 3
@@ -106,8 +147,9 @@ struct sf_ipfix {
 	uint64_t msgs_since_tpl;
 	uint64_t tpl_sent_ns;
 	bool tpl_due;
-	bool tun_tpl_due[2];	/* the tunnel template [v6] is still to be sent since the last templates */
-	bool ie_types_due;	/* and the type records of the enterprise elements */
+	/* A template variant (tpl_variant) still to be sent since the last templates */
+	bool var_tpl_due[8];
+	bool ie_types_due[2];	/* and the type records of each group of enterprise elements */
 	uint64_t seen;		/* packets received (interval summaries) */
 	uint64_t dropped;	/* packets dropped before a flow table */
 	struct sf_ipfix_stats st;
@@ -179,11 +221,26 @@ sf_ipfix_end_reason(enum sf_end_reason r)
 #define LEN_OADDR(v6) 16u
 #define LEN_OPT(v6) 4u
 #define LEN_MPLS(v6) 3u
-#define LEN_STR(v6) 0u
+/* A text (STR): RFC 7011 variable length, a length octet and at most 31 bytes. */
+#define LEN_VAR 0x10000u
+#define LEN_STR(v6) (LEN_VAR | (1u + SF_FLOW_TCP_HISTORY - 1))
+/* The most bytes a field takes in a record, and its length in a template. */
+#define LEN_MAX(l) ((l) & 0xffffu)
+#define LEN_TPL(l) ((l) & LEN_VAR ? 0xffffu : (l))
+#define LEN_OPT64(v6) 8u
+#define LEN_OPT16(v6) 2u
+#define LEN_OPT8(v6) 1u
+#define LEN_OPTN16(v6) 2u
+#define LEN_OPTN8(v6) 1u
+#define LEN_ZSTATE(v6) 1u
 
-/* A field of the template (v6, bi, tun): reverse ones in biflow, tunnel ones in tunnel templates. */
-#define SF_IPFIX_HAS(ie4, flags, bi, tun) \
-	((!((flags) & SF_F_REV) || (bi)) && (!((flags) & SF_F_TUN) || (tun)) && (ie4) != 0)
+/*
+ * A field of the template (v6, bi, tun, tcp): reverse ones in biflow,
+ * tunnel ones in tunnel templates, TCP health in TCP templates.
+ */
+#define SF_IPFIX_HAS(ie4, flags, bi, tun, tcp) \
+	((!((flags) & SF_F_REV) || (bi)) && (!((flags) & SF_F_TUN) || (tun)) && \
+	 (!((flags) & SF_F_TCP) || (tcp)) && (ie4) != 0)
 
 /* layer2SegmentId (RFC 7133 4.8): segment type in the top octet, the id below. */
 static uint64_t
@@ -200,45 +257,66 @@ l2_segment(const struct sf_flow_record *r)
 }
 
 size_t
-sf_ipfix_record_len(int ipver, enum sf_ipfix_mode mode, bool tun)
+sf_ipfix_record_len(int ipver, enum sf_ipfix_mode mode, bool tun, bool tcp)
 {
 	bool v6 = ipver == 6, bi = mode == SF_IPFIX_BIFLOW;
 	size_t n = 0;
 
 #define SF_X_LEN(name, kind, expr, ie4, ie6, flags) \
-	if (SF_IPFIX_HAS(ie4, flags, bi, tun)) \
-		n += LEN_ ## kind(v6);
+	if (SF_IPFIX_HAS(ie4, flags, bi, tun, tcp)) \
+		n += LEN_MAX(LEN_ ## kind(v6));
 	SF_FLOW_FIELDS(SF_X_LEN)
 #undef SF_X_LEN
 	return n;
 }
 
-/* One template record; returns the end. */
 static uint16_t
-template_id(bool v6, bool tun)
+template_id(bool v6, bool tun, bool tcp)
 {
+	if (tcp && tun)
+		return v6 ? SF_IPFIX_TID_V6_TUN_TCP : SF_IPFIX_TID_V4_TUN_TCP;
+	if (tcp)
+		return v6 ? SF_IPFIX_TID_V6_TCP : SF_IPFIX_TID_V4_TCP;
 	if (tun)
 		return v6 ? SF_IPFIX_TID_V6_TUN : SF_IPFIX_TID_V4_TUN;
 	return v6 ? SF_IPFIX_TID_V6 : SF_IPFIX_TID_V4;
 }
 
+/* The index of a template in sf_ipfix.var_tpl_due. */
+static unsigned int
+tpl_variant(bool v6, bool tun, bool tcp)
+{
+	return (unsigned int)v6 | (unsigned int)tun << 1 | (unsigned int)tcp << 2;
+}
+
+/*
+ * The element id of a field in a template: a reverse IANA element is the
+ * same id under PEN 29305 (RFC 5103); spanflow's reverse elements are ids
+ * of its own (SF_IE_SF_REVERSE).
+ */
+#define REV_PEN_FLAGS (SF_F_REV | SF_F_PEN)
+#define TPL_ID(ie, flags) \
+	((uint16_t)((ie) | \
+		(((flags) & REV_PEN_FLAGS) == REV_PEN_FLAGS ? SF_IE_SF_REVERSE : 0) | \
+		(((flags) & REV_PEN_FLAGS) ? ENTERPRISE_BIT : 0)))
+
+/* One template record; returns the end. */
 static uint8_t *
-put_template(uint8_t *p, bool v6, bool bi, bool sel, bool tun)
+put_template(uint8_t *p, bool v6, bool bi, bool sel, bool tun, bool tcp)
 {
 	uint8_t *count = p + 2;
 	uint16_t n = 0;
 
-	p = put_u16(p, template_id(v6, tun));
+	p = put_u16(p, template_id(v6, tun, tcp));
 	p += 2;
 #define SF_X_TPL(name, kind, expr, ie4, ie6, flags) \
-	if (SF_IPFIX_HAS(ie4, flags, bi, tun)) { \
-		p = put_u16(p, (uint16_t)((v6 ? (ie6) : (ie4)) | \
-				(((flags) & (SF_F_REV | SF_F_PEN)) ? ENTERPRISE_BIT : 0))); \
-		p = put_u16(p, (uint16_t)LEN_ ## kind(v6)); \
-		if ((flags) & SF_F_REV) \
-			p = put_u32(p, SF_IPFIX_PEN_REVERSE); \
-		else if ((flags) & SF_F_PEN) \
+	if (SF_IPFIX_HAS(ie4, flags, bi, tun, tcp)) { \
+		p = put_u16(p, TPL_ID(v6 ? (ie6) : (ie4), flags)); \
+		p = put_u16(p, (uint16_t)LEN_TPL(LEN_ ## kind(v6))); \
+		if ((flags) & SF_F_PEN) \
 			p = put_u32(p, SF_IPFIX_PEN); \
+		else if ((flags) & SF_F_REV) \
+			p = put_u32(p, SF_IPFIX_PEN_REVERSE); \
 		n++; \
 	}
 	SF_FLOW_FIELDS(SF_X_TPL)
@@ -268,7 +346,34 @@ put_template(uint8_t *p, bool v6, bool bi, bool sel, bool tun)
 		int64_t opt_ = (v); \
 		p = put_u32(p, opt_ >= 0 ? (uint32_t)opt_ : 0); \
 	} while (0)
-#define ENC_STR(v) RTE_SET_USED(v)
+#define ENC_STR(v) do { \
+		const char *str_ = (v); \
+		size_t n_ = str_ != NULL ? strnlen(str_, SF_FLOW_TCP_HISTORY - 1) : 0; \
+		*p++ = (uint8_t)n_; \
+		memcpy(p, str_, n_); \
+		p += n_; \
+	} while (0)
+#define ENC_OPT64(v) do { \
+		int64_t opt_ = (v); \
+		p = put_u64(p, opt_ >= 0 ? (uint64_t)opt_ : 0); \
+	} while (0)
+#define ENC_OPT16(v) do { \
+		int64_t opt_ = (v); \
+		p = put_u16(p, opt_ >= 0 ? (uint16_t)opt_ : 0); \
+	} while (0)
+#define ENC_OPT8(v) do { \
+		int64_t opt_ = (v); \
+		*p++ = opt_ >= 0 ? (uint8_t)opt_ : 0; \
+	} while (0)
+#define ENC_OPTN16(v) do { \
+		int64_t opt_ = (v); \
+		p = put_u16(p, opt_ >= 0 ? (uint16_t)opt_ : UINT16_MAX); \
+	} while (0)
+#define ENC_ZSTATE(v) *p++ = (uint8_t)(v)
+#define ENC_OPTN8(v) do { \
+		int64_t opt_ = (v); \
+		*p++ = opt_ >= 0 ? (uint8_t)opt_ : UINT8_MAX; \
+	} while (0)
 #define ENC_MPLS(v) do { \
 		int64_t opt_ = (v); \
 		uint32_t lse_ = opt_ >= 0 ? (uint32_t)opt_ << 4 : 0; \
@@ -293,12 +398,12 @@ put_outer_addr(uint8_t *p, uint8_t ipver, const uint8_t *a)
 }
 
 static uint8_t *
-put_record(uint8_t *p, const struct sf_flow_record *r, bool bi, bool tun)
+put_record(uint8_t *p, const struct sf_flow_record *r, bool bi, bool tun, bool tcp)
 {
 	size_t alen = r->key.ipver == 6 ? 16 : 4;
 
 #define SF_X_ENC(name, kind, expr, ie4, ie6, flags) \
-	if (SF_IPFIX_HAS(ie4, flags, bi, tun)) \
+	if (SF_IPFIX_HAS(ie4, flags, bi, tun, tcp)) \
 		ENC_ ## kind(expr);
 	SF_FLOW_FIELDS(SF_X_ENC)
 #undef SF_X_ENC
@@ -414,8 +519,8 @@ put_templates(struct sf_ipfix *x)
 	unsigned int i;
 
 	open_set(x, SET_TEMPLATE);
-	p = put_template(x->msg + x->len, false, bi, sel, false);
-	p = put_template(p, true, bi, sel, false);
+	p = put_template(x->msg + x->len, false, bi, sel, false, false);
+	p = put_template(p, true, bi, sel, false, false);
 	x->len = (size_t)(p - x->msg);
 	close_set(x);
 
@@ -442,20 +547,31 @@ put_templates(struct sf_ipfix *x)
 		put_selector(x);
 
 	x->tpl_due = false;
-	/* The tunnel templates follow when a tunnelled record needs one (room in small messages). */
-	x->tun_tpl_due[0] = true;
-	x->tun_tpl_due[1] = true;
-	x->ie_types_due = true;
+	/*
+	 * The tunnel and TCP templates follow when a record needs one (room in
+	 * small messages).
+	 */
+	for (i = 0; i < RTE_DIM(x->var_tpl_due); i++)
+		x->var_tpl_due[i] = true;
+	x->ie_types_due[0] = true;
+	x->ie_types_due[1] = true;
 	x->msgs_since_tpl = 0;
 	x->tpl_sent_ns = mono_ns();
+}
+
+/* A message with nothing in it yet; templates due wait for the next begin_message. */
+static void
+start_message(struct sf_ipfix *x)
+{
+	x->len = IPFIX_HDR_LEN;
+	x->msg_records = 0;
+	x->msg_flows = 0;
 }
 
 static void
 begin_message(struct sf_ipfix *x)
 {
-	x->len = IPFIX_HDR_LEN;
-	x->msg_records = 0;
-	x->msg_flows = 0;
+	start_message(x);
 	if (x->p.template_refresh_ns != 0 && mono_ns() - x->tpl_sent_ns >= x->p.template_refresh_ns)
 		x->tpl_due = true;
 	if (x->tpl_due)
@@ -516,6 +632,15 @@ reserve(struct sf_ipfix *x, uint16_t tid, size_t rlen)
 		sf_ipfix_flush(x);
 	if (x->len == 0)
 		begin_message(x);
+	if (x->len + rlen + (x->set_id == tid ? 0 : IPFIX_SET_HDR_LEN) > x->max) {
+		/*
+		 * The message began with templates: the record goes in the next,
+		 * which leaves templates due again (export.template_messages 1)
+		 * to the one after.
+		 */
+		sf_ipfix_flush(x);
+		start_message(x);
+	}
 	if (x->set_id != tid) {
 		close_set(x);
 		open_set(x, tid);
@@ -531,36 +656,130 @@ reserve(struct sf_ipfix *x, uint16_t tid, size_t rlen)
 /* The most bytes a template record can take: every field with a PEN, and the selector. */
 #define SF_X_TPL_FIELD(...) + 1
 #define TEMPLATE_MAX (4 + 8 * (0 SF_FLOW_FIELDS(SF_X_TPL_FIELD)) + 4)
+/* The longest data record: every field at its IPv6 length, and the selector. */
+#define SF_X_REC_MAX(name, kind, expr, ie4, ie6, flags) \
+	+ ((ie4) != 0 ? LEN_MAX(LEN_ ## kind(true)) : 0)
+#define RECORD_MAX ((0 SF_FLOW_FIELDS(SF_X_REC_MAX)) + 8)
+/* The smallest message: export.mtu 576 to an IPv6 collector (IPv6 and UDP headers). */
+#define MESSAGE_MIN (576 - 48)
+_Static_assert(IPFIX_HDR_LEN + IPFIX_SET_HDR_LEN + TEMPLATE_MAX <= MESSAGE_MIN,
+		"any template fits in a message of its own");
+_Static_assert(IPFIX_HDR_LEN + IPFIX_SET_HDR_LEN + RECORD_MAX <= MESSAGE_MIN,
+		"any data record fits in a message of its own");
 
 /* A message with `need` bytes of room after what it holds (templates due come first). */
 static void
 make_room(struct sf_ipfix *x, size_t need)
 {
+	/* More than a message holds: a message of its own, as empty as it can start. */
+	if (need > x->max - IPFIX_HDR_LEN)
+		need = x->max - IPFIX_HDR_LEN;
 	if (x->len != 0 && x->len + need > x->max)
 		sf_ipfix_flush(x);
 	if (x->len == 0)
 		begin_message(x);
 	if (x->len + need > x->max) {
-		/* The message began with the other templates: this goes in the next. */
+		/*
+		 * The message began with the other templates: this goes in the
+		 * next, which leaves templates due again to the one after.
+		 */
 		sf_ipfix_flush(x);
-		begin_message(x);
+		start_message(x);
 	}
 }
 
 #define IE_TYPE_FIELDS 9
-#define SF_X_TYPE_LEN(id, name, dt, sem) + 4 + 2 + 1 + 1 + 2 + 8 + 8 + 1 + sizeof(name) - 1 + 1
-#define IE_TYPES_LEN (IPFIX_SET_HDR_LEN + 4 + 2 + IE_TYPE_FIELDS * 4 + IPFIX_SET_HDR_LEN + \
-		(0 SF_IPFIX_PEN_ELEMENTS(SF_X_TYPE_LEN)))
+#define IE_TYPE_TPL_LEN (IPFIX_SET_HDR_LEN + 4 + 2 + IE_TYPE_FIELDS * 4)
+/* A type record before its name and description: PEN, id, type, semantics, units, range. */
+#define IE_TYPE_FIXED (4 + 2 + 1 + 1 + 2 + 8 + 8)
+#define IE_REVERSE_PREFIX "reverse"
+
+struct ie_type {
+	uint16_t id;
+	uint8_t dt;
+	uint8_t sem;
+	uint16_t units;
+	bool rev;		/* the reverse element gets a record too */
+	const char *name;
+};
+
+#define SF_X_IE_TYPE(id, name, dt, sem, units, rev) { (id), (dt), (sem), (units), (rev), (name) },
+static const struct ie_type ie_types_tun[] = { SF_IPFIX_PEN_TUN_ELEMENTS(SF_X_IE_TYPE) };
+static const struct ie_type ie_types_tcp[] = { SF_IPFIX_PEN_TCP_ELEMENTS(SF_X_IE_TYPE) };
+#undef SF_X_IE_TYPE
+
+enum { IE_GROUP_TUN, IE_GROUP_TCP };
+
+static const struct {
+	const struct ie_type *t;
+	unsigned int n;
+} ie_groups[] = {
+	[IE_GROUP_TUN] = { ie_types_tun, RTE_DIM(ie_types_tun) },
+	[IE_GROUP_TCP] = { ie_types_tcp, RTE_DIM(ie_types_tcp) },
+};
+
+/* The bytes of one type record: the element's, or its reverse's. */
+static size_t
+ie_type_len(const struct ie_type *t, bool rev)
+{
+	return IE_TYPE_FIXED + 1 + strlen(t->name) + (rev ? sizeof(IE_REVERSE_PREFIX) - 1 : 0) + 1;
+}
+
+/* A type record at p (the reverse element's when rev); returns the end. */
+static uint8_t *
+put_ie_type(uint8_t *p, const struct ie_type *t, bool rev)
+{
+	size_t n = strlen(t->name);
+
+	p = put_u32(p, SF_IPFIX_PEN);
+	p = put_u16(p, (uint16_t)(t->id | (rev ? SF_IE_SF_REVERSE : 0)));
+	*p++ = t->dt;
+	*p++ = t->sem;
+	p = put_u16(p, t->units);
+	p = put_u64(p, 0);		/* range: none */
+	p = put_u64(p, 0);
+	if (rev) {
+		/* "reverse" and the name with a capital, as libfixbuf names reverse elements */
+		*p++ = (uint8_t)(sizeof(IE_REVERSE_PREFIX) - 1 + n);
+		memcpy(p, IE_REVERSE_PREFIX, sizeof(IE_REVERSE_PREFIX) - 1);
+		p += sizeof(IE_REVERSE_PREFIX) - 1;
+		*p++ = (uint8_t)toupper((unsigned char)t->name[0]);
+		memcpy(p, t->name + 1, n - 1);
+		p += n - 1;
+	} else {
+		*p++ = (uint8_t)n;
+		memcpy(p, t->name, n);
+		p += n;
+	}
+	*p++ = 0;			/* no description (room in 576-byte messages) */
+	return p;
+}
+
+/* Room for a record of rlen bytes in data set `set`, opened if it is not the open one. */
+static void
+set_room(struct sf_ipfix *x, uint16_t set, size_t rlen)
+{
+	make_room(x, rlen + (x->set_id == set ? 0 : IPFIX_SET_HDR_LEN));
+	if (x->set_id == set)
+		return;
+	/* A message begun inside make_room had no room counted for the set header. */
+	if (x->len + IPFIX_SET_HDR_LEN + rlen > x->max)
+		make_room(x, IPFIX_SET_HDR_LEN + rlen);
+	close_set(x);
+	open_set(x, set);
+}
 
 /*
- * RFC 5610 type records for spanflow's enterprise elements: an options
- * template scoped by (privateEnterpriseNumber, informationElementId) and a
- * record per element (data type, semantics, units, range, name, an empty
- * description: libfixbuf wants every one of them), before the first tunnel
- * template of each template cycle.
+ * RFC 5610 type records for a group of spanflow's enterprise elements: an
+ * options template scoped by (privateEnterpriseNumber,
+ * informationElementId) and a record per element (data type, semantics,
+ * units, range, name, an empty description: libfixbuf wants every one of
+ * them), before the first template of each template cycle that uses the
+ * group. A group goes in one message when one can hold it, otherwise its
+ * records continue in the next (the options template stays known).
  */
 static void
-put_ie_types(struct sf_ipfix *x)
+put_ie_types(struct sf_ipfix *x, unsigned int g)
 {
 	/* The options template's fields: element, length. */
 	static const uint16_t ie_type_fields[IE_TYPE_FIELDS][2] = {
@@ -570,10 +789,18 @@ put_ie_types(struct sf_ipfix *x)
 		{ IE_INFORMATION_ELEMENT_RANGE_END, 8 }, { IE_INFORMATION_ELEMENT_NAME, VARLEN },
 		{ IE_INFORMATION_ELEMENT_DESCRIPTION, VARLEN },
 	};
-	unsigned int i;
+	const struct ie_type *t = ie_groups[g].t;
+	size_t len = IE_TYPE_TPL_LEN + IPFIX_SET_HDR_LEN;
+	/* Reverse elements only where they are sent (biflow). */
+	bool bi = x->p.mode == SF_IPFIX_BIFLOW;
+	unsigned int i, rev;
 	uint8_t *p;
 
-	make_room(x, IE_TYPES_LEN);
+	for (i = 0; i < ie_groups[g].n; i++)
+		len += ie_type_len(&t[i], false) + (bi && t[i].rev ? ie_type_len(&t[i], true) : 0);
+	make_room(x, len);
+	/* After make_room: templates it began a message with ask for the types again. */
+	x->ie_types_due[g] = false;
 	close_set(x);
 	open_set(x, SET_OPTIONS_TEMPLATE);
 	p = x->msg + x->len;
@@ -587,68 +814,76 @@ put_ie_types(struct sf_ipfix *x)
 	x->len = (size_t)(p - x->msg);
 	close_set(x);
 	open_set(x, SF_IPFIX_TID_IE_TYPE);
-	p = x->msg + x->len;
-#define SF_X_TYPE(id, name, dt, sem) \
-	p = put_u32(p, SF_IPFIX_PEN); \
-	p = put_u16(p, (id)); \
-	*p++ = (dt); \
-	*p++ = (sem); \
-	p = put_u16(p, 0);		/* units: none */ \
-	p = put_u64(p, 0);		/* range: none */ \
-	p = put_u64(p, 0); \
-	*p++ = (uint8_t)(sizeof(name) - 1); \
-	memcpy(p, (name), sizeof(name) - 1); \
-	p += sizeof(name) - 1; \
-	*p++ = 0;			/* no description (room in 576-byte messages) */ \
-	x->msg_records++;
-	SF_IPFIX_PEN_ELEMENTS(SF_X_TYPE)
-#undef SF_X_TYPE
-	x->len = (size_t)(p - x->msg);
+	for (i = 0; i < ie_groups[g].n; i++)
+		for (rev = 0; rev <= (bi && t[i].rev); rev++) {
+			set_room(x, SF_IPFIX_TID_IE_TYPE, ie_type_len(&t[i], rev));
+			p = put_ie_type(x->msg + x->len, &t[i], rev);
+			x->len = (size_t)(p - x->msg);
+			x->msg_records++;
+		}
 	close_set(x);
-	x->ie_types_due = false;
 }
 
 /*
- * The tunnel template for IP version v6, in a template set of its own,
- * in a message with room for it and a data record of rlen bytes after.
+ * The template of variant (v6, tun, tcp), in a template set of its own, in
+ * a message with room for it and a data record of rlen bytes after (when
+ * one can hold both); the type records of the enterprise elements it uses
+ * come first.
  */
 static void
-put_tun_template(struct sf_ipfix *x, bool v6, bool bi, bool sel, size_t rlen)
+put_var_template(struct sf_ipfix *x, bool v6, bool bi, bool sel, bool tun, bool tcp,
+		size_t rlen)
 {
 	uint8_t tpl[TEMPLATE_MAX];
-	size_t tl = (size_t)(put_template(tpl, v6, bi, sel, true) - tpl);
+	size_t tl = (size_t)(put_template(tpl, v6, bi, sel, tun, tcp) - tpl);
 
-	if (x->ie_types_due)
-		put_ie_types(x);
+	if (tun && x->ie_types_due[IE_GROUP_TUN])
+		put_ie_types(x, IE_GROUP_TUN);
+	if (tcp && x->ie_types_due[IE_GROUP_TCP])
+		put_ie_types(x, IE_GROUP_TCP);
 	make_room(x, IPFIX_SET_HDR_LEN + tl + IPFIX_SET_HDR_LEN + rlen);
 	close_set(x);
 	open_set(x, SET_TEMPLATE);
 	memcpy(x->msg + x->len, tpl, tl);
 	x->len += tl;
 	close_set(x);
-	x->tun_tpl_due[v6] = false;
+	x->var_tpl_due[tpl_variant(v6, tun, tcp)] = false;
 }
 
+/*
+ * A record in the template of its variant: plain, tunnelled (what carried
+ * it), TCP (the health of an analysed TCP flow), or both. The plain
+ * templates go with every template cycle; the others before their first
+ * record in it.
+ */
 static void
 add_record(struct sf_ipfix *x, const struct sf_flow_record *r, bool bi)
 {
 	bool v6 = r->key.ipver == 6, tun = r->tun.encaps != 0;
-	size_t rlen = sf_ipfix_record_len(v6 ? 6 : 4, bi ? SF_IPFIX_BIFLOW : SF_IPFIX_UNIFLOW, tun);
+	bool tcp = (r->tcp.flags & SF_FLOW_TCP_VALID) != 0;
 	bool sel = x->p.sampling != SF_SAMPLING_NONE;
+	size_t rlen = sf_ipfix_record_len(v6 ? 6 : 4, bi ? SF_IPFIX_BIFLOW : SF_IPFIX_UNIFLOW,
+			tun, tcp) + (sel ? 8 : 0);
 	uint8_t *p;
 
-	if (tun) {
+	if (tun || tcp) {
 		if (x->len == 0)
 			begin_message(x);	/* templates due now come first */
-		if (x->tun_tpl_due[v6])
-			put_tun_template(x, v6, bi, sel, rlen + (sel ? 8 : 0));
+		if (x->var_tpl_due[tpl_variant(v6, tun, tcp)])
+			put_var_template(x, v6, bi, sel, tun, tcp, rlen);
 	}
-	p = reserve(x, template_id(v6, tun), rlen + (sel ? 8 : 0));
-
-	p = put_record(p, r, bi, tun);
+	p = reserve(x, template_id(v6, tun, tcp), rlen);
+	p = put_record(p, r, bi, tun, tcp);
 	if (sel)
-		put_u64(p, SELECTOR_ID);
+		p = put_u64(p, SELECTOR_ID);
+	x->len = (size_t)(p - x->msg);	/* a text takes what it needs of its room */
 }
+
+#define SWAP2(a) do { \
+		__typeof__((a)[0]) t_ = (a)[0]; \
+		(a)[0] = (a)[1]; \
+		(a)[1] = t_; \
+	} while (0)
 
 void
 sf_ipfix_write_record(void *arg, const struct sf_flow_record *r)
@@ -666,12 +901,22 @@ sf_ipfix_write_record(void *arg, const struct sf_flow_record *r)
 	if (r->packets[1] != 0) {
 		s = *r;
 		s.initiator = (uint8_t)(r->initiator == SF_DIR_LO ? SF_DIR_HI : SF_DIR_LO);
-		s.packets[0] = r->packets[1];
-		s.packets[1] = r->packets[0];
-		s.bytes[0] = r->bytes[1];
-		s.bytes[1] = r->bytes[0];
-		s.tcp_flags[0] = r->tcp_flags[1];
-		s.tcp_flags[1] = r->tcp_flags[0];
+		SWAP2(s.packets);
+		SWAP2(s.bytes);
+		SWAP2(s.tcp_flags);
+		/*
+		 * TCP health per direction, [0] the record's source; the handshake
+		 * RTTs are the connection's (server and client side) and stay.
+		 */
+		SWAP2(s.tcp.retrans_bytes);
+		SWAP2(s.tcp.retrans_packets);
+		SWAP2(s.tcp.ooo_packets);
+		SWAP2(s.tcp.dup_acks);
+		SWAP2(s.tcp.zero_windows);
+		SWAP2(s.tcp.mss);
+		SWAP2(s.tcp.wscale);
+		SWAP2(s.tcp.opts);
+		SWAP2(s.tcp.init_flags);
 		add_record(x, &s, false);
 	}
 }

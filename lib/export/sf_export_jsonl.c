@@ -104,6 +104,12 @@ _Static_assert(JSONL_RECORD_MAX <= SF_JSONL_RECORD_LEN, "SF_JSONL_RECORD_LEN hol
 			*p++ = '"'; \
 		} \
 	} while (0)
+#define JFIELD_OPT64 JFIELD_OPT
+#define JFIELD_OPT16 JFIELD_OPT
+#define JFIELD_OPT8 JFIELD_OPT
+#define JFIELD_OPTN16 JFIELD_OPT
+#define JFIELD_OPTN8 JFIELD_OPT
+#define JFIELD_ZSTATE(p, key, r, v) JFIELD_STR(p, key, r, sf_zeek_state_name(v))
 
 /* The record at p (room for JSONL_RECORD_MAX); returns the end. */
 static char *

@@ -30,16 +30,30 @@
  *    cell empty, IPFIX sends it only in the tunnel templates (records whose
  *    flow was tunnelled).
  *  - SF_F_PEN: the id is spanflow's enterprise element (SF_IPFIX_PEN).
+ *  - SF_F_TCP: TCP health (sf_flow_record.tcp): IPFIX sends it only in the
+ *    TCP templates (records of analysed TCP flows, SF_FLOW_TCP_VALID).
+ * A reverse enterprise element (SF_F_REV | SF_F_PEN) is spanflow's own:
+ * the forward id with bit 14 set (SF_IE_SF_REVERSE), as libfixbuf names
+ * the reverse of an enterprise element; RFC 5103's PEN 29305 reverses
+ * IANA elements only.
  * Tunnel kinds: ENCAPS the encapsulation set (JSON/CSV: names joined by
  * '+', lib/pkt's order; IPFIX: the 32-bit mask, bit n = SF_ENCAP_* n),
  * OADDR an outer address (the tunnel's own IP version; IPFIX: 16 bytes,
  * IPv4 as ::ffff:a.b.c.d), OPT an id that may be absent (the expression is
  * -1 then; IPFIX: unsigned32, 0 when absent), MPLS a label (absent as
- * OPT; IPFIX: the 3-byte label stack section, label << 4, EXP and S 0),
- * STR a short ASCII text that may be absent (the expression is a
- * NUL-terminated string of at most SF_FMT_MAX_STR bytes, or NULL; JSON:
- * a string, the key left out when absent; CSV: the text or an empty cell;
- * not in IPFIX).
+ * OPT; IPFIX: the 3-byte label stack section, label << 4, EXP and S 0).
+ * More kinds of a value that may be absent (-1), written as OPT in JSON
+ * and CSV, differing in IPFIX: OPT64, OPT16 and OPT8 are unsigned64,
+ * unsigned16 and unsigned8 with 0 when absent (for values where 0 says
+ * nothing: a count, an RTT, an MSS); OPTN16 and OPTN8 are unsigned16 and
+ * unsigned8 with all ones when absent (for values where 0 is a value: a
+ * window scale shift, an option's yes/no). STR a short
+ * ASCII text that may be absent (the expression is a NUL-terminated string
+ * of at most SF_FMT_MAX_STR bytes, or NULL; JSON: a string, the key left
+ * out when absent; CSV: the text or an empty cell; IPFIX: string of
+ * variable length, RFC 7011 section 7, an empty one when absent). ZSTATE
+ * Zeek's conn_state (the expression is the enum sf_zeek_state value; JSON
+ * and CSV: its name, absent for SF_ZEEK_NONE; IPFIX: unsigned8, the value).
  */
 #ifndef SF_FIELDS_H
 #define SF_FIELDS_H
@@ -50,6 +64,7 @@
 #define SF_F_REV 1
 #define SF_F_TUN 2
 #define SF_F_PEN 4
+#define SF_F_TCP 8
 
 /* An id of the record's tunnel part, or -1 when the flow's packets had none. */
 static inline int64_t
@@ -132,6 +147,22 @@ sf_flow_tcp_syn(const struct sf_flow_record *r, unsigned int d, unsigned int wha
 #define SF_IE_SF_GRE_KEY 6
 #define SF_IE_SF_TEID 7
 #define SF_IE_SF_CONTEXT 8
+#define SF_IE_SF_RTT_SERVER 9
+#define SF_IE_SF_RTT_CLIENT 10
+#define SF_IE_SF_RETRANS_PACKETS 11
+#define SF_IE_SF_RETRANS_OCTETS 12
+#define SF_IE_SF_OOO_PACKETS 13
+#define SF_IE_SF_DUP_ACKS 14
+#define SF_IE_SF_ZERO_WINDOWS 15
+#define SF_IE_SF_TCP_INIT_FLAGS 16
+#define SF_IE_SF_SYN_MSS 17
+#define SF_IE_SF_SYN_SACK 18
+#define SF_IE_SF_SYN_TS 19
+#define SF_IE_SF_CONN_STATE 20
+#define SF_IE_SF_HISTORY 21
+#define SF_IE_SF_LAST SF_IE_SF_HISTORY
+/* The reverse of spanflow's element n (biflow mode) is n | SF_IE_SF_REVERSE. */
+#define SF_IE_SF_REVERSE 0x4000
 
 /* IANA ids used below */
 #define SF_IE_OCTET_DELTA_COUNT 1
@@ -155,6 +186,7 @@ sf_flow_tcp_syn(const struct sf_flow_record *r, unsigned int d, unsigned int wha
 #define SF_IE_MPLS_TOP_LABEL_STACK_SECTION 70
 #define SF_IE_MPLS_LABEL_STACK_SECTION2 71
 #define SF_IE_MPLS_LABEL_STACK_SECTION3 72
+#define SF_IE_TCP_WINDOW_SCALE 238
 
 #define SF_FLOW_FIELDS(X) \
 	X(start_ns, TIME, r->start_ns, \
@@ -212,33 +244,59 @@ sf_flow_tcp_syn(const struct sf_flow_record *r, unsigned int d, unsigned int wha
 
 /*
  * TCP health (tcp.analysis, lib/tcp): in JSON only for analysed TCP flows
- * (the RTT and SYN options only when seen), CSV cells empty otherwise. Not
- * in IPFIX yet (ie 0).
+ * (the RTT and SYN options only when seen), CSV cells empty otherwise. IPFIX
+ * sends them in the TCP templates (SF_F_TCP): the IANA element where one
+ * means the same (tcpWindowScale), spanflow's elements otherwise, each with
+ * its type row in SF_IPFIX_PEN_TCP_ELEMENTS (sf_export_ipfix.c). A new
+ * number is one row here and one there. Zeek's conn_state is its enum
+ * sf_zeek_state value (1 S0 ... 13 OTH), the history a string of variable
+ * length.
  */
+/* A TCP health row: one element for both address families, in the TCP templates. */
+#define SF_X_TCP(X, name, kind, expr, ie, flags) \
+	X(name, kind, expr, ie, ie, SF_F_TCP | (flags))
 #define SF_TCP_FIELDS(X) \
-	X(rtt_server_ns, OPT, sf_flow_tcp_rtt(r, false), 0, 0, 0) \
-	X(rtt_client_ns, OPT, sf_flow_tcp_rtt(r, true), 0, 0, 0) \
-	X(retrans_packets, OPT, sf_flow_tcp_val(r, r->tcp.retrans_packets[0]), 0, 0, 0) \
-	X(rev_retrans_packets, OPT, sf_flow_tcp_val(r, r->tcp.retrans_packets[1]), 0, 0, 0) \
-	X(retrans_bytes, OPT, sf_flow_tcp_val(r, r->tcp.retrans_bytes[0]), 0, 0, 0) \
-	X(rev_retrans_bytes, OPT, sf_flow_tcp_val(r, r->tcp.retrans_bytes[1]), 0, 0, 0) \
-	X(ooo_packets, OPT, sf_flow_tcp_val(r, r->tcp.ooo_packets[0]), 0, 0, 0) \
-	X(rev_ooo_packets, OPT, sf_flow_tcp_val(r, r->tcp.ooo_packets[1]), 0, 0, 0) \
-	X(dup_acks, OPT, sf_flow_tcp_val(r, r->tcp.dup_acks[0]), 0, 0, 0) \
-	X(rev_dup_acks, OPT, sf_flow_tcp_val(r, r->tcp.dup_acks[1]), 0, 0, 0) \
-	X(zero_windows, OPT, sf_flow_tcp_val(r, r->tcp.zero_windows[0]), 0, 0, 0) \
-	X(rev_zero_windows, OPT, sf_flow_tcp_val(r, r->tcp.zero_windows[1]), 0, 0, 0) \
-	X(tcp_init_flags, OPT, sf_flow_tcp_val(r, r->tcp.init_flags[0]), 0, 0, 0) \
-	X(rev_tcp_init_flags, OPT, sf_flow_tcp_val(r, r->tcp.init_flags[1]), 0, 0, 0) \
-	X(syn_mss, OPT, sf_flow_tcp_syn(r, 0, 0), 0, 0, 0) \
-	X(rev_syn_mss, OPT, sf_flow_tcp_syn(r, 1, 0), 0, 0, 0) \
-	X(syn_wscale, OPT, sf_flow_tcp_syn(r, 0, 1), 0, 0, 0) \
-	X(rev_syn_wscale, OPT, sf_flow_tcp_syn(r, 1, 1), 0, 0, 0) \
-	X(syn_sack, OPT, sf_flow_tcp_syn(r, 0, 2), 0, 0, 0) \
-	X(rev_syn_sack, OPT, sf_flow_tcp_syn(r, 1, 2), 0, 0, 0) \
-	X(syn_ts, OPT, sf_flow_tcp_syn(r, 0, 3), 0, 0, 0) \
-	X(rev_syn_ts, OPT, sf_flow_tcp_syn(r, 1, 3), 0, 0, 0) \
-	X(conn_state, STR, sf_zeek_state_name(r->tcp.conn_state), 0, 0, 0) \
-	X(history, STR, sf_flow_tcp_history(r), 0, 0, 0)
+	SF_X_TCP(X, rtt_server_ns, OPT64, sf_flow_tcp_rtt(r, false), SF_IE_SF_RTT_SERVER, \
+		SF_F_PEN) \
+	SF_X_TCP(X, rtt_client_ns, OPT64, sf_flow_tcp_rtt(r, true), SF_IE_SF_RTT_CLIENT, \
+		SF_F_PEN) \
+	SF_X_TCP(X, retrans_packets, OPT, sf_flow_tcp_val(r, r->tcp.retrans_packets[0]), \
+		SF_IE_SF_RETRANS_PACKETS, SF_F_PEN) \
+	SF_X_TCP(X, rev_retrans_packets, OPT, sf_flow_tcp_val(r, r->tcp.retrans_packets[1]), \
+		SF_IE_SF_RETRANS_PACKETS, SF_F_PEN | SF_F_REV) \
+	SF_X_TCP(X, retrans_bytes, OPT64, sf_flow_tcp_val(r, r->tcp.retrans_bytes[0]), \
+		SF_IE_SF_RETRANS_OCTETS, SF_F_PEN) \
+	SF_X_TCP(X, rev_retrans_bytes, OPT64, sf_flow_tcp_val(r, r->tcp.retrans_bytes[1]), \
+		SF_IE_SF_RETRANS_OCTETS, SF_F_PEN | SF_F_REV) \
+	SF_X_TCP(X, ooo_packets, OPT, sf_flow_tcp_val(r, r->tcp.ooo_packets[0]), \
+		SF_IE_SF_OOO_PACKETS, SF_F_PEN) \
+	SF_X_TCP(X, rev_ooo_packets, OPT, sf_flow_tcp_val(r, r->tcp.ooo_packets[1]), \
+		SF_IE_SF_OOO_PACKETS, SF_F_PEN | SF_F_REV) \
+	SF_X_TCP(X, dup_acks, OPT, sf_flow_tcp_val(r, r->tcp.dup_acks[0]), \
+		SF_IE_SF_DUP_ACKS, SF_F_PEN) \
+	SF_X_TCP(X, rev_dup_acks, OPT, sf_flow_tcp_val(r, r->tcp.dup_acks[1]), \
+		SF_IE_SF_DUP_ACKS, SF_F_PEN | SF_F_REV) \
+	SF_X_TCP(X, zero_windows, OPT, sf_flow_tcp_val(r, r->tcp.zero_windows[0]), \
+		SF_IE_SF_ZERO_WINDOWS, SF_F_PEN) \
+	SF_X_TCP(X, rev_zero_windows, OPT, sf_flow_tcp_val(r, r->tcp.zero_windows[1]), \
+		SF_IE_SF_ZERO_WINDOWS, SF_F_PEN | SF_F_REV) \
+	SF_X_TCP(X, tcp_init_flags, OPT8, sf_flow_tcp_val(r, r->tcp.init_flags[0]), \
+		SF_IE_SF_TCP_INIT_FLAGS, SF_F_PEN) \
+	SF_X_TCP(X, rev_tcp_init_flags, OPT8, sf_flow_tcp_val(r, r->tcp.init_flags[1]), \
+		SF_IE_SF_TCP_INIT_FLAGS, SF_F_PEN | SF_F_REV) \
+	SF_X_TCP(X, syn_mss, OPT16, sf_flow_tcp_syn(r, 0, 0), SF_IE_SF_SYN_MSS, SF_F_PEN) \
+	SF_X_TCP(X, rev_syn_mss, OPT16, sf_flow_tcp_syn(r, 1, 0), SF_IE_SF_SYN_MSS, \
+		SF_F_PEN | SF_F_REV) \
+	SF_X_TCP(X, syn_wscale, OPTN16, sf_flow_tcp_syn(r, 0, 1), SF_IE_TCP_WINDOW_SCALE, 0) \
+	SF_X_TCP(X, rev_syn_wscale, OPTN16, sf_flow_tcp_syn(r, 1, 1), SF_IE_TCP_WINDOW_SCALE, \
+		SF_F_REV) \
+	SF_X_TCP(X, syn_sack, OPTN8, sf_flow_tcp_syn(r, 0, 2), SF_IE_SF_SYN_SACK, SF_F_PEN) \
+	SF_X_TCP(X, rev_syn_sack, OPTN8, sf_flow_tcp_syn(r, 1, 2), SF_IE_SF_SYN_SACK, \
+		SF_F_PEN | SF_F_REV) \
+	SF_X_TCP(X, syn_ts, OPTN8, sf_flow_tcp_syn(r, 0, 3), SF_IE_SF_SYN_TS, SF_F_PEN) \
+	SF_X_TCP(X, rev_syn_ts, OPTN8, sf_flow_tcp_syn(r, 1, 3), SF_IE_SF_SYN_TS, \
+		SF_F_PEN | SF_F_REV) \
+	SF_X_TCP(X, conn_state, ZSTATE, r->tcp.conn_state, SF_IE_SF_CONN_STATE, SF_F_PEN) \
+	SF_X_TCP(X, history, STR, sf_flow_tcp_history(r), SF_IE_SF_HISTORY, SF_F_PEN)
 
 #endif /* SF_FIELDS_H */

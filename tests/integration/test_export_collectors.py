@@ -12,7 +12,10 @@ IPFIX export against real collectors, on loopback only:
     counts equal the initiator->responder direction;
   * tshark decodes every message spanflow sent (cflow) without a malformed
     packet, with the templates' fields as intended.
-All three receive the same run at once (several destinations).
+All three receive the same run at once (several destinations). sample.pcap
+also runs with --tcp-analysis: its TCP records then use the TCP health
+templates (263-266, spanflow's enterprise elements), which the three skip
+while reading the flows as before.
 
 Usage: test_export_collectors.py SPANFLOW_BINARY TESTS_DATA_DIR
 """
@@ -285,9 +288,9 @@ def tshark_check(ck, label, msgs, pcap, mode):
              "%s: the exporter statistics options template is sent" % label)
 
 
-def one_run(ck, binary, data, tmp, capture, mode, use_pmacct):
-    label = "%s %s" % (capture, mode)
-    run_dir = tmp / ("%s_%s" % (capture, mode))
+def one_run(ck, binary, data, tmp, capture, mode, use_pmacct, tcp=False):
+    label = "%s %s%s" % (capture, mode, " --tcp-analysis" if tcp else "")
+    run_dir = tmp / ("%s_%s%s" % (capture, mode, "_tcp" if tcp else ""))
     run_dir.mkdir()
     nf_dir = run_dir / "nfcapd"
     nf_dir.mkdir()
@@ -319,6 +322,8 @@ def one_run(ck, binary, data, tmp, capture, mode, use_pmacct):
             return
         flows = run_dir / "flows.jsonl"
         args = ["-r", data / capture, "-q", "-w", "1", "--flows", flows, "--ipfix-mode", mode]
+        if tcp:
+            args.append("--tcp-analysis")
         for d in dests:
             args += ["--ipfix", d]
         r = sf.run(binary, args)
@@ -501,6 +506,12 @@ def main():
                             use_pmacct and cap == "sample.pcap")
                 except (OSError, ValueError, RuntimeError, KeyError) as e:
                     ck.check(False, "%s %s: run completes" % (cap, mode), repr(e))
+            # TCP health templates (263-266, spanflow's enterprise elements):
+            # collectors that do not know the elements still read every flow.
+            try:
+                one_run(ck, binary, data, tmp, "sample.pcap", mode, use_pmacct, tcp=True)
+            except (OSError, ValueError, RuntimeError, KeyError) as e:
+                ck.check(False, "sample.pcap %s --tcp-analysis: run completes" % mode, repr(e))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     ck.finish()

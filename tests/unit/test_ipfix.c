@@ -68,7 +68,10 @@ struct tfield {
 	uint32_t pen;
 };
 
-/* Flow templates: [0] v4, [1] v6, [2] v4 tunnelled, [3] v6 tunnelled. */
+/*
+ * Flow templates: [0] v4, [1] v6, [2] v4 tunnelled, [3] v6 tunnelled, then
+ * the same four with TCP health.
+ */
 static int
 tid_index(uint16_t tid)
 {
@@ -81,18 +84,30 @@ tid_index(uint16_t tid)
 		return 2;
 	case SF_IPFIX_TID_V6_TUN:
 		return 3;
+	case SF_IPFIX_TID_V4_TCP:
+		return 4;
+	case SF_IPFIX_TID_V6_TCP:
+		return 5;
+	case SF_IPFIX_TID_V4_TUN_TCP:
+		return 6;
+	case SF_IPFIX_TID_V6_TUN_TCP:
+		return 7;
 	default:
 		return -1;
 	}
 }
 
+#define NTPL 8
+
 struct decoded {
-	unsigned int nt[4];		/* fields per template (tid_index) */
-	struct tfield t[4][64];
-	unsigned int ndata[4];		/* data records seen per template */
-	uint8_t data[4][64][320];	/* first records, raw */
+	unsigned int nt[NTPL];		/* fields per template (tid_index) */
+	struct tfield t[NTPL][64];
+	unsigned int ndata[NTPL];	/* data records seen per template */
+	uint8_t data[NTPL][64][320];	/* first records, raw */
 	unsigned int nstats;
 	unsigned int ntypes;		/* RFC 5610 type records */
+	unsigned int nrevtypes;		/* of which of reverse elements */
+	unsigned int ntuntypes;		/* of which of the tunnel group */
 	uint64_t stats[5];		/* the last statistics record */
 	uint32_t seq_expected;
 	unsigned int msgs;
@@ -147,16 +162,30 @@ decode_all(struct decoded *d, uint32_t domain, size_t max_len)
 			} else if (id == SF_IPFIX_TID_IE_TYPE) {
 				while (p < send) {
 					/* PEN, id, type, semantics, units, range, name, description */
+					uint16_t ie = g16(p + 4);
+					bool rev = (ie & SF_IE_SF_REVERSE) != 0;
+
 					assert_int_equal(g32(p), SF_IPFIX_PEN);
-					assert_true(g16(p + 4) >= 1 && g16(p + 4) <= 8);
+					ie &= (uint16_t)~SF_IE_SF_REVERSE;
+					assert_true(ie >= 1 && ie <= SF_IE_SF_LAST);
 					p += 26;
-					assert_memory_equal(p + 1, "spanflow", 8);
+					/* A reverse element's name: reverseSpanflow... */
+					if (rev)
+						assert_memory_equal(p + 1, "reverseSpanflow", 15);
+					else
+						assert_memory_equal(p + 1, "spanflow", 8);
+					d->nrevtypes += rev;
+					d->ntuntypes += ie <= SF_IE_SF_CONTEXT;
 					p += 1 + p[0];
 					p += 1 + p[0];
 					d->ntypes++;
 					records++;
 				}
 				assert_true(p == send);
+			} else if (id == 3 && g16(p) == SF_IPFIX_TID_SELECTOR) {
+				assert_int_equal(g16(p + 4), 1);	/* scope: selectorId */
+			} else if (id == SF_IPFIX_TID_SELECTOR) {
+				records++;			/* one selector */
 			} else if (id == 3) {
 				assert_int_equal(g16(p), SF_IPFIX_TID_STATS);
 				assert_int_equal(g16(p + 2), 6);	/* fields */
@@ -171,17 +200,21 @@ decode_all(struct decoded *d, uint32_t domain, size_t max_len)
 				records++;
 			} else {
 				int v = tid_index(id);
-				size_t rl;
+				size_t rl, n;
 
 				assert_true(v >= 0);
 				/* The template must have come first. */
 				assert_true(d->nt[v] > 0);
-				for (rl = 0, k = 0; k < d->nt[v]; k++)
-					rl += d->t[v][k].len;
-				assert_int_equal((slen - 4) % rl, 0);
-				for (; p < send; p += rl) {
+				/* A record's length: its fields', a text's from its length octet. */
+				for (; p < send; p += n) {
+					for (n = 0, k = 0; k < d->nt[v]; k++) {
+						assert_true(p + n < send);
+						rl = d->t[v][k].len;
+						n += rl == 0xffff ? 1u + p[n] : rl;
+					}
+					assert_true(p + n <= send && n <= sizeof(d->data[v][0]));
 					if (d->ndata[v] < 64)
-						memcpy(d->data[v][d->ndata[v]], p, rl);
+						memcpy(d->data[v][d->ndata[v]], p, n);
 					d->ndata[v]++;
 					records++;
 				}
@@ -220,7 +253,7 @@ make_record(struct sf_flow_record *r, int v6, uint32_t n)
 }
 
 static struct sf_ipfix *
-open_capture(enum sf_ipfix_mode mode, uint32_t mtu, uint32_t tmsgs)
+open_sampled(enum sf_ipfix_mode mode, uint32_t mtu, uint32_t tmsgs, enum sf_sampling sampling)
 {
 	struct sf_ipfix_params p;
 	char err[256];
@@ -232,11 +265,19 @@ open_capture(enum sf_ipfix_mode mode, uint32_t mtu, uint32_t tmsgs)
 	p.domain = 77;
 	p.mtu = mtu;
 	p.template_messages = tmsgs;
+	p.sampling = (uint8_t)sampling;
+	p.sampling_rate = 3;
 	p.send = cap_send;
 	p.send_arg = &cap;
 	x = sf_ipfix_open(&p, err, sizeof(err));
 	assert_non_null(x);
 	return x;
+}
+
+static struct sf_ipfix *
+open_capture(enum sf_ipfix_mode mode, uint32_t mtu, uint32_t tmsgs)
+{
+	return open_sampled(mode, mtu, tmsgs, SF_SAMPLING_NONE);
 }
 
 /* Offset of element (id, pen) in a decoded template; -1 if absent. */
@@ -245,10 +286,14 @@ field_off(const struct decoded *d, unsigned int v, uint16_t id, uint32_t pen)
 {
 	unsigned int k;
 	int off = 0;
+	bool past_text = false;
 
 	for (k = 0; k < d->nt[v]; k++) {
-		if (d->t[v][k].id == id && d->t[v][k].pen == pen)
+		if (d->t[v][k].id == id && d->t[v][k].pen == pen) {
+			assert_true(!past_text);	/* fixed offsets end at a text */
 			return off;
+		}
+		past_text |= d->t[v][k].len == 0xffff;
 		off += d->t[v][k].len;
 	}
 	return -1;
@@ -281,7 +326,8 @@ test_templates_from_field_list(void **state)
 	sf_ipfix_close(x, NULL);
 	decode_all(d, 77, 1500 - 28);
 	/* The list drives the template: one element per field, reverse ones with PEN. */
-#define COUNT(name, kind, expr, ie4, ie6, flags) n += (ie4) != 0 && !((flags) & SF_F_TUN);
+#define COUNT(name, kind, expr, ie4, ie6, flags) \
+	n += (ie4) != 0 && !((flags) & (SF_F_TUN | SF_F_TCP));
 	SF_FLOW_FIELDS(COUNT)
 #undef COUNT
 	assert_int_equal(d->nt[0], n);
@@ -310,13 +356,13 @@ test_templates_from_field_list(void **state)
 		assert_true(field_off(d, v, 2, SF_IPFIX_PEN_REVERSE) >= 0);
 		assert_true(field_off(d, v, 6, SF_IPFIX_PEN_REVERSE) >= 0);
 	}
-	assert_int_equal(sf_ipfix_record_len(4, SF_IPFIX_BIFLOW, false), 8 + 8 + 4 + 2 + 4 + 2 +
-			1 + 1 + 2 + 8 + 4 + 8 + 8 + 8 + 8 + 1 + 1 + 1 + 1);
-	assert_int_equal(sf_ipfix_record_len(6, SF_IPFIX_BIFLOW, false),
-			sf_ipfix_record_len(4, SF_IPFIX_BIFLOW, false) + 24);
-	assert_int_equal(sf_ipfix_record_len(4, SF_IPFIX_BIFLOW, true),
-			sf_ipfix_record_len(4, SF_IPFIX_BIFLOW, false) + 1 + 4 + 16 + 16 + 4 * 4 +
-			3 * 3);
+	assert_int_equal(sf_ipfix_record_len(4, SF_IPFIX_BIFLOW, false, false),
+			8 + 8 + 4 + 2 + 4 + 2 + 1 + 1 + 2 + 8 + 4 + 8 + 8 + 8 + 8 + 1 + 1 + 1 + 1);
+	assert_int_equal(sf_ipfix_record_len(6, SF_IPFIX_BIFLOW, false, false),
+			sf_ipfix_record_len(4, SF_IPFIX_BIFLOW, false, false) + 24);
+	assert_int_equal(sf_ipfix_record_len(4, SF_IPFIX_BIFLOW, true, false),
+			sf_ipfix_record_len(4, SF_IPFIX_BIFLOW, false, false) +
+			1 + 4 + 16 + 16 + 4 * 4 + 3 * 3);
 	free(d);
 }
 
@@ -576,6 +622,243 @@ test_exporter_from_config(void **state)
 	close(fd);
 }
 
+
+/* TCP health of an analysed flow: every field set, values past 32 bits where they may be. */
+static void
+make_tcp(struct sf_flow_record *r)
+{
+	struct sf_flow_tcp *t = &r->tcp;
+
+	t->flags = SF_FLOW_TCP_VALID | SF_FLOW_TCP_RTT;
+	t->rtt_server_ns = 12345678901ULL;
+	t->rtt_client_ns = 2000;
+	t->retrans_packets[0] = 3;
+	t->retrans_packets[1] = 4;
+	t->retrans_bytes[0] = 5000000000ULL;
+	t->retrans_bytes[1] = 1500;
+	t->ooo_packets[0] = 5;
+	t->ooo_packets[1] = 6;
+	t->dup_acks[0] = 7;
+	t->dup_acks[1] = 8;
+	t->zero_windows[0] = 9;
+	t->zero_windows[1] = 10;
+	t->mss[0] = 1460;
+	t->mss[1] = 1380;
+	t->wscale[0] = 7;
+	t->wscale[1] = SF_FLOW_TCP_NO_WSCALE;
+	t->opts[0] = SF_FLOW_TCP_SYN | SF_FLOW_TCP_SACK | SF_FLOW_TCP_TS;
+	t->opts[1] = SF_FLOW_TCP_SYN | SF_FLOW_TCP_SACK;
+	t->init_flags[0] = 0x02;
+	t->init_flags[1] = 0x12;
+	t->conn_state = SF_ZEEK_SF;
+	memcpy(t->history, "ShADadFf", 9);
+}
+
+#define PEN SF_IPFIX_PEN
+#define REV(ie) ((uint16_t)((ie) | SF_IE_SF_REVERSE))
+
+/*
+ * Analysed TCP flows: their own templates (the plain one and the TCP
+ * health), IANA tcpWindowScale and spanflow's elements, reverse ones in
+ * biflow; absent values as documented; records without TCP health keep the
+ * plain templates.
+ */
+static void
+test_tcp_values(void **state)
+{
+	struct sf_flow_record r6, r4, plain;
+	struct decoded *d = calloc(1, sizeof(*d));
+	struct sf_ipfix *x;
+	const uint8_t *p;
+	unsigned int k;
+
+	(void)state;
+	x = open_capture(SF_IPFIX_BIFLOW, 1500, 0);
+	make_record(&r6, 1, 0);
+	make_tcp(&r6);
+	/* IPv4, no handshake RTT, no SYN from the responder */
+	make_record(&r4, 0, 1);
+	make_tcp(&r4);
+	r4.tcp.flags = SF_FLOW_TCP_VALID;
+	r4.tcp.opts[1] = 0;
+	r4.tcp.mss[1] = 0;
+	memset(r4.tcp.history, 0, sizeof(r4.tcp.history));
+	make_record(&plain, 0, 2);
+	sf_ipfix_write_record(x, &r6);
+	sf_ipfix_write_record(x, &r4);
+	sf_ipfix_write_record(x, &plain);
+	sf_ipfix_close(x, NULL);
+	decode_all(d, 77, 1500 - 28);
+	assert_int_equal(d->ndata[0], 1);
+	assert_int_equal(d->ndata[4], 1);
+	assert_int_equal(d->ndata[5], 1);
+	/* The TCP templates: the plain one, then 24 TCP elements, the history last. */
+	assert_int_equal(d->nt[4], d->nt[0] + 24);
+	assert_int_equal(d->nt[5], d->nt[1] + 24);
+	assert_int_equal(d->t[5][d->nt[5] - 1].id, SF_IE_SF_HISTORY);
+	assert_int_equal(d->t[5][d->nt[5] - 1].len, 0xffff);
+	for (k = 0; k < d->nt[0]; k++)
+		assert_memory_equal(&d->t[4][k], &d->t[0][k], sizeof(d->t[0][k]));
+	assert_int_equal(sf_ipfix_record_len(6, SF_IPFIX_BIFLOW, false, true),
+			sf_ipfix_record_len(6, SF_IPFIX_BIFLOW, false, false) +
+			2 * 8 + 2 * (4 + 8 + 4 + 4 + 4 + 1 + 2 + 2 + 1 + 1) + 1 + 32);
+	/* The type records of the TCP elements, 13 and 9 reverse, once; no tunnel ones. */
+	assert_int_equal(d->ntypes, 22);
+	assert_int_equal(d->nrevtypes, 9);
+
+	p = d->data[5][0];
+	assert_int_equal(g16(p + field_off(d, 5, 7, 0)), 443);
+	assert_int_equal(g64(p + field_off(d, 5, SF_IE_SF_RTT_SERVER, PEN)), 12345678901ULL);
+	assert_int_equal(g64(p + field_off(d, 5, SF_IE_SF_RTT_CLIENT, PEN)), 2000);
+	assert_int_equal(field_off(d, 5, REV(SF_IE_SF_RTT_SERVER), PEN), -1);
+	assert_int_equal(g32(p + field_off(d, 5, SF_IE_SF_RETRANS_PACKETS, PEN)), 3);
+	assert_int_equal(g32(p + field_off(d, 5, REV(SF_IE_SF_RETRANS_PACKETS), PEN)), 4);
+	assert_int_equal(g64(p + field_off(d, 5, SF_IE_SF_RETRANS_OCTETS, PEN)), 5000000000ULL);
+	assert_int_equal(g64(p + field_off(d, 5, REV(SF_IE_SF_RETRANS_OCTETS), PEN)), 1500);
+	assert_int_equal(g32(p + field_off(d, 5, SF_IE_SF_OOO_PACKETS, PEN)), 5);
+	assert_int_equal(g32(p + field_off(d, 5, REV(SF_IE_SF_OOO_PACKETS), PEN)), 6);
+	assert_int_equal(g32(p + field_off(d, 5, SF_IE_SF_DUP_ACKS, PEN)), 7);
+	assert_int_equal(g32(p + field_off(d, 5, REV(SF_IE_SF_DUP_ACKS), PEN)), 8);
+	assert_int_equal(g32(p + field_off(d, 5, SF_IE_SF_ZERO_WINDOWS, PEN)), 9);
+	assert_int_equal(g32(p + field_off(d, 5, REV(SF_IE_SF_ZERO_WINDOWS), PEN)), 10);
+	assert_int_equal(p[field_off(d, 5, SF_IE_SF_TCP_INIT_FLAGS, PEN)], 0x02);
+	assert_int_equal(p[field_off(d, 5, REV(SF_IE_SF_TCP_INIT_FLAGS), PEN)], 0x12);
+	assert_int_equal(g16(p + field_off(d, 5, SF_IE_SF_SYN_MSS, PEN)), 1460);
+	assert_int_equal(g16(p + field_off(d, 5, REV(SF_IE_SF_SYN_MSS), PEN)), 1380);
+	/* tcpWindowScale (IANA 238), its reverse under PEN 29305; none: 0xffff */
+	assert_int_equal(g16(p + field_off(d, 5, 238, 0)), 7);
+	assert_int_equal(g16(p + field_off(d, 5, 238, SF_IPFIX_PEN_REVERSE)), 0xffff);
+	assert_int_equal(p[field_off(d, 5, SF_IE_SF_SYN_SACK, PEN)], 1);
+	assert_int_equal(p[field_off(d, 5, REV(SF_IE_SF_SYN_SACK), PEN)], 1);
+	assert_int_equal(p[field_off(d, 5, SF_IE_SF_SYN_TS, PEN)], 1);
+	assert_int_equal(p[field_off(d, 5, REV(SF_IE_SF_SYN_TS), PEN)], 0);
+	/* Zeek's conn_state (SF = 3) and history: a length octet and the letters. */
+	assert_int_equal(p[field_off(d, 5, SF_IE_SF_CONN_STATE, PEN)], SF_ZEEK_SF);
+	assert_int_equal(p[field_off(d, 5, SF_IE_SF_HISTORY, PEN)], 8);
+	assert_memory_equal(p + field_off(d, 5, SF_IE_SF_HISTORY, PEN) + 1, "ShADadFf", 8);
+
+	/* Absent: RTT 0, MSS 0, window scale 0xffff, SYN options 0xff. */
+	p = d->data[4][0];
+	assert_int_equal(g64(p + field_off(d, 4, SF_IE_SF_RTT_SERVER, PEN)), 0);
+	assert_int_equal(g64(p + field_off(d, 4, SF_IE_SF_RTT_CLIENT, PEN)), 0);
+	assert_int_equal(g16(p + field_off(d, 4, SF_IE_SF_SYN_MSS, PEN)), 1460);
+	assert_int_equal(g16(p + field_off(d, 4, REV(SF_IE_SF_SYN_MSS), PEN)), 0);
+	assert_int_equal(g16(p + field_off(d, 4, 238, SF_IPFIX_PEN_REVERSE)), 0xffff);
+	assert_int_equal(p[field_off(d, 4, REV(SF_IE_SF_SYN_SACK), PEN)], 0xff);
+	assert_int_equal(p[field_off(d, 4, REV(SF_IE_SF_SYN_TS), PEN)], 0xff);
+	assert_int_equal(g32(p + field_off(d, 4, SF_IE_SF_RETRANS_PACKETS, PEN)), 3);
+	/* No letter yet: an empty text. */
+	assert_int_equal(p[field_off(d, 4, SF_IE_SF_HISTORY, PEN)], 0);
+	free(d);
+}
+
+/* Uniflow: the responder's record carries its TCP health as forward elements. */
+static void
+test_tcp_uniflow(void **state)
+{
+	struct sf_flow_record r;
+	struct decoded *d = calloc(1, sizeof(*d));
+	struct sf_ipfix *x;
+	const uint8_t *a, *b;
+
+	(void)state;
+	x = open_capture(SF_IPFIX_UNIFLOW, 1500, 0);
+	make_record(&r, 1, 0);
+	make_tcp(&r);
+	sf_ipfix_write_record(x, &r);
+	sf_ipfix_close(x, NULL);
+	decode_all(d, 77, 1500 - 28);
+	assert_int_equal(d->ndata[5], 2);
+	assert_int_equal(d->nt[5], d->nt[1] + 14);
+	assert_int_equal(field_off(d, 5, REV(SF_IE_SF_RETRANS_PACKETS), PEN), -1);
+	assert_int_equal(field_off(d, 5, 238, SF_IPFIX_PEN_REVERSE), -1);
+	/* Only the elements sent are described: no reverse ones. */
+	assert_int_equal(d->ntypes, 13);
+	assert_int_equal(d->nrevtypes, 0);
+	a = d->data[5][0];
+	b = d->data[5][1];
+	assert_int_equal(g16(a + field_off(d, 5, 7, 0)), 443);
+	assert_int_equal(g16(b + field_off(d, 5, 11, 0)), 443);
+	assert_int_equal(g32(a + field_off(d, 5, SF_IE_SF_RETRANS_PACKETS, PEN)), 3);
+	assert_int_equal(g32(b + field_off(d, 5, SF_IE_SF_RETRANS_PACKETS, PEN)), 4);
+	assert_int_equal(g64(b + field_off(d, 5, SF_IE_SF_RETRANS_OCTETS, PEN)), 1500);
+	assert_int_equal(g32(b + field_off(d, 5, SF_IE_SF_OOO_PACKETS, PEN)), 6);
+	assert_int_equal(g32(b + field_off(d, 5, SF_IE_SF_DUP_ACKS, PEN)), 8);
+	assert_int_equal(g32(b + field_off(d, 5, SF_IE_SF_ZERO_WINDOWS, PEN)), 10);
+	assert_int_equal(b[field_off(d, 5, SF_IE_SF_TCP_INIT_FLAGS, PEN)], 0x12);
+	assert_int_equal(g16(b + field_off(d, 5, SF_IE_SF_SYN_MSS, PEN)), 1380);
+	assert_int_equal(g16(a + field_off(d, 5, 238, 0)), 7);
+	assert_int_equal(g16(b + field_off(d, 5, 238, 0)), 0xffff);
+	assert_int_equal(b[field_off(d, 5, SF_IE_SF_SYN_TS, PEN)], 0);
+	/* The handshake RTTs are the connection's: the same in both. */
+	assert_int_equal(g64(a + field_off(d, 5, SF_IE_SF_RTT_SERVER, PEN)), 12345678901ULL);
+	assert_int_equal(g64(b + field_off(d, 5, SF_IE_SF_RTT_SERVER, PEN)), 12345678901ULL);
+	assert_int_equal(g64(b + field_off(d, 5, SF_IE_SF_RTT_CLIENT, PEN)), 2000);
+	free(d);
+}
+
+/*
+ * The largest records (IPv6, tunnelled, TCP health, sampled) and the type
+ * records of both groups in 576-byte messages, templates every 10 messages:
+ * nothing passes the limit, every record arrives in its template.
+ */
+static void
+test_tcp_small_messages(void **state)
+{
+	struct sf_flow_record r;
+	struct decoded *d = calloc(1, sizeof(*d));
+	struct sf_ipfix_stats st;
+	struct sf_ipfix *x;
+	unsigned int i, v;
+
+	(void)state;
+	x = open_sampled(SF_IPFIX_BIFLOW, 576, 10, SF_SAMPLING_COUNT);
+	for (i = 0; i < 120; i++) {
+		make_record(&r, (int)(i % 2), i);
+		if (i % 3 != 2)
+			make_tcp(&r);
+		if (i % 4 < 2) {
+			r.tun.encaps = UINT32_C(1) << SF_ENCAP_VXLAN;
+			r.tun.outer_ipver = 6;
+		}
+		sf_ipfix_write_record(x, &r);
+	}
+	sf_ipfix_close(x, &st);
+	assert_true(cap.n < MAX_MSGS);
+	decode_all(d, 77, 576 - 28);
+	for (i = 0, v = 0; v < NTPL; v++)
+		i += d->ndata[v];
+	assert_int_equal(i, 120);
+	assert_int_equal(d->ndata[4] + d->ndata[5] + d->ndata[6] + d->ndata[7], 80);
+	assert_int_equal(d->ndata[7], 20);
+	assert_int_equal(st.records, 120);
+	/* Each group whole each time it is sent (8 tunnel, 22 TCP records), more than once. */
+	assert_true(d->ntuntypes >= 16 && d->ntuntypes % 8 == 0);
+	assert_true(d->ntypes - d->ntuntypes >= 44 && (d->ntypes - d->ntuntypes) % 22 == 0);
+	assert_int_equal(d->nrevtypes * 22, (d->ntypes - d->ntuntypes) * 9);
+
+	/*
+	 * Templates in every message: a record that does not fit where it was
+	 * to go starts a message that begins with them, and still fits.
+	 */
+	x = open_sampled(SF_IPFIX_BIFLOW, 576, 1, SF_SAMPLING_COUNT);
+	for (i = 0; i < 30; i++) {
+		make_record(&r, (int)(i % 3 != 0), i);
+		if (i % 3 != 0) {
+			make_tcp(&r);
+			r.tun.encaps = UINT32_C(1) << SF_ENCAP_VXLAN;
+			r.tun.outer_ipver = 6;
+		}
+		sf_ipfix_write_record(x, &r);
+	}
+	sf_ipfix_close(x, &st);
+	assert_true(cap.n < MAX_MSGS);
+	decode_all(d, 77, 576 - 28);
+	assert_int_equal(d->ndata[0], 10);
+	assert_int_equal(d->ndata[7], 20);
+	free(d);
+}
+
 int
 main(void)
 {
@@ -584,6 +867,9 @@ main(void)
 		cmocka_unit_test(test_biflow_values),
 		cmocka_unit_test(test_tunnel_values),
 		cmocka_unit_test(test_uniflow_two_records),
+		cmocka_unit_test(test_tcp_values),
+		cmocka_unit_test(test_tcp_uniflow),
+		cmocka_unit_test(test_tcp_small_messages),
 		cmocka_unit_test(test_mtu_sequence_refresh_and_losses),
 		cmocka_unit_test(test_exporter_from_config),
 	};

@@ -8,8 +8,10 @@ import collections
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -561,3 +563,30 @@ def tcpreplay(n, cap, *args):
            str(cap), check=False)
     m = re.search(r"Actual: (\d+) packets", r.stdout)
     return int(m.group(1)) if m else -1
+
+
+class UdpReceiver(threading.Thread):
+    """Keeps every datagram sent to a loopback UDP port: msgs is [(data, source port)]."""
+
+    def __init__(self, host="127.0.0.1", rcvbuf=1 << 22):
+        super().__init__(daemon=True)
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind((host, 0))
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.msgs = []
+        self.stopping = False
+
+    def run(self):
+        while not self.stopping:
+            try:
+                data, addr = self.sock.recvfrom(65535)
+                self.msgs.append((data, addr[1]))
+            except socket.timeout:
+                continue
+
+    def stop(self):
+        self.stopping = True
+        self.join()
+        self.sock.close()

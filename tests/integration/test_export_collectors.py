@@ -32,7 +32,6 @@ import struct
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -99,32 +98,6 @@ def wait_for(path, text, timeout=10.0):
             pass
         time.sleep(0.05)
     return False
-
-
-class Receiver(threading.Thread):
-    """Keeps every datagram sent to it, for tshark."""
-
-    def __init__(self):
-        super().__init__(daemon=True)
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind((LOOPBACK, 0))
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.msgs = []
-        self.stopping = False
-
-    def run(self):
-        while not self.stopping:
-            try:
-                data, addr = self.sock.recvfrom(65535)
-                self.msgs.append((data, addr[1]))
-            except socket.timeout:
-                continue
-
-    def stop(self):
-        self.stopping = True
-        self.join()
-        self.sock.close()
 
 
 def udp_frame(payload, sport, dport):
@@ -296,7 +269,7 @@ def one_run(ck, binary, data, tmp, capture, mode, use_pmacct, tcp=False):
     nf_dir.mkdir()
     nf_port = free_udp_port()
     daemons = []
-    rx = Receiver()
+    rx = sf.UdpReceiver(LOOPBACK)
     rx.start()
     try:
         nf = Daemon(["nfcapd", "-b", LOOPBACK, "-p", str(nf_port), "-w", str(nf_dir),
@@ -405,7 +378,7 @@ def ipfixdump_tunnels(ck, binary, data, tmp):
     each tunnel fact equals the JSON record's."""
     under = 0
     for cap in TUNNEL_CAPTURES:
-        rx = Receiver()
+        rx = sf.UdpReceiver(LOOPBACK)
         rx.start()
         flows = tmp / ("%s.jsonl" % cap)
         try:

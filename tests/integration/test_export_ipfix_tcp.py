@@ -25,11 +25,9 @@ import ipaddress
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -79,32 +77,6 @@ TCP_NAMES = {n for n, _ in ELEMENTS.values()} | {rev_name(n) for n, _ in ELEMENT
     "spanflowZeekConnState", "spanflowZeekHistory"}
 
 
-class Receiver(threading.Thread):
-    """Keeps every datagram sent to it."""
-
-    def __init__(self):
-        super().__init__(daemon=True)
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind((LOOPBACK, 0))
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.msgs = []
-        self.stopping = False
-
-    def run(self):
-        while not self.stopping:
-            try:
-                self.msgs.append(self.sock.recv(65535))
-            except socket.timeout:
-                continue
-
-    def stop(self):
-        self.stopping = True
-        self.join()
-        self.sock.close()
-
-
 def dump_records(text):
     """ipfixDump's data records of the flow templates: [{tid, element name: value}]."""
     out = []
@@ -122,7 +94,7 @@ def dump_records(text):
 def export(binary, data, tmp, cap, label, args):
     """One run to a loopback receiver: (JSON records, ipfixDump records) or a problem."""
     flows = tmp / ("%s.jsonl" % label)
-    rx = Receiver()
+    rx = sf.UdpReceiver(LOOPBACK)
     rx.start()
     try:
         r = sf.run(binary, ["-r", data / cap, "-q", "--no-http", "-w", "1", "--flows", flows,
@@ -133,7 +105,7 @@ def export(binary, data, tmp, cap, label, args):
     if r.rc != 0 or "not sent" in r.err:
         return None, None, r.describe()
     raw = tmp / ("%s.ipfix" % label)
-    raw.write_bytes(b"".join(rx.msgs))
+    raw.write_bytes(b"".join(m for m, _ in rx.msgs))
     p = subprocess.run(["ipfixDump", "--rfc5610", "--in", str(raw)], capture_output=True,
                        text=True)
     if p.returncode != 0:

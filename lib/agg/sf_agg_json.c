@@ -198,14 +198,12 @@ sf_agg_json_tcp_list(struct sf_text *t, const struct sf_tcpa_top *top, unsigned 
 }
 
 void
-sf_agg_json_tcp(struct sf_text *t, const struct sf_tcpa_top *top, unsigned int n)
+sf_agg_json_tcp_totals(struct sf_text *t, const struct sf_tcpa_top *top)
 {
 	const char *sep = "";
 	unsigned int b;
 
-	if (sf_tcpa_top_empty(top))
-		return;
-	sf_text_str(t, ",\"tcp\":{\"servers\":");
+	sf_text_str(t, "{\"servers\":");
 	sf_text_u64(t, top->servers);
 	sf_text_str(t, ",\"subnets\":");
 	sf_text_u64(t, top->subnets);
@@ -241,7 +239,17 @@ sf_agg_json_tcp(struct sf_text *t, const struct sf_tcpa_top *top, unsigned int n
 		sf_text_put(t, "]", 1);
 		sep = ",";
 	}
-	sf_text_str(t, "]},\"tcp_slowest_servers\":");
+	sf_text_str(t, "]}");
+}
+
+void
+sf_agg_json_tcp(struct sf_text *t, const struct sf_tcpa_top *top, unsigned int n)
+{
+	if (sf_tcpa_top_empty(top))
+		return;
+	sf_text_str(t, ",\"tcp\":");
+	sf_agg_json_tcp_totals(t, top);
+	sf_text_str(t, ",\"tcp_slowest_servers\":");
 	sf_agg_json_tcp_list(t, top, 0, n);
 	sf_text_str(t, ",\"tcp_retrans_servers\":");
 	sf_agg_json_tcp_list(t, top, 1, n);

@@ -52,6 +52,9 @@ void sf_agg_json_tunnels(struct sf_text *t, const struct sf_tun_top *top, unsign
  */
 void sf_agg_json_tcp(struct sf_text *t, const struct sf_tcpa_top *top, unsigned int n);
 
+/* The totals of top as a JSON object (the "tcp" member above). */
+void sf_agg_json_tcp_totals(struct sf_text *t, const struct sf_tcpa_top *top);
+
 /*
  * One ranking of top as a JSON array: `which` 0 slowest servers, 1 servers
  * by retransmissions, 2 subnets by retransmissions; the first n.

@@ -110,8 +110,8 @@ sf_tcpa_table_reset(struct sf_tcpa_table *t)
 {
 	sf_tcpa_index_reset(&t->si);
 	sf_tcpa_index_reset(&t->ni);
-	memset(&t->other_server, 0, sizeof(t->other_server));
-	memset(&t->other_subnet, 0, sizeof(t->other_subnet));
+	memset(&t->serv[SF_TCPA_SERVERS], 0, sizeof(t->serv[0]));
+	memset(&t->sub[SF_TCPA_SUBNETS], 0, sizeof(t->sub[0]));
 	if (++t->gen == 0)
 		t->gen = 1;
 }
@@ -147,14 +147,18 @@ sf_tcpa_bind(struct sf_tcpa_table *t, struct sf_tcpa_ref *r, const struct sf_flo
 	struct sf_tcp_host h;
 	struct sf_tcpa_server *s;
 	struct sf_tcpa_subnet *n;
+	uint32_t rows;
 
 	host_of(&h, key, (init & 1) ^ 1, 128);
 	s = sf_tcpa_row(&t->si, t->serv, sizeof(*s), &h);
 	host_of(&h, key, init & 1, key->ipver == 4 ? SF_TCPA_SUBNET4 : SF_TCPA_SUBNET6);
 	n = sf_tcpa_row(&t->ni, t->sub, sizeof(*n), &h);
+	rows = (uint32_t)(s != NULL ? s - t->serv : SF_TCPA_SERVERS) |
+		(uint32_t)(n != NULL ? n - t->sub : SF_TCPA_SUBNETS) << SF_TCPA_ROW_BITS;
+	r->rows[0] = (uint8_t)rows;
+	r->rows[1] = (uint8_t)(rows >> 8);
+	r->rows[2] = (uint8_t)(rows >> 16);
 	r->gen = t->gen;
-	r->server = (uint16_t)(s != NULL ? s - t->serv : SF_TCPA_SERVERS);
-	r->subnet = (uint16_t)(n != NULL ? n - t->sub : SF_TCPA_SUBNETS);
 }
 
 void

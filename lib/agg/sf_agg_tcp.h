@@ -41,6 +41,7 @@
 #include <string.h>
 
 #include <rte_branch_prediction.h>
+#include <rte_byteorder.h>
 
 #include "sf_flow.h"
 
@@ -170,28 +171,39 @@ void *sf_tcpa_row(struct sf_tcpa_index *x, void *rows, size_t size,
 /* Empty x (its slots only if it was used). */
 void sf_tcpa_index_reset(struct sf_tcpa_index *x);
 
-/* A worker's table for one interval. */
+/*
+ * A worker's table for one interval. The row after the last of serv[]
+ * (sub[]) is the "other" row: servers (subnets) that found the table full.
+ */
 struct sf_tcpa_table {
 	uint32_t gen;			/* grows at each reset; never 0 */
 	uint32_t pad;
 	struct sf_tcpa_index si, ni;
-	struct sf_tcpa_server other_server;	/* servers that found the table full */
-	struct sf_tcpa_subnet other_subnet;
 	uint32_t sslot[2 * SF_TCPA_SERVERS];
 	uint32_t nslot[2 * SF_TCPA_SUBNETS];
-	struct sf_tcpa_server serv[SF_TCPA_SERVERS];
-	struct sf_tcpa_subnet sub[SF_TCPA_SUBNETS];
+	struct sf_tcpa_server serv[SF_TCPA_SERVERS + 1];
+	struct sf_tcpa_subnet sub[SF_TCPA_SUBNETS + 1];
 };
 
+#define SF_TCPA_ROW_BITS 10	/* a ref's server row; the subnet row above it */
+
+_Static_assert(SF_TCPA_SERVERS < (1u << SF_TCPA_ROW_BITS) &&
+		SF_TCPA_SUBNETS < (1u << (24 - SF_TCPA_ROW_BITS)), "a ref's rows fit 24 bits");
+
 /*
- * A flow's rows in the table (in its cold area): valid while gen equals
- * the table's. A zeroed ref is stale.
+ * A flow's rows in the table (server row + (subnet row << SF_TCPA_ROW_BITS),
+ * little-endian in rows[]), valid while gen equals the table's; a zeroed
+ * ref is stale. Seven bytes, so that it fits in the first line of the
+ * flow's cold area, which every packet reads anyway. gen cannot come round
+ * while a flow waits for its next packet: it grows at most once an interval
+ * (1 ms or more) and a flow stays idle at most 7 days (6.05e8 < 2^32).
  */
 struct sf_tcpa_ref {
+	uint8_t rows[3];
 	uint32_t gen;
-	uint16_t server;	/* row, SF_TCPA_SERVERS: other */
-	uint16_t subnet;	/* row, SF_TCPA_SUBNETS: other */
-};
+} __attribute__((packed));
+
+_Static_assert(sizeof(struct sf_tcpa_ref) == 7, "a ref is seven bytes");
 
 /* A table ready for use (the caller zeroed it). */
 void sf_tcpa_table_init(struct sf_tcpa_table *t);
@@ -202,9 +214,11 @@ void sf_tcpa_table_reset(struct sf_tcpa_table *t);
 static inline bool
 sf_tcpa_table_empty(const struct sf_tcpa_table *t)
 {
-	return t->si.n == 0 && t->ni.n == 0 && t->other_server.packets[0] == 0 &&
-		t->other_server.packets[1] == 0 && t->other_subnet.packets[0] == 0 &&
-		t->other_subnet.packets[1] == 0;
+	const struct sf_tcpa_server *os = &t->serv[SF_TCPA_SERVERS];
+	const struct sf_tcpa_subnet *on = &t->sub[SF_TCPA_SUBNETS];
+
+	return t->si.n == 0 && t->ni.n == 0 && os->packets[0] == 0 && os->packets[1] == 0 &&
+		on->packets[0] == 0 && on->packets[1] == 0;
 }
 
 /*
@@ -217,19 +231,24 @@ void sf_tcpa_bind(struct sf_tcpa_table *t, struct sf_tcpa_ref *r, const struct s
 /*
  * One packet of an analysed TCP flow: dir its record direction (0 from the
  * initiator), retrans whether the analysis found it a retransmission, and
- * rtt whether it completed the handshake (then rtt_ns is the server's RTT).
+ * rtt whether it completed the handshake (then *rtt_ns is the server's RTT,
+ * read only then).
  */
 static inline void
 sf_tcpa_packet(struct sf_tcpa_table *t, struct sf_tcpa_ref *r, const struct sf_flow_key *key,
-		unsigned int init, unsigned int dir, bool retrans, bool rtt, uint64_t rtt_ns)
+		unsigned int init, unsigned int dir, bool retrans, bool rtt, const uint64_t *rtt_ns)
 {
 	struct sf_tcpa_server *s;
 	struct sf_tcpa_subnet *n;
+	uint32_t rows;
 
 	if (unlikely(r->gen != t->gen))
 		sf_tcpa_bind(t, r, key, init);
-	s = r->server < SF_TCPA_SERVERS ? &t->serv[r->server] : &t->other_server;
-	n = r->subnet < SF_TCPA_SUBNETS ? &t->sub[r->subnet] : &t->other_subnet;
+	rows = 0;
+	memcpy(&rows, r->rows, sizeof(r->rows));
+	rows = rte_le_to_cpu_32(rows);
+	s = &t->serv[rows & ((1u << SF_TCPA_ROW_BITS) - 1)];
+	n = &t->sub[rows >> SF_TCPA_ROW_BITS];
 	dir &= 1;
 	s->packets[dir]++;
 	n->packets[dir]++;
@@ -238,7 +257,7 @@ sf_tcpa_packet(struct sf_tcpa_table *t, struct sf_tcpa_ref *r, const struct sf_f
 		n->retrans[dir]++;
 	}
 	if (unlikely(rtt)) {
-		sf_rtt_add(&s->rtt, rtt_ns);
+		sf_rtt_add(&s->rtt, *rtt_ns);
 		n->handshakes++;
 	}
 }

@@ -58,8 +58,8 @@ sf_msg_tcp_pack(struct sf_msg_tcp *m, uint64_t interval, const struct sf_tcpa_ta
 	m->interval = interval;
 	m->nserv = RTE_MIN(t->si.n, (uint32_t)SF_TCPA_SERVERS);
 	m->nsub = RTE_MIN(t->ni.n, (uint32_t)SF_TCPA_SUBNETS);
-	m->other_server = t->other_server;
-	m->other_subnet = t->other_subnet;
+	m->other_server = t->serv[SF_TCPA_SERVERS];
+	m->other_subnet = t->sub[SF_TCPA_SUBNETS];
 	memcpy(m->serv, t->serv, m->nserv * sizeof(m->serv[0]));
 	memcpy(m->sub, t->sub, m->nsub * sizeof(m->sub[0]));
 	m->h.count = m->nserv + m->nsub;

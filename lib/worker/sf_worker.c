@@ -177,11 +177,12 @@ batch_send(struct sf_worker *w)
  */
 struct flow_cold {
 	uint8_t tcp_on;		/* tcp below is in use */
-	uint8_t pad[7];
+	struct sf_tcpa_ref tcpa;	/* its rows in the interval's TCP table (7 bytes) */
 	struct sf_tcp tcp;	/* first: what a TCP packet touches in two lines */
 	struct sf_flow_tun tun;
-	struct sf_tcpa_ref tcpa;	/* its rows in the interval's TCP table */
 };
+
+_Static_assert(offsetof(struct flow_cold, tcp) == 8, "the TCP table ref fits before the state");
 
 static inline bool
 tunnelled(const struct sf_pkt_info *pi)
@@ -235,14 +236,11 @@ cold_packet(void *arg, void *area, const struct sf_pkt_info *pi, unsigned int di
 
 	if (c->tcp_on) {
 		/* What the analysis finds, counted per server and subnet as it is found. */
-		uint32_t rt = c->tcp.out.retrans_packets[dir & 1];
-		uint8_t had_rtt = c->tcp.out.flags & SF_FLOW_TCP_RTT;
+		unsigned int found = sf_tcp_packet(&c->tcp, pi, dir, ts);
 
-		sf_tcp_packet(&c->tcp, pi, dir, ts);
-		sf_tcpa_packet(w->tcpa, &c->tcpa, &pi->key, pi->dir ^ dir, dir,
-				c->tcp.out.retrans_packets[dir & 1] != rt,
-				!had_rtt && (c->tcp.out.flags & SF_FLOW_TCP_RTT),
-				c->tcp.out.rtt_server_ns);
+		sf_tcpa_packet(w->tcpa, &c->tcpa, &pi->key, pi->dir ^ dir, dir, found &
+				SF_TCP_FOUND_RETRANS, found & SF_TCP_FOUND_RTT,
+				&c->tcp.out.rtt_server_ns);
 	}
 }
 

@@ -621,6 +621,19 @@ flow_key4(struct sf_flow_key *k, uint32_t lo, uint32_t hi, uint16_t vlan)
 	k->ipver = 4;
 }
 
+static unsigned int
+ref_server(const struct sf_tcpa_ref *r)
+{
+	return (r->rows[0] | (unsigned int)r->rows[1] << 8) & ((1u << SF_TCPA_ROW_BITS) - 1);
+}
+
+static unsigned int
+ref_subnet(const struct sf_tcpa_ref *r)
+{
+	return (r->rows[0] | (unsigned int)r->rows[1] << 8 | (unsigned int)r->rows[2] << 16) >>
+		SF_TCPA_ROW_BITS;
+}
+
 static void
 test_tcpa_table(void **state)
 {
@@ -638,15 +651,18 @@ test_tcpa_table(void **state)
 	/* Server: the end that did not initiate; the client's subnet: its /24. */
 	for (i = 0; i < SF_TCPA_SERVERS + 2; i++) {
 		flow_key4(&k, cli + ((uint32_t)i << 24), 0xc0a80000u + i, 0);
-		sf_tcpa_packet(t, &r[i], &k, SF_DIR_LO, 0, false, true, 1000000 + i);
-		sf_tcpa_packet(t, &r[i], &k, SF_DIR_LO, 1, true, false, 0);
+		uint64_t rtt = 1000000 + i;
+
+		sf_tcpa_packet(t, &r[i], &k, SF_DIR_LO, 0, false, true, &rtt);
+		sf_tcpa_packet(t, &r[i], &k, SF_DIR_LO, 1, true, false, NULL);
 	}
 	assert_int_equal(t->si.n, SF_TCPA_SERVERS);
 	assert_int_equal(t->ni.n, 1);
-	assert_int_equal(r[SF_TCPA_SERVERS].server, SF_TCPA_SERVERS);
-	assert_int_equal(t->other_server.packets[0], 2);
-	assert_int_equal(t->other_server.retrans[1], 2);
-	assert_int_equal(t->other_server.rtt.count, 2);
+	assert_int_equal(ref_server(&r[SF_TCPA_SERVERS]), SF_TCPA_SERVERS);
+	assert_int_equal(ref_subnet(&r[SF_TCPA_SERVERS]), 0);
+	assert_int_equal(t->serv[SF_TCPA_SERVERS].packets[0], 2);
+	assert_int_equal(t->serv[SF_TCPA_SERVERS].retrans[1], 2);
+	assert_int_equal(t->serv[SF_TCPA_SERVERS].rtt.count, 2);
 	assert_int_equal(t->sub[0].packets[0], SF_TCPA_SERVERS + 2);
 	assert_int_equal(t->sub[0].retrans[1], SF_TCPA_SERVERS + 2);
 	assert_int_equal(t->sub[0].handshakes, SF_TCPA_SERVERS + 2);
@@ -663,17 +679,29 @@ test_tcpa_table(void **state)
 	/* The same server on another VLAN is another server; the responder as lo works too. */
 	flow_key4(&k, 0xc0a80003u, cli, 7);
 	sf_tcpa_bind(t, &r[0], &k, SF_DIR_HI);
-	assert_int_equal(r[0].server, SF_TCPA_SERVERS);
+	assert_int_equal(ref_server(&r[0]), SF_TCPA_SERVERS);
 	sf_tcpa_table_reset(t);
 	assert_true(sf_tcpa_table_empty(t));
-	sf_tcpa_packet(t, &r[0], &k, SF_DIR_HI, 0, false, false, 0);
-	assert_int_equal(r[0].server, 0);
+	sf_tcpa_packet(t, &r[0], &k, SF_DIR_HI, 0, false, false, NULL);
+	assert_int_equal(ref_server(&r[0]), 0);
 	assert_int_equal(t->serv[0].key.vlan, 7);
 	assert_int_equal(t->serv[0].packets[0], 1);
 	/* A ref of the interval before is stale: r[1] is bound again. */
-	sf_tcpa_packet(t, &r[1], &k, SF_DIR_HI, 1, false, false, 0);
-	assert_int_equal(r[1].server, 0);
+	sf_tcpa_packet(t, &r[1], &k, SF_DIR_HI, 1, false, false, NULL);
+	assert_int_equal(ref_server(&r[1]), 0);
 	assert_int_equal(t->serv[0].packets[1], 1);
+	/* Client subnets beyond the table's go to its other row, which the ref names. */
+	sf_tcpa_table_reset(t);
+	for (i = 0; i <= SF_TCPA_SUBNETS; i++) {
+		struct sf_tcpa_ref q = { { 0 }, 0 };
+
+		flow_key4(&k, (uint32_t)i << 8 | 10, 0xc0a80001u, 0);
+		sf_tcpa_packet(t, &q, &k, SF_DIR_LO, 0, true, false, NULL);
+		assert_int_equal(ref_server(&q), 0);
+		assert_int_equal(ref_subnet(&q), i);
+	}
+	assert_int_equal(t->serv[0].packets[0], SF_TCPA_SUBNETS + 1);
+	assert_int_equal(t->sub[SF_TCPA_SUBNETS].retrans[0], 1);
 	free(t);
 }
 

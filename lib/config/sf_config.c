@@ -289,7 +289,7 @@ static const struct opt opts[] = {
 	  .help = "serve over HTTP; after a replay, until SIGINT" } } },
 	{ .key = "http.history", .type = OPT_UINT, FIELD(http_history),
 	  .min = 1, .max = 10000, .def = "360",
-	  .help = "finalized intervals kept for the API and dashboard (~5 kB each)" },
+	  .help = "finalized intervals kept for the API and dashboard (~15 kB each)" },
 	{ .key = "tunnel.decapsulate", .type = OPT_BOOL, FIELD(decapsulate), .def = "true",
 	  .help = "key flows on the innermost IP header of GRE, VXLAN, GTP-U, ... packets",
 	  .cli = { SWITCH("no-decap", 0, "false", "count tunnels as outer flows "

@@ -13,7 +13,8 @@ records of the same run, computed here independently:
    records' counts, min/max/sum and quantiles (bucket midpoints), and each
    quantile within 6.25% of the exact one;
  - /metrics' spanflow_tcp_handshake_rtt_seconds buckets, _sum and _count and
-   the retransmission counter equal the records';
+   the retransmission counter equal the records' (and pass promtool's check
+   when it is installed);
  - the total retransmissions equal tshark's tcp.analysis verdicts (if tshark
    is installed);
  - -w 1 and -w 4 give identical interval TCP aggregates; with more servers
@@ -239,7 +240,13 @@ def check_api(ck, name, srv, serv, sub, tot):
                 bad.append((x.name, q, exact, quantile(v, q)))
     ck.check(not bad, "%s: every server's p50/p90/p99 within 6.25%% of the exact value"
              % name, bad[:5])
-    text = srv.get("/metrics")[1].decode()
+    body = srv.get("/metrics")[1]
+    text = body.decode()
+    promtool = shutil.which("promtool")
+    if promtool is not None:
+        p = subprocess.run([promtool, "check", "metrics"], input=body, capture_output=True)
+        ck.check(p.returncode == 0, "%s: promtool check metrics: no problems" % name,
+                 (p.stdout + p.stderr).decode(errors="replace"))
     b = prom(text, "spanflow_tcp_handshake_rtt_seconds_bucket")
     cum, want_b = 0, {}
     for e in range(MIN_E, MAX_E + 1):

@@ -43,10 +43,9 @@ sf_rtt_quantile(const struct sf_rtt_hist *h, unsigned int q_permille)
 		if (seen >= rank)
 			break;
 	}
-	if (b == SF_RTT_BUCKETS - 1)
-		v = sf_rtt_bucket_lower(b);
-	else
-		v = sf_rtt_bucket_lower(b) + (sf_rtt_bucket_lower(b + 1) - sf_rtt_bucket_lower(b)) / 2;
+	v = sf_rtt_bucket_lower(b);
+	if (b != SF_RTT_BUCKETS - 1)
+		v += (sf_rtt_bucket_lower(b + 1) - v) / 2;
 	if (v < h->min_ns)
 		v = h->min_ns;
 	if (v > h->max_ns)
@@ -296,7 +295,8 @@ insert(struct sf_tcpa_rank *list, uint32_t *n, const struct sf_tcpa_rank *r,
 void
 sf_tcpa_rank(struct sf_tcpa_top *top, const struct sf_tcpa_server *s, unsigned int n,
 		const struct sf_tcpa_subnet *sub, unsigned int m,
-		const struct sf_tcpa_server *other_server, const struct sf_tcpa_subnet *other_subnet)
+		const struct sf_tcpa_server *other_server,
+		const struct sf_tcpa_subnet *other_subnet)
 {
 	struct sf_tcpa_rank r;
 	unsigned int i;

@@ -310,7 +310,8 @@ unsigned int sf_tcpa_fold_subnets(struct sf_tcpa_subnet *e, unsigned int n);
 /* Rank n distinct servers and m distinct subnets, with the other rows, into top. */
 void sf_tcpa_rank(struct sf_tcpa_top *top, const struct sf_tcpa_server *s, unsigned int n,
 		const struct sf_tcpa_subnet *sub, unsigned int m,
-		const struct sf_tcpa_server *other_server, const struct sf_tcpa_subnet *other_subnet);
+		const struct sf_tcpa_server *other_server,
+		const struct sf_tcpa_subnet *other_subnet);
 
 /* Add a server's (subnet's) counts into dst of the same key. */
 void sf_tcpa_server_add(struct sf_tcpa_server *dst, const struct sf_tcpa_server *src);

@@ -470,7 +470,8 @@ sf_summary_tunnels(struct sf_summary *s, const struct sf_tun_entry *e, unsigned 
 void
 sf_summary_tcp(struct sf_summary *s, const struct sf_tcpa_server *serv, unsigned int n,
 		const struct sf_tcpa_subnet *sub, unsigned int m,
-		const struct sf_tcpa_server *other_server, const struct sf_tcpa_subnet *other_subnet)
+		const struct sf_tcpa_server *other_server,
+		const struct sf_tcpa_subnet *other_subnet)
 {
 	struct tcp_run *r = s->tcp;
 	unsigned int i;

@@ -35,7 +35,8 @@ void sf_summary_tunnels(struct sf_summary *s, const struct sf_tun_entry *e, unsi
  */
 void sf_summary_tcp(struct sf_summary *s, const struct sf_tcpa_server *serv, unsigned int n,
 		const struct sf_tcpa_subnet *sub, unsigned int m,
-		const struct sf_tcpa_server *other_server, const struct sf_tcpa_subnet *other_subnet);
+		const struct sf_tcpa_server *other_server,
+		const struct sf_tcpa_subnet *other_subnet);
 
 /* Rank talkers, ports, tunnel contexts and TCP servers into t as of now: O(hosts + ports seen). */
 void sf_summary_rank(const struct sf_summary *s, struct sf_collector_totals *t);

@@ -193,8 +193,8 @@ print_tcp_retrans(FILE *f, const char *title, const struct sf_tcpa_rank *e, unsi
 		uint64_t rt = e[i].retrans[0] + e[i].retrans[1];
 
 		fprintf(f, "  %-40s %8" PRIu64 " of %10" PRIu64 " packets (%.2f%%), %" PRIu64
-				" %s / %" PRIu64 " %s\n", tcp_host_str(b1, sizeof(b1), &e[i].key, subnet),
-				rt, pk, pk ? 100.0 * (double)rt / (double)pk : 0.0, e[i].retrans[0],
+				" %s / %" PRIu64 " %s\n",
+				tcp_host_str(b1, sizeof(b1), &e[i].key, subnet), rt, pk, pk ? 100.0 * (double)rt / (double)pk : 0.0, e[i].retrans[0],
 				subnet ? "from clients" : "to server", e[i].retrans[1],
 				subnet ? "to clients" : "from server");
 	}

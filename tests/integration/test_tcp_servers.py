@@ -171,7 +171,7 @@ def rates_ok(lst):
 
 def interval_sums(lines):
     s = {"packets": 0, "retrans_packets": 0, "handshakes": 0, "rtt_sum_ns": 0,
-         "hist": [0] * NB, "server_overflow_packets": 0}
+         "hist": [0] * NB, "server_overflow_packets": 0, "bad_bounds": []}
     for line in lines:
         t = line.get("tcp")
         if t is None:
@@ -182,7 +182,7 @@ def interval_sums(lines):
         for lo, n in t["rtt_histogram"]:
             s["hist"][bucket(lo)] += n
             if lower(bucket(lo)) != lo:
-                s["hist"][0] += 10 ** 9  # a bucket bound spanflow and README disagree on
+                s["bad_bounds"].append(lo)  # a bucket bound spanflow and README disagree on
     return s
 
 
@@ -248,7 +248,7 @@ def check_api(ck, name, srv, serv, sub, tot):
         ck.check(p.returncode == 0, "%s: promtool check metrics: no problems" % name,
                  (p.stdout + p.stderr).decode(errors="replace"))
     b = prom(text, "spanflow_tcp_handshake_rtt_seconds_bucket")
-    cum, want_b = 0, {}
+    want_b = {}
     for e in range(MIN_E, MAX_E + 1):
         cum = sum(n for i, n in enumerate(tot["hist"]) if lower(i) < 1 << e and
                   i < NB - 1)
@@ -309,7 +309,7 @@ def main():
             serv, sub, tot = expected(recs)
             for w in (1, 4):
                 s = interval_sums(lines[w])
-                ck.check(all(s[k] == tot[k] for k in tot),
+                ck.check(all(s[k] == tot[k] for k in tot) and not s["bad_bounds"],
                          "%s -w %d: interval TCP aggregates sum to the records' (%d packets, "
                          "%d retransmitted, %d handshakes in %d histogram buckets)"
                          % (name, w, tot["packets"], tot["retrans_packets"],

@@ -106,6 +106,8 @@ setup_workers(struct sf_app *app, char *err, size_t errlen)
 		wp.sampling_scale = cfg->sample_scale;
 		wp.tunnel_facts = cfg->decapsulate;
 		wp.tcp_analysis = cfg->tcp_analysis;
+		wp.tcp_prefix4 = cfg->tcp_prefix4;
+		wp.tcp_prefix6 = cfg->tcp_prefix6;
 		wp.wait_fn = sf_wait_turn;
 		wp.wait_arg = app;
 		ctx->w = sf_worker_create(&wp);

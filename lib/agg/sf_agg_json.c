@@ -138,7 +138,7 @@ tcp_rank_json(struct sf_text *t, const struct sf_tcpa_rank *r, bool subnet)
 		if (a.n >= 2)
 			sf_text_put(t, a.p + 1, a.n - 2);
 		sf_text_free(&a);
-		sf_text_printf(t, "/%u\"", k->ipver == 4 ? SF_TCPA_SUBNET4 : SF_TCPA_SUBNET6);
+		sf_text_printf(t, "/%u\"", r->prefix);
 	} else {
 		sf_text_json_addr(t, k->ipver, k->addr);
 	}

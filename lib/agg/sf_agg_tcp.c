@@ -95,9 +95,11 @@ sf_tcpa_index_reset(struct sf_tcpa_index *x)
 }
 
 void
-sf_tcpa_table_init(struct sf_tcpa_table *t)
+sf_tcpa_table_init(struct sf_tcpa_table *t, unsigned int prefix4, unsigned int prefix6)
 {
 	t->gen = 1;
+	t->prefix4 = (uint8_t)(prefix4 != 0 && prefix4 <= 32 ? prefix4 : SF_TCPA_SUBNET4);
+	t->prefix6 = (uint8_t)(prefix6 != 0 && prefix6 <= 128 ? prefix6 : SF_TCPA_SUBNET6);
 	t->si.max = SF_TCPA_SERVERS;
 	t->si.slot = t->sslot;
 	t->ni.max = SF_TCPA_SUBNETS;
@@ -150,8 +152,10 @@ sf_tcpa_bind(struct sf_tcpa_table *t, struct sf_tcpa_ref *r, const struct sf_flo
 
 	host_of(&h, key, (init & 1) ^ 1, 128);
 	s = sf_tcpa_row(&t->si, t->serv, sizeof(*s), &h);
-	host_of(&h, key, init & 1, key->ipver == 4 ? SF_TCPA_SUBNET4 : SF_TCPA_SUBNET6);
+	host_of(&h, key, init & 1, key->ipver == 4 ? t->prefix4 : t->prefix6);
 	n = sf_tcpa_row(&t->ni, t->sub, sizeof(*n), &h);
+	if (n != NULL)
+		n->prefix = key->ipver == 4 ? t->prefix4 : t->prefix6;
 	rows = (uint32_t)(s != NULL ? s - t->serv : SF_TCPA_SERVERS) |
 		(uint32_t)(n != NULL ? n - t->sub : SF_TCPA_SUBNETS) << SF_TCPA_ROW_BITS;
 	r->rows[0] = (uint8_t)rows;
@@ -182,6 +186,8 @@ sf_tcpa_subnet_add(struct sf_tcpa_subnet *dst, const struct sf_tcpa_subnet *src)
 		dst->retrans[d] += src->retrans[d];
 	}
 	dst->handshakes += src->handshakes;
+	if (src->prefix != 0)
+		dst->prefix = src->prefix;
 }
 
 static int
@@ -247,6 +253,7 @@ rank_of_subnet(struct sf_tcpa_rank *r, const struct sf_tcpa_subnet *s)
 {
 	memset(r, 0, sizeof(*r));
 	r->key = s->key;
+	r->prefix = s->prefix;
 	memcpy(r->packets, s->packets, sizeof(r->packets));
 	memcpy(r->retrans, s->retrans, sizeof(r->retrans));
 	r->handshakes = s->handshakes;

@@ -19,8 +19,8 @@
  * context), so an address behind two VLANs or VNIs is two servers. A
  * server is a TCP flow's responder (the record's direction 1 end: the
  * receiver of the SYN, or of the first packet seen when the handshake was
- * not). A client subnet is the initiator's address cut to /24 (IPv4) or
- * /64 (IPv6).
+ * not). A client subnet is the initiator's address cut to a prefix
+ * (tcp.client_prefix_v4, _v6: /24 and /64 by default).
  *
  * A worker counts its interval in a bounded table (struct sf_tcpa_table:
  * SF_TCPA_SERVERS servers, SF_TCPA_SUBNETS subnets, the rest counted in one
@@ -117,7 +117,7 @@ uint64_t sf_rtt_quantile(const struct sf_rtt_hist *h, unsigned int q_permille);
 
 #define SF_TCPA_SERVERS 512	/* servers a worker counts per interval; a power of two */
 #define SF_TCPA_SUBNETS 1024	/* client subnets a worker counts per interval */
-#define SF_TCPA_SUBNET4 24	/* client subnet prefix lengths */
+#define SF_TCPA_SUBNET4 24	/* client subnet prefix lengths by default */
 #define SF_TCPA_SUBNET6 64
 #define SF_TCPA_TOP 20		/* entries of each ranking */
 #define SF_TCPA_SLOW_MIN 3	/* handshakes a server needs to be ranked by RTT */
@@ -144,6 +144,8 @@ struct sf_tcpa_server {
 /* [0] from the clients of the subnet, [1] to them. */
 struct sf_tcpa_subnet {
 	struct sf_tcp_host key;
+	uint32_t prefix;	/* the key's prefix length */
+	uint32_t pad;
 	uint64_t packets[2];
 	uint64_t retrans[2];
 	uint64_t handshakes;
@@ -177,7 +179,8 @@ void sf_tcpa_index_reset(struct sf_tcpa_index *x);
  */
 struct sf_tcpa_table {
 	uint32_t gen;			/* grows at each reset; never 0 */
-	uint32_t pad;
+	uint8_t prefix4, prefix6;	/* client subnets' prefix lengths */
+	uint16_t pad;
 	struct sf_tcpa_index si, ni;
 	uint32_t sslot[2 * SF_TCPA_SERVERS];
 	uint32_t nslot[2 * SF_TCPA_SUBNETS];
@@ -205,8 +208,11 @@ struct sf_tcpa_ref {
 
 _Static_assert(sizeof(struct sf_tcpa_ref) == 7, "a ref is seven bytes");
 
-/* A table ready for use (the caller zeroed it). */
-void sf_tcpa_table_init(struct sf_tcpa_table *t);
+/*
+ * A table ready for use (the caller zeroed it), client subnets cut to
+ * prefix4 (1..32) or prefix6 (1..128) bits; 0 takes the default.
+ */
+void sf_tcpa_table_init(struct sf_tcpa_table *t, unsigned int prefix4, unsigned int prefix6);
 
 /* Empty the table for the next interval: every ref goes stale. */
 void sf_tcpa_table_reset(struct sf_tcpa_table *t);
@@ -267,6 +273,8 @@ sf_tcpa_packet(struct sf_tcpa_table *t, struct sf_tcpa_ref *r, const struct sf_f
 /* A ranked server or subnet, as shown (the histogram summed up). */
 struct sf_tcpa_rank {
 	struct sf_tcp_host key;
+	uint32_t prefix;	/* a subnet's prefix length; 0 for a server */
+	uint32_t pad;
 	uint64_t packets[2];
 	uint64_t retrans[2];
 	uint64_t handshakes;

@@ -394,7 +394,8 @@ ep_tcp_subnets(struct req *r, struct sf_text *b)
 	if (st != 0)
 		return st;
 	sf_text_printf(b, "{\"by\":\"retrans\",\"n\":%u,\"prefix_v4\":%u,\"prefix_v6\":%u",
-			n, SF_TCPA_SUBNET4, SF_TCPA_SUBNET6);
+			n, sf_http_params_of(r->h)->cfg->tcp_prefix4,
+			sf_http_params_of(r->h)->cfg->tcp_prefix6);
 	tcp_lists(r, b, 2, n);
 	return 0;
 }

@@ -161,16 +161,16 @@ print_tunnels(FILE *f, const struct sf_collector_totals *t)
 
 /* A TCP server or subnet: address[/prefix], with its VLAN and tunnel context if any. */
 static const char *
-tcp_host_str(char *buf, size_t len, const struct sf_tcp_host *k, bool subnet)
+tcp_host_str(char *buf, size_t len, const struct sf_tcpa_rank *r, bool subnet)
 {
+	const struct sf_tcp_host *k = &r->key;
 	char a[INET6_ADDRSTRLEN];
 	size_t n;
 
 	inet_ntop(k->ipver == 4 ? AF_INET : AF_INET6, k->addr, a, sizeof(a));
 	n = (size_t)snprintf(buf, len, "%s", a);
 	if (subnet && n < len)
-		n += (size_t)snprintf(buf + n, len - n, "/%u",
-				k->ipver == 4 ? SF_TCPA_SUBNET4 : SF_TCPA_SUBNET6);
+		n += (size_t)snprintf(buf + n, len - n, "/%u", r->prefix);
 	if (k->vlan != 0 && n < len)
 		n += (size_t)snprintf(buf + n, len - n, " vlan %u", k->vlan);
 	if (k->ctx_kind != SF_FLOW_CTX_NONE && n < len)
@@ -194,7 +194,7 @@ print_tcp_retrans(FILE *f, const char *title, const struct sf_tcpa_rank *e, unsi
 
 		fprintf(f, "  %-40s %8" PRIu64 " of %10" PRIu64 " packets (%.2f%%), %" PRIu64
 				" %s / %" PRIu64 " %s\n",
-				tcp_host_str(b1, sizeof(b1), &e[i].key, subnet), rt, pk, pk ? 100.0 * (double)rt / (double)pk : 0.0, e[i].retrans[0],
+				tcp_host_str(b1, sizeof(b1), &e[i], subnet), rt, pk, pk ? 100.0 * (double)rt / (double)pk : 0.0, e[i].retrans[0],
 				subnet ? "from clients" : "to server", e[i].retrans[1],
 				subnet ? "to clients" : "from server");
 	}
@@ -232,7 +232,7 @@ print_tcp(FILE *f, const struct sf_collector_totals *t)
 		const struct sf_tcpa_rank *e = &tt->slow[i];
 
 		fprintf(f, "  %-40s p90 %10.3f ms  p50 %10.3f ms  max %10.3f ms  %6" PRIu64
-				" handshakes\n", tcp_host_str(b1, sizeof(b1), &e->key, false),
+				" handshakes\n", tcp_host_str(b1, sizeof(b1), e, false),
 				(double)e->rtt_p90_ns / 1e6, (double)e->rtt_p50_ns / 1e6,
 				(double)e->rtt_max_ns / 1e6, e->handshakes);
 	}

@@ -330,7 +330,7 @@ sf_worker_create(const struct sf_worker_params *p)
 			rte_errno = ENOMEM;
 			goto fail;
 		}
-		sf_tcpa_table_init(w->tcpa);
+		sf_tcpa_table_init(w->tcpa, p->tcp_prefix4, p->tcp_prefix6);
 	}
 	tp = p->table;
 	if (p->tunnel_facts || p->tcp_analysis) {

@@ -111,8 +111,8 @@ class Row:
         return d
 
 
-def expected(recs):
-    """Per server, per client subnet and in total, from the records alone."""
+def expected(recs, p4=24, p6=64):
+    """Per server, per client subnet (/p4, /p6) and in total, from the records alone."""
     serv, sub = {}, {}
     tot = {"packets": 0, "retrans_packets": 0, "handshakes": 0, "rtt_sum_ns": 0,
            "hist": [0] * NB}
@@ -120,8 +120,8 @@ def expected(recs):
         if "retrans_packets" not in r:
             continue  # not analysed
         ctx = (r["ip_version"], r["vlan"], r["tunnel"], r["tunnel_id"])
-        net = ipaddress.ip_network("%s/%d" % (r["src_addr"], 24 if r["ip_version"] == 4
-                                               else 64), strict=False)
+        net = ipaddress.ip_network("%s/%d" % (r["src_addr"], p4 if r["ip_version"] == 4
+                                               else p6), strict=False)
         for table, name, addr in ((serv, r["dst_addr"], r["dst_addr"]),
                                   (sub, str(net), str(net.network_address))):
             row = table.get((name,) + ctx)
@@ -205,7 +205,7 @@ def tshark_retrans(cap):
     return len(p.stdout.split()) if p.returncode == 0 else None
 
 
-def check_api(ck, name, srv, serv, sub, tot):
+def check_api(ck, name, srv, serv, sub, tot, p4=24, p6=64):
     for by in ("rtt", "retrans"):
         got = srv.json("/api/v1/tcp/servers?by=%s" % by)
         want = ranked(serv.values(), by, False)
@@ -224,9 +224,9 @@ def check_api(ck, name, srv, serv, sub, tot):
     got = srv.json("/api/v1/tcp/subnets")
     want = ranked(sub.values(), "retrans", True)
     ck.check(without_rate(got["run"]) == want and rates_ok(got["run"]) and
-             got["prefix_v4"] == 24 and got["prefix_v6"] == 64,
-             "%s: /api/v1/tcp/subnets: the %d client subnets the records rank first"
-             % (name, len(want)), "got  %s\nwant %s" % (without_rate(got["run"])[:2], want[:2]))
+             got["prefix_v4"] == p4 and got["prefix_v6"] == p6,
+             "%s: /api/v1/tcp/subnets: the %d client subnets (/%d, /%d) the records rank first"
+             % (name, len(want), p4, p6), "got  %s\nwant %s" % (without_rate(got["run"])[:2], want[:2]))
     # The stated error bound, on every listed server's quantiles.
     bad = []
     for x in serv.values():
@@ -332,17 +332,21 @@ def main():
                 ck.check(n == tot["retrans_packets"],
                          "%s: retransmissions %d = tshark's tcp.analysis (%s)"
                          % (name, tot["retrans_packets"], n))
-        # API and /metrics over the run.
-        for cap in (gen, data / "sample.pcap", data / "tunnels" / "tun_gre.pcap"):
-            fl = tmp / ("api-%s.jsonl" % cap.name)
-            with Server(binary, ["-r", cap, "--serve", "--tcp-analysis", "-w", 2,
-                                 "--idle-timeout", BIG, "--active-timeout", BIG,
-                                 "--flows", fl], tmp) as srv:
+        # API and /metrics over the run; client subnets of other prefix lengths.
+        cfg = tmp / "prefix.yaml"
+        cfg.write_text("tcp:\n  client_prefix_v4: 16\n  client_prefix_v6: 48\n")
+        for cap, p4, p6 in ((gen, 24, 64), (data / "sample.pcap", 24, 64),
+                            (data / "tunnels" / "tun_gre.pcap", 24, 64), (gen, 16, 48),
+                            (data / "sample.pcap", 16, 48)):
+            fl = tmp / ("api-%s-%d.jsonl" % (cap.name, p4))
+            args = ["-r", cap, "--serve", "--tcp-analysis", "-w", 2, "--idle-timeout", BIG,
+                    "--active-timeout", BIG, "--flows", fl]
+            with Server(binary, args + (["-c", cfg] if p4 != 24 else []), tmp) as srv:
                 if not ck.check(srv.wait_finished(), "%s: replay served" % cap.name,
                                 srv.stderr()):
                     continue
-                serv, sub, tot = expected(sf.load_jsonl(fl))
-                check_api(ck, cap.name, srv, serv, sub, tot)
+                serv, sub, tot = expected(sf.load_jsonl(fl), p4, p6)
+                check_api(ck, "%s /%d /%d" % (cap.name, p4, p6), srv, serv, sub, tot, p4, p6)
         # Off by default: nothing of it anywhere.
         iv = tmp / "off.iv"
         with Server(binary, ["-r", data / "sample.pcap", "--serve", "--intervals", iv],

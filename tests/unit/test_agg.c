@@ -645,7 +645,7 @@ test_tcpa_table(void **state)
 
 	(void)state;
 	assert_non_null(t);
-	sf_tcpa_table_init(t);
+	sf_tcpa_table_init(t, 0, 0);
 	memset(r, 0, sizeof(r));
 	assert_true(sf_tcpa_table_empty(t));
 	/* Server: the end that did not initiate; the client's subnet: its /24. */
@@ -702,6 +702,40 @@ test_tcpa_table(void **state)
 	}
 	assert_int_equal(t->serv[0].packets[0], SF_TCPA_SUBNETS + 1);
 	assert_int_equal(t->sub[SF_TCPA_SUBNETS].retrans[0], 1);
+	free(t);
+}
+
+static void
+test_tcpa_prefix(void **state)
+{
+	struct sf_tcpa_table *t = calloc(1, sizeof(*t));
+	struct sf_tcpa_ref r = { { 0 }, 0 }, r6 = { { 0 }, 0 };
+	struct sf_flow_key k;
+	static const uint8_t a6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0x12, 0x34, 0x56, 0x78,
+		0x9a, 0xbc, 0, 0, 0, 0, 0, 1 };
+
+	(void)state;
+	assert_non_null(t);
+	sf_tcpa_table_init(t, 20, 36);
+	flow_key4(&k, 0xffffff0au, 0xc0a80001u, 0);	/* 10.255.255.255 -> 192.168.0.1 */
+	sf_tcpa_packet(t, &r, &k, SF_DIR_LO, 0, false, false, NULL);
+	assert_int_equal(t->sub[0].prefix, 20);
+	assert_int_equal(t->sub[0].key.addr[0], 10);
+	assert_int_equal(t->sub[0].key.addr[1], 255);
+	assert_int_equal(t->sub[0].key.addr[2], 0xf0);
+	assert_int_equal(t->sub[0].key.addr[3], 0);
+	/* IPv6 client at the hi end: cut to 36 bits. */
+	memset(&k, 0, sizeof(k));
+	memcpy(k.addr_hi, a6, 16);
+	k.addr_lo[0] = 0x20;
+	k.ipver = 6;
+	k.proto = 6;
+	sf_tcpa_packet(t, &r6, &k, SF_DIR_HI, 0, false, false, NULL);
+	assert_int_equal(t->sub[1].prefix, 36);
+	assert_memory_equal(t->sub[1].key.addr, ((const uint8_t[16]){ 0x20, 0x01, 0x0d, 0xb8,
+			0x10 }), 16);
+	assert_int_equal(t->serv[1].key.addr[0], 0x20);
+	assert_int_equal(t->serv[1].key.addr[1], 0);
 	free(t);
 }
 
@@ -785,6 +819,7 @@ main(void)
 		cmocka_unit_test(test_rtt_error_bound),
 		cmocka_unit_test(test_rtt_merge_exact),
 		cmocka_unit_test(test_tcpa_table),
+		cmocka_unit_test(test_tcpa_prefix),
 		cmocka_unit_test(test_tcpa_fold_rank),
 		cmocka_unit_test(test_protocols),
 		cmocka_unit_test(test_names),

@@ -144,12 +144,13 @@ struct sf_tcpa_server {
 /* [0] from the clients of the subnet, [1] to them. */
 struct sf_tcpa_subnet {
 	struct sf_tcp_host key;
-	uint32_t prefix;	/* the key's prefix length */
-	uint32_t pad;
 	uint64_t packets[2];
 	uint64_t retrans[2];
-	uint64_t handshakes;
+	uint64_t handshakes : 56;
+	uint64_t prefix : 8;	/* the key's prefix length */
 };
+
+_Static_assert(sizeof(struct sf_tcpa_subnet) == 64, "a subnet row is one cache line");
 
 /*
  * A bounded keyed set of rows: an open-addressing index of twice the

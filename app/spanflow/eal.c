@@ -49,7 +49,11 @@ memory_mb(const struct sf_config *cfg, unsigned int workers)
 
 	b += (uint64_t)cfg->mbuf_pool_size * (RTE_MBUF_DEFAULT_BUF_SIZE + 256 +
 			SF_PKT_META_SIZE);
-	b += (uint64_t)workers * sf_msg_chan_bytes(cfg->ring_size, cfg->msg_pool_size);
+	b += (uint64_t)workers * sf_msg_chan_bytes(cfg->ring_size, cfg->msg_pool_size,
+			cfg->tcp_analysis);
+	/* TCP health per server and subnet: each worker's interval table. */
+	if (cfg->tcp_analysis)
+		b += (uint64_t)workers * sizeof(struct sf_tcpa_table);
 	b += (uint64_t)workers * cfg->flow_capacity * (sf_flow_table_entry_size() + 32);
 	b += (uint64_t)workers * (cfg->ring_size + cfg->dispatch_ring_size) * 8;
 	if (cfg->replay_file[0] != '\0') {

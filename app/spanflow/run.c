@@ -72,7 +72,7 @@ setup_workers(struct sf_app *app, char *err, size_t errlen)
 		ctx->queue = (uint16_t)(app->dispatch ? 0 : i);
 		lcore = rte_get_next_lcore(lcore, 1, 0);
 		ctx->chan = sf_msg_chan_create(i, cfg->ring_size, cfg->msg_pool_size,
-				SOCKET_ID_ANY);
+				cfg->tcp_analysis, SOCKET_ID_ANY);
 		if (ctx->chan == NULL) {
 			snprintf(err, errlen, "cannot allocate the message ring/pool of worker %u: "
 					"%s", i, rte_strerror(rte_errno));
@@ -106,6 +106,8 @@ setup_workers(struct sf_app *app, char *err, size_t errlen)
 		wp.sampling_scale = cfg->sample_scale;
 		wp.tunnel_facts = cfg->decapsulate;
 		wp.tcp_analysis = cfg->tcp_analysis;
+		wp.tcp_prefix4 = cfg->tcp_prefix4;
+		wp.tcp_prefix6 = cfg->tcp_prefix6;
 		wp.wait_fn = sf_wait_turn;
 		wp.wait_arg = app;
 		ctx->w = sf_worker_create(&wp);

@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sf_agg_tcp.h"
 #include "sf_agg_tun.h"
 #include "sf_common.h"
 #include "sf_flow.h"
@@ -215,6 +216,11 @@ struct sf_interval_agg {
 	 * their own messages, merges and /metrics leave it alone.
 	 */
 	struct sf_tun_top tunnels;
+	/*
+	 * TCP health per server and client subnet (tcp.analysis), ranked by
+	 * the collector like the tunnels (sf_agg_tcp.h); empty without it.
+	 */
+	struct sf_tcpa_top tcp;
 };
 
 _Static_assert(sizeof(((struct sf_interval_agg *)0)->counters) ==

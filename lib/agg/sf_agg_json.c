@@ -123,6 +123,140 @@ sf_agg_json_tunnels(struct sf_text *t, const struct sf_tun_top *top, unsigned in
 	}
 }
 
+static void
+tcp_rank_json(struct sf_text *t, const struct sf_tcpa_rank *r, bool subnet)
+{
+	const struct sf_tcp_host *k = &r->key;
+	uint64_t pk = r->packets[0] + r->packets[1], rt = r->retrans[0] + r->retrans[1];
+
+	sf_text_str(t, subnet ? "{\"subnet\":\"" : "{\"server\":");
+	if (subnet) {
+		/* The address as text, without its quotes, and the prefix. */
+		struct sf_text a = { 0 };
+
+		sf_text_json_addr(&a, k->ipver, k->addr);
+		if (a.n >= 2)
+			sf_text_put(t, a.p + 1, a.n - 2);
+		sf_text_free(&a);
+		sf_text_printf(t, "/%u\"", r->prefix);
+	} else {
+		sf_text_json_addr(t, k->ipver, k->addr);
+	}
+	sf_text_str(t, ",\"ipver\":");
+	sf_text_u64(t, k->ipver);
+	sf_text_str(t, ",\"vlan\":");
+	sf_text_u64(t, k->vlan);
+	if (k->ctx_kind != SF_FLOW_CTX_NONE) {
+		sf_text_str(t, ",\"tunnel\":\"");
+		sf_text_str(t, sf_flow_ctx_name(k->ctx_kind));
+		sf_text_str(t, "\",\"tunnel_id\":");
+		sf_text_u64(t, k->ctx);
+	}
+	sf_text_str(t, ",\"handshakes\":");
+	sf_text_u64(t, r->handshakes);
+	if (!subnet && r->handshakes != 0) {
+		sf_text_str(t, ",\"rtt_p50_ns\":");
+		sf_text_u64(t, r->rtt_p50_ns);
+		sf_text_str(t, ",\"rtt_p90_ns\":");
+		sf_text_u64(t, r->rtt_p90_ns);
+		sf_text_str(t, ",\"rtt_p99_ns\":");
+		sf_text_u64(t, r->rtt_p99_ns);
+		sf_text_str(t, ",\"rtt_min_ns\":");
+		sf_text_u64(t, r->rtt_min_ns);
+		sf_text_str(t, ",\"rtt_max_ns\":");
+		sf_text_u64(t, r->rtt_max_ns);
+		sf_text_str(t, ",\"rtt_sum_ns\":");
+		sf_text_u64(t, r->rtt_sum_ns);
+	}
+	sf_text_str(t, ",\"packets\":");
+	sf_text_u64(t, r->packets[0]);
+	sf_text_str(t, ",\"rev_packets\":");
+	sf_text_u64(t, r->packets[1]);
+	sf_text_str(t, ",\"retrans_packets\":");
+	sf_text_u64(t, r->retrans[0]);
+	sf_text_str(t, ",\"rev_retrans_packets\":");
+	sf_text_u64(t, r->retrans[1]);
+	sf_text_printf(t, ",\"retrans_rate\":%.6f}", pk ? (double)rt / (double)pk : 0.0);
+}
+
+void
+sf_agg_json_tcp_list(struct sf_text *t, const struct sf_tcpa_top *top, unsigned int which,
+		unsigned int n)
+{
+	const struct sf_tcpa_rank *list = which == 0 ? top->slow : which == 1 ? top->rserv :
+		top->rsub;
+	uint32_t k = which == 0 ? top->nslow : which == 1 ? top->nrserv : top->nrsub;
+	unsigned int i;
+
+	sf_text_put(t, "[", 1);
+	for (i = 0; i < k && i < n && i < SF_TCPA_TOP; i++) {
+		if (i != 0)
+			sf_text_put(t, ",", 1);
+		tcp_rank_json(t, &list[i], which == 2);
+	}
+	sf_text_put(t, "]", 1);
+}
+
+void
+sf_agg_json_tcp_totals(struct sf_text *t, const struct sf_tcpa_top *top)
+{
+	const char *sep = "";
+	unsigned int b;
+
+	sf_text_str(t, "{\"servers\":");
+	sf_text_u64(t, top->servers);
+	sf_text_str(t, ",\"subnets\":");
+	sf_text_u64(t, top->subnets);
+	sf_text_str(t, ",\"packets\":");
+	sf_text_u64(t, top->packets);
+	sf_text_str(t, ",\"retrans_packets\":");
+	sf_text_u64(t, top->retrans);
+	sf_text_str(t, ",\"server_overflow_packets\":");
+	sf_text_u64(t, top->server_overflow_packets);
+	sf_text_str(t, ",\"subnet_overflow_packets\":");
+	sf_text_u64(t, top->subnet_overflow_packets);
+	sf_text_str(t, ",\"handshakes\":");
+	sf_text_u64(t, top->rtt.count);
+	sf_text_str(t, ",\"rtt_sum_ns\":");
+	sf_text_u64(t, top->rtt.sum_ns);
+	if (top->rtt.count != 0) {
+		sf_text_str(t, ",\"rtt_p50_ns\":");
+		sf_text_u64(t, sf_rtt_quantile(&top->rtt, 500));
+		sf_text_str(t, ",\"rtt_p90_ns\":");
+		sf_text_u64(t, sf_rtt_quantile(&top->rtt, 900));
+		sf_text_str(t, ",\"rtt_p99_ns\":");
+		sf_text_u64(t, sf_rtt_quantile(&top->rtt, 990));
+	}
+	sf_text_str(t, ",\"rtt_histogram\":[");
+	for (b = 0; b < SF_RTT_BUCKETS; b++) {
+		if (top->rtt.b[b] == 0)
+			continue;
+		sf_text_str(t, sep);
+		sf_text_put(t, "[", 1);
+		sf_text_u64(t, sf_rtt_bucket_lower(b));
+		sf_text_put(t, ",", 1);
+		sf_text_u64(t, top->rtt.b[b]);
+		sf_text_put(t, "]", 1);
+		sep = ",";
+	}
+	sf_text_str(t, "]}");
+}
+
+void
+sf_agg_json_tcp(struct sf_text *t, const struct sf_tcpa_top *top, unsigned int n)
+{
+	if (sf_tcpa_top_empty(top))
+		return;
+	sf_text_str(t, ",\"tcp\":");
+	sf_agg_json_tcp_totals(t, top);
+	sf_text_str(t, ",\"tcp_slowest_servers\":");
+	sf_agg_json_tcp_list(t, top, 0, n);
+	sf_text_str(t, ",\"tcp_retrans_servers\":");
+	sf_agg_json_tcp_list(t, top, 1, n);
+	sf_text_str(t, ",\"tcp_retrans_subnets\":");
+	sf_agg_json_tcp_list(t, top, 2, n);
+}
+
 void
 sf_agg_json_interval(struct sf_text *t, const struct sf_interval_agg *a, uint64_t interval_ns)
 {
@@ -176,6 +310,7 @@ sf_agg_json_interval(struct sf_text *t, const struct sf_interval_agg *a, uint64_
 	}
 	tables_json(t, a);
 	sf_agg_json_tunnels(t, &a->tunnels, SF_TUN_TOP);
+	sf_agg_json_tcp(t, &a->tcp, SF_TCPA_TOP);
 	sf_text_str(t, ",\"top_flows\":[");
 	for (i = 0; i < a->ntop && i < SF_TOPK; i++) {
 		if (i != 0)

@@ -43,6 +43,25 @@ void sf_agg_json_tables(struct sf_text *t, const struct sf_interval_agg *a);
  */
 void sf_agg_json_tunnels(struct sf_text *t, const struct sf_tun_top *top, unsigned int n);
 
+/*
+ * TCP health per server and client subnet (sf_agg_tcp.h), if top has any:
+ * ,"tcp":{totals, "rtt_histogram":[[lower_ns,count],...]} with the
+ * buckets in use, then the rankings ,"tcp_slowest_servers":[...],
+ * "tcp_retrans_servers":[...],"tcp_retrans_subnets":[...] (the first n
+ * of each).
+ */
+void sf_agg_json_tcp(struct sf_text *t, const struct sf_tcpa_top *top, unsigned int n);
+
+/* The totals of top as a JSON object (the "tcp" member above). */
+void sf_agg_json_tcp_totals(struct sf_text *t, const struct sf_tcpa_top *top);
+
+/*
+ * One ranking of top as a JSON array: `which` 0 slowest servers, 1 servers
+ * by retransmissions, 2 subnets by retransmissions; the first n.
+ */
+void sf_agg_json_tcp_list(struct sf_text *t, const struct sf_tcpa_top *top, unsigned int which,
+		unsigned int n);
+
 /* One flow of a top list as a JSON object. */
 void sf_agg_json_topk(struct sf_text *t, const struct sf_flow_topk *f);
 

@@ -19,6 +19,13 @@ struct pending {
 	struct sf_tun_entry *tun;
 	uint32_t ntun, captun;
 	uint64_t tun_over_packets, tun_over_bytes;
+	/* The workers' TCP server and subnet rows, unmerged, and their other rows. */
+	struct sf_tcpa_server *serv;
+	struct sf_tcpa_subnet *sub;
+	uint32_t nserv, capserv, nsub, capsub;
+	struct sf_tcpa_server other_server;
+	struct sf_tcpa_subnet other_subnet;
+	bool tcp;		/* some worker sent TCP rows */
 };
 
 struct sf_collector {
@@ -100,8 +107,11 @@ sf_collector_free(struct sf_collector *c)
 		sf_snap_iv_put(c->hist[(c->hist_head + i) % c->p.history]);
 	free(c->hist);
 	free(c->watermark);
-	for (i = 0; i < c->npend; i++)
+	for (i = 0; i < c->npend; i++) {
 		free(c->pend[i].tun);
+		free(c->pend[i].serv);
+		free(c->pend[i].sub);
+	}
 	free(c->pend);
 	sf_summary_free(c->sum);
 	free(c);
@@ -193,12 +203,37 @@ tunnels_final(struct sf_collector *c, struct pending *p)
 	return true;
 }
 
+/*
+ * The interval's TCP servers and subnets: the workers' rows summed per key
+ * (exact), ranked into the aggregate and added to the run's.
+ */
+static bool
+tcp_final(struct sf_collector *c, struct pending *p)
+{
+	unsigned int ns, nn;
+
+	if (!p->tcp)
+		return false;
+	ns = sf_tcpa_fold_servers(p->serv, p->nserv);
+	nn = sf_tcpa_fold_subnets(p->sub, p->nsub);
+	sf_tcpa_rank(&p->agg.tcp, p->serv, ns, p->sub, nn, &p->other_server, &p->other_subnet);
+	sf_summary_tcp(c->sum, p->serv, ns, p->sub, nn, &p->other_server, &p->other_subnet);
+	free(p->serv);
+	free(p->sub);
+	p->serv = NULL;
+	p->sub = NULL;
+	p->nserv = p->capserv = p->nsub = p->capsub = 0;
+	p->tcp = false;
+	return true;
+}
+
 static void
 finalize(struct sf_collector *c, struct pending *p)
 {
 	struct sf_collector_totals *t = &c->tot;
 	struct sf_interval_agg *a = &p->agg;
 	bool tunnels = tunnels_final(c, p);
+	bool tcp = tcp_final(c, p);
 	unsigned int i;
 
 	if (c->p.drops != NULL) {
@@ -211,7 +246,7 @@ finalize(struct sf_collector *c, struct pending *p)
 		}
 	}
 	/* Tunnel counts alone: an aggregate that was lost on a full ring. */
-	if (sf_agg_empty(a) && !tunnels)
+	if (sf_agg_empty(a) && !tunnels && !tcp)
 		return;
 	if (t->intervals == 0)
 		t->first_interval = a->interval;
@@ -311,6 +346,53 @@ take_tunnels(struct sf_collector *c, const struct sf_msg_tunnels *m)
 	p->tun_over_bytes += m->other.bytes;
 }
 
+/* Grow *rows (of `size` bytes, *cap of them) to hold n + more; false on out of memory. */
+static bool
+rows_room(void **rows, uint32_t *cap, uint32_t n, uint32_t more, size_t size)
+{
+	uint32_t ncap;
+	void *nr;
+
+	if (n + more <= *cap)
+		return true;
+	ncap = RTE_MAX(*cap * 2, n + more);
+	nr = realloc(*rows, (size_t)ncap * size);
+	if (nr == NULL)
+		return false;
+	*rows = nr;
+	*cap = ncap;
+	return true;
+}
+
+static void
+take_tcp(struct sf_collector *c, const struct sf_msg_tcp *m)
+{
+	uint32_t i, ns = RTE_MIN(m->nserv, (uint32_t)SF_TCPA_SERVERS);
+	uint32_t nn = RTE_MIN(m->nsub, (uint32_t)SF_TCPA_SUBNETS);
+	struct pending *p = pending_get(c, m->interval);
+
+	if (p == NULL)
+		return;
+	p->tcp = true;
+	sf_tcpa_server_add(&p->other_server, &m->other_server);
+	sf_tcpa_subnet_add(&p->other_subnet, &m->other_subnet);
+	if (rows_room((void **)&p->serv, &p->capserv, p->nserv, ns, sizeof(*p->serv))) {
+		memcpy(p->serv + p->nserv, m->serv, ns * sizeof(m->serv[0]));
+		p->nserv += ns;
+	} else {
+		/* Out of memory: the rows are still counted, as other. */
+		for (i = 0; i < ns; i++)
+			sf_tcpa_server_add(&p->other_server, &m->serv[i]);
+	}
+	if (rows_room((void **)&p->sub, &p->capsub, p->nsub, nn, sizeof(*p->sub))) {
+		memcpy(p->sub + p->nsub, m->sub, nn * sizeof(m->sub[0]));
+		p->nsub += nn;
+	} else {
+		for (i = 0; i < nn; i++)
+			sf_tcpa_subnet_add(&p->other_subnet, &m->sub[i]);
+	}
+}
+
 void
 sf_collector_handle(struct sf_collector *c, const struct sf_msg *m)
 {
@@ -325,6 +407,10 @@ sf_collector_handle(struct sf_collector *c, const struct sf_msg *m)
 	/* Tunnels come before their interval's aggregate, which moves the watermark. */
 	if (m->type == SF_MSG_TUNNELS) {
 		take_tunnels(c, (const struct sf_msg_tunnels *)m);
+		return;
+	}
+	if (m->type == SF_MSG_TCP) {
+		take_tcp(c, (const struct sf_msg_tcp *)m);
 		return;
 	}
 	if (m->type != SF_MSG_INTERVAL)

@@ -97,6 +97,8 @@ struct sf_collector_totals {
 	uint64_t hosts;			/* distinct addresses seen (estimate unless exact) */
 	/* Traffic per tunnel context over the run (a bounded table: overflow counted). */
 	struct sf_tun_top tunnels;
+	/* TCP servers and client subnets over the run (a bounded table: overflow counted). */
+	struct sf_tcpa_top tcp;
 	bool talkers_exact;		/* every talker figure and `hosts` exact */
 };
 

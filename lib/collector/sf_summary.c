@@ -74,8 +74,26 @@ struct tun_run {
 	struct sf_tun_entry ent[TUN_RUN_MAX];
 };
 
+/*
+ * The run's TCP servers and client subnets: bounded tables (sf_agg_tcp.h)
+ * fed with each finalized interval's merged rows; allocated by the first.
+ */
+#define TCP_RUN_SERVERS 2048
+#define TCP_RUN_SUBNETS 4096
+
+struct tcp_run {
+	struct sf_tcpa_index si, ni;
+	struct sf_tcpa_server other_server;	/* rows that found a table full */
+	struct sf_tcpa_subnet other_subnet;
+	uint32_t sslot[2 * TCP_RUN_SERVERS];
+	uint32_t nslot[2 * TCP_RUN_SUBNETS];
+	struct sf_tcpa_server serv[TCP_RUN_SERVERS];
+	struct sf_tcpa_subnet sub[TCP_RUN_SUBNETS];
+};
+
 struct sf_summary {
 	struct tun_run *tun;
+	struct tcp_run *tcp;			/* NULL until TCP rows come */
 	struct host_map hosts;
 	struct port_cnt *ports;		/* [PORT_PROTOS][65536] */
 	uint32_t *used;			/* indexes into ports[] seen so far */
@@ -117,6 +135,7 @@ sf_summary_free(struct sf_summary *s)
 	free(s->ports);
 	free(s->used);
 	free(s->tun);
+	free(s->tcp);
 	free(s);
 }
 
@@ -449,10 +468,45 @@ sf_summary_tunnels(struct sf_summary *s, const struct sf_tun_entry *e, unsigned 
 }
 
 void
+sf_summary_tcp(struct sf_summary *s, const struct sf_tcpa_server *serv, unsigned int n,
+		const struct sf_tcpa_subnet *sub, unsigned int m,
+		const struct sf_tcpa_server *other_server,
+		const struct sf_tcpa_subnet *other_subnet)
+{
+	struct tcp_run *r = s->tcp;
+	unsigned int i;
+
+	if (r == NULL) {
+		r = s->tcp = calloc(1, sizeof(*r));
+		if (r == NULL)
+			return;
+		r->si.max = TCP_RUN_SERVERS;
+		r->si.slot = r->sslot;
+		r->ni.max = TCP_RUN_SUBNETS;
+		r->ni.slot = r->nslot;
+	}
+	sf_tcpa_server_add(&r->other_server, other_server);
+	sf_tcpa_subnet_add(&r->other_subnet, other_subnet);
+	for (i = 0; i < n; i++) {
+		struct sf_tcpa_server *x = sf_tcpa_row(&r->si, r->serv, sizeof(*x), &serv[i].key);
+
+		sf_tcpa_server_add(x != NULL ? x : &r->other_server, &serv[i]);
+	}
+	for (i = 0; i < m; i++) {
+		struct sf_tcpa_subnet *x = sf_tcpa_row(&r->ni, r->sub, sizeof(*x), &sub[i].key);
+
+		sf_tcpa_subnet_add(x != NULL ? x : &r->other_subnet, &sub[i]);
+	}
+}
+
+void
 sf_summary_rank(const struct sf_summary *s, struct sf_collector_totals *t)
 {
 	rank_talkers(&s->hosts, t);
 	rank_ports(s, t);
 	sf_tun_rank(&t->tunnels, s->tun->ent, s->tun->n, s->tun->over_packets,
 			s->tun->over_bytes);
+	if (s->tcp != NULL)
+		sf_tcpa_rank(&t->tcp, s->tcp->serv, s->tcp->si.n, s->tcp->sub, s->tcp->ni.n,
+				&s->tcp->other_server, &s->tcp->other_subnet);
 }

@@ -28,7 +28,17 @@ void sf_summary_add(struct sf_summary *s, struct sf_collector_totals *t,
 void sf_summary_tunnels(struct sf_summary *s, const struct sf_tun_entry *e, unsigned int n,
 		uint64_t over_packets, uint64_t over_bytes);
 
-/* Rank talkers, ports and tunnel contexts into t as of now: O(hosts + ports seen). */
+/*
+ * Count a finalized interval's TCP servers (n distinct) and client subnets
+ * (m distinct) into the run's bounded tables; the other rows are what did
+ * not fit in the workers' tables.
+ */
+void sf_summary_tcp(struct sf_summary *s, const struct sf_tcpa_server *serv, unsigned int n,
+		const struct sf_tcpa_subnet *sub, unsigned int m,
+		const struct sf_tcpa_server *other_server,
+		const struct sf_tcpa_subnet *other_subnet);
+
+/* Rank talkers, ports, tunnel contexts and TCP servers into t as of now: O(hosts + ports seen). */
 void sf_summary_rank(const struct sf_summary *s, struct sf_collector_totals *t);
 
 #endif /* SF_SUMMARY_H */

@@ -289,7 +289,7 @@ static const struct opt opts[] = {
 	  .help = "serve over HTTP; after a replay, until SIGINT" } } },
 	{ .key = "http.history", .type = OPT_UINT, FIELD(http_history),
 	  .min = 1, .max = 10000, .def = "360",
-	  .help = "finalized intervals kept for the API and dashboard (~5 kB each)" },
+	  .help = "finalized intervals kept for the API and dashboard (~15 kB each)" },
 	{ .key = "tunnel.decapsulate", .type = OPT_BOOL, FIELD(decapsulate), .def = "true",
 	  .help = "key flows on the innermost IP header of GRE, VXLAN, GTP-U, ... packets",
 	  .cli = { SWITCH("no-decap", 0, "false", "count tunnels as outer flows "
@@ -318,6 +318,13 @@ static const struct opt opts[] = {
 	  "duplicate ACKs, zero windows (tshark's tcp.analysis), SYN options",
 	  .cli = { SWITCH("tcp-analysis", 0, "true", "TCP health fields in the records of TCP "
 	  "flows (about 300 bytes of state per TCP flow)") } },
+	{ .key = "tcp.client_prefix_v4", .type = OPT_UINT, FIELD(tcp_prefix4),
+	  .min = 8, .max = 32, .def = "24",
+	  .help = "with tcp.analysis: prefix length of the IPv4 client subnets whose "
+	  "retransmissions are counted" },
+	{ .key = "tcp.client_prefix_v6", .type = OPT_UINT, FIELD(tcp_prefix6),
+	  .min = 16, .max = 128, .def = "64",
+	  .help = "with tcp.analysis: prefix length of the IPv6 client subnets" },
 	{ .key = "dpdk.hugepages", .type = OPT_ENUM, FIELD(hugepages), .names = hugepages_names,
 	  .def = "auto", .help = "auto = use hugepages when some are free",
 	  .cli = { FLAG("hugepages", 0, "MODE", "auto (use them when some are free), yes or "

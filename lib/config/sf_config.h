@@ -161,6 +161,8 @@ struct sf_config {
 	bool vxlan_mirror;		/* tunnel.vxlan_mirror: VXLAN is a mirror transport */
 	bool underlay;			/* tunnel.underlay: also account the outer flows */
 	bool tcp_analysis;		/* tcp.analysis: TCP health per flow */
+	uint32_t tcp_prefix4;		/* tcp.client_prefix_v4: client subnets' IPv4 prefix */
+	uint32_t tcp_prefix6;		/* tcp.client_prefix_v6 */
 	bool teredo;			/* tunnel.teredo */
 	bool ayiya;			/* tunnel.ayiya */
 

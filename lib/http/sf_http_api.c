@@ -317,6 +317,89 @@ ep_tunnels(struct req *r, struct sf_text *b)
 	return 0;
 }
 
+/* TCP health needs the analysis: without it there is nothing to show. */
+static int
+tcp_off(struct req *r)
+{
+	if (sf_http_params_of(r->h)->cfg->tcp_analysis)
+		return 0;
+	snprintf(r->msg, sizeof(r->msg), "TCP analysis is off: start with --tcp-analysis "
+			"(tcp.analysis: true)");
+	return 404;
+}
+
+/*
+ * One TCP ranking (sf_agg_tcp.h) over the run and over the newest
+ * finalized interval, with the run's totals.
+ */
+static void
+tcp_lists(struct req *r, struct sf_text *b, unsigned int which, unsigned int n)
+{
+	const struct sf_snap *s = r->s;
+
+	sf_text_str(b, ",\"run\":");
+	sf_agg_json_tcp_list(b, &s->tot.tcp, which, n);
+	sf_text_str(b, ",\"interval\":");
+	if (s->n_iv == 0) {
+		sf_text_str(b, "null");
+	} else {
+		const struct sf_snap_iv *iv = s->iv[s->n_iv - 1];
+
+		sf_text_printf(b, "{\"start_ns\":%" PRIu64 ",\"list\":",
+				iv->agg.interval * sf_http_params_of(r->h)->cfg->interval_ns);
+		sf_agg_json_tcp_list(b, &iv->agg.tcp, which, n);
+		sf_text_str(b, "}");
+	}
+	sf_text_str(b, ",\"totals\":");
+	sf_agg_json_tcp_totals(b, &s->tot.tcp);
+	sf_text_str(b, "}\n");
+}
+
+/* Servers: the slowest by handshake RTT (by=rtt), or by retransmissions (by=retrans). */
+static int
+ep_tcp_servers(struct req *r, struct sf_text *b)
+{
+	const char *by = get_arg(r, "by");
+	unsigned int n, which = 0;
+	int st = tcp_off(r);
+
+	if (st != 0)
+		return st;
+	if (by != NULL && strcmp(by, "retrans") == 0) {
+		which = 1;
+	} else if (by != NULL && strcmp(by, "rtt") != 0) {
+		snprintf(r->msg, sizeof(r->msg), "by: '%.32s' is unknown; expected rtt or retrans",
+				by);
+		return 400;
+	}
+	st = get_uint(r, "n", SF_TCPA_TOP, SF_TCPA_TOP, &n);
+	if (st != 0)
+		return st;
+	sf_text_printf(b, "{\"by\":\"%s\",\"n\":%u,\"min_handshakes\":%u",
+			which ? "retrans" : "rtt", n, SF_TCPA_SLOW_MIN);
+	tcp_lists(r, b, which, n);
+	return 0;
+}
+
+/* Client subnets by retransmissions. */
+static int
+ep_tcp_subnets(struct req *r, struct sf_text *b)
+{
+	unsigned int n;
+	int st = tcp_off(r);
+
+	if (st != 0)
+		return st;
+	st = get_uint(r, "n", SF_TCPA_TOP, SF_TCPA_TOP, &n);
+	if (st != 0)
+		return st;
+	sf_text_printf(b, "{\"by\":\"retrans\",\"n\":%u,\"prefix_v4\":%u,\"prefix_v6\":%u",
+			n, sf_http_params_of(r->h)->cfg->tcp_prefix4,
+			sf_http_params_of(r->h)->cfg->tcp_prefix6);
+	tcp_lists(r, b, 2, n);
+	return 0;
+}
+
 static int
 ep_protocols(struct req *r, struct sf_text *b)
 {
@@ -477,6 +560,56 @@ prom_label_value(struct sf_text *b, const char *v)
 	}
 }
 
+/* Nanoseconds as decimal seconds, exactly ("0.000001023"). */
+static void
+prom_ns_seconds(struct sf_text *b, uint64_t ns)
+{
+	char frac[16];
+	int k;
+
+	snprintf(frac, sizeof(frac), "%09" PRIu64, ns % SF_NS_PER_S);
+	for (k = 8; k > 0 && frac[k] == '0'; k--)
+		frac[k] = '\0';
+	sf_text_printf(b, "%" PRIu64 ".%s", ns / SF_NS_PER_S, frac);
+}
+
+/*
+ * TCP health over the run (tcp.analysis): the handshake RTT histogram
+ * (every handshake, no per-server labels) with one bucket per power of two
+ * of nanoseconds, exact: "le" is 2^k - 1 ns, the last value below the
+ * log-histogram's bucket that starts at 2^k ns.
+ */
+static void
+tcp_metrics(struct sf_text *b, const struct sf_tcpa_top *t)
+{
+	uint64_t cum = 0;
+	unsigned int e, k = 0;
+
+	sf_prom_head(b, "spanflow_tcp_handshake_rtt_seconds", "histogram",
+			"TCP handshake RTT at the probe, SYN to SYN/ACK (the server's side), "
+			"over the run.");
+	for (e = SF_RTT_MIN_EXP; e <= SF_RTT_MAX_EXP; e++) {
+		unsigned int end = sf_rtt_bucket(UINT64_C(1) << e);
+
+		for (; k < end; k++)
+			cum += t->rtt.b[k];
+		sf_text_str(b, "spanflow_tcp_handshake_rtt_seconds_bucket{le=\"");
+		prom_ns_seconds(b, (UINT64_C(1) << e) - 1);
+		sf_text_printf(b, "\"} %" PRIu64 "\n", cum);
+	}
+	sf_text_printf(b, "spanflow_tcp_handshake_rtt_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n",
+			t->rtt.count);
+	sf_text_str(b, "spanflow_tcp_handshake_rtt_seconds_sum ");
+	prom_ns_seconds(b, t->rtt.sum_ns);
+	sf_text_printf(b, "\nspanflow_tcp_handshake_rtt_seconds_count %" PRIu64 "\n", t->rtt.count);
+	sf_prom_head(b, "spanflow_tcp_packets_total", "counter",
+			"Packets of analysed TCP flows.");
+	sf_text_printf(b, "spanflow_tcp_packets_total %" PRIu64 "\n", t->packets);
+	sf_prom_head(b, "spanflow_tcp_retransmitted_packets_total", "counter",
+			"TCP retransmissions (fast and spurious ones too), both directions.");
+	sf_text_printf(b, "spanflow_tcp_retransmitted_packets_total %" PRIu64 "\n", t->retrans);
+}
+
 static int
 ep_metrics(struct req *r, struct sf_text *b)
 {
@@ -499,6 +632,8 @@ ep_metrics(struct req *r, struct sf_text *b)
 	sf_agg_prom(b, a);
 	for (i = 0; i < st->n_workers; i++)
 		active += st->w[i].flows_active;
+	if (p->cfg->tcp_analysis)
+		tcp_metrics(b, &s->tot.tcp);
 	sf_prom_head(b, "spanflow_flows_active", "gauge", "Flows in the flow tables now.");
 	sf_text_printf(b, "spanflow_flows_active %" PRIu64 "\n", active);
 	sf_prom_head(b, "spanflow_intervals_total", "counter", "Finalized intervals.");
@@ -568,6 +703,8 @@ static const struct route routes[] = {
 	{ "/api/v1/talkers/top", ep_talkers, "application/json" },
 	{ "/api/v1/ports/top", ep_ports, "application/json" },
 	{ "/api/v1/tunnels/top", ep_tunnels, "application/json" },
+	{ "/api/v1/tcp/servers", ep_tcp_servers, "application/json" },
+	{ "/api/v1/tcp/subnets", ep_tcp_subnets, "application/json" },
 	{ "/api/v1/protocols", ep_protocols, "application/json" },
 	{ "/api/v1/workers", ep_workers, "application/json" },
 	{ "/api/v1/config", ep_config, "application/json" },
@@ -667,7 +804,8 @@ sf_http_handler(void *cls, struct MHD_Connection *conn, const char *url,
 	if (rt == NULL)
 		return send_error(conn, MHD_HTTP_NOT_FOUND, "unknown path; see /api/v1/summary, "
 				"/api/v1/intervals, /api/v1/flows/top, /api/v1/talkers/top, "
-				"/api/v1/ports/top, /api/v1/tunnels/top, /api/v1/protocols, "
+				"/api/v1/ports/top, /api/v1/tunnels/top, /api/v1/tcp/servers, "
+				"/api/v1/tcp/subnets, /api/v1/protocols, "
 				"/api/v1/workers, "
 				"/api/v1/config, /metrics or /");
 	memset(&r, 0, sizeof(r));

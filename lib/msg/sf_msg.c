@@ -52,6 +52,19 @@ sf_msg_tunnels_pack(struct sf_msg_tunnels *m, uint64_t interval, const struct sf
 	m->h.count = n;
 }
 
+void
+sf_msg_tcp_pack(struct sf_msg_tcp *m, uint64_t interval, const struct sf_tcpa_table *t)
+{
+	m->interval = interval;
+	m->nserv = RTE_MIN(t->si.n, (uint32_t)SF_TCPA_SERVERS);
+	m->nsub = RTE_MIN(t->ni.n, (uint32_t)SF_TCPA_SUBNETS);
+	m->other_server = t->serv[SF_TCPA_SERVERS];
+	m->other_subnet = t->sub[SF_TCPA_SUBNETS];
+	memcpy(m->serv, t->serv, m->nserv * sizeof(m->serv[0]));
+	memcpy(m->sub, t->sub, m->nsub * sizeof(m->sub[0]));
+	m->h.count = m->nserv + m->nsub;
+}
+
 bool
 sf_msg_interval_empty(const struct sf_msg_interval *m)
 {
@@ -86,7 +99,8 @@ sf_msg_interval_merge(struct sf_interval_agg *a, const struct sf_msg_interval *m
 }
 
 struct sf_msg_chan *
-sf_msg_chan_create(unsigned int id, unsigned int ring_size, unsigned int records, int socket)
+sf_msg_chan_create(unsigned int id, unsigned int ring_size, unsigned int records, bool tcp,
+		int socket)
 {
 	struct sf_msg_chan *ch = calloc(1, sizeof(*ch));
 	char name[RTE_MEMPOOL_NAMESIZE];
@@ -120,6 +134,13 @@ sf_msg_chan_create(unsigned int id, unsigned int ring_size, unsigned int records
 			sizeof(struct sf_msg_tunnels), 0, 0, NULL, NULL, NULL, NULL, socket, 0);
 	if (ch->pool[SF_MSG_TUNNELS] == NULL)
 		goto fail;
+	if (tcp) {
+		snprintf(name, sizeof(name), "sf_msg_tcp%u", id);
+		ch->pool[SF_MSG_TCP] = rte_mempool_create(name, SF_MSG_TCP_MSGS,
+				sizeof(struct sf_msg_tcp), 0, 0, NULL, NULL, NULL, NULL, socket, 0);
+		if (ch->pool[SF_MSG_TCP] == NULL)
+			goto fail;
+	}
 	return ch;
 fail:
 	{
@@ -165,11 +186,12 @@ sf_msg_chan_put(struct sf_msg_chan *ch, void *const *msgs, unsigned int n)
 }
 
 size_t
-sf_msg_chan_bytes(unsigned int ring_size, unsigned int records)
+sf_msg_chan_bytes(unsigned int ring_size, unsigned int records, bool tcp)
 {
 	/* An object, its header and trailer: about 128 bytes over its size. */
 	return (size_t)records * (sizeof(struct sf_msg_records) + 128) +
 		(size_t)SF_MSG_INTERVALS * (sizeof(struct sf_msg_interval) + 128) +
 		(size_t)SF_MSG_TUNNEL_MSGS * (sizeof(struct sf_msg_tunnels) + 128) +
+		(tcp ? (size_t)SF_MSG_TCP_MSGS * (sizeof(struct sf_msg_tcp) + 128) : 0) +
 		(size_t)ring_size * sizeof(void *);
 }

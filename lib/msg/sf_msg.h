@@ -41,10 +41,18 @@
  */
 #define SF_MSG_TUNNEL_MSGS 16
 
+/*
+ * TCP health messages per worker (tcp.analysis only: none otherwise): one
+ * per interval that had analysed TCP packets, as for the tunnels. They are
+ * large (every server's RTT histogram), hence few.
+ */
+#define SF_MSG_TCP_MSGS 4
+
 enum sf_msg_type {
 	SF_MSG_RECORDS = 0,	/* struct sf_msg_records: finished flow records */
 	SF_MSG_INTERVAL,	/* struct sf_msg_interval: an aggregate (possibly empty) */
 	SF_MSG_TUNNELS,		/* struct sf_msg_tunnels: an interval's tunnel contexts */
+	SF_MSG_TCP,		/* struct sf_msg_tcp: an interval's TCP servers and subnets */
 	SF_MSG_TYPES
 };
 
@@ -103,6 +111,24 @@ struct sf_msg_tunnels {
 void sf_msg_tunnels_pack(struct sf_msg_tunnels *m, uint64_t interval,
 		const struct sf_tun_table *t);
 
+/*
+ * A worker's TCP health table for one interval (sf_agg_tcp.h): nserv
+ * server rows, nsub subnet rows and the other rows. Sent before the
+ * interval's aggregate, only if the table has any.
+ */
+struct sf_msg_tcp {
+	struct sf_msg h;
+	uint64_t interval;
+	uint32_t nserv, nsub;
+	struct sf_tcpa_server other_server;
+	struct sf_tcpa_subnet other_subnet;
+	struct sf_tcpa_server serv[SF_TCPA_SERVERS];
+	struct sf_tcpa_subnet sub[SF_TCPA_SUBNETS];
+};
+
+/* Worker: the rows of t into m; the watermark is the caller's. */
+void sf_msg_tcp_pack(struct sf_msg_tcp *m, uint64_t interval, const struct sf_tcpa_table *t);
+
 /* Worker: a's figures into m (counters, top list, the table keys in use). */
 void sf_msg_interval_pack(struct sf_msg_interval *m, const struct sf_interval_agg *a);
 
@@ -126,12 +152,13 @@ struct sf_msg_chan {
 
 /*
  * The channel of worker `id`: a ring of ring_size slots, `records` record
- * batch messages, SF_MSG_INTERVALS interval messages and SF_MSG_TUNNEL_MSGS
- * tunnel context messages. NULL with
+ * batch messages, SF_MSG_INTERVALS interval messages, SF_MSG_TUNNEL_MSGS
+ * tunnel context messages and, with `tcp` (tcp.analysis), SF_MSG_TCP_MSGS
+ * TCP health messages (otherwise pool[SF_MSG_TCP] is NULL). NULL with
  * rte_errno set on failure.
  */
 struct sf_msg_chan *sf_msg_chan_create(unsigned int id, unsigned int ring_size,
-		unsigned int records, int socket);
+		unsigned int records, bool tcp, int socket);
 
 /* Give back the messages still on the ring, then free. NULL is a no-op. */
 void sf_msg_chan_free(struct sf_msg_chan *ch);
@@ -140,6 +167,6 @@ void sf_msg_chan_free(struct sf_msg_chan *ch);
 void sf_msg_chan_put(struct sf_msg_chan *ch, void *const *msgs, unsigned int n);
 
 /* Memory a channel takes (pools and ring), for start-up estimates. */
-size_t sf_msg_chan_bytes(unsigned int ring_size, unsigned int records);
+size_t sf_msg_chan_bytes(unsigned int ring_size, unsigned int records, bool tcp);
 
 #endif /* SF_MSG_H */

@@ -156,6 +156,90 @@ print_tunnels(FILE *f, const struct sf_collector_totals *t)
 	}
 }
 
+/* TCP servers and client subnets each ranking of the report lists. */
+#define SF_REPORT_TCP 10
+
+/* A TCP server or subnet: address[/prefix], with its VLAN and tunnel context if any. */
+static const char *
+tcp_host_str(char *buf, size_t len, const struct sf_tcpa_rank *r, bool subnet)
+{
+	const struct sf_tcp_host *k = &r->key;
+	char a[INET6_ADDRSTRLEN];
+	size_t n;
+
+	inet_ntop(k->ipver == 4 ? AF_INET : AF_INET6, k->addr, a, sizeof(a));
+	n = (size_t)snprintf(buf, len, "%s", a);
+	if (subnet && n < len)
+		n += (size_t)snprintf(buf + n, len - n, "/%u", r->prefix);
+	if (k->vlan != 0 && n < len)
+		n += (size_t)snprintf(buf + n, len - n, " vlan %u", k->vlan);
+	if (k->ctx_kind != SF_FLOW_CTX_NONE && n < len)
+		snprintf(buf + n, len - n, " %s %u", sf_flow_ctx_name(k->ctx_kind), k->ctx);
+	return buf;
+}
+
+static void
+print_tcp_retrans(FILE *f, const char *title, const struct sf_tcpa_rank *e, unsigned int n,
+		bool subnet)
+{
+	char b1[96];
+	unsigned int i;
+
+	if (n == 0)
+		return;
+	fprintf(f, "%s\n", title);
+	for (i = 0; i < n && i < SF_REPORT_TCP; i++) {
+		uint64_t pk = e[i].packets[0] + e[i].packets[1];
+		uint64_t rt = e[i].retrans[0] + e[i].retrans[1];
+
+		fprintf(f, "  %-40s %8" PRIu64 " of %10" PRIu64 " packets (%.2f%%), %" PRIu64
+				" %s / %" PRIu64 " %s\n",
+				tcp_host_str(b1, sizeof(b1), &e[i], subnet), rt, pk, pk ? 100.0 * (double)rt / (double)pk : 0.0, e[i].retrans[0],
+				subnet ? "from clients" : "to server", e[i].retrans[1],
+				subnet ? "to clients" : "from server");
+	}
+}
+
+/*
+ * TCP health per server and subnet over the run (tcp.analysis): the
+ * slowest servers by handshake RTT and the most retransmissions.
+ */
+static void
+print_tcp(FILE *f, const struct sf_collector_totals *t)
+{
+	const struct sf_tcpa_top *tt = &t->tcp;
+	char b1[96];
+	unsigned int i;
+
+	if (sf_tcpa_top_empty(tt))
+		return;
+	fprintf(f, "tcp health   %" PRIu64 " servers, %" PRIu64 " client subnets, %" PRIu64
+			" handshakes (RTT at the probe, SYN -> SYN/ACK: p50 %.3f ms, p90 %.3f ms, "
+			"p99 %.3f ms), %" PRIu64 " of %" PRIu64 " packets retransmitted (%.2f%%)\n",
+			tt->servers, tt->subnets, tt->rtt.count,
+			(double)sf_rtt_quantile(&tt->rtt, 500) / 1e6,
+			(double)sf_rtt_quantile(&tt->rtt, 900) / 1e6,
+			(double)sf_rtt_quantile(&tt->rtt, 990) / 1e6, tt->retrans, tt->packets,
+			tt->packets ? 100.0 * (double)tt->retrans / (double)tt->packets : 0.0);
+	if (tt->server_overflow_packets != 0 || tt->subnet_overflow_packets != 0)
+		fprintf(f, "  (%" PRIu64 " and %" PRIu64 " packets of servers and subnets beyond "
+				"the bounded tables)\n", tt->server_overflow_packets,
+				tt->subnet_overflow_packets);
+	if (tt->nslow != 0)
+		fprintf(f, "slowest servers (handshake RTT at the probe, %u handshakes or more; "
+				"quantiles within 6.25%%)\n", SF_TCPA_SLOW_MIN);
+	for (i = 0; i < tt->nslow && i < SF_REPORT_TCP; i++) {
+		const struct sf_tcpa_rank *e = &tt->slow[i];
+
+		fprintf(f, "  %-40s p90 %10.3f ms  p50 %10.3f ms  max %10.3f ms  %6" PRIu64
+				" handshakes\n", tcp_host_str(b1, sizeof(b1), e, false),
+				(double)e->rtt_p90_ns / 1e6, (double)e->rtt_p50_ns / 1e6,
+				(double)e->rtt_max_ns / 1e6, e->handshakes);
+	}
+	print_tcp_retrans(f, "most retransmissions (servers)", tt->rserv, tt->nrserv, false);
+	print_tcp_retrans(f, "most retransmissions (client subnets)", tt->rsub, tt->nrsub, true);
+}
+
 /* What separates a flow from others with its addresses: VLAN, tunnel context; "" if nothing. */
 static const char *
 context_str(char *buf, size_t len, const struct sf_flow_record *r)
@@ -347,6 +431,7 @@ sf_report_print(FILE *f, const struct sf_report_info *ri, const struct sf_collec
 	print_protocols(f, s);
 	print_encaps(f, s);
 	print_tunnels(f, t);
+	print_tcp(f, t);
 	print_top_flows(f, t);
 	print_talkers(f, t);
 }

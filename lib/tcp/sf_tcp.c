@@ -207,7 +207,7 @@ syn_options(struct sf_flow_tcp *o, unsigned int dir, const struct sf_pkt_tcp *s)
  * SYN to the first packet with ACK but no SYN, either way), split at the
  * first SYN/ACK after that SYN.
  */
-static void
+static unsigned int
 handshake(struct sf_tcp *t, uint8_t flags, uint64_t now)
 {
 	if ((flags & (SF_TCP_SYN | SF_TCP_ACK)) == SF_TCP_SYN) {
@@ -222,8 +222,10 @@ handshake(struct sf_tcp *t, uint8_t flags, uint64_t now)
 			t->out.rtt_server_ns = t->first_synack - t->mru_syn;
 			t->out.rtt_client_ns = now - t->first_synack;
 			t->out.flags |= SF_FLOW_TCP_RTT;
+			return SF_TCP_FOUND_RTT;
 		}
 	}
+	return 0;
 }
 
 /* A packet with a counted verdict (most have none). */
@@ -239,17 +241,17 @@ count(struct sf_flow_tcp *o, unsigned int dir, unsigned int v, uint32_t ip_len)
 	o->zero_windows[dir] += (v & V_ZERO_WIN) != 0;
 }
 
-void
+unsigned int
 sf_tcp_packet(struct sf_tcp *t, const struct sf_pkt_info *pi, unsigned int dir, uint64_t ts)
 {
 	const struct sf_pkt_tcp *s = &pi->tcp;
 	struct sf_tcp_dir *f = &t->d[dir & 1], *r = &t->d[(dir & 1) ^ 1];
 	struct sf_flow_tcp *o = &t->out;
 	uint8_t flags = pi->tcp_flags;
-	unsigned int v;
+	unsigned int v, found = 0;
 
 	if (!(pi->flags & SF_PKT_F_TCP))
-		return;
+		return 0;
 	dir &= 1;
 	if (!(t->seen & (1u << dir))) {
 		t->seen |= (uint8_t)(1u << dir);
@@ -260,10 +262,13 @@ sf_tcp_packet(struct sf_tcp *t, const struct sf_pkt_info *pi, unsigned int dir, 
 	if (unlikely(flags & SF_TCP_SYN))
 		syn_options(o, dir, s);
 	if (unlikely(t->first_rtt == 0))
-		handshake(t, flags, ts);
-	if (unlikely(v & (V_RETRANS | V_OOO | V_DUP_ACK | V_ZERO_WIN)))
+		found = handshake(t, flags, ts);
+	if (unlikely(v & (V_RETRANS | V_OOO | V_DUP_ACK | V_ZERO_WIN))) {
 		count(o, dir, v, pi->ip_len);
+		found |= v & V_RETRANS ? SF_TCP_FOUND_RETRANS : 0;
+	}
 	sf_zeek_packet(&t->zeek, o->history, pi, dir);
+	return found;
 }
 
 /* The record's counters: retrans_bytes up to the SYN facts. */

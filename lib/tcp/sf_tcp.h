@@ -125,12 +125,16 @@ struct sf_tcp {
 /* A TCP flow's first packet, on zeroed state (a cold area is lent zeroed). */
 void sf_tcp_start(struct sf_tcp *t);
 
+/* What sf_tcp_packet() found in a packet, for counts kept beside the record's. */
+#define SF_TCP_FOUND_RETRANS 0x1	/* a retransmission (one more in retrans_packets) */
+#define SF_TCP_FOUND_RTT 0x2		/* it completed the handshake: out.rtt_* are set */
+
 /*
  * One packet of the flow: pi->tcp valid (SF_PKT_F_TCP; a packet without
  * it, a fragment, changes nothing), dir the record direction (0 from the
- * initiator), ts its time.
+ * initiator), ts its time. Returns SF_TCP_FOUND_* bits.
  */
-void sf_tcp_packet(struct sf_tcp *t, const struct sf_pkt_info *pi, unsigned int dir,
+unsigned int sf_tcp_packet(struct sf_tcp *t, const struct sf_pkt_info *pi, unsigned int dir,
 		uint64_t ts);
 
 /*

@@ -64,6 +64,7 @@ struct sf_worker {
 	bool tunnel_facts;			/* cold areas: what carried a flow */
 	bool tcp_analysis;			/* cold areas: TCP health */
 	struct sf_tun_table tun;		/* the open interval's tunnel contexts */
+	struct sf_tcpa_table *tcpa;		/* its TCP servers and subnets (tcp_analysis) */
 	/* tunnel.underlay: the underlay flows' packets of the chunk in hand. */
 	struct sf_pkt_info under[SF_BURST];
 	struct worker_shared shared;		/* read by other lcores */
@@ -176,10 +177,12 @@ batch_send(struct sf_worker *w)
  */
 struct flow_cold {
 	uint8_t tcp_on;		/* tcp below is in use */
-	uint8_t pad[7];
+	struct sf_tcpa_ref tcpa;	/* its rows in the interval's TCP table (7 bytes) */
 	struct sf_tcp tcp;	/* first: what a TCP packet touches in two lines */
 	struct sf_flow_tun tun;
 };
+
+_Static_assert(offsetof(struct flow_cold, tcp) == 8, "the TCP table ref fits before the state");
 
 static inline bool
 tunnelled(const struct sf_pkt_info *pi)
@@ -228,11 +231,17 @@ cold_start(void *arg, void *area, const struct sf_pkt_info *pi)
 static void
 cold_packet(void *arg, void *area, const struct sf_pkt_info *pi, unsigned int dir, uint64_t ts)
 {
+	struct sf_worker *w = arg;
 	struct flow_cold *c = area;
 
-	RTE_SET_USED(arg);
-	if (c->tcp_on)
-		sf_tcp_packet(&c->tcp, pi, dir, ts);
+	if (c->tcp_on) {
+		/* What the analysis finds, counted per server and subnet as it is found. */
+		unsigned int found = sf_tcp_packet(&c->tcp, pi, dir, ts);
+
+		sf_tcpa_packet(w->tcpa, &c->tcpa, &pi->key, pi->dir ^ dir, dir, found &
+				SF_TCP_FOUND_RETRANS, found & SF_TCP_FOUND_RTT,
+				&c->tcp.out.rtt_server_ns);
+	}
 }
 
 static void
@@ -314,6 +323,15 @@ sf_worker_create(const struct sf_worker_params *p)
 
 	w->tunnel_facts = p->tunnel_facts;
 	w->tcp_analysis = p->tcp_analysis;
+	if (p->tcp_analysis) {
+		w->tcpa = rte_zmalloc_socket("sf_tcpa", sizeof(*w->tcpa), RTE_CACHE_LINE_SIZE,
+				p->table.socket_id);
+		if (w->tcpa == NULL || p->chan->pool[SF_MSG_TCP] == NULL) {
+			rte_errno = ENOMEM;
+			goto fail;
+		}
+		sf_tcpa_table_init(w->tcpa, p->tcp_prefix4, p->tcp_prefix6);
+	}
 	tp = p->table;
 	if (p->tunnel_facts || p->tcp_analysis) {
 		tp.cold.size = sizeof(struct flow_cold);
@@ -334,6 +352,7 @@ sf_worker_create(const struct sf_worker_params *p)
 	publish(w);
 	return w;
 fail:
+	rte_free(w->tcpa);
 	rte_free(w);
 	return NULL;
 }
@@ -346,6 +365,7 @@ sf_worker_free(struct sf_worker *w)
 	if (w->batch != NULL)
 		rte_mempool_put(w->chan->pool[SF_MSG_RECORDS], w->batch);
 	sf_flow_table_free(w->table);
+	rte_free(w->tcpa);
 	rte_free(w);
 }
 
@@ -405,6 +425,25 @@ send_tunnels(struct sf_worker *w)
 		sf_tun_table_reset(&w->tun);
 }
 
+/* The interval's TCP servers and subnets, as the tunnels. */
+static void
+send_tcp(struct sf_worker *w)
+{
+	struct sf_msg_tcp *m;
+
+	if (w->tcpa == NULL || sf_tcpa_table_empty(w->tcpa))
+		return;
+	m = msg_get(w, SF_MSG_TCP);
+	if (m == NULL)
+		return;
+	m->h.type = SF_MSG_TCP;
+	m->h.worker = (uint16_t)w->id;
+	m->h.watermark = w->cur;
+	sf_msg_tcp_pack(m, w->cur, w->tcpa);
+	if (msg_send(w, &m->h) == 0)
+		sf_tcpa_table_reset(w->tcpa);
+}
+
 /*
  * Close interval w->cur: end every flow whose deadline falls inside it,
  * then send its aggregate (even an empty one: it carries the watermark).
@@ -438,6 +477,7 @@ close_interval(struct sf_worker *w, uint64_t watermark)
 	a->records_lost += w->records_lost;
 	w->records_lost = 0;
 	send_tunnels(w);
+	send_tcp(w);
 	msg = msg_get(w, SF_MSG_INTERVAL);
 	if (msg != NULL) {
 		msg->h.type = SF_MSG_INTERVAL;

@@ -93,6 +93,8 @@ struct sf_worker_params {
 	 * packets carry the parser's TCP facts (sf_pkt_tcp_fields_set).
 	 */
 	bool tcp_analysis;
+	/* With tcp_analysis: client subnets' prefix lengths (sf_agg_tcp.h). */
+	unsigned int tcp_prefix4, tcp_prefix6;
 };
 
 struct sf_worker;

@@ -3,8 +3,9 @@
 
 `spanflow -r sample.pcap --serve` with a bearer token; Chromium loads /#token=...,
 runs the page's JavaScript for a virtual 5 s and dumps the DOM: the conservation
-line, top flows, top talkers, protocol mix and workers tables must hold the
-numbers the JSON API gives, and both charts must have a line. A screenshot is
+line, top flows, top talkers, protocol mix, workers and (with --tcp-analysis)
+slowest servers and most retransmissions tables must hold the numbers the JSON
+API gives, and both charts must have a line. A screenshot is
 saved as <build dir>/http_dashboard.png. Without chromium the test is skipped
 with the reason printed (tools/setup.sh installs it).
 """
@@ -58,7 +59,7 @@ def main():
     shot = build_dir / "http_dashboard.png"
     tmp = tempfile.mkdtemp(prefix="sf_http_browser_")
     try:
-        args = ["-r", data / "sample.pcap", "--serve", "-w", "2", "--quiet"]
+        args = ["-r", data / "sample.pcap", "--serve", "-w", "2", "--quiet", "--tcp-analysis"]
         with Server(binary, args, tmp, token=TOKEN) as srv:
             if not ck.check(srv.wait_finished(), "replay finished and served", srv.stderr()):
                 ck.finish()
@@ -144,6 +145,29 @@ def check_dom(ck, srv, dom):
     rows = table_rows(dom, "workers")
     ck.check([r[2] for r in rows] == [str(w["packets"]) for w in workers] and len(rows) == 2,
              "workers table shows each worker's packets", rows)
+
+    def host(h):
+        return (h.get("server") or h.get("subnet")) + (" vlan %d" % h["vlan"] if h["vlan"] else "")
+
+    def ms(ns):
+        return "%.3f" % (ns / 1e6)
+    slow = srv.json("/api/v1/tcp/servers?by=rtt")["run"]
+    rows = table_rows(dom, "tcp-slow")
+    ck.check('<div class="grid" id="tcp">' in dom and len(slow) > 0 and
+             rows == [[host(h), str(h["handshakes"]), ms(h["rtt_p50_ns"]), ms(h["rtt_p90_ns"]),
+                       ms(h["rtt_p99_ns"]), ms(h["rtt_max_ns"])] for h in slow],
+             "slowest servers panel shown, equal to /api/v1/tcp/servers?by=rtt (%d rows)"
+             % len(rows), "%s\n%s" % (rows[:2], slow[:2]))
+    for tid, path in (("tcp-retrans", "/api/v1/tcp/servers?by=retrans"),
+                      ("tcp-retrans-subnets", "/api/v1/tcp/subnets")):
+        lst = srv.json(path)["run"]
+        rows = table_rows(dom, tid)
+        ck.check(len(lst) > 0 and
+                 rows == [[host(h), str(h["retrans_packets"] + h["rev_retrans_packets"]),
+                           str(h["packets"] + h["rev_packets"]),
+                           "%.2f %%" % (100 * h["retrans_rate"])] for h in lst],
+                 "most retransmissions panel: %s equal to %s (%d rows)"
+                 % (tid, path, len(rows)), "%s\n%s" % (rows[:2], lst[:2]))
 
     n_iv = s["intervals"]
     for chart in ("chart-pps", "chart-bps"):

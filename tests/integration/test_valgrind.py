@@ -4,8 +4,10 @@
 End-to-end replay under valgrind (memcheck): no invalid access, no use of
 uninitialised values, no leak, and the same records as without valgrind.
 
-Two runs of tests/data/sample.pcap: one worker with spanflow's libpcap
-reader, and two workers (dispatcher) with DPDK's net_pcap reader. Leaks:
+Three runs of tests/data/sample.pcap: one worker with spanflow's libpcap
+reader, two workers (dispatcher) with DPDK's net_pcap reader, and two
+workers with --tcp-analysis (per-flow state, the per-server and per-subnet
+tables and their messages) and 1 s intervals. Leaks:
 tests/valgrind.supp holds only DPDK's own start-up state (threads that
 rte_eal_init() starts and never joins); besides valgrind's own leak
 errors, any block still reachable at exit that spanflow's code allocated
@@ -36,6 +38,8 @@ SUPP = sf.REPO / "tests" / "valgrind.supp"
 RUNS = [
     ("1 worker, libpcap reader", ["-w", "1", "--reader", "libpcap"]),
     ("2 workers, net_pcap reader", ["-w", "2", "--reader", "net_pcap"]),
+    # TCP health per flow, server and subnet: cold areas, their tables and messages.
+    ("2 workers, TCP analysis", ["-w", "2", "--tcp-analysis", "--interval", "1"]),
 ]
 
 

@@ -460,6 +460,345 @@ test_tun_json(void **state)
 	sf_text_free(&t);
 }
 
+/* A small deterministic generator (xorshift64*). */
+static uint64_t
+rnd(uint64_t *x)
+{
+	*x ^= *x >> 12;
+	*x ^= *x << 25;
+	*x ^= *x >> 27;
+	return *x * UINT64_C(2685821657736338717);
+}
+
+/* A value spread over the histogram's range and beyond: log-uniform. */
+static uint64_t
+rnd_rtt(uint64_t *x)
+{
+	unsigned int e = (unsigned int)(rnd(x) % 40);
+
+	return (UINT64_C(1) << e) + rnd(x) % (UINT64_C(1) << e);
+}
+
+static void
+test_rtt_bucket_bounds(void **state)
+{
+	unsigned int b;
+
+	(void)state;
+	assert_int_equal(SF_RTT_BUCKETS, 210);
+	assert_int_equal(sf_rtt_bucket(0), 0);
+	assert_int_equal(sf_rtt_bucket(1023), 0);
+	assert_int_equal(sf_rtt_bucket(1024), 1);
+	assert_int_equal(sf_rtt_bucket(1024 + 127), 1);
+	assert_int_equal(sf_rtt_bucket(1024 + 128), 2);
+	assert_int_equal(sf_rtt_bucket(2047), 8);
+	assert_int_equal(sf_rtt_bucket(2048), 9);
+	assert_int_equal(sf_rtt_bucket((UINT64_C(1) << 36) - 1), SF_RTT_BUCKETS - 2);
+	assert_int_equal(sf_rtt_bucket(UINT64_C(1) << 36), SF_RTT_BUCKETS - 1);
+	assert_int_equal(sf_rtt_bucket(UINT64_MAX), SF_RTT_BUCKETS - 1);
+	assert_int_equal(sf_rtt_bucket_lower(0), 0);
+	assert_int_equal(sf_rtt_bucket_lower(1), 1024);
+	assert_int_equal(sf_rtt_bucket_lower(SF_RTT_BUCKETS - 1), UINT64_C(1) << 36);
+	/* Buckets tile the line: each starts where the one before ends, at most 1/8 wide. */
+	for (b = 1; b < SF_RTT_BUCKETS; b++) {
+		uint64_t lo = sf_rtt_bucket_lower(b);
+
+		assert_true(lo > sf_rtt_bucket_lower(b - 1));
+		assert_int_equal(sf_rtt_bucket(lo), b);
+		assert_int_equal(sf_rtt_bucket(lo - 1), b - 1);
+		if (b + 1 < SF_RTT_BUCKETS && b > 0) {
+			uint64_t hi = sf_rtt_bucket_lower(b + 1);
+
+			assert_true((hi - lo) * SF_RTT_SUB <= lo);
+		}
+	}
+	/* Every power of two from 2^10 to 2^36 ns is a boundary (Prometheus buckets). */
+	for (b = SF_RTT_MIN_EXP; b <= SF_RTT_MAX_EXP; b++) {
+		uint64_t v = UINT64_C(1) << b;
+
+		assert_int_equal(sf_rtt_bucket_lower(sf_rtt_bucket(v)), v);
+	}
+}
+
+static uint64_t sorted_tmp[4000];
+
+static int
+u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void
+test_rtt_error_bound(void **state)
+{
+	static struct sf_rtt_hist h;
+	const unsigned int q[] = { 1, 100, 500, 900, 990, 1000 };
+	uint64_t x = 0x1234567, sum = 0;
+	unsigned int i, j, n = 4000;
+
+	(void)state;
+	memset(&h, 0, sizeof(h));
+	assert_int_equal(sf_rtt_quantile(&h, 500), 0);
+	for (i = 0; i < n; i++) {
+		/* 1.024 us .. 68.7 s: the range with a relative bound. */
+		uint64_t v;
+
+		do
+			v = rnd_rtt(&x);
+		while (v < 1024 || v >= UINT64_C(1) << 36);
+		sorted_tmp[i] = v;
+		sum += v;
+		sf_rtt_add(&h, v);
+	}
+	qsort(sorted_tmp, n, sizeof(sorted_tmp[0]), u64_cmp);
+	assert_int_equal(h.count, n);
+	assert_int_equal(h.sum_ns, sum);
+	assert_int_equal(h.min_ns, sorted_tmp[0]);
+	assert_int_equal(h.max_ns, sorted_tmp[n - 1]);
+	for (j = 0; j < RTE_DIM(q); j++) {
+		uint64_t rank = ((uint64_t)n * q[j] + 999) / 1000;
+		uint64_t exact = sorted_tmp[rank - 1], est = sf_rtt_quantile(&h, q[j]);
+		double err = est > exact ? (double)(est - exact) : (double)(exact - est);
+
+		/* Within 1/16 of the true value (6.25%), as sf_agg_tcp.h states. */
+		assert_true(err * 16 <= (double)exact);
+	}
+	/* The first and last ranks are exact. */
+	assert_int_equal(sf_rtt_quantile(&h, 1000), sorted_tmp[n - 1]);
+	assert_int_equal(sf_rtt_quantile(&h, 0), sorted_tmp[0]);
+	/* Below 1.024 us: within 512 ns; a single value: exact. */
+	memset(&h, 0, sizeof(h));
+	sf_rtt_add(&h, 300);
+	sf_rtt_add(&h, 900);
+	sf_rtt_add(&h, 1000);
+	assert_int_equal(sf_rtt_quantile(&h, 500), 512);
+	memset(&h, 0, sizeof(h));
+	sf_rtt_add(&h, 123456789);
+	assert_int_equal(sf_rtt_quantile(&h, 900), 123456789);
+}
+
+static void
+test_rtt_merge_exact(void **state)
+{
+	static struct sf_rtt_hist all, part[4], merged;
+	uint64_t x = 99;
+	unsigned int i;
+
+	(void)state;
+	memset(&all, 0, sizeof(all));
+	memset(part, 0, sizeof(part));
+	memset(&merged, 0, sizeof(merged));
+	for (i = 0; i < 5000; i++) {
+		uint64_t v = rnd_rtt(&x);
+
+		sf_rtt_add(&all, v);
+		sf_rtt_add(&part[rnd(&x) % 4], v);
+	}
+	/* Any order of merging gives the one histogram of every value. */
+	sf_rtt_merge(&merged, &part[2]);
+	sf_rtt_merge(&merged, &part[0]);
+	sf_rtt_merge(&merged, &part[3]);
+	sf_rtt_merge(&merged, &part[1]);
+	assert_memory_equal(&merged, &all, sizeof(all));
+	/* An empty histogram changes nothing, min included. */
+	memset(&part[0], 0, sizeof(part[0]));
+	sf_rtt_merge(&merged, &part[0]);
+	assert_memory_equal(&merged, &all, sizeof(all));
+}
+
+static void
+flow_key4(struct sf_flow_key *k, uint32_t lo, uint32_t hi, uint16_t vlan)
+{
+	memset(k, 0, sizeof(*k));
+	memcpy(k->addr_lo, &lo, 4);
+	memcpy(k->addr_hi, &hi, 4);
+	k->port_lo = 40000;
+	k->port_hi = 443;
+	k->vlan = vlan;
+	k->proto = 6;
+	k->ipver = 4;
+}
+
+static unsigned int
+ref_server(const struct sf_tcpa_ref *r)
+{
+	return (r->rows[0] | (unsigned int)r->rows[1] << 8) & ((1u << SF_TCPA_ROW_BITS) - 1);
+}
+
+static unsigned int
+ref_subnet(const struct sf_tcpa_ref *r)
+{
+	return (r->rows[0] | (unsigned int)r->rows[1] << 8 | (unsigned int)r->rows[2] << 16) >>
+		SF_TCPA_ROW_BITS;
+}
+
+static void
+test_tcpa_table(void **state)
+{
+	struct sf_tcpa_table *t = calloc(1, sizeof(*t));
+	struct sf_tcpa_ref r[SF_TCPA_SERVERS + 2];
+	struct sf_flow_key k;
+	uint32_t cli = 0x0a000001;	/* 10.0.0.1 in memory order: 1.0.0.10 */
+	unsigned int i;
+
+	(void)state;
+	assert_non_null(t);
+	sf_tcpa_table_init(t, 0, 0);
+	memset(r, 0, sizeof(r));
+	assert_true(sf_tcpa_table_empty(t));
+	/* Server: the end that did not initiate; the client's subnet: its /24. */
+	for (i = 0; i < SF_TCPA_SERVERS + 2; i++) {
+		flow_key4(&k, cli + ((uint32_t)i << 24), 0xc0a80000u + i, 0);
+		uint64_t rtt = 1000000 + i;
+
+		sf_tcpa_packet(t, &r[i], &k, SF_DIR_LO, 0, false, true, &rtt);
+		sf_tcpa_packet(t, &r[i], &k, SF_DIR_LO, 1, true, false, NULL);
+	}
+	assert_int_equal(t->si.n, SF_TCPA_SERVERS);
+	assert_int_equal(t->ni.n, 1);
+	assert_int_equal(ref_server(&r[SF_TCPA_SERVERS]), SF_TCPA_SERVERS);
+	assert_int_equal(ref_subnet(&r[SF_TCPA_SERVERS]), 0);
+	assert_int_equal(t->serv[SF_TCPA_SERVERS].packets[0], 2);
+	assert_int_equal(t->serv[SF_TCPA_SERVERS].retrans[1], 2);
+	assert_int_equal(t->serv[SF_TCPA_SERVERS].rtt.count, 2);
+	assert_int_equal(t->sub[0].packets[0], SF_TCPA_SERVERS + 2);
+	assert_int_equal(t->sub[0].retrans[1], SF_TCPA_SERVERS + 2);
+	assert_int_equal(t->sub[0].handshakes, SF_TCPA_SERVERS + 2);
+	assert_int_equal(t->sub[0].key.addr[3], 0);
+	assert_int_equal(t->sub[0].key.addr[0], 1);
+	{
+		uint32_t a;
+
+		memcpy(&a, t->serv[3].key.addr, 4);
+		assert_int_equal(a, 0xc0a80003u);
+		assert_int_equal(t->serv[3].rtt.min_ns, 1000003);
+		assert_int_equal(t->serv[3].packets[1], 1);
+	}
+	/* The same server on another VLAN is another server; the responder as lo works too. */
+	flow_key4(&k, 0xc0a80003u, cli, 7);
+	sf_tcpa_bind(t, &r[0], &k, SF_DIR_HI);
+	assert_int_equal(ref_server(&r[0]), SF_TCPA_SERVERS);
+	sf_tcpa_table_reset(t);
+	assert_true(sf_tcpa_table_empty(t));
+	sf_tcpa_packet(t, &r[0], &k, SF_DIR_HI, 0, false, false, NULL);
+	assert_int_equal(ref_server(&r[0]), 0);
+	assert_int_equal(t->serv[0].key.vlan, 7);
+	assert_int_equal(t->serv[0].packets[0], 1);
+	/* A ref of the interval before is stale: r[1] is bound again. */
+	sf_tcpa_packet(t, &r[1], &k, SF_DIR_HI, 1, false, false, NULL);
+	assert_int_equal(ref_server(&r[1]), 0);
+	assert_int_equal(t->serv[0].packets[1], 1);
+	/* Client subnets beyond the table's go to its other row, which the ref names. */
+	sf_tcpa_table_reset(t);
+	for (i = 0; i <= SF_TCPA_SUBNETS; i++) {
+		struct sf_tcpa_ref q = { { 0 }, 0 };
+
+		flow_key4(&k, (uint32_t)i << 8 | 10, 0xc0a80001u, 0);
+		sf_tcpa_packet(t, &q, &k, SF_DIR_LO, 0, true, false, NULL);
+		assert_int_equal(ref_server(&q), 0);
+		assert_int_equal(ref_subnet(&q), i);
+	}
+	assert_int_equal(t->serv[0].packets[0], SF_TCPA_SUBNETS + 1);
+	assert_int_equal(t->sub[SF_TCPA_SUBNETS].retrans[0], 1);
+	free(t);
+}
+
+static void
+test_tcpa_prefix(void **state)
+{
+	struct sf_tcpa_table *t = calloc(1, sizeof(*t));
+	struct sf_tcpa_ref r = { { 0 }, 0 }, r6 = { { 0 }, 0 };
+	struct sf_flow_key k;
+	static const uint8_t a6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0x12, 0x34, 0x56, 0x78,
+		0x9a, 0xbc, 0, 0, 0, 0, 0, 1 };
+
+	(void)state;
+	assert_non_null(t);
+	sf_tcpa_table_init(t, 20, 36);
+	flow_key4(&k, 0xffffff0au, 0xc0a80001u, 0);	/* 10.255.255.255 -> 192.168.0.1 */
+	sf_tcpa_packet(t, &r, &k, SF_DIR_LO, 0, false, false, NULL);
+	assert_int_equal(t->sub[0].prefix, 20);
+	assert_int_equal(t->sub[0].key.addr[0], 10);
+	assert_int_equal(t->sub[0].key.addr[1], 255);
+	assert_int_equal(t->sub[0].key.addr[2], 0xf0);
+	assert_int_equal(t->sub[0].key.addr[3], 0);
+	/* IPv6 client at the hi end: cut to 36 bits. */
+	memset(&k, 0, sizeof(k));
+	memcpy(k.addr_hi, a6, 16);
+	k.addr_lo[0] = 0x20;
+	k.ipver = 6;
+	k.proto = 6;
+	sf_tcpa_packet(t, &r6, &k, SF_DIR_HI, 0, false, false, NULL);
+	assert_int_equal(t->sub[1].prefix, 36);
+	assert_memory_equal(t->sub[1].key.addr, ((const uint8_t[16]){ 0x20, 0x01, 0x0d, 0xb8,
+			0x10 }), 16);
+	assert_int_equal(t->serv[1].key.addr[0], 0x20);
+	assert_int_equal(t->serv[1].key.addr[1], 0);
+	free(t);
+}
+
+static void
+test_tcpa_fold_rank(void **state)
+{
+	static struct sf_tcpa_server s[3 * (SF_TCPA_TOP + 4)];
+	static struct sf_tcpa_subnet n[2];
+	static struct sf_tcpa_top top;
+	static struct sf_tcpa_server other;
+	unsigned int i, w, k = 0, m;
+
+	(void)state;
+	memset(s, 0, sizeof(s));
+	memset(n, 0, sizeof(n));
+	memset(&other, 0, sizeof(other));
+	/* Three workers' rows of the same servers: server i has RTTs (i + 1) ms. */
+	for (w = 0; w < 3; w++) {
+		for (i = 0; i < SF_TCPA_TOP + 4; i++) {
+			struct sf_tcpa_server *e = &s[k++];
+
+			e->key.ipver = 4;
+			e->key.addr[3] = (uint8_t)i;
+			e->packets[0] = 10;
+			e->packets[1] = 10;
+			e->retrans[0] = i % 3;
+			if (i != 5)
+				sf_rtt_add(&e->rtt, (i + 1) * UINT64_C(1000000));
+		}
+	}
+	n[0].key.ipver = 4;
+	n[0].packets[0] = 5;
+	n[0].retrans[1] = 1;
+	n[1] = n[0];
+	m = sf_tcpa_fold_subnets(n, 2);
+	assert_int_equal(m, 1);
+	k = sf_tcpa_fold_servers(s, k);
+	assert_int_equal(k, SF_TCPA_TOP + 4);
+	assert_int_equal(s[0].rtt.count, 3);
+	assert_int_equal(s[0].packets[0], 30);
+	sf_rtt_add(&other.rtt, 5);
+	other.packets[0] = 1;
+	sf_tcpa_rank(&top, s, k, n, m, &other, NULL);
+	/* Server 5 has no handshakes: not among the slowest, which go by p90 down. */
+	assert_int_equal(top.nslow, SF_TCPA_TOP);
+	assert_int_equal(top.slow[0].key.addr[3], SF_TCPA_TOP + 3);
+	assert_int_equal(top.slow[0].rtt_p90_ns, (SF_TCPA_TOP + 4) * UINT64_C(1000000));
+	for (i = 1; i < top.nslow; i++) {
+		assert_true(top.slow[i].rtt_p90_ns <= top.slow[i - 1].rtt_p90_ns);
+		assert_true(top.slow[i].key.addr[3] != 5);
+	}
+	/* By retransmissions: 2 per row first (i % 3 == 2), lowest address first. */
+	assert_int_equal(top.rserv[0].retrans[0], 6);
+	assert_int_equal(top.rserv[0].key.addr[3], 2);
+	assert_int_equal(top.nrsub, 1);
+	assert_int_equal(top.rsub[0].packets[0], 10);
+	assert_int_equal(top.rsub[0].retrans[1], 2);
+	assert_int_equal(top.rtt.count, 3 * (SF_TCPA_TOP + 3) + 1);
+	assert_int_equal(top.server_overflow_packets, 1);
+	assert_int_equal(top.packets, 60 * (SF_TCPA_TOP + 4) + 1);
+	assert_int_equal(top.servers, SF_TCPA_TOP + 4);
+}
+
 int
 main(void)
 {
@@ -476,6 +815,12 @@ main(void)
 		cmocka_unit_test(test_tun_table_bound),
 		cmocka_unit_test(test_tun_fold_rank),
 		cmocka_unit_test(test_tun_json),
+		cmocka_unit_test(test_rtt_bucket_bounds),
+		cmocka_unit_test(test_rtt_error_bound),
+		cmocka_unit_test(test_rtt_merge_exact),
+		cmocka_unit_test(test_tcpa_table),
+		cmocka_unit_test(test_tcpa_prefix),
+		cmocka_unit_test(test_tcpa_fold_rank),
 		cmocka_unit_test(test_protocols),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_text),

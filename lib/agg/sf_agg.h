@@ -87,6 +87,8 @@ uint64_t sf_drop_total(const uint64_t dropped[SF_DROP_MAX]);
 	X(ENCAP_MALFORMED, "spanflow_encap_malformed_packets_total", "counter", \
 		"Malformed packets by the innermost encapsulation they were in (decode " \
 		"failures).") \
+	X(CONN_STATE_FLOWS, "spanflow_tcp_conn_state_flows_total", "counter", \
+		"tcp.analysis: TCP flows that ended, by Zeek conn_state (finalized intervals).") \
 	X(FLOWS_CREATED, "spanflow_flows_created_total", "counter", "Flows created.") \
 	X(RECORDS, "spanflow_flow_records_total", "counter", \
 		"Flow records exported, by end reason.") \
@@ -170,10 +172,24 @@ uint64_t sf_drop_total(const uint64_t dropped[SF_DROP_MAX]);
 	X(t, k, bytes, "bytes", ENCAP_BYTES) \
 	X(t, k, malformed, "malformed", ENCAP_MALFORMED)
 
+/* TCP flows that ended, by Zeek's conn_state (tcp.analysis). */
+#define SF_AGG_CONN_STATE_COLUMNS(X, t, k) \
+	X(t, k, flows, "flows", CONN_STATE_FLOWS)
+
+static inline const char *
+sf_agg_conn_state_name(unsigned int k)
+{
+	const char *s = sf_zeek_state_name((uint8_t)(k < SF_ZEEK_N ? k : SF_ZEEK_NONE));
+
+	return s != NULL ? s : "none";
+}
+
 #define SF_AGG_TABLES(T) \
 	T(proto, 256, "protocols", "proto", SF_AGG_PROTO_COLUMNS, NULL) \
 	T(encap, SF_ENCAP_MAX, "encapsulations", "encap", SF_AGG_ENCAP_COLUMNS, \
-			sf_pkt_encap_name)
+			sf_pkt_encap_name) \
+	T(conn_state, SF_ZEEK_N, "tcp_conn_states", "conn_state", SF_AGG_CONN_STATE_COLUMNS, \
+			sf_agg_conn_state_name)
 
 /* Generated: the counts of each reason set and of the counters. */
 enum {

@@ -240,6 +240,24 @@ print_tcp(FILE *f, const struct sf_collector_totals *t)
 	print_tcp_retrans(f, "most retransmissions (client subnets)", tt->rsub, tt->nrsub, true);
 }
 
+/* TCP flows that ended, by Zeek's conn_state (tcp.analysis), on one line. */
+static void
+print_conn_states(FILE *f, const struct sf_interval_agg *s)
+{
+	unsigned int k;
+	bool any = false;
+
+	for (k = 1; k < SF_ZEEK_N; k++) {
+		if (s->conn_state_flows[k] == 0)
+			continue;
+		fprintf(f, "%s%s %" PRIu64, any ? ", " : "tcp ended    by Zeek conn_state: ",
+				sf_agg_conn_state_name(k), s->conn_state_flows[k]);
+		any = true;
+	}
+	if (any)
+		fputc('\n', f);
+}
+
 /* What separates a flow from others with its addresses: VLAN, tunnel context; "" if nothing. */
 static const char *
 context_str(char *buf, size_t len, const struct sf_flow_record *r)
@@ -432,6 +450,7 @@ sf_report_print(FILE *f, const struct sf_report_info *ri, const struct sf_collec
 	print_encaps(f, s);
 	print_tunnels(f, t);
 	print_tcp(f, t);
+	print_conn_states(f, s);
 	print_top_flows(f, t);
 	print_talkers(f, t);
 }

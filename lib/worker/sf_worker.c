@@ -247,12 +247,15 @@ cold_packet(void *arg, void *area, const struct sf_pkt_info *pi, unsigned int di
 static void
 cold_record(void *arg, void *area, struct sf_flow_record *rec, bool ends)
 {
+	struct sf_worker *w = arg;
 	struct flow_cold *c = area;
 
-	RTE_SET_USED(arg);
 	rec->tun = c->tun;	/* zero unless tunnelled */
-	if (c->tcp_on)
+	if (c->tcp_on) {
 		sf_tcp_record(&c->tcp, rec, ends);
+		if (ends)
+			w->agg.conn_state_flows[rec->tcp.conn_state % SF_ZEEK_N]++;
+	}
 }
 
 static void

@@ -168,6 +168,11 @@ def check_dom(ck, srv, dom):
                            "%.2f %%" % (100 * h["retrans_rate"])] for h in lst],
                  "most retransmissions panel: %s equal to %s (%d rows)"
                  % (tid, path, len(rows)), "%s\n%s" % (rows[:2], lst[:2]))
+    states = srv.json("/api/v1/summary").get("tcp_conn_states", [])
+    rows = [r[:2] for r in table_rows(dom, "tcp-states")]
+    ck.check(len(states) > 0 and rows == [[c["conn_state"], str(c["flows"])] for c in states],
+             "conn_state panel equal to the summary's tcp_conn_states (%d rows)" % len(rows),
+             "%s\n%s" % (rows, states))
 
     n_iv = s["intervals"]
     for chart in ("chart-pps", "chart-bps"):

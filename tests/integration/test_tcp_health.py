@@ -17,6 +17,7 @@ checks them against Zeek's own test baselines.
 Usage: test_tcp_health.py SPANFLOW_BINARY TESTS_DATA_DIR
 """
 
+import collections
 import os
 import shutil
 import subprocess
@@ -95,14 +96,20 @@ def main():
             name = path.name
             pkts = tcpref.packets(path)
             runs = {}
+            states = {}
             for w in (1, 4):
                 fl = Path(tmp) / ("%s.w%d.jsonl" % (name, w))
+                iv = Path(tmp) / ("%s.w%d.iv.jsonl" % (name, w))
                 r = sf.run(binary, ["-r", path, "-q", "--no-http", "--tcp-analysis", "-w", w,
-                                    "--idle-timeout",
-                                    BIG, "--active-timeout", BIG, "--flows", fl])
+                                    "--idle-timeout", BIG, "--active-timeout", BIG,
+                                    "--flows", fl, "--intervals", iv])
                 if not ck.check(r.rc == 0, "%s -w %d: exits 0" % (name, w), r.describe()):
                     continue
                 runs[w] = sf.load_jsonl(fl)
+                states[w] = collections.Counter()
+                for line in sf.load_jsonl(iv):
+                    for c in line.get("tcp_conn_states", []):
+                        states[w][c["conn_state"]] += c["flows"]
             if 1 not in runs:
                 continue
             recs = runs[1]
@@ -123,6 +130,15 @@ def main():
                 probs = zeek_problems(recs, want)
                 ck.check(not probs, "%s: conn_state and history of %d connections as Zeek's "
                          "rules give them" % (name, len(want)), "\n".join(probs))
+            # Intervals count each TCP flow that ended by its conn_state.
+            ended = collections.Counter(x["conn_state"] for x in recs
+                                        if "conn_state" in x and x["end_reason"] != "active")
+            ck.check(all(states.get(w) == ended for w in runs) and (ended or name not in (
+                "tcp_health.pcap", "tcp_zeek.pcap")),
+                     "%s: intervals' tcp_conn_states = the ended records' (%d flows)"
+                     % (name, sum(ended.values())),
+                     "records %s\nintervals %s" % (dict(ended), {w: dict(c) for w, c in
+                                                               states.items()}))
             if 4 in runs:
                 diff = sf.flows_equal_summary(recs, runs[4])
                 ck.check(diff is None, "%s: records -w 4 == -w 1" % name, diff)

@@ -9,7 +9,9 @@ the pair ratios AFTER/BEFORE. Alternating pairs cancel most of the drift of
 a shared machine; the spread of the ratios says how much noise is left.
 
 Usage: tools/bench_ab.py BEFORE_BINARY AFTER_BINARY [--pairs N] [--scenario NAME]
-           [--variant NAME=ARGS ...]
+           [--both ARGS] [--variant NAME=ARGS ...]
+--both gives both binaries the same arguments (an option both trees have, to
+compare what it costs before and after a change).
 Default variants: off (no extra arguments), filter (-f 'not port 22'),
 dedup (--dedup), both.
 """
@@ -52,7 +54,9 @@ def main():
     ap.add_argument("--scenario", default="uniform-1M", choices=sorted(bench.SCENARIOS))
     ap.add_argument("--variant", action="append", default=[],
                     help="NAME=ARGS: extra arguments of the AFTER binary")
+    ap.add_argument("--both", default="", help="ARGS of both binaries")
     a = ap.parse_args()
+    both = shlex.split(a.both)
     variants = [(v.split("=", 1)[0], shlex.split(v.split("=", 1)[1])) for v in a.variant] \
         or DEFAULT_VARIANTS
     gen_args, loops, capacity, desc = bench.SCENARIOS[a.scenario]
@@ -69,8 +73,9 @@ def main():
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
-    print("scenario %s (%s), %d loops; CPU: %s, %d CPUs; load %s" % (
-        a.scenario, desc, loops, cpu, os.cpu_count(), os.getloadavg()))
+    print("scenario %s (%s), %d loops%s; CPU: %s, %d CPUs; load %s" % (
+        a.scenario, desc, loops, ", both with `%s`" % a.both if both else "", cpu,
+        os.cpu_count(), os.getloadavg()))
     print("| variant | before ns/pkt | after ns/pkt | after/before (median of %d pairs) | "
           "ratio range |" % a.pairs)
     print("|---|---:|---:|---:|---|")
@@ -78,11 +83,11 @@ def main():
         ra, rb, ratios = [], [], []
         for i in range(a.pairs):
             if i % 2 == 0:
-                x = ns_per_packet(a.before, cap, loops, capacity, [])
-                y = ns_per_packet(a.after, cap, loops, capacity, extra)
+                x = ns_per_packet(a.before, cap, loops, capacity, both)
+                y = ns_per_packet(a.after, cap, loops, capacity, both + extra)
             else:
-                y = ns_per_packet(a.after, cap, loops, capacity, extra)
-                x = ns_per_packet(a.before, cap, loops, capacity, [])
+                y = ns_per_packet(a.after, cap, loops, capacity, both + extra)
+                x = ns_per_packet(a.before, cap, loops, capacity, both)
             ra.append(x)
             rb.append(y)
             ratios.append(y / x)

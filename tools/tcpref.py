@@ -48,7 +48,12 @@ FIELDS = ["frame.time_epoch", "ip.src", "ip.dst", "ipv6.src", "ipv6.dst", "ip.le
           "tcp.options.sack_perm", "tcp.options.timestamp.tsval", "ip.flags.mf",
           "ip.frag_offset", "ipv6.fragment", "icmp.type", "icmpv6.type", "frame.protocols", "tcp.stream"]
 
-COUNTERS = ("retrans_packets", "retrans_bytes", "ooo_packets", "dup_acks", "zero_windows")
+COUNTERS = ("retrans_packets", "retrans_bytes", "ooo_packets", "dup_acks", "zero_windows",
+            "syn_packets", "fin_packets", "rst_packets", "psh_packets", "ack_packets",
+            "urg_packets")
+# Packets with each flag, by the flag's bit in tcp.flags.
+FLAG_COUNTERS = (("fin_packets", 0x01), ("syn_packets", 0x02), ("rst_packets", 0x04),
+                 ("psh_packets", 0x08), ("ack_packets", 0x10), ("urg_packets", 0x20))
 
 
 def packets(path):
@@ -102,8 +107,10 @@ def conn_key(a, b):
 
 
 def side_new():
-    return {"retrans_packets": 0, "retrans_bytes": 0, "ooo_packets": 0, "dup_acks": 0,
-            "zero_windows": 0, "init_flags": None, "syn": None}
+    s = {"retrans_packets": 0, "retrans_bytes": 0, "ooo_packets": 0, "dup_acks": 0,
+         "zero_windows": 0, "init_flags": None, "syn": None}
+    s.update((c, 0) for c, _ in FLAG_COUNTERS)
+    return s
 
 
 def expected(pkts, records):
@@ -160,6 +167,8 @@ def expected(pkts, records):
         s["ooo_packets"] += p["ooo"]
         s["dup_acks"] += p["dupack"]
         s["zero_windows"] += p["zerowin"]
+        for c, bit in FLAG_COUNTERS:
+            s[c] += (p["flags"] & bit) != 0
         if p["flags"] & 0x02 and s["syn"] is None:
             s["syn"] = (p["mss"], p["wscale"], int(p["sack"]), int(p["ts"]))
         e["synack"] = st["sa"]

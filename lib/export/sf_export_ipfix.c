@@ -653,9 +653,14 @@ reserve(struct sf_ipfix *x, uint16_t tid, size_t rlen)
 	return p;
 }
 
-/* The most bytes a template record can take: every field with a PEN, and the selector. */
-#define SF_X_TPL_FIELD(...) + 1
-#define TEMPLATE_MAX (4 + 8 * (0 SF_FLOW_FIELDS(SF_X_TPL_FIELD)) + 4)
+/*
+ * The most bytes a template record can take: every field IPFIX sends (8
+ * bytes with an enterprise number, a reverse one's too, else 4), and the
+ * selector.
+ */
+#define SF_X_TPL_FIELD(name, kind, expr, ie4, ie6, flags) \
+	+ ((ie4) != 0 ? (((flags) & (SF_F_PEN | SF_F_REV)) ? 8 : 4) : 0)
+#define TEMPLATE_MAX (4 + (0 SF_FLOW_FIELDS(SF_X_TPL_FIELD)) + 4)
 /* The longest data record: every field at its IPv6 length, and the selector. */
 #define SF_X_REC_MAX(name, kind, expr, ie4, ie6, flags) \
 	+ ((ie4) != 0 ? LEN_MAX(LEN_ ## kind(true)) : 0)
@@ -917,6 +922,8 @@ sf_ipfix_write_record(void *arg, const struct sf_flow_record *r)
 		SWAP2(s.tcp.wscale);
 		SWAP2(s.tcp.opts);
 		SWAP2(s.tcp.init_flags);
+		memcpy(s.tcp.flag_packets[0], r->tcp.flag_packets[1], sizeof(s.tcp.flag_packets[0]));
+		memcpy(s.tcp.flag_packets[1], r->tcp.flag_packets[0], sizeof(s.tcp.flag_packets[1]));
 		add_record(x, &s, false);
 	}
 }

@@ -187,6 +187,13 @@ sf_flow_tcp_syn(const struct sf_flow_record *r, unsigned int d, unsigned int wha
 #define SF_IE_MPLS_LABEL_STACK_SECTION2 71
 #define SF_IE_MPLS_LABEL_STACK_SECTION3 72
 #define SF_IE_TCP_WINDOW_SCALE 238
+/* Packets with a TCP flag (unsigned64, sent in 4 bytes: RFC 7011 reduced-size encoding). */
+#define SF_IE_TCP_SYN_TOTAL_COUNT 218
+#define SF_IE_TCP_FIN_TOTAL_COUNT 219
+#define SF_IE_TCP_RST_TOTAL_COUNT 220
+#define SF_IE_TCP_PSH_TOTAL_COUNT 221
+#define SF_IE_TCP_ACK_TOTAL_COUNT 222
+#define SF_IE_TCP_URG_TOTAL_COUNT 223
 
 #define SF_FLOW_FIELDS(X) \
 	X(start_ns, TIME, r->start_ns, \
@@ -296,6 +303,30 @@ sf_flow_tcp_syn(const struct sf_flow_record *r, unsigned int d, unsigned int wha
 	SF_X_TCP(X, syn_ts, OPTN8, sf_flow_tcp_syn(r, 0, 3), SF_IE_SF_SYN_TS, SF_F_PEN) \
 	SF_X_TCP(X, rev_syn_ts, OPTN8, sf_flow_tcp_syn(r, 1, 3), SF_IE_SF_SYN_TS, \
 		SF_F_PEN | SF_F_REV) \
+	SF_X_TCP(X, syn_packets, OPT, sf_flow_tcp_val(r, r->tcp.flag_packets[0][1]), \
+		SF_IE_TCP_SYN_TOTAL_COUNT, 0) \
+	SF_X_TCP(X, rev_syn_packets, OPT, sf_flow_tcp_val(r, r->tcp.flag_packets[1][1]), \
+		SF_IE_TCP_SYN_TOTAL_COUNT, SF_F_REV) \
+	SF_X_TCP(X, fin_packets, OPT, sf_flow_tcp_val(r, r->tcp.flag_packets[0][0]), \
+		SF_IE_TCP_FIN_TOTAL_COUNT, 0) \
+	SF_X_TCP(X, rev_fin_packets, OPT, sf_flow_tcp_val(r, r->tcp.flag_packets[1][0]), \
+		SF_IE_TCP_FIN_TOTAL_COUNT, SF_F_REV) \
+	SF_X_TCP(X, rst_packets, OPT, sf_flow_tcp_val(r, r->tcp.flag_packets[0][2]), \
+		SF_IE_TCP_RST_TOTAL_COUNT, 0) \
+	SF_X_TCP(X, rev_rst_packets, OPT, sf_flow_tcp_val(r, r->tcp.flag_packets[1][2]), \
+		SF_IE_TCP_RST_TOTAL_COUNT, SF_F_REV) \
+	SF_X_TCP(X, psh_packets, OPT, sf_flow_tcp_val(r, r->tcp.flag_packets[0][3]), \
+		SF_IE_TCP_PSH_TOTAL_COUNT, 0) \
+	SF_X_TCP(X, rev_psh_packets, OPT, sf_flow_tcp_val(r, r->tcp.flag_packets[1][3]), \
+		SF_IE_TCP_PSH_TOTAL_COUNT, SF_F_REV) \
+	SF_X_TCP(X, ack_packets, OPT, sf_flow_tcp_val(r, r->tcp.flag_packets[0][4]), \
+		SF_IE_TCP_ACK_TOTAL_COUNT, 0) \
+	SF_X_TCP(X, rev_ack_packets, OPT, sf_flow_tcp_val(r, r->tcp.flag_packets[1][4]), \
+		SF_IE_TCP_ACK_TOTAL_COUNT, SF_F_REV) \
+	SF_X_TCP(X, urg_packets, OPT, sf_flow_tcp_val(r, r->tcp.flag_packets[0][5]), \
+		SF_IE_TCP_URG_TOTAL_COUNT, 0) \
+	SF_X_TCP(X, rev_urg_packets, OPT, sf_flow_tcp_val(r, r->tcp.flag_packets[1][5]), \
+		SF_IE_TCP_URG_TOTAL_COUNT, SF_F_REV) \
 	SF_X_TCP(X, conn_state, ZSTATE, r->tcp.conn_state, SF_IE_SF_CONN_STATE, SF_F_PEN) \
 	SF_X_TCP(X, history, STR, sf_flow_tcp_history(r), SF_IE_SF_HISTORY, SF_F_PEN)
 

@@ -158,6 +158,7 @@ _Static_assert(sizeof(struct sf_flow_tun) == 72, "no padding in the tunnel part"
 #define SF_FLOW_TCP_VALID 0x1	/* the flow was analysed */
 #define SF_FLOW_TCP_RTT 0x2	/* rtt_server_ns and rtt_client_ns are set */
 #define SF_FLOW_TCP_NO_WSCALE 0xff
+#define SF_FLOW_TCP_FLAGS 6	/* flags counted per direction: FIN SYN RST PSH ACK URG */
 #define SF_FLOW_TCP_HISTORY 32	/* history letters kept, and the NUL */
 
 /* Zeek conn.log's conn_state of a TCP connection (lib/tcp, sf_tcp_zeek.c). */
@@ -193,6 +194,8 @@ struct sf_flow_tcp {
 	uint32_t ooo_packets[2];	/* out of order */
 	uint32_t dup_acks[2];
 	uint32_t zero_windows[2];
+	/* packets with each flag, by its bit: FIN, SYN, RST, PSH, ACK, URG (SF_FLOW_TCP_FLAG_*) */
+	uint32_t flag_packets[2][SF_FLOW_TCP_FLAGS];
 	uint16_t mss[2];		/* from each side's SYN; 0: none */
 	uint8_t wscale[2];		/* window scale shift; SF_FLOW_TCP_NO_WSCALE: none */
 	uint8_t opts[2];		/* SF_FLOW_TCP_SYN, _SACK, _TS */

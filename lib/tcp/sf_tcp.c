@@ -257,6 +257,8 @@ sf_tcp_packet(struct sf_tcp *t, const struct sf_pkt_info *pi, unsigned int dir, 
 		t->seen |= (uint8_t)(1u << dir);
 		o->init_flags[dir] = flags;
 	}
+	for (unsigned int b = 0; b < SF_FLOW_TCP_FLAGS; b++)
+		o->flag_packets[dir][b] += (flags >> b) & 1u;
 	conversation(t, f, r, s, flags);
 	v = analyze(t, f, r, s, flags, ts);
 	if (unlikely(flags & SF_TCP_SYN))
@@ -277,6 +279,7 @@ _Static_assert(offsetof(struct sf_flow_tcp, retrans_packets) < COUNTERS_END &&
 		offsetof(struct sf_flow_tcp, ooo_packets) < COUNTERS_END &&
 		offsetof(struct sf_flow_tcp, dup_acks) < COUNTERS_END &&
 		offsetof(struct sf_flow_tcp, zero_windows) < COUNTERS_END &&
+		offsetof(struct sf_flow_tcp, flag_packets) < COUNTERS_END &&
 		offsetof(struct sf_flow_tcp, retrans_bytes) < offsetof(struct sf_flow_tcp, retrans_packets) &&
 		offsetof(struct sf_flow_tcp, rtt_client_ns) < offsetof(struct sf_flow_tcp, retrans_bytes),
 		"the counters are one run of bytes");

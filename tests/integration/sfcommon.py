@@ -46,11 +46,16 @@ TCP_FIELDS = dict.fromkeys([
     "retrans_bytes", "rev_retrans_bytes", "ooo_packets", "rev_ooo_packets", "dup_acks",
     "rev_dup_acks", "zero_windows", "rev_zero_windows", "tcp_init_flags", "rev_tcp_init_flags",
     "syn_mss", "rev_syn_mss", "syn_wscale", "rev_syn_wscale", "syn_sack", "rev_syn_sack",
-    "syn_ts", "rev_syn_ts"], int)
+    "syn_ts", "rev_syn_ts", "syn_packets", "rev_syn_packets", "fin_packets", "rev_fin_packets",
+    "rst_packets", "rev_rst_packets", "psh_packets", "rev_psh_packets", "ack_packets",
+    "rev_ack_packets", "urg_packets", "rev_urg_packets"], int)
 TCP_FIELDS.update(conn_state=str, history=str)  # Zeek conn.log's
 TCP_COUNTERS = ["retrans_packets", "rev_retrans_packets", "retrans_bytes", "rev_retrans_bytes",
                 "ooo_packets", "rev_ooo_packets", "dup_acks", "rev_dup_acks", "zero_windows",
-                "rev_zero_windows", "tcp_init_flags", "rev_tcp_init_flags"]
+                "rev_zero_windows", "tcp_init_flags", "rev_tcp_init_flags", "syn_packets",
+                "rev_syn_packets", "fin_packets", "rev_fin_packets", "rst_packets",
+                "rev_rst_packets", "psh_packets", "rev_psh_packets", "ack_packets",
+                "rev_ack_packets", "urg_packets", "rev_urg_packets"]
 OPTIONAL_FIELDS = dict(TUNNEL_FIELDS, **TCP_FIELDS)
 ALL_FIELDS = dict(RECORD_FIELDS, **OPTIONAL_FIELDS)
 TUNNEL_CONTEXTS = {"none", "vni", "gre_key", "teid", "full", "underlay"}

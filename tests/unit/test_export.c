@@ -142,8 +142,10 @@ test_file_lines(void **state)
 #define TCP_HEADER "rtt_server_ns,rtt_client_ns,retrans_packets,rev_retrans_packets," \
 	"retrans_bytes,rev_retrans_bytes,ooo_packets,rev_ooo_packets,dup_acks,rev_dup_acks," \
 	"zero_windows,rev_zero_windows,tcp_init_flags,rev_tcp_init_flags,syn_mss,rev_syn_mss," \
-	"syn_wscale,rev_syn_wscale,syn_sack,rev_syn_sack,syn_ts,rev_syn_ts,conn_state,history"
-#define TCP_NONE ",,,,,,,,,,,,,,,,,,,,,,,,"
+	"syn_wscale,rev_syn_wscale,syn_sack,rev_syn_sack,syn_ts,rev_syn_ts,syn_packets," \
+	"rev_syn_packets,fin_packets,rev_fin_packets,rst_packets,rev_rst_packets,psh_packets," \
+	"rev_psh_packets,ack_packets,rev_ack_packets,urg_packets,rev_urg_packets,conn_state,history"
+#define TCP_NONE ",,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,"
 
 static void
 test_csv_line(void **state)
@@ -287,7 +289,7 @@ rnd_record(uint64_t *s, struct sf_flow_record *r)
 	r->sampling_rate = (uint32_t)rnd_num(s);
 	if (rnd(s) & 1) {
 		struct sf_flow_tcp *t = &r->tcp;
-		unsigned int d;
+		unsigned int d, k;
 
 		t->flags = (uint8_t)(SF_FLOW_TCP_VALID | (rnd(s) & SF_FLOW_TCP_RTT));
 		t->rtt_server_ns = rnd_num(s);
@@ -303,12 +305,14 @@ rnd_record(uint64_t *s, struct sf_flow_record *r)
 			t->opts[d] = (uint8_t)(rnd(s) & (SF_FLOW_TCP_SYN | SF_FLOW_TCP_SACK |
 					SF_FLOW_TCP_TS));
 			t->init_flags[d] = (uint8_t)rnd(s);
+			for (k = 0; k < SF_FLOW_TCP_FLAGS; k++)
+				t->flag_packets[d][k] = (uint32_t)rnd_num(s);
 		}
 		/* Any state, one past the last ("none" then), and any letters, none to all 31. */
 		t->conn_state = (uint8_t)(rnd(s) % (SF_ZEEK_N + 1));
 		{
 			static const char letters[] = "^SHADFRIQTWshadfriqtw";
-			unsigned int n = (unsigned int)(rnd(s) % SF_FLOW_TCP_HISTORY), k;
+			unsigned int n = (unsigned int)(rnd(s) % SF_FLOW_TCP_HISTORY);
 
 			for (k = 0; k < n; k++)
 				t->history[k] = letters[rnd(s) % (sizeof(letters) - 1)];
@@ -392,13 +396,15 @@ reference_tcp(const struct sf_flow_record *r, char *csv, char *json, size_t len)
 {
 	const struct sf_flow_tcp *t = &r->tcp;
 	bool valid = t->flags & SF_FLOW_TCP_VALID, rtt = t->flags & SF_FLOW_TCP_RTT;
-	int64_t v[22];
-	static const char *const names[22] = {
+	int64_t v[34];
+	static const char *const names[34] = {
 		"rtt_server_ns", "rtt_client_ns", "retrans_packets", "rev_retrans_packets",
 		"retrans_bytes", "rev_retrans_bytes", "ooo_packets", "rev_ooo_packets", "dup_acks",
 		"rev_dup_acks", "zero_windows", "rev_zero_windows", "tcp_init_flags",
 		"rev_tcp_init_flags", "syn_mss", "rev_syn_mss", "syn_wscale", "rev_syn_wscale",
-		"syn_sack", "rev_syn_sack", "syn_ts", "rev_syn_ts",
+		"syn_sack", "rev_syn_sack", "syn_ts", "rev_syn_ts", "syn_packets", "rev_syn_packets",
+		"fin_packets", "rev_fin_packets", "rst_packets", "rev_rst_packets", "psh_packets",
+		"rev_psh_packets", "ack_packets", "rev_ack_packets", "urg_packets", "rev_urg_packets",
 	};
 	size_t c = strlen(csv), j = strlen(json) - 1;	/* before the closing brace */
 	unsigned int i, d;
@@ -419,7 +425,14 @@ reference_tcp(const struct sf_flow_record *r, char *csv, char *json, size_t len)
 		v[18 + d] = syn ? (t->opts[d] & SF_FLOW_TCP_SACK) != 0 : -1;
 		v[20 + d] = syn ? (t->opts[d] & SF_FLOW_TCP_TS) != 0 : -1;
 	}
-	for (i = 0; i < 22; i++) {
+	/* Packets per flag, in the order SYN, FIN, RST, PSH, ACK, URG (bits 1, 0, 2, 3, 4, 5). */
+	for (i = 0; i < 6; i++) {
+		static const unsigned int bit[6] = { 1, 0, 2, 3, 4, 5 };
+
+		for (d = 0; d < 2; d++)
+			v[22 + 2 * i + d] = valid ? (int64_t)t->flag_packets[d][bit[i]] : -1;
+	}
+	for (i = 0; i < 34; i++) {
 		if (v[i] < 0) {
 			c += (size_t)snprintf(csv + c, len - c, ",");
 			continue;

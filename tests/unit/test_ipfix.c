@@ -101,7 +101,7 @@ tid_index(uint16_t tid)
 
 struct decoded {
 	unsigned int nt[NTPL];		/* fields per template (tid_index) */
-	struct tfield t[NTPL][64];
+	struct tfield t[NTPL][96];
 	unsigned int ndata[NTPL];	/* data records seen per template */
 	uint8_t data[NTPL][64][320];	/* first records, raw */
 	unsigned int nstats;
@@ -139,7 +139,7 @@ decode_all(struct decoded *d, uint32_t domain, size_t max_len)
 					uint16_t tid = g16(p), nf = g16(p + 2);
 					int v = tid_index(tid);
 
-					assert_true(v >= 0 && nf <= 64);
+					assert_true(v >= 0 && nf <= 96);
 					p += 4;
 					d->nt[v] = nf;
 					for (k = 0; k < nf; k++) {
@@ -278,6 +278,18 @@ static struct sf_ipfix *
 open_capture(enum sf_ipfix_mode mode, uint32_t mtu, uint32_t tmsgs)
 {
 	return open_sampled(mode, mtu, tmsgs, SF_SAMPLING_NONE);
+}
+
+/* Index of element (id, pen) in a decoded template; -1 if absent. */
+static int
+field_index(const struct decoded *d, unsigned int v, uint16_t id, uint32_t pen)
+{
+	unsigned int k;
+
+	for (k = 0; k < d->nt[v]; k++)
+		if (d->t[v][k].id == id && d->t[v][k].pen == pen)
+			return (int)k;
+	return -1;
 }
 
 /* Offset of element (id, pen) in a decoded template; -1 if absent. */
@@ -650,6 +662,11 @@ make_tcp(struct sf_flow_record *r)
 	t->opts[1] = SF_FLOW_TCP_SYN | SF_FLOW_TCP_SACK;
 	t->init_flags[0] = 0x02;
 	t->init_flags[1] = 0x12;
+	t->flag_packets[0][1] = 1;	/* SYN */
+	t->flag_packets[1][1] = 1;
+	t->flag_packets[0][0] = 1;	/* FIN */
+	t->flag_packets[0][4] = 40;	/* ACK */
+	t->flag_packets[1][4] = 41;
 	t->conn_state = SF_ZEEK_SF;
 	memcpy(t->history, "ShADadFf", 9);
 }
@@ -692,16 +709,16 @@ test_tcp_values(void **state)
 	assert_int_equal(d->ndata[0], 1);
 	assert_int_equal(d->ndata[4], 1);
 	assert_int_equal(d->ndata[5], 1);
-	/* The TCP templates: the plain one, then 24 TCP elements, the history last. */
-	assert_int_equal(d->nt[4], d->nt[0] + 24);
-	assert_int_equal(d->nt[5], d->nt[1] + 24);
+	/* The TCP templates: the plain one, then 36 TCP elements, the history last. */
+	assert_int_equal(d->nt[4], d->nt[0] + 36);
+	assert_int_equal(d->nt[5], d->nt[1] + 36);
 	assert_int_equal(d->t[5][d->nt[5] - 1].id, SF_IE_SF_HISTORY);
 	assert_int_equal(d->t[5][d->nt[5] - 1].len, 0xffff);
 	for (k = 0; k < d->nt[0]; k++)
 		assert_memory_equal(&d->t[4][k], &d->t[0][k], sizeof(d->t[0][k]));
 	assert_int_equal(sf_ipfix_record_len(6, SF_IPFIX_BIFLOW, false, true),
 			sf_ipfix_record_len(6, SF_IPFIX_BIFLOW, false, false) +
-			2 * 8 + 2 * (4 + 8 + 4 + 4 + 4 + 1 + 2 + 2 + 1 + 1) + 1 + 32);
+			2 * 8 + 2 * (4 + 8 + 4 + 4 + 4 + 1 + 2 + 2 + 1 + 1 + 6 * 4) + 1 + 32);
 	/* The type records of the TCP elements, 13 and 9 reverse, once; no tunnel ones. */
 	assert_int_equal(d->ntypes, 22);
 	assert_int_equal(d->nrevtypes, 9);
@@ -732,6 +749,14 @@ test_tcp_values(void **state)
 	assert_int_equal(p[field_off(d, 5, REV(SF_IE_SF_SYN_SACK), PEN)], 1);
 	assert_int_equal(p[field_off(d, 5, SF_IE_SF_SYN_TS, PEN)], 1);
 	assert_int_equal(p[field_off(d, 5, REV(SF_IE_SF_SYN_TS), PEN)], 0);
+	/* Packets per flag: IANA tcpSynTotalCount (218) ... tcpUrgTotalCount (223), 4 bytes. */
+	assert_int_equal(g32(p + field_off(d, 5, 218, 0)), 1);
+	assert_int_equal(g32(p + field_off(d, 5, 218, SF_IPFIX_PEN_REVERSE)), 1);
+	assert_int_equal(g32(p + field_off(d, 5, 219, 0)), 1);
+	assert_int_equal(g32(p + field_off(d, 5, 222, 0)), 40);
+	assert_int_equal(g32(p + field_off(d, 5, 222, SF_IPFIX_PEN_REVERSE)), 41);
+	assert_int_equal(g32(p + field_off(d, 5, 223, SF_IPFIX_PEN_REVERSE)), 0);
+	assert_int_equal(d->t[5][(unsigned int)field_index(d, 5, 218, 0)].len, 4);
 	/* Zeek's conn_state (SF = 3) and history: a length octet and the letters. */
 	assert_int_equal(p[field_off(d, 5, SF_IE_SF_CONN_STATE, PEN)], SF_ZEEK_SF);
 	assert_int_equal(p[field_off(d, 5, SF_IE_SF_HISTORY, PEN)], 8);
@@ -769,7 +794,7 @@ test_tcp_uniflow(void **state)
 	sf_ipfix_close(x, NULL);
 	decode_all(d, 77, 1500 - 28);
 	assert_int_equal(d->ndata[5], 2);
-	assert_int_equal(d->nt[5], d->nt[1] + 14);
+	assert_int_equal(d->nt[5], d->nt[1] + 20);
 	assert_int_equal(field_off(d, 5, REV(SF_IE_SF_RETRANS_PACKETS), PEN), -1);
 	assert_int_equal(field_off(d, 5, 238, SF_IPFIX_PEN_REVERSE), -1);
 	/* Only the elements sent are described: no reverse ones. */

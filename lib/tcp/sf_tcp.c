@@ -257,8 +257,8 @@ sf_tcp_packet(struct sf_tcp *t, const struct sf_pkt_info *pi, unsigned int dir, 
 		t->seen |= (uint8_t)(1u << dir);
 		o->init_flags[dir] = flags;
 	}
-	for (unsigned int b = 0; b < SF_FLOW_TCP_FLAGS; b++)
-		o->flag_packets[dir][b] += (flags >> b) & 1u;
+	for (unsigned int fl = flags & ((1u << SF_FLOW_TCP_FLAGS) - 1); fl != 0; fl &= fl - 1)
+		o->flag_packets[dir][__builtin_ctz(fl)]++;
 	conversation(t, f, r, s, flags);
 	v = analyze(t, f, r, s, flags, ts);
 	if (unlikely(flags & SF_TCP_SYN))

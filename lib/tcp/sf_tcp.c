@@ -14,6 +14,9 @@
 #include "sf_common.h"
 #include "sf_tcp.h"
 
+_Static_assert(SF_TCP_FIN == 1 << 0 && SF_TCP_SYN == 1 << 1 && SF_TCP_RST == 1 << 2 &&
+		SF_TCP_PSH == 1 << 3 && SF_TCP_ACK == 1 << 4 && SF_TCP_URG == 1 << 5,
+		"flag_packets[d][bit] counts the flag of that bit");
 _Static_assert(SF_FLOW_TCP_SACK == SF_TCP_OPT_SACK_PERM && SF_FLOW_TCP_TS == SF_TCP_OPT_TS,
 		"a record keeps the parser's option bits");
 
@@ -241,6 +244,16 @@ count(struct sf_flow_tcp *o, unsigned int dir, unsigned int v, uint32_t ip_len)
 	o->zero_windows[dir] += (v & V_ZERO_WIN) != 0;
 }
 
+/* Packets with FIN, SYN, RST or URG, counted in the record's part (bit order). */
+static __rte_noinline void
+rare_flags(uint32_t *c, uint8_t flags)
+{
+	c[0] += (flags & SF_TCP_FIN) != 0;
+	c[1] += (flags & SF_TCP_SYN) != 0;
+	c[2] += (flags & SF_TCP_RST) != 0;
+	c[5] += (flags & SF_TCP_URG) != 0;
+}
+
 unsigned int
 sf_tcp_packet(struct sf_tcp *t, const struct sf_pkt_info *pi, unsigned int dir, uint64_t ts)
 {
@@ -257,8 +270,10 @@ sf_tcp_packet(struct sf_tcp *t, const struct sf_pkt_info *pi, unsigned int dir, 
 		t->seen |= (uint8_t)(1u << dir);
 		o->init_flags[dir] = flags;
 	}
-	for (unsigned int fl = flags & ((1u << SF_FLOW_TCP_FLAGS) - 1); fl != 0; fl &= fl - 1)
-		o->flag_packets[dir][__builtin_ctz(fl)]++;
+	t->acks[dir] += (flags & SF_TCP_ACK) != 0;
+	t->pshs[dir] += (flags & SF_TCP_PSH) != 0;
+	if (unlikely(flags & (SF_TCP_FIN | SF_TCP_SYN | SF_TCP_RST | SF_TCP_URG)))
+		rare_flags(o->flag_packets[dir], flags);
 	conversation(t, f, r, s, flags);
 	v = analyze(t, f, r, s, flags, ts);
 	if (unlikely(flags & SF_TCP_SYN))
@@ -290,8 +305,14 @@ sf_tcp_record(struct sf_tcp *t, struct sf_flow_record *rec, bool ends)
 	struct sf_flow_tcp *o = &t->out;
 
 	o->conn_state = sf_zeek_conn_state(&t->zeek, o->history);
+	for (unsigned int d = 0; d < 2; d++) {
+		o->flag_packets[d][3] = t->pshs[d];
+		o->flag_packets[d][4] = t->acks[d];
+	}
 	rec->tcp = *o;
 	if (ends)
 		return;
 	memset(o->retrans_bytes, 0, COUNTERS_END - offsetof(struct sf_flow_tcp, retrans_bytes));
+	memset(t->acks, 0, sizeof(t->acks));
+	memset(t->pshs, 0, sizeof(t->pshs));
 }

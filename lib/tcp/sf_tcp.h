@@ -116,9 +116,12 @@ struct sf_tcp {
 	uint8_t pad[7];
 	struct sf_tcp_dir d[2];		/* by record direction */
 	uint64_t first_rtt;		/* tshark's initial RTT; 0: unknown */
+	struct sf_zeek zeek;		/* conn_state and history */
+	uint32_t acks[2];		/* packets with ACK, with PSH: most packets count */
+	uint32_t pshs[2];		/* them (the rare flags go to out directly) */
+	/* Four lines end here: the flow table prefetches them. */
 	uint64_t mru_syn;		/* time of the most recent pure SYN; 0: none */
 	uint64_t first_synack;		/* the first SYN/ACK after it; 0: none */
-	struct sf_zeek zeek;		/* conn_state and history */
 	struct sf_flow_tcp out;		/* the record's figures so far */
 };
 

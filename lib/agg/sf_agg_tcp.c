@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "sf_agg_tcp.h"
+#include "sf_common.h"
 
 void
 sf_rtt_merge(struct sf_rtt_hist *dst, const struct sf_rtt_hist *src)
@@ -196,38 +197,28 @@ key_cmp(const void *a, const void *b)
 	return memcmp(a, b, sizeof(struct sf_tcp_host));
 }
 
+static void
+server_add(void *dst, const void *src)
+{
+	sf_tcpa_server_add(dst, src);
+}
+
+static void
+subnet_add(void *dst, const void *src)
+{
+	sf_tcpa_subnet_add(dst, src);
+}
+
 unsigned int
 sf_tcpa_fold_servers(struct sf_tcpa_server *e, unsigned int n)
 {
-	unsigned int i, m = 0;
-
-	if (n == 0)
-		return 0;
-	qsort(e, n, sizeof(*e), key_cmp);
-	for (i = 1; i < n; i++) {
-		if (key_cmp(&e[m], &e[i]) == 0)
-			sf_tcpa_server_add(&e[m], &e[i]);
-		else if (++m != i)
-			e[m] = e[i];
-	}
-	return m + 1;
+	return sf_sort_fold(e, n, sizeof(*e), key_cmp, server_add);
 }
 
 unsigned int
 sf_tcpa_fold_subnets(struct sf_tcpa_subnet *e, unsigned int n)
 {
-	unsigned int i, m = 0;
-
-	if (n == 0)
-		return 0;
-	qsort(e, n, sizeof(*e), key_cmp);
-	for (i = 1; i < n; i++) {
-		if (key_cmp(&e[m], &e[i]) == 0)
-			sf_tcpa_subnet_add(&e[m], &e[i]);
-		else if (++m != i)
-			e[m] = e[i];
-	}
-	return m + 1;
+	return sf_sort_fold(e, n, sizeof(*e), key_cmp, subnet_add);
 }
 
 static void

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "sf_agg_tun.h"
+#include "sf_common.h"
 
 static int
 ctx_cmp(const void *pa, const void *pb)
@@ -17,23 +18,20 @@ ctx_cmp(const void *pa, const void *pb)
 	return 0;
 }
 
+static void
+ctx_add(void *dst, const void *src)
+{
+	struct sf_tun_entry *d = dst;
+	const struct sf_tun_entry *e = src;
+
+	d->packets += e->packets;
+	d->bytes += e->bytes;
+}
+
 unsigned int
 sf_tun_fold(struct sf_tun_entry *e, unsigned int n)
 {
-	unsigned int i, m = 0;
-
-	if (n == 0)
-		return 0;
-	qsort(e, n, sizeof(*e), ctx_cmp);
-	for (i = 1; i < n; i++) {
-		if (ctx_cmp(&e[m], &e[i]) == 0) {
-			e[m].packets += e[i].packets;
-			e[m].bytes += e[i].bytes;
-		} else {
-			e[++m] = e[i];
-		}
-	}
-	return m + 1;
+	return sf_sort_fold(e, n, sizeof(*e), ctx_cmp, ctx_add);
 }
 
 void

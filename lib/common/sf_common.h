@@ -7,6 +7,8 @@
 #define SF_COMMON_H
 
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -65,5 +67,29 @@ sf_match8_u32(const uint32_t v[8], uint32_t x)
 #if RTE_VERSION < RTE_VERSION_NUM(22, 11, 0, 0)
 #error "spanflow needs DPDK 22.11 or newer"
 #endif
+
+/*
+ * Sort n entries of size bytes by cmp and fold the equal ones into the first
+ * of them with add(dst, src); returns how many are left (the collector's
+ * merge of workers' keyed tables).
+ */
+static inline unsigned int
+sf_sort_fold(void *base, unsigned int n, size_t size, int (*cmp)(const void *, const void *),
+		void (*add)(void *dst, const void *src))
+{
+	char *e = base;
+	unsigned int i, m = 0;
+
+	if (n == 0)
+		return 0;
+	qsort(e, n, size, cmp);
+	for (i = 1; i < n; i++) {
+		if (cmp(e + (size_t)m * size, e + (size_t)i * size) == 0)
+			add(e + (size_t)m * size, e + (size_t)i * size);
+		else if (++m != i)
+			memcpy(e + (size_t)m * size, e + (size_t)i * size, size);
+	}
+	return m + 1;
+}
 
 #endif /* SF_COMMON_H */

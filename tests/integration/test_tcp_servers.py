@@ -20,7 +20,8 @@ records of the same run, computed here independently:
  - -w 1 and -w 4 give identical interval TCP aggregates; with more servers
    than a worker's table holds, the overflow is counted and the totals stay
    exact;
- - without --tcp-analysis: no "tcp" in interval lines, no spanflow_tcp_ metrics,
+ - without --tcp-analysis: no "tcp" in interval lines (tcp_conn_states empty), no
+   spanflow_tcp_ samples,
    the endpoints answer 404.
 
 Usage: test_tcp_servers.py SPANFLOW_BINARY TESTS_DATA_DIR
@@ -355,8 +356,9 @@ def main():
             st = srv.get("/api/v1/tcp/servers")[0], srv.get("/api/v1/tcp/subnets")[0]
             text = srv.get("/metrics")[1].decode() if ok else ""
         lines = sf.load_jsonl(iv) if ok else []
-        ck.check(ok and st == (404, 404) and "spanflow_tcp_" not in text and lines and
-                 not any(k.startswith("tcp") for x in lines for k in x),
+        ck.check(ok and st == (404, 404) and lines and
+                 not any(ln.startswith("spanflow_tcp_") for ln in text.splitlines()) and
+                 not any(k.startswith("tcp") and x[k] for x in lines for k in x),
                  "without --tcp-analysis: endpoints 404, no spanflow_tcp_ metrics, no tcp "
                  "in %d interval lines" % len(lines), st)
     ck.finish()

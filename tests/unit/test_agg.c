@@ -159,7 +159,7 @@ static const char interval_line[] =
 	"\"ended_by_reason\":{\"idle\":0,\"active\":0,\"tcp_fin\":2,\"tcp_rst\":0,"
 	"\"evicted\":0,\"end_of_input\":0},"
 	"\"protocols\":[{\"proto\":6,\"packets\":0,\"bytes\":40},"
-	"{\"proto\":17,\"packets\":7,\"bytes\":700}],\"encapsulations\":[],"
+	"{\"proto\":17,\"packets\":7,\"bytes\":700}],\"encapsulations\":[],\"tcp_conn_states\":[],"
 	"\"tunnels\":[],\"tunnels_other\":{\"contexts\":0,\"packets\":0,\"bytes\":0,"
 	"\"overflow_packets\":0},"
 	"\"top_flows\":[{\"src_addr\":\"10.9.9.9\",\"src_port\":53,\"dst_addr\":\"10.0.0.1\","

@@ -350,7 +350,8 @@ put_template(uint8_t *p, bool v6, bool bi, bool sel, bool tun, bool tcp)
 		const char *str_ = (v); \
 		size_t n_ = str_ != NULL ? strnlen(str_, SF_FLOW_TCP_HISTORY - 1) : 0; \
 		*p++ = (uint8_t)n_; \
-		memcpy(p, str_, n_); \
+		if (n_ != 0) \
+			memcpy(p, str_, n_); \
 		p += n_; \
 	} while (0)
 #define ENC_OPT64(v) do { \

@@ -251,28 +251,29 @@ history(struct sf_zeek *z, char *h, unsigned int d, uint8_t flags, uint64_t rs, 
 	}
 }
 
-/* The ACK's effect on the peer's sequence state (init_peer, update_ack_seq). */
-static void
+/*
+ * The ACK's effect on the peer's sequence state (init_peer, update_ack_seq):
+ * only an ACK that moves on can change the mark, and then unless it is
+ * below the peer's start in its first 2^32 (get_relative_seq's underflow).
+ */
+static __rte_always_inline void
 ack_peer(struct sf_zeek_ep *p, uint8_t flags, uint32_t ack)
 {
-	bool under = false;
 	int32_t d;
+	bool wrap;
 
 	if (p->state == Z_INACTIVE) {
 		init_seq(p, ack - 1, ack - 1);
 		return;
 	}
-	(void)rel_seq(p, ack, p->ack_seq, p->ack_wraps, &under);
-	if (under || (flags & SF_TCP_RST))
-		return;
 	d = seq_delta(ack, p->ack_seq);
-	if (ack == 0 && d > TOO_LARGE)
+	if ((flags & SF_TCP_RST) || d <= 0 || (ack == 0 && d > TOO_LARGE))
 		return;
-	if (d > 0) {
-		if (ack < p->ack_seq)
-			p->ack_wraps++;
-		p->ack_seq = ack;
-	}
+	wrap = ack < p->ack_seq;
+	if (p->ack_wraps == 0 && !wrap && seq_delta(ack, p->start_seq) < 0)
+		return;
+	p->ack_wraps = (uint16_t)(p->ack_wraps + wrap);
+	p->ack_seq = ack;
 }
 
 static void
@@ -284,7 +285,7 @@ upd_last(struct sf_zeek_ep *e, uint32_t end)
 }
 
 /* update_last_seq: the side's highest sequence, or T for data that does not pass it. */
-static void
+static __rte_always_inline void
 last_seq(struct sf_zeek *z, char *h, unsigned int d, uint8_t flags, uint32_t end, uint32_t len)
 {
 	struct sf_zeek_ep *e = &z->ep[d];
@@ -504,29 +505,9 @@ sf_zeek_packet(struct sf_zeek *z, char *h, const struct sf_pkt_info *pi, unsigne
 		packet_full(z, h, pi, d);
 		return;
 	}
-	/* ack_peer: only an ACK that moves on can change the mark. */
-	if (flags & SF_TCP_ACK) {
-		int32_t da = seq_delta(s->ack, p->ack_seq);
-
-		if (da > 0 && !(s->ack == 0 && da > TOO_LARGE)) {
-			bool wrap = s->ack < p->ack_seq;
-
-			if (p->ack_wraps != 0 || wrap || seq_delta(s->ack, p->start_seq) >= 0) {
-				p->ack_wraps = (uint16_t)(p->ack_wraps + wrap);
-				p->ack_seq = s->ack;
-			}
-		}
-	}
-	/* last_seq without SYN, FIN or RST. */
-	if (e->state != Z_RESET) {
-		uint32_t end = s->seq + s->seglen;
-		int32_t dl = seq_delta(end, e->last_seq);
-
-		if (dl > 0)
-			upd_last(e, end);
-		else if (s->seglen > 0)
-			scaled(z, h, d, 'T', &e->rxmt_cnt, &e->rxmt_thresh);
-	}
+	if (flags & SF_TCP_ACK)
+		ack_peer(p, flags, s->ack);
+	last_seq(z, h, d, flags, s->seq + s->seglen, s->seglen);
 }
 
 /* TCP_Endpoint::Size: the side's payload octets by sequence numbers. */

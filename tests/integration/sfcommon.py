@@ -595,3 +595,17 @@ class UdpReceiver(threading.Thread):
         self.stopping = True
         self.join()
         self.sock.close()
+
+
+def ipfix_dump_records(text, tids):
+    """ipfixDump's data records of the templates in tids: [{tid, element name: value}]."""
+    out = []
+    for block in text.split("--- data record")[1:]:
+        m = re.search(r"tid:\s+(\d+)", block)
+        if not m or int(m.group(1)) not in tids:
+            continue
+        rec = {"tid": int(m.group(1))}
+        for f in re.finditer(r"^\s+\(([\d/]+)\)\s*(\S+) : (.*)$", block, re.M):
+            rec[f.group(2)] = f.group(3).strip()
+        out.append(rec)
+    return out

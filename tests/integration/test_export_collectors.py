@@ -23,7 +23,6 @@ Usage: test_export_collectors.py SPANFLOW_BINARY TESTS_DATA_DIR
 import collections
 import ipaddress
 import json
-import re
 import os
 import shutil
 import signal
@@ -42,6 +41,8 @@ import sfcommon as sf  # noqa: E402
 CAPTURES = ["sample.pcap", "6in6tunnel.pcap", "quic_0RTT.pcap", "ssh.pcap"]
 LOOPBACK = "127.0.0.1"
 ENV = dict(os.environ, TZ="UTC")
+# The flow templates of records without TCP health (tunnelled or not).
+PLAIN_FLOW_TIDS = (256, 257, 260, 261)
 
 
 def free_udp_port():
@@ -349,20 +350,6 @@ TUNNEL_CAPTURES = ["tun_gtpu.pcap", "tun_erspan3.pcap", "tun_vxlan_ipv6.pcap",
                    "tun_gre_in_gre.pcap", "tun_qinq_mpls_pppoe.pcap", "tun_geneve.pcap"]
 
 
-def dump_records(dump):
-    """ipfixDump's data records of the flow templates: [{tid, field name: value}]."""
-    out = []
-    for block in dump.split("--- data record")[1:]:
-        m = re.search(r"tid:\s+(\d+)", block)
-        if not m or int(m.group(1)) not in (256, 257, 260, 261):
-            continue
-        rec = {"tid": int(m.group(1))}
-        for f in re.finditer(r"^\s+\(([\d/]+)\)\s*(\S+) : (.*)$", block, re.M):
-            rec[f.group(2)] = f.group(3).strip()
-        out.append(rec)
-    return out
-
-
 def mpls_label(v):
     """A 3-byte label stack section as ipfixDump prints it (the bytes read
     little-endian) -> the label."""
@@ -403,7 +390,8 @@ def ipfixdump_tunnels(ck, binary, data, tmp):
         got = {(str(ipaddress.ip_address(d.get("sourceIPv4Address") or
                                           d.get("sourceIPv6Address"))),
                 int(d["sourceTransportPort"]), int(d["destinationTransportPort"]),
-                d["flowStartMilliseconds"]): d for d in dump_records(p.stdout)}
+                d["flowStartMilliseconds"]): d
+               for d in sf.ipfix_dump_records(p.stdout, PLAIN_FLOW_TIDS)}
         bad = []
         recs = sf.load_jsonl(flows)
         for rec in recs:

@@ -73,6 +73,8 @@ ZEEK_STATES = ["S0", "S1", "SF", "REJ", "S2", "S3", "RSTO", "RSTR", "RSTOS0", "R
 NO_REV = ("rtt_server_ns", "rtt_client_ns")
 TCP_TIDS = {(4, False): 263, (6, False): 264, (4, True): 265, (6, True): 266}
 PLAIN_TIDS = {(4, False): 256, (6, False): 257, (4, True): 260, (6, True): 261}
+# The flow templates ipfixDump's records are taken from.
+FLOW_TIDS = set(TCP_TIDS.values()) | set(PLAIN_TIDS.values())
 
 
 def rev_name(name):
@@ -81,20 +83,6 @@ def rev_name(name):
 
 TCP_NAMES = {n for n, _ in ELEMENTS.values()} | {rev_name(n) for n, _ in ELEMENTS.values()} | {
     "spanflowZeekConnState", "spanflowZeekHistory"}
-
-
-def dump_records(text):
-    """ipfixDump's data records of the flow templates: [{tid, element name: value}]."""
-    out = []
-    for block in text.split("--- data record")[1:]:
-        m = re.search(r"tid:\s+(\d+)", block)
-        if not m or not 256 <= int(m.group(1)) <= 266 or int(m.group(1)) in (258, 259, 262):
-            continue
-        rec = {"tid": int(m.group(1))}
-        for f in re.finditer(r"^\s+\(([\d/]+)\)\s*(\S+) : (.*)$", block, re.M):
-            rec[f.group(2)] = f.group(3).strip()
-        out.append(rec)
-    return out
 
 
 def export(binary, data, tmp, cap, label, args):
@@ -116,7 +104,7 @@ def export(binary, data, tmp, cap, label, args):
                        text=True)
     if p.returncode != 0:
         return None, None, "ipfixDump: " + sf.tail(p.stderr)
-    return sf.load_jsonl(flows), dump_records(p.stdout), None
+    return sf.load_jsonl(flows), sf.ipfix_dump_records(p.stdout, FLOW_TIDS), None
 
 
 def addr(d, src):

@@ -15,7 +15,7 @@ mode="${1:-build}"
 # What the build needs (the tests' own tools are installed only for --test).
 build_packages=(
 	build-essential pkg-config meson ninja-build python3
-	libdpdk-dev dpdk libpcap-dev libyaml-dev libcmocka-dev libmicrohttpd-dev
+	libdpdk-dev dpdk libpcap-dev libyaml-dev libcmocka-dev libmicrohttpd-dev libssl-dev
 )
 test_packages=(
 	tshark tcpdump tcpreplay iproute2 ethtool python3-scapy

@@ -206,6 +206,63 @@ struct sf_flow_tcp {
 	char history[SF_FLOW_TCP_HISTORY];	/* Zeek conn.log's history, NUL-terminated */
 };
 
+/*
+ * What a flow carries (app.enabled; lib/app): the metadata of its first
+ * TLS ClientHello, QUIC Initial, DNS question or HTTP/1.x request; kind
+ * SF_APP_NONE when nothing was recognised. Only `kind` and `flags` are
+ * set for a record without metadata: read the rest only when kind says.
+ * Texts are NUL-terminated and safe for every output (lib/app/sf_app.h).
+ */
+enum sf_app_kind {
+	SF_APP_NONE = 0,
+	SF_APP_TLS,		/* TLS over TCP */
+	SF_APP_QUIC,		/* TLS in QUIC Initials */
+	SF_APP_DNS,
+	SF_APP_HTTP,		/* HTTP/1.x */
+	SF_APP_KINDS
+};
+
+#define SF_FLOW_APP_NAME 256	/* tls_sni, dns_qname, http_host (with the NUL) */
+#define SF_FLOW_APP_ALPN 32
+#define SF_FLOW_APP_JA3 33
+#define SF_FLOW_APP_JA4 40
+#define SF_FLOW_APP_METHOD 16
+#define SF_FLOW_APP_UA 160
+
+/* sf_flow_app.flags */
+#define SF_FLOW_APP_RCODE 0x01	/* dns_rcode is a response's */
+#define SF_FLOW_APP_CUT 0x02	/* a text was longer than its field: cut */
+#define SF_FLOW_APP_QTYPE 0x04	/* dns_qtype and the name are a question's */
+
+struct sf_flow_app {
+	uint8_t kind;		/* enum sf_app_kind */
+	uint8_t flags;		/* SF_FLOW_APP_* */
+	uint8_t dns_rcode;
+	uint8_t pad;
+	uint16_t tls_version;	/* highest offered; 0: none */
+	uint16_t dns_qtype;
+	uint32_t quic_version;	/* 0: not QUIC */
+	uint32_t pad2;
+	char name[SF_FLOW_APP_NAME];	/* server name: SNI, DNS question, HTTP Host */
+	char alpn[SF_FLOW_APP_ALPN];	/* the first ALPN offered */
+	char ja3[SF_FLOW_APP_JA3];	/* MD5, hex */
+	char ja4[SF_FLOW_APP_JA4];
+	char method[SF_FLOW_APP_METHOD];
+	char ua[SF_FLOW_APP_UA];	/* User-Agent */
+	uint8_t pad3[7];
+};
+
+_Static_assert(sizeof(struct sf_flow_app) % 8 == 0, "records stay 8-byte aligned");
+
+/* Its name in outputs ("tls", "quic", ...); NULL for SF_APP_NONE. */
+static inline const char *
+sf_app_kind_name(uint8_t k)
+{
+	static const char *const names[SF_APP_KINDS] = { NULL, "tls", "quic", "dns", "http" };
+
+	return k < SF_APP_KINDS ? names[k] : NULL;
+}
+
 struct sf_flow_record {
 	struct sf_flow_key key;
 	uint64_t start_ns;	/* first packet of this record, Unix epoch ns */
@@ -223,10 +280,11 @@ struct sf_flow_record {
 	uint32_t pad2;
 	struct sf_flow_tun tun;	/* what carried it (zero: plain) */
 	struct sf_flow_tcp tcp;	/* TCP health (zero: not analysed) */
+	struct sf_flow_app app;	/* what it carried (kind SF_APP_NONE: nothing known) */
 };
 
 _Static_assert(sizeof(struct sf_flow_record) == sizeof(struct sf_flow_key) + 64 +
-		sizeof(struct sf_flow_tun) + sizeof(struct sf_flow_tcp),
+		sizeof(struct sf_flow_tun) + sizeof(struct sf_flow_tcp) + sizeof(struct sf_flow_app),
 		"no padding in a record: every byte is a field");
 
 /*

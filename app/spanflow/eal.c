@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "eal.h"
+#include "sf_app.h"
 #include "sf_flow_table.h"
 #include "sf_msg.h"
 #include "sf_worker.h"
@@ -55,6 +56,9 @@ memory_mb(const struct sf_config *cfg, unsigned int workers)
 	if (cfg->tcp_analysis)
 		b += (uint64_t)workers * sizeof(struct sf_tcpa_table);
 	b += (uint64_t)workers * cfg->flow_capacity * (sf_flow_table_entry_size() + 32);
+	/* Application metadata: each worker's reassembly buffers. */
+	if (cfg->app)
+		b += (uint64_t)workers * cfg->app_buffers * (SF_APP_HELLO_MAX * 9 / 8 + 128);
 	b += (uint64_t)workers * (cfg->ring_size + cfg->dispatch_ring_size) * 8;
 	if (cfg->replay_file[0] != '\0') {
 		/*

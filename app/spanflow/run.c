@@ -108,6 +108,8 @@ setup_workers(struct sf_app *app, char *err, size_t errlen)
 		wp.tcp_analysis = cfg->tcp_analysis;
 		wp.tcp_prefix4 = cfg->tcp_prefix4;
 		wp.tcp_prefix6 = cfg->tcp_prefix6;
+		wp.app = cfg->app;
+		wp.app_buffers = cfg->app_buffers;
 		wp.wait_fn = sf_wait_turn;
 		wp.wait_arg = app;
 		ctx->w = sf_worker_create(&wp);
@@ -348,7 +350,7 @@ tunnel_settings(const struct sf_config *cfg)
 	for (i = 0; i < cfg->n_vxlan_ports && d.n_vxlan_ports < SF_PKT_VXLAN_PORTS_MAX; i++)
 		d.vxlan_ports[d.n_vxlan_ports++] = (uint16_t)strtoul(cfg->vxlan_ports[i], NULL, 10);
 	sf_pkt_decap_set(&d);
-	sf_pkt_tcp_fields_set(cfg->tcp_analysis);
+	sf_pkt_tcp_fields_set(cfg->tcp_analysis || cfg->app);
 }
 
 int

@@ -325,6 +325,17 @@ static const struct opt opts[] = {
 	{ .key = "tcp.client_prefix_v6", .type = OPT_UINT, FIELD(tcp_prefix6),
 	  .min = 16, .max = 128, .def = "64",
 	  .help = "with tcp.analysis: prefix length of the IPv6 client subnets" },
+	{ .key = "app.enabled", .type = OPT_BOOL, FIELD(app), .def = "false",
+	  .help = "application metadata per flow: TLS and QUIC ClientHello (server name, "
+	  "ALPN, version, JA3, JA4), DNS question and rcode, HTTP/1.x Host, method, "
+	  "User-Agent",
+	  .cli = { SWITCH("app", 0, "true", "application metadata in the records of TCP and "
+	  "UDP flows (about 570 bytes of state per flow)") } },
+	{ .key = "app.buffers", .type = OPT_UINT, FIELD(app_buffers), .min = 1, .max = 65535,
+	  .def = "256",
+	  .help = "with app.enabled: reassembly buffers per worker (18 KiB each) for "
+	  "ClientHellos, DNS messages and request heads split over packets, and QUIC "
+	  "Initials; a flow that finds none is not inspected (counted)" },
 	{ .key = "dpdk.hugepages", .type = OPT_ENUM, FIELD(hugepages), .names = hugepages_names,
 	  .def = "auto", .help = "auto = use hugepages when some are free",
 	  .cli = { FLAG("hugepages", 0, "MODE", "auto (use them when some are free), yes or "

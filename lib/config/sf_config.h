@@ -163,6 +163,8 @@ struct sf_config {
 	bool tcp_analysis;		/* tcp.analysis: TCP health per flow */
 	uint32_t tcp_prefix4;		/* tcp.client_prefix_v4: client subnets' IPv4 prefix */
 	uint32_t tcp_prefix6;		/* tcp.client_prefix_v6 */
+	bool app;			/* app.enabled: TLS/QUIC/DNS/HTTP metadata per flow */
+	uint32_t app_buffers;		/* app.buffers: reassembly buffers per worker */
 	bool teredo;			/* tunnel.teredo */
 	bool ayiya;			/* tunnel.ayiya */
 

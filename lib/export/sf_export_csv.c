@@ -67,6 +67,17 @@ _Static_assert(CSV_RECORD_MAX < SF_ROTFILE_UNIT_MAX, "a record line is one unit"
 #define CSV_OPTN16 CSV_OPT
 #define CSV_OPTN8 CSV_OPT
 #define CSV_ZSTATE(v) CSV_STR(sf_zeek_state_name(v))
+#define CSV_APP(v) CSV_STR(sf_app_kind_name(v))
+#define CSV_TEXT(v) do { \
+		const char *str_ = (v); \
+		if (str_ != NULL) \
+			p = sf_fmt_text_csv(p, str_); \
+	} while (0)
+#define CSV_TLSVER(v) do { \
+		int64_t opt_ = (v); \
+		if (opt_ > 0) \
+			p = sf_fmt_tlsver(p, (uint16_t)opt_); \
+	} while (0)
 
 /* The line at p (room for CSV_RECORD_MAX), no newline; returns the end. */
 static char *

@@ -39,6 +39,14 @@
 #define SF_FMT_MAX_ZSTATE 8	/* conn_state names are cut here; the longest has 6 */
 #define SF_FMT_MAX_MPLS SF_FMT_MAX_U32
 #define SF_FMT_MAX_STR 32	/* short texts (STR fields) are cut here */
+/*
+ * A text of the application metadata (TEXT): at most SF_FLOW_APP_NAME - 1
+ * bytes, each written as at most 6 (JSON's \u00XX), quotes around.
+ */
+#define SF_FMT_TEXT_IN (SF_FLOW_APP_NAME - 1)
+#define SF_FMT_MAX_TEXT (6 * SF_FMT_TEXT_IN + 2)
+#define SF_FMT_MAX_APP 8	/* application kind names are cut here; the longest has 4 */
+#define SF_FMT_MAX_TLSVER 8	/* "TLS 1.3", "SSL 3.0", "0xhhhh" */
 
 static const char sf_fmt_digits2[201] =
 	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
@@ -230,6 +238,80 @@ static inline char *
 sf_fmt_str(char *p, const char *s)
 {
 	return s != NULL ? sf_fmt_name(p, s, SF_FMT_MAX_STR) : p;
+}
+
+/*
+ * A text of the application metadata as a JSON string, quotes included:
+ * '"' and '\\' escaped, control bytes as \u00XX (lib/app's texts have
+ * none; other bytes, UTF-8 included, as they are).
+ */
+static inline char *
+sf_fmt_text_json(char *p, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, n = strlen(s);	/* lib/app ends every text within its field */
+
+	n = n < SF_FMT_TEXT_IN ? n : SF_FMT_TEXT_IN;
+	*p++ = '"';
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\') {
+			*p++ = '\\';
+			*p++ = (char)c;
+		} else if (c < 0x20) {
+			memcpy(p, "\\u00", 4);
+			p[4] = hex[c >> 4];
+			p[5] = hex[c & 15];
+			p += 6;
+		} else {
+			*p++ = (char)c;
+		}
+	}
+	*p++ = '"';
+	return p;
+}
+
+/* The same text as a CSV cell (RFC 4180): quoted, quotes doubled, when it has ',', '"' or a line end. */
+static inline char *
+sf_fmt_text_csv(char *p, const char *s)
+{
+	size_t i, n = strlen(s);
+
+	n = n < SF_FMT_TEXT_IN ? n : SF_FMT_TEXT_IN;
+	if (strcspn(s, ",\"\r\n") >= n) {
+		memcpy(p, s, n);
+		return p + n;
+	}
+	*p++ = '"';
+	for (i = 0; i < n; i++) {
+		if (s[i] == '"')
+			*p++ = '"';
+		*p++ = s[i];
+	}
+	*p++ = '"';
+	return p;
+}
+
+/* A TLS version as people name it: "TLS 1.3" ... "SSL 3.0", else 0x and four hex digits. */
+static inline char *
+sf_fmt_tlsver(char *p, uint16_t v)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	if (v >= 0x0301 && v <= 0x0304) {
+		memcpy(p, "TLS 1.", 6);
+		p[6] = (char)('0' + (v - 0x0301));
+		return p + 7;
+	}
+	if (v == 0x0300)
+		return (char *)memcpy(p, "SSL 3.0", 7) + 7;
+	memcpy(p, "0x", 2);
+	p[2] = hex[v >> 12];
+	p[3] = hex[(v >> 8) & 15];
+	p[4] = hex[(v >> 4) & 15];
+	p[5] = hex[v & 15];
+	return p + 6;
 }
 
 /* The name of an end reason (sf_end_reason_name), at most SF_FMT_MAX_REASON bytes. */

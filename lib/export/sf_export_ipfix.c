@@ -233,6 +233,10 @@ sf_ipfix_end_reason(enum sf_end_reason r)
 #define LEN_OPTN16(v6) 2u
 #define LEN_OPTN8(v6) 1u
 #define LEN_ZSTATE(v6) 1u
+#define LEN_APP(v6) 1u
+#define LEN_TLSVER(v6) 2u
+/* A long text: RFC 7011 variable length, three length octets from 255 bytes on. */
+#define LEN_TEXT(v6) (LEN_VAR | (3u + (SF_FLOW_APP_NAME - 1)))
 
 /*
  * A field of the template (v6, bi, tun, tcp): reverse ones in biflow,
@@ -371,6 +375,25 @@ put_template(uint8_t *p, bool v6, bool bi, bool sel, bool tun, bool tcp)
 		p = put_u16(p, opt_ >= 0 ? (uint16_t)opt_ : UINT16_MAX); \
 	} while (0)
 #define ENC_ZSTATE(v) *p++ = (uint8_t)(v)
+#define ENC_APP(v) *p++ = (uint8_t)(v)
+#define ENC_TLSVER(v) do { \
+		int64_t opt_ = (v); \
+		p = put_u16(p, opt_ >= 0 ? (uint16_t)opt_ : 0); \
+	} while (0)
+#define ENC_TEXT(v) do { \
+		const char *str_ = (v); \
+		size_t n_ = str_ != NULL ? strlen(str_) : 0; \
+		n_ = n_ < (SF_FLOW_APP_NAME - 1) ? n_ : (SF_FLOW_APP_NAME - 1); \
+		if (n_ < 255) { \
+			*p++ = (uint8_t)n_; \
+		} else { \
+			*p++ = 255; \
+			p = put_u16(p, (uint16_t)n_); \
+		} \
+		if (n_ != 0) \
+			memcpy(p, str_, n_); \
+		p += n_; \
+	} while (0)
 #define ENC_OPTN8(v) do { \
 		int64_t opt_ = (v); \
 		*p++ = opt_ >= 0 ? (uint8_t)opt_ : UINT8_MAX; \

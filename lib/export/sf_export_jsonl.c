@@ -110,6 +110,23 @@ _Static_assert(JSONL_RECORD_MAX <= SF_JSONL_RECORD_LEN, "SF_JSONL_RECORD_LEN hol
 #define JFIELD_OPTN16 JFIELD_OPT
 #define JFIELD_OPTN8 JFIELD_OPT
 #define JFIELD_ZSTATE(p, key, r, v) JFIELD_STR(p, key, r, sf_zeek_state_name(v))
+#define JFIELD_APP(p, key, r, v) JFIELD_STR(p, key, r, sf_app_kind_name(v))
+#define JFIELD_TEXT(p, key, r, v) do { \
+		const char *str_ = (v); \
+		if (str_ != NULL) { \
+			p = SF_FMT_LIT(p, key); \
+			p = sf_fmt_text_json(p, str_); \
+		} \
+	} while (0)
+#define JFIELD_TLSVER(p, key, r, v) do { \
+		int64_t opt_ = (v); \
+		if (opt_ > 0) { \
+			p = SF_FMT_LIT(p, key); \
+			*p++ = '"'; \
+			p = sf_fmt_tlsver(p, (uint16_t)opt_); \
+			*p++ = '"'; \
+		} \
+	} while (0)
 
 /* The record at p (room for JSONL_RECORD_MAX); returns the end. */
 static char *

@@ -138,6 +138,27 @@ sf_flow_tcp_syn(const struct sf_flow_record *r, unsigned int d, unsigned int wha
 	}
 }
 
+/*
+ * A text of the record's application metadata when its kind is one of
+ * `kinds` (bits 1 << SF_APP_*) and the text is not empty, else NULL.
+ */
+static inline const char *
+sf_flow_app_text(const struct sf_flow_record *r, unsigned int kinds, const char *s)
+{
+	return ((kinds >> r->app.kind) & 1) && s[0] != '\0' ? s : NULL;
+}
+
+#define SF_APP_BIT_TLS ((1u << SF_APP_TLS) | (1u << SF_APP_QUIC))
+#define SF_APP_BIT_DNS (1u << SF_APP_DNS)
+#define SF_APP_BIT_HTTP (1u << SF_APP_HTTP)
+
+/* A number of the application metadata, or -1 when the kind is not one of `kinds` or ok is false. */
+static inline int64_t
+sf_flow_app_val(const struct sf_flow_record *r, unsigned int kinds, bool ok, uint64_t v)
+{
+	return ((kinds >> r->app.kind) & 1) && ok ? (int64_t)v : -1;
+}
+
 /* spanflow's enterprise elements (SF_F_PEN): docs in README "IPFIX". */
 #define SF_IE_SF_ENCAPS 1
 #define SF_IE_SF_OUTER_SRC 2
@@ -247,7 +268,33 @@ sf_flow_tcp_syn(const struct sf_flow_record *r, unsigned int d, unsigned int wha
 		SF_IE_MPLS_LABEL_STACK_SECTION2, SF_F_TUN) \
 	X(mpls_label3, MPLS, sf_flow_tun_mpls(r, 2), SF_IE_MPLS_LABEL_STACK_SECTION3, \
 		SF_IE_MPLS_LABEL_STACK_SECTION3, SF_F_TUN) \
-	SF_TCP_FIELDS(X)
+	SF_TCP_FIELDS(X) \
+	SF_APP_FIELDS(X)
+
+/*
+ * Application metadata (app.enabled, lib/app): in JSON only when found
+ * (the key left out otherwise), CSV cells empty. Texts (TEXT) are JSON
+ * strings and CSV cells quoted as RFC 4180 says when they need it. Not
+ * in IPFIX yet.
+ */
+#define SF_APP_FIELDS(X) \
+	X(app, APP, r->app.kind, 0, 0, 0) \
+	X(tls_sni, TEXT, sf_flow_app_text(r, SF_APP_BIT_TLS, r->app.name), 0, 0, 0) \
+	X(tls_alpn, TEXT, sf_flow_app_text(r, SF_APP_BIT_TLS, r->app.alpn), 0, 0, 0) \
+	X(tls_version, TLSVER, sf_flow_app_val(r, SF_APP_BIT_TLS, true, r->app.tls_version), \
+		0, 0, 0) \
+	X(tls_ja3, TEXT, sf_flow_app_text(r, SF_APP_BIT_TLS, r->app.ja3), 0, 0, 0) \
+	X(tls_ja4, TEXT, sf_flow_app_text(r, SF_APP_BIT_TLS, r->app.ja4), 0, 0, 0) \
+	X(quic_version, OPT, sf_flow_app_val(r, 1u << SF_APP_QUIC, true, r->app.quic_version), \
+		0, 0, 0) \
+	X(dns_qname, TEXT, sf_flow_app_text(r, SF_APP_BIT_DNS, r->app.name), 0, 0, 0) \
+	X(dns_qtype, OPT16, sf_flow_app_val(r, SF_APP_BIT_DNS, \
+		r->app.flags & SF_FLOW_APP_QTYPE, r->app.dns_qtype), 0, 0, 0) \
+	X(dns_rcode, OPTN8, sf_flow_app_val(r, SF_APP_BIT_DNS, \
+		r->app.flags & SF_FLOW_APP_RCODE, r->app.dns_rcode), 0, 0, 0) \
+	X(http_host, TEXT, sf_flow_app_text(r, SF_APP_BIT_HTTP, r->app.name), 0, 0, 0) \
+	X(http_method, TEXT, sf_flow_app_text(r, SF_APP_BIT_HTTP, r->app.method), 0, 0, 0) \
+	X(http_user_agent, TEXT, sf_flow_app_text(r, SF_APP_BIT_HTTP, r->app.ua), 0, 0, 0)
 
 /*
  * TCP health (tcp.analysis, lib/tcp): in JSON only for analysed TCP flows

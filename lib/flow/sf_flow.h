@@ -227,7 +227,7 @@ enum sf_app_kind {
 #define SF_FLOW_APP_JA3 33
 #define SF_FLOW_APP_JA4 40
 #define SF_FLOW_APP_METHOD 16
-#define SF_FLOW_APP_UA 160
+#define SF_FLOW_APP_UA 256
 
 /* sf_flow_app.flags */
 #define SF_FLOW_APP_RCODE 0x01	/* dns_rcode is a response's */

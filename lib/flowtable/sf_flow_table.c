@@ -806,7 +806,7 @@ ft_check_existing(struct sf_flow_table *t, struct ft_entry *e, uint32_t idx,
  */
 static __rte_always_inline void
 ft_account(struct sf_flow_table *t, struct ft_entry *e, uint32_t idx,
-		const struct sf_pkt_info *pi, uint64_t ts)
+		const struct sf_pkt_info *pi, uint64_t ts, const void *frame)
 {
 	unsigned int d = (pi->dir ^ (e->state >> FT_ST_INIT_SHIFT)) & 1;
 	unsigned int was = ft_list_of(e), list;
@@ -833,7 +833,7 @@ ft_account(struct sf_flow_table *t, struct ft_entry *e, uint32_t idx,
 	t->stats.packets++;
 	t->stats.bytes += pi->ip_len;
 	if (e->cold != FT_NIL && t->cold_ops.packet != NULL)
-		t->cold_ops.packet(t->cold_ops.arg, ft_cold_area(t, e->cold), pi, d, ts);
+		t->cold_ops.packet(t->cold_ops.arg, ft_cold_area(t, e->cold), pi, d, ts, frame);
 }
 
 /* ---- public API ---- */
@@ -993,7 +993,7 @@ sf_flow_table_free(struct sf_flow_table *t)
 
 static void
 ft_update(struct sf_flow_table *t, const struct sf_pkt_info *const pi[], const uint64_t ts[],
-		unsigned int n)
+		const void *const frame[], unsigned int n)
 {
 	uint32_t sig[SF_BURST], cand[SF_BURST];
 	const bool cold_pf = t->cold_ops.packet != NULL;	/* prefetch cold areas */
@@ -1054,23 +1054,32 @@ ft_update(struct sf_flow_table *t, const struct sf_pkt_info *const pi[], const u
 			e = &t->ent[idx];
 			ft_check_existing(t, e, idx, pi[i], ts[i]);
 		}
-		ft_account(t, e, idx, pi[i], ts[i]);
+		ft_account(t, e, idx, pi[i], ts[i], frame != NULL ? frame[i] : NULL);
 	}
 	if (n != 0 && ts[n - 1] > t->newest_ns)
 		t->newest_ns = ts[n - 1];
 }
 
 void
+sf_flow_table_update_frames(struct sf_flow_table *t, const struct sf_pkt_info *const pi[],
+		const uint64_t ts[], const void *const frame[], unsigned int n)
+{
+	while (n > SF_BURST) {
+		ft_update(t, pi, ts, frame, SF_BURST);
+		pi += SF_BURST;
+		ts += SF_BURST;
+		if (frame != NULL)
+			frame += SF_BURST;
+		n -= SF_BURST;
+	}
+	ft_update(t, pi, ts, frame, n);
+}
+
+void
 sf_flow_table_update_burst(struct sf_flow_table *t, const struct sf_pkt_info *const pi[],
 		const uint64_t ts[], unsigned int n)
 {
-	while (n > SF_BURST) {
-		ft_update(t, pi, ts, SF_BURST);
-		pi += SF_BURST;
-		ts += SF_BURST;
-		n -= SF_BURST;
-	}
-	ft_update(t, pi, ts, n);
+	sf_flow_table_update_frames(t, pi, ts, NULL, n);
 }
 
 unsigned int

@@ -51,7 +51,8 @@ typedef void (*sf_flow_emit_fn)(void *arg, const struct sf_flow_record *rec);
  *  - start() (optional) sees the first packet of a flow that got an area.
  *  - packet() sees every packet of a flow that has an area, the first one
  *    included, after the table has counted it; dir is the record
- *    direction (0: from the initiator).
+ *    direction (0: from the initiator); frame is the caller's handle on
+ *    the packet's bytes (sf_flow_table_update_frames), or NULL.
  *  - record() sees each record of such a flow before it is emitted, so
  *    the feature can write its results into it; `ends` says the flow ends
  *    (not an active-timeout update): the area then returns to the pool
@@ -66,7 +67,7 @@ struct sf_flow_cold {
 	bool (*want)(void *arg, const struct sf_pkt_info *pi);
 	void (*start)(void *arg, void *area, const struct sf_pkt_info *pi);
 	void (*packet)(void *arg, void *area, const struct sf_pkt_info *pi, unsigned int dir,
-			uint64_t ts);
+			uint64_t ts, const void *frame);
 	void (*record)(void *arg, void *area, struct sf_flow_record *rec, bool ends);
 	void *arg;
 };
@@ -117,6 +118,11 @@ void sf_flow_table_free(struct sf_flow_table *t);
  */
 void sf_flow_table_update_burst(struct sf_flow_table *t,
 		const struct sf_pkt_info *const pi[], const uint64_t ts[], unsigned int n);
+
+/* The same, with a handle per packet (or NULL) that cold areas' packet() gets. */
+void sf_flow_table_update_frames(struct sf_flow_table *t,
+		const struct sf_pkt_info *const pi[], const uint64_t ts[],
+		const void *const frame[], unsigned int n);
 
 /*
  * End flows whose timeout has passed at `now` (idle, tcp end), earliest deadline

@@ -9,6 +9,9 @@
 #include <rte_malloc.h>
 #include <rte_prefetch.h>
 
+#include <netinet/in.h>
+
+#include "sf_app.h"
 #include "sf_tcp.h"
 #include "sf_worker.h"
 
@@ -63,6 +66,8 @@ struct sf_worker {
 	bool stale;				/* shared is behind */
 	bool tunnel_facts;			/* cold areas: what carried a flow */
 	bool tcp_analysis;			/* cold areas: TCP health */
+	bool app;				/* cold areas: application metadata */
+	struct sf_app *appi;			/* its buffers and ciphers (app) */
 	struct sf_tun_table tun;		/* the open interval's tunnel contexts */
 	struct sf_tcpa_table *tcpa;		/* its TCP servers and subnets (tcp_analysis) */
 	/* tunnel.underlay: the underlay flows' packets of the chunk in hand. */
@@ -176,11 +181,15 @@ batch_send(struct sf_worker *w)
  * its key) and TCP health (lib/tcp). One area per flow that wants either.
  */
 struct flow_cold {
-	uint8_t tcp_on;		/* tcp below is in use */
+	uint8_t on;		/* COLD_*: what below is in use */
 	struct sf_tcpa_ref tcpa;	/* its rows in the interval's TCP table (7 bytes) */
 	struct sf_tcp tcp;	/* first: what a TCP packet touches in two lines */
 	struct sf_flow_tun tun;
+	struct sf_app_flow app;	/* inspected while COLD_APP is set */
 };
+
+#define COLD_TCP 0x1	/* tcp */
+#define COLD_APP 0x2	/* app, until the inspection is over */
 
 _Static_assert(offsetof(struct flow_cold, tcp) == 8, "the TCP table ref fits before the state");
 
@@ -197,7 +206,9 @@ cold_want(void *arg, const struct sf_pkt_info *pi)
 	const struct sf_worker *w = arg;
 
 	return (w->tunnel_facts && tunnelled(pi)) ||
-		(w->tcp_analysis && (pi->flags & SF_PKT_F_TCP));
+		(w->tcp_analysis && (pi->flags & SF_PKT_F_TCP)) ||
+		(w->app && (pi->key.proto == IPPROTO_TCP || pi->key.proto == IPPROTO_UDP) &&
+		 pi->key.ctx_kind != SF_FLOW_CTX_UNDERLAY);
 }
 
 static void
@@ -223,18 +234,30 @@ cold_start(void *arg, void *area, const struct sf_pkt_info *pi)
 		memcpy(f->outer_dst, t->outer_dst, sizeof(f->outer_dst));
 	}
 	if (w->tcp_analysis && (pi->flags & SF_PKT_F_TCP)) {
-		c->tcp_on = 1;
+		c->on |= COLD_TCP;
 		sf_tcp_start(&c->tcp);
 	}
+	if (w->app && (pi->key.proto == IPPROTO_TCP || pi->key.proto == IPPROTO_UDP) &&
+			pi->key.ctx_kind != SF_FLOW_CTX_UNDERLAY)
+		c->on |= COLD_APP;	/* the area is zeroed: the inspection's start */
 }
 
 static void
-cold_packet(void *arg, void *area, const struct sf_pkt_info *pi, unsigned int dir, uint64_t ts)
+cold_packet(void *arg, void *area, const struct sf_pkt_info *pi, unsigned int dir, uint64_t ts,
+		const void *frame)
 {
 	struct sf_worker *w = arg;
 	struct flow_cold *c = area;
 
-	if (c->tcp_on) {
+	if (unlikely(c->on & COLD_APP) && frame != NULL) {
+		const struct rte_mbuf *m = frame;
+
+		sf_app_packet(w->appi, &c->app, pi, dir, rte_pktmbuf_mtod(m, const uint8_t *),
+				rte_pktmbuf_data_len(m));
+		if (!sf_app_flow_active(&c->app))
+			c->on &= (uint8_t)~COLD_APP;
+	}
+	if (c->on & COLD_TCP) {
 		/* What the analysis finds, counted per server and subnet as it is found. */
 		unsigned int found = sf_tcp_packet(&c->tcp, pi, dir, ts);
 
@@ -251,7 +274,9 @@ cold_record(void *arg, void *area, struct sf_flow_record *rec, bool ends)
 	struct flow_cold *c = area;
 
 	rec->tun = c->tun;	/* zero unless tunnelled */
-	if (c->tcp_on) {
+	if (w->app)
+		sf_app_record(w->appi, &c->app, rec, ends);
+	if (c->on & COLD_TCP) {
 		sf_tcp_record(&c->tcp, rec, ends);
 		if (ends)
 			w->agg.conn_state_flows[rec->tcp.conn_state % SF_ZEEK_N]++;
@@ -326,6 +351,16 @@ sf_worker_create(const struct sf_worker_params *p)
 
 	w->tunnel_facts = p->tunnel_facts;
 	w->tcp_analysis = p->tcp_analysis;
+	w->app = p->app;
+	if (p->app) {
+		struct sf_app_params ap = {
+			.buffers = p->app_buffers, .socket_id = p->table.socket_id,
+		};
+
+		w->appi = sf_app_create(&ap);
+		if (w->appi == NULL)
+			goto fail;
+	}
 	if (p->tcp_analysis) {
 		w->tcpa = rte_zmalloc_socket("sf_tcpa", sizeof(*w->tcpa), RTE_CACHE_LINE_SIZE,
 				p->table.socket_id);
@@ -336,14 +371,16 @@ sf_worker_create(const struct sf_worker_params *p)
 		sf_tcpa_table_init(w->tcpa, p->tcp_prefix4, p->tcp_prefix6);
 	}
 	tp = p->table;
-	if (p->tunnel_facts || p->tcp_analysis) {
+	if (p->tunnel_facts || p->tcp_analysis || p->app) {
 		tp.cold.size = sizeof(struct flow_cold);
 		tp.cold.slots = tp.capacity;
 		tp.cold.want_flags = (uint8_t)((p->tunnel_facts ? SF_PKT_F_ENCAP : 0) |
 				(p->tcp_analysis ? SF_PKT_F_TCP : 0));
+		if (p->app)
+			tp.cold.want_flags = 0;		/* UDP flows too */
 		tp.cold.want = cold_want;
 		tp.cold.start = cold_start;
-		tp.cold.packet = p->tcp_analysis ? cold_packet : NULL;
+		tp.cold.packet = p->tcp_analysis || p->app ? cold_packet : NULL;
 		tp.cold.record = cold_record;
 		tp.cold.arg = w;
 	}
@@ -355,6 +392,7 @@ sf_worker_create(const struct sf_worker_params *p)
 	publish(w);
 	return w;
 fail:
+	sf_app_free(w->appi);
 	rte_free(w->tcpa);
 	rte_free(w);
 	return NULL;
@@ -368,6 +406,7 @@ sf_worker_free(struct sf_worker *w)
 	if (w->batch != NULL)
 		rte_mempool_put(w->chan->pool[SF_MSG_RECORDS], w->batch);
 	sf_flow_table_free(w->table);
+	sf_app_free(w->appi);
 	rte_free(w->tcpa);
 	rte_free(w);
 }
@@ -629,6 +668,7 @@ process_chunk(struct sf_worker *w, struct rte_mbuf **m, unsigned int n)
 {
 	/* A packet and its underlay flow: two entries at most. */
 	const struct sf_pkt_info *pi[2 * SF_BURST];
+	const void *fr[2 * SF_BURST];	/* the mbufs, for application metadata */
 	uint64_t ts[2 * SF_BURST];
 	struct sf_interval_agg *a = &w->agg;
 	unsigned int i, k = 0, nu = 0;
@@ -646,7 +686,7 @@ process_chunk(struct sf_worker *w, struct rte_mbuf **m, unsigned int n)
 		if (unlikely(t >= w->next_boundary)) {
 			/* Packets before the boundary belong to the closing interval. */
 			if (k != 0) {
-				sf_flow_table_update_burst(w->table, pi, ts, k);
+				sf_flow_table_update_frames(w->table, pi, ts, fr, k);
 				k = 0;
 			}
 			sf_worker_advance(w, t);
@@ -656,6 +696,7 @@ process_chunk(struct sf_worker *w, struct rte_mbuf **m, unsigned int n)
 			if (sf_pkt_has_underlay(meta) && (meta->under_owner == SF_PKT_OWNER_ANY ||
 					meta->under_owner == w->id)) {
 				pi[k] = underlay_packet(w, &w->under[nu++], meta);
+				fr[k] = NULL;
 				ts[k] = t;
 				k++;
 			}
@@ -665,6 +706,7 @@ process_chunk(struct sf_worker *w, struct rte_mbuf **m, unsigned int n)
 		a->received++;
 		if (likely(meta->cls == SF_PKT_FLOW)) {
 			pi[k] = &meta->info;
+			fr[k] = m[i];
 			ts[k] = t;
 			k++;
 			count_flow_packet(a, &meta->info);
@@ -679,7 +721,7 @@ process_chunk(struct sf_worker *w, struct rte_mbuf **m, unsigned int n)
 		}
 	}
 	if (k != 0)
-		sf_flow_table_update_burst(w->table, pi, ts, k);
+		sf_flow_table_update_frames(w->table, pi, ts, fr, k);
 }
 
 void

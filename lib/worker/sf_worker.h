@@ -95,6 +95,13 @@ struct sf_worker_params {
 	bool tcp_analysis;
 	/* With tcp_analysis: client subnets' prefix lengths (sf_agg_tcp.h). */
 	unsigned int tcp_prefix4, tcp_prefix6;
+	/*
+	 * Application metadata (app.enabled, lib/app): a cold area per TCP
+	 * and UDP flow, app_buffers reassembly buffers; the worker passes
+	 * the packets' mbufs to the inspection (the parser's TCP facts too).
+	 */
+	bool app;
+	unsigned int app_buffers;
 };
 
 struct sf_worker;

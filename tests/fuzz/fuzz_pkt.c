@@ -130,7 +130,8 @@ cold_want(void *arg, const struct sf_pkt_info *pi)
 }
 
 static void
-cold_packet(void *arg, void *area, const struct sf_pkt_info *pi, unsigned int dir, uint64_t ts)
+cold_packet(void *arg, void *area, const struct sf_pkt_info *pi, unsigned int dir, uint64_t ts,
+		const void *frame)
 {
 	struct fuzz_totals *tot = arg;
 	struct fuzz_cold *c = area;

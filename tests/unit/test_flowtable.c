@@ -1331,7 +1331,8 @@ cold_want(void *arg, const struct sf_pkt_info *pi)
 }
 
 static void
-cold_packet(void *arg, void *area, const struct sf_pkt_info *pi, unsigned int dir, uint64_t ts)
+cold_packet(void *arg, void *area, const struct sf_pkt_info *pi, unsigned int dir, uint64_t ts,
+		const void *frame)
 {
 	struct cold_feature *f = arg;
 	struct cold_state *c = area;

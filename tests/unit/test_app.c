@@ -1,18 +1,26 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * lib/app: the hashes against their standards' test vectors (RFC 1321
- * A.5, FIPS 180-4 examples, RFC 4231, RFC 5869, RFC 9001 A.1).
+ * A.5, FIPS 180-4 examples, RFC 4231, RFC 5869, RFC 9001 A.1); QUIC
+ * client Initials: the RFC 9001 and RFC 9369 A.2 packets, damaged and
+ * truncated ones, frames of packets protected here, and real captures
+ * (tests/data/quic, see its README.md).
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
+#include <openssl/evp.h>
 
+#include "sf_app.h"
 #include "sf_hash.h"
+#include "sf_quic.h"
+#include "sf_test_util.h"
 
 /* Hex of n bytes, compared as text so a failure shows both values. */
 #define assert_hex_equal(bytes, n, hex) do { \
@@ -224,6 +232,479 @@ test_hex(void **state)
 	sf_hex(b, 0, out);
 	assert_string_equal(out, "");
 }
+/* ---- QUIC client Initials ---- */
+
+struct blob {
+	uint8_t *p;
+	size_t n;
+};
+
+/* tests/data/quic/<name>, whole */
+static struct blob
+load(const char *name)
+{
+	char path[4096];
+	struct blob b = { NULL, 0 };
+	FILE *fp;
+	long len;
+
+	if (snprintf(path, sizeof(path), "%s/quic/%s", sf_test_data_dir(), name) >=
+			(int)sizeof(path))
+		fail_msg("path too long: %s", name);
+	fp = fopen(path, "rb");
+	if (fp == NULL)
+		fail_msg("cannot open %s", path);
+	assert_int_equal(fseek(fp, 0, SEEK_END), 0);
+	len = ftell(fp);
+	assert_true(len > 0);
+	rewind(fp);
+	b.n = (size_t)len;
+	b.p = malloc(b.n);
+	assert_non_null(b.p);
+	assert_int_equal(fread(b.p, 1, b.n, fp), b.n);
+	fclose(fp);
+	return b;
+}
+
+/* The i-th datagram of a .dgrams file (u16 big-endian length, payload, ...) */
+static struct blob
+dgram(const struct blob *file, unsigned int i)
+{
+	struct blob d = { NULL, 0 };
+	size_t off = 0;
+
+	for (;;) {
+		assert_true(off + 2 <= file->n);
+		d.n = (size_t)file->p[off] << 8 | file->p[off + 1];
+		d.p = file->p + off + 2;
+		assert_true(d.n <= file->n - off - 2);
+		if (i-- == 0)
+			return d;
+		off += 2 + d.n;
+	}
+}
+
+struct quic_fx {
+	struct sf_quic *q;
+	struct sf_quic_flow f;
+	struct sf_app_buf hello;
+};
+
+static int
+quic_setup(void **state)
+{
+	struct quic_fx *x = calloc(1, sizeof(*x));
+
+	assert_non_null(x);
+	x->q = sf_quic_create();
+	assert_non_null(x->q);
+	sf_app_buf_reset(&x->hello);
+	*state = x;
+	return 0;
+}
+
+static int
+quic_teardown(void **state)
+{
+	struct quic_fx *x = *state;
+
+	sf_quic_free(x->q);
+	free(x);
+	return 0;
+}
+
+static void
+quic_fresh(struct quic_fx *x)
+{
+	memset(&x->f, 0, sizeof(x->f));
+	sf_app_buf_reset(&x->hello);
+}
+
+/* A copy of exactly n bytes, so AddressSanitizer sees any read past n. */
+static int
+datagram_exact(struct quic_fx *x, const uint8_t *p, size_t n)
+{
+	uint8_t *c = malloc(n > 0 ? n : 1);
+	int rc;
+
+	assert_non_null(c);
+	if (n > 0)
+		memcpy(c, p, n);
+	rc = sf_quic_client_datagram(x->q, &x->f, c, n, &x->hello);
+	free(c);
+	return rc;
+}
+
+/* The RFC's A.2 packet, v1 and v2: the same ClientHello comes out */
+static void
+check_rfc_a2(struct quic_fx *x, const char *file, uint32_t version, const char *key)
+{
+	static const uint8_t dcid[8] = { 0x83, 0x94, 0xc8, 0xf0, 0x3e, 0x51, 0x57, 0x08 };
+	struct blob pkt = load(file);
+	struct blob ch = load("rfc9001_a2_client_hello.bin");
+
+	assert_int_equal(pkt.n, 1200);
+	assert_true(sf_quic_is_initial(pkt.p, pkt.n));
+	quic_fresh(x);
+	assert_int_equal(datagram_exact(x, pkt.p, pkt.n), 1);
+	assert_int_equal(x->f.version, version);
+	assert_int_equal(x->f.keyed, 2);
+	assert_int_equal(x->f.dcid_len, sizeof(dcid));
+	assert_memory_equal(x->f.dcid, dcid, sizeof(dcid));
+	assert_hex_equal(x->f.key, sizeof(x->f.key), key);
+	assert_int_equal(x->hello.len, ch.n);
+	assert_int_equal(x->hello.cut, 0);
+	assert_memory_equal(x->hello.data, ch.p, ch.n);
+	/* The flow's second datagram: same keys, the same bytes again */
+	assert_int_equal(datagram_exact(x, pkt.p, pkt.n), 1);
+	assert_int_equal(x->hello.len, ch.n);
+	free(pkt.p);
+	free(ch.p);
+}
+
+static void
+test_quic_rfc9001_a2(void **state)
+{
+	check_rfc_a2(*state, "rfc9001_a2_client_initial.bin", SF_QUIC_V1,
+		"1f369613dd76d5467730efcbe3b1a22d");
+}
+
+static void
+test_quic_rfc9369_a2(void **state)
+{
+	/* RFC 9369 A.1: the client key */
+	check_rfc_a2(*state, "rfc9369_a2_client_initial.bin", SF_QUIC_V2,
+		"8b1a0bc121284290a29e0971b5cd045d");
+}
+
+static void
+test_quic_is_initial(void **state)
+{
+	uint8_t p[7] = { 0xc0, 0x00, 0x00, 0x00, 0x01, 0x08, 0x00 };
+
+	(void)state;
+	assert_true(sf_quic_is_initial(p, 7));
+	assert_false(sf_quic_is_initial(p, 6));
+	p[0] = 0xd0;	/* v1 0-RTT */
+	assert_false(sf_quic_is_initial(p, 7));
+	p[0] = 0x80;	/* no fixed bit */
+	assert_false(sf_quic_is_initial(p, 7));
+	p[0] = 0x40;	/* short header */
+	assert_false(sf_quic_is_initial(p, 7));
+	memcpy(p + 1, "\x6b\x33\x43\xcf", 4);
+	p[0] = 0xd3;	/* v2 Initial */
+	assert_true(sf_quic_is_initial(p, 7));
+	p[0] = 0xc3;	/* v2 Retry */
+	assert_false(sf_quic_is_initial(p, 7));
+	memcpy(p + 1, "\xff\x00\x00\x1d", 4);	/* draft-29 */
+	p[0] = 0xc3;
+	assert_false(sf_quic_is_initial(p, 7));
+}
+
+/* A damaged packet fails its tag; unconfirmed keys are forgotten, confirmed ones kept */
+static void
+test_quic_bad_tag(void **state)
+{
+	struct quic_fx *x = *state;
+	struct blob pkt = load("rfc9001_a2_client_initial.bin");
+	size_t at[] = { 1199, 600, 30, 5, 9 };	/* tag, ciphertext, sample, version, DCID */
+	size_t i;
+
+	for (i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+		quic_fresh(x);
+		pkt.p[at[i]] ^= 0x01;
+		assert_int_equal(datagram_exact(x, pkt.p, pkt.n), -1);
+		assert_int_equal(x->f.keyed, 0);
+		assert_int_equal(x->hello.len, 0);
+		pkt.p[at[i]] ^= 0x01;
+		/* The good packet after it keys the flow from its own DCID */
+		assert_int_equal(datagram_exact(x, pkt.p, pkt.n), 1);
+		assert_int_equal(x->f.keyed, 2);
+	}
+	/* Now confirmed: a packet with another DCID is opened with the first keys and fails */
+	pkt.p[6] ^= 0xff;
+	assert_int_equal(datagram_exact(x, pkt.p, pkt.n), -1);
+	assert_int_equal(x->f.keyed, 2);
+	assert_int_equal(x->f.dcid[0], 0x83);
+	pkt.p[6] ^= 0xff;
+	assert_int_equal(datagram_exact(x, pkt.p, pkt.n), 1);
+	free(pkt.p);
+}
+
+/* Every prefix: no read past n (ASan), and only the whole packet decrypts */
+static void
+test_quic_truncated(void **state)
+{
+	static const char *files[] = {
+		"rfc9001_a2_client_initial.bin", "rfc9369_a2_client_initial.bin",
+	};
+	struct quic_fx *x = *state;
+	size_t i, n;
+	int rc;
+
+	for (i = 0; i < 2; i++) {
+		struct blob pkt = load(files[i]);
+
+		for (n = 0; n <= pkt.n; n++) {
+			quic_fresh(x);
+			rc = datagram_exact(x, pkt.p, n);
+			if (n == pkt.n)
+				assert_int_equal(rc, 1);
+			else if (rc != -1 && rc != 0)
+				fail_msg("%s cut to %zu bytes: %d", files[i], n, rc);
+			else if (n > 0)
+				assert_int_equal(rc, -1);	/* a long header cut short */
+		}
+		free(pkt.p);
+	}
+}
+
+/*
+ * Protects a v1 client Initial the way RFC 9001 section 5 says, with the
+ * test's own use of libcrypto: header (4-byte packet number 0..), payload.
+ */
+static size_t
+protect_v1(uint8_t *out, size_t cap, const uint8_t *dcid, uint8_t dcid_len, uint32_t pn,
+		const uint8_t *payload, size_t plen)
+{
+	static const uint8_t salt[20] = {
+		0x38, 0x76, 0x2c, 0xf7, 0xf5, 0x59, 0x34, 0xb3, 0x4d, 0x17,
+		0x9a, 0xe6, 0xa4, 0xc8, 0x0c, 0xad, 0xcc, 0xbb, 0x7f, 0x0a,
+	};
+	uint8_t init[32], client[32], key[16], iv[12], hp[16], mask[16];
+	size_t h = 0, pn_off, i, len = 4 + plen + 16;
+	EVP_CIPHER_CTX *c;
+	int outl;
+
+	assert_true(len < 16384 && 1 + 4 + 1 + dcid_len + 2 + 2 + len <= cap);
+	sf_hkdf_extract(salt, sizeof(salt), dcid, dcid_len, init);
+	sf_hkdf_expand_label(init, "client in", client, sizeof(client));
+	sf_hkdf_expand_label(client, "quic key", key, sizeof(key));
+	sf_hkdf_expand_label(client, "quic iv", iv, sizeof(iv));
+	sf_hkdf_expand_label(client, "quic hp", hp, sizeof(hp));
+	out[h++] = 0xc3;	/* Initial, 4-byte packet number */
+	memcpy(out + h, "\x00\x00\x00\x01", 4);
+	h += 4;
+	out[h++] = dcid_len;
+	memcpy(out + h, dcid, dcid_len);
+	h += dcid_len;
+	out[h++] = 0;	/* SCID */
+	out[h++] = 0;	/* token */
+	out[h++] = (uint8_t)(0x40 | len >> 8);
+	out[h++] = (uint8_t)len;
+	pn_off = h;
+	for (i = 0; i < 4; i++)
+		out[h++] = (uint8_t)(pn >> (24 - 8 * i));
+	for (i = 0; i < 4; i++)
+		iv[8 + i] ^= (uint8_t)(pn >> (24 - 8 * i));
+
+	c = EVP_CIPHER_CTX_new();
+	assert_non_null(c);
+	assert_int_equal(EVP_EncryptInit_ex(c, EVP_aes_128_gcm(), NULL, key, iv), 1);
+	assert_int_equal(EVP_EncryptUpdate(c, NULL, &outl, out, (int)h), 1);
+	assert_int_equal(EVP_EncryptUpdate(c, out + h, &outl, payload, (int)plen), 1);
+	assert_int_equal(EVP_EncryptFinal_ex(c, out + h + plen, &outl), 1);
+	assert_int_equal(EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, 16, out + h + plen), 1);
+	assert_int_equal(EVP_EncryptInit_ex(c, EVP_aes_128_ecb(), NULL, hp, NULL), 1);
+	assert_int_equal(EVP_EncryptUpdate(c, mask, &outl, out + pn_off + 4, 16), 1);
+	EVP_CIPHER_CTX_free(c);
+	out[0] ^= mask[0] & 0x0f;
+	for (i = 0; i < 4; i++)
+		out[pn_off + i] ^= mask[1 + i];
+	return h + plen + 16;
+}
+
+static int
+frames_rc(struct quic_fx *x, const uint8_t *payload, size_t plen)
+{
+	static const uint8_t dcid[4] = { 1, 2, 3, 4 };
+	uint8_t pkt[2048];
+	size_t n = protect_v1(pkt, sizeof(pkt), dcid, sizeof(dcid), 0, payload, plen);
+
+	quic_fresh(x);
+	return datagram_exact(x, pkt, n);
+}
+
+static void
+test_quic_frames(void **state)
+{
+	struct quic_fx *x = *state;
+	/* PING, ACK (2 ranges), ACK_ECN, CRYPTO at 3 then at 0, PADDING */
+	static const uint8_t good[] = {
+		0x01,
+		0x02, 0x0a, 0x40, 0x10, 0x02, 0x01, 0x01, 0x02, 0x00, 0x00,
+		0x03, 0x05, 0x00, 0x00, 0x01, 0x80, 0x00, 0x00, 0x01, 0x02, 0x03,
+		0x06, 0x03, 0x02, 'l', 'o',
+		0x06, 0x00, 0x03, 'h', 'e', 'l',
+		0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+		0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	};
+	/* CONNECTION_CLOSE ends the walk: what follows is not looked at */
+	static const uint8_t close[] = {
+		0x06, 0x00, 0x01, 'x', 0x1c, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00,
+		0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	};
+	static const struct {
+		const char *what;
+		uint8_t p[24];
+		size_t n;
+	} bad[] = {
+		{ "STREAM in an Initial", { 0x08, 0x00, 0x00 }, 20 },
+		{ "NEW_TOKEN", { 0x07, 0x00 }, 20 },
+		{ "two-byte frame type", { 0x40, 0x06, 0x00, 0x00 }, 20 },
+		{ "CRYPTO past the payload", { 0x06, 0x00, 0x30, 'a' }, 20 },
+		{ "CRYPTO offset varint cut", { 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+			0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x06,
+			0xc0 }, 21 },
+		{ "CRYPTO beyond 2^62", { 0x06, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+			0x02, 'a', 'b' }, 20 },
+		{ "ACK ranges past the payload", { 0x02, 0x00, 0x00, 0x20, 0x00 }, 20 },
+		{ "ACK_ECN without its counts", { 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+			0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00, 0x00,
+			0x00, 0x00 }, 22 },
+	};
+	size_t i;
+
+	assert_int_equal(frames_rc(x, good, sizeof(good)), 1);
+	assert_int_equal(x->hello.len, 5);
+	assert_memory_equal(x->hello.data, "hello", 5);
+
+	assert_int_equal(frames_rc(x, close, sizeof(close)), 1);
+	assert_int_equal(x->hello.len, 1);
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (frames_rc(x, bad[i].p, bad[i].n) != -1)
+			fail_msg("%s: not -1", bad[i].what);
+}
+
+/* Initials coalesced with other long-header packets and a short header (RFC 9000 12.2) */
+static void
+test_quic_coalesced(void **state)
+{
+	/* A Handshake packet (v1 type 2) whose Length covers 3 bytes, DCID 1 byte */
+	static const uint8_t hs[] = {
+		0xe0, 0x00, 0x00, 0x00, 0x01, 0x01, 0xaa, 0x00, 0x03, 0x11, 0x22, 0x33,
+	};
+	static const uint8_t zrtt[] = {	/* 0-RTT (type 1), empty Length */
+		0xd0, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
+	};
+	static const uint8_t shorth[] = { 0x40, 0xde, 0xad, 0xbe, 0xef };
+	struct quic_fx *x = *state;
+	struct blob pkt = load("rfc9001_a2_client_initial.bin");
+	struct blob v2 = load("rfc9369_a2_client_initial.bin");
+	uint8_t d[2 * 1200 + 64];
+	size_t n;
+
+	/* 0-RTT, Initial, Handshake, Initial again, a short header to the end */
+	n = 0;
+	memcpy(d + n, zrtt, sizeof(zrtt));
+	n += sizeof(zrtt);
+	memcpy(d + n, pkt.p, pkt.n);
+	n += pkt.n;
+	memcpy(d + n, hs, sizeof(hs));
+	n += sizeof(hs);
+	memcpy(d + n, pkt.p, pkt.n);
+	n += pkt.n;
+	memcpy(d + n, shorth, sizeof(shorth));
+	n += sizeof(shorth);
+	quic_fresh(x);
+	assert_int_equal(datagram_exact(x, d, n), 2);
+	assert_int_equal(x->hello.len, 241);
+
+	/* Zeros after the packet (datagram padding): the walk stops there */
+	memcpy(d, pkt.p, pkt.n);
+	memset(d + pkt.n, 0, 40);
+	quic_fresh(x);
+	assert_int_equal(datagram_exact(x, d, pkt.n + 40), 1);
+
+	/* Only non-Initials: nothing to do, the flow stays unkeyed */
+	quic_fresh(x);
+	assert_int_equal(datagram_exact(x, hs, sizeof(hs)), 0);
+	assert_int_equal(datagram_exact(x, shorth, sizeof(shorth)), 0);
+	assert_int_equal(x->f.keyed, 0);
+
+	/* A Handshake packet whose Length runs past the datagram */
+	memcpy(d, hs, sizeof(hs));
+	d[8] = 0x04;
+	assert_int_equal(datagram_exact(x, d, sizeof(hs)), -1);
+
+	/* A v2 Initial on a v1 flow is not the flow's way */
+	quic_fresh(x);
+	assert_int_equal(datagram_exact(x, pkt.p, pkt.n), 1);
+	assert_int_equal(datagram_exact(x, v2.p, v2.n), -1);
+	/* A Retry (v1 type 3) from the client side */
+	d[0] = 0xf0;
+	memcpy(d + 1, "\x00\x00\x00\x01\x00\x00", 6);
+	assert_int_equal(datagram_exact(x, d, 7), -1);
+	free(pkt.p);
+	free(v2.p);
+}
+
+/* The ClientHello's type and 3-byte length, as reassembled */
+static void
+assert_client_hello(const struct sf_app_buf *h, uint32_t len)
+{
+	assert_true(h->len >= 4);
+	assert_int_equal(h->data[0], 0x01);
+	assert_int_equal((uint32_t)h->data[1] << 16 | h->data[2] << 8 | h->data[3], len);
+	assert_int_equal(h->len, 4 + len);
+}
+
+/*
+ * Client datagrams from real captures (tests/data/quic/README.md); the
+ * ClientHello lengths are tshark 4.0's tls.handshake.length.
+ */
+static void
+test_quic_captures(void **state)
+{
+	struct quic_fx *x = *state;
+	struct blob v2 = load("quic_v2_client.dgrams");
+	struct blob zrtt = load("quic_0rtt_client.dgrams");
+	struct blob other = load("quic_other_client.dgrams");
+	struct blob d;
+	unsigned int i;
+
+	/* quic-v2.pcapng.pcap frame 1: v2 Initial with a token, coalesced with 0-RTT */
+	quic_fresh(x);
+	d = dgram(&v2, 0);
+	assert_true(sf_quic_is_initial(d.p, d.n));
+	assert_int_equal(datagram_exact(x, d.p, d.n), 1);
+	assert_int_equal(x->f.version, SF_QUIC_V2);
+	assert_client_hello(&x->hello, 427);
+	/* frames 4 and 5: Handshake + short header, short header; fixed bits greased (RFC 9287) */
+	for (i = 1; i <= 2; i++) {
+		d = dgram(&v2, i);
+		assert_false(sf_quic_is_initial(d.p, d.n));
+		assert_int_equal(datagram_exact(x, d.p, d.n), 0);
+	}
+	assert_client_hello(&x->hello, 427);
+
+	/* quic_0RTT.pcap frames 3, 4: 0-RTT before the Initial; 5: Initial in 10 CRYPTO frames */
+	quic_fresh(x);
+	for (i = 0; i < 2; i++) {
+		d = dgram(&zrtt, i);
+		assert_false(sf_quic_is_initial(d.p, d.n));
+		assert_int_equal(datagram_exact(x, d.p, d.n), 0);
+		assert_int_equal(x->f.keyed, 0);
+	}
+	d = dgram(&zrtt, 2);
+	assert_true(sf_quic_is_initial(d.p, d.n));
+	assert_int_equal(datagram_exact(x, d.p, d.n), 1);
+	assert_int_equal(x->f.version, SF_QUIC_V1);
+	assert_client_hello(&x->hello, 607);
+
+	/* Not v1/v2: draft-29 (quic_0RTT.pcap frame 1), gQUIC (quic.pcap frame 1) */
+	for (i = 0; i < 2; i++) {
+		d = dgram(&other, i);
+		assert_false(sf_quic_is_initial(d.p, d.n));
+		quic_fresh(x);
+		assert_true(datagram_exact(x, d.p, d.n) <= 0);
+		assert_int_equal(x->hello.len, 0);
+	}
+	free(v2.p);
+	free(zrtt.p);
+	free(other.p);
+}
 
 int
 main(void)
@@ -235,6 +716,14 @@ main(void)
 		cmocka_unit_test(test_hmac_rfc4231),
 		cmocka_unit_test(test_hkdf),
 		cmocka_unit_test(test_hex),
+		cmocka_unit_test(test_quic_is_initial),
+		cmocka_unit_test_setup_teardown(test_quic_rfc9001_a2, quic_setup, quic_teardown),
+		cmocka_unit_test_setup_teardown(test_quic_rfc9369_a2, quic_setup, quic_teardown),
+		cmocka_unit_test_setup_teardown(test_quic_bad_tag, quic_setup, quic_teardown),
+		cmocka_unit_test_setup_teardown(test_quic_truncated, quic_setup, quic_teardown),
+		cmocka_unit_test_setup_teardown(test_quic_frames, quic_setup, quic_teardown),
+		cmocka_unit_test_setup_teardown(test_quic_coalesced, quic_setup, quic_teardown),
+		cmocka_unit_test_setup_teardown(test_quic_captures, quic_setup, quic_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 #
 # Fuzz spanflow with libFuzzer (clang, ASan + UBSan):
-#   tools/fuzz.sh [SECONDS] [TARGET...]     default: 60 s each, targets pkt config pcap http
+#   tools/fuzz.sh [SECONDS] [TARGET...]     default: 60 s each, targets pkt config pcap http app
 # Builds build-fuzz/ (or $FUZZ_DIR), seeds build-fuzz/corpus/<target>/ from tests/data and
 # config/ (the corpus keeps growing across runs), fuzzes each target for
 # SECONDS and prints executions, exec/s, coverage and crashes per target.
@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 secs="${1:-60}"
 shift || true
 targets=("$@")
-[ "${#targets[@]}" -gt 0 ] || targets=(pkt config pcap http)
+[ "${#targets[@]}" -gt 0 ] || targets=(pkt config pcap http app)
 dir="${FUZZ_DIR:-build-fuzz}"
 max_crashes=5
 
@@ -43,6 +43,10 @@ seed() {
 	http)
 		python3 tests/fuzz/seeds.py http "$c" >/dev/null
 		;;
+	app)
+		# The regression inputs are the seeds (RFC 9001 A.2, a capture, frames)
+		cp tests/fuzz/regressions/app/* "$c/"
+		;;
 	pcap)
 		cp tests/data/*.pcap tests/data/*.cap "$c/"
 		# Other container formats of a few captures: pcapng, nanosecond pcap.
@@ -61,6 +65,7 @@ declare -A args=(
 	[config]="-max_len=4096 -dict=tests/fuzz/config.dict"
 	[pcap]="-max_len=16384"
 	[http]="-max_len=4096 -dict=tests/fuzz/http.dict"
+	[app]="-max_len=2048"
 )
 
 # No LSan suppressions here: a leak under libpcap (a capture never closed)

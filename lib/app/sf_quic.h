@@ -24,7 +24,7 @@
 struct sf_quic_flow {
 	uint32_t version;	/* of the first Initial; 0: none seen yet */
 	uint8_t dcid_len;
-	uint8_t keyed;		/* key, iv and hp are set */
+	uint8_t keyed;		/* key, iv and hp set: 1 derived, 2 a packet authenticated */
 	uint8_t dcid[SF_QUIC_CID_MAX];
 	uint8_t key[16];
 	uint8_t iv[12];

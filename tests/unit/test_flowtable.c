@@ -1338,6 +1338,7 @@ cold_packet(void *arg, void *area, const struct sf_pkt_info *pi, unsigned int di
 	struct cold_state *c = area;
 
 	(void)ts;
+	(void)frame;
 	assert_int_equal((uintptr_t)area % 64, 0);
 	assert_int_equal(pi->key.proto, PROTO_TCP);
 	assert_true(dir < 2);

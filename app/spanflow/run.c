@@ -110,6 +110,8 @@ setup_workers(struct sf_app *app, char *err, size_t errlen)
 		wp.tcp_prefix6 = cfg->tcp_prefix6;
 		wp.app = cfg->app;
 		wp.app_buffers = cfg->app_buffers;
+		wp.features = cfg->features;
+		wp.splt = cfg->splt;
 		wp.wait_fn = sf_wait_turn;
 		wp.wait_arg = app;
 		ctx->w = sf_worker_create(&wp);

@@ -336,6 +336,15 @@ static const struct opt opts[] = {
 	  .help = "with app.enabled: reassembly buffers per worker (18 KiB each) for "
 	  "ClientHellos, DNS messages and request heads split over packets, and QUIC "
 	  "Initials; a flow that finds none is not inspected (counted)" },
+	{ .key = "features.enabled", .type = OPT_BOOL, FIELD(features), .def = "false",
+	  .help = "flow features under nfstream's names: packet size and inter-arrival "
+	  "time min/mean/stddev/max per direction and both ways",
+	  .cli = { SWITCH("features", 0, "true", "nfstream's statistical features in every "
+	  "record (about 200 bytes of state per flow)") } },
+	{ .key = "features.splt", .type = OPT_UINT, FIELD(splt), .min = 0, .max = 255,
+	  .def = "0",
+	  .help = "with features.enabled: the first N packets' sizes, directions and gaps "
+	  "(nfstream's SPLT; 0: none)" },
 	{ .key = "dpdk.hugepages", .type = OPT_ENUM, FIELD(hugepages), .names = hugepages_names,
 	  .def = "auto", .help = "auto = use hugepages when some are free",
 	  .cli = { FLAG("hugepages", 0, "MODE", "auto (use them when some are free), yes or "

@@ -165,6 +165,8 @@ struct sf_config {
 	uint32_t tcp_prefix6;		/* tcp.client_prefix_v6 */
 	bool app;			/* app.enabled: TLS/QUIC/DNS/HTTP metadata per flow */
 	uint32_t app_buffers;		/* app.buffers: reassembly buffers per worker */
+	bool features;			/* features.enabled: nfstream's statistical features */
+	uint32_t splt;			/* features.splt: first packets' sizes, directions, gaps */
 	bool teredo;			/* tunnel.teredo */
 	bool ayiya;			/* tunnel.ayiya */
 

@@ -67,6 +67,11 @@ _Static_assert(CSV_RECORD_MAX < SF_ROTFILE_UNIT_MAX, "a record line is one unit"
 #define CSV_OPTN16 CSV_OPT
 #define CSV_OPTN8 CSV_OPT
 #define CSV_ZSTATE(v) CSV_STR(sf_zeek_state_name(v))
+#define CSV_DBL(v) do { \
+		double dbl_ = (v); \
+		if (dbl_ == dbl_) \
+			p = sf_fmt_dbl(p, dbl_); \
+	} while (0)
 #define CSV_APP(v) CSV_STR(sf_app_kind_name(v))
 #define CSV_TEXT(v) do { \
 		const char *str_ = (v); \

@@ -11,6 +11,8 @@
 #define SF_EXPORT_FMT_H
 
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sf_flow.h"
@@ -47,6 +49,7 @@
 #define SF_FMT_MAX_TEXT (6 * SF_FMT_TEXT_IN + 2)
 #define SF_FMT_MAX_APP 8	/* application kind names are cut here; the longest has 4 */
 #define SF_FMT_MAX_TLSVER 8	/* "TLS 1.3", "SSL 3.0", "0xhhhh" */
+#define SF_FMT_MAX_DBL 24	/* -1.2345678901234567e-308 */
 
 static const char sf_fmt_digits2[201] =
 	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
@@ -312,6 +315,29 @@ sf_fmt_tlsver(char *p, uint16_t v)
 	p[4] = hex[(v >> 4) & 15];
 	p[5] = hex[v & 15];
 	return p + 6;
+}
+
+/*
+ * A double as the shortest of %.15g, %.16g and %.17g that reads back to
+ * the same value (a reader gets the exact double; 0.1 stays "0.1").
+ */
+static inline char *
+sf_fmt_dbl(char *p, double v)
+{
+	char tmp[32];
+	int prec, n = 0;
+
+	for (prec = 15; prec <= 17; prec++) {
+		n = snprintf(tmp, sizeof(tmp), "%.*g", prec, v);
+		if (prec == 17 || strtod(tmp, NULL) == v)
+			break;
+	}
+	if (n < 0)
+		n = 0;
+	if (n > SF_FMT_MAX_DBL)
+		n = SF_FMT_MAX_DBL;
+	memcpy(p, tmp, (size_t)n);
+	return p + n;
 }
 
 /* The name of an end reason (sf_end_reason_name), at most SF_FMT_MAX_REASON bytes. */

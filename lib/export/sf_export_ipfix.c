@@ -234,6 +234,7 @@ sf_ipfix_end_reason(enum sf_end_reason r)
 #define LEN_OPTN8(v6) 1u
 #define LEN_ZSTATE(v6) 1u
 #define LEN_APP(v6) 1u
+#define LEN_DBL(v6) 8u
 #define LEN_TLSVER(v6) 2u
 /* A long text: RFC 7011 variable length, three length octets from 255 bytes on. */
 #define LEN_TEXT(v6) (LEN_VAR | (3u + (SF_FLOW_APP_NAME - 1)))
@@ -376,6 +377,12 @@ put_template(uint8_t *p, bool v6, bool bi, bool sel, bool tun, bool tcp)
 	} while (0)
 #define ENC_ZSTATE(v) *p++ = (uint8_t)(v)
 #define ENC_APP(v) *p++ = (uint8_t)(v)
+#define ENC_DBL(v) do { \
+		double dbl_ = (v); \
+		uint64_t bits_; \
+		memcpy(&bits_, &dbl_, sizeof(bits_)); \
+		p = put_u64(p, dbl_ == dbl_ ? bits_ : 0); \
+	} while (0)
 #define ENC_TLSVER(v) do { \
 		int64_t opt_ = (v); \
 		p = put_u16(p, opt_ >= 0 ? (uint16_t)opt_ : 0); \

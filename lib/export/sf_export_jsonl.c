@@ -110,6 +110,13 @@ _Static_assert(JSONL_RECORD_MAX <= SF_JSONL_RECORD_LEN, "SF_JSONL_RECORD_LEN hol
 #define JFIELD_OPTN16 JFIELD_OPT
 #define JFIELD_OPTN8 JFIELD_OPT
 #define JFIELD_ZSTATE(p, key, r, v) JFIELD_STR(p, key, r, sf_zeek_state_name(v))
+#define JFIELD_DBL(p, key, r, v) do { \
+		double dbl_ = (v); \
+		if (dbl_ == dbl_) { \
+			p = SF_FMT_LIT(p, key); \
+			p = sf_fmt_dbl(p, dbl_); \
+		} \
+	} while (0)
 #define JFIELD_APP(p, key, r, v) JFIELD_STR(p, key, r, sf_app_kind_name(v))
 #define JFIELD_TEXT(p, key, r, v) do { \
 		const char *str_ = (v); \

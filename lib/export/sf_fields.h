@@ -61,10 +61,13 @@
 #include "sf_flow.h"
 #include "sf_pkt.h"
 
+struct sf_flow_record;
+
 #define SF_F_REV 1
 #define SF_F_TUN 2
 #define SF_F_PEN 4
 #define SF_F_TCP 8
+#include "sf_feat_fields.h"	/* SF_F_FEAT, SF_FEAT_FIELDS */
 
 /* An id of the record's tunnel part, or -1 when the flow's packets had none. */
 static inline int64_t
@@ -269,7 +272,8 @@ sf_flow_app_val(const struct sf_flow_record *r, unsigned int kinds, bool ok, uin
 	X(mpls_label3, MPLS, sf_flow_tun_mpls(r, 2), SF_IE_MPLS_LABEL_STACK_SECTION3, \
 		SF_IE_MPLS_LABEL_STACK_SECTION3, SF_F_TUN) \
 	SF_TCP_FIELDS(X) \
-	SF_APP_FIELDS(X)
+	SF_APP_FIELDS(X) \
+	SF_FEAT_FIELDS(X)
 
 /*
  * Application metadata (app.enabled, lib/app): in JSON only when found

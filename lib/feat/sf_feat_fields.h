@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * PROPOSED record fields for flow features, ready to join SF_FLOW_FIELDS
- * (lib/export/sf_fields.h) once the record carries them: nothing includes
- * this header yet. What the integration needs:
+ * The record fields of flow features, part of SF_FLOW_FIELDS
+ * (lib/export/sf_fields.h). How they are written:
  *  - struct sf_flow_record gains `struct sf_flow_feat feat;` (sf_feat.h,
  *    which depends on nothing of spanflow's), filled by the cold area's
  *    record() hook with sf_feat_result(); zero when the flow had no
@@ -29,6 +28,7 @@
 #define SF_FEAT_FIELDS_H
 
 #include "sf_feat.h"
+#include "sf_flow.h"
 
 #define SF_F_FEAT 16
 
@@ -51,58 +51,75 @@
 #define SF_IE_SF_STDDEV_PIAT 34
 #define SF_IE_SF_MAX_PIAT 35
 
-/* A feature row: one element for both address families. */
+/*
+ * A feature row: one element for both address families. Not in IPFIX yet:
+ * the ids are given, the feature templates are to come (ie 0 leaves a
+ * field out of every template).
+ */
 #define SF_X_FEAT(X, name, kind, expr, ie, flags) \
-	X(name, kind, expr, ie, ie, SF_F_FEAT | (flags))
+	X(name, kind, expr, 0 * (ie), 0 * (ie), SF_F_FEAT | (flags))
+
+/* A feature of the record, or -1 (a double: NAN) when the record has none. */
+static inline int64_t
+sf_flow_feat_u(const struct sf_flow_record *r, uint32_t v)
+{
+	return r->feat.packets[SF_FEAT_BIDIR] != 0 ? (int64_t)v : -1;
+}
+
+static inline double
+sf_flow_feat_d(const struct sf_flow_record *r, double v)
+{
+	return r->feat.packets[SF_FEAT_BIDIR] != 0 ? v : __builtin_nan("");
+}
 
 #define SF_FEAT_FIELDS(X) \
-	SF_X_FEAT(X, bidirectional_min_ps, U32, r->feat.ps_min[SF_FEAT_BIDIR], \
+	SF_X_FEAT(X, bidirectional_min_ps, OPT, sf_flow_feat_u(r, r->feat.ps_min[SF_FEAT_BIDIR]), \
 		SF_IE_SF_BI_MIN_PS, SF_F_PEN) \
-	SF_X_FEAT(X, bidirectional_mean_ps, DBL, r->feat.ps_mean[SF_FEAT_BIDIR], \
+	SF_X_FEAT(X, bidirectional_mean_ps, DBL, sf_flow_feat_d(r, r->feat.ps_mean[SF_FEAT_BIDIR]), \
 		SF_IE_SF_BI_MEAN_PS, SF_F_PEN) \
-	SF_X_FEAT(X, bidirectional_stddev_ps, DBL, r->feat.ps_stddev[SF_FEAT_BIDIR], \
+	SF_X_FEAT(X, bidirectional_stddev_ps, DBL, sf_flow_feat_d(r, r->feat.ps_stddev[SF_FEAT_BIDIR]), \
 		SF_IE_SF_BI_STDDEV_PS, SF_F_PEN) \
-	SF_X_FEAT(X, bidirectional_max_ps, U32, r->feat.ps_max[SF_FEAT_BIDIR], \
+	SF_X_FEAT(X, bidirectional_max_ps, OPT, sf_flow_feat_u(r, r->feat.ps_max[SF_FEAT_BIDIR]), \
 		SF_IE_SF_BI_MAX_PS, SF_F_PEN) \
-	SF_X_FEAT(X, src2dst_min_ps, U32, r->feat.ps_min[SF_FEAT_SRC2DST], \
+	SF_X_FEAT(X, src2dst_min_ps, OPT, sf_flow_feat_u(r, r->feat.ps_min[SF_FEAT_SRC2DST]), \
 		SF_IE_MINIMUM_IP_TOTAL_LENGTH, 0) \
-	SF_X_FEAT(X, src2dst_mean_ps, DBL, r->feat.ps_mean[SF_FEAT_SRC2DST], \
+	SF_X_FEAT(X, src2dst_mean_ps, DBL, sf_flow_feat_d(r, r->feat.ps_mean[SF_FEAT_SRC2DST]), \
 		SF_IE_SF_MEAN_PS, SF_F_PEN) \
-	SF_X_FEAT(X, src2dst_stddev_ps, DBL, r->feat.ps_stddev[SF_FEAT_SRC2DST], \
+	SF_X_FEAT(X, src2dst_stddev_ps, DBL, sf_flow_feat_d(r, r->feat.ps_stddev[SF_FEAT_SRC2DST]), \
 		SF_IE_SF_STDDEV_PS, SF_F_PEN) \
-	SF_X_FEAT(X, src2dst_max_ps, U32, r->feat.ps_max[SF_FEAT_SRC2DST], \
+	SF_X_FEAT(X, src2dst_max_ps, OPT, sf_flow_feat_u(r, r->feat.ps_max[SF_FEAT_SRC2DST]), \
 		SF_IE_MAXIMUM_IP_TOTAL_LENGTH, 0) \
-	SF_X_FEAT(X, dst2src_min_ps, U32, r->feat.ps_min[SF_FEAT_DST2SRC], \
+	SF_X_FEAT(X, dst2src_min_ps, OPT, sf_flow_feat_u(r, r->feat.ps_min[SF_FEAT_DST2SRC]), \
 		SF_IE_MINIMUM_IP_TOTAL_LENGTH, SF_F_REV) \
-	SF_X_FEAT(X, dst2src_mean_ps, DBL, r->feat.ps_mean[SF_FEAT_DST2SRC], \
+	SF_X_FEAT(X, dst2src_mean_ps, DBL, sf_flow_feat_d(r, r->feat.ps_mean[SF_FEAT_DST2SRC]), \
 		SF_IE_SF_MEAN_PS, SF_F_PEN | SF_F_REV) \
-	SF_X_FEAT(X, dst2src_stddev_ps, DBL, r->feat.ps_stddev[SF_FEAT_DST2SRC], \
+	SF_X_FEAT(X, dst2src_stddev_ps, DBL, sf_flow_feat_d(r, r->feat.ps_stddev[SF_FEAT_DST2SRC]), \
 		SF_IE_SF_STDDEV_PS, SF_F_PEN | SF_F_REV) \
-	SF_X_FEAT(X, dst2src_max_ps, U32, r->feat.ps_max[SF_FEAT_DST2SRC], \
+	SF_X_FEAT(X, dst2src_max_ps, OPT, sf_flow_feat_u(r, r->feat.ps_max[SF_FEAT_DST2SRC]), \
 		SF_IE_MAXIMUM_IP_TOTAL_LENGTH, SF_F_REV) \
-	SF_X_FEAT(X, bidirectional_min_piat_ms, DBL, r->feat.piat_min_ms[SF_FEAT_BIDIR], \
+	SF_X_FEAT(X, bidirectional_min_piat_ms, DBL, sf_flow_feat_d(r, r->feat.piat_min_ms[SF_FEAT_BIDIR]), \
 		SF_IE_SF_BI_MIN_PIAT, SF_F_PEN) \
-	SF_X_FEAT(X, bidirectional_mean_piat_ms, DBL, r->feat.piat_mean_ms[SF_FEAT_BIDIR], \
+	SF_X_FEAT(X, bidirectional_mean_piat_ms, DBL, sf_flow_feat_d(r, r->feat.piat_mean_ms[SF_FEAT_BIDIR]), \
 		SF_IE_SF_BI_MEAN_PIAT, SF_F_PEN) \
-	SF_X_FEAT(X, bidirectional_stddev_piat_ms, DBL, r->feat.piat_stddev_ms[SF_FEAT_BIDIR], \
+	SF_X_FEAT(X, bidirectional_stddev_piat_ms, DBL, sf_flow_feat_d(r, r->feat.piat_stddev_ms[SF_FEAT_BIDIR]), \
 		SF_IE_SF_BI_STDDEV_PIAT, SF_F_PEN) \
-	SF_X_FEAT(X, bidirectional_max_piat_ms, DBL, r->feat.piat_max_ms[SF_FEAT_BIDIR], \
+	SF_X_FEAT(X, bidirectional_max_piat_ms, DBL, sf_flow_feat_d(r, r->feat.piat_max_ms[SF_FEAT_BIDIR]), \
 		SF_IE_SF_BI_MAX_PIAT, SF_F_PEN) \
-	SF_X_FEAT(X, src2dst_min_piat_ms, DBL, r->feat.piat_min_ms[SF_FEAT_SRC2DST], \
+	SF_X_FEAT(X, src2dst_min_piat_ms, DBL, sf_flow_feat_d(r, r->feat.piat_min_ms[SF_FEAT_SRC2DST]), \
 		SF_IE_SF_MIN_PIAT, SF_F_PEN) \
-	SF_X_FEAT(X, src2dst_mean_piat_ms, DBL, r->feat.piat_mean_ms[SF_FEAT_SRC2DST], \
+	SF_X_FEAT(X, src2dst_mean_piat_ms, DBL, sf_flow_feat_d(r, r->feat.piat_mean_ms[SF_FEAT_SRC2DST]), \
 		SF_IE_SF_MEAN_PIAT, SF_F_PEN) \
-	SF_X_FEAT(X, src2dst_stddev_piat_ms, DBL, r->feat.piat_stddev_ms[SF_FEAT_SRC2DST], \
+	SF_X_FEAT(X, src2dst_stddev_piat_ms, DBL, sf_flow_feat_d(r, r->feat.piat_stddev_ms[SF_FEAT_SRC2DST]), \
 		SF_IE_SF_STDDEV_PIAT, SF_F_PEN) \
-	SF_X_FEAT(X, src2dst_max_piat_ms, DBL, r->feat.piat_max_ms[SF_FEAT_SRC2DST], \
+	SF_X_FEAT(X, src2dst_max_piat_ms, DBL, sf_flow_feat_d(r, r->feat.piat_max_ms[SF_FEAT_SRC2DST]), \
 		SF_IE_SF_MAX_PIAT, SF_F_PEN) \
-	SF_X_FEAT(X, dst2src_min_piat_ms, DBL, r->feat.piat_min_ms[SF_FEAT_DST2SRC], \
+	SF_X_FEAT(X, dst2src_min_piat_ms, DBL, sf_flow_feat_d(r, r->feat.piat_min_ms[SF_FEAT_DST2SRC]), \
 		SF_IE_SF_MIN_PIAT, SF_F_PEN | SF_F_REV) \
-	SF_X_FEAT(X, dst2src_mean_piat_ms, DBL, r->feat.piat_mean_ms[SF_FEAT_DST2SRC], \
+	SF_X_FEAT(X, dst2src_mean_piat_ms, DBL, sf_flow_feat_d(r, r->feat.piat_mean_ms[SF_FEAT_DST2SRC]), \
 		SF_IE_SF_MEAN_PIAT, SF_F_PEN | SF_F_REV) \
-	SF_X_FEAT(X, dst2src_stddev_piat_ms, DBL, r->feat.piat_stddev_ms[SF_FEAT_DST2SRC], \
+	SF_X_FEAT(X, dst2src_stddev_piat_ms, DBL, sf_flow_feat_d(r, r->feat.piat_stddev_ms[SF_FEAT_DST2SRC]), \
 		SF_IE_SF_STDDEV_PIAT, SF_F_PEN | SF_F_REV) \
-	SF_X_FEAT(X, dst2src_max_piat_ms, DBL, r->feat.piat_max_ms[SF_FEAT_DST2SRC], \
+	SF_X_FEAT(X, dst2src_max_piat_ms, DBL, sf_flow_feat_d(r, r->feat.piat_max_ms[SF_FEAT_DST2SRC]), \
 		SF_IE_SF_MAX_PIAT, SF_F_PEN | SF_F_REV)
 
 #endif /* SF_FEAT_FIELDS_H */

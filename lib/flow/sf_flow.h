@@ -15,6 +15,8 @@
 #include <rte_common.h>
 #include <rte_hash_crc.h>
 
+#include "sf_feat.h"
+
 /*
  * Canonical key. The two ends (address, port) are ordered so that
  * (addr_lo, port_lo) <= (addr_hi, port_hi), comparing the address bytes
@@ -280,11 +282,13 @@ struct sf_flow_record {
 	uint32_t pad2;
 	struct sf_flow_tun tun;	/* what carried it (zero: plain) */
 	struct sf_flow_tcp tcp;	/* TCP health (zero: not analysed) */
+	struct sf_flow_feat feat;	/* features.enabled (packets[SF_FEAT_BIDIR] 0: none) */
 	struct sf_flow_app app;	/* what it carried (kind SF_APP_NONE: nothing known) */
 };
 
 _Static_assert(sizeof(struct sf_flow_record) == sizeof(struct sf_flow_key) + 64 +
-		sizeof(struct sf_flow_tun) + sizeof(struct sf_flow_tcp) + sizeof(struct sf_flow_app),
+		sizeof(struct sf_flow_tun) + sizeof(struct sf_flow_tcp) + sizeof(struct sf_flow_feat) +
+		sizeof(struct sf_flow_app),
 		"no padding in a record: every byte is a field");
 
 /*

@@ -67,6 +67,8 @@ struct sf_worker {
 	bool tunnel_facts;			/* cold areas: what carried a flow */
 	bool tcp_analysis;			/* cold areas: TCP health */
 	bool app;				/* cold areas: application metadata */
+	bool features;				/* cold areas: flow features */
+	uint8_t splt;				/* their SPLT length */
 	struct sf_app *appi;			/* its buffers and ciphers (app) */
 	struct sf_tun_table tun;		/* the open interval's tunnel contexts */
 	struct sf_tcpa_table *tcpa;		/* its TCP servers and subnets (tcp_analysis) */
@@ -186,10 +188,12 @@ struct flow_cold {
 	struct sf_tcp tcp;	/* first: what a TCP packet touches in two lines */
 	struct sf_flow_tun tun;
 	struct sf_app_flow app;	/* inspected while COLD_APP is set */
+	struct sf_feat feat;	/* last: its SPLT tail is sized by the configuration */
 };
 
 #define COLD_TCP 0x1	/* tcp */
 #define COLD_APP 0x2	/* app, until the inspection is over */
+#define COLD_FEAT 0x4	/* feat */
 
 _Static_assert(offsetof(struct flow_cold, tcp) == 8, "the TCP table ref fits before the state");
 
@@ -208,7 +212,8 @@ cold_want(void *arg, const struct sf_pkt_info *pi)
 	return (w->tunnel_facts && tunnelled(pi)) ||
 		(w->tcp_analysis && (pi->flags & SF_PKT_F_TCP)) ||
 		(w->app && (pi->key.proto == IPPROTO_TCP || pi->key.proto == IPPROTO_UDP) &&
-		 pi->key.ctx_kind != SF_FLOW_CTX_UNDERLAY);
+		 pi->key.ctx_kind != SF_FLOW_CTX_UNDERLAY) ||
+		(w->features && pi->key.ctx_kind != SF_FLOW_CTX_UNDERLAY);
 }
 
 static void
@@ -240,6 +245,10 @@ cold_start(void *arg, void *area, const struct sf_pkt_info *pi)
 	if (w->app && (pi->key.proto == IPPROTO_TCP || pi->key.proto == IPPROTO_UDP) &&
 			pi->key.ctx_kind != SF_FLOW_CTX_UNDERLAY)
 		c->on |= COLD_APP;	/* the area is zeroed: the inspection's start */
+	if (w->features && pi->key.ctx_kind != SF_FLOW_CTX_UNDERLAY) {
+		c->on |= COLD_FEAT;
+		sf_feat_init(&c->feat, w->splt);
+	}
 }
 
 static void
@@ -257,6 +266,8 @@ cold_packet(void *arg, void *area, const struct sf_pkt_info *pi, unsigned int di
 		if (!sf_app_flow_active(&c->app))
 			c->on &= (uint8_t)~COLD_APP;
 	}
+	if (c->on & COLD_FEAT)
+		sf_feat_packet(&c->feat, dir, ts, pi->ip_len);
 	if (c->on & COLD_TCP) {
 		/* What the analysis finds, counted per server and subnet as it is found. */
 		unsigned int found = sf_tcp_packet(&c->tcp, pi, dir, ts);
@@ -276,6 +287,8 @@ cold_record(void *arg, void *area, struct sf_flow_record *rec, bool ends)
 	rec->tun = c->tun;	/* zero unless tunnelled */
 	if (w->app)
 		sf_app_record(w->appi, &c->app, rec, ends);
+	if (c->on & COLD_FEAT)
+		sf_feat_result(&c->feat, &rec->feat);
 	if (c->on & COLD_TCP) {
 		sf_tcp_record(&c->tcp, rec, ends);
 		if (ends)
@@ -352,6 +365,8 @@ sf_worker_create(const struct sf_worker_params *p)
 	w->tunnel_facts = p->tunnel_facts;
 	w->tcp_analysis = p->tcp_analysis;
 	w->app = p->app;
+	w->features = p->features;
+	w->splt = (uint8_t)RTE_MIN(p->splt, (unsigned int)SF_FEAT_SPLT_MAX);
 	if (p->app) {
 		struct sf_app_params ap = {
 			.buffers = p->app_buffers, .socket_id = p->table.socket_id,
@@ -371,16 +386,17 @@ sf_worker_create(const struct sf_worker_params *p)
 		sf_tcpa_table_init(w->tcpa, p->tcp_prefix4, p->tcp_prefix6);
 	}
 	tp = p->table;
-	if (p->tunnel_facts || p->tcp_analysis || p->app) {
-		tp.cold.size = sizeof(struct flow_cold);
+	if (p->tunnel_facts || p->tcp_analysis || p->app || p->features) {
+		tp.cold.size = (uint32_t)(offsetof(struct flow_cold, feat) +
+				(p->features ? sf_feat_size(w->splt) : 0));
 		tp.cold.slots = tp.capacity;
 		tp.cold.want_flags = (uint8_t)((p->tunnel_facts ? SF_PKT_F_ENCAP : 0) |
 				(p->tcp_analysis ? SF_PKT_F_TCP : 0));
-		if (p->app)
+		if (p->app || p->features)
 			tp.cold.want_flags = 0;		/* UDP flows too */
 		tp.cold.want = cold_want;
 		tp.cold.start = cold_start;
-		tp.cold.packet = p->tcp_analysis || p->app ? cold_packet : NULL;
+		tp.cold.packet = p->tcp_analysis || p->app || p->features ? cold_packet : NULL;
 		tp.cold.record = cold_record;
 		tp.cold.arg = w;
 	}

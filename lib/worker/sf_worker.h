@@ -102,6 +102,9 @@ struct sf_worker_params {
 	 */
 	bool app;
 	unsigned int app_buffers;
+	/* Flow features (features.enabled, lib/feat): state per flow, SPLT of splt packets. */
+	bool features;
+	unsigned int splt;
 };
 
 struct sf_worker;

@@ -51,7 +51,7 @@ memory_mb(const struct sf_config *cfg, unsigned int workers)
 	b += (uint64_t)cfg->mbuf_pool_size * (RTE_MBUF_DEFAULT_BUF_SIZE + 256 +
 			SF_PKT_META_SIZE);
 	b += (uint64_t)workers * sf_msg_chan_bytes(cfg->ring_size, cfg->msg_pool_size,
-			cfg->tcp_analysis);
+			cfg->tcp_analysis, cfg->features ? cfg->splt : 0);
 	/* TCP health per server and subnet: each worker's interval table. */
 	if (cfg->tcp_analysis)
 		b += (uint64_t)workers * sizeof(struct sf_tcpa_table);

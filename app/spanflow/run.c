@@ -72,7 +72,7 @@ setup_workers(struct sf_app *app, char *err, size_t errlen)
 		ctx->queue = (uint16_t)(app->dispatch ? 0 : i);
 		lcore = rte_get_next_lcore(lcore, 1, 0);
 		ctx->chan = sf_msg_chan_create(i, cfg->ring_size, cfg->msg_pool_size,
-				cfg->tcp_analysis, SOCKET_ID_ANY);
+				cfg->tcp_analysis, cfg->features ? cfg->splt : 0, SOCKET_ID_ANY);
 		if (ctx->chan == NULL) {
 			snprintf(err, errlen, "cannot allocate the message ring/pool of worker %u: "
 					"%s", i, rte_strerror(rte_errno));

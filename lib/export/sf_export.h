@@ -121,7 +121,7 @@ void sf_jsonl_write_interval(void *arg, const struct sf_interval_agg *a);
  * buffer of SF_JSONL_RECORD_LEN bytes holds any record (a static check in
  * sf_export_jsonl.c keeps it so as fields are added).
  */
-#define SF_JSONL_RECORD_LEN 16384
+#define SF_JSONL_RECORD_LEN 32768
 size_t sf_jsonl_format_record(char *buf, size_t len, const struct sf_flow_record *r);
 
 /* CSV (RFC 4180): a header line of the field names, then one line per record. */

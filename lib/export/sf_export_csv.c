@@ -72,6 +72,18 @@ _Static_assert(CSV_RECORD_MAX < SF_ROTFILE_UNIT_MAX, "a record line is one unit"
 		if (dbl_ == dbl_) \
 			p = sf_fmt_dbl(p, dbl_); \
 	} while (0)
+/* nfstream's CSV: a Python list in a quoted cell, "[0, 1, -1]" */
+#define CSV_SPLT(v, what) do { \
+		const struct sf_flow_splt *splt_ = (v); \
+		if (splt_ != NULL) { \
+			*p++ = '"'; \
+			p = sf_fmt_splt(p, splt_, what, ", "); \
+			*p++ = '"'; \
+		} \
+	} while (0)
+#define CSV_SPLTD(v) CSV_SPLT(v, 'd')
+#define CSV_SPLTP(v) CSV_SPLT(v, 'p')
+#define CSV_SPLTG(v) CSV_SPLT(v, 'g')
 #define CSV_APP(v) CSV_STR(sf_app_kind_name(v))
 #define CSV_TEXT(v) do { \
 		const char *str_ = (v); \

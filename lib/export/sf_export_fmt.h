@@ -50,6 +50,11 @@
 #define SF_FMT_MAX_APP 8	/* application kind names are cut here; the longest has 4 */
 #define SF_FMT_MAX_TLSVER 8	/* "TLS 1.3", "SSL 3.0", "0xhhhh" */
 #define SF_FMT_MAX_DBL 24	/* -1.2345678901234567e-308 */
+/* A SPLT list: quotes, brackets, 255 values of at most 11 characters ("4294967.295") and ", " */
+#define SF_FMT_MAX_SPLT (4 + SF_FEAT_SPLT_MAX * 13)
+#define SF_FMT_MAX_SPLTD SF_FMT_MAX_SPLT
+#define SF_FMT_MAX_SPLTP SF_FMT_MAX_SPLT
+#define SF_FMT_MAX_SPLTG SF_FMT_MAX_SPLT
 
 static const char sf_fmt_digits2[201] =
 	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
@@ -338,6 +343,52 @@ sf_fmt_dbl(char *p, double v)
 		n = SF_FMT_MAX_DBL;
 	memcpy(p, tmp, (size_t)n);
 	return p + n;
+}
+
+/*
+ * One SPLT list as nfstream writes it: '[' values joined by sep ']', n of
+ * them, -1 past the flow's last packet. what: 'd' directions (0 src2dst, 1
+ * dst2src), 'p' sizes, 'g' gaps in ms (exact: the us as ms with up to three
+ * decimals).
+ */
+static inline char *
+sf_fmt_splt(char *p, const struct sf_flow_splt *s, char what, const char *sep)
+{
+	size_t seplen = strlen(sep);
+	unsigned int i;
+
+	*p++ = '[';
+	for (i = 0; i < s->n; i++) {
+		if (i != 0) {
+			memcpy(p, sep, seplen);
+			p += seplen;
+		}
+		if (i >= s->len) {
+			memcpy(p, "-1", 2);
+			p += 2;
+		} else if (what == 'd') {
+			*p++ = (char)('0' + (s->e[i].dir & 1));
+		} else if (what == 'p') {
+			p = sf_fmt_u32(p, s->e[i].ps);
+		} else {
+			uint32_t us = s->e[i].gap_us, frac = us % 1000;
+
+			p = sf_fmt_u32(p, us / 1000);
+			if (frac != 0) {
+				char d[3] = { (char)('0' + frac / 100), (char)('0' + frac / 10 % 10),
+					(char)('0' + frac % 10) };
+				unsigned int k = 3;
+
+				while (d[k - 1] == '0')
+					k--;
+				*p++ = '.';
+				memcpy(p, d, k);
+				p += k;
+			}
+		}
+	}
+	*p++ = ']';
+	return p;
 }
 
 /* The name of an end reason (sf_end_reason_name), at most SF_FMT_MAX_REASON bytes. */

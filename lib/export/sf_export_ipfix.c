@@ -235,6 +235,9 @@ sf_ipfix_end_reason(enum sf_end_reason r)
 #define LEN_ZSTATE(v6) 1u
 #define LEN_APP(v6) 1u
 #define LEN_DBL(v6) 8u
+#define LEN_SPLTD(v6) 0u	/* SPLT: not in IPFIX */
+#define LEN_SPLTP(v6) 0u
+#define LEN_SPLTG(v6) 0u
 #define LEN_TLSVER(v6) 2u
 /* A long text: RFC 7011 variable length, three length octets from 255 bytes on. */
 #define LEN_TEXT(v6) (LEN_VAR | (3u + (SF_FLOW_APP_NAME - 1)))
@@ -377,6 +380,9 @@ put_template(uint8_t *p, bool v6, bool bi, bool sel, bool tun, bool tcp)
 	} while (0)
 #define ENC_ZSTATE(v) *p++ = (uint8_t)(v)
 #define ENC_APP(v) *p++ = (uint8_t)(v)
+#define ENC_SPLTD(v) RTE_SET_USED(v)
+#define ENC_SPLTP(v) RTE_SET_USED(v)
+#define ENC_SPLTG(v) RTE_SET_USED(v)
 #define ENC_DBL(v) do { \
 		double dbl_ = (v); \
 		uint64_t bits_; \

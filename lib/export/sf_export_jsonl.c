@@ -117,6 +117,16 @@ _Static_assert(JSONL_RECORD_MAX <= SF_JSONL_RECORD_LEN, "SF_JSONL_RECORD_LEN hol
 			p = sf_fmt_dbl(p, dbl_); \
 		} \
 	} while (0)
+#define JFIELD_SPLT(p, key, r, v, what) do { \
+		const struct sf_flow_splt *splt_ = (v); \
+		if (splt_ != NULL) { \
+			p = SF_FMT_LIT(p, key); \
+			p = sf_fmt_splt(p, splt_, what, ","); \
+		} \
+	} while (0)
+#define JFIELD_SPLTD(p, key, r, v) JFIELD_SPLT(p, key, r, v, 'd')
+#define JFIELD_SPLTP(p, key, r, v) JFIELD_SPLT(p, key, r, v, 'p')
+#define JFIELD_SPLTG(p, key, r, v) JFIELD_SPLT(p, key, r, v, 'g')
 #define JFIELD_APP(p, key, r, v) JFIELD_STR(p, key, r, sf_app_kind_name(v))
 #define JFIELD_TEXT(p, key, r, v) do { \
 		const char *str_ = (v); \

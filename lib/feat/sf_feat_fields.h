@@ -120,6 +120,9 @@ sf_flow_feat_d(const struct sf_flow_record *r, double v)
 	SF_X_FEAT(X, dst2src_stddev_piat_ms, DBL, sf_flow_feat_d(r, r->feat.piat_stddev_ms[SF_FEAT_DST2SRC]), \
 		SF_IE_SF_STDDEV_PIAT, SF_F_PEN | SF_F_REV) \
 	SF_X_FEAT(X, dst2src_max_piat_ms, DBL, sf_flow_feat_d(r, r->feat.piat_max_ms[SF_FEAT_DST2SRC]), \
-		SF_IE_SF_MAX_PIAT, SF_F_PEN | SF_F_REV)
+		SF_IE_SF_MAX_PIAT, SF_F_PEN | SF_F_REV) \
+	X(splt_direction, SPLTD, r->splt, 0, 0, SF_F_FEAT) \
+	X(splt_ps, SPLTP, r->splt, 0, 0, SF_F_FEAT) \
+	X(splt_piat_ms, SPLTG, r->splt, 0, 0, SF_F_FEAT)
 
 #endif /* SF_FEAT_FIELDS_H */

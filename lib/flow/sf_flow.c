@@ -110,6 +110,7 @@ sf_flow_record_top_add(struct sf_flow_record *top, unsigned int *n, unsigned int
 		i--;
 	}
 	top[i] = *r;
+	top[i].splt = NULL;	/* it points into a message that goes back to its pool */
 }
 
 const char *

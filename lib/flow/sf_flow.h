@@ -265,6 +265,25 @@ sf_app_kind_name(uint8_t k)
 	return k < SF_APP_KINDS ? names[k] : NULL;
 }
 
+/*
+ * A record's SPLT (features.splt): the flow's first packets, in a buffer
+ * the record points to (the worker's while it builds the record, the
+ * message's slot on the way to the collector; copies kept past a message,
+ * as the top lists, drop it).
+ */
+struct sf_flow_splt {
+	uint8_t n;		/* entries configured: the lists' length in outputs */
+	uint8_t len;		/* entries filled (<= n) */
+	uint8_t pad[6];
+	struct sf_feat_splt_entry e[];
+};
+
+static inline size_t
+sf_flow_splt_size(unsigned int n)
+{
+	return sizeof(struct sf_flow_splt) + (size_t)n * sizeof(struct sf_feat_splt_entry);
+}
+
 struct sf_flow_record {
 	struct sf_flow_key key;
 	uint64_t start_ns;	/* first packet of this record, Unix epoch ns */
@@ -283,12 +302,13 @@ struct sf_flow_record {
 	struct sf_flow_tun tun;	/* what carried it (zero: plain) */
 	struct sf_flow_tcp tcp;	/* TCP health (zero: not analysed) */
 	struct sf_flow_feat feat;	/* features.enabled (packets[SF_FEAT_BIDIR] 0: none) */
+	const struct sf_flow_splt *splt;	/* features.splt, or NULL */
 	struct sf_flow_app app;	/* what it carried (kind SF_APP_NONE: nothing known) */
 };
 
 _Static_assert(sizeof(struct sf_flow_record) == sizeof(struct sf_flow_key) + 64 +
 		sizeof(struct sf_flow_tun) + sizeof(struct sf_flow_tcp) + sizeof(struct sf_flow_feat) +
-		sizeof(struct sf_flow_app),
+		sizeof(void *) + sizeof(struct sf_flow_app),
 		"no padding in a record: every byte is a field");
 
 /*

@@ -626,6 +626,7 @@ ft_emit(struct sf_flow_table *t, uint32_t idx, enum sf_end_reason reason)
 	memset(&r.tun, 0, sizeof(r.tun));
 	memset(&r.tcp, 0, sizeof(r.tcp));
 	r.feat.packets[SF_FEAT_BIDIR] = 0;	/* the rest is read only with packets */
+	r.splt = NULL;
 	r.app.kind = SF_APP_NONE;	/* the rest is read only by kind */
 	r.app.flags = 0;
 	if (e->cold != FT_NIL) {

@@ -100,7 +100,7 @@ sf_msg_interval_merge(struct sf_interval_agg *a, const struct sf_msg_interval *m
 
 struct sf_msg_chan *
 sf_msg_chan_create(unsigned int id, unsigned int ring_size, unsigned int records, bool tcp,
-		int socket)
+		unsigned int splt, int socket)
 {
 	struct sf_msg_chan *ch = calloc(1, sizeof(*ch));
 	char name[RTE_MEMPOOL_NAMESIZE];
@@ -119,7 +119,7 @@ sf_msg_chan_create(unsigned int id, unsigned int ring_size, unsigned int records
 	 */
 	snprintf(name, sizeof(name), "sf_msg_rec%u", id);
 	ch->pool[SF_MSG_RECORDS] = rte_mempool_create(name, records,
-			sizeof(struct sf_msg_records), RECORDS_CACHE, 0, NULL, NULL, NULL, NULL,
+			sf_msg_records_size(splt), RECORDS_CACHE, 0, NULL, NULL, NULL, NULL,
 			socket, 0);
 	if (ch->pool[SF_MSG_RECORDS] == NULL)
 		goto fail;
@@ -186,10 +186,10 @@ sf_msg_chan_put(struct sf_msg_chan *ch, void *const *msgs, unsigned int n)
 }
 
 size_t
-sf_msg_chan_bytes(unsigned int ring_size, unsigned int records, bool tcp)
+sf_msg_chan_bytes(unsigned int ring_size, unsigned int records, bool tcp, unsigned int splt)
 {
 	/* An object, its header and trailer: about 128 bytes over its size. */
-	return (size_t)records * (sizeof(struct sf_msg_records) + 128) +
+	return (size_t)records * (sf_msg_records_size(splt) + 128) +
 		(size_t)SF_MSG_INTERVALS * (sizeof(struct sf_msg_interval) + 128) +
 		(size_t)SF_MSG_TUNNEL_MSGS * (sizeof(struct sf_msg_tunnels) + 128) +
 		(tcp ? (size_t)SF_MSG_TCP_MSGS * (sizeof(struct sf_msg_tcp) + 128) : 0) +

@@ -71,9 +71,15 @@ struct sf_msg {
 	uint64_t watermark;
 };
 
+/*
+ * A batch of records; with SPLT on (the channel's splt entries), a slot of
+ * sf_flow_splt_size(splt) bytes per record follows the array, where
+ * rec[i].splt points.
+ */
 struct sf_msg_records {
 	struct sf_msg h;
 	struct sf_flow_record rec[SF_MSG_RECS];
+	uint8_t splt[];
 };
 
 /* One key in use of a keyed table of the aggregate (sf_agg.h). */
@@ -154,11 +160,20 @@ struct sf_msg_chan {
  * The channel of worker `id`: a ring of ring_size slots, `records` record
  * batch messages, SF_MSG_INTERVALS interval messages, SF_MSG_TUNNEL_MSGS
  * tunnel context messages and, with `tcp` (tcp.analysis), SF_MSG_TCP_MSGS
- * TCP health messages (otherwise pool[SF_MSG_TCP] is NULL). NULL with
+ * TCP health messages (otherwise pool[SF_MSG_TCP] is NULL); record
+ * batches hold SPLT slots of `splt` entries when it is not 0. NULL with
  * rte_errno set on failure.
  */
 struct sf_msg_chan *sf_msg_chan_create(unsigned int id, unsigned int ring_size,
-		unsigned int records, bool tcp, int socket);
+		unsigned int records, bool tcp, unsigned int splt, int socket);
+
+/* Bytes of a record batch message with SPLT slots of `splt` entries (0: none). */
+static inline size_t
+sf_msg_records_size(unsigned int splt)
+{
+	return sizeof(struct sf_msg_records) +
+		(splt != 0 ? SF_MSG_RECS * sf_flow_splt_size(splt) : 0);
+}
 
 /* Give back the messages still on the ring, then free. NULL is a no-op. */
 void sf_msg_chan_free(struct sf_msg_chan *ch);
@@ -167,6 +182,7 @@ void sf_msg_chan_free(struct sf_msg_chan *ch);
 void sf_msg_chan_put(struct sf_msg_chan *ch, void *const *msgs, unsigned int n);
 
 /* Memory a channel takes (pools and ring), for start-up estimates. */
-size_t sf_msg_chan_bytes(unsigned int ring_size, unsigned int records, bool tcp);
+size_t sf_msg_chan_bytes(unsigned int ring_size, unsigned int records, bool tcp,
+		unsigned int splt);
 
 #endif /* SF_MSG_H */

@@ -69,6 +69,8 @@ struct sf_worker {
 	bool app;				/* cold areas: application metadata */
 	bool features;				/* cold areas: flow features */
 	uint8_t splt;				/* their SPLT length */
+	uint32_t splt_slot;			/* bytes of a record's SPLT slot in a batch */
+	struct sf_flow_splt *splt_buf;		/* a record's SPLT while it is built */
 	struct sf_app *appi;			/* its buffers and ciphers (app) */
 	struct sf_tun_table tun;		/* the open interval's tunnel contexts */
 	struct sf_tcpa_table *tcpa;		/* its TCP servers and subnets (tcp_analysis) */
@@ -287,8 +289,16 @@ cold_record(void *arg, void *area, struct sf_flow_record *rec, bool ends)
 	rec->tun = c->tun;	/* zero unless tunnelled */
 	if (w->app)
 		sf_app_record(w->appi, &c->app, rec, ends);
-	if (c->on & COLD_FEAT)
+	if (c->on & COLD_FEAT) {
 		sf_feat_result(&c->feat, &rec->feat);
+		if (w->splt != 0) {
+			struct sf_flow_splt *s = w->splt_buf;
+
+			s->n = w->splt;
+			s->len = (uint8_t)sf_feat_splt(&c->feat, 0, s->e, w->splt);
+			rec->splt = s;
+		}
+	}
 	if (c->on & COLD_TCP) {
 		sf_tcp_record(&c->tcp, rec, ends);
 		if (ends)
@@ -315,6 +325,14 @@ emit_record(void *arg, const struct sf_flow_record *rec)
 		w->batch_tsc = rte_rdtsc();
 	}
 	b->rec[b->h.count] = *rec;
+	if (rec->splt != NULL) {
+		/* into the batch's slot: the worker's buffer is the next record's */
+		struct sf_flow_splt *s = (struct sf_flow_splt *)(b->splt +
+				(size_t)b->h.count * w->splt_slot);
+
+		memcpy(s, rec->splt, sf_flow_splt_size(rec->splt->len));
+		b->rec[b->h.count].splt = s;
+	}
 	if (w->sampling != SF_SAMPLING_NONE) {
 		struct sf_flow_record *r = &b->rec[b->h.count];
 
@@ -366,7 +384,16 @@ sf_worker_create(const struct sf_worker_params *p)
 	w->tcp_analysis = p->tcp_analysis;
 	w->app = p->app;
 	w->features = p->features;
-	w->splt = (uint8_t)RTE_MIN(p->splt, (unsigned int)SF_FEAT_SPLT_MAX);
+	w->splt = p->features ? (uint8_t)RTE_MIN(p->splt, (unsigned int)SF_FEAT_SPLT_MAX) : 0;
+	if (w->splt != 0) {
+		w->splt_slot = (uint32_t)sf_flow_splt_size(w->splt);
+		w->splt_buf = rte_zmalloc_socket("sf_splt", w->splt_slot, RTE_CACHE_LINE_SIZE,
+				p->table.socket_id);
+		if (w->splt_buf == NULL) {
+			rte_errno = ENOMEM;
+			goto fail;
+		}
+	}
 	if (p->app) {
 		struct sf_app_params ap = {
 			.buffers = p->app_buffers, .socket_id = p->table.socket_id,
@@ -408,6 +435,7 @@ sf_worker_create(const struct sf_worker_params *p)
 	publish(w);
 	return w;
 fail:
+	rte_free(w->splt_buf);
 	sf_app_free(w->appi);
 	rte_free(w->tcpa);
 	rte_free(w);
@@ -422,6 +450,7 @@ sf_worker_free(struct sf_worker *w)
 	if (w->batch != NULL)
 		rte_mempool_put(w->chan->pool[SF_MSG_RECORDS], w->batch);
 	sf_flow_table_free(w->table);
+	rte_free(w->splt_buf);
 	sf_app_free(w->appi);
 	rte_free(w->tcpa);
 	rte_free(w);

@@ -360,7 +360,7 @@ test_zeroed_is_empty(void **state)
 	assert_int_equal(sf_feat_splt(&f, 0, e, 1), 0);
 }
 
-/* The proposed field rows name nfstream's 24 columns, each once. */
+/* The field rows name nfstream's 24 columns, each once, then its three SPLT lists. */
 static void
 test_field_names(void **state)
 {
@@ -373,7 +373,10 @@ test_field_names(void **state)
 	unsigned int i = 0, w, s, p;
 
 	(void)state;
-	assert_int_equal(sizeof(names) / sizeof(names[0]), 24);
+	assert_int_equal(sizeof(names) / sizeof(names[0]), 24 + 3);
+	assert_string_equal(names[24], "splt_direction");
+	assert_string_equal(names[25], "splt_ps");
+	assert_string_equal(names[26], "splt_piat_ms");
 	/* nfstream's order: sizes of each way, then gaps of each way. */
 	for (p = 0; p < 2; p++)
 		for (w = 0; w < 3; w++)

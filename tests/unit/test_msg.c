@@ -82,7 +82,7 @@ test_sizes(void **state)
 static void
 test_chan_pools(void **state)
 {
-	struct sf_msg_chan *ch = sf_msg_chan_create(7, 64, 128, false, SOCKET_ID_ANY);
+	struct sf_msg_chan *ch = sf_msg_chan_create(7, 64, 128, false, 0, SOCKET_ID_ANY);
 	void *m[6], *p;
 	unsigned int i;
 
@@ -108,7 +108,7 @@ test_chan_pools(void **state)
 	sf_msg_chan_free(ch);
 	sf_msg_chan_free(NULL);
 	/* The names are free again. */
-	ch = sf_msg_chan_create(7, 64, 128, false, SOCKET_ID_ANY);
+	ch = sf_msg_chan_create(7, 64, 128, false, 0, SOCKET_ID_ANY);
 	assert_non_null(ch);
 	sf_msg_chan_free(ch);
 }

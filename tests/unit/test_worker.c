@@ -94,7 +94,7 @@ rig_make(struct rig *r, unsigned int ring_size, unsigned int pool_size, bool los
 	struct sf_worker_params p;
 	char name[32];
 
-	r->chan = sf_msg_chan_create(100 + seq, ring_size, pool_size, false, SOCKET_ID_ANY);
+	r->chan = sf_msg_chan_create(100 + seq, ring_size, pool_size, false, 0, SOCKET_ID_ANY);
 	assert_non_null(r->chan);
 	snprintf(name, sizeof(name), "tw%u", seq++);
 	memset(&p, 0, sizeof(p));

@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sf_agg_names.h"
 #include "sf_agg_tcp.h"
 #include "sf_agg_tun.h"
 #include "sf_common.h"
@@ -89,6 +90,12 @@ uint64_t sf_drop_total(const uint64_t dropped[SF_DROP_MAX]);
 		"failures).") \
 	X(CONN_STATE_FLOWS, "spanflow_tcp_conn_state_flows_total", "counter", \
 		"tcp.analysis: TCP flows that ended, by Zeek conn_state (finalized intervals).") \
+	X(APP_FLOWS, "spanflow_app_flows_total", "counter", \
+		"app.enabled: flows that ended, by the application metadata found in them " \
+		"(tls, quic, dns, http; none: nothing recognised).") \
+	X(APP_ISSUES, "spanflow_app_inspection_issues_total", "counter", \
+		"app.enabled: flows whose inspection met a malformed message, found no " \
+		"reassembly buffer, or had a text cut to its field.") \
 	X(FLOWS_CREATED, "spanflow_flows_created_total", "counter", "Flows created.") \
 	X(RECORDS, "spanflow_flow_records_total", "counter", \
 		"Flow records exported, by end reason.") \
@@ -145,6 +152,9 @@ uint64_t sf_drop_total(const uint64_t dropped[SF_DROP_MAX]);
 	R(malformed_by, MALFORMED, SUM, NULL, "malformed_by_reason", NONZERO, MALFORMED) \
 	R(dropped, DROP, OUTCOME, "dropped", NULL, ALL, DROPPED) \
 	C(records_lost, SUM, "records_lost", RECORDS_LOST, NULL) \
+	C(app_malformed, SUM, "app_inspection.malformed", APP_ISSUES, "issue=\"malformed\"") \
+	C(app_no_buffer, SUM, "app_inspection.no_buffer", APP_ISSUES, "issue=\"no_buffer\"") \
+	C(app_cut, SUM, "app_inspection.cut", APP_ISSUES, "issue=\"cut\"") \
 	C(flows_new, SUM, "flows.new", FLOWS_CREATED, NULL) \
 	R(flows_ended, END, SUM, "flows.ended", "ended_by_reason", ALL, RECORDS) \
 	C(flows_active, GAUGE, "flows.active", NONE, NULL)
@@ -184,12 +194,25 @@ sf_agg_conn_state_name(unsigned int k)
 	return s != NULL ? s : "none";
 }
 
+/* Flows that ended, by what app.enabled found in them. */
+#define SF_AGG_APP_COLUMNS(X, t, k) \
+	X(t, k, flows, "flows", APP_FLOWS)
+
+static inline const char *
+sf_agg_app_name(unsigned int k)
+{
+	const char *s = sf_app_kind_name((uint8_t)(k < SF_APP_KINDS ? k : SF_APP_NONE));
+
+	return s != NULL ? s : "none";
+}
+
 #define SF_AGG_TABLES(T) \
 	T(proto, 256, "protocols", "proto", SF_AGG_PROTO_COLUMNS, NULL) \
 	T(encap, SF_ENCAP_MAX, "encapsulations", "encap", SF_AGG_ENCAP_COLUMNS, \
 			sf_pkt_encap_name) \
 	T(conn_state, SF_ZEEK_N, "tcp_conn_states", "conn_state", SF_AGG_CONN_STATE_COLUMNS, \
-			sf_agg_conn_state_name)
+			sf_agg_conn_state_name) \
+	T(app, SF_APP_KINDS, "app_flows", "app", SF_AGG_APP_COLUMNS, sf_agg_app_name)
 
 /* Generated: the counts of each reason set and of the counters. */
 enum {
@@ -237,6 +260,11 @@ struct sf_interval_agg {
 	 * the collector like the tunnels (sf_agg_tcp.h); empty without it.
 	 */
 	struct sf_tcpa_top tcp;
+	/*
+	 * Server names and DNS names (app.enabled), counted and ranked by the
+	 * collector from the records of the interval (sf_agg_names.h).
+	 */
+	struct sf_names_top names[SF_NAMES_KINDS];
 };
 
 _Static_assert(sizeof(((struct sf_interval_agg *)0)->counters) ==

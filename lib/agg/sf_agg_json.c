@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <inttypes.h>
+
 #include "sf_agg_json.h"
 
 static void
@@ -80,6 +82,47 @@ tables_json(struct sf_text *t, const struct sf_interval_agg *a)
 			sep = ",";
 		}
 		sf_text_put(t, "]", 1);
+	}
+}
+
+static void
+names_list(struct sf_text *t, const struct sf_name_count *e, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		sf_text_str(t, i != 0 ? ",{\"name\":" : "{\"name\":");
+		sf_text_json_str(t, e[i].name);
+		sf_text_str(t, ",\"bytes\":");
+		sf_text_u64(t, e[i].bytes);
+		sf_text_str(t, ",\"flows\":");
+		sf_text_u64(t, e[i].flows);
+		sf_text_put(t, "}", 1);
+	}
+}
+
+void
+sf_agg_json_names(struct sf_text *t, const struct sf_names_top top[SF_NAMES_KINDS],
+		unsigned int n)
+{
+	static const char *const keys[SF_NAMES_KINDS] = { "server_names", "dns_names" };
+	unsigned int k;
+
+	for (k = 0; k < SF_NAMES_KINDS; k++) {
+		const struct sf_names_top *x = &top[k];
+
+		if (x->names == 0 && x->untracked_flows == 0 && x->untracked_bytes == 0)
+			continue;
+		sf_text_str(t, ",\"");
+		sf_text_str(t, keys[k]);
+		sf_text_str(t, "\":{\"by_bytes\":[");
+		names_list(t, x->by_bytes, RTE_MIN(x->n_bytes, n));
+		sf_text_str(t, "],\"by_flows\":[");
+		names_list(t, x->by_flows, RTE_MIN(x->n_flows, n));
+		sf_text_printf(t, "],\"names\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"flows\":%"
+				PRIu64 ",\"untracked_bytes\":%" PRIu64 ",\"untracked_flows\":%"
+				PRIu64 "}", x->names, x->bytes, x->flows, x->untracked_bytes,
+				x->untracked_flows);
 	}
 }
 
@@ -311,6 +354,7 @@ sf_agg_json_interval(struct sf_text *t, const struct sf_interval_agg *a, uint64_
 	tables_json(t, a);
 	sf_agg_json_tunnels(t, &a->tunnels, SF_TUN_TOP);
 	sf_agg_json_tcp(t, &a->tcp, SF_TCPA_TOP);
+	sf_agg_json_names(t, a->names, SF_NAMES_TOP);
 	sf_text_str(t, ",\"top_flows\":[");
 	for (i = 0; i < a->ntop && i < SF_TOPK; i++) {
 		if (i != 0)

@@ -44,6 +44,14 @@ void sf_agg_json_tables(struct sf_text *t, const struct sf_interval_agg *a);
 void sf_agg_json_tunnels(struct sf_text *t, const struct sf_tun_top *top, unsigned int n);
 
 /*
+ * ,"server_names":{...},"dns_names":{...}: the top n names by bytes and by
+ * flows, the totals and what the bounded tables could not track (a kind
+ * without any name is left out).
+ */
+void sf_agg_json_names(struct sf_text *t, const struct sf_names_top top[SF_NAMES_KINDS],
+		unsigned int n);
+
+/*
  * TCP health per server and client subnet (sf_agg_tcp.h), if top has any:
  * ,"tcp":{totals, "rtt_histogram":[[lower_ns,count],...]} with the
  * buckets in use, then the rankings ,"tcp_slowest_servers":[...],

@@ -26,6 +26,7 @@ struct pending {
 	struct sf_tcpa_server other_server;
 	struct sf_tcpa_subnet other_subnet;
 	bool tcp;		/* some worker sent TCP rows */
+	struct sf_names *names[SF_NAMES_KINDS];	/* NULL until a record has one */
 };
 
 struct sf_collector {
@@ -111,6 +112,8 @@ sf_collector_free(struct sf_collector *c)
 		free(c->pend[i].tun);
 		free(c->pend[i].serv);
 		free(c->pend[i].sub);
+		sf_names_free(c->pend[i].names[SF_NAMES_SERVER]);
+		sf_names_free(c->pend[i].names[SF_NAMES_DNS]);
 	}
 	free(c->pend);
 	sf_summary_free(c->sum);
@@ -227,6 +230,25 @@ tcp_final(struct sf_collector *c, struct pending *p)
 	return true;
 }
 
+/* The interval's names, ranked into the aggregate and added to the run's. */
+static bool
+names_final(struct sf_collector *c, struct pending *p)
+{
+	bool any = false;
+	unsigned int k;
+
+	for (k = 0; k < SF_NAMES_KINDS; k++) {
+		if (p->names[k] == NULL)
+			continue;
+		sf_names_rank(p->names[k], &p->agg.names[k]);
+		sf_summary_names(c->sum, (enum sf_names_kind)k, p->names[k]);
+		sf_names_free(p->names[k]);
+		p->names[k] = NULL;
+		any = true;
+	}
+	return any;
+}
+
 static void
 finalize(struct sf_collector *c, struct pending *p)
 {
@@ -234,6 +256,7 @@ finalize(struct sf_collector *c, struct pending *p)
 	struct sf_interval_agg *a = &p->agg;
 	bool tunnels = tunnels_final(c, p);
 	bool tcp = tcp_final(c, p);
+	bool names = names_final(c, p);
 	unsigned int i;
 
 	if (c->p.drops != NULL) {
@@ -246,7 +269,7 @@ finalize(struct sf_collector *c, struct pending *p)
 		}
 	}
 	/* Tunnel counts alone: an aggregate that was lost on a full ring. */
-	if (sf_agg_empty(a) && !tunnels && !tcp)
+	if (sf_agg_empty(a) && !tunnels && !tcp && !names)
 		return;
 	if (t->intervals == 0)
 		t->first_interval = a->interval;
@@ -287,11 +310,43 @@ finalize_ready(struct sf_collector *c)
 	}
 }
 
+/*
+ * Names of records a worker sent in its interval iv (a batch carries the
+ * interval it was sent in; it reaches the collector before that interval's
+ * aggregate): bytes of every record, a flow for a record that ends it.
+ */
 static void
-take_records(struct sf_collector *c, const struct sf_flow_record *r, unsigned int n)
+take_names(struct sf_collector *c, const struct sf_flow_record *r, unsigned int n, uint64_t iv)
+{
+	struct pending *p = NULL;
+	unsigned int i, k;
+
+	for (i = 0; i < n; i++) {
+		if (r[i].app.kind == SF_APP_NONE)
+			continue;
+		for (k = 0; k < SF_NAMES_KINDS; k++) {
+			const char *name = sf_names_of(&r[i], (enum sf_names_kind)k);
+
+			if (name == NULL)
+				continue;
+			if (p == NULL && (p = pending_get(c, iv)) == NULL)
+				return;
+			if (p->names[k] == NULL &&
+					(p->names[k] = sf_names_create(SF_NAMES_INTERVAL_MAX)) == NULL)
+				continue;
+			sf_names_add(p->names[k], name, r[i].bytes[0] + r[i].bytes[1],
+					r[i].end_reason != SF_END_ACTIVE);
+		}
+	}
+}
+
+static void
+take_records(struct sf_collector *c, const struct sf_flow_record *r, unsigned int n,
+		uint64_t iv)
 {
 	unsigned int i, k;
 
+	take_names(c, r, n, iv);
 	sf_summary_add(c->sum, &c->tot, r, n);
 	c->version++;
 	for (i = 0; i < n; i++)
@@ -401,7 +456,7 @@ sf_collector_handle(struct sf_collector *c, const struct sf_msg *m)
 	if (m->type == SF_MSG_RECORDS) {
 		const struct sf_msg_records *r = (const struct sf_msg_records *)m;
 
-		take_records(c, r->rec, RTE_MIN(m->count, (uint32_t)SF_MSG_RECS));
+		take_records(c, r->rec, RTE_MIN(m->count, (uint32_t)SF_MSG_RECS), m->watermark);
 		return;
 	}
 	/* Tunnels come before their interval's aggregate, which moves the watermark. */

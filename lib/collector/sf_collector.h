@@ -99,6 +99,8 @@ struct sf_collector_totals {
 	struct sf_tun_top tunnels;
 	/* TCP servers and client subnets over the run (a bounded table: overflow counted). */
 	struct sf_tcpa_top tcp;
+	/* Server names and DNS names over the run (bounded tables: untracked counted). */
+	struct sf_names_top names[SF_NAMES_KINDS];
 	bool talkers_exact;		/* every talker figure and `hosts` exact */
 };
 

@@ -94,6 +94,7 @@ struct tcp_run {
 struct sf_summary {
 	struct tun_run *tun;
 	struct tcp_run *tcp;			/* NULL until TCP rows come */
+	struct sf_names *names[SF_NAMES_KINDS];	/* NULL until a name comes */
 	struct host_map hosts;
 	struct port_cnt *ports;		/* [PORT_PROTOS][65536] */
 	uint32_t *used;			/* indexes into ports[] seen so far */
@@ -136,6 +137,8 @@ sf_summary_free(struct sf_summary *s)
 	free(s->used);
 	free(s->tun);
 	free(s->tcp);
+	sf_names_free(s->names[SF_NAMES_SERVER]);
+	sf_names_free(s->names[SF_NAMES_DNS]);
 	free(s);
 }
 
@@ -500,8 +503,21 @@ sf_summary_tcp(struct sf_summary *s, const struct sf_tcpa_server *serv, unsigned
 }
 
 void
+sf_summary_names(struct sf_summary *s, enum sf_names_kind k, const struct sf_names *iv)
+{
+	if (s->names[k] == NULL && (s->names[k] = sf_names_create(SF_NAMES_RUN_MAX)) == NULL)
+		return;
+	sf_names_merge(s->names[k], iv);
+}
+
+void
 sf_summary_rank(const struct sf_summary *s, struct sf_collector_totals *t)
 {
+	unsigned int k;
+
+	for (k = 0; k < SF_NAMES_KINDS; k++)
+		if (s->names[k] != NULL)
+			sf_names_rank(s->names[k], &t->names[k]);
 	rank_talkers(&s->hosts, t);
 	rank_ports(s, t);
 	sf_tun_rank(&t->tunnels, s->tun->ent, s->tun->n, s->tun->over_packets,

@@ -33,6 +33,9 @@ void sf_summary_tunnels(struct sf_summary *s, const struct sf_tun_entry *e, unsi
  * (m distinct) into the run's bounded tables; the other rows are what did
  * not fit in the workers' tables.
  */
+/* An interval's names into the run's (bounded: what finds no room is counted untracked). */
+void sf_summary_names(struct sf_summary *s, enum sf_names_kind k, const struct sf_names *iv);
+
 void sf_summary_tcp(struct sf_summary *s, const struct sf_tcpa_server *serv, unsigned int n,
 		const struct sf_tcpa_subnet *sub, unsigned int m,
 		const struct sf_tcpa_server *other_server,

@@ -142,6 +142,7 @@ ep_summary(struct req *r, struct sf_text *b)
 	sf_agg_json_reasons(b, sum);
 	sf_agg_json_tables(b, sum);
 	sf_agg_json_tunnels(b, &s->tot.tunnels, SF_TUN_TOP);
+	sf_agg_json_names(b, s->tot.names, SF_NAMES_TOP);
 	sf_text_printf(b, ",\"conservation\":{\"input_received\":%" PRIu64 ",\"accounted\":%" PRIu64
 			",\"ok\":%s,\"formula\":", cons.received, cons.accounted,
 			cons.ok ? "true" : "false");
@@ -313,6 +314,21 @@ ep_tunnels(struct req *r, struct sf_text *b)
 		return st;
 	sf_text_str(b, "{\"by\":\"bytes\"");
 	sf_agg_json_tunnels(b, &r->s->tot.tunnels, n);
+	sf_text_str(b, "}\n");
+	return 0;
+}
+
+/* The run's server names (SNI, HTTP Host) and DNS names by bytes and by flows. */
+static int
+ep_names(struct req *r, struct sf_text *b)
+{
+	unsigned int n;
+	int st = get_uint(r, "n", SF_NAMES_TOP, SF_NAMES_TOP, &n);
+
+	if (st != 0)
+		return st;
+	sf_text_printf(b, "{\"app\":%s", sf_http_params_of(r->h)->cfg->app ? "true" : "false");
+	sf_agg_json_names(b, r->s->tot.names, n);
 	sf_text_str(b, "}\n");
 	return 0;
 }
@@ -703,6 +719,7 @@ static const struct route routes[] = {
 	{ "/api/v1/talkers/top", ep_talkers, "application/json" },
 	{ "/api/v1/ports/top", ep_ports, "application/json" },
 	{ "/api/v1/tunnels/top", ep_tunnels, "application/json" },
+	{ "/api/v1/names/top", ep_names, "application/json" },
 	{ "/api/v1/tcp/servers", ep_tcp_servers, "application/json" },
 	{ "/api/v1/tcp/subnets", ep_tcp_subnets, "application/json" },
 	{ "/api/v1/protocols", ep_protocols, "application/json" },
@@ -804,7 +821,7 @@ sf_http_handler(void *cls, struct MHD_Connection *conn, const char *url,
 	if (rt == NULL)
 		return send_error(conn, MHD_HTTP_NOT_FOUND, "unknown path; see /api/v1/summary, "
 				"/api/v1/intervals, /api/v1/flows/top, /api/v1/talkers/top, "
-				"/api/v1/ports/top, /api/v1/tunnels/top, /api/v1/tcp/servers, "
+				"/api/v1/ports/top, /api/v1/tunnels/top, /api/v1/names/top, /api/v1/tcp/servers, "
 				"/api/v1/tcp/subnets, /api/v1/protocols, "
 				"/api/v1/workers, "
 				"/api/v1/config, /metrics or /");

@@ -156,6 +156,34 @@ print_tunnels(FILE *f, const struct sf_collector_totals *t)
 	}
 }
 
+/* The run's top server names and DNS names by bytes (app.enabled). */
+static void
+print_names(FILE *f, const struct sf_collector_totals *t)
+{
+	static const char *const title[SF_NAMES_KINDS] = {
+		"server names (TLS/QUIC SNI, HTTP Host)", "DNS names (questions)" };
+	unsigned int k, i;
+	char b1[32];
+
+	for (k = 0; k < SF_NAMES_KINDS; k++) {
+		const struct sf_names_top *x = &t->names[k];
+
+		if (x->names == 0 && x->untracked_flows == 0)
+			continue;
+		fprintf(f, "top %s, by bytes: %" PRIu64 " names, %" PRIu64 " flows\n", title[k],
+				x->names, x->flows);
+		for (i = 0; i < x->n_bytes; i++)
+			fprintf(f, "  %-48s %14s %8" PRIu64 " flows\n", x->by_bytes[i].name,
+					human(b1, sizeof(b1), (double)x->by_bytes[i].bytes, "B"),
+					x->by_bytes[i].flows);
+		if (x->untracked_flows != 0 || x->untracked_bytes != 0)
+			fprintf(f, "  (%s in %" PRIu64 " flows of names beyond the bounded table: "
+					"a count may be that much off)\n",
+					human(b1, sizeof(b1), (double)x->untracked_bytes, "B"),
+					x->untracked_flows);
+	}
+}
+
 /* TCP servers and client subnets each ranking of the report lists. */
 #define SF_REPORT_TCP 10
 
@@ -449,6 +477,7 @@ sf_report_print(FILE *f, const struct sf_report_info *ri, const struct sf_collec
 	print_protocols(f, s);
 	print_encaps(f, s);
 	print_tunnels(f, t);
+	print_names(f, t);
 	print_tcp(f, t);
 	print_conn_states(f, s);
 	print_top_flows(f, t);

@@ -72,6 +72,7 @@ struct sf_worker {
 	uint32_t splt_slot;			/* bytes of a record's SPLT slot in a batch */
 	struct sf_flow_splt *splt_buf;		/* a record's SPLT while it is built */
 	struct sf_app *appi;			/* its buffers and ciphers (app) */
+	struct sf_app_stats app_last;		/* its counts at the last interval's end */
 	struct sf_tun_table tun;		/* the open interval's tunnel contexts */
 	struct sf_tcpa_table *tcpa;		/* its TCP servers and subnets (tcp_analysis) */
 	/* tunnel.underlay: the underlay flows' packets of the chunk in hand. */
@@ -287,8 +288,11 @@ cold_record(void *arg, void *area, struct sf_flow_record *rec, bool ends)
 	struct flow_cold *c = area;
 
 	rec->tun = c->tun;	/* zero unless tunnelled */
-	if (w->app)
+	if (w->app) {
 		sf_app_record(w->appi, &c->app, rec, ends);
+		if (ends)
+			w->agg.app_flows[rec->app.kind % SF_APP_KINDS]++;
+	}
 	if (c->on & COLD_FEAT) {
 		sf_feat_result(&c->feat, &rec->feat);
 		if (w->splt != 0) {
@@ -556,6 +560,14 @@ close_interval(struct sf_worker *w, uint64_t watermark)
 		a->flows_ended[r] += st->ended[r] - w->last.ended[r];
 	a->flows_active = st->active;
 	a->ntop = sf_flow_table_interval_top(w->table, a->top);
+	if (w->app) {
+		const struct sf_app_stats *as = sf_app_stats(w->appi);
+
+		a->app_malformed += as->malformed - w->app_last.malformed;
+		a->app_no_buffer += as->no_buffer - w->app_last.no_buffer;
+		a->app_cut += as->cut - w->app_last.cut;
+		w->app_last = *as;
+	}
 	w->last = *st;
 	estimate_copies(w);
 

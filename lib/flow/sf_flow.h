@@ -312,6 +312,28 @@ _Static_assert(sizeof(struct sf_flow_record) == sizeof(struct sf_flow_key) + 64 
 		"no padding in a record: every byte is a field");
 
 /*
+ * Copy a record with only the parts it uses: features and application
+ * metadata (two thirds of the struct) only when present, so a record of a
+ * run without them costs what it did before they existed.
+ */
+static inline void
+sf_flow_record_copy(struct sf_flow_record *d, const struct sf_flow_record *r)
+{
+	memcpy(d, r, offsetof(struct sf_flow_record, feat));
+	if (r->feat.packets[SF_FEAT_BIDIR] != 0)
+		d->feat = r->feat;
+	else
+		d->feat.packets[SF_FEAT_BIDIR] = 0;
+	d->splt = r->splt;
+	if (r->app.kind != SF_APP_NONE) {
+		d->app = r->app;
+	} else {
+		d->app.kind = SF_APP_NONE;
+		d->app.flags = 0;
+	}
+}
+
+/*
  * Symmetric by construction: the key is already canonical. CRC32-C over
  * five words, the sixth (tunnel context) folded into the fifth with its
  * halves swapped: a zero context leaves the five-word hash (the value of

@@ -71,6 +71,7 @@ struct sf_worker {
 	uint8_t splt;				/* their SPLT length */
 	uint32_t splt_slot;			/* bytes of a record's SPLT slot in a batch */
 	struct sf_flow_splt *splt_buf;		/* a record's SPLT while it is built */
+	uint16_t off_tun, off_app, off_feat;	/* cold area parts, 0: not there */
 	struct sf_app *appi;			/* its buffers and ciphers (app) */
 	struct sf_app_stats app_last;		/* its counts at the last interval's end */
 	struct sf_tun_table tun;		/* the open interval's tunnel contexts */
@@ -183,16 +184,20 @@ batch_send(struct sf_worker *w)
  * A flow's cold area: what only some flows need. Tunnel facts (a
  * tunnelled flow: what carried its first packet goes into each of its
  * records; a flow whose packets only had VLAN tags has nothing to add to
- * its key) and TCP health (lib/tcp). One area per flow that wants either.
+ * its key), TCP health (lib/tcp), application metadata (lib/app) and flow
+ * features (lib/feat). One area per flow that wants any. The head is
+ * always there, its TCP state only with tcp.analysis; the other parts
+ * follow at offsets the worker computes from what is on (w->off_*), so an
+ * area holds only what the configuration uses.
  */
 struct flow_cold {
 	uint8_t on;		/* COLD_*: what below is in use */
 	struct sf_tcpa_ref tcpa;	/* its rows in the interval's TCP table (7 bytes) */
 	struct sf_tcp tcp;	/* first: what a TCP packet touches in two lines */
-	struct sf_flow_tun tun;
-	struct sf_app_flow app;	/* inspected while COLD_APP is set */
-	struct sf_feat feat;	/* last: its SPLT tail is sized by the configuration */
 };
+
+/* A part of the area at offset off (a w->off_* that is not 0). */
+#define COLD_PART(c, off, type) ((type *)(void *)((uint8_t *)(c) + (off)))
 
 #define COLD_TCP 0x1	/* tcp */
 #define COLD_APP 0x2	/* app, until the inspection is over */
@@ -227,7 +232,7 @@ cold_start(void *arg, void *area, const struct sf_pkt_info *pi)
 
 	if (w->tunnel_facts && tunnelled(pi)) {
 		const struct sf_pkt_tunnel *t = &pi->tun;
-		struct sf_flow_tun *f = &c->tun;
+		struct sf_flow_tun *f = COLD_PART(c, w->off_tun, struct sf_flow_tun);
 
 		f->encaps = t->encaps;
 		f->ids = t->ids;
@@ -250,7 +255,7 @@ cold_start(void *arg, void *area, const struct sf_pkt_info *pi)
 		c->on |= COLD_APP;	/* the area is zeroed: the inspection's start */
 	if (w->features && pi->key.ctx_kind != SF_FLOW_CTX_UNDERLAY) {
 		c->on |= COLD_FEAT;
-		sf_feat_init(&c->feat, w->splt);
+		sf_feat_init(COLD_PART(c, w->off_feat, struct sf_feat), w->splt);
 	}
 }
 
@@ -263,14 +268,15 @@ cold_packet(void *arg, void *area, const struct sf_pkt_info *pi, unsigned int di
 
 	if (unlikely(c->on & COLD_APP) && frame != NULL) {
 		const struct rte_mbuf *m = frame;
+		struct sf_app_flow *af = COLD_PART(c, w->off_app, struct sf_app_flow);
 
-		sf_app_packet(w->appi, &c->app, pi, dir, rte_pktmbuf_mtod(m, const uint8_t *),
+		sf_app_packet(w->appi, af, pi, dir, rte_pktmbuf_mtod(m, const uint8_t *),
 				rte_pktmbuf_data_len(m));
-		if (!sf_app_flow_active(&c->app))
+		if (!sf_app_flow_active(af))
 			c->on &= (uint8_t)~COLD_APP;
 	}
 	if (c->on & COLD_FEAT)
-		sf_feat_packet(&c->feat, dir, ts, pi->ip_len);
+		sf_feat_packet(COLD_PART(c, w->off_feat, struct sf_feat), dir, ts, pi->ip_len);
 	if (c->on & COLD_TCP) {
 		/* What the analysis finds, counted per server and subnet as it is found. */
 		unsigned int found = sf_tcp_packet(&c->tcp, pi, dir, ts);
@@ -287,19 +293,22 @@ cold_record(void *arg, void *area, struct sf_flow_record *rec, bool ends)
 	struct sf_worker *w = arg;
 	struct flow_cold *c = area;
 
-	rec->tun = c->tun;	/* zero unless tunnelled */
+	if (w->off_tun != 0)
+		rec->tun = *COLD_PART(c, w->off_tun, struct sf_flow_tun);	/* zero unless tunnelled */
 	if (w->app) {
-		sf_app_record(w->appi, &c->app, rec, ends);
+		sf_app_record(w->appi, COLD_PART(c, w->off_app, struct sf_app_flow), rec, ends);
 		if (ends)
 			w->agg.app_flows[rec->app.kind % SF_APP_KINDS]++;
 	}
 	if (c->on & COLD_FEAT) {
-		sf_feat_result(&c->feat, &rec->feat);
+		const struct sf_feat *ft = COLD_PART(c, w->off_feat, struct sf_feat);
+
+		sf_feat_result(ft, &rec->feat);
 		if (w->splt != 0) {
 			struct sf_flow_splt *s = w->splt_buf;
 
 			s->n = w->splt;
-			s->len = (uint8_t)sf_feat_splt(&c->feat, 0, s->e, w->splt);
+			s->len = (uint8_t)sf_feat_splt(ft, 0, s->e, w->splt);
 			rec->splt = s;
 		}
 	}
@@ -328,7 +337,7 @@ emit_record(void *arg, const struct sf_flow_record *rec)
 		w->batch = b;
 		w->batch_tsc = rte_rdtsc();
 	}
-	b->rec[b->h.count] = *rec;
+	sf_flow_record_copy(&b->rec[b->h.count], rec);
 	if (rec->splt != NULL) {
 		/* into the batch's slot: the worker's buffer is the next record's */
 		struct sf_flow_splt *s = (struct sf_flow_splt *)(b->splt +
@@ -418,8 +427,24 @@ sf_worker_create(const struct sf_worker_params *p)
 	}
 	tp = p->table;
 	if (p->tunnel_facts || p->tcp_analysis || p->app || p->features) {
-		tp.cold.size = (uint32_t)(offsetof(struct flow_cold, feat) +
-				(p->features ? sf_feat_size(w->splt) : 0));
+		size_t pos = p->tcp_analysis ? sizeof(struct flow_cold) :
+			offsetof(struct flow_cold, tcp);
+
+		if (p->tunnel_facts) {
+			w->off_tun = (uint16_t)pos;
+			pos += sizeof(struct sf_flow_tun);
+		}
+		if (p->app) {
+			pos = RTE_ALIGN_CEIL(pos, 8);
+			w->off_app = (uint16_t)pos;
+			pos += sizeof(struct sf_app_flow);
+		}
+		if (p->features) {
+			pos = RTE_ALIGN_CEIL(pos, 8);
+			w->off_feat = (uint16_t)pos;
+			pos += sf_feat_size(w->splt);
+		}
+		tp.cold.size = (uint32_t)pos;
 		tp.cold.slots = tp.capacity;
 		tp.cold.want_flags = (uint8_t)((p->tunnel_facts ? SF_PKT_F_ENCAP : 0) |
 				(p->tcp_analysis ? SF_PKT_F_TCP : 0));

@@ -37,6 +37,12 @@ SCENARIOS = {
                 "-T", "-L", "0.01", "-R", "0.01"], 5, 2097152,
                "TCP with real sequence numbers over 1M flows, 1% resent, 1% reordered "
                "(for --tcp-analysis)"),
+    "app-1M": (["-n", "4000000", "-f", "1000000", "-s", "64", "-S", "64", "-d", "20", "-T",
+                "-A", os.path.join(ROOT, "tests", "data", "quic", "rfc9001_a2_client_initial.bin")],
+               5, 2097152,
+               "application mix over 1M flows (for --app): 40% TLS (512-byte ClientHello), "
+               "10% HTTP, 30% DNS query+answer, 20% QUIC Initial (1200 bytes, decrypted), "
+               "other packets 64 bytes"),
     "vxlan-1M": (["-n", "4000000", "-f", "1000000", "-s", "64", "-S", "64", "-d", "20",
                   "-E", "vxlan"], 5, 2097152,
                  "VXLAN (4 VTEPs, 4 VNIs), 1M inner flows of 64-byte frames"),
@@ -64,11 +70,11 @@ def parse_report(out):
     return r
 
 
-def run_once(binary, cap, loops, capacity):
+def run_once(binary, cap, loops, capacity, extra=()):
     with tempfile.NamedTemporaryFile(prefix="sf-bench-time-") as t:
         cmd = ["/usr/bin/time", "-f", "%M", "-o", t.name, binary, "--replay", cap,
                "--loop", str(loops), "-w", "1", "--flow-capacity", str(capacity),
-               "--no-progress", "--idle", "busy"]
+               "--no-progress", "--idle", "busy"] + list(extra)
         p = subprocess.run(cmd, capture_output=True, text=True)
         if p.returncode != 0:
             sys.exit("bench: %s failed:\n%s" % (" ".join(cmd), p.stderr[-2000:]))
@@ -84,6 +90,8 @@ def main():
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--scenario", action="append", choices=sorted(SCENARIOS))
     ap.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    ap.add_argument("--args", default="",
+                    help="more spanflow options for every run, e.g. \"--app\" or \"--features\"")
     a = ap.parse_args()
     binary = os.path.join(a.build, "app", "spanflow", "spanflow")
     gen = os.path.join(a.build, "tools", "sf_pcapgen")
@@ -96,7 +104,8 @@ def main():
         cap = os.path.join(tmp, "sf-bench-%s.pcap" % name)
         if not os.path.exists(cap):
             subprocess.run([gen, "-o", cap, "-r", "7"] + gargs, check=True)
-        runs = [run_once(binary, cap, loops, capacity) for _ in range(a.runs)]
+        runs = [run_once(binary, cap, loops, capacity, a.args.split())
+                for _ in range(a.runs)]
         if not all(r.get("conserved") for r in runs):
             sys.exit("bench: %s: conservation failed" % name)
         secs = statistics.median(r["seconds"] for r in runs)

@@ -13,8 +13,14 @@
  * close with FIN/FIN after about LEN packets, then reopen on a new source
  * port. With -T their sequence and ACK numbers are a real conversation's
  * (for the TCP analysis), with a share of resent segments (-L, loss) and
- * of segments sent ahead of the one before (-R, reordering). The output
- * depends only on the arguments and the seed.
+ * of segments sent ahead of the one before (-R, reordering). With -A
+ * (application mix, for app.enabled) flows are 40% TLS over TCP 443 (a
+ * 512-byte ClientHello, its SNI naming the flow, in the client's packet
+ * after the handshake), 10% HTTP/1.1 over TCP 80 (a request head there),
+ * 30% DNS over UDP 53 (a query, then its answer) and 20% QUIC over UDP
+ * 443 (the client Initial of the file given, RFC 9001 A.2's: one key
+ * derivation and decryption per flow). The output depends only on the
+ * arguments and the seed.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -32,6 +38,7 @@ struct flow {
 	uint16_t gen;		/* incarnation: moves the source port */
 	uint8_t v6;
 	uint8_t udp;
+	uint8_t app;		/* -A: APP_* */
 	/* -T: each direction's sequence state */
 	uint32_t seq[2];	/* next sequence number to send */
 	uint32_t last_seq[2], last_len[2];	/* the last segment sent (for a resend) */
@@ -54,6 +61,8 @@ struct gen {
 	const char *out;
 	int encap;		/* ENCAP_*: wrap every frame in a tunnel */
 	bool tcp_seq;		/* -T: real sequence and ACK numbers */
+	const uint8_t *quic;	/* -A: a client Initial (UDP payload) */
+	size_t quic_len;
 	double loss_share;	/* -L: data segments that are resends of the previous one */
 	double reorder_share;	/* -R: data segments sent ahead of a skipped one */
 	uint64_t rng;
@@ -127,6 +136,86 @@ ip_csum(const uint8_t *p, unsigned int len)
 	return (uint16_t)~s;
 }
 
+enum { APP_NONE, APP_TLS, APP_HTTP, APP_DNS, APP_QUIC };
+
+/* -A payloads: what a client (or a DNS server) sends first, naming flow id. */
+static unsigned int
+app_tls(uint8_t *p, uint32_t id)
+{
+	static const uint16_t ciphers[] = { 0x3a3a, 0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f,
+		0xc02c, 0xc030, 0xcca9, 0xcca8, 0xc013, 0xc014, 0x009c, 0x009d, 0x002f, 0x0035 };
+	char host[32];
+	unsigned int o = 0, hs, ext, n, i;
+
+	n = (unsigned int)snprintf(host, sizeof(host), "h%07u.example.com", id % 10000000);
+	p[o++] = 22; p[o++] = 3; p[o++] = 1; o += 2;		/* record, length later */
+	hs = o;
+	p[o++] = 1; o += 3;					/* ClientHello, length later */
+	p[o++] = 3; p[o++] = 3;
+	for (i = 0; i < 32; i++)
+		p[o++] = (uint8_t)(id * 31 + i);			/* random */
+	p[o++] = 32;
+	for (i = 0; i < 32; i++)
+		p[o++] = (uint8_t)(id >> (i % 4 * 8));		/* session id */
+	put16(p + o, (uint16_t)(2 * (sizeof(ciphers) / 2)));
+	o += 2;
+	for (i = 0; i < sizeof(ciphers) / 2; i++, o += 2)
+		put16(p + o, ciphers[i]);
+	p[o++] = 1; p[o++] = 0;					/* compression: null */
+	ext = o;
+	o += 2;
+	put16(p + o, 0x0000); put16(p + o + 2, (uint16_t)(n + 5));	/* server_name */
+	put16(p + o + 4, (uint16_t)(n + 3)); p[o + 6] = 0; put16(p + o + 7, (uint16_t)n);
+	memcpy(p + o + 9, host, n);
+	o += 9 + n;
+	memcpy(p + o, "\x00\x17\x00\x00\xff\x01\x00\x01\x00"		/* ems, reneg */
+		"\x00\x0a\x00\x0a\x00\x08\xda\xda\x00\x1d\x00\x17\x00\x18"	/* groups */
+		"\x00\x0b\x00\x02\x01\x00"					/* formats */
+		"\x00\x10\x00\x0e\x00\x0c\x02h2\x08http/1.1"			/* ALPN */
+		"\x00\x0d\x00\x12\x00\x10\x04\x03\x08\x04\x04\x01\x05\x03\x08\x05"
+		"\x05\x01\x08\x06\x06\x01"					/* sig algs */
+		"\x00\x2b\x00\x07\x06\x6a\x6a\x03\x04\x03\x03", 80);	/* versions */
+	o += 80;
+	put16(p + o, 0x0033); put16(p + o + 2, 38); put16(p + o + 4, 36);	/* key_share */
+	put16(p + o + 6, 0x001d); put16(p + o + 8, 32);
+	for (i = 0; i < 32; i++)
+		p[o + 10 + i] = (uint8_t)(id * 7 + i);
+	o += 42;
+	if (o + 4 < 517) {					/* padding to 512 + record header */
+		n = 517 - o - 4;
+		put16(p + o, 0x0015); put16(p + o + 2, (uint16_t)n);
+		memset(p + o + 4, 0, n);
+		o += 4 + n;
+	}
+	put16(p + ext, (uint16_t)(o - ext - 2));
+	put16(p + 3, (uint16_t)(o - 5));
+	p[hs + 1] = (uint8_t)((o - hs - 4) >> 16);
+	put16(p + hs + 2, (uint16_t)(o - hs - 4));
+	return o;
+}
+
+static unsigned int
+app_http(uint8_t *p, uint32_t id)
+{
+	return (unsigned int)sprintf((char *)p, "GET /i HTTP/1.1\r\nHost: h%07u.example.com\r\n"
+			"User-Agent: sf_pcapgen/1.0\r\nAccept: */*\r\n\r\n", id % 10000000);
+}
+
+static unsigned int
+app_dns(uint8_t *p, uint32_t id, bool answer)
+{
+	unsigned int o = 12;
+
+	memset(p, 0, 12);
+	put16(p, (uint16_t)id);
+	put16(p + 2, answer ? 0x8180 : 0x0100);
+	put16(p + 4, 1);
+	p[o] = 8;
+	o += 1 + (unsigned int)sprintf((char *)p + o + 1, "n%07u", id % 10000000);
+	memcpy(p + o, "\x07" "example" "\x03" "com" "\x00" "\x00\x01\x00\x01", 17);
+	return o + 17;
+}
+
 /*
  * Build one frame of flow `id` (client = flow's own address) in buf.
  * dir 0: client -> server. Returns the frame length.
@@ -139,6 +228,11 @@ build(uint8_t *buf, unsigned int size, uint32_t id, const struct flow *f, int di
 	unsigned int l3 = 14, l4, hl, alen = f->v6 ? 16 : 4;
 	uint16_t cport = (uint16_t)(1024 + (id * 7 + f->gen * 131 + src_salt) % 60000);
 	uint16_t sport = f->udp ? 53 : (uint16_t)(id % 2 ? 443 : 80);
+
+	if (f->app == APP_TLS || f->app == APP_QUIC)
+		sport = 443;
+	else if (f->app == APP_HTTP)
+		sport = 80;
 	const uint8_t *s, *d;
 
 	if (f->v6) {
@@ -296,7 +390,7 @@ usage(FILE *o)
 	fprintf(o, "usage: sf_pcapgen -o FILE [-n PACKETS] [-f FLOWS] [-z ZIPF] [-s MIN] [-S MAX]\n"
 		"                  [-6 IPV6_SHARE] [-u UDP_SHARE] [-N NEW_SHARE] [-d SECONDS]\n"
 		"                  [-r SEED] [-l TCP_FLOW_LEN] [-E vxlan|erspan]\n"
-		"                  [-T [-L LOSS_SHARE] [-R REORDER_SHARE]]\n");
+		"                  [-T [-L LOSS_SHARE] [-R REORDER_SHARE]] [-A QUIC_INITIAL_FILE]\n");
 }
 
 int
@@ -312,7 +406,7 @@ main(int argc, char **argv)
 	uint64_t i, t0 = 1700000000ULL * 1000000000ULL;
 	int c;
 
-	while ((c = getopt(argc, argv, "o:n:f:z:s:S:6:u:N:d:r:l:E:TL:R:h")) != -1) {
+	while ((c = getopt(argc, argv, "o:n:f:z:s:S:6:u:N:d:r:l:E:TL:R:A:h")) != -1) {
 		switch (c) {
 		case 'o': g.out = optarg; break;
 		case 'n': g.packets = strtoull(optarg, NULL, 0); break;
@@ -337,6 +431,21 @@ main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'A': {
+			static uint8_t q[1500];
+			FILE *qf = fopen(optarg, "rb");
+
+			g.quic_len = qf != NULL ? fread(q, 1, sizeof(q), qf) : 0;
+			if (qf != NULL)
+				fclose(qf);
+			if (g.quic_len == 0 || g.quic_len > 1400) {
+				fprintf(stderr, "sf_pcapgen: -A %s: a QUIC client Initial of 1..1400 "
+						"bytes\n", optarg);
+				return 2;
+			}
+			g.quic = q;
+			break;
+		}
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -367,6 +476,13 @@ main(int argc, char **argv)
 		g.fl[i].v6 = rnd01(&g) < g.v6_share;
 		g.fl[i].udp = rnd01(&g) < g.udp_share;
 		g.fl[i].length = g.length / 2 + (uint32_t)(rnd(&g) % g.length);
+		if (g.quic != NULL) {
+			double u = rnd01(&g);
+
+			g.fl[i].app = u < 0.4 ? APP_TLS : u < 0.5 ? APP_HTTP : u < 0.8 ? APP_DNS :
+				APP_QUIC;
+			g.fl[i].udp = g.fl[i].app == APP_DNS || g.fl[i].app == APP_QUIC;
+		}
 	}
 	dead = pcap_open_dead_with_tstamp_precision(DLT_EN10MB, 65535, PCAP_TSTAMP_PRECISION_NANO);
 	dump = dead ? pcap_dump_open(dead, g.out) : NULL;
@@ -408,13 +524,41 @@ main(int argc, char **argv)
 			}
 			if (f->v6 && size < 78)
 				size = 78;
-			if (g.tcp_seq && !f->udp) {
-				uint32_t seq, ack;
+			/* -A: the packet that carries the application's first message */
+			if (f->app != APP_NONE && f->count == (f->udp ? 0u : 2u)) {
+				dir = 0;
+				flags = 0x18;
+			} else if (f->app == APP_DNS && f->count == 1) {
+				dir = 1;
+			}
+			{
+				static uint8_t pl[1500];
+				unsigned int plen = 0, hdrs = 14 + (f->v6 ? 40 : 20) + (f->udp ? 8 : 20);
 
-				size = tcp_segment(&g, f, id, dir, flags, size, &seq, &ack);
-				build(buf, size, id, f, dir, flags, 0, seq, ack);
-			} else {
-				build(buf, size, id, f, dir, flags, 0, f->count * 1000u, 0);
+				if (f->app != APP_NONE && f->count == (f->udp ? 0u : 2u)) {
+					if (f->app == APP_TLS)
+						plen = app_tls(pl, id);
+					else if (f->app == APP_HTTP)
+						plen = app_http(pl, id);
+					else if (f->app == APP_DNS)
+						plen = app_dns(pl, id, false);
+					else
+						memcpy(pl, g.quic, plen = (unsigned int)g.quic_len);
+				} else if (f->app == APP_DNS && f->count == 1) {
+					plen = app_dns(pl, id, true);
+				}
+				if (plen != 0)
+					size = hdrs + plen;
+				if (g.tcp_seq && !f->udp) {
+					uint32_t seq, ack;
+
+					size = tcp_segment(&g, f, id, dir, flags, size, &seq, &ack);
+					build(buf, size, id, f, dir, flags, 0, seq, ack);
+				} else {
+					build(buf, size, id, f, dir, flags, 0, f->count * 1000u, 0);
+				}
+				if (plen != 0)
+					memcpy(buf + hdrs, pl, plen);
 			}
 			if (++f->count == f->length && !f->udp) {
 				f->count = 0;

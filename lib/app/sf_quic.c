@@ -60,6 +60,7 @@ enum quic_ptype {
 
 struct quic_version {
 	uint32_t version;
+	uint32_t last;		/* versions version..last share the entry (0: version only) */
 	uint8_t salt[20];
 	const char *key_label;
 	const char *iv_label;
@@ -89,6 +90,30 @@ static const struct quic_version quic_versions[] = {
 		.iv_label = "quicv2 iv",
 		.hp_label = "quicv2 hp",
 		.ptype = { QUIC_PT_RETRY, QUIC_PT_INITIAL, QUIC_PT_0RTT, QUIC_PT_HANDSHAKE },
+	},
+	{
+		/* drafts 29 to 32 (draft-ietf-quic-tls-29 section 5.2), as deployed before v1 */
+		.version = 0xff00001d, .last = 0xff000020,
+		.salt = {
+			0xaf, 0xbf, 0xec, 0x28, 0x99, 0x93, 0xd2, 0x4c, 0x9e, 0x97,
+			0x86, 0xf1, 0x9c, 0x61, 0x11, 0xe0, 0x43, 0x90, 0xa8, 0x99,
+		},
+		.key_label = "quic key",
+		.iv_label = "quic iv",
+		.hp_label = "quic hp",
+		.ptype = { QUIC_PT_INITIAL, QUIC_PT_0RTT, QUIC_PT_HANDSHAKE, QUIC_PT_RETRY },
+	},
+	{
+		/* drafts 23 to 28 (draft-ietf-quic-tls-23 section 5.2) */
+		.version = 0xff000017, .last = 0xff00001c,
+		.salt = {
+			0xc3, 0xee, 0xf7, 0x12, 0xc7, 0x2e, 0xbb, 0x5a, 0x11, 0xa7,
+			0xd2, 0x43, 0x2b, 0xb4, 0x63, 0x65, 0xbe, 0xf9, 0xf5, 0x02,
+		},
+		.key_label = "quic key",
+		.iv_label = "quic iv",
+		.hp_label = "quic hp",
+		.ptype = { QUIC_PT_INITIAL, QUIC_PT_0RTT, QUIC_PT_HANDSHAKE, QUIC_PT_RETRY },
 	},
 };
 
@@ -161,7 +186,8 @@ quic_version_find(uint32_t version)
 	size_t i;
 
 	for (i = 0; i < sizeof(quic_versions) / sizeof(quic_versions[0]); i++)
-		if (quic_versions[i].version == version)
+		if (quic_versions[i].version == version || (quic_versions[i].last != 0 &&
+				version >= quic_versions[i].version && version <= quic_versions[i].last))
 			return &quic_versions[i];
 	return NULL;
 }
@@ -198,8 +224,8 @@ varint(const uint8_t *p, size_t n, size_t *off, uint64_t *v)
 }
 
 static void
-quic_derive(struct sf_quic_flow *f, const struct quic_version *v, const uint8_t *dcid,
-		uint8_t dcid_len)
+quic_derive(struct sf_quic_flow *f, const struct quic_version *v, uint32_t version,
+		const uint8_t *dcid, uint8_t dcid_len)
 {
 	uint8_t initial[SF_SHA256_LEN], client[SF_SHA256_LEN];
 
@@ -209,7 +235,7 @@ quic_derive(struct sf_quic_flow *f, const struct quic_version *v, const uint8_t 
 	sf_hkdf_expand_label(client, v->key_label, f->key, sizeof(f->key));
 	sf_hkdf_expand_label(client, v->iv_label, f->iv, sizeof(f->iv));
 	sf_hkdf_expand_label(client, v->hp_label, f->hp, sizeof(f->hp));
-	f->version = v->version;
+	f->version = version;	/* the packet's: drafts share an entry */
 	f->dcid_len = dcid_len;
 	memcpy(f->dcid, dcid, dcid_len);
 	f->keyed = 1;
@@ -378,10 +404,10 @@ sf_quic_client_datagram(struct sf_quic *q, struct sf_quic_flow *f,
 		pn_off = at;
 		end = at + (size_t)len;
 		if (v->ptype[(p[off] >> 4) & 3] == QUIC_PT_INITIAL) {
-			if (f->keyed && f->version != v->version)
+			if (f->keyed && f->version != be32(p + off + 1))
 				return -1;
 			if (!f->keyed)
-				quic_derive(f, v, dcid, dcid_len);
+				quic_derive(f, v, be32(p + off + 1), dcid, dcid_len);
 			if (quic_open(q, f, p + off, pn_off - off, end - off, hello) < 0) {
 				/* Keys nothing has confirmed yet may be a stray packet's */
 				if (f->keyed == 1)

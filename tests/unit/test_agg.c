@@ -155,12 +155,13 @@ static const char interval_line[] =
 	"\"filtered\":1,\"nonflow\":1,\"malformed\":1,\"duplicate\":0,\"sampled_out\":0,\"duplicate_estimate\":0,"
 	"\"underlay\":{\"packets\":0,\"bytes\":0},"
 	"\"malformed_by_reason\":{\"l4_truncated\":1},\"dropped\":3,\"records_lost\":6,"
+	"\"app_inspection\":{\"malformed\":0,\"no_buffer\":0,\"cut\":0},"
 	"\"flows\":{\"new\":4,\"ended\":2,\"active\":5},"
 	"\"ended_by_reason\":{\"idle\":0,\"active\":0,\"tcp_fin\":2,\"tcp_rst\":0,"
 	"\"evicted\":0,\"end_of_input\":0},"
 	"\"protocols\":[{\"proto\":6,\"packets\":0,\"bytes\":40},"
 	"{\"proto\":17,\"packets\":7,\"bytes\":700}],\"encapsulations\":[],\"tcp_conn_states\":[],"
-	"\"tunnels\":[],\"tunnels_other\":{\"contexts\":0,\"packets\":0,\"bytes\":0,"
+	"\"app_flows\":[],\"tunnels\":[],\"tunnels_other\":{\"contexts\":0,\"packets\":0,\"bytes\":0,"
 	"\"overflow_packets\":0},"
 	"\"top_flows\":[{\"src_addr\":\"10.9.9.9\",\"src_port\":53,\"dst_addr\":\"10.0.0.1\","
 	"\"dst_port\":5000,\"proto\":17,\"vlan\":7,\"packets\":3,\"bytes\":300}]}";
@@ -201,7 +202,8 @@ test_totals_json(void **state)
 			"\"ipv4_packets\":5,\"ipv6_packets\":2,\"filtered\":1,\"nonflow\":1,"
 			"\"malformed\":1,\"duplicate\":0,\"sampled_out\":0,\"duplicate_estimate\":0,"
 			"\"underlay_packets\":0,\"underlay_bytes\":0,\"dropped\":3,"
-			"\"records_lost\":6,\"flows_new\":4,"
+			"\"records_lost\":6,\"app_inspection_malformed\":0,"
+			"\"app_inspection_no_buffer\":0,\"app_inspection_cut\":0,\"flows_new\":4,"
 			"\"flows_ended\":2");
 	sf_text_reset(&t);
 	sf_agg_json_reasons(&t, &a);

@@ -396,8 +396,10 @@ test_quic_is_initial(void **state)
 	assert_true(sf_quic_is_initial(p, 7));
 	p[0] = 0xc3;	/* v2 Retry */
 	assert_false(sf_quic_is_initial(p, 7));
-	memcpy(p + 1, "\xff\x00\x00\x1d", 4);	/* draft-29 */
+	memcpy(p + 1, "\xff\x00\x00\x1d", 4);	/* draft-29: v1's layout, its own salt */
 	p[0] = 0xc3;
+	assert_true(sf_quic_is_initial(p, 7));
+	memcpy(p + 1, "\xff\x00\x00\x16", 4);	/* draft-22: not decrypted */
 	assert_false(sf_quic_is_initial(p, 7));
 }
 
@@ -693,8 +695,16 @@ test_quic_captures(void **state)
 	assert_int_equal(x->f.version, SF_QUIC_V1);
 	assert_client_hello(&x->hello, 607);
 
-	/* Not v1/v2: draft-29 (quic_0RTT.pcap frame 1), gQUIC (quic.pcap frame 1) */
-	for (i = 0; i < 2; i++) {
+	/* draft-28 (quic_0RTT.pcap frame 1): drafts 23-28 salt, v1's labels; a ClientHello */
+	d = dgram(&other, 0);
+	assert_true(sf_quic_is_initial(d.p, d.n));
+	quic_fresh(x);
+	assert_int_equal(datagram_exact(x, d.p, d.n), 1);
+	assert_int_equal(x->f.version, 0xff00001cu);	/* draft-28 */
+	assert_true(x->hello.len > 4 && x->hello.data[0] == 1);
+
+	/* Not QUIC these decrypt: gQUIC (quic.pcap frame 1) */
+	for (i = 1; i < 2; i++) {
 		d = dgram(&other, i);
 		assert_false(sf_quic_is_initial(d.p, d.n));
 		quic_fresh(x);

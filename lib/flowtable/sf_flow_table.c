@@ -155,6 +155,7 @@ struct sf_flow_table {
 	sf_flow_emit_fn emit;
 	void *emit_arg;
 	struct sf_flow_cold cold_ops;
+	const void *const *frame;	/* the burst being counted: its handles, or NULL */
 	uint32_t cold_size;	/* bytes per area, a multiple of 64 */
 	uint32_t cold_free;	/* free areas, linked through their first word */
 	uint32_t cold_fresh;	/* areas from here on were never lent */
@@ -808,7 +809,7 @@ ft_check_existing(struct sf_flow_table *t, struct ft_entry *e, uint32_t idx,
  */
 static __rte_always_inline void
 ft_account(struct sf_flow_table *t, struct ft_entry *e, uint32_t idx,
-		const struct sf_pkt_info *pi, uint64_t ts, const void *frame)
+		const struct sf_pkt_info *pi, uint64_t ts, unsigned int i)
 {
 	unsigned int d = (pi->dir ^ (e->state >> FT_ST_INIT_SHIFT)) & 1;
 	unsigned int was = ft_list_of(e), list;
@@ -835,7 +836,8 @@ ft_account(struct sf_flow_table *t, struct ft_entry *e, uint32_t idx,
 	t->stats.packets++;
 	t->stats.bytes += pi->ip_len;
 	if (e->cold != FT_NIL && t->cold_ops.packet != NULL)
-		t->cold_ops.packet(t->cold_ops.arg, ft_cold_area(t, e->cold), pi, d, ts, frame);
+		t->cold_ops.packet(t->cold_ops.arg, ft_cold_area(t, e->cold), pi, d, ts,
+				t->frame != NULL ? t->frame[i] : NULL);
 }
 
 /* ---- public API ---- */
@@ -1001,6 +1003,7 @@ ft_update(struct sf_flow_table *t, const struct sf_pkt_info *const pi[], const u
 	const bool cold_pf = t->cold_ops.packet != NULL;	/* prefetch cold areas */
 	unsigned int i;
 
+	t->frame = frame;	/* the packet hook's, by index in this burst */
 	for (i = 0; i < n; i++) {
 		sig[i] = sf_flow_key_hash(&pi[i]->key);
 		rte_prefetch0(&t->bkt[sig[i] & t->bmask]);
@@ -1056,7 +1059,7 @@ ft_update(struct sf_flow_table *t, const struct sf_pkt_info *const pi[], const u
 			e = &t->ent[idx];
 			ft_check_existing(t, e, idx, pi[i], ts[i]);
 		}
-		ft_account(t, e, idx, pi[i], ts[i], frame != NULL ? frame[i] : NULL);
+		ft_account(t, e, idx, pi[i], ts[i], i);
 	}
 	if (n != 0 && ts[n - 1] > t->newest_ns)
 		t->newest_ns = ts[n - 1];

@@ -768,7 +768,7 @@ process_chunk(struct sf_worker *w, struct rte_mbuf **m, unsigned int n)
 		if (unlikely(t >= w->next_boundary)) {
 			/* Packets before the boundary belong to the closing interval. */
 			if (k != 0) {
-				sf_flow_table_update_frames(w->table, pi, ts, fr, k);
+				sf_flow_table_update_frames(w->table, pi, ts, w->app ? fr : NULL, k);
 				k = 0;
 			}
 			sf_worker_advance(w, t);
@@ -803,7 +803,7 @@ process_chunk(struct sf_worker *w, struct rte_mbuf **m, unsigned int n)
 		}
 	}
 	if (k != 0)
-		sf_flow_table_update_frames(w->table, pi, ts, fr, k);
+		sf_flow_table_update_frames(w->table, pi, ts, w->app ? fr : NULL, k);
 }
 
 void

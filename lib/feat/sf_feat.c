@@ -50,20 +50,25 @@ sf_feat_init(struct sf_feat *f, unsigned int splt_n)
 /*
  * Welford's M2 after adding x, the k-th value (k >= 1) of a stream whose
  * first k - 1 values sum to sum_old: m2 + (x - mean_old) * (x - mean_new),
- * the means taken from the exact sums. The product is rounded to double
+ * the means taken from the exact sums (*mean holds the last update's,
+ * which is this one's mean_old: one division per update). The product is rounded to double
  * before the addition (volatile: no fused multiply-add, whatever -march
  * says), as Python does it.
  */
 static inline double
-m2_add(double m2, uint64_t x, uint64_t sum_old, uint64_t k)
+m2_add(double m2, double *mean, uint64_t x, uint64_t sum_old, uint64_t k)
 {
 	volatile double p;
 	double xd = (double)x;
+	/* The old mean is the last update's new one, the same division: one per update. */
+	double mean_new = (double)(sum_old + x) / (double)k;
 
-	if (k < 2)
-		return m2;
-	p = (xd - (double)sum_old / (double)(k - 1)) * (xd - (double)(sum_old + x) / (double)k);
-	return m2 + p;
+	if (k >= 2) {
+		p = (xd - *mean) * (xd - mean_new);
+		m2 += p;
+	}
+	*mean = mean_new;
+	return m2;
 }
 
 /* A gap into a stream's min/max; k counts the gaps with this one. */
@@ -93,9 +98,9 @@ sf_feat_packet(struct sf_feat *f, unsigned int dir, uint64_t ts_ns, uint32_t ip_
 
 		gap = ts_ns > newest ? ts_ns - newest : 0;
 		gap_minmax(&f->piat_min_ns, &f->piat_max_ns, gap, before);
-		f->piat_m2 = m2_add(f->piat_m2, gap, newest - f->first_ns, before);
+		f->piat_m2 = m2_add(f->piat_m2, &f->piat_mean, gap, newest - f->first_ns, before);
 	}
-	f->ps_m2 = m2_add(f->ps_m2, ip_len, bytes_before, before + 1);
+	f->ps_m2 = m2_add(f->ps_m2, &f->ps_mean, ip_len, bytes_before, before + 1);
 
 	if (before < f->splt_n) {
 		uint64_t us = gap / 1000;
@@ -115,14 +120,15 @@ sf_feat_packet(struct sf_feat *f, unsigned int dir, uint64_t ts_ns, uint32_t ip_
 		uint64_t dgap = ts_ns > d->last_ns ? ts_ns - d->last_ns : 0;
 
 		gap_minmax(&d->piat_min_ns, &d->piat_max_ns, dgap, d->packets);
-		d->piat_m2 = m2_add(d->piat_m2, dgap, d->last_ns - d->first_ns, d->packets);
+		d->piat_m2 = m2_add(d->piat_m2, &d->piat_mean, dgap, d->last_ns - d->first_ns,
+				d->packets);
 		d->last_ns += dgap;
 	}
 	if (d->packets == 0 || ip_len < d->ps_min)
 		d->ps_min = ip_len;
 	if (ip_len > d->ps_max)
 		d->ps_max = ip_len;
-	d->ps_m2 = m2_add(d->ps_m2, ip_len, d->bytes, d->packets + 1);
+	d->ps_m2 = m2_add(d->ps_m2, &d->ps_mean, ip_len, d->bytes, d->packets + 1);
 	d->packets++;
 	d->bytes += ip_len;
 }

@@ -88,6 +88,8 @@ struct sf_feat_dir {
 	uint64_t piat_max_ns;
 	double ps_m2;		/* Welford: sum of squared deviations, bytes^2 */
 	double piat_m2;		/* ns^2 */
+	double ps_mean;		/* the last update's mean: sum / count, rounded once */
+	double piat_mean;
 	uint32_t ps_min;
 	uint32_t ps_max;
 };
@@ -103,6 +105,8 @@ struct sf_feat {
 	uint64_t piat_max_ns;
 	double ps_m2;		/* both ways */
 	double piat_m2;
+	double ps_mean;
+	double piat_mean;
 	uint8_t splt_n;		/* SPLT entries kept (configured N; 0: off) */
 	uint8_t splt_len;	/* entries filled */
 	uint8_t pad[6];

@@ -146,6 +146,10 @@ test_file_lines(void **state)
 	"rev_syn_packets,fin_packets,rev_fin_packets,rst_packets,rev_rst_packets,psh_packets," \
 	"rev_psh_packets,ack_packets,rev_ack_packets,urg_packets,rev_urg_packets,conn_state,history"
 #define TCP_NONE ",,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,"
+/* The application metadata columns, and a record's cells without them. */
+#define APP_HEADER "app,tls_sni,tls_alpn,tls_version,tls_ja3,tls_ja4,quic_version,dns_qname," \
+	"dns_qtype,dns_rcode,http_host,http_method,http_user_agent"
+#define APP_NONE ",,,,,,,,,,,,,"
 
 static void
 test_csv_line(void **state)
@@ -160,12 +164,12 @@ test_csv_line(void **state)
 			"dst_port,proto,ip_version,vlan,tunnel,tunnel_id,ingress_port,packets,bytes,rev_packets,rev_bytes,"
 			"tcp_flags,rev_tcp_flags,dscp,end_reason,sampling,sampling_rate,encap,"
 			"outer_src,outer_dst,erspan_session,vni,gre_key,teid,mpls_label1,"
-			"mpls_label2,mpls_label3," TCP_HEADER "\n");
+			"mpls_label2,mpls_label3," TCP_HEADER "," APP_HEADER "\n");
 	n = sf_csv_format_record(buf, sizeof(buf), &r);
 	assert_int_equal(n, strlen(buf));
 	assert_string_equal(buf, "1700000000123456789,1700000001000000000,198.51.100.7,53,"
 			"192.0.2.10,40000,17,4,0,none,0,0,3,180,2,1500,27,18,46,tcp_rst,none,1,"
-			",,,,,,,,," TCP_NONE);
+			",,,,,,,,," TCP_NONE APP_NONE);
 	/* A flow in GRE (key 7) over MPLS, in IPv4. */
 	r.tun.encaps = (1u << SF_ENCAP_MPLS) | (1u << SF_ENCAP_GRE);
 	r.tun.ids = SF_PKT_ID_GRE_KEY;
@@ -180,11 +184,59 @@ test_csv_line(void **state)
 	assert_int_equal(n, strlen(buf));
 	assert_string_equal(buf, "1700000000123456789,1700000001000000000,198.51.100.7,53,"
 			"192.0.2.10,40000,17,4,0,none,0,0,3,180,2,1500,27,18,46,tcp_rst,none,1,"
-			"mpls+gre,203.0.113.1,203.0.113.2,,,7,,16,1048575," TCP_NONE);
+			"mpls+gre,203.0.113.1,203.0.113.2,,,7,,16,1048575," TCP_NONE APP_NONE);
 	n = sf_jsonl_format_record(buf, sizeof(buf), &r);
 	assert_non_null(strstr(buf, "\"sampling_rate\":1,\"encap\":\"mpls+gre\",\"outer_src\":"
 			"\"203.0.113.1\",\"outer_dst\":\"203.0.113.2\",\"gre_key\":7,"
 			"\"mpls_label1\":16,\"mpls_label2\":1048575}"));
+
+	/*
+	 * An HTTP request's texts as lib/app stores them: a quote and a comma
+	 * quote the CSV cell (quotes doubled), JSON escapes the quote and the
+	 * backslash of \xHH; UTF-8 passes. The DNS and TLS values are not HTTP's.
+	 */
+	memset(&r.tun, 0, sizeof(r.tun));
+	r.app.kind = SF_APP_HTTP;
+	r.app.flags = SF_FLOW_APP_QTYPE | SF_FLOW_APP_RCODE;
+	r.app.dns_qtype = 1;
+	r.app.tls_version = 0x0304;
+	snprintf(r.app.name, sizeof(r.app.name), "a\"b,c.example");
+	snprintf(r.app.method, sizeof(r.app.method), "GET");
+	snprintf(r.app.ua, sizeof(r.app.ua), "curl/8 \\x01 caf\xc3\xa9");
+	snprintf(r.app.ja4, sizeof(r.app.ja4), "t13d1516h2_8daaf6152771_d8a2da3f94cd");
+	n = sf_csv_format_record(buf, sizeof(buf), &r);
+	assert_int_equal(n, strlen(buf));
+	assert_non_null(strstr(buf, TCP_NONE ",http,,,,,,,,,,\"a\"\"b,c.example\",GET,"
+			"curl/8 \\x01 caf\xc3\xa9"));
+	assert_int_equal(buf[n - 1], '\xa9');
+	n = sf_jsonl_format_record(buf, sizeof(buf), &r);
+	assert_non_null(strstr(buf, "\"sampling_rate\":1,\"app\":\"http\",\"http_host\":"
+			"\"a\\\"b,c.example\",\"http_method\":\"GET\",\"http_user_agent\":"
+			"\"curl/8 \\\\x01 caf\xc3\xa9\"}"));
+	/* The same texts in a QUIC flow are its TLS ClientHello's; no CSV quotes without need. */
+	r.app.kind = SF_APP_QUIC;
+	r.app.quic_version = 0x6b3343cf;
+	snprintf(r.app.name, sizeof(r.app.name), "www.example.com");
+	snprintf(r.app.alpn, sizeof(r.app.alpn), "h3");
+	n = sf_csv_format_record(buf, sizeof(buf), &r);
+	assert_non_null(strstr(buf, TCP_NONE ",quic,www.example.com,h3,TLS 1.3,,"
+			"t13d1516h2_8daaf6152771_d8a2da3f94cd,1798521807,,,,,,"));
+	assert_int_equal(buf[n - 1], ',');
+	n = sf_jsonl_format_record(buf, sizeof(buf), &r);
+	assert_non_null(strstr(buf, "\"sampling_rate\":1,\"app\":\"quic\",\"tls_sni\":"
+			"\"www.example.com\",\"tls_alpn\":\"h3\",\"tls_version\":\"TLS 1.3\","
+			"\"tls_ja4\":\"t13d1516h2_8daaf6152771_d8a2da3f94cd\","
+			"\"quic_version\":1798521807}"));
+	/* DNS: the question's type and the response's code when known; rcode 0 is a value. */
+	r.app.kind = SF_APP_DNS;
+	r.app.flags = SF_FLOW_APP_RCODE;
+	r.app.dns_rcode = 0;
+	snprintf(r.app.name, sizeof(r.app.name), "<Root>");
+	n = sf_csv_format_record(buf, sizeof(buf), &r);
+	assert_non_null(strstr(buf, TCP_NONE ",dns,,,,,,,<Root>,,0,,,"));
+	n = sf_jsonl_format_record(buf, sizeof(buf), &r);
+	assert_non_null(strstr(buf, "\"sampling_rate\":1,\"app\":\"dns\",\"dns_qname\":"
+			"\"<Root>\",\"dns_rcode\":0}"));
 }
 
 /* splitmix64: reproducible test values. */
@@ -255,6 +307,119 @@ rnd_addr(uint64_t *s, uint8_t a[16])
 	}
 }
 
+/* A code point's UTF-8 bytes at p; their count. */
+static size_t
+utf8_put(char *p, uint32_t cp)
+{
+	if (cp < 0x80) {
+		p[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		p[0] = (char)(0xc0 | cp >> 6);
+		p[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		p[0] = (char)(0xe0 | cp >> 12);
+		p[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		p[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	p[0] = (char)(0xf0 | cp >> 18);
+	p[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+	p[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+	p[3] = (char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+/*
+ * A text as lib/app stores one in a field of cap bytes (sf_app_text):
+ * printable ASCII but the backslash, quotes and commas often, \xHH (the
+ * only way a backslash appears), valid UTF-8 of 2 to 4 bytes (C1 controls
+ * and the last code points included); empty, short, or filled up to
+ * cap - 1 bytes without cutting a character.
+ */
+static void
+rnd_text(uint64_t *s, char *out, size_t cap)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned int mode = (unsigned int)(rnd(s) % 4);
+	size_t o = 0, want = mode == 0 ? 0 : mode == 1 ? (size_t)(rnd(s) % 12) : cap - 1;
+	char piece[4];
+	size_t k;
+
+	if (mode == 2)
+		want = (size_t)(rnd(s) % cap);
+	while (o < want) {
+		uint64_t v = rnd(s);
+		uint32_t cp;
+
+		switch (v % 10) {
+		case 0: piece[0] = '"'; k = 1; break;
+		case 1: piece[0] = ','; k = 1; break;
+		case 2:
+			piece[0] = '\\';
+			piece[1] = 'x';
+			piece[2] = hex[(v >> 8) & 15];
+			piece[3] = hex[(v >> 12) & 15];
+			k = 4;
+			break;
+		case 3:
+			cp = 0x80 + (uint32_t)((v >> 8) % (0x800 - 0x80));
+			k = utf8_put(piece, cp);
+			break;
+		case 4:
+			cp = 0x800 + (uint32_t)((v >> 8) % (0x10000 - 0x800 - 0x800));
+			if (cp >= 0xd800)
+				cp += 0x800;	/* no surrogates */
+			k = utf8_put(piece, cp);
+			break;
+		case 5:
+			cp = (v >> 8) & 1 ? 0x10ffff : 0x10000 + (uint32_t)((v >> 9) % 0x100000);
+			k = utf8_put(piece, cp);
+			break;
+		default:
+			piece[0] = (char)(0x20 + (v >> 8) % 95);
+			if (piece[0] == '\\')
+				piece[0] = '/';
+			k = 1;
+			break;
+		}
+		if (o + k > want) {
+			/* the rest in ASCII: a full field ends on a character */
+			memset(out + o, 'z', want - o);
+			o = want;
+			break;
+		}
+		memcpy(out + o, piece, k);
+		o += k;
+	}
+	out[o] = '\0';
+}
+
+/* Any application metadata: every kind (and one past), texts in every field whatever the kind. */
+static void
+rnd_app(uint64_t *s, struct sf_flow_app *a)
+{
+	static const uint16_t versions[] = { 0, 0x0300, 0x0301, 0x0302, 0x0303, 0x0304, 0x0305,
+		0x7f1c, 0xfefd };
+
+	a->kind = (uint8_t)(rnd(s) % (SF_APP_KINDS + 1));
+	a->flags = (uint8_t)(rnd(s) & (SF_FLOW_APP_RCODE | SF_FLOW_APP_CUT | SF_FLOW_APP_QTYPE));
+	a->dns_rcode = (uint8_t)(rnd(s) % 3 == 0 ? 0 : rnd_num(s));
+	a->dns_qtype = (uint16_t)rnd_num(s);
+	a->tls_version = rnd(s) % 3 == 0 ? (uint16_t)rnd(s) :
+		versions[rnd(s) % (sizeof(versions) / sizeof(versions[0]))];
+	a->quic_version = (uint32_t)(rnd(s) % 3 == 0 ? 0 : rnd_num(s));
+	rnd_text(s, a->name, sizeof(a->name));
+	rnd_text(s, a->alpn, sizeof(a->alpn));
+	rnd_text(s, a->ja3, sizeof(a->ja3));
+	rnd_text(s, a->ja4, sizeof(a->ja4));
+	rnd_text(s, a->method, sizeof(a->method));
+	rnd_text(s, a->ua, sizeof(a->ua));
+}
+
 static void
 rnd_record(uint64_t *s, struct sf_flow_record *r)
 {
@@ -318,6 +483,8 @@ rnd_record(uint64_t *s, struct sf_flow_record *r)
 				t->history[k] = letters[rnd(s) % (sizeof(letters) - 1)];
 		}
 	}
+	if (rnd(s) & 1)
+		rnd_app(s, &r->app);
 	if (rnd(s) & 1)
 		return;		/* plain: no tunnel fields */
 	/* Any bits, those past the last encapsulation included ("unknown"). */
@@ -457,6 +624,91 @@ reference_tcp(const struct sf_flow_record *r, char *csv, char *json, size_t len)
 	snprintf(json + j, len - j, "}");
 }
 
+/* A text as JSON (quotes around; '"', '\\' escaped, controls as \u00XX) and as a CSV cell. */
+static void
+reference_text(const char *t, char *csv, size_t *c, char *json, size_t *j, size_t len)
+{
+	const char *q;
+
+	*j += (size_t)snprintf(json + *j, len - *j, "\"");
+	for (q = t; *q != '\0'; q++) {
+		unsigned char ch = (unsigned char)*q;
+
+		if (ch == '"' || ch == '\\')
+			*j += (size_t)snprintf(json + *j, len - *j, "\\%c", ch);
+		else if (ch < 0x20)
+			*j += (size_t)snprintf(json + *j, len - *j, "\\u%04x", ch);
+		else
+			*j += (size_t)snprintf(json + *j, len - *j, "%c", ch);
+	}
+	*j += (size_t)snprintf(json + *j, len - *j, "\"");
+	/* RFC 4180: a cell with a comma, quote or line end is quoted, its quotes doubled. */
+	if (strpbrk(t, ",\"\r\n") == NULL) {
+		*c += (size_t)snprintf(csv + *c, len - *c, "%s", t);
+		return;
+	}
+	*c += (size_t)snprintf(csv + *c, len - *c, "\"");
+	for (q = t; *q != '\0'; q++)
+		*c += (size_t)snprintf(csv + *c, len - *c, *q == '"' ? "\"\"" : "%c", *q);
+	*c += (size_t)snprintf(csv + *c, len - *c, "\"");
+}
+
+/* Append the application metadata (CSV cells, JSON keys when the record's kind has them). */
+static void
+reference_app(const struct sf_flow_record *r, char *csv, char *json, size_t len)
+{
+	static const char *const kinds[] = { NULL, "tls", "quic", "dns", "http" };
+	const struct sf_flow_app *a = &r->app;
+	const char *kind = a->kind < 5 ? kinds[a->kind] : NULL;
+	bool tls = a->kind == SF_APP_TLS || a->kind == SF_APP_QUIC, dns = a->kind == SF_APP_DNS;
+	bool http = a->kind == SF_APP_HTTP;
+	size_t c = strlen(csv), j = strlen(json) - 1;	/* before the closing brace */
+	char ver[16];
+	struct {
+		const char *name;
+		bool has;
+		const char *text;	/* a text, or NULL for a number */
+		int64_t num;
+	} f[12] = {
+		{ "tls_sni", tls && a->name[0], a->name, 0 },
+		{ "tls_alpn", tls && a->alpn[0], a->alpn, 0 },
+		{ "tls_version", tls && a->tls_version != 0, ver, 0 },
+		{ "tls_ja3", tls && a->ja3[0], a->ja3, 0 },
+		{ "tls_ja4", tls && a->ja4[0], a->ja4, 0 },
+		{ "quic_version", a->kind == SF_APP_QUIC, NULL, a->quic_version },
+		{ "dns_qname", dns && a->name[0], a->name, 0 },
+		{ "dns_qtype", dns && (a->flags & SF_FLOW_APP_QTYPE), NULL, a->dns_qtype },
+		{ "dns_rcode", dns && (a->flags & SF_FLOW_APP_RCODE), NULL, a->dns_rcode },
+		{ "http_host", http && a->name[0], a->name, 0 },
+		{ "http_method", http && a->method[0], a->method, 0 },
+		{ "http_user_agent", http && a->ua[0], a->ua, 0 },
+	};
+	unsigned int i;
+
+	if (a->tls_version >= 0x0301 && a->tls_version <= 0x0304)
+		snprintf(ver, sizeof(ver), "TLS 1.%u", a->tls_version - 0x0301u);
+	else if (a->tls_version == 0x0300)
+		snprintf(ver, sizeof(ver), "SSL 3.0");
+	else
+		snprintf(ver, sizeof(ver), "0x%04x", a->tls_version);
+	c += (size_t)snprintf(csv + c, len - c, ",%s", kind ? kind : "");
+	if (kind != NULL)
+		j += (size_t)snprintf(json + j, len - j, ",\"app\":\"%s\"", kind);
+	for (i = 0; i < 12; i++) {
+		c += (size_t)snprintf(csv + c, len - c, ",");
+		if (!f[i].has)
+			continue;
+		j += (size_t)snprintf(json + j, len - j, ",\"%s\":", f[i].name);
+		if (f[i].text != NULL) {
+			reference_text(f[i].text, csv, &c, json, &j, len);
+		} else {
+			c += (size_t)snprintf(csv + c, len - c, "%" PRId64, f[i].num);
+			j += (size_t)snprintf(json + j, len - j, "%" PRId64, f[i].num);
+		}
+	}
+	snprintf(json + j, len - j, "}");
+}
+
 /* The CSV line and the JSON object as printf and inet_ntop() write them. */
 static void
 reference_lines(const struct sf_flow_record *r, char *csv, char *json, size_t len)
@@ -490,6 +742,7 @@ reference_lines(const struct sf_flow_record *r, char *csv, char *json, size_t le
 			sf_sampling_name(r->sampling), r->sampling_rate);
 	reference_tunnel(r, csv, json, len);
 	reference_tcp(r, csv, json, len);
+	reference_app(r, csv, json, len);
 }
 
 /* Any record, any buffer size: the text printf and inet_ntop() give, cut at len - 1. */
@@ -497,7 +750,7 @@ static void
 test_any_record_as_printf(void **state)
 {
 	struct sf_flow_record r;
-	char csv[2048], json[2048], ref_csv[2048], ref_json[2048], small[256];
+	char csv[8192], json[8192], ref_csv[8192], ref_json[8192], small[256];
 	uint64_t seed = 42;
 	size_t n, cut;
 	unsigned int i;

@@ -150,6 +150,15 @@ test_file_lines(void **state)
 #define APP_HEADER "app,tls_sni,tls_alpn,tls_version,tls_ja3,tls_ja4,quic_version,dns_qname," \
 	"dns_qtype,dns_rcode,http_host,http_method,http_user_agent"
 #define APP_NONE ",,,,,,,,,,,,,"
+/* The flow features columns (nfstream's names), and a record's cells without them. */
+#define FEAT_HEADER "bidirectional_min_ps,bidirectional_mean_ps,bidirectional_stddev_ps," \
+	"bidirectional_max_ps,src2dst_min_ps,src2dst_mean_ps,src2dst_stddev_ps,src2dst_max_ps," \
+	"dst2src_min_ps,dst2src_mean_ps,dst2src_stddev_ps,dst2src_max_ps," \
+	"bidirectional_min_piat_ms,bidirectional_mean_piat_ms,bidirectional_stddev_piat_ms," \
+	"bidirectional_max_piat_ms,src2dst_min_piat_ms,src2dst_mean_piat_ms," \
+	"src2dst_stddev_piat_ms,src2dst_max_piat_ms,dst2src_min_piat_ms,dst2src_mean_piat_ms," \
+	"dst2src_stddev_piat_ms,dst2src_max_piat_ms,splt_direction,splt_ps,splt_piat_ms"
+#define FEAT_NONE ",,,,,,,,,,,,,,,,,,,,,,,,,,,"
 
 static void
 test_csv_line(void **state)
@@ -164,12 +173,12 @@ test_csv_line(void **state)
 			"dst_port,proto,ip_version,vlan,tunnel,tunnel_id,ingress_port,packets,bytes,rev_packets,rev_bytes,"
 			"tcp_flags,rev_tcp_flags,dscp,end_reason,sampling,sampling_rate,encap,"
 			"outer_src,outer_dst,erspan_session,vni,gre_key,teid,mpls_label1,"
-			"mpls_label2,mpls_label3," TCP_HEADER "," APP_HEADER "\n");
+			"mpls_label2,mpls_label3," TCP_HEADER "," APP_HEADER "," FEAT_HEADER "\n");
 	n = sf_csv_format_record(buf, sizeof(buf), &r);
 	assert_int_equal(n, strlen(buf));
 	assert_string_equal(buf, "1700000000123456789,1700000001000000000,198.51.100.7,53,"
 			"192.0.2.10,40000,17,4,0,none,0,0,3,180,2,1500,27,18,46,tcp_rst,none,1,"
-			",,,,,,,,," TCP_NONE APP_NONE);
+			",,,,,,,,," TCP_NONE APP_NONE FEAT_NONE);
 	/* A flow in GRE (key 7) over MPLS, in IPv4. */
 	r.tun.encaps = (1u << SF_ENCAP_MPLS) | (1u << SF_ENCAP_GRE);
 	r.tun.ids = SF_PKT_ID_GRE_KEY;
@@ -184,7 +193,7 @@ test_csv_line(void **state)
 	assert_int_equal(n, strlen(buf));
 	assert_string_equal(buf, "1700000000123456789,1700000001000000000,198.51.100.7,53,"
 			"192.0.2.10,40000,17,4,0,none,0,0,3,180,2,1500,27,18,46,tcp_rst,none,1,"
-			"mpls+gre,203.0.113.1,203.0.113.2,,,7,,16,1048575," TCP_NONE APP_NONE);
+			"mpls+gre,203.0.113.1,203.0.113.2,,,7,,16,1048575," TCP_NONE APP_NONE FEAT_NONE);
 	n = sf_jsonl_format_record(buf, sizeof(buf), &r);
 	assert_non_null(strstr(buf, "\"sampling_rate\":1,\"encap\":\"mpls+gre\",\"outer_src\":"
 			"\"203.0.113.1\",\"outer_dst\":\"203.0.113.2\",\"gre_key\":7,"
@@ -208,7 +217,8 @@ test_csv_line(void **state)
 	assert_int_equal(n, strlen(buf));
 	assert_non_null(strstr(buf, TCP_NONE ",http,,,,,,,,,,\"a\"\"b,c.example\",GET,"
 			"curl/8 \\x01 caf\xc3\xa9"));
-	assert_int_equal(buf[n - 1], '\xa9');
+	/* the last app cell, then the empty feature cells end the line */
+	assert_string_equal(buf + n - strlen("caf\xc3\xa9" FEAT_NONE), "caf\xc3\xa9" FEAT_NONE);
 	n = sf_jsonl_format_record(buf, sizeof(buf), &r);
 	assert_non_null(strstr(buf, "\"sampling_rate\":1,\"app\":\"http\",\"http_host\":"
 			"\"a\\\"b,c.example\",\"http_method\":\"GET\",\"http_user_agent\":"
@@ -221,7 +231,7 @@ test_csv_line(void **state)
 	n = sf_csv_format_record(buf, sizeof(buf), &r);
 	assert_non_null(strstr(buf, TCP_NONE ",quic,www.example.com,h3,TLS 1.3,,"
 			"t13d1516h2_8daaf6152771_d8a2da3f94cd,1798521807,,,,,,"));
-	assert_int_equal(buf[n - 1], ',');
+	assert_string_equal(buf + n - strlen(",,,," FEAT_NONE), ",,,," FEAT_NONE);
 	n = sf_jsonl_format_record(buf, sizeof(buf), &r);
 	assert_non_null(strstr(buf, "\"sampling_rate\":1,\"app\":\"quic\",\"tls_sni\":"
 			"\"www.example.com\",\"tls_alpn\":\"h3\",\"tls_version\":\"TLS 1.3\","
@@ -420,6 +430,61 @@ rnd_app(uint64_t *s, struct sf_flow_app *a)
 	rnd_text(s, a->ua, sizeof(a->ua));
 }
 
+/* A double from random bits: integers, fractions, tiny and huge values, never NaN or infinite. */
+static double
+rnd_dbl(uint64_t *s)
+{
+	switch (rnd(s) % 4) {
+	case 0:
+		return (double)(rnd(s) % 100000);
+	case 1:
+		return (double)(rnd(s) % 1000000) / 1000.0;
+	case 2:
+		return (double)rnd(s) / 3.0;
+	default: {
+		uint64_t b = rnd(s) & ~(UINT64_C(0x7ff) << 52);	/* finite: exponent not all ones */
+		double d;
+
+		b |= (rnd(s) % 0x7fe) << 52;
+		memcpy(&d, &b, sizeof(d));
+		return d;
+	}
+	}
+}
+
+/* Random features; half the time a SPLT of 1..20 entries, some of them filled. */
+static void
+rnd_feat(uint64_t *s, struct sf_flow_record *r)
+{
+	static union {
+		struct sf_flow_splt s;
+		uint8_t b[sizeof(struct sf_flow_splt) + 20 * sizeof(struct sf_feat_splt_entry)];
+	} splt;
+	unsigned int w, i;
+
+	for (w = 0; w < SF_FEAT_WAYS; w++) {
+		r->feat.packets[w] = rnd(s) % 1000 + (w == SF_FEAT_BIDIR);
+		r->feat.ps_min[w] = (uint32_t)rnd_num(s);
+		r->feat.ps_max[w] = (uint32_t)rnd_num(s);
+		r->feat.ps_mean[w] = rnd_dbl(s);
+		r->feat.ps_stddev[w] = rnd_dbl(s);
+		r->feat.piat_min_ms[w] = rnd_dbl(s);
+		r->feat.piat_mean_ms[w] = rnd_dbl(s);
+		r->feat.piat_stddev_ms[w] = rnd_dbl(s);
+		r->feat.piat_max_ms[w] = rnd_dbl(s);
+	}
+	if (rnd(s) & 1)
+		return;
+	splt.s.n = (uint8_t)(1 + rnd(s) % 20);
+	splt.s.len = (uint8_t)(rnd(s) % (splt.s.n + 1u));
+	for (i = 0; i < splt.s.len; i++) {
+		splt.s.e[i].gap_us = (uint32_t)rnd_num(s);
+		splt.s.e[i].ps = (uint16_t)rnd(s);
+		splt.s.e[i].dir = (uint8_t)(rnd(s) & 1);
+	}
+	r->splt = &splt.s;
+}
+
 static void
 rnd_record(uint64_t *s, struct sf_flow_record *r)
 {
@@ -485,6 +550,8 @@ rnd_record(uint64_t *s, struct sf_flow_record *r)
 	}
 	if (rnd(s) & 1)
 		rnd_app(s, &r->app);
+	if (rnd(s) & 1)
+		rnd_feat(s, r);
 	if (rnd(s) & 1)
 		return;		/* plain: no tunnel fields */
 	/* Any bits, those past the last encapsulation included ("unknown"). */
@@ -709,6 +776,105 @@ reference_app(const struct sf_flow_record *r, char *csv, char *json, size_t len)
 	snprintf(json + j, len - j, "}");
 }
 
+/* A double as the shortest %.Ng (N = 15, 16, 17) that reads back the same. */
+static void
+reference_dbl(double v, char *out, size_t len)
+{
+	int prec;
+
+	for (prec = 15; prec <= 17; prec++) {
+		snprintf(out, len, "%.*g", prec, v);
+		if (strtod(out, NULL) == v)
+			return;
+	}
+}
+
+/* One SPLT list: sep between values, -1 past the filled entries. */
+static void
+reference_splt(const struct sf_flow_splt *sp, char what, const char *sep, char *out, size_t len)
+{
+	size_t o = 0;
+	unsigned int i;
+
+	assert_true(len > 2);
+	o += (size_t)snprintf(out + o, len - o, "[");
+	for (i = 0; i < sp->n; i++) {
+		if (i != 0)
+			o += (size_t)snprintf(out + o, len - o, "%s", sep);
+		if (i >= sp->len)
+			o += (size_t)snprintf(out + o, len - o, "-1");
+		else if (what == 'd')
+			o += (size_t)snprintf(out + o, len - o, "%u", sp->e[i].dir);
+		else if (what == 'p')
+			o += (size_t)snprintf(out + o, len - o, "%u", sp->e[i].ps);
+		else if (sp->e[i].gap_us % 1000 == 0)
+			o += (size_t)snprintf(out + o, len - o, "%u", sp->e[i].gap_us / 1000);
+		else {
+			char frac[8];
+			size_t k;
+
+			snprintf(frac, sizeof(frac), "%03u", sp->e[i].gap_us % 1000);
+			for (k = strlen(frac); k > 1 && frac[k - 1] == '0'; k--)
+				frac[k - 1] = '\0';
+			o += (size_t)snprintf(out + o, len - o, "%u.%s", sp->e[i].gap_us / 1000, frac);
+		}
+	}
+	snprintf(out + o, len - o, "]");
+}
+
+/* Append the feature fields: cells always, JSON keys only with features. */
+static void
+reference_feat(const struct sf_flow_record *r, char *csv, char *json, size_t len)
+{
+	static const char *const ways[] = { "bidirectional", "src2dst", "dst2src" };
+	static const unsigned int way_of[] = { SF_FEAT_BIDIR, SF_FEAT_SRC2DST, SF_FEAT_DST2SRC };
+	bool on = r->feat.packets[SF_FEAT_BIDIR] != 0;
+	size_t c = strlen(csv), j = strlen(json) - 1;	/* over the closing brace */
+	unsigned int x, k, p;
+	char v[64], l[1024];
+
+	for (p = 0; p < 2; p++) {
+		for (x = 0; x < 3; x++) {
+			unsigned int w = way_of[x];
+			const char *stat[] = { "min", "mean", "stddev", "max" };
+
+			for (k = 0; k < 4; k++) {
+				if (!on) {
+					c += (size_t)snprintf(csv + c, len - c, ",");
+					continue;
+				}
+				if (p == 0 && (k == 0 || k == 3))
+					snprintf(v, sizeof(v), "%u", k == 0 ? r->feat.ps_min[w] :
+							r->feat.ps_max[w]);
+				else if (p == 0)
+					reference_dbl(k == 1 ? r->feat.ps_mean[w] : r->feat.ps_stddev[w],
+							v, sizeof(v));
+				else
+					reference_dbl(k == 0 ? r->feat.piat_min_ms[w] :
+							k == 1 ? r->feat.piat_mean_ms[w] :
+							k == 2 ? r->feat.piat_stddev_ms[w] :
+							r->feat.piat_max_ms[w], v, sizeof(v));
+				c += (size_t)snprintf(csv + c, len - c, ",%s", v);
+				j += (size_t)snprintf(json + j, len - j, ",\"%s_%s_%s\":%s", ways[x],
+						stat[k], p == 0 ? "ps" : "piat_ms", v);
+			}
+		}
+	}
+	for (k = 0; k < 3; k++) {
+		const char *names[] = { "splt_direction", "splt_ps", "splt_piat_ms" };
+
+		if (r->splt == NULL) {
+			c += (size_t)snprintf(csv + c, len - c, ",");
+			continue;
+		}
+		reference_splt(r->splt, "dpg"[k], ", ", l, sizeof(l));
+		c += (size_t)snprintf(csv + c, len - c, ",\"%s\"", l);
+		reference_splt(r->splt, "dpg"[k], ",", l, sizeof(l));
+		j += (size_t)snprintf(json + j, len - j, ",\"%s\":%s", names[k], l);
+	}
+	snprintf(json + j, len - j, "}");
+}
+
 /* The CSV line and the JSON object as printf and inet_ntop() write them. */
 static void
 reference_lines(const struct sf_flow_record *r, char *csv, char *json, size_t len)
@@ -743,6 +909,7 @@ reference_lines(const struct sf_flow_record *r, char *csv, char *json, size_t le
 	reference_tunnel(r, csv, json, len);
 	reference_tcp(r, csv, json, len);
 	reference_app(r, csv, json, len);
+	reference_feat(r, csv, json, len);
 }
 
 /* Any record, any buffer size: the text printf and inet_ntop() give, cut at len - 1. */
@@ -750,7 +917,7 @@ static void
 test_any_record_as_printf(void **state)
 {
 	struct sf_flow_record r;
-	char csv[8192], json[8192], ref_csv[8192], ref_json[8192], small[256];
+	char csv[16384], json[16384], ref_csv[16384], ref_json[16384], small[256];
 	uint64_t seed = 42;
 	size_t n, cut;
 	unsigned int i;

@@ -152,9 +152,9 @@ size_t sf_csv_format_record(char *buf, size_t len, const struct sf_flow_record *
  * first. Messages stay within mtu minus IP and UDP headers: a record with
  * application metadata too long for that has its longest texts cut (at a
  * UTF-8 character boundary) until it fits, and is counted (texts_cut);
- * an app template longer than a message (biflow, tunnelled, TCP health,
- * export.mtu below 584, 604 to an IPv6 collector) is not sent, its
- * records go without app elements, counted (apps_left_out).
+ * an app template longer than a message (biflow, tunnelled, TCP health:
+ * export.mtu below 580, 600 to an IPv6 collector, 4 more sampled) is not
+ * sent, its records go without app elements, counted (apps_left_out).
  * Every destination gets the same messages (one transport session each).
  * Sockets are non-blocking: a message the kernel refuses (EAGAIN,
  * ECONNREFUSED...) is counted as lost, never waited for.

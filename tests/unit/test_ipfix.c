@@ -1046,6 +1046,11 @@ test_app_templates(void **state)
 	for (v = 0; v < NTPL; v++)
 		assert_int_equal(d->ndata[v], 1);
 	assert_int_equal(tid_index(SF_IPFIX_TID_V6_TUN_TCP_APP), 15);
+	/* Fields (README): 32 plain, 43 tunnelled, 68 TCP, 79 both, in biflow mode. */
+	assert_int_equal(d->nt[8], 32);
+	assert_int_equal(d->nt[10], 43);
+	assert_int_equal(d->nt[12], 68);
+	assert_int_equal(d->nt[15], 79);
 	assert_int_equal(SF_IPFIX_TID_V6_TUN_TCP_APP, 274);
 	for (v = 0; v < 8; v++) {
 		unsigned int a = v + 8;

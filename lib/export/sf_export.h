@@ -142,13 +142,19 @@ size_t sf_csv_format_record(char *buf, size_t len, const struct sf_flow_record *
  * IPFIX (RFC 7011) over UDP. Each flow record becomes one data record of
  * the IPv4 or IPv6 template generated from sf_fields.h (a tunnelled flow's
  * in the tunnel template, an analysed TCP flow's in the TCP template, both
- * in the tunnel + TCP one); in biflow mode the
+ * in the tunnel + TCP one; each of those with the application metadata in
+ * its app twin when the record has some); in biflow mode the
  * responder's counters are RFC 5103 reverse elements of the same record,
  * in uniflow mode they form a second record with the ends swapped (a
  * direction without packets is not sent). Templates and the exporter
  * statistics options template are sent first and again every
  * template_refresh_ns or template_messages messages, whichever comes
- * first. Messages stay within mtu minus IP and UDP headers.
+ * first. Messages stay within mtu minus IP and UDP headers: a record with
+ * application metadata too long for that has its longest texts cut (at a
+ * UTF-8 character boundary) until it fits, and is counted (texts_cut);
+ * an app template longer than a message (biflow, tunnelled, TCP health:
+ * export.mtu below 580, 600 to an IPv6 collector, 4 more sampled) is not
+ * sent, its records go without app elements, counted (apps_left_out).
  * Every destination gets the same messages (one transport session each).
  * Sockets are non-blocking: a message the kernel refuses (EAGAIN,
  * ECONNREFUSED...) is counted as lost, never waited for.
@@ -167,6 +173,20 @@ size_t sf_csv_format_record(char *buf, size_t len, const struct sf_flow_record *
 #define SF_IPFIX_TID_V6_TCP 264
 #define SF_IPFIX_TID_V4_TUN_TCP 265
 #define SF_IPFIX_TID_V6_TUN_TCP 266
+/*
+ * Records with application metadata (app.enabled, app kind not none): the
+ * eight above (256, 257, 260, 261, 263..266) followed by the app elements,
+ * 267 + (IPv6 1 | tunnelled 2 | TCP health 4).
+ */
+#define SF_IPFIX_TID_APP 267
+#define SF_IPFIX_TID_V4_APP 267
+#define SF_IPFIX_TID_V6_APP 268
+#define SF_IPFIX_TID_V4_TUN_APP 269
+#define SF_IPFIX_TID_V6_TUN_APP 270
+#define SF_IPFIX_TID_V4_TCP_APP 271
+#define SF_IPFIX_TID_V6_TCP_APP 272
+#define SF_IPFIX_TID_V4_TUN_TCP_APP 273
+#define SF_IPFIX_TID_V6_TUN_TCP_APP 274
 /*
  * The enterprise number of spanflow's own information elements (the
  * tunnel facts): 32473, the number RFC 5612 sets aside for examples and
@@ -205,6 +225,9 @@ struct sf_ipfix_stats {
 	uint64_t messages_lost;		/* summed over destinations */
 	uint64_t records_lost;		/* flow records, summed over destinations */
 	int last_error;			/* errno of the last failed send, 0 if none */
+	uint64_t texts_cut;		/* records whose texts were cut to fit export.mtu */
+	/* records sent without app elements: their app template is longer than a message */
+	uint64_t apps_left_out;
 };
 
 struct sf_ipfix;
@@ -221,8 +244,11 @@ void sf_ipfix_get_stats(const struct sf_ipfix *x, struct sf_ipfix_stats *s);
 /* Sink callbacks: arg is the struct sf_ipfix. An interval flushes the buffer. */
 void sf_ipfix_write_record(void *arg, const struct sf_flow_record *r);
 void sf_ipfix_write_interval(void *arg, const struct sf_interval_agg *a);
-/* The most bytes a data record of a template takes (sf_fields.h; a text varies), for tests. */
-size_t sf_ipfix_record_len(int ipver, enum sf_ipfix_mode mode, bool tun, bool tcp);
+/*
+ * The most bytes a data record of a template takes (sf_fields.h; a text
+ * varies: an app text counts its longest, 3 + 255 bytes), for tests.
+ */
+size_t sf_ipfix_record_len(int ipver, enum sf_ipfix_mode mode, bool tun, bool tcp, bool app);
 /* flowEndReason code of an end reason (RFC 7011/IANA registry). */
 uint8_t sf_ipfix_end_reason(enum sf_end_reason r);
 

@@ -5,7 +5,12 @@
  * one message buffer until the next one would pass the MTU, then the
  * message goes to every destination through a non-blocking connected UDP
  * socket; a refused send is counted and forgotten, so the collector loop
- * never waits on a receiver.
+ * never waits on a receiver. A record with application metadata is the
+ * only one whose length has no useful bound below the MTU (texts of up to
+ * 255 bytes, several of them): one that an empty message of export.mtu
+ * cannot hold has its longest texts cut to fit (counted), so messages
+ * never pass the MTU the user set (IP fragments of UDP are lost whole and
+ * often filtered; lib/app cuts texts at its own bounds already).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -80,9 +85,9 @@
  * collector that reads type records (libfixbuf: ipfixDump --rfc5610) names
  * and decodes them: X(id, name, data type, semantics, units, reversible).
  * In biflow mode a reversible element's reverse (id | SF_IE_SF_REVERSE)
- * gets a type record of its own, named "reverse" + Name. Two groups, each sent
- * before the first template that uses it in a template cycle: the tunnel
- * facts, and TCP health.
+ * gets a type record of its own, named "reverse" + Name. Three groups, each
+ * sent before the first template that uses it in a template cycle: the
+ * tunnel facts, TCP health and the application metadata.
  */
 #define SF_IPFIX_PEN_TUN_ELEMENTS(X) \
 	X(SF_IE_SF_ENCAPS, "spanflowEncapsulations", DT_UNSIGNED32, SEM_FLAGS, UNITS_NONE, 0) \
@@ -120,6 +125,27 @@
 	X(SF_IE_SF_CONN_STATE, "spanflowZeekConnState", DT_UNSIGNED8, SEM_IDENTIFIER, \
 		UNITS_NONE, 0) \
 	X(SF_IE_SF_HISTORY, "spanflowZeekHistory", DT_STRING, SEM_DEFAULT, UNITS_NONE, 0)
+#define SF_IPFIX_PEN_APP_ELEMENTS(X) \
+	X(SF_IE_SF_APP_KIND, "spanflowAppKind", DT_UNSIGNED8, SEM_IDENTIFIER, UNITS_NONE, 0) \
+	X(SF_IE_SF_TLS_SERVER_NAME, "spanflowTlsServerName", DT_STRING, SEM_DEFAULT, \
+		UNITS_NONE, 0) \
+	X(SF_IE_SF_TLS_ALPN, "spanflowTlsAlpn", DT_STRING, SEM_DEFAULT, UNITS_NONE, 0) \
+	X(SF_IE_SF_TLS_VERSION, "spanflowTlsVersion", DT_UNSIGNED16, SEM_IDENTIFIER, \
+		UNITS_NONE, 0) \
+	X(SF_IE_SF_TLS_JA3, "spanflowTlsJa3", DT_STRING, SEM_DEFAULT, UNITS_NONE, 0) \
+	X(SF_IE_SF_TLS_JA4, "spanflowTlsJa4", DT_STRING, SEM_DEFAULT, UNITS_NONE, 0) \
+	X(SF_IE_SF_QUIC_VERSION, "spanflowQuicVersion", DT_UNSIGNED32, SEM_IDENTIFIER, \
+		UNITS_NONE, 0) \
+	X(SF_IE_SF_DNS_QUERY_NAME, "spanflowDnsQueryName", DT_STRING, SEM_DEFAULT, \
+		UNITS_NONE, 0) \
+	X(SF_IE_SF_DNS_QUERY_TYPE, "spanflowDnsQueryType", DT_UNSIGNED16, SEM_IDENTIFIER, \
+		UNITS_NONE, 0) \
+	X(SF_IE_SF_DNS_RESPONSE_CODE, "spanflowDnsResponseCode", DT_UNSIGNED8, \
+		SEM_IDENTIFIER, UNITS_NONE, 0) \
+	X(SF_IE_SF_HTTP_HOST, "spanflowHttpHost", DT_STRING, SEM_DEFAULT, UNITS_NONE, 0) \
+	X(SF_IE_SF_HTTP_METHOD, "spanflowHttpMethod", DT_STRING, SEM_DEFAULT, UNITS_NONE, 0) \
+	X(SF_IE_SF_HTTP_USER_AGENT, "spanflowHttpUserAgent", DT_STRING, SEM_DEFAULT, \
+		UNITS_NONE, 0)
 /* IANA "PSAMP selectorAlgorithm" values */
 #define SEL_SYSTEMATIC_COUNT 1
 #define SEL_RANDOM_N_OUT_OF_N 3
@@ -148,8 +174,10 @@ struct sf_ipfix {
 	uint64_t tpl_sent_ns;
 	bool tpl_due;
 	/* A template variant (tpl_variant) still to be sent since the last templates */
-	bool var_tpl_due[8];
-	bool ie_types_due[2];	/* and the type records of each group of enterprise elements */
+	bool var_tpl_due[16];
+	bool ie_types_due[3];	/* and the type records of each group of enterprise elements */
+	/* The app template of variant tpl_variant(v6, tun, tcp, false) fits in a message */
+	bool app_tpl_fits[8];
 	uint64_t seen;		/* packets received (interval summaries) */
 	uint64_t dropped;	/* packets dropped before a flow table */
 	struct sf_ipfix_stats st;
@@ -239,16 +267,27 @@ sf_ipfix_end_reason(enum sf_end_reason r)
 #define LEN_SPLTP(v6) 0u
 #define LEN_SPLTG(v6) 0u
 #define LEN_TLSVER(v6) 2u
-/* A long text: RFC 7011 variable length, three length octets from 255 bytes on. */
-#define LEN_TEXT(v6) (LEN_VAR | (3u + (SF_FLOW_APP_NAME - 1)))
+/*
+ * A long text (TEXT): RFC 7011 variable length, three length octets from
+ * 255 bytes on; a record's texts may be cut to fit a message (LEN_CUT),
+ * down to their length octet.
+ */
+#define LEN_CUT 0x20000u
+#define LEN_TEXT(v6) (LEN_VAR | LEN_CUT | (3u + (SF_FLOW_APP_NAME - 1)))
+/* The bytes a field takes in any record, whatever it holds. */
+#define LEN_FIXED(l) ((l) & LEN_CUT ? 1u : LEN_MAX(l))
+/* The longest text sent, and the shortest length octets' limit (RFC 7011 section 7). */
+#define TEXT_MAX (SF_FLOW_APP_NAME - 1)
+#define TEXT_SHORT 255u
 
 /*
- * A field of the template (v6, bi, tun, tcp): reverse ones in biflow,
- * tunnel ones in tunnel templates, TCP health in TCP templates.
+ * A field of the template (v6, bi, tun, tcp, app): reverse ones in biflow,
+ * tunnel ones in tunnel templates, TCP health in TCP templates, the
+ * application metadata in app templates.
  */
-#define SF_IPFIX_HAS(ie4, flags, bi, tun, tcp) \
+#define SF_IPFIX_HAS(ie4, flags, bi, tun, tcp, app) \
 	((!((flags) & SF_F_REV) || (bi)) && (!((flags) & SF_F_TUN) || (tun)) && \
-	 (!((flags) & SF_F_TCP) || (tcp)) && (ie4) != 0)
+	 (!((flags) & SF_F_TCP) || (tcp)) && (!((flags) & SF_F_APP) || (app)) && (ie4) != 0)
 
 /* layer2SegmentId (RFC 7133 4.8): segment type in the top octet, the id below. */
 static uint64_t
@@ -265,22 +304,32 @@ l2_segment(const struct sf_flow_record *r)
 }
 
 size_t
-sf_ipfix_record_len(int ipver, enum sf_ipfix_mode mode, bool tun, bool tcp)
+sf_ipfix_record_len(int ipver, enum sf_ipfix_mode mode, bool tun, bool tcp, bool app)
 {
 	bool v6 = ipver == 6, bi = mode == SF_IPFIX_BIFLOW;
 	size_t n = 0;
 
 #define SF_X_LEN(name, kind, expr, ie4, ie6, flags) \
-	if (SF_IPFIX_HAS(ie4, flags, bi, tun, tcp)) \
+	if (SF_IPFIX_HAS(ie4, flags, bi, tun, tcp, app)) \
 		n += LEN_MAX(LEN_ ## kind(v6));
 	SF_FLOW_FIELDS(SF_X_LEN)
 #undef SF_X_LEN
 	return n;
 }
 
-static uint16_t
-template_id(bool v6, bool tun, bool tcp)
+/* The index of a template in sf_ipfix.var_tpl_due. */
+static unsigned int
+tpl_variant(bool v6, bool tun, bool tcp, bool app)
 {
+	return (unsigned int)v6 | (unsigned int)tun << 1 | (unsigned int)tcp << 2 |
+		(unsigned int)app << 3;
+}
+
+static uint16_t
+template_id(bool v6, bool tun, bool tcp, bool app)
+{
+	if (app)
+		return (uint16_t)(SF_IPFIX_TID_APP + tpl_variant(v6, tun, tcp, false));
 	if (tcp && tun)
 		return v6 ? SF_IPFIX_TID_V6_TUN_TCP : SF_IPFIX_TID_V4_TUN_TCP;
 	if (tcp)
@@ -288,13 +337,6 @@ template_id(bool v6, bool tun, bool tcp)
 	if (tun)
 		return v6 ? SF_IPFIX_TID_V6_TUN : SF_IPFIX_TID_V4_TUN;
 	return v6 ? SF_IPFIX_TID_V6 : SF_IPFIX_TID_V4;
-}
-
-/* The index of a template in sf_ipfix.var_tpl_due. */
-static unsigned int
-tpl_variant(bool v6, bool tun, bool tcp)
-{
-	return (unsigned int)v6 | (unsigned int)tun << 1 | (unsigned int)tcp << 2;
 }
 
 /*
@@ -310,15 +352,15 @@ tpl_variant(bool v6, bool tun, bool tcp)
 
 /* One template record; returns the end. */
 static uint8_t *
-put_template(uint8_t *p, bool v6, bool bi, bool sel, bool tun, bool tcp)
+put_template(uint8_t *p, bool v6, bool bi, bool sel, bool tun, bool tcp, bool app)
 {
 	uint8_t *count = p + 2;
 	uint16_t n = 0;
 
-	p = put_u16(p, template_id(v6, tun, tcp));
+	p = put_u16(p, template_id(v6, tun, tcp, app));
 	p += 2;
 #define SF_X_TPL(name, kind, expr, ie4, ie6, flags) \
-	if (SF_IPFIX_HAS(ie4, flags, bi, tun, tcp)) { \
+	if (SF_IPFIX_HAS(ie4, flags, bi, tun, tcp, app)) { \
 		p = put_u16(p, TPL_ID(v6 ? (ie6) : (ie4), flags)); \
 		p = put_u16(p, (uint16_t)LEN_TPL(LEN_ ## kind(v6))); \
 		if ((flags) & SF_F_PEN) \
@@ -393,20 +435,7 @@ put_template(uint8_t *p, bool v6, bool bi, bool sel, bool tun, bool tcp)
 		int64_t opt_ = (v); \
 		p = put_u16(p, opt_ >= 0 ? (uint16_t)opt_ : 0); \
 	} while (0)
-#define ENC_TEXT(v) do { \
-		const char *str_ = (v); \
-		size_t n_ = str_ != NULL ? strlen(str_) : 0; \
-		n_ = n_ < (SF_FLOW_APP_NAME - 1) ? n_ : (SF_FLOW_APP_NAME - 1); \
-		if (n_ < 255) { \
-			*p++ = (uint8_t)n_; \
-		} else { \
-			*p++ = 255; \
-			p = put_u16(p, (uint16_t)n_); \
-		} \
-		if (n_ != 0) \
-			memcpy(p, str_, n_); \
-		p += n_; \
-	} while (0)
+#define ENC_TEXT(v) p = put_text(p, (v), tcap)
 #define ENC_OPTN8(v) do { \
 		int64_t opt_ = (v); \
 		*p++ = opt_ >= 0 ? (uint8_t)opt_ : UINT8_MAX; \
@@ -434,13 +463,41 @@ put_outer_addr(uint8_t *p, uint8_t ipver, const uint8_t *a)
 	return p + 16;
 }
 
+/*
+ * A text (TEXT) of at most `cap` bytes, cut at a UTF-8 character's first
+ * byte (lib/app's texts are valid UTF-8); NULL is an empty one.
+ */
 static uint8_t *
-put_record(uint8_t *p, const struct sf_flow_record *r, bool bi, bool tun, bool tcp)
+put_text(uint8_t *p, const char *s, size_t cap)
+{
+	size_t n = s != NULL ? strlen(s) : 0;	/* lib/app ends every text within its field */
+
+	n = n < TEXT_MAX ? n : TEXT_MAX;
+	if (n > cap) {
+		n = cap;
+		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--;
+	}
+	if (n < TEXT_SHORT) {
+		*p++ = (uint8_t)n;
+	} else {
+		*p++ = TEXT_SHORT;
+		p = put_u16(p, (uint16_t)n);
+	}
+	if (n != 0)
+		memcpy(p, s, n);
+	return p + n;
+}
+
+/* The record's fields in template (v6, bi, tun, tcp, app); texts cut at tcap bytes. */
+static uint8_t *
+put_record(uint8_t *p, const struct sf_flow_record *r, bool bi, bool tun, bool tcp, bool app,
+		size_t tcap)
 {
 	size_t alen = r->key.ipver == 6 ? 16 : 4;
 
 #define SF_X_ENC(name, kind, expr, ie4, ie6, flags) \
-	if (SF_IPFIX_HAS(ie4, flags, bi, tun, tcp)) \
+	if (SF_IPFIX_HAS(ie4, flags, bi, tun, tcp, app)) \
 		ENC_ ## kind(expr);
 	SF_FLOW_FIELDS(SF_X_ENC)
 #undef SF_X_ENC
@@ -556,8 +613,8 @@ put_templates(struct sf_ipfix *x)
 	unsigned int i;
 
 	open_set(x, SET_TEMPLATE);
-	p = put_template(x->msg + x->len, false, bi, sel, false, false);
-	p = put_template(p, true, bi, sel, false, false);
+	p = put_template(x->msg + x->len, false, bi, sel, false, false, false);
+	p = put_template(p, true, bi, sel, false, false, false);
 	x->len = (size_t)(p - x->msg);
 	close_set(x);
 
@@ -585,13 +642,13 @@ put_templates(struct sf_ipfix *x)
 
 	x->tpl_due = false;
 	/*
-	 * The tunnel and TCP templates follow when a record needs one (room in
-	 * small messages).
+	 * The tunnel, TCP and app templates follow when a record needs one
+	 * (room in small messages).
 	 */
 	for (i = 0; i < RTE_DIM(x->var_tpl_due); i++)
 		x->var_tpl_due[i] = true;
-	x->ie_types_due[0] = true;
-	x->ie_types_due[1] = true;
+	for (i = 0; i < RTE_DIM(x->ie_types_due); i++)
+		x->ie_types_due[i] = true;
 	x->msgs_since_tpl = 0;
 	x->tpl_sent_ns = mono_ns();
 }
@@ -693,21 +750,33 @@ reserve(struct sf_ipfix *x, uint16_t tid, size_t rlen)
 /*
  * The most bytes a template record can take: every field IPFIX sends (8
  * bytes with an enterprise number, a reverse one's too, else 4), and the
- * selector.
+ * selector; TEMPLATE_MAX without the application metadata. An app
+ * template may not fit a small message (biflow, tunnel and TCP health,
+ * 532 bytes, 536 sampled, where 576 to an IPv6 collector leaves 508):
+ * sf_ipfix_open finds which (app_tpl_fits).
  */
 #define SF_X_TPL_FIELD(name, kind, expr, ie4, ie6, flags) \
 	+ ((ie4) != 0 ? (((flags) & (SF_F_PEN | SF_F_REV)) ? 8 : 4) : 0)
-#define TEMPLATE_MAX (4 + (0 SF_FLOW_FIELDS(SF_X_TPL_FIELD)) + 4)
-/* The longest data record: every field at its IPv6 length, and the selector. */
+#define TEMPLATE_LONGEST (4 + (0 SF_FLOW_FIELDS(SF_X_TPL_FIELD)) + 4)
+#define SF_X_TPL_FIELD_NO_APP(name, kind, expr, ie4, ie6, flags) \
+	+ ((ie4) != 0 && !((flags) & SF_F_APP) ? (((flags) & (SF_F_PEN | SF_F_REV)) ? 8 : 4) : 0)
+#define TEMPLATE_MAX (4 + (0 SF_FLOW_FIELDS(SF_X_TPL_FIELD_NO_APP)) + 4)
+/*
+ * The longest data record: every field at its IPv6 length, and the
+ * selector; RECORD_MAX with the texts that may be cut (TEXT) empty.
+ */
 #define SF_X_REC_MAX(name, kind, expr, ie4, ie6, flags) \
 	+ ((ie4) != 0 ? LEN_MAX(LEN_ ## kind(true)) : 0)
-#define RECORD_MAX ((0 SF_FLOW_FIELDS(SF_X_REC_MAX)) + 8)
+#define RECORD_LONGEST ((0 SF_FLOW_FIELDS(SF_X_REC_MAX)) + 8)
+#define SF_X_REC_FIXED(name, kind, expr, ie4, ie6, flags) \
+	+ ((ie4) != 0 ? LEN_FIXED(LEN_ ## kind(true)) : 0)
+#define RECORD_MAX ((0 SF_FLOW_FIELDS(SF_X_REC_FIXED)) + 8)
 /* The smallest message: export.mtu 576 to an IPv6 collector (IPv6 and UDP headers). */
 #define MESSAGE_MIN (576 - 48)
 _Static_assert(IPFIX_HDR_LEN + IPFIX_SET_HDR_LEN + TEMPLATE_MAX <= MESSAGE_MIN,
-		"any template fits in a message of its own");
+		"any template without app elements fits in a message of its own");
 _Static_assert(IPFIX_HDR_LEN + IPFIX_SET_HDR_LEN + RECORD_MAX <= MESSAGE_MIN,
-		"any data record fits in a message of its own");
+		"any data record, its texts cut, fits in a message of its own");
 
 /* A message with `need` bytes of room after what it holds (templates due come first). */
 static void
@@ -748,9 +817,10 @@ struct ie_type {
 #define SF_X_IE_TYPE(id, name, dt, sem, units, rev) { (id), (dt), (sem), (units), (rev), (name) },
 static const struct ie_type ie_types_tun[] = { SF_IPFIX_PEN_TUN_ELEMENTS(SF_X_IE_TYPE) };
 static const struct ie_type ie_types_tcp[] = { SF_IPFIX_PEN_TCP_ELEMENTS(SF_X_IE_TYPE) };
+static const struct ie_type ie_types_app[] = { SF_IPFIX_PEN_APP_ELEMENTS(SF_X_IE_TYPE) };
 #undef SF_X_IE_TYPE
 
-enum { IE_GROUP_TUN, IE_GROUP_TCP };
+enum { IE_GROUP_TUN, IE_GROUP_TCP, IE_GROUP_APP };
 
 static const struct {
 	const struct ie_type *t;
@@ -758,6 +828,7 @@ static const struct {
 } ie_groups[] = {
 	[IE_GROUP_TUN] = { ie_types_tun, RTE_DIM(ie_types_tun) },
 	[IE_GROUP_TCP] = { ie_types_tcp, RTE_DIM(ie_types_tcp) },
+	[IE_GROUP_APP] = { ie_types_app, RTE_DIM(ie_types_app) },
 };
 
 /* The bytes of one type record: the element's, or its reverse's. */
@@ -867,55 +938,109 @@ put_ie_types(struct sf_ipfix *x, unsigned int g)
 }
 
 /*
- * The template of variant (v6, tun, tcp), in a template set of its own, in
- * a message with room for it and a data record of rlen bytes after (when
- * one can hold both); the type records of the enterprise elements it uses
- * come first.
+ * The template of variant (v6, tun, tcp, app), in a template set of its
+ * own, in a message with room for it and a data record of rlen bytes after
+ * (when one can hold both); the type records of the enterprise elements it
+ * uses come first.
  */
 static void
-put_var_template(struct sf_ipfix *x, bool v6, bool bi, bool sel, bool tun, bool tcp,
+put_var_template(struct sf_ipfix *x, bool v6, bool bi, bool sel, bool tun, bool tcp, bool app,
 		size_t rlen)
 {
-	uint8_t tpl[TEMPLATE_MAX];
-	size_t tl = (size_t)(put_template(tpl, v6, bi, sel, tun, tcp) - tpl);
+	uint8_t tpl[TEMPLATE_LONGEST];
+	size_t tl = (size_t)(put_template(tpl, v6, bi, sel, tun, tcp, app) - tpl);
 
 	if (tun && x->ie_types_due[IE_GROUP_TUN])
 		put_ie_types(x, IE_GROUP_TUN);
 	if (tcp && x->ie_types_due[IE_GROUP_TCP])
 		put_ie_types(x, IE_GROUP_TCP);
+	if (app && x->ie_types_due[IE_GROUP_APP])
+		put_ie_types(x, IE_GROUP_APP);
 	make_room(x, IPFIX_SET_HDR_LEN + tl + IPFIX_SET_HDR_LEN + rlen);
 	close_set(x);
 	open_set(x, SET_TEMPLATE);
 	memcpy(x->msg + x->len, tpl, tl);
 	x->len += tl;
 	close_set(x);
-	x->var_tpl_due[tpl_variant(v6, tun, tcp)] = false;
+	x->var_tpl_due[tpl_variant(v6, tun, tcp, app)] = false;
+}
+
+/*
+ * A record with application metadata into buf (RECORD_LONGEST bytes), in
+ * at most `room` bytes: its texts whole when they fit, otherwise each cut
+ * to the largest common length that fits (the longest texts lose the
+ * most; short ones such as the method or ALPN stay whole). Returns the
+ * length; *cut says whether a text was cut.
+ */
+static size_t
+put_app_record(uint8_t *buf, const struct sf_flow_record *r, bool bi, bool tun, bool tcp,
+		size_t room, bool *cut)
+{
+	size_t lo = 0, hi = TEXT_MAX, mid, len;
+
+	*cut = false;
+	len = (size_t)(put_record(buf, r, bi, tun, tcp, true, hi) - buf);
+	if (len <= room)
+		return len;
+	/* Cap lo fits (texts empty: RECORD_MAX), hi does not. */
+	while (hi - lo > 1) {
+		mid = (lo + hi) / 2;
+		if ((size_t)(put_record(buf, r, bi, tun, tcp, true, mid) - buf) <= room)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	*cut = true;
+	return (size_t)(put_record(buf, r, bi, tun, tcp, true, lo) - buf);
 }
 
 /*
  * A record in the template of its variant: plain, tunnelled (what carried
- * it), TCP (the health of an analysed TCP flow), or both. The plain
+ * it), TCP (the health of an analysed TCP flow), or both; each of them
+ * with the application metadata when the record has some. The plain
  * templates go with every template cycle; the others before their first
- * record in it.
+ * record in it. A record without application metadata is encoded in
+ * place, in the room of its longest form; one with is encoded first, as
+ * its texts decide its length.
  */
 static void
 add_record(struct sf_ipfix *x, const struct sf_flow_record *r, bool bi)
 {
 	bool v6 = r->key.ipver == 6, tun = r->tun.encaps != 0;
 	bool tcp = (r->tcp.flags & SF_FLOW_TCP_VALID) != 0;
-	bool sel = x->p.sampling != SF_SAMPLING_NONE;
-	size_t rlen = sf_ipfix_record_len(v6 ? 6 : 4, bi ? SF_IPFIX_BIFLOW : SF_IPFIX_UNIFLOW,
-			tun, tcp) + (sel ? 8 : 0);
+	bool app = r->app.kind != SF_APP_NONE;
+	bool sel = x->p.sampling != SF_SAMPLING_NONE, cut;
+	uint8_t buf[RECORD_LONGEST];
+	size_t rlen;
 	uint8_t *p;
 
-	if (tun || tcp) {
+	if (app && !x->app_tpl_fits[tpl_variant(v6, tun, tcp, false)]) {
+		/* Its template is longer than a message: the record without app elements. */
+		app = false;
+		x->st.apps_left_out++;
+	}
+	if (app) {
+		rlen = put_app_record(buf, r, bi, tun, tcp,
+				x->max - IPFIX_HDR_LEN - IPFIX_SET_HDR_LEN - (sel ? 8 : 0), &cut);
+		if (sel)
+			rlen = (size_t)(put_u64(buf + rlen, SELECTOR_ID) - buf);
+		x->st.texts_cut += cut;
+	} else {
+		rlen = sf_ipfix_record_len(v6 ? 6 : 4, bi ? SF_IPFIX_BIFLOW : SF_IPFIX_UNIFLOW,
+				tun, tcp, false) + (sel ? 8 : 0);
+	}
+	if (tun || tcp || app) {
 		if (x->len == 0)
 			begin_message(x);	/* templates due now come first */
-		if (x->var_tpl_due[tpl_variant(v6, tun, tcp)])
-			put_var_template(x, v6, bi, sel, tun, tcp, rlen);
+		if (x->var_tpl_due[tpl_variant(v6, tun, tcp, app)])
+			put_var_template(x, v6, bi, sel, tun, tcp, app, rlen);
 	}
-	p = reserve(x, template_id(v6, tun, tcp), rlen);
-	p = put_record(p, r, bi, tun, tcp);
+	p = reserve(x, template_id(v6, tun, tcp, app), rlen);
+	if (app) {
+		memcpy(p, buf, rlen);
+		return;
+	}
+	p = put_record(p, r, bi, tun, tcp, false, TEXT_MAX);
 	if (sel)
 		p = put_u64(p, SELECTOR_ID);
 	x->len = (size_t)(p - x->msg);	/* a text takes what it needs of its room */
@@ -1036,6 +1161,13 @@ sf_ipfix_open(const struct sf_ipfix_params *p, char *err, size_t errlen)
 		goto fail;
 	}
 	x->tpl_due = true;
+	for (i = 0; i < RTE_DIM(x->app_tpl_fits); i++) {
+		uint8_t tpl[TEMPLATE_LONGEST];
+		size_t tl = (size_t)(put_template(tpl, i & 1, p->mode == SF_IPFIX_BIFLOW,
+				p->sampling != SF_SAMPLING_NONE, (i >> 1) & 1, (i >> 2) & 1, true) - tpl);
+
+		x->app_tpl_fits[i] = IPFIX_HDR_LEN + IPFIX_SET_HDR_LEN + tl <= x->max;
+	}
 	return x;
 fail:
 	sf_ipfix_close(x, NULL);
@@ -1139,8 +1271,16 @@ ipfix_report(const void *arg, FILE *f)
 
 	fprintf(f, "export: ipfix to %u collector%s: %" PRIu64 " messages, %" PRIu64
 			" records, %" PRIu64 " bytes; lost %" PRIu64 " messages (%" PRIu64
-			" records)\n", x->n_dest, x->n_dest == 1 ? "" : "s", s->messages,
+			" records)", x->n_dest, x->n_dest == 1 ? "" : "s", s->messages,
 			s->records, s->octets, s->messages_lost, s->records_lost);
+	/* Only when it happened: the line stays as it was for every other run. */
+	if (s->texts_cut != 0)
+		fprintf(f, "; %" PRIu64 " records with texts cut to fit export.mtu %u",
+				s->texts_cut, x->p.mtu);
+	if (s->apps_left_out != 0)
+		fprintf(f, "; %" PRIu64 " records without their app elements (template longer "
+				"than export.mtu %u)", s->apps_left_out, x->p.mtu);
+	fputc('\n', f);
 }
 
 const struct sf_exporter_ops sf_exporter_ipfix = {

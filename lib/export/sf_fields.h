@@ -32,6 +32,8 @@
  *  - SF_F_PEN: the id is spanflow's enterprise element (SF_IPFIX_PEN).
  *  - SF_F_TCP: TCP health (sf_flow_record.tcp): IPFIX sends it only in the
  *    TCP templates (records of analysed TCP flows, SF_FLOW_TCP_VALID).
+ *  - SF_F_APP: application metadata (sf_flow_record.app): IPFIX sends it
+ *    only in the app templates (records whose app.kind is not SF_APP_NONE).
  * A reverse enterprise element (SF_F_REV | SF_F_PEN) is spanflow's own:
  * the forward id with bit 14 set (SF_IE_SF_REVERSE), as libfixbuf names
  * the reverse of an enterprise element; RFC 5103's PEN 29305 reverses
@@ -67,6 +69,7 @@ struct sf_flow_record;
 #define SF_F_TUN 2
 #define SF_F_PEN 4
 #define SF_F_TCP 8
+#define SF_F_APP 32	/* 16 is SF_F_FEAT's (lib/feat/sf_feat_fields.h) */
 #include "sf_feat_fields.h"	/* SF_F_FEAT, SF_FEAT_FIELDS */
 
 /* An id of the record's tunnel part, or -1 when the flow's packets had none. */
@@ -184,7 +187,21 @@ sf_flow_app_val(const struct sf_flow_record *r, unsigned int kinds, bool ok, uin
 #define SF_IE_SF_SYN_TS 19
 #define SF_IE_SF_CONN_STATE 20
 #define SF_IE_SF_HISTORY 21
-#define SF_IE_SF_LAST SF_IE_SF_HISTORY
+/* 22..35: flow features (lib/feat, sf_feat_fields.h); 36..39 kept free */
+#define SF_IE_SF_APP_KIND 40
+#define SF_IE_SF_TLS_SERVER_NAME 41
+#define SF_IE_SF_TLS_ALPN 42
+#define SF_IE_SF_TLS_VERSION 43
+#define SF_IE_SF_TLS_JA3 44
+#define SF_IE_SF_TLS_JA4 45
+#define SF_IE_SF_QUIC_VERSION 46
+#define SF_IE_SF_DNS_QUERY_NAME 47
+#define SF_IE_SF_DNS_QUERY_TYPE 48
+#define SF_IE_SF_DNS_RESPONSE_CODE 49
+#define SF_IE_SF_HTTP_HOST 50
+#define SF_IE_SF_HTTP_METHOD 51
+#define SF_IE_SF_HTTP_USER_AGENT 52
+#define SF_IE_SF_LAST SF_IE_SF_HTTP_USER_AGENT
 /* The reverse of spanflow's element n (biflow mode) is n | SF_IE_SF_REVERSE. */
 #define SF_IE_SF_REVERSE 0x4000
 
@@ -278,27 +295,45 @@ sf_flow_app_val(const struct sf_flow_record *r, unsigned int kinds, bool ok, uin
 /*
  * Application metadata (app.enabled, lib/app): in JSON only when found
  * (the key left out otherwise), CSV cells empty. Texts (TEXT) are JSON
- * strings and CSV cells quoted as RFC 4180 says when they need it. Not
- * in IPFIX yet.
+ * strings and CSV cells quoted as RFC 4180 says when they need it. IPFIX
+ * sends them in the app templates (SF_F_APP), as spanflow's elements (no
+ * IANA element means the same), each with its type row in
+ * SF_IPFIX_PEN_APP_ELEMENTS (sf_export_ipfix.c); none has a reverse: they
+ * are the connection's, the same in both uniflow records. Absent values
+ * there: an empty text, tls_version, quic_version and dns_qtype 0,
+ * dns_rcode 255.
  */
+/* An application metadata row: one element for both address families, in the app templates. */
+#define SF_X_APP(X, name, kind, expr, ie) \
+	X(name, kind, expr, ie, ie, SF_F_APP | SF_F_PEN)
 #define SF_APP_FIELDS(X) \
-	X(app, APP, r->app.kind, 0, 0, 0) \
-	X(tls_sni, TEXT, sf_flow_app_text(r, SF_APP_BIT_TLS, r->app.name), 0, 0, 0) \
-	X(tls_alpn, TEXT, sf_flow_app_text(r, SF_APP_BIT_TLS, r->app.alpn), 0, 0, 0) \
-	X(tls_version, TLSVER, sf_flow_app_val(r, SF_APP_BIT_TLS, true, r->app.tls_version), \
-		0, 0, 0) \
-	X(tls_ja3, TEXT, sf_flow_app_text(r, SF_APP_BIT_TLS, r->app.ja3), 0, 0, 0) \
-	X(tls_ja4, TEXT, sf_flow_app_text(r, SF_APP_BIT_TLS, r->app.ja4), 0, 0, 0) \
-	X(quic_version, OPT, sf_flow_app_val(r, 1u << SF_APP_QUIC, true, r->app.quic_version), \
-		0, 0, 0) \
-	X(dns_qname, TEXT, sf_flow_app_text(r, SF_APP_BIT_DNS, r->app.name), 0, 0, 0) \
-	X(dns_qtype, OPT16, sf_flow_app_val(r, SF_APP_BIT_DNS, \
-		r->app.flags & SF_FLOW_APP_QTYPE, r->app.dns_qtype), 0, 0, 0) \
-	X(dns_rcode, OPTN8, sf_flow_app_val(r, SF_APP_BIT_DNS, \
-		r->app.flags & SF_FLOW_APP_RCODE, r->app.dns_rcode), 0, 0, 0) \
-	X(http_host, TEXT, sf_flow_app_text(r, SF_APP_BIT_HTTP, r->app.name), 0, 0, 0) \
-	X(http_method, TEXT, sf_flow_app_text(r, SF_APP_BIT_HTTP, r->app.method), 0, 0, 0) \
-	X(http_user_agent, TEXT, sf_flow_app_text(r, SF_APP_BIT_HTTP, r->app.ua), 0, 0, 0)
+	SF_X_APP(X, app, APP, r->app.kind, SF_IE_SF_APP_KIND) \
+	SF_X_APP(X, tls_sni, TEXT, sf_flow_app_text(r, SF_APP_BIT_TLS, r->app.name), \
+		SF_IE_SF_TLS_SERVER_NAME) \
+	SF_X_APP(X, tls_alpn, TEXT, sf_flow_app_text(r, SF_APP_BIT_TLS, r->app.alpn), \
+		SF_IE_SF_TLS_ALPN) \
+	SF_X_APP(X, tls_version, TLSVER, \
+		sf_flow_app_val(r, SF_APP_BIT_TLS, true, r->app.tls_version), \
+		SF_IE_SF_TLS_VERSION) \
+	SF_X_APP(X, tls_ja3, TEXT, sf_flow_app_text(r, SF_APP_BIT_TLS, r->app.ja3), \
+		SF_IE_SF_TLS_JA3) \
+	SF_X_APP(X, tls_ja4, TEXT, sf_flow_app_text(r, SF_APP_BIT_TLS, r->app.ja4), \
+		SF_IE_SF_TLS_JA4) \
+	SF_X_APP(X, quic_version, OPT, \
+		sf_flow_app_val(r, 1u << SF_APP_QUIC, true, r->app.quic_version), \
+		SF_IE_SF_QUIC_VERSION) \
+	SF_X_APP(X, dns_qname, TEXT, sf_flow_app_text(r, SF_APP_BIT_DNS, r->app.name), \
+		SF_IE_SF_DNS_QUERY_NAME) \
+	SF_X_APP(X, dns_qtype, OPT16, sf_flow_app_val(r, SF_APP_BIT_DNS, \
+		r->app.flags & SF_FLOW_APP_QTYPE, r->app.dns_qtype), SF_IE_SF_DNS_QUERY_TYPE) \
+	SF_X_APP(X, dns_rcode, OPTN8, sf_flow_app_val(r, SF_APP_BIT_DNS, \
+		r->app.flags & SF_FLOW_APP_RCODE, r->app.dns_rcode), SF_IE_SF_DNS_RESPONSE_CODE) \
+	SF_X_APP(X, http_host, TEXT, sf_flow_app_text(r, SF_APP_BIT_HTTP, r->app.name), \
+		SF_IE_SF_HTTP_HOST) \
+	SF_X_APP(X, http_method, TEXT, sf_flow_app_text(r, SF_APP_BIT_HTTP, r->app.method), \
+		SF_IE_SF_HTTP_METHOD) \
+	SF_X_APP(X, http_user_agent, TEXT, sf_flow_app_text(r, SF_APP_BIT_HTTP, r->app.ua), \
+		SF_IE_SF_HTTP_USER_AGENT)
 
 /*
  * TCP health (tcp.analysis, lib/tcp): in JSON only for analysed TCP flows

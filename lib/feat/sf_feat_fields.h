@@ -20,8 +20,8 @@
  * reverse elements of src2dst ones (SF_F_REV). IPFIX: the IANA elements
  * minimumIpTotalLength (25) and maximumIpTotalLength (26) mean src2dst's
  * min/max ps exactly (IP header and payload octets); the rest are
- * spanflow's enterprise elements 22..35 below (SF_IE_SF_LAST would move
- * to 35). SPLT is not a record field: it travels separately (nfstream's
+ * spanflow's enterprise elements 22..35 below (reserved for them; the
+ * application metadata's are 40..52). SPLT is not a record field: it travels separately (nfstream's
  * CSV writes each list as a quoted Python list, "[0, 1, -1]").
  */
 #ifndef SF_FEAT_FIELDS_H

@@ -15,7 +15,9 @@ IPFIX export against real collectors, on loopback only:
 All three receive the same run at once (several destinations). sample.pcap
 also runs with --tcp-analysis: its TCP records then use the TCP health
 templates (263-266, spanflow's enterprise elements), which the three skip
-while reading the flows as before.
+while reading the flows as before; 6in4tunnel.pcap runs with --tcp-analysis
+and --app: its records with application metadata use the app templates
+(267-274: variable-length strings, 79 fields in the longest), read the same.
 
 Usage: test_export_collectors.py SPANFLOW_BINARY TESTS_DATA_DIR
 """
@@ -242,7 +244,7 @@ def tshark_check(ck, label, msgs, pcap, mode):
     sf.write_pcap(str(pcap), 1, pkts)
     # Wireshark decodes templates of up to 60 fields unless told otherwise (its
     # cflow.max_template_fields preference); the tunnelled TCP health templates
-    # have 66 in biflow mode (README, "Export to collectors").
+    # have 66 in biflow mode, 79 with the app elements (README, "Export to collectors").
     p = subprocess.run(["tshark", "-r", str(pcap), "-d", "udp.port==4739,cflow",
                         "-o", "cflow.max_template_fields:0", "-V"],
                        capture_output=True, text=True, errors="replace", timeout=120)
@@ -266,9 +268,25 @@ def tshark_check(ck, label, msgs, pcap, mode):
              "%s: the exporter statistics options template is sent" % label)
 
 
-def one_run(ck, binary, data, tmp, capture, mode, use_pmacct, tcp=False):
-    label = "%s %s%s" % (capture, mode, " --tcp-analysis" if tcp else "")
-    run_dir = tmp / ("%s_%s%s" % (capture, mode, "_tcp" if tcp else ""))
+def data_set_ids(msgs):
+    """The set ids of the data sets in IPFIX messages."""
+    ids = set()
+    for m, _ in msgs:
+        off = 16
+        while off + 4 <= len(m):
+            sid, slen = struct.unpack("!HH", m[off:off + 4])
+            if slen < 4:
+                break
+            if sid >= 256:
+                ids.add(sid)
+            off += slen
+    return ids
+
+
+def one_run(ck, binary, data, tmp, capture, mode, use_pmacct, tcp=False, app=False):
+    label = "%s %s%s%s" % (capture, mode, " --tcp-analysis" if tcp else "",
+                           " --app" if app else "")
+    run_dir = tmp / ("%s_%s%s%s" % (capture, mode, "_tcp" if tcp else "", "_app" if app else ""))
     run_dir.mkdir()
     nf_dir = run_dir / "nfcapd"
     nf_dir.mkdir()
@@ -302,6 +320,8 @@ def one_run(ck, binary, data, tmp, capture, mode, use_pmacct, tcp=False):
         args = ["-r", data / capture, "-q", "-w", "1", "--flows", flows, "--ipfix-mode", mode]
         if tcp:
             args.append("--tcp-analysis")
+        if app:
+            args.append("--app")
         for d in dests:
             args += ["--ipfix", d]
         r = sf.run(binary, args)
@@ -334,8 +354,14 @@ def one_run(ck, binary, data, tmp, capture, mode, use_pmacct, tcp=False):
                      (label, len(exp_pm), "unidirectional flows" if mode == "uniflow"
                       else "initiator directions (biflow reverse elements ignored)"),
                      dict_diff(exp_pm, got_pm))
-        if capture == "sample.pcap":
+        if capture == "sample.pcap" or app:
             tshark_check(ck, label, rx.msgs, run_dir / "ipfix.pcap", mode)
+        if app:
+            n = sum(1 for x in records if "app" in x)
+            sets = data_set_ids(rx.msgs)
+            ck.check(n > 0 and sets & set(range(267, 275)),
+                     "%s: %d records with app metadata, data sets of app templates %s"
+                     % (label, n, sorted(sets & set(range(267, 275)))))
         v6 = sum(1 for x in records if x["ip_version"] == 6)
         ck.note("%s: %d records (%d IPv6), %d IPFIX messages" % (label, len(records), v6,
                                                                  len(rx.msgs)))
@@ -477,6 +503,13 @@ def main():
                 one_run(ck, binary, data, tmp, "sample.pcap", mode, use_pmacct, tcp=True)
             except (OSError, ValueError, RuntimeError, KeyError) as e:
                 ck.check(False, "sample.pcap %s --tcp-analysis: run completes" % mode, repr(e))
+            # App templates (267-274: spanflow's elements 40..52, strings among them).
+            try:
+                one_run(ck, binary, data, tmp, "6in4tunnel.pcap", mode, use_pmacct, tcp=True,
+                        app=True)
+            except (OSError, ValueError, RuntimeError, KeyError) as e:
+                ck.check(False, "6in4tunnel.pcap %s --tcp-analysis --app: run completes" % mode,
+                         repr(e))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     ck.finish()

@@ -70,11 +70,13 @@ struct tfield {
 
 /*
  * Flow templates: [0] v4, [1] v6, [2] v4 tunnelled, [3] v6 tunnelled, then
- * the same four with TCP health.
+ * the same four with TCP health; [8..15] the eight with application metadata.
  */
 static int
 tid_index(uint16_t tid)
 {
+	if (tid >= SF_IPFIX_TID_V4_APP && tid <= SF_IPFIX_TID_V6_TUN_TCP_APP)
+		return 8 + tid - SF_IPFIX_TID_V4_APP;
 	switch (tid) {
 	case SF_IPFIX_TID_V4:
 		return 0;
@@ -97,21 +99,50 @@ tid_index(uint16_t tid)
 	}
 }
 
-#define NTPL 8
+#define NTPL 16
 
 struct decoded {
 	unsigned int nt[NTPL];		/* fields per template (tid_index) */
 	struct tfield t[NTPL][96];
 	unsigned int ndata[NTPL];	/* data records seen per template */
-	uint8_t data[NTPL][64][320];	/* first records, raw */
+	uint8_t data[NTPL][64][1024];	/* first records, raw */
 	unsigned int nstats;
 	unsigned int ntypes;		/* RFC 5610 type records */
 	unsigned int nrevtypes;		/* of which of reverse elements */
 	unsigned int ntuntypes;		/* of which of the tunnel group */
+	unsigned int napptypes;		/* of which of the app group */
+	char appnames[16][40];		/* the app group's names, by id - 40 */
 	uint64_t stats[5];		/* the last statistics record */
 	uint32_t seq_expected;
 	unsigned int msgs;
 };
+
+/* A field's bytes in a record: a text's from its length octets (RFC 7011 section 7). */
+static size_t
+field_len(uint16_t tlen, const uint8_t *p)
+{
+	if (tlen != 0xffff)
+		return tlen;
+	return p[0] < 255 ? 1u + p[0] : 3u + g16(p + 1);
+}
+
+/* The RFC 5610 data type of an app element (sf_fields.h, README). */
+static uint8_t
+app_type(uint16_t ie)
+{
+	switch (ie) {
+	case SF_IE_SF_APP_KIND:
+	case SF_IE_SF_DNS_RESPONSE_CODE:
+		return 1;
+	case SF_IE_SF_TLS_VERSION:
+	case SF_IE_SF_DNS_QUERY_TYPE:
+		return 2;
+	case SF_IE_SF_QUIC_VERSION:
+		return 3;
+	default:
+		return 13;
+	}
+}
 
 /* Walk every captured message; fails the test on any framing error. */
 static void
@@ -176,6 +207,14 @@ decode_all(struct decoded *d, uint32_t domain, size_t max_len)
 						assert_memory_equal(p + 1, "spanflow", 8);
 					d->nrevtypes += rev;
 					d->ntuntypes += ie <= SF_IE_SF_CONTEXT;
+					if (ie >= SF_IE_SF_APP_KIND) {
+						assert_true(!rev && p[0] < 40);
+						d->napptypes++;
+						memcpy(d->appnames[ie - SF_IE_SF_APP_KIND], p + 1, p[0]);
+						d->appnames[ie - SF_IE_SF_APP_KIND][p[0]] = '\0';
+						/* types: unsigned8 1, unsigned16 2, unsigned32 3, string 13 */
+						assert_int_equal(p[-20], app_type(ie));
+					}
 					p += 1 + p[0];
 					p += 1 + p[0];
 					d->ntypes++;
@@ -200,7 +239,7 @@ decode_all(struct decoded *d, uint32_t domain, size_t max_len)
 				records++;
 			} else {
 				int v = tid_index(id);
-				size_t rl, n;
+				size_t n;
 
 				assert_true(v >= 0);
 				/* The template must have come first. */
@@ -209,8 +248,7 @@ decode_all(struct decoded *d, uint32_t domain, size_t max_len)
 				for (; p < send; p += n) {
 					for (n = 0, k = 0; k < d->nt[v]; k++) {
 						assert_true(p + n < send);
-						rl = d->t[v][k].len;
-						n += rl == 0xffff ? 1u + p[n] : rl;
+						n += field_len(d->t[v][k].len, p + n);
 					}
 					assert_true(p + n <= send && n <= sizeof(d->data[v][0]));
 					if (d->ndata[v] < 64)
@@ -311,6 +349,38 @@ field_off(const struct decoded *d, unsigned int v, uint16_t id, uint32_t pen)
 	return -1;
 }
 
+/* Element (id, pen) in record rec of template v, past any texts before it; NULL if absent. */
+static const uint8_t *
+field_ptr(const struct decoded *d, unsigned int v, const uint8_t *rec, uint16_t id, uint32_t pen)
+{
+	unsigned int k;
+
+	for (k = 0; k < d->nt[v]; k++) {
+		if (d->t[v][k].id == id && d->t[v][k].pen == pen)
+			return rec;
+		rec += field_len(d->t[v][k].len, rec);
+	}
+	return NULL;
+}
+
+/* A text element of a record as a C string (its length octets checked). */
+static const char *
+field_text(const struct decoded *d, unsigned int v, const uint8_t *rec, uint16_t id)
+{
+	static char buf[300];
+	const uint8_t *p = field_ptr(d, v, rec, id, SF_IPFIX_PEN);
+	size_t n;
+
+	assert_non_null(p);
+	n = field_len(0xffff, p) - (p[0] < 255 ? 1 : 3);
+	/* The short form below 255 bytes, the long one from 255 on. */
+	assert_true((p[0] < 255) == (n < 255));
+	assert_true(n < sizeof(buf));
+	memcpy(buf, p + (p[0] < 255 ? 1 : 3), n);
+	buf[n] = '\0';
+	return buf;
+}
+
 static void
 test_templates_from_field_list(void **state)
 {
@@ -339,7 +409,7 @@ test_templates_from_field_list(void **state)
 	decode_all(d, 77, 1500 - 28);
 	/* The list drives the template: one element per field, reverse ones with PEN. */
 #define COUNT(name, kind, expr, ie4, ie6, flags) \
-	n += (ie4) != 0 && !((flags) & (SF_F_TUN | SF_F_TCP));
+	n += (ie4) != 0 && !((flags) & (SF_F_TUN | SF_F_TCP | SF_F_APP));
 	SF_FLOW_FIELDS(COUNT)
 #undef COUNT
 	assert_int_equal(d->nt[0], n);
@@ -368,12 +438,12 @@ test_templates_from_field_list(void **state)
 		assert_true(field_off(d, v, 2, SF_IPFIX_PEN_REVERSE) >= 0);
 		assert_true(field_off(d, v, 6, SF_IPFIX_PEN_REVERSE) >= 0);
 	}
-	assert_int_equal(sf_ipfix_record_len(4, SF_IPFIX_BIFLOW, false, false),
+	assert_int_equal(sf_ipfix_record_len(4, SF_IPFIX_BIFLOW, false, false, false),
 			8 + 8 + 4 + 2 + 4 + 2 + 1 + 1 + 2 + 8 + 4 + 8 + 8 + 8 + 8 + 1 + 1 + 1 + 1);
-	assert_int_equal(sf_ipfix_record_len(6, SF_IPFIX_BIFLOW, false, false),
-			sf_ipfix_record_len(4, SF_IPFIX_BIFLOW, false, false) + 24);
-	assert_int_equal(sf_ipfix_record_len(4, SF_IPFIX_BIFLOW, true, false),
-			sf_ipfix_record_len(4, SF_IPFIX_BIFLOW, false, false) +
+	assert_int_equal(sf_ipfix_record_len(6, SF_IPFIX_BIFLOW, false, false, false),
+			sf_ipfix_record_len(4, SF_IPFIX_BIFLOW, false, false, false) + 24);
+	assert_int_equal(sf_ipfix_record_len(4, SF_IPFIX_BIFLOW, true, false, false),
+			sf_ipfix_record_len(4, SF_IPFIX_BIFLOW, false, false, false) +
 			1 + 4 + 16 + 16 + 4 * 4 + 3 * 3);
 	free(d);
 }
@@ -716,8 +786,8 @@ test_tcp_values(void **state)
 	assert_int_equal(d->t[5][d->nt[5] - 1].len, 0xffff);
 	for (k = 0; k < d->nt[0]; k++)
 		assert_memory_equal(&d->t[4][k], &d->t[0][k], sizeof(d->t[0][k]));
-	assert_int_equal(sf_ipfix_record_len(6, SF_IPFIX_BIFLOW, false, true),
-			sf_ipfix_record_len(6, SF_IPFIX_BIFLOW, false, false) +
+	assert_int_equal(sf_ipfix_record_len(6, SF_IPFIX_BIFLOW, false, true, false),
+			sf_ipfix_record_len(6, SF_IPFIX_BIFLOW, false, false, false) +
 			2 * 8 + 2 * (4 + 8 + 4 + 4 + 4 + 1 + 2 + 2 + 1 + 1 + 6 * 4) + 1 + 32);
 	/* The type records of the TCP elements, 13 and 9 reverse, once; no tunnel ones. */
 	assert_int_equal(d->ntypes, 22);
@@ -884,6 +954,336 @@ test_tcp_small_messages(void **state)
 	free(d);
 }
 
+/* A text into a field of n bytes: what fits, NUL-terminated. */
+static void
+set_text(char *dst, size_t n, const char *s)
+{
+	size_t l = strlen(s);
+
+	l = l < n - 1 ? l : n - 1;
+	memcpy(dst, s, l);
+	dst[l] = '\0';
+}
+
+/* A record with application metadata of `kind`; texts as given. */
+static void
+make_app(struct sf_flow_record *r, enum sf_app_kind kind, const char *name, const char *ua)
+{
+	struct sf_flow_app *a = &r->app;
+
+	memset(a, 0, sizeof(*a));
+	a->kind = (uint8_t)kind;
+	set_text(a->name, sizeof(a->name), name);
+	switch (kind) {
+	case SF_APP_QUIC:
+		a->quic_version = 0x6b3343cf;
+		/* fall through */
+	case SF_APP_TLS:
+		a->tls_version = 0x0304;
+		snprintf(a->alpn, sizeof(a->alpn), "h2");
+		snprintf(a->ja3, sizeof(a->ja3), "%s", "0123456789abcdef0123456789abcdef");
+		snprintf(a->ja4, sizeof(a->ja4), "%s", "t13d1516h2_8daaf6152771_e5627efa2ab1");
+		break;
+	case SF_APP_DNS:
+		a->flags = SF_FLOW_APP_QTYPE | SF_FLOW_APP_RCODE;
+		a->dns_qtype = 28;
+		a->dns_rcode = 3;
+		break;
+	case SF_APP_HTTP:
+		snprintf(a->method, sizeof(a->method), "GET");
+		set_text(a->ua, sizeof(a->ua), ua);
+		break;
+	default:
+		break;
+	}
+}
+
+static const uint16_t app_ids[] = {
+	SF_IE_SF_APP_KIND, SF_IE_SF_TLS_SERVER_NAME, SF_IE_SF_TLS_ALPN, SF_IE_SF_TLS_VERSION,
+	SF_IE_SF_TLS_JA3, SF_IE_SF_TLS_JA4, SF_IE_SF_QUIC_VERSION, SF_IE_SF_DNS_QUERY_NAME,
+	SF_IE_SF_DNS_QUERY_TYPE, SF_IE_SF_DNS_RESPONSE_CODE, SF_IE_SF_HTTP_HOST,
+	SF_IE_SF_HTTP_METHOD, SF_IE_SF_HTTP_USER_AGENT,
+};
+
+/*
+ * Every combination of IPv4/IPv6, plain/tunnelled, TCP health or not and
+ * application metadata or not has its template: the app ones (267..274)
+ * are their twin without app byte for byte, then the 13 app elements,
+ * spanflow's ids 40..52 in the field list's order, described once by RFC
+ * 5610 type records with their names and types.
+ */
+static void
+test_app_templates(void **state)
+{
+	static const uint16_t app_lens[] = { 1, 0xffff, 0xffff, 2, 0xffff, 0xffff, 4, 0xffff, 2,
+		1, 0xffff, 0xffff, 0xffff };
+	static const char *const names[] = { "spanflowAppKind", "spanflowTlsServerName",
+		"spanflowTlsAlpn", "spanflowTlsVersion", "spanflowTlsJa3", "spanflowTlsJa4",
+		"spanflowQuicVersion", "spanflowDnsQueryName", "spanflowDnsQueryType",
+		"spanflowDnsResponseCode", "spanflowHttpHost", "spanflowHttpMethod",
+		"spanflowHttpUserAgent" };
+	struct sf_flow_record r;
+	struct decoded *d = calloc(1, sizeof(*d));
+	struct sf_ipfix *x;
+	unsigned int v, k, i;
+
+	(void)state;
+	x = open_capture(SF_IPFIX_BIFLOW, 1500, 0);
+	for (v = 0; v < NTPL; v++) {
+		make_record(&r, (int)(v & 1), v);
+		if (v & 2) {
+			r.tun.encaps = UINT32_C(1) << SF_ENCAP_VXLAN;
+			r.tun.outer_ipver = 4;
+		}
+		if (v & 4)
+			make_tcp(&r);
+		if (v & 8)
+			make_app(&r, SF_APP_TLS, "example.org", NULL);
+		sf_ipfix_write_record(x, &r);
+	}
+	sf_ipfix_close(x, NULL);
+	decode_all(d, 77, 1500 - 28);
+	for (v = 0; v < NTPL; v++)
+		assert_int_equal(d->ndata[v], 1);
+	assert_int_equal(tid_index(SF_IPFIX_TID_V6_TUN_TCP_APP), 15);
+	/* Fields (README): 32 plain, 43 tunnelled, 68 TCP, 79 both, in biflow mode. */
+	assert_int_equal(d->nt[8], 32);
+	assert_int_equal(d->nt[10], 43);
+	assert_int_equal(d->nt[12], 68);
+	assert_int_equal(d->nt[15], 79);
+	assert_int_equal(SF_IPFIX_TID_V6_TUN_TCP_APP, 274);
+	for (v = 0; v < 8; v++) {
+		unsigned int a = v + 8;
+
+		assert_int_equal(d->nt[a], d->nt[v] + 13);
+		for (k = 0; k < d->nt[v]; k++)
+			assert_memory_equal(&d->t[a][k], &d->t[v][k], sizeof(d->t[v][k]));
+		for (i = 0; i < 13; i++) {
+			assert_int_equal(d->t[a][d->nt[v] + i].id, app_ids[i]);
+			assert_int_equal(d->t[a][d->nt[v] + i].id, 40 + i);
+			assert_int_equal(d->t[a][d->nt[v] + i].pen, SF_IPFIX_PEN);
+			assert_int_equal(d->t[a][d->nt[v] + i].len, app_lens[i]);
+		}
+		/* The templates without app have none of them. */
+		for (i = 0; i < 13; i++)
+			assert_int_equal(field_index(d, v, app_ids[i], SF_IPFIX_PEN), -1);
+	}
+	/* 13 type records, no reverse ones; 8 tunnel, 22 TCP as before. */
+	assert_int_equal(d->napptypes, 13);
+	assert_int_equal(d->ntypes, 8 + 22 + 13);
+	for (i = 0; i < 13; i++)
+		assert_string_equal(d->appnames[i], names[i]);
+	/* The longest app record: its texts at 255 bytes (3 length octets). */
+	assert_int_equal(sf_ipfix_record_len(6, SF_IPFIX_BIFLOW, true, true, true),
+			sf_ipfix_record_len(6, SF_IPFIX_BIFLOW, true, true, false) +
+			1 + 2 + 4 + 2 + 1 + 8 * (3 + 255));
+	free(d);
+}
+
+/*
+ * The values of each kind, absent ones as documented (an empty text,
+ * version, QUIC version and query type 0, rcode 255), texts of 254 and 255
+ * bytes either side of the length octet's limit, and uniflow's two records
+ * carrying the same metadata.
+ */
+static void
+test_app_values(void **state)
+{
+	struct sf_flow_record r[5];
+	struct decoded *d = calloc(1, sizeof(*d));
+	char host[300], ua[300];
+	struct sf_ipfix_stats st;
+	struct sf_ipfix *x;
+	const uint8_t *p;
+	unsigned int i;
+
+	(void)state;
+	memset(host, 'h', 254);
+	host[254] = '\0';
+	memset(ua, 'u', 255);
+	ua[255] = '\0';
+	x = open_capture(SF_IPFIX_BIFLOW, 1500, 0);
+	for (i = 0; i < 5; i++)
+		make_record(&r[i], 0, i);
+	make_app(&r[0], SF_APP_TLS, "www.example.com", NULL);
+	make_app(&r[1], SF_APP_QUIC, "quic.example", NULL);
+	make_app(&r[2], SF_APP_DNS, "a.example.net", NULL);
+	make_app(&r[3], SF_APP_DNS, "b.example.net", NULL);
+	r[3].app.flags = SF_FLOW_APP_QTYPE;	/* no response */
+	make_app(&r[4], SF_APP_HTTP, host, ua);
+	for (i = 0; i < 5; i++)
+		sf_ipfix_write_record(x, &r[i]);
+	sf_ipfix_close(x, &st);
+	assert_int_equal(st.texts_cut, 0);
+	decode_all(d, 77, 1500 - 28);
+	assert_int_equal(d->ndata[8], 5);
+
+	p = d->data[8][0];	/* TLS */
+	assert_int_equal(*field_ptr(d, 8, p, SF_IE_SF_APP_KIND, PEN), 1);
+	assert_string_equal(field_text(d, 8, p, SF_IE_SF_TLS_SERVER_NAME), "www.example.com");
+	assert_string_equal(field_text(d, 8, p, SF_IE_SF_TLS_ALPN), "h2");
+	assert_int_equal(g16(field_ptr(d, 8, p, SF_IE_SF_TLS_VERSION, PEN)), 0x0304);
+	assert_string_equal(field_text(d, 8, p, SF_IE_SF_TLS_JA3),
+			"0123456789abcdef0123456789abcdef");
+	assert_string_equal(field_text(d, 8, p, SF_IE_SF_TLS_JA4),
+			"t13d1516h2_8daaf6152771_e5627efa2ab1");
+	assert_int_equal(g32(field_ptr(d, 8, p, SF_IE_SF_QUIC_VERSION, PEN)), 0);
+	assert_string_equal(field_text(d, 8, p, SF_IE_SF_DNS_QUERY_NAME), "");
+	assert_int_equal(g16(field_ptr(d, 8, p, SF_IE_SF_DNS_QUERY_TYPE, PEN)), 0);
+	assert_int_equal(*field_ptr(d, 8, p, SF_IE_SF_DNS_RESPONSE_CODE, PEN), 255);
+	assert_string_equal(field_text(d, 8, p, SF_IE_SF_HTTP_HOST), "");
+	assert_string_equal(field_text(d, 8, p, SF_IE_SF_HTTP_METHOD), "");
+	assert_string_equal(field_text(d, 8, p, SF_IE_SF_HTTP_USER_AGENT), "");
+
+	p = d->data[8][1];	/* QUIC: the TLS fields and its version */
+	assert_int_equal(*field_ptr(d, 8, p, SF_IE_SF_APP_KIND, PEN), 2);
+	assert_string_equal(field_text(d, 8, p, SF_IE_SF_TLS_SERVER_NAME), "quic.example");
+	assert_int_equal(g32(field_ptr(d, 8, p, SF_IE_SF_QUIC_VERSION, PEN)), 0x6b3343cf);
+
+	p = d->data[8][2];	/* DNS: the name is the query's, not the SNI's */
+	assert_int_equal(*field_ptr(d, 8, p, SF_IE_SF_APP_KIND, PEN), 3);
+	assert_string_equal(field_text(d, 8, p, SF_IE_SF_TLS_SERVER_NAME), "");
+	assert_int_equal(g16(field_ptr(d, 8, p, SF_IE_SF_TLS_VERSION, PEN)), 0);
+	assert_string_equal(field_text(d, 8, p, SF_IE_SF_DNS_QUERY_NAME), "a.example.net");
+	assert_int_equal(g16(field_ptr(d, 8, p, SF_IE_SF_DNS_QUERY_TYPE, PEN)), 28);
+	assert_int_equal(*field_ptr(d, 8, p, SF_IE_SF_DNS_RESPONSE_CODE, PEN), 3);
+	p = d->data[8][3];	/* no response: rcode 255 */
+	assert_int_equal(*field_ptr(d, 8, p, SF_IE_SF_DNS_RESPONSE_CODE, PEN), 255);
+	assert_int_equal(g16(field_ptr(d, 8, p, SF_IE_SF_DNS_QUERY_TYPE, PEN)), 28);
+
+	p = d->data[8][4];	/* HTTP: 254 bytes in one length octet, 255 in three */
+	assert_int_equal(*field_ptr(d, 8, p, SF_IE_SF_APP_KIND, PEN), 4);
+	assert_int_equal(*field_ptr(d, 8, p, SF_IE_SF_HTTP_HOST, PEN), 254);
+	assert_string_equal(field_text(d, 8, p, SF_IE_SF_HTTP_HOST), host);
+	assert_memory_equal(field_ptr(d, 8, p, SF_IE_SF_HTTP_USER_AGENT, PEN),
+			((uint8_t[]){ 255, 0, 255, 'u' }), 4);
+	assert_string_equal(field_text(d, 8, p, SF_IE_SF_HTTP_USER_AGENT), ua);
+	assert_string_equal(field_text(d, 8, p, SF_IE_SF_HTTP_METHOD), "GET");
+	assert_string_equal(field_text(d, 8, p, SF_IE_SF_TLS_ALPN), "");
+
+	/* Uniflow: both directions' records carry the metadata, no reverse elements. */
+	x = open_capture(SF_IPFIX_UNIFLOW, 1500, 0);
+	sf_ipfix_write_record(x, &r[4]);
+	sf_ipfix_close(x, NULL);
+	decode_all(d, 77, 1500 - 28);
+	assert_int_equal(d->ndata[8], 2);
+	assert_int_equal(d->nt[8], d->nt[0] + 13);
+	for (i = 0; i < 2; i++) {
+		assert_string_equal(field_text(d, 8, d->data[8][i], SF_IE_SF_HTTP_USER_AGENT), ua);
+		assert_string_equal(field_text(d, 8, d->data[8][i], SF_IE_SF_HTTP_HOST), host);
+	}
+	assert_int_equal(d->napptypes, 13);
+	assert_int_equal(d->nrevtypes, 0);
+	free(d);
+}
+
+/* Valid UTF-8 throughout (no character cut in two). */
+static bool
+utf8_whole(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	unsigned int more = 0;
+
+	for (; *p != '\0'; p++) {
+		if (more != 0) {
+			if ((*p & 0xc0) != 0x80)
+				return false;
+			more--;
+		} else if (*p >= 0xf0) {
+			more = 3;
+		} else if (*p >= 0xe0) {
+			more = 2;
+		} else if (*p >= 0xc0) {
+			more = 1;
+		} else if (*p >= 0x80) {
+			return false;
+		}
+	}
+	return more == 0;
+}
+
+/*
+ * 576-byte messages: records whose texts do not fit have their longest
+ * texts cut to a common length, at a character boundary, and are counted;
+ * short texts stay whole; the app templates too long for a message
+ * (biflow, tunnelled, TCP health) are not sent, their records go in the
+ * templates without app, counted. Nothing passes the limit.
+ */
+static void
+test_app_small_messages(void **state)
+{
+	struct sf_flow_record r;
+	struct decoded *d = calloc(1, sizeof(*d));
+	char host[300], ua[300], *text = NULL, h[300];
+	struct sf_ipfix_stats st;
+	struct sf_ipfix *x;
+	const uint8_t *p;
+	size_t len = 0, nh, nu;
+	unsigned int i;
+	FILE *f;
+
+	(void)state;
+	memset(host, 'h', 255);
+	host[255] = '\0';
+	/* "é" is two bytes: a cut at an odd length would split one */
+	for (i = 0; i + 2 <= 254; i += 2)
+		memcpy(ua + i, "\xc3\xa9", 2);
+	ua[254] = '\0';
+	x = open_sampled(SF_IPFIX_BIFLOW, 576, 5, SF_SAMPLING_COUNT);
+	for (i = 0; i < 12; i++) {
+		make_record(&r, 1, i);
+		make_tcp(&r);
+		make_app(&r, SF_APP_HTTP, host, ua);
+		if (i % 3 == 2) {
+			r.tun.encaps = UINT32_C(1) << SF_ENCAP_VXLAN;
+			r.tun.outer_ipver = 6;
+		}
+		sf_ipfix_write_record(x, &r);
+	}
+	/* Short texts fit as they are. */
+	make_record(&r, 0, 99);
+	make_app(&r, SF_APP_DNS, "short.example", NULL);
+	sf_ipfix_write_record(x, &r);
+	sf_ipfix_close(x, &st);
+	decode_all(d, 77, 576 - 48 + 20);
+	assert_int_equal(d->ndata[13], 8);	/* IPv6, TCP, app */
+	assert_int_equal(d->ndata[7], 4);	/* IPv6, tunnel, TCP: no app template */
+	assert_int_equal(d->nt[15], 0);
+	assert_int_equal(d->ndata[8], 1);
+	assert_int_equal(st.texts_cut, 8);
+	assert_int_equal(st.apps_left_out, 4);
+	assert_int_equal(st.records, 13);
+	for (i = 0; i < 8; i++) {
+		p = d->data[13][i];
+		snprintf(h, sizeof(h), "%s", field_text(d, 13, p, SF_IE_SF_HTTP_HOST));
+		nh = strlen(h);
+		nu = strlen(field_text(d, 13, p, SF_IE_SF_HTTP_USER_AGENT));
+		/* Both cut, to the same length but for a character's tail. */
+		assert_true(nh > 50 && nh < 255);
+		assert_true(nu <= nh && nu + 1 >= nh);
+		assert_memory_equal(h, host, nh);
+		assert_memory_equal(field_text(d, 13, p, SF_IE_SF_HTTP_USER_AGENT), ua, nu);
+		assert_true(utf8_whole(field_text(d, 13, p, SF_IE_SF_HTTP_USER_AGENT)));
+		assert_string_equal(field_text(d, 13, p, SF_IE_SF_HTTP_METHOD), "GET");
+	}
+	assert_string_equal(field_text(d, 8, d->data[8][0], SF_IE_SF_DNS_QUERY_NAME),
+			"short.example");
+	free(d);
+
+	/* The report says so. */
+	x = open_capture(SF_IPFIX_BIFLOW, 576, 0);
+	make_record(&r, 0, 1);
+	make_app(&r, SF_APP_HTTP, host, ua);
+	sf_ipfix_write_record(x, &r);
+	f = open_memstream(&text, &len);
+	assert_non_null(f);
+	sf_exporter_ipfix.report(x, f);
+	fclose(f);
+	assert_non_null(strstr(text, "; 1 records with texts cut to fit export.mtu 576\n"));
+	free(text);
+	sf_ipfix_close(x, NULL);
+}
+
 int
 main(void)
 {
@@ -895,6 +1295,9 @@ main(void)
 		cmocka_unit_test(test_tcp_values),
 		cmocka_unit_test(test_tcp_uniflow),
 		cmocka_unit_test(test_tcp_small_messages),
+		cmocka_unit_test(test_app_templates),
+		cmocka_unit_test(test_app_values),
+		cmocka_unit_test(test_app_small_messages),
 		cmocka_unit_test(test_mtu_sequence_refresh_and_losses),
 		cmocka_unit_test(test_exporter_from_config),
 	};

@@ -56,7 +56,17 @@ TCP_COUNTERS = ["retrans_packets", "rev_retrans_packets", "retrans_bytes", "rev_
                 "rev_syn_packets", "fin_packets", "rev_fin_packets", "rst_packets",
                 "rev_rst_packets", "psh_packets", "rev_psh_packets", "ack_packets",
                 "rev_ack_packets", "urg_packets", "rev_urg_packets"]
-OPTIONAL_FIELDS = dict(TUNNEL_FIELDS, **TCP_FIELDS)
+# Application metadata (--app): only when found.
+APP_FIELDS = dict(app=str, tls_sni=str, tls_alpn=str, tls_version=str, tls_ja3=str, tls_ja4=str,
+                  quic_version=int, dns_qname=str, dns_qtype=int, dns_rcode=int, http_host=str,
+                  http_method=str, http_user_agent=str)
+# Flow features (--features): nfstream's names; min/max sizes are integers, the rest numbers;
+# SPLT lists (JSON arrays, quoted Python lists in CSV).
+FEAT_FIELDS = {"%s_%s_%s" % (w, s, u): (int if u == "ps" and s in ("min", "max") else float)
+               for u in ("ps", "piat_ms") for w in ("bidirectional", "src2dst", "dst2src")
+               for s in ("min", "mean", "stddev", "max")}
+FEAT_FIELDS.update(splt_direction=list, splt_ps=list, splt_piat_ms=list)
+OPTIONAL_FIELDS = dict(TUNNEL_FIELDS, **TCP_FIELDS, **APP_FIELDS, **FEAT_FIELDS)
 ALL_FIELDS = dict(RECORD_FIELDS, **OPTIONAL_FIELDS)
 TUNNEL_CONTEXTS = {"none", "vni", "gre_key", "teid", "full", "underlay"}
 SAMPLINGS = {"none", "count", "random", "flow"}
@@ -232,7 +242,16 @@ def csv_record(header, row):
     for k, v in zip(header, row):
         if k in OPTIONAL_FIELDS and v == "":
             continue
-        out[k] = int(v) if ALL_FIELDS[k] is int else v
+        t = ALL_FIELDS[k]
+        if t is int:
+            out[k] = int(v)
+        elif t is float:
+            f = float(v)
+            out[k] = int(f) if f.is_integer() and "." not in v and "e" not in v else f
+        elif t is list:
+            out[k] = json.loads(v)
+        else:
+            out[k] = v
     return out
 
 
@@ -250,7 +269,8 @@ def record_problems(records):
         for k in r:
             if k not in ALL_FIELDS:
                 probs.append("record %d: unknown field %r" % (i, k))
-            elif k in OPTIONAL_FIELDS and not isinstance(r[k], OPTIONAL_FIELDS[k]):
+            elif k in OPTIONAL_FIELDS and not isinstance(
+                    r[k], (int, float) if OPTIONAL_FIELDS[k] is float else OPTIONAL_FIELDS[k]):
                 probs.append("record %d: %s is not a %s" % (i, k, OPTIONAL_FIELDS[k].__name__))
         if any(k in r for k in TUNNEL_FIELDS) and not r.get("encap"):
             probs.append("record %d: tunnel fields without encap: %s" % (i, canon(r)))

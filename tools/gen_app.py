@@ -23,10 +23,10 @@ numbers):
   tls_gre       inside GRE (IPv4 in IPv4), outer 198.51.100.1 -> 198.51.100.2
   dns_udp       A www.example.com, answered (NOERROR)
   dns_udp_nx    AAAA nx.example.com, NXDOMAIN
-  dns_tcp       TXT tcp.example.com over TCP (2-byte lengths), REFUSED
+  dns_tcp       TXT tcp.example.com over TCP (2-byte lengths), NOTAUTH (rcode 9: all 4 bits)
   http_split    a request head split over 2 segments (inside the Host line)
-  http_port     HTTP on port 7777 (no dissector there in tshark)
-  tls_port      TLS on port 4433
+  http_port     HTTP on port 6881 and
+  tls_port      TLS on port 6888: tshark takes neither (BitTorrent's ports) unless told
   tls_hostile   a ClientHello whose SNI extension's length runs past the
                 record: spanflow gives up on it (no metadata, counted malformed)
 
@@ -113,18 +113,18 @@ EXPECT = {
         dns_qname="nx.example.com", dns_qtype=28, dns_rcode=3),
     "dns_tcp": dict(
         flow=(6, "10.20.0.12", 41012, "10.20.1.12", 53), app="dns",
-        dns_qname="tcp.example.com", dns_qtype=16, dns_rcode=5),
+        dns_qname="tcp.example.com", dns_qtype=16, dns_rcode=9),
     "http_split": dict(
         flow=(6, "10.20.0.13", 41013, "10.20.1.13", 80), app="http",
         http_method="GET", http_host="split.example.com",
         http_user_agent="gen_app/1.0 (split head; +https://example.com)"),
     "http_port": dict(
-        flow=(6, "10.20.0.14", 41014, "10.20.1.14", 7777), app="http",
-        http_method="POST", http_host="odd-port.example.com:7777",
+        flow=(6, "10.20.0.14", 41014, "10.20.1.14", 6881), app="http",
+        http_method="POST", http_host="odd-port.example.com:6881",
         http_user_agent="curl/8.5.0"),
     "tls_port": dict(
-        flow=(6, "10.20.0.15", 41015, "10.20.1.15", 4433), app="tls",
-        tls_sni="port4433.example.com", tls_alpn="h2", tls_version="TLS 1.3",
+        flow=(6, "10.20.0.15", 41015, "10.20.1.15", 6888), app="tls",
+        tls_sni="port6888.example.com", tls_alpn="h2", tls_version="TLS 1.3",
         tls_ja3="ccc7f777f177293b641bd872f08a0065",
         tls_ja4="t13d1516h2_8daaf6152771_d8a2da3f94cd"),
     "tls_hostile": dict(flow=(6, "10.20.0.16", 41016, "10.20.1.16", 443)),
@@ -279,7 +279,7 @@ def hellos():
         "tls_ipv6": chrome("v6.example.com"),
         "tls_vxlan": chrome("vxlan.example.com"),
         "tls_gre": chrome("gre.example.com"),
-        "tls_port": chrome("port4433.example.com"),
+        "tls_port": chrome("port6888.example.com"),
         "tls_hostile": chrome("hostile.example.com"),
     }
 
@@ -438,7 +438,7 @@ def build():
     c.handshake()
     q = bytes(DNS(id=0x1003, rd=1, qd=DNSQR(qname="tcp.example.com", qtype="TXT")))
     c.send(vec16(q))
-    r = bytes(DNS(id=0x1003, qr=1, rd=1, ra=1, rcode=5, qd=DNSQR(qname="tcp.example.com",
+    r = bytes(DNS(id=0x1003, qr=1, rd=1, ra=1, rcode=9, qd=DNSQR(qname="tcp.example.com",
                                                                    qtype="TXT")))
     c.s(0.001, "PA", vec16(r))
     c.c(0.002, "A")

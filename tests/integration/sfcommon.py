@@ -56,7 +56,14 @@ TCP_COUNTERS = ["retrans_packets", "rev_retrans_packets", "retrans_bytes", "rev_
                 "rev_syn_packets", "fin_packets", "rev_fin_packets", "rst_packets",
                 "rev_rst_packets", "psh_packets", "rev_psh_packets", "ack_packets",
                 "rev_ack_packets", "urg_packets", "rev_urg_packets"]
-OPTIONAL_FIELDS = dict(TUNNEL_FIELDS, **TCP_FIELDS)
+# Application metadata (--app): only in records of flows where it was found,
+# each field only when known.
+APP_FIELDS = {
+    "app": str, "tls_sni": str, "tls_alpn": str, "tls_version": str, "tls_ja3": str,
+    "tls_ja4": str, "quic_version": int, "dns_qname": str, "dns_qtype": int, "dns_rcode": int,
+    "http_host": str, "http_method": str, "http_user_agent": str,
+}
+OPTIONAL_FIELDS = dict(TUNNEL_FIELDS, **TCP_FIELDS, **APP_FIELDS)
 ALL_FIELDS = dict(RECORD_FIELDS, **OPTIONAL_FIELDS)
 TUNNEL_CONTEXTS = {"none", "vni", "gre_key", "teid", "full", "underlay"}
 SAMPLINGS = {"none", "count", "random", "flow"}

@@ -14,6 +14,7 @@ numbers):
                 ciphers, extensions, groups, versions, key shares) over 2 segments
   tls_split3    the same shape over 3 segments
   tls_reorder   over 3 segments sent 1, 3, 2 (the second arrives last)
+  tls_first_late over 2 segments sent 2, 1 (the first arrives last)
   tls_pq        a 1,9xx-byte ClientHello (an X25519MLKEM768 key share, as
                 browsers send since 2024) in one record over 2 segments
   tls_grease    GREASE everywhere (other GREASE values), no SNI, ALPN http/1.1
@@ -128,6 +129,13 @@ EXPECT = {
         tls_ja3="ccc7f777f177293b641bd872f08a0065",
         tls_ja4="t13d1516h2_8daaf6152771_d8a2da3f94cd"),
     "tls_hostile": dict(flow=(6, "10.20.0.16", 41016, "10.20.1.16", 443)),
+    # The hello's first segment arrives after its second: the stream's start
+    # comes from the client's SYN.
+    "tls_first_late": dict(
+        flow=(6, "10.20.0.17", 41017, "10.20.1.17", 443), app="tls",
+        tls_sni="late.example.com", tls_alpn="h2", tls_version="TLS 1.3",
+        tls_ja3="ccc7f777f177293b641bd872f08a0065",
+        tls_ja4="t13d1516h2_8daaf6152771_d8a2da3f94cd"),
 }
 
 # ---- TLS ClientHello ----
@@ -281,6 +289,7 @@ def hellos():
         "tls_gre": chrome("gre.example.com"),
         "tls_port": chrome("port6888.example.com"),
         "tls_hostile": chrome("hostile.example.com"),
+        "tls_first_late": chrome("late.example.com"),
     }
 
 
@@ -413,6 +422,7 @@ def build():
     tls("tls_split2", cuts=(200,))
     tls("tls_split3", cuts=(100, 300))
     tls("tls_reorder", cuts=(150, 400), order=(0, 2, 1))
+    tls("tls_first_late", cuts=(300,), order=(1, 0))
     tls("tls_pq", cuts=(1448,))
     tls("tls_grease")
     tls("tls12")

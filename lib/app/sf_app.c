@@ -128,6 +128,7 @@ enum app_state {
 	ST_QUIC,
 	ST_DONE,	/* nothing more to learn */
 	ST_DNS_ANSWER,	/* DNS over TCP: the question is known, the rcode is not */
+	ST_AHEAD,	/* TCP: bytes came before the stream's first ones (reordered) */
 };
 
 _Static_assert(ST_DONE == SF_APP_STATE_DONE, "one value for done");
@@ -351,6 +352,19 @@ dns_or_finish(struct sf_app *a, struct sf_app_flow *f, enum sf_app_status s)
 	finish(a, f, s);
 }
 
+/* What a client's stream that starts with p is: ST_IDLE for nothing known. */
+static uint8_t
+tcp_kind(const struct sf_pkt_info *pi, const uint8_t *p, size_t n)
+{
+	if (dns_port(pi))
+		return ST_DNS_TCP;
+	if (n >= 2 && p[0] == 22 && p[1] == 3)
+		return ST_TLS;
+	if (sf_http_looks_like(p, n))
+		return ST_HTTP;
+	return ST_IDLE;
+}
+
 static void
 tcp_client(struct sf_app *a, struct sf_app_flow *f, const struct sf_pkt_info *pi,
 		const uint8_t *p, uint32_t n)
@@ -359,16 +373,33 @@ tcp_client(struct sf_app *a, struct sf_app_flow *f, const struct sf_pkt_info *pi
 	struct app_buf *b;
 	uint32_t off;
 
+	if (f->state == ST_IDLE && f->isn_known && pi->tcp.seq != f->isn) {
+		/* ahead of the stream's first bytes (reordered): kept until they come */
+		off = pi->tcp.seq - f->isn;
+		if (off >= SF_APP_HELLO_MAX)
+			return;
+		b = buf_get(a, f);
+		if (b == NULL) {
+			finish(a, f, SF_APP_MORE);
+			return;
+		}
+		sf_app_buf_put(&b->b, off, p, n);
+		f->state = ST_AHEAD;
+		return;
+	}
 	if (f->state == ST_IDLE) {
-		if (dns_port(pi))
-			f->state = ST_DNS_TCP;
-		else if (n >= 2 && p[0] == 22 && p[1] == 3)
-			f->state = ST_TLS;
-		else if (sf_http_looks_like(p, n))
-			f->state = ST_HTTP;
-		else
-			return;	/* a proxy's greeting (SOCKS) may come first: look on */
-		f->isn = pi->tcp.seq;
+		f->state = tcp_kind(pi, p, n);
+		if (f->state == ST_IDLE) {
+			/*
+			 * A proxy's greeting (SOCKS) or a protocol that turns to TLS
+			 * later (Gnutella) may come first: look on at each packet's
+			 * start, the stream's start no longer matters.
+			 */
+			f->isn_known = 0;
+			return;
+		}
+		if (!f->isn_known)
+			f->isn = pi->tcp.seq;
 		if (f->state == ST_DNS_TCP)
 			f->res.kind = SF_APP_NONE;
 		s = stream_parse(f, p, n, false);
@@ -388,6 +419,15 @@ tcp_client(struct sf_app *a, struct sf_app_flow *f, const struct sf_pkt_info *pi
 	if (off >= SF_APP_HELLO_MAX)
 		return;		/* before the first byte (reordered), or far past */
 	sf_app_buf_put(&b->b, off, p, n);
+	if (f->state == ST_AHEAD) {
+		if (b->b.len == 0)
+			return;		/* the first bytes are still missing */
+		f->state = tcp_kind(pi, b->b.data, b->b.len);
+		if (f->state == ST_IDLE) {
+			finish(a, f, SF_APP_MORE);
+			return;
+		}
+	}
 	if (f->state == ST_TLS)
 		s = tls_from_buffer(a, f, &b->b);
 	else
@@ -439,6 +479,12 @@ sf_app_packet(struct sf_app *a, struct sf_app_flow *f, const struct sf_pkt_info 
 
 	if (f->state == ST_DONE)
 		return;
+	if (pi->key.proto == IPPROTO_TCP && dir == 0 && (pi->flags & SF_PKT_F_TCP) &&
+			(pi->tcp_flags & (SF_TCP_SYN | SF_TCP_ACK)) == SF_TCP_SYN) {
+		/* the client's SYN: its stream starts at the next sequence number */
+		f->isn = pi->tcp.seq + 1;
+		f->isn_known = 1;
+	}
 	p = payload(pi, frame, caplen, &n);
 	if (p == NULL)
 		return;

@@ -117,6 +117,8 @@ struct sf_app_flow {
 	uint8_t packets;	/* payload packets examined */
 	uint16_t buf;		/* a lent buffer, or none */
 	uint32_t isn;		/* TCP: sequence number of the client's first payload byte */
+	uint8_t isn_known;	/* isn came from the client's SYN */
+	uint8_t pad[3];
 	struct sf_flow_app res;	/* what was found */
 };
 

@@ -215,7 +215,7 @@ struct sf_ipfix {
 	bool ie_types_due[4];	/* and the type records of each group of enterprise elements */
 	/* The app template of variant tpl_variant(v6, tun, tcp, false, false) fits in a message */
 	bool app_tpl_fits[8];
-	/* The feature template of variant tpl_variant(v6, tun, tcp, app, false) and its records do */
+	/* The feature template of variant tpl_variant(v6, tun, tcp, app, false) and its records */
 	bool feat_tpl_fits[16];
 	uint64_t seen;		/* packets received (interval summaries) */
 	uint64_t dropped;	/* packets dropped before a flow table */
@@ -809,7 +809,7 @@ reserve(struct sf_ipfix *x, uint16_t tid, size_t rlen)
  * selector; TEMPLATE_MAX without the application metadata and the flow
  * features. An app template may not fit a small message (biflow, tunnel
  * and TCP health, 532 bytes, 536 sampled, where 576 to an IPv6 collector
- * leaves 508), nor may a feature template (up to 716 bytes) or its record:
+ * leaves 508), nor may a feature template (up to 720 bytes) or its record:
  * sf_ipfix_open finds which (app_tpl_fits, feat_tpl_fits).
  */
 #define SF_X_TPL_FIELD(name, kind, expr, ie4, ie6, flags) \

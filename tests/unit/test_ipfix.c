@@ -1474,14 +1474,15 @@ test_feat_templates(void **state)
 		for (k = 0; k < d->nt[v]; k++)
 			assert_memory_equal(&d->t[f][k], &d->t[v][k], sizeof(d->t[v][k]));
 		for (i = 0; i < 24; i++)
-			assert_memory_equal(&d->t[f][d->nt[v] + i], &feat_bi[i], sizeof(feat_bi[i]));
+			assert_memory_equal(&d->t[f][d->nt[v] + i], &feat_bi[i], sizeof(*feat_bi));
 		/* The templates without features have none of them. */
 		for (i = 0; i < 24; i++)
 			assert_int_equal(field_index(d, v, feat_bi[i].id, feat_bi[i].pen), -1);
 		/* 184 bytes more: 22 elements with an enterprise number, 2 without. */
 		assert_int_equal(tpl_bytes(d, f), tpl_bytes(d, v) + 184);
 		/* The record: the twin's, then the features. */
-		assert_int_equal(rec_bytes(d, f, d->data[f][0]), rec_bytes(d, v, d->data[v][0]) + 168);
+		assert_int_equal(rec_bytes(d, f, d->data[f][0]),
+				rec_bytes(d, v, d->data[v][0]) + 168);
 		assert_memory_equal(d->data[f][0], d->data[v][0], rec_bytes(d, v, d->data[v][0]));
 		check_feat_values(d, f, d->data[f][0], &rs[v].feat, feat_bi, 24);
 	}

@@ -143,7 +143,8 @@ size_t sf_csv_format_record(char *buf, size_t len, const struct sf_flow_record *
  * the IPv4 or IPv6 template generated from sf_fields.h (a tunnelled flow's
  * in the tunnel template, an analysed TCP flow's in the TCP template, both
  * in the tunnel + TCP one; each of those with the application metadata in
- * its app twin when the record has some); in biflow mode the
+ * its app twin when the record has some, and each of the sixteen with the
+ * flow features in its feature twin when the record has them); in biflow mode the
  * responder's counters are RFC 5103 reverse elements of the same record,
  * in uniflow mode they form a second record with the ends swapped (a
  * direction without packets is not sent). Templates and the exporter
@@ -155,6 +156,10 @@ size_t sf_csv_format_record(char *buf, size_t len, const struct sf_flow_record *
  * an app template longer than a message (biflow, tunnelled, TCP health:
  * export.mtu below 580, 600 to an IPv6 collector, 4 more sampled) is not
  * sent, its records go without app elements, counted (apps_left_out).
+ * Likewise a feature template longer than a message, or whose records
+ * (texts cut) an empty message cannot hold, is not sent: its records go in
+ * the template without features, counted (feats_left_out); features go
+ * before app metadata, which stays where it was without them.
  * Every destination gets the same messages (one transport session each).
  * Sockets are non-blocking: a message the kernel refuses (EAGAIN,
  * ECONNREFUSED...) is counted as lost, never waited for.
@@ -187,6 +192,15 @@ size_t sf_csv_format_record(char *buf, size_t len, const struct sf_flow_record *
 #define SF_IPFIX_TID_V6_TCP_APP 272
 #define SF_IPFIX_TID_V4_TUN_TCP_APP 273
 #define SF_IPFIX_TID_V6_TUN_TCP_APP 274
+/*
+ * Records with flow features (features.enabled): the sixteen above (256,
+ * 257, 260, 261, 263..274) followed by the feature elements,
+ * 275 + (IPv6 1 | tunnelled 2 | TCP health 4 | app metadata 8).
+ */
+#define SF_IPFIX_TID_FEAT 275
+#define SF_IPFIX_TID_V4_FEAT 275
+#define SF_IPFIX_TID_V6_FEAT 276
+#define SF_IPFIX_TID_V6_TUN_TCP_APP_FEAT 290
 /*
  * The enterprise number of spanflow's own information elements (the
  * tunnel facts): 32473, the number RFC 5612 sets aside for examples and
@@ -228,6 +242,8 @@ struct sf_ipfix_stats {
 	uint64_t texts_cut;		/* records whose texts were cut to fit export.mtu */
 	/* records sent without app elements: their app template is longer than a message */
 	uint64_t apps_left_out;
+	/* records sent without feature elements: their feature template (or record) does not fit */
+	uint64_t feats_left_out;
 };
 
 struct sf_ipfix;
@@ -248,7 +264,8 @@ void sf_ipfix_write_interval(void *arg, const struct sf_interval_agg *a);
  * The most bytes a data record of a template takes (sf_fields.h; a text
  * varies: an app text counts its longest, 3 + 255 bytes), for tests.
  */
-size_t sf_ipfix_record_len(int ipver, enum sf_ipfix_mode mode, bool tun, bool tcp, bool app);
+size_t sf_ipfix_record_len(int ipver, enum sf_ipfix_mode mode, bool tun, bool tcp, bool app,
+		bool feat);
 /* flowEndReason code of an end reason (RFC 7011/IANA registry). */
 uint8_t sf_ipfix_end_reason(enum sf_end_reason r);
 

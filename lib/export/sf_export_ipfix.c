@@ -10,7 +10,10 @@
  * 255 bytes, several of them): one that an empty message of export.mtu
  * cannot hold has its longest texts cut to fit (counted), so messages
  * never pass the MTU the user set (IP fragments of UDP are lost whole and
- * often filtered; lib/app cuts texts at its own bounds already).
+ * often filtered; lib/app cuts texts at its own bounds already). Flow
+ * features are fixed-length (unsigned32 sizes, float64 statistics): a
+ * feature template whose template or record cannot fit a message is left
+ * out, its records sent in the template without features (counted).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -68,6 +71,7 @@
 #define DT_UNSIGNED16 2
 #define DT_UNSIGNED32 3
 #define DT_UNSIGNED64 4
+#define DT_FLOAT64 10
 #define DT_STRING 13
 #define DT_IPV6_ADDRESS 19
 #define SEM_DEFAULT 0
@@ -78,6 +82,7 @@
 #define UNITS_NONE 0
 #define UNITS_OCTETS 2
 #define UNITS_PACKETS 3
+#define UNITS_MILLISECONDS 6
 #define UNITS_NANOSECONDS 8
 
 /*
@@ -85,9 +90,9 @@
  * collector that reads type records (libfixbuf: ipfixDump --rfc5610) names
  * and decodes them: X(id, name, data type, semantics, units, reversible).
  * In biflow mode a reversible element's reverse (id | SF_IE_SF_REVERSE)
- * gets a type record of its own, named "reverse" + Name. Three groups, each
+ * gets a type record of its own, named "reverse" + Name. Four groups, each
  * sent before the first template that uses it in a template cycle: the
- * tunnel facts, TCP health and the application metadata.
+ * tunnel facts, TCP health, the application metadata and the flow features.
  */
 #define SF_IPFIX_PEN_TUN_ELEMENTS(X) \
 	X(SF_IE_SF_ENCAPS, "spanflowEncapsulations", DT_UNSIGNED32, SEM_FLAGS, UNITS_NONE, 0) \
@@ -146,6 +151,38 @@
 	X(SF_IE_SF_HTTP_METHOD, "spanflowHttpMethod", DT_STRING, SEM_DEFAULT, UNITS_NONE, 0) \
 	X(SF_IE_SF_HTTP_USER_AGENT, "spanflowHttpUserAgent", DT_STRING, SEM_DEFAULT, \
 		UNITS_NONE, 0)
+/*
+ * Flow features, named after nfstream's columns: sizes (IP-layer octets)
+ * and gaps (ms) of both ways, then of src2dst, whose reverse elements are
+ * dst2src's; src2dst's min/max size are IANA's minimumIpTotalLength and
+ * maximumIpTotalLength (25, 26) and have no type record here.
+ */
+#define SF_IPFIX_PEN_FEAT_ELEMENTS(X) \
+	X(SF_IE_SF_BI_MIN_PS, "spanflowBidirectionalMinPs", DT_UNSIGNED32, SEM_QUANTITY, \
+		UNITS_OCTETS, 0) \
+	X(SF_IE_SF_BI_MEAN_PS, "spanflowBidirectionalMeanPs", DT_FLOAT64, SEM_QUANTITY, \
+		UNITS_OCTETS, 0) \
+	X(SF_IE_SF_BI_STDDEV_PS, "spanflowBidirectionalStddevPs", DT_FLOAT64, SEM_QUANTITY, \
+		UNITS_OCTETS, 0) \
+	X(SF_IE_SF_BI_MAX_PS, "spanflowBidirectionalMaxPs", DT_UNSIGNED32, SEM_QUANTITY, \
+		UNITS_OCTETS, 0) \
+	X(SF_IE_SF_BI_MIN_PIAT, "spanflowBidirectionalMinPiatMs", DT_FLOAT64, SEM_QUANTITY, \
+		UNITS_MILLISECONDS, 0) \
+	X(SF_IE_SF_BI_MEAN_PIAT, "spanflowBidirectionalMeanPiatMs", DT_FLOAT64, SEM_QUANTITY, \
+		UNITS_MILLISECONDS, 0) \
+	X(SF_IE_SF_BI_STDDEV_PIAT, "spanflowBidirectionalStddevPiatMs", DT_FLOAT64, \
+		SEM_QUANTITY, UNITS_MILLISECONDS, 0) \
+	X(SF_IE_SF_BI_MAX_PIAT, "spanflowBidirectionalMaxPiatMs", DT_FLOAT64, SEM_QUANTITY, \
+		UNITS_MILLISECONDS, 0) \
+	X(SF_IE_SF_MEAN_PS, "spanflowMeanPs", DT_FLOAT64, SEM_QUANTITY, UNITS_OCTETS, 1) \
+	X(SF_IE_SF_STDDEV_PS, "spanflowStddevPs", DT_FLOAT64, SEM_QUANTITY, UNITS_OCTETS, 1) \
+	X(SF_IE_SF_MIN_PIAT, "spanflowMinPiatMs", DT_FLOAT64, SEM_QUANTITY, UNITS_MILLISECONDS, \
+		1) \
+	X(SF_IE_SF_MEAN_PIAT, "spanflowMeanPiatMs", DT_FLOAT64, SEM_QUANTITY, \
+		UNITS_MILLISECONDS, 1) \
+	X(SF_IE_SF_STDDEV_PIAT, "spanflowStddevPiatMs", DT_FLOAT64, SEM_QUANTITY, \
+		UNITS_MILLISECONDS, 1) \
+	X(SF_IE_SF_MAX_PIAT, "spanflowMaxPiatMs", DT_FLOAT64, SEM_QUANTITY, UNITS_MILLISECONDS, 1)
 /* IANA "PSAMP selectorAlgorithm" values */
 #define SEL_SYSTEMATIC_COUNT 1
 #define SEL_RANDOM_N_OUT_OF_N 3
@@ -174,10 +211,12 @@ struct sf_ipfix {
 	uint64_t tpl_sent_ns;
 	bool tpl_due;
 	/* A template variant (tpl_variant) still to be sent since the last templates */
-	bool var_tpl_due[16];
-	bool ie_types_due[3];	/* and the type records of each group of enterprise elements */
-	/* The app template of variant tpl_variant(v6, tun, tcp, false) fits in a message */
+	bool var_tpl_due[32];
+	bool ie_types_due[4];	/* and the type records of each group of enterprise elements */
+	/* The app template of variant tpl_variant(v6, tun, tcp, false, false) fits in a message */
 	bool app_tpl_fits[8];
+	/* The feature template of variant tpl_variant(v6, tun, tcp, app, false) and its records */
+	bool feat_tpl_fits[16];
 	uint64_t seen;		/* packets received (interval summaries) */
 	uint64_t dropped;	/* packets dropped before a flow table */
 	struct sf_ipfix_stats st;
@@ -281,13 +320,14 @@ sf_ipfix_end_reason(enum sf_end_reason r)
 #define TEXT_SHORT 255u
 
 /*
- * A field of the template (v6, bi, tun, tcp, app): reverse ones in biflow,
- * tunnel ones in tunnel templates, TCP health in TCP templates, the
- * application metadata in app templates.
+ * A field of the template (v6, bi, tun, tcp, app, feat): reverse ones in
+ * biflow, tunnel ones in tunnel templates, TCP health in TCP templates, the
+ * application metadata in app templates, flow features in feature templates.
  */
-#define SF_IPFIX_HAS(ie4, flags, bi, tun, tcp, app) \
+#define SF_IPFIX_HAS(ie4, flags, bi, tun, tcp, app, feat) \
 	((!((flags) & SF_F_REV) || (bi)) && (!((flags) & SF_F_TUN) || (tun)) && \
-	 (!((flags) & SF_F_TCP) || (tcp)) && (!((flags) & SF_F_APP) || (app)) && (ie4) != 0)
+	 (!((flags) & SF_F_TCP) || (tcp)) && (!((flags) & SF_F_APP) || (app)) && \
+	 (!((flags) & SF_F_FEAT) || (feat)) && (ie4) != 0)
 
 /* layer2SegmentId (RFC 7133 4.8): segment type in the top octet, the id below. */
 static uint64_t
@@ -304,14 +344,28 @@ l2_segment(const struct sf_flow_record *r)
 }
 
 size_t
-sf_ipfix_record_len(int ipver, enum sf_ipfix_mode mode, bool tun, bool tcp, bool app)
+sf_ipfix_record_len(int ipver, enum sf_ipfix_mode mode, bool tun, bool tcp, bool app, bool feat)
 {
 	bool v6 = ipver == 6, bi = mode == SF_IPFIX_BIFLOW;
 	size_t n = 0;
 
 #define SF_X_LEN(name, kind, expr, ie4, ie6, flags) \
-	if (SF_IPFIX_HAS(ie4, flags, bi, tun, tcp, app)) \
+	if (SF_IPFIX_HAS(ie4, flags, bi, tun, tcp, app, feat)) \
 		n += LEN_MAX(LEN_ ## kind(v6));
+	SF_FLOW_FIELDS(SF_X_LEN)
+#undef SF_X_LEN
+	return n;
+}
+
+/* The fewest bytes a data record of a template takes: its texts (TEXT) cut to nothing. */
+static size_t
+record_len_cut(bool v6, bool bi, bool tun, bool tcp, bool app, bool feat)
+{
+	size_t n = 0;
+
+#define SF_X_LEN(name, kind, expr, ie4, ie6, flags) \
+	if (SF_IPFIX_HAS(ie4, flags, bi, tun, tcp, app, feat)) \
+		n += LEN_FIXED(LEN_ ## kind(v6));
 	SF_FLOW_FIELDS(SF_X_LEN)
 #undef SF_X_LEN
 	return n;
@@ -319,17 +373,19 @@ sf_ipfix_record_len(int ipver, enum sf_ipfix_mode mode, bool tun, bool tcp, bool
 
 /* The index of a template in sf_ipfix.var_tpl_due. */
 static unsigned int
-tpl_variant(bool v6, bool tun, bool tcp, bool app)
+tpl_variant(bool v6, bool tun, bool tcp, bool app, bool feat)
 {
 	return (unsigned int)v6 | (unsigned int)tun << 1 | (unsigned int)tcp << 2 |
-		(unsigned int)app << 3;
+		(unsigned int)app << 3 | (unsigned int)feat << 4;
 }
 
 static uint16_t
-template_id(bool v6, bool tun, bool tcp, bool app)
+template_id(bool v6, bool tun, bool tcp, bool app, bool feat)
 {
+	if (feat)
+		return (uint16_t)(SF_IPFIX_TID_FEAT + tpl_variant(v6, tun, tcp, app, false));
 	if (app)
-		return (uint16_t)(SF_IPFIX_TID_APP + tpl_variant(v6, tun, tcp, false));
+		return (uint16_t)(SF_IPFIX_TID_APP + tpl_variant(v6, tun, tcp, false, false));
 	if (tcp && tun)
 		return v6 ? SF_IPFIX_TID_V6_TUN_TCP : SF_IPFIX_TID_V4_TUN_TCP;
 	if (tcp)
@@ -352,15 +408,15 @@ template_id(bool v6, bool tun, bool tcp, bool app)
 
 /* One template record; returns the end. */
 static uint8_t *
-put_template(uint8_t *p, bool v6, bool bi, bool sel, bool tun, bool tcp, bool app)
+put_template(uint8_t *p, bool v6, bool bi, bool sel, bool tun, bool tcp, bool app, bool feat)
 {
 	uint8_t *count = p + 2;
 	uint16_t n = 0;
 
-	p = put_u16(p, template_id(v6, tun, tcp, app));
+	p = put_u16(p, template_id(v6, tun, tcp, app, feat));
 	p += 2;
 #define SF_X_TPL(name, kind, expr, ie4, ie6, flags) \
-	if (SF_IPFIX_HAS(ie4, flags, bi, tun, tcp, app)) { \
+	if (SF_IPFIX_HAS(ie4, flags, bi, tun, tcp, app, feat)) { \
 		p = put_u16(p, TPL_ID(v6 ? (ie6) : (ie4), flags)); \
 		p = put_u16(p, (uint16_t)LEN_TPL(LEN_ ## kind(v6))); \
 		if ((flags) & SF_F_PEN) \
@@ -489,15 +545,15 @@ put_text(uint8_t *p, const char *s, size_t cap)
 	return p + n;
 }
 
-/* The record's fields in template (v6, bi, tun, tcp, app); texts cut at tcap bytes. */
+/* The record's fields in template (v6, bi, tun, tcp, app, feat); texts cut at tcap bytes. */
 static uint8_t *
 put_record(uint8_t *p, const struct sf_flow_record *r, bool bi, bool tun, bool tcp, bool app,
-		size_t tcap)
+		bool feat, size_t tcap)
 {
 	size_t alen = r->key.ipver == 6 ? 16 : 4;
 
 #define SF_X_ENC(name, kind, expr, ie4, ie6, flags) \
-	if (SF_IPFIX_HAS(ie4, flags, bi, tun, tcp, app)) \
+	if (SF_IPFIX_HAS(ie4, flags, bi, tun, tcp, app, feat)) \
 		ENC_ ## kind(expr);
 	SF_FLOW_FIELDS(SF_X_ENC)
 #undef SF_X_ENC
@@ -613,8 +669,8 @@ put_templates(struct sf_ipfix *x)
 	unsigned int i;
 
 	open_set(x, SET_TEMPLATE);
-	p = put_template(x->msg + x->len, false, bi, sel, false, false, false);
-	p = put_template(p, true, bi, sel, false, false, false);
+	p = put_template(x->msg + x->len, false, bi, sel, false, false, false, false);
+	p = put_template(p, true, bi, sel, false, false, false, false);
 	x->len = (size_t)(p - x->msg);
 	close_set(x);
 
@@ -642,8 +698,8 @@ put_templates(struct sf_ipfix *x)
 
 	x->tpl_due = false;
 	/*
-	 * The tunnel, TCP and app templates follow when a record needs one
-	 * (room in small messages).
+	 * The tunnel, TCP, app and feature templates follow when a record
+	 * needs one (room in small messages).
 	 */
 	for (i = 0; i < RTE_DIM(x->var_tpl_due); i++)
 		x->var_tpl_due[i] = true;
@@ -750,33 +806,36 @@ reserve(struct sf_ipfix *x, uint16_t tid, size_t rlen)
 /*
  * The most bytes a template record can take: every field IPFIX sends (8
  * bytes with an enterprise number, a reverse one's too, else 4), and the
- * selector; TEMPLATE_MAX without the application metadata. An app
- * template may not fit a small message (biflow, tunnel and TCP health,
- * 532 bytes, 536 sampled, where 576 to an IPv6 collector leaves 508):
- * sf_ipfix_open finds which (app_tpl_fits).
+ * selector; TEMPLATE_MAX without the application metadata and the flow
+ * features. An app template may not fit a small message (biflow, tunnel
+ * and TCP health, 532 bytes, 536 sampled, where 576 to an IPv6 collector
+ * leaves 508), nor may a feature template (up to 720 bytes) or its record:
+ * sf_ipfix_open finds which (app_tpl_fits, feat_tpl_fits).
  */
 #define SF_X_TPL_FIELD(name, kind, expr, ie4, ie6, flags) \
 	+ ((ie4) != 0 ? (((flags) & (SF_F_PEN | SF_F_REV)) ? 8 : 4) : 0)
 #define TEMPLATE_LONGEST (4 + (0 SF_FLOW_FIELDS(SF_X_TPL_FIELD)) + 4)
 #define SF_X_TPL_FIELD_NO_APP(name, kind, expr, ie4, ie6, flags) \
-	+ ((ie4) != 0 && !((flags) & SF_F_APP) ? (((flags) & (SF_F_PEN | SF_F_REV)) ? 8 : 4) : 0)
+	+ ((ie4) != 0 && !((flags) & (SF_F_APP | SF_F_FEAT)) ? \
+		(((flags) & (SF_F_PEN | SF_F_REV)) ? 8 : 4) : 0)
 #define TEMPLATE_MAX (4 + (0 SF_FLOW_FIELDS(SF_X_TPL_FIELD_NO_APP)) + 4)
 /*
  * The longest data record: every field at its IPv6 length, and the
- * selector; RECORD_MAX with the texts that may be cut (TEXT) empty.
+ * selector; RECORD_MAX without the flow features and with the texts that
+ * may be cut (TEXT) empty.
  */
 #define SF_X_REC_MAX(name, kind, expr, ie4, ie6, flags) \
 	+ ((ie4) != 0 ? LEN_MAX(LEN_ ## kind(true)) : 0)
 #define RECORD_LONGEST ((0 SF_FLOW_FIELDS(SF_X_REC_MAX)) + 8)
 #define SF_X_REC_FIXED(name, kind, expr, ie4, ie6, flags) \
-	+ ((ie4) != 0 ? LEN_FIXED(LEN_ ## kind(true)) : 0)
+	+ ((ie4) != 0 && !((flags) & SF_F_FEAT) ? LEN_FIXED(LEN_ ## kind(true)) : 0)
 #define RECORD_MAX ((0 SF_FLOW_FIELDS(SF_X_REC_FIXED)) + 8)
 /* The smallest message: export.mtu 576 to an IPv6 collector (IPv6 and UDP headers). */
 #define MESSAGE_MIN (576 - 48)
 _Static_assert(IPFIX_HDR_LEN + IPFIX_SET_HDR_LEN + TEMPLATE_MAX <= MESSAGE_MIN,
-		"any template without app elements fits in a message of its own");
+		"any template without app or feature elements fits in a message of its own");
 _Static_assert(IPFIX_HDR_LEN + IPFIX_SET_HDR_LEN + RECORD_MAX <= MESSAGE_MIN,
-		"any data record, its texts cut, fits in a message of its own");
+		"any data record without features, its texts cut, fits in a message of its own");
 
 /* A message with `need` bytes of room after what it holds (templates due come first). */
 static void
@@ -818,9 +877,10 @@ struct ie_type {
 static const struct ie_type ie_types_tun[] = { SF_IPFIX_PEN_TUN_ELEMENTS(SF_X_IE_TYPE) };
 static const struct ie_type ie_types_tcp[] = { SF_IPFIX_PEN_TCP_ELEMENTS(SF_X_IE_TYPE) };
 static const struct ie_type ie_types_app[] = { SF_IPFIX_PEN_APP_ELEMENTS(SF_X_IE_TYPE) };
+static const struct ie_type ie_types_feat[] = { SF_IPFIX_PEN_FEAT_ELEMENTS(SF_X_IE_TYPE) };
 #undef SF_X_IE_TYPE
 
-enum { IE_GROUP_TUN, IE_GROUP_TCP, IE_GROUP_APP };
+enum { IE_GROUP_TUN, IE_GROUP_TCP, IE_GROUP_APP, IE_GROUP_FEAT };
 
 static const struct {
 	const struct ie_type *t;
@@ -829,6 +889,7 @@ static const struct {
 	[IE_GROUP_TUN] = { ie_types_tun, RTE_DIM(ie_types_tun) },
 	[IE_GROUP_TCP] = { ie_types_tcp, RTE_DIM(ie_types_tcp) },
 	[IE_GROUP_APP] = { ie_types_app, RTE_DIM(ie_types_app) },
+	[IE_GROUP_FEAT] = { ie_types_feat, RTE_DIM(ie_types_feat) },
 };
 
 /* The bytes of one type record: the element's, or its reverse's. */
@@ -938,17 +999,17 @@ put_ie_types(struct sf_ipfix *x, unsigned int g)
 }
 
 /*
- * The template of variant (v6, tun, tcp, app), in a template set of its
- * own, in a message with room for it and a data record of rlen bytes after
- * (when one can hold both); the type records of the enterprise elements it
- * uses come first.
+ * The template of variant (v6, tun, tcp, app, feat), in a template set of
+ * its own, in a message with room for it and a data record of rlen bytes
+ * after (when one can hold both); the type records of the enterprise
+ * elements it uses come first.
  */
 static void
 put_var_template(struct sf_ipfix *x, bool v6, bool bi, bool sel, bool tun, bool tcp, bool app,
-		size_t rlen)
+		bool feat, size_t rlen)
 {
 	uint8_t tpl[TEMPLATE_LONGEST];
-	size_t tl = (size_t)(put_template(tpl, v6, bi, sel, tun, tcp, app) - tpl);
+	size_t tl = (size_t)(put_template(tpl, v6, bi, sel, tun, tcp, app, feat) - tpl);
 
 	if (tun && x->ie_types_due[IE_GROUP_TUN])
 		put_ie_types(x, IE_GROUP_TUN);
@@ -956,13 +1017,15 @@ put_var_template(struct sf_ipfix *x, bool v6, bool bi, bool sel, bool tun, bool 
 		put_ie_types(x, IE_GROUP_TCP);
 	if (app && x->ie_types_due[IE_GROUP_APP])
 		put_ie_types(x, IE_GROUP_APP);
+	if (feat && x->ie_types_due[IE_GROUP_FEAT])
+		put_ie_types(x, IE_GROUP_FEAT);
 	make_room(x, IPFIX_SET_HDR_LEN + tl + IPFIX_SET_HDR_LEN + rlen);
 	close_set(x);
 	open_set(x, SET_TEMPLATE);
 	memcpy(x->msg + x->len, tpl, tl);
 	x->len += tl;
 	close_set(x);
-	x->var_tpl_due[tpl_variant(v6, tun, tcp, app)] = false;
+	x->var_tpl_due[tpl_variant(v6, tun, tcp, app, feat)] = false;
 }
 
 /*
@@ -974,34 +1037,35 @@ put_var_template(struct sf_ipfix *x, bool v6, bool bi, bool sel, bool tun, bool 
  */
 static size_t
 put_app_record(uint8_t *buf, const struct sf_flow_record *r, bool bi, bool tun, bool tcp,
-		size_t room, bool *cut)
+		bool feat, size_t room, bool *cut)
 {
 	size_t lo = 0, hi = TEXT_MAX, mid, len;
 
 	*cut = false;
-	len = (size_t)(put_record(buf, r, bi, tun, tcp, true, hi) - buf);
+	len = (size_t)(put_record(buf, r, bi, tun, tcp, true, feat, hi) - buf);
 	if (len <= room)
 		return len;
-	/* Cap lo fits (texts empty: RECORD_MAX), hi does not. */
+	/* Cap lo fits (texts empty: RECORD_MAX, or feat_tpl_fits), hi does not. */
 	while (hi - lo > 1) {
 		mid = (lo + hi) / 2;
-		if ((size_t)(put_record(buf, r, bi, tun, tcp, true, mid) - buf) <= room)
+		if ((size_t)(put_record(buf, r, bi, tun, tcp, true, feat, mid) - buf) <= room)
 			lo = mid;
 		else
 			hi = mid;
 	}
 	*cut = true;
-	return (size_t)(put_record(buf, r, bi, tun, tcp, true, lo) - buf);
+	return (size_t)(put_record(buf, r, bi, tun, tcp, true, feat, lo) - buf);
 }
 
 /*
  * A record in the template of its variant: plain, tunnelled (what carried
  * it), TCP (the health of an analysed TCP flow), or both; each of them
- * with the application metadata when the record has some. The plain
- * templates go with every template cycle; the others before their first
- * record in it. A record without application metadata is encoded in
- * place, in the room of its longest form; one with is encoded first, as
- * its texts decide its length.
+ * with the application metadata when the record has some, and each of
+ * those with the flow features when it has them. The plain templates go
+ * with every template cycle; the others before their first record in it.
+ * A record without application metadata is encoded in place, in the room
+ * of its longest form; one with is encoded first, as its texts decide its
+ * length.
  */
 static void
 add_record(struct sf_ipfix *x, const struct sf_flow_record *r, bool bi)
@@ -1009,38 +1073,44 @@ add_record(struct sf_ipfix *x, const struct sf_flow_record *r, bool bi)
 	bool v6 = r->key.ipver == 6, tun = r->tun.encaps != 0;
 	bool tcp = (r->tcp.flags & SF_FLOW_TCP_VALID) != 0;
 	bool app = r->app.kind != SF_APP_NONE;
+	bool feat = r->feat.packets[SF_FEAT_BIDIR] != 0;
 	bool sel = x->p.sampling != SF_SAMPLING_NONE, cut;
 	uint8_t buf[RECORD_LONGEST];
 	size_t rlen;
 	uint8_t *p;
 
-	if (app && !x->app_tpl_fits[tpl_variant(v6, tun, tcp, false)]) {
+	if (app && !x->app_tpl_fits[tpl_variant(v6, tun, tcp, false, false)]) {
 		/* Its template is longer than a message: the record without app elements. */
 		app = false;
 		x->st.apps_left_out++;
 	}
+	/* Features go first: app metadata stays where it would be without them. */
+	if (feat && !x->feat_tpl_fits[tpl_variant(v6, tun, tcp, app, false)]) {
+		feat = false;
+		x->st.feats_left_out++;
+	}
 	if (app) {
-		rlen = put_app_record(buf, r, bi, tun, tcp,
+		rlen = put_app_record(buf, r, bi, tun, tcp, feat,
 				x->max - IPFIX_HDR_LEN - IPFIX_SET_HDR_LEN - (sel ? 8 : 0), &cut);
 		if (sel)
 			rlen = (size_t)(put_u64(buf + rlen, SELECTOR_ID) - buf);
 		x->st.texts_cut += cut;
 	} else {
 		rlen = sf_ipfix_record_len(v6 ? 6 : 4, bi ? SF_IPFIX_BIFLOW : SF_IPFIX_UNIFLOW,
-				tun, tcp, false) + (sel ? 8 : 0);
+				tun, tcp, false, feat) + (sel ? 8 : 0);
 	}
-	if (tun || tcp || app) {
+	if (tun || tcp || app || feat) {
 		if (x->len == 0)
 			begin_message(x);	/* templates due now come first */
-		if (x->var_tpl_due[tpl_variant(v6, tun, tcp, app)])
-			put_var_template(x, v6, bi, sel, tun, tcp, app, rlen);
+		if (x->var_tpl_due[tpl_variant(v6, tun, tcp, app, feat)])
+			put_var_template(x, v6, bi, sel, tun, tcp, app, feat, rlen);
 	}
-	p = reserve(x, template_id(v6, tun, tcp, app), rlen);
+	p = reserve(x, template_id(v6, tun, tcp, app, feat), rlen);
 	if (app) {
 		memcpy(p, buf, rlen);
 		return;
 	}
-	p = put_record(p, r, bi, tun, tcp, false, TEXT_MAX);
+	p = put_record(p, r, bi, tun, tcp, false, feat, TEXT_MAX);
 	if (sel)
 		p = put_u64(p, SELECTOR_ID);
 	x->len = (size_t)(p - x->msg);	/* a text takes what it needs of its room */
@@ -1086,6 +1156,19 @@ sf_ipfix_write_record(void *arg, const struct sf_flow_record *r)
 		SWAP2(s.tcp.init_flags);
 		memcpy(s.tcp.flag_packets[0], r->tcp.flag_packets[1], sizeof(s.tcp.flag_packets[0]));
 		memcpy(s.tcp.flag_packets[1], r->tcp.flag_packets[0], sizeof(s.tcp.flag_packets[1]));
+		/*
+		 * Features: src2dst is the record's source, so the two ways swap;
+		 * the bidirectional ones are the connection's and stay.
+		 */
+		SWAP2(s.feat.packets);
+		SWAP2(s.feat.ps_min);
+		SWAP2(s.feat.ps_max);
+		SWAP2(s.feat.ps_mean);
+		SWAP2(s.feat.ps_stddev);
+		SWAP2(s.feat.piat_min_ms);
+		SWAP2(s.feat.piat_mean_ms);
+		SWAP2(s.feat.piat_stddev_ms);
+		SWAP2(s.feat.piat_max_ms);
 		add_record(x, &s, false);
 	}
 }
@@ -1164,9 +1247,24 @@ sf_ipfix_open(const struct sf_ipfix_params *p, char *err, size_t errlen)
 	for (i = 0; i < RTE_DIM(x->app_tpl_fits); i++) {
 		uint8_t tpl[TEMPLATE_LONGEST];
 		size_t tl = (size_t)(put_template(tpl, i & 1, p->mode == SF_IPFIX_BIFLOW,
-				p->sampling != SF_SAMPLING_NONE, (i >> 1) & 1, (i >> 2) & 1, true) - tpl);
+				p->sampling != SF_SAMPLING_NONE, (i >> 1) & 1, (i >> 2) & 1, true,
+				false) - tpl);
 
 		x->app_tpl_fits[i] = IPFIX_HDR_LEN + IPFIX_SET_HDR_LEN + tl <= x->max;
+	}
+	/*
+	 * A feature template, and its record with any texts cut to nothing:
+	 * unlike the others, a feature record may be longer than its template
+	 * (IPv6 addresses, 8-byte values of 4-byte template fields).
+	 */
+	for (i = 0; i < RTE_DIM(x->feat_tpl_fits); i++) {
+		bool bi = p->mode == SF_IPFIX_BIFLOW, sel = p->sampling != SF_SAMPLING_NONE;
+		bool v6 = i & 1, tun = (i >> 1) & 1, tcp = (i >> 2) & 1, app = (i >> 3) & 1;
+		uint8_t tpl[TEMPLATE_LONGEST];
+		size_t tl = (size_t)(put_template(tpl, v6, bi, sel, tun, tcp, app, true) - tpl);
+		size_t rl = record_len_cut(v6, bi, tun, tcp, app, true) + (sel ? 8 : 0);
+
+		x->feat_tpl_fits[i] = IPFIX_HDR_LEN + IPFIX_SET_HDR_LEN + RTE_MAX(tl, rl) <= x->max;
 	}
 	return x;
 fail:
@@ -1280,6 +1378,9 @@ ipfix_report(const void *arg, FILE *f)
 	if (s->apps_left_out != 0)
 		fprintf(f, "; %" PRIu64 " records without their app elements (template longer "
 				"than export.mtu %u)", s->apps_left_out, x->p.mtu);
+	if (s->feats_left_out != 0)
+		fprintf(f, "; %" PRIu64 " records without their feature elements (template or "
+				"record longer than export.mtu %u)", s->feats_left_out, x->p.mtu);
 	fputc('\n', f);
 }
 

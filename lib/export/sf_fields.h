@@ -34,6 +34,9 @@
  *    TCP templates (records of analysed TCP flows, SF_FLOW_TCP_VALID).
  *  - SF_F_APP: application metadata (sf_flow_record.app): IPFIX sends it
  *    only in the app templates (records whose app.kind is not SF_APP_NONE).
+ *  - SF_F_FEAT: flow features (sf_flow_record.feat, lib/feat/sf_feat_fields.h):
+ *    IPFIX sends them only in the feature templates (records with features,
+ *    feat.packets[SF_FEAT_BIDIR] not 0).
  * A reverse enterprise element (SF_F_REV | SF_F_PEN) is spanflow's own:
  * the forward id with bit 14 set (SF_IE_SF_REVERSE), as libfixbuf names
  * the reverse of an enterprise element; RFC 5103's PEN 29305 reverses
@@ -187,7 +190,7 @@ sf_flow_app_val(const struct sf_flow_record *r, unsigned int kinds, bool ok, uin
 #define SF_IE_SF_SYN_TS 19
 #define SF_IE_SF_CONN_STATE 20
 #define SF_IE_SF_HISTORY 21
-/* 22..35: flow features (lib/feat, sf_feat_fields.h); 36..39 kept free */
+/* 22..35: flow features (SF_IE_SF_BI_MIN_PS.., lib/feat/sf_feat_fields.h); 36..39 kept free */
 #define SF_IE_SF_APP_KIND 40
 #define SF_IE_SF_TLS_SERVER_NAME 41
 #define SF_IE_SF_TLS_ALPN 42

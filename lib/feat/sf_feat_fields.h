@@ -12,8 +12,10 @@
  *    (8 bytes, IANA abstract type 10), its RFC 5610 type row saying so.
  *  - A new flag SF_F_FEAT (16): JSON leaves the key out and CSV the cell
  *    empty when the record has no features (feat.packets[SF_FEAT_BIDIR]
- *    0), IPFIX sends the fields only in feature templates, as SF_F_TCP
- *    does for TCP health.
+ *    0), IPFIX sends the fields only in feature templates (275..290,
+ *    sf_export.h), as SF_F_TCP does for TCP health; a record without
+ *    features keeps its template. So OPT's absent value (0) never goes
+ *    out: the min/max sizes are unsigned32, the rest float64.
  * Names and order are nfstream's (NFlow's slots in nfstream/flow.py):
  * bidirectional, src2dst, dst2src; sizes, then gaps. src2dst is the
  * record's direction 0 (initiator -> responder), so dst2src rows are the
@@ -21,8 +23,11 @@
  * minimumIpTotalLength (25) and maximumIpTotalLength (26) mean src2dst's
  * min/max ps exactly (IP header and payload octets); the rest are
  * spanflow's enterprise elements 22..35 below (reserved for them; the
- * application metadata's are 40..52). SPLT is not a record field: it travels separately (nfstream's
- * CSV writes each list as a quoted Python list, "[0, 1, -1]").
+ * application metadata's are 40..52), described in-band by RFC 5610 type
+ * records (SF_IPFIX_PEN_FEAT_ELEMENTS in sf_export_ipfix.c). SPLT is not
+ * a record field: it travels separately (nfstream's CSV writes each list
+ * as a quoted Python list, "[0, 1, -1]"), and not in IPFIX (ie 0): a list
+ * there needs RFC 6313's basicList encoding, which spanflow does not do yet.
  */
 #ifndef SF_FEAT_FIELDS_H
 #define SF_FEAT_FIELDS_H
@@ -51,13 +56,9 @@
 #define SF_IE_SF_STDDEV_PIAT 34
 #define SF_IE_SF_MAX_PIAT 35
 
-/*
- * A feature row: one element for both address families. Not in IPFIX yet:
- * the ids are given, the feature templates are to come (ie 0 leaves a
- * field out of every template).
- */
+/* A feature row: one element for both address families, in the feature templates. */
 #define SF_X_FEAT(X, name, kind, expr, ie, flags) \
-	X(name, kind, expr, 0 * (ie), 0 * (ie), SF_F_FEAT | (flags))
+	X(name, kind, expr, ie, ie, SF_F_FEAT | (flags))
 
 /* A feature of the record, or -1 (a double: NAN) when the record has none. */
 static inline int64_t

@@ -17,7 +17,10 @@ also runs with --tcp-analysis: its TCP records then use the TCP health
 templates (263-266, spanflow's enterprise elements), which the three skip
 while reading the flows as before; 6in4tunnel.pcap runs with --tcp-analysis
 and --app: its records with application metadata use the app templates
-(267-274: variable-length strings, 79 fields in the longest), read the same.
+(267-274: variable-length strings, 79 fields in the longest), read the same;
+sample.pcap runs with --tcp-analysis --app --features too: its records use
+the feature templates (275-290: float64 elements, 103 fields in the
+longest), read the same.
 
 Usage: test_export_collectors.py SPANFLOW_BINARY TESTS_DATA_DIR
 """
@@ -283,10 +286,12 @@ def data_set_ids(msgs):
     return ids
 
 
-def one_run(ck, binary, data, tmp, capture, mode, use_pmacct, tcp=False, app=False):
-    label = "%s %s%s%s" % (capture, mode, " --tcp-analysis" if tcp else "",
-                           " --app" if app else "")
-    run_dir = tmp / ("%s_%s%s%s" % (capture, mode, "_tcp" if tcp else "", "_app" if app else ""))
+def one_run(ck, binary, data, tmp, capture, mode, use_pmacct, tcp=False, app=False,
+            feat=False):
+    label = "%s %s%s%s%s" % (capture, mode, " --tcp-analysis" if tcp else "",
+                             " --app" if app else "", " --features" if feat else "")
+    run_dir = tmp / ("%s_%s%s%s%s" % (capture, mode, "_tcp" if tcp else "",
+                                      "_app" if app else "", "_feat" if feat else ""))
     run_dir.mkdir()
     nf_dir = run_dir / "nfcapd"
     nf_dir.mkdir()
@@ -322,6 +327,8 @@ def one_run(ck, binary, data, tmp, capture, mode, use_pmacct, tcp=False, app=Fal
             args.append("--tcp-analysis")
         if app:
             args.append("--app")
+        if feat:
+            args.append("--features")
         for d in dests:
             args += ["--ipfix", d]
         r = sf.run(binary, args)
@@ -356,7 +363,13 @@ def one_run(ck, binary, data, tmp, capture, mode, use_pmacct, tcp=False, app=Fal
                      dict_diff(exp_pm, got_pm))
         if capture == "sample.pcap" or app:
             tshark_check(ck, label, rx.msgs, run_dir / "ipfix.pcap", mode)
-        if app:
+        if feat:
+            n = sum(1 for x in records if "bidirectional_min_ps" in x)
+            sets = data_set_ids(rx.msgs)
+            ck.check(n == len(records) and sets & set(range(275, 291)),
+                     "%s: %d records with features, data sets of feature templates %s"
+                     % (label, n, sorted(sets & set(range(275, 291)))))
+        elif app:
             n = sum(1 for x in records if "app" in x)
             sets = data_set_ids(rx.msgs)
             ck.check(n > 0 and sets & set(range(267, 275)),
@@ -510,6 +523,14 @@ def main():
             except (OSError, ValueError, RuntimeError, KeyError) as e:
                 ck.check(False, "6in4tunnel.pcap %s --tcp-analysis --app: run completes" % mode,
                          repr(e))
+            # Feature templates (275-290: spanflow's elements 22..35, float64 among
+            # them, and IANA's minimum/maximumIpTotalLength).
+            try:
+                one_run(ck, binary, data, tmp, "sample.pcap", mode, use_pmacct, tcp=True,
+                        app=True, feat=True)
+            except (OSError, ValueError, RuntimeError, KeyError) as e:
+                ck.check(False, "sample.pcap %s --tcp-analysis --app --features: run "
+                         "completes" % mode, repr(e))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     ck.finish()

@@ -70,11 +70,14 @@ struct tfield {
 
 /*
  * Flow templates: [0] v4, [1] v6, [2] v4 tunnelled, [3] v6 tunnelled, then
- * the same four with TCP health; [8..15] the eight with application metadata.
+ * the same four with TCP health; [8..15] the eight with application
+ * metadata; [16..31] the sixteen with flow features.
  */
 static int
 tid_index(uint16_t tid)
 {
+	if (tid >= SF_IPFIX_TID_FEAT && tid <= SF_IPFIX_TID_V6_TUN_TCP_APP_FEAT)
+		return 16 + tid - SF_IPFIX_TID_FEAT;
 	if (tid >= SF_IPFIX_TID_V4_APP && tid <= SF_IPFIX_TID_V6_TUN_TCP_APP)
 		return 8 + tid - SF_IPFIX_TID_V4_APP;
 	switch (tid) {
@@ -99,19 +102,28 @@ tid_index(uint16_t tid)
 	}
 }
 
-#define NTPL 16
+#define NTPL 32
+#define NFIELDS 128
 
 struct decoded {
 	unsigned int nt[NTPL];		/* fields per template (tid_index) */
-	struct tfield t[NTPL][96];
+	struct tfield t[NTPL][NFIELDS];
 	unsigned int ndata[NTPL];	/* data records seen per template */
-	uint8_t data[NTPL][64][1024];	/* first records, raw */
+	uint8_t data[NTPL][64][1280];	/* first records, raw */
 	unsigned int nstats;
 	unsigned int ntypes;		/* RFC 5610 type records */
 	unsigned int nrevtypes;		/* of which of reverse elements */
 	unsigned int ntuntypes;		/* of which of the tunnel group */
 	unsigned int napptypes;		/* of which of the app group */
 	char appnames[16][40];		/* the app group's names, by id - 40 */
+	unsigned int nfeattypes;	/* of which of the feature group (reverse ones too) */
+	/* the feature group's type records by id - 22, [1] the reverse element's */
+	struct {
+		unsigned int n;
+		uint8_t dt, sem;
+		uint16_t units;
+		char name[48];
+	} feat[14][2];
 	uint64_t stats[5];		/* the last statistics record */
 	uint32_t seq_expected;
 	unsigned int msgs;
@@ -170,7 +182,7 @@ decode_all(struct decoded *d, uint32_t domain, size_t max_len)
 					uint16_t tid = g16(p), nf = g16(p + 2);
 					int v = tid_index(tid);
 
-					assert_true(v >= 0 && nf <= 96);
+					assert_true(v >= 0 && nf <= NFIELDS);
 					p += 4;
 					d->nt[v] = nf;
 					for (k = 0; k < nf; k++) {
@@ -207,6 +219,18 @@ decode_all(struct decoded *d, uint32_t domain, size_t max_len)
 						assert_memory_equal(p + 1, "spanflow", 8);
 					d->nrevtypes += rev;
 					d->ntuntypes += ie <= SF_IE_SF_CONTEXT;
+					if (ie >= SF_IE_SF_BI_MIN_PS && ie <= SF_IE_SF_MAX_PIAT) {
+						unsigned int f = ie - SF_IE_SF_BI_MIN_PS;
+
+						assert_true(p[0] < 48);
+						d->feat[f][rev].n++;
+						d->feat[f][rev].dt = p[-20];
+						d->feat[f][rev].sem = p[-19];
+						d->feat[f][rev].units = g16(p - 18);
+						memcpy(d->feat[f][rev].name, p + 1, p[0]);
+						d->feat[f][rev].name[p[0]] = '\0';
+						d->nfeattypes++;
+					}
 					if (ie >= SF_IE_SF_APP_KIND) {
 						assert_true(!rev && p[0] < 40);
 						d->napptypes++;
@@ -409,7 +433,7 @@ test_templates_from_field_list(void **state)
 	decode_all(d, 77, 1500 - 28);
 	/* The list drives the template: one element per field, reverse ones with PEN. */
 #define COUNT(name, kind, expr, ie4, ie6, flags) \
-	n += (ie4) != 0 && !((flags) & (SF_F_TUN | SF_F_TCP | SF_F_APP));
+	n += (ie4) != 0 && !((flags) & (SF_F_TUN | SF_F_TCP | SF_F_APP | SF_F_FEAT));
 	SF_FLOW_FIELDS(COUNT)
 #undef COUNT
 	assert_int_equal(d->nt[0], n);
@@ -438,12 +462,12 @@ test_templates_from_field_list(void **state)
 		assert_true(field_off(d, v, 2, SF_IPFIX_PEN_REVERSE) >= 0);
 		assert_true(field_off(d, v, 6, SF_IPFIX_PEN_REVERSE) >= 0);
 	}
-	assert_int_equal(sf_ipfix_record_len(4, SF_IPFIX_BIFLOW, false, false, false),
+	assert_int_equal(sf_ipfix_record_len(4, SF_IPFIX_BIFLOW, false, false, false, false),
 			8 + 8 + 4 + 2 + 4 + 2 + 1 + 1 + 2 + 8 + 4 + 8 + 8 + 8 + 8 + 1 + 1 + 1 + 1);
-	assert_int_equal(sf_ipfix_record_len(6, SF_IPFIX_BIFLOW, false, false, false),
-			sf_ipfix_record_len(4, SF_IPFIX_BIFLOW, false, false, false) + 24);
-	assert_int_equal(sf_ipfix_record_len(4, SF_IPFIX_BIFLOW, true, false, false),
-			sf_ipfix_record_len(4, SF_IPFIX_BIFLOW, false, false, false) +
+	assert_int_equal(sf_ipfix_record_len(6, SF_IPFIX_BIFLOW, false, false, false, false),
+			sf_ipfix_record_len(4, SF_IPFIX_BIFLOW, false, false, false, false) + 24);
+	assert_int_equal(sf_ipfix_record_len(4, SF_IPFIX_BIFLOW, true, false, false, false),
+			sf_ipfix_record_len(4, SF_IPFIX_BIFLOW, false, false, false, false) +
 			1 + 4 + 16 + 16 + 4 * 4 + 3 * 3);
 	free(d);
 }
@@ -786,8 +810,8 @@ test_tcp_values(void **state)
 	assert_int_equal(d->t[5][d->nt[5] - 1].len, 0xffff);
 	for (k = 0; k < d->nt[0]; k++)
 		assert_memory_equal(&d->t[4][k], &d->t[0][k], sizeof(d->t[0][k]));
-	assert_int_equal(sf_ipfix_record_len(6, SF_IPFIX_BIFLOW, false, true, false),
-			sf_ipfix_record_len(6, SF_IPFIX_BIFLOW, false, false, false) +
+	assert_int_equal(sf_ipfix_record_len(6, SF_IPFIX_BIFLOW, false, true, false, false),
+			sf_ipfix_record_len(6, SF_IPFIX_BIFLOW, false, false, false, false) +
 			2 * 8 + 2 * (4 + 8 + 4 + 4 + 4 + 1 + 2 + 2 + 1 + 1 + 6 * 4) + 1 + 32);
 	/* The type records of the TCP elements, 13 and 9 reverse, once; no tunnel ones. */
 	assert_int_equal(d->ntypes, 22);
@@ -1029,7 +1053,7 @@ test_app_templates(void **state)
 
 	(void)state;
 	x = open_capture(SF_IPFIX_BIFLOW, 1500, 0);
-	for (v = 0; v < NTPL; v++) {
+	for (v = 0; v < 16; v++) {
 		make_record(&r, (int)(v & 1), v);
 		if (v & 2) {
 			r.tun.encaps = UINT32_C(1) << SF_ENCAP_VXLAN;
@@ -1043,7 +1067,7 @@ test_app_templates(void **state)
 	}
 	sf_ipfix_close(x, NULL);
 	decode_all(d, 77, 1500 - 28);
-	for (v = 0; v < NTPL; v++)
+	for (v = 0; v < 16; v++)
 		assert_int_equal(d->ndata[v], 1);
 	assert_int_equal(tid_index(SF_IPFIX_TID_V6_TUN_TCP_APP), 15);
 	/* Fields (README): 32 plain, 43 tunnelled, 68 TCP, 79 both, in biflow mode. */
@@ -1074,8 +1098,8 @@ test_app_templates(void **state)
 	for (i = 0; i < 13; i++)
 		assert_string_equal(d->appnames[i], names[i]);
 	/* The longest app record: its texts at 255 bytes (3 length octets). */
-	assert_int_equal(sf_ipfix_record_len(6, SF_IPFIX_BIFLOW, true, true, true),
-			sf_ipfix_record_len(6, SF_IPFIX_BIFLOW, true, true, false) +
+	assert_int_equal(sf_ipfix_record_len(6, SF_IPFIX_BIFLOW, true, true, true, false),
+			sf_ipfix_record_len(6, SF_IPFIX_BIFLOW, true, true, false, false) +
 			1 + 2 + 4 + 2 + 1 + 8 * (3 + 255));
 	free(d);
 }
@@ -1284,6 +1308,425 @@ test_app_small_messages(void **state)
 	sf_ipfix_close(x, NULL);
 }
 
+/* Flow features of every way, each value distinct; sizes past 16 bits, gaps below 1 ms. */
+static void
+make_feat(struct sf_flow_record *r)
+{
+	struct sf_flow_feat *f = &r->feat;
+	unsigned int w;
+
+	for (w = 0; w < SF_FEAT_WAYS; w++) {
+		f->packets[w] = 10 + w;
+		f->ps_min[w] = 40 + w;
+		f->ps_max[w] = 70000 + w;
+		f->ps_mean[w] = 333.3 + w / 3.0;
+		f->ps_stddev[w] = 0.1 * (w + 1);
+		f->piat_min_ms[w] = 1e-6 * (w + 1);
+		f->piat_mean_ms[w] = 1.0 / 3.0 + w;
+		f->piat_stddev_ms[w] = 3.141592653589793 * (w + 1);
+		f->piat_max_ms[w] = 4294967296.5 + w;
+	}
+}
+
+#define RPEN SF_IPFIX_PEN_REVERSE
+
+/*
+ * The feature elements at the end of a feature template, biflow: sizes of
+ * both ways, src2dst, dst2src (reverse elements), then gaps the same way;
+ * src2dst's min/max size IANA's minimumIpTotalLength/maximumIpTotalLength.
+ */
+static const struct tfield feat_bi[24] = {
+	{ 22, 4, PEN }, { 23, 8, PEN }, { 24, 8, PEN }, { 25, 4, PEN },
+	{ 25, 4, 0 }, { 30, 8, PEN }, { 31, 8, PEN }, { 26, 4, 0 },
+	{ 25, 4, RPEN }, { REV(30), 8, PEN }, { REV(31), 8, PEN }, { 26, 4, RPEN },
+	{ 26, 8, PEN }, { 27, 8, PEN }, { 28, 8, PEN }, { 29, 8, PEN },
+	{ 32, 8, PEN }, { 33, 8, PEN }, { 34, 8, PEN }, { 35, 8, PEN },
+	{ REV(32), 8, PEN }, { REV(33), 8, PEN }, { REV(34), 8, PEN }, { REV(35), 8, PEN },
+};
+
+/* The same in uniflow mode: no dst2src (the other record's src2dst). */
+static const struct tfield feat_uni[16] = {
+	{ 22, 4, PEN }, { 23, 8, PEN }, { 24, 8, PEN }, { 25, 4, PEN },
+	{ 25, 4, 0 }, { 30, 8, PEN }, { 31, 8, PEN }, { 26, 4, 0 },
+	{ 26, 8, PEN }, { 27, 8, PEN }, { 28, 8, PEN }, { 29, 8, PEN },
+	{ 32, 8, PEN }, { 33, 8, PEN }, { 34, 8, PEN }, { 35, 8, PEN },
+};
+
+/*
+ * The value feature element k (of `ways` ways: 3 biflow, 2 uniflow) should
+ * carry: an unsigned32 size, or a float64's bits.
+ */
+static uint64_t
+feat_want(const struct sf_flow_feat *f, unsigned int k, unsigned int ways)
+{
+	static const unsigned int way[3] = { SF_FEAT_BIDIR, SF_FEAT_SRC2DST, SF_FEAT_DST2SRC };
+	unsigned int w = way[(k / 4) % ways], stat = (k / (4 * ways)) * 4 + k % 4;
+	const double *d[8] = { NULL, f->ps_mean, f->ps_stddev, NULL, f->piat_min_ms,
+		f->piat_mean_ms, f->piat_stddev_ms, f->piat_max_ms };
+	uint64_t bits;
+
+	if (stat == 0)
+		return f->ps_min[w];
+	if (stat == 3)
+		return f->ps_max[w];
+	memcpy(&bits, &d[stat][w], sizeof(bits));
+	return bits;
+}
+
+/* Every feature element of record rec (template v) against f. */
+static void
+check_feat_values(const struct decoded *d, unsigned int v, const uint8_t *rec,
+		const struct sf_flow_feat *f, const struct tfield *want, unsigned int n)
+{
+	unsigned int k;
+
+	for (k = 0; k < n; k++) {
+		const uint8_t *p = field_ptr(d, v, rec, want[k].id, want[k].pen);
+
+		assert_non_null(p);
+		if (want[k].len == 4)
+			assert_int_equal(g32(p), feat_want(f, k, n / 8));
+		else
+			assert_int_equal(g64(p), feat_want(f, k, n / 8));
+	}
+}
+
+/* A template record's bytes (4 + 4 a field, 8 with an enterprise number). */
+static unsigned int
+tpl_bytes(const struct decoded *d, unsigned int v)
+{
+	unsigned int k, n = 4;
+
+	for (k = 0; k < d->nt[v]; k++)
+		n += d->t[v][k].pen != 0 ? 8 : 4;
+	return n;
+}
+
+/* A data record's bytes (texts by their length octets). */
+static size_t
+rec_bytes(const struct decoded *d, unsigned int v, const uint8_t *rec)
+{
+	unsigned int k;
+	size_t n = 0;
+
+	for (k = 0; k < d->nt[v]; k++)
+		n += field_len(d->t[v][k].len, rec + n);
+	return n;
+}
+
+/*
+ * Every combination of the sixteen templates and flow features or not: the
+ * feature templates (275..290, 275 + IPv6 1 | tunnel 2 | TCP 4 | app 8)
+ * are their twin without features byte for byte, then the 24 feature
+ * elements; their records are the twin's record byte for byte, then the
+ * values (float64: the double's bits). The 14 enterprise elements are
+ * described once with their types, units and names, the 6 reversible
+ * ones' reverses too.
+ */
+static void
+test_feat_templates(void **state)
+{
+	static const char *const names[14] = { "spanflowBidirectionalMinPs",
+		"spanflowBidirectionalMeanPs", "spanflowBidirectionalStddevPs",
+		"spanflowBidirectionalMaxPs", "spanflowBidirectionalMinPiatMs",
+		"spanflowBidirectionalMeanPiatMs", "spanflowBidirectionalStddevPiatMs",
+		"spanflowBidirectionalMaxPiatMs", "spanflowMeanPs", "spanflowStddevPs",
+		"spanflowMinPiatMs", "spanflowMeanPiatMs", "spanflowStddevPiatMs",
+		"spanflowMaxPiatMs" };
+	struct sf_flow_record r, rs[16];
+	struct decoded *d = calloc(1, sizeof(*d));
+	struct sf_ipfix_stats st;
+	struct sf_ipfix *x;
+	unsigned int v, k, i;
+	char rname[64];
+
+	(void)state;
+	x = open_capture(SF_IPFIX_BIFLOW, 1500, 0);
+	for (v = 0; v < NTPL; v++) {
+		make_record(&r, (int)(v & 1), v & 15);
+		if (v & 2) {
+			r.tun.encaps = UINT32_C(1) << SF_ENCAP_VXLAN;
+			r.tun.outer_ipver = 4;
+		}
+		if (v & 4)
+			make_tcp(&r);
+		if (v & 8)
+			make_app(&r, SF_APP_TLS, "example.org", NULL);
+		if (v & 16) {
+			make_feat(&r);
+			rs[v & 15] = r;
+		}
+		sf_ipfix_write_record(x, &r);
+	}
+	sf_ipfix_close(x, &st);
+	assert_int_equal(st.feats_left_out, 0);
+	decode_all(d, 77, 1500 - 28);
+	assert_int_equal(SF_IPFIX_TID_V6_TUN_TCP_APP_FEAT, 290);
+	assert_int_equal(tid_index(SF_IPFIX_TID_V4_FEAT), 16);
+	assert_int_equal(tid_index(SF_IPFIX_TID_V6_FEAT), 17);
+	assert_int_equal(tid_index(290), 31);
+	for (v = 0; v < NTPL; v++)
+		assert_int_equal(d->ndata[v], 1);
+	for (v = 0; v < 16; v++) {
+		unsigned int f = v + 16;
+
+		assert_int_equal(d->nt[f], d->nt[v] + 24);
+		for (k = 0; k < d->nt[v]; k++)
+			assert_memory_equal(&d->t[f][k], &d->t[v][k], sizeof(d->t[v][k]));
+		for (i = 0; i < 24; i++)
+			assert_memory_equal(&d->t[f][d->nt[v] + i], &feat_bi[i], sizeof(*feat_bi));
+		/* The templates without features have none of them. */
+		for (i = 0; i < 24; i++)
+			assert_int_equal(field_index(d, v, feat_bi[i].id, feat_bi[i].pen), -1);
+		/* 184 bytes more: 22 elements with an enterprise number, 2 without. */
+		assert_int_equal(tpl_bytes(d, f), tpl_bytes(d, v) + 184);
+		/* The record: the twin's, then the features. */
+		assert_int_equal(rec_bytes(d, f, d->data[f][0]),
+				rec_bytes(d, v, d->data[v][0]) + 168);
+		assert_memory_equal(d->data[f][0], d->data[v][0], rec_bytes(d, v, d->data[v][0]));
+		check_feat_values(d, f, d->data[f][0], &rs[v].feat, feat_bi, 24);
+	}
+	/* Fields and bytes (README): 43 and 276 plain IPv4 ... 103 and 716 for 290. */
+	assert_int_equal(d->nt[16], 43);
+	assert_int_equal(tpl_bytes(d, 16), 276);
+	assert_int_equal(d->nt[31], 103);
+	assert_int_equal(tpl_bytes(d, 31), 716);
+	assert_int_equal(sf_ipfix_record_len(6, SF_IPFIX_BIFLOW, true, true, true, true),
+			sf_ipfix_record_len(6, SF_IPFIX_BIFLOW, true, true, true, false) +
+			2 * 4 + 2 * 4 + 2 * 4 + 18 * 8);
+	assert_int_equal(sf_ipfix_record_len(4, SF_IPFIX_UNIFLOW, false, false, false, true),
+			sf_ipfix_record_len(4, SF_IPFIX_UNIFLOW, false, false, false, false) +
+			2 * 4 + 2 * 4 + 12 * 8);
+	/* Type records: 14 elements and 6 reverse ones, once; the others as before. */
+	assert_int_equal(d->nfeattypes, 20);
+	assert_int_equal(d->ntypes, 8 + 22 + 13 + 20);
+	assert_int_equal(d->nrevtypes, 9 + 6);
+	for (i = 0; i < 14; i++) {
+		bool ps = i < 4 || i == 8 || i == 9;
+
+		assert_int_equal(d->feat[i][0].n, 1);
+		assert_string_equal(d->feat[i][0].name, names[i]);
+		/* unsigned32 the min/max sizes, float64 (10) the rest; quantity; octets 2, ms 6 */
+		assert_int_equal(d->feat[i][0].dt, i == 0 || i == 3 ? 3 : 10);
+		assert_int_equal(d->feat[i][0].sem, 1);
+		assert_int_equal(d->feat[i][0].units, ps ? 2 : 6);
+		assert_int_equal(d->feat[i][1].n, i >= 8);
+		if (i < 8)
+			continue;
+		snprintf(rname, sizeof(rname), "reverseS%s", names[i] + 1);
+		assert_string_equal(d->feat[i][1].name, rname);
+		assert_int_equal(d->feat[i][1].dt, 10);
+		assert_int_equal(d->feat[i][1].units, d->feat[i][0].units);
+	}
+	free(d);
+}
+
+/*
+ * A float64 on the wire: the double's bits, big-endian (RFC 7011 6.1.3);
+ * a record without features keeps its template and bytes.
+ */
+static void
+test_feat_values(void **state)
+{
+	struct sf_flow_record r, plain;
+	struct decoded *d = calloc(1, sizeof(*d));
+	struct sf_ipfix *x;
+	const uint8_t *p;
+
+	(void)state;
+	x = open_capture(SF_IPFIX_BIFLOW, 1500, 0);
+	make_record(&r, 0, 0);
+	make_feat(&r);
+	r.feat.ps_mean[SF_FEAT_BIDIR] = 0.1;
+	r.feat.piat_max_ms[SF_FEAT_DST2SRC] = -0.0;
+	make_record(&plain, 0, 0);
+	sf_ipfix_write_record(x, &r);
+	sf_ipfix_write_record(x, &plain);
+	sf_ipfix_close(x, NULL);
+	decode_all(d, 77, 1500 - 28);
+	assert_int_equal(d->ndata[0], 1);
+	assert_int_equal(d->ndata[16], 1);
+	p = d->data[16][0];
+	/* 0.1 is 0x3fb999999999999a */
+	assert_memory_equal(p + field_off(d, 16, SF_IE_SF_BI_MEAN_PS, PEN),
+			((uint8_t[]){ 0x3f, 0xb9, 0x99, 0x99, 0x99, 0x99, 0x99, 0x9a }), 8);
+	assert_memory_equal(p + field_off(d, 16, REV(SF_IE_SF_MAX_PIAT), PEN),
+			((uint8_t[]){ 0x80, 0, 0, 0, 0, 0, 0, 0 }), 8);
+	/* src2dst's min size in minimumIpTotalLength, dst2src's in its reverse */
+	assert_int_equal(g32(p + field_off(d, 16, 25, 0)), 40);
+	assert_int_equal(g32(p + field_off(d, 16, 25, RPEN)), 41);
+	assert_int_equal(g32(p + field_off(d, 16, 26, 0)), 70000);
+	assert_int_equal(g32(p + field_off(d, 16, 26, RPEN)), 70001);
+	assert_int_equal(g32(p + field_off(d, 16, SF_IE_SF_BI_MAX_PS, PEN)), 70002);
+	/* The record without features: as before, byte for byte the same as r's start. */
+	assert_int_equal(rec_bytes(d, 0, d->data[0][0]),
+			sf_ipfix_record_len(4, SF_IPFIX_BIFLOW, false, false, false, false));
+	assert_memory_equal(d->data[0][0], p, rec_bytes(d, 0, d->data[0][0]));
+	free(d);
+}
+
+/*
+ * Uniflow: no reverse elements; the responder's record carries dst2src's
+ * values as its src2dst (the record's source is the responder), the
+ * bidirectional ones the same in both; no reverse type records.
+ */
+static void
+test_feat_uniflow(void **state)
+{
+	struct sf_flow_record r, s;
+	struct decoded *d = calloc(1, sizeof(*d));
+	struct sf_flow_feat swapped;
+	struct sf_ipfix *x;
+	unsigned int w;
+
+	(void)state;
+	x = open_capture(SF_IPFIX_UNIFLOW, 1500, 0);
+	make_record(&r, 1, 0);
+	make_feat(&r);
+	make_tcp(&r);
+	sf_ipfix_write_record(x, &r);
+	s = r;
+	s.packets[1] = 0;	/* one direction: one record */
+	sf_ipfix_write_record(x, &s);
+	sf_ipfix_close(x, NULL);
+	decode_all(d, 77, 1500 - 28);
+	assert_int_equal(d->ndata[16 + 5], 3);
+	/* IPv6 with TCP health (20 elements in uniflow mode), then the features */
+	assert_int_equal(d->nt[16 + 5], d->nt[1] + 20 + 16);
+	assert_memory_equal(&d->t[21][d->nt[21] - 16], feat_uni, sizeof(feat_uni));
+	assert_int_equal(field_index(d, 21, 25, RPEN), -1);
+	assert_int_equal(field_index(d, 21, REV(SF_IE_SF_MEAN_PS), PEN), -1);
+	assert_int_equal(sf_ipfix_record_len(6, SF_IPFIX_UNIFLOW, false, true, false, true),
+			sf_ipfix_record_len(6, SF_IPFIX_UNIFLOW, false, true, false, false) + 112);
+	check_feat_values(d, 21, d->data[21][0], &r.feat, feat_uni, 16);
+	check_feat_values(d, 21, d->data[21][2], &r.feat, feat_uni, 16);
+	swapped = r.feat;
+	for (w = 0; w < 2; w++) {
+		swapped.packets[w] = r.feat.packets[1 - w];
+		swapped.ps_min[w] = r.feat.ps_min[1 - w];
+		swapped.ps_max[w] = r.feat.ps_max[1 - w];
+		swapped.ps_mean[w] = r.feat.ps_mean[1 - w];
+		swapped.ps_stddev[w] = r.feat.ps_stddev[1 - w];
+		swapped.piat_min_ms[w] = r.feat.piat_min_ms[1 - w];
+		swapped.piat_mean_ms[w] = r.feat.piat_mean_ms[1 - w];
+		swapped.piat_stddev_ms[w] = r.feat.piat_stddev_ms[1 - w];
+		swapped.piat_max_ms[w] = r.feat.piat_max_ms[1 - w];
+	}
+	check_feat_values(d, 21, d->data[21][1], &swapped, feat_uni, 16);
+	/* The responder's record: dst2src's 41..70001 as src2dst's */
+	assert_int_equal(g32(field_ptr(d, 21, d->data[21][1], 25, 0)), 41);
+	assert_int_equal(g32(field_ptr(d, 21, d->data[21][1], 26, 0)), 70001);
+	assert_int_equal(g32(field_ptr(d, 21, d->data[21][1], SF_IE_SF_BI_MIN_PS, PEN)), 42);
+	assert_int_equal(d->nfeattypes, 14);
+	assert_int_equal(d->nrevtypes, 0);
+	free(d);
+}
+
+/*
+ * 576-byte messages (IPv4 collector: 548 bytes), sampled: the biflow
+ * feature templates of analysed TCP flows (279..282, 287..290: 540 bytes
+ * and more) do not fit, so those records go in their template without
+ * features, counted; the others (up to 460 bytes) do, with texts cut
+ * beside the features where needed. An app template that does not fit
+ * either (273/274) leaves both out. Uniflow's feature templates (at most
+ * 504 bytes) all fit. Nothing passes the limit.
+ */
+static void
+test_feat_small_messages(void **state)
+{
+	static const unsigned int fits[] = { 0, 1, 2, 3, 8, 9, 10, 11 };
+	struct sf_flow_record r, want;
+	struct decoded *d = calloc(1, sizeof(*d));
+	char host[300], *text = NULL;
+	struct sf_ipfix_stats st;
+	struct sf_ipfix *x;
+	unsigned int i, v;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	memset(host, 'h', 255);
+	host[255] = '\0';
+	memset(&want, 0, sizeof(want));
+	make_feat(&want);
+	x = open_sampled(SF_IPFIX_BIFLOW, 576, 5, SF_SAMPLING_COUNT);
+	for (i = 0; i < 68; i++) {
+		v = i & 15;
+		make_record(&r, (int)(v & 1), i);
+		if (i < 64) {
+			if (v & 2) {
+				r.tun.encaps = UINT32_C(1) << SF_ENCAP_VXLAN;
+				r.tun.outer_ipver = 6;
+			}
+			if (v & 4)
+				make_tcp(&r);
+			if (v & 8)
+				make_app(&r, SF_APP_HTTP, host, host);
+			make_feat(&r);
+		}
+		sf_ipfix_write_record(x, &r);
+	}
+	sf_ipfix_close(x, &st);
+	assert_true(cap.n < MAX_MSGS);
+	decode_all(d, 77, 576 - 28);
+	assert_int_equal(st.records, 68);
+	for (i = 0; i < RTE_DIM(fits); i++) {
+		v = fits[i];
+		assert_int_equal(d->ndata[16 + v], 4);
+		check_feat_values(d, 16 + v, d->data[16 + v][3], &want.feat, feat_bi, 24);
+	}
+	for (v = 4; v < 8; v++) {
+		assert_int_equal(d->nt[16 + v], 0);
+		assert_int_equal(d->nt[16 + 8 + v], 0);
+		assert_int_equal(d->ndata[8 + v], v < 6 ? 4 : 0);
+	}
+	/* the four without features, IPv4 and IPv6 */
+	assert_int_equal(d->ndata[0], 2);
+	assert_int_equal(d->ndata[1], 2);
+	assert_int_equal(d->ndata[4] + d->ndata[5], 8);
+	assert_int_equal(d->ndata[6] + d->ndata[7], 16);
+	assert_int_equal(st.feats_left_out, 32);
+	assert_int_equal(st.apps_left_out, 8);
+	/* HTTP records with a 255-byte Host and User-Agent: cut in 283..286, 271/272 */
+	assert_int_equal(st.texts_cut, 24);
+	assert_int_equal(d->nfeattypes % 20, 0);
+	assert_true(d->nfeattypes >= 20);
+
+	/* Uniflow: every feature template fits, the longest (290) too. */
+	x = open_sampled(SF_IPFIX_UNIFLOW, 576, 5, SF_SAMPLING_COUNT);
+	for (i = 0; i < 8; i++) {
+		make_record(&r, 1, i);
+		r.tun.encaps = UINT32_C(1) << SF_ENCAP_VXLAN;
+		r.tun.outer_ipver = 6;
+		make_tcp(&r);
+		make_app(&r, SF_APP_DNS, "a.example", NULL);
+		make_feat(&r);
+		sf_ipfix_write_record(x, &r);
+	}
+	sf_ipfix_close(x, &st);
+	decode_all(d, 77, 576 - 28);
+	assert_int_equal(d->ndata[31], 16);
+	assert_int_equal(tpl_bytes(d, 31), 504);
+	assert_int_equal(st.feats_left_out, 0);
+	check_feat_values(d, 31, d->data[31][0], &r.feat, feat_uni, 16);
+
+	/* The report says so. */
+	x = open_capture(SF_IPFIX_BIFLOW, 576, 0);
+	make_record(&r, 0, 1);
+	make_tcp(&r);
+	make_feat(&r);
+	sf_ipfix_write_record(x, &r);
+	f = open_memstream(&text, &len);
+	assert_non_null(f);
+	sf_exporter_ipfix.report(x, f);
+	fclose(f);
+	assert_non_null(strstr(text, "; 1 records without their feature elements (template or "
+			"record longer than export.mtu 576)\n"));
+	free(text);
+	sf_ipfix_close(x, NULL);
+	free(d);
+}
+
 int
 main(void)
 {
@@ -1298,6 +1741,10 @@ main(void)
 		cmocka_unit_test(test_app_templates),
 		cmocka_unit_test(test_app_values),
 		cmocka_unit_test(test_app_small_messages),
+		cmocka_unit_test(test_feat_templates),
+		cmocka_unit_test(test_feat_values),
+		cmocka_unit_test(test_feat_uniflow),
+		cmocka_unit_test(test_feat_small_messages),
 		cmocka_unit_test(test_mtu_sequence_refresh_and_losses),
 		cmocka_unit_test(test_exporter_from_config),
 	};

@@ -617,6 +617,55 @@ class UdpReceiver(threading.Thread):
         self.sock.close()
 
 
+def ipfix_export(binary, cap, tmp, label, args, tids, loopback="127.0.0.1"):
+    """One replay of cap exported as IPFIX to a loopback receiver and as JSON lines:
+    (JSON records, ipfixDump records of the templates in tids, raw messages, None), or
+    (None, None, None, the problem)."""
+    flows = Path(tmp) / ("%s.jsonl" % label)
+    rx = UdpReceiver(loopback)
+    rx.start()
+    try:
+        r = run(binary, ["-r", cap, "-q", "--no-http", "-w", "1", "--flows", flows,
+                         "--ipfix", "%s:%d" % (loopback, rx.port)] + list(args))
+        time.sleep(0.3)
+    finally:
+        rx.stop()
+    if r.rc != 0 or "not sent" in r.err or "without their" in r.out + r.err:
+        return None, None, None, r.describe()
+    msgs = [m for m, _ in rx.msgs]
+    raw = Path(tmp) / ("%s.ipfix" % label)
+    raw.write_bytes(b"".join(msgs))
+    p = subprocess.run(["ipfixDump", "--rfc5610", "--in", str(raw)], capture_output=True,
+                       text=True, errors="replace")
+    if p.returncode != 0:
+        return None, None, None, "ipfixDump: " + tail(p.stderr)
+    return load_jsonl(flows), ipfix_dump_records(p.stdout, tids), msgs, None
+
+
+def ipfix_addr(d, src=True):
+    """ipfixDump's source (or destination) address of either family, as Python writes it."""
+    import ipaddress
+    a = d.get("sourceIPv4Address" if src else "destinationIPv4Address") or \
+        d.get("sourceIPv6Address" if src else "destinationIPv6Address")
+    return str(ipaddress.ip_address(a))
+
+
+def ipfix_ms_text(ns):
+    """A time in ns as ipfixDump prints dateTimeMilliseconds."""
+    ms = ns // 1000000
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(ms // 1000)) + ".%03d" % (ms % 1000)
+
+
+def ipfix_by_key(dumped):
+    """ipfixDump records by (source, source port, destination port, start); a list per key."""
+    out = {}
+    for d in dumped:
+        k = (ipfix_addr(d), int(d["sourceTransportPort"]), int(d["destinationTransportPort"]),
+             d["flowStartMilliseconds"])
+        out.setdefault(k, []).append(d)
+    return out
+
+
 def ipfix_dump_records(text, tids):
     """ipfixDump's data records of the templates in tids: [{tid, element name: value}]."""
     out = []

@@ -26,17 +26,14 @@ import ipaddress
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sfcommon as sf  # noqa: E402
 
-LOOPBACK = "127.0.0.1"
 # ipfix_app/: TLS over IPv4, DNS over IPv4, TLS over IPv6 and flows without metadata;
 # 6in4tunnel: HTTP, TLS and DNS over IPv6 in IPv4 (tunnelled); vxlan: TLS and DNS
 # tunnelled, IPv4; ocs: HTTP over IPv4; quic-v2 / quic_0RTT: QUIC over IPv6 / IPv4.
@@ -91,47 +88,12 @@ def tls_version(name):
     return int(name, 16)
 
 
-def export(binary, data, tmp, cap, label, args):
-    """One run to a loopback receiver: (JSON records, ipfixDump records) or a problem."""
-    flows = tmp / ("%s.jsonl" % label)
-    rx = sf.UdpReceiver(LOOPBACK)
-    rx.start()
-    try:
-        r = sf.run(binary, ["-r", data / cap, "-q", "--no-http", "-w", "1", "--flows", flows,
-                            "--ipfix", "%s:%d" % (LOOPBACK, rx.port)] + args)
-        time.sleep(0.3)
-    finally:
-        rx.stop()
-    if r.rc != 0 or "not sent" in r.err:
-        return None, None, r.describe()
-    raw = tmp / ("%s.ipfix" % label)
-    raw.write_bytes(b"".join(m for m, _ in rx.msgs))
-    p = subprocess.run(["ipfixDump", "--rfc5610", "--in", str(raw)], capture_output=True,
-                       text=True, errors="replace")
-    if p.returncode != 0:
-        return None, None, "ipfixDump: " + sf.tail(p.stderr)
-    return sf.load_jsonl(flows), sf.ipfix_dump_records(p.stdout, FLOW_TIDS), None
 
 
-def addr(d, src):
-    a = d.get("sourceIPv4Address" if src else "destinationIPv4Address") or \
-        d.get("sourceIPv6Address" if src else "destinationIPv6Address")
-    return str(ipaddress.ip_address(a))
 
 
-def ms_text(ns):
-    ms = ns // 1000000
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(ms // 1000)) + ".%03d" % (ms % 1000)
 
 
-def by_key(dumped):
-    """Records by (source, source port, destination port, start); a list per key."""
-    out = {}
-    for d in dumped:
-        k = (addr(d, True), int(d["sourceTransportPort"]), int(d["destinationTransportPort"]),
-             d["flowStartMilliseconds"])
-        out.setdefault(k, []).append(d)
-    return out
 
 
 def text_value(v):
@@ -167,7 +129,7 @@ def have(d):
 
 def compare(ck, label, recs, dumped, bi, app_on):
     """Every JSON record against its IPFIX record(s): template and app elements."""
-    got = by_key(dumped)
+    got = sf.ipfix_by_key(dumped)
     bad = []
     n_app = 0
     for rec in recs:
@@ -182,7 +144,7 @@ def compare(ck, label, recs, dumped, bi, app_on):
         for a, sport, dport, rev_record, pkts in ends:
             if not pkts and not bi:
                 continue
-            k = (str(ipaddress.ip_address(a)), sport, dport, ms_text(rec["start_ns"]))
+            k = (str(ipaddress.ip_address(a)), sport, dport, sf.ipfix_ms_text(rec["start_ns"]))
             cands = got.get(k, [])
             if not cands:
                 bad.append("no IPFIX record for %s (%s)" % (sf.canon(rec),
@@ -230,8 +192,9 @@ def main():
         for cap in CAPTURES:
             for mode in ("biflow", "uniflow"):
                 label = "%s %s" % (cap, mode)
-                recs, dumped, err = export(binary, data, tmp, cap, label.replace("/", "_"),
-                                           ["--app", "--tcp-analysis", "--ipfix-mode", mode])
+                recs, dumped, _, err = sf.ipfix_export(
+                    binary, data / cap, tmp, label.replace("/", "_"),
+                    ["--app", "--tcp-analysis", "--ipfix-mode", mode], FLOW_TIDS)
                 if not ck.check(err is None, "%s: spanflow exports, ipfixDump reads" % label,
                                 err or ""):
                     continue
@@ -244,7 +207,8 @@ def main():
                         filled[name] = filled.get(name, 0) + (d[name] not in ABSENT[name])
         # Without --app: no app template, no app element.
         cap = "6in4tunnel.pcap"
-        recs, dumped, err = export(binary, data, tmp, cap, "off", ["--tcp-analysis"])
+        recs, dumped, _, err = sf.ipfix_export(binary, data / cap, tmp, "off", ["--tcp-analysis"],
+                                               FLOW_TIDS)
         if ck.check(err is None, "%s without --app: exported" % cap, err or ""):
             compare(ck, "%s without --app" % cap, recs, dumped, True, False)
             ck.check(not {d["tid"] for d in dumped} & APP_TIDS,

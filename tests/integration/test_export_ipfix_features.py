@@ -31,17 +31,14 @@ import ipaddress
 import os
 import shutil
 import struct
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sfcommon as sf  # noqa: E402
 
-LOOPBACK = "127.0.0.1"
 # IPv4 TCP and UDP (KakaoTalk_chat), UDP DNS with fragments (dns_fragmented),
 # IPv6 TCP (http_ipv6), tunnelled IPv4 (sample: VXLAN; vxlan: TLS and DNS),
 # tunnelled IPv6 in IPv4 (6in4tunnel), QUIC over IPv6 (quic-v2), TCP in GRE
@@ -151,40 +148,21 @@ def raw_records(msgs):
     return out
 
 
-def export(binary, data, tmp, cap, label, args):
-    """One run: (JSON records, ipfixDump records, raw records, None) or a problem."""
-    flows = tmp / ("%s.jsonl" % label)
-    rx = sf.UdpReceiver(LOOPBACK)
-    rx.start()
+
+
+
+
+
+
+def raw_export(binary, cap, tmp, label, args):
+    """sf.ipfix_export, its messages decoded here too (the float64s' bytes)."""
+    recs, dumped, msgs, err = sf.ipfix_export(binary, cap, tmp, label, args, FLOW_TIDS)
+    if err is not None:
+        return None, None, None, err
     try:
-        r = sf.run(binary, ["-r", data / cap, "-q", "--no-http", "-w", "1", "--flows", flows,
-                            "--ipfix", "%s:%d" % (LOOPBACK, rx.port)] + args)
-        time.sleep(0.3)
-    finally:
-        rx.stop()
-    if r.rc != 0 or "not sent" in r.err or "without their" in r.out + r.err:
-        return None, None, None, r.describe()
-    msgs = [m for m, _ in rx.msgs]
-    raw = tmp / ("%s.ipfix" % label)
-    raw.write_bytes(b"".join(msgs))
-    p = subprocess.run(["ipfixDump", "--rfc5610", "--in", str(raw)], capture_output=True,
-                       text=True, errors="replace")
-    if p.returncode != 0:
-        return None, None, None, "ipfixDump: " + sf.tail(p.stderr)
-    try:
-        mine = raw_records(msgs)
+        return recs, dumped, raw_records(msgs), None
     except (ValueError, KeyError, IndexError, struct.error) as e:
         return None, None, None, "raw decoding: %r" % e
-    return sf.load_jsonl(flows), sf.ipfix_dump_records(p.stdout, FLOW_TIDS), mine, None
-
-
-def dump_addr(d):
-    return str(ipaddress.ip_address(d.get("sourceIPv4Address") or d.get("sourceIPv6Address")))
-
-
-def ms_text(ns):
-    ms = ns // 1000000
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(ms // 1000)) + ".%03d" % (ms % 1000)
 
 
 def group(recs, key):
@@ -232,7 +210,7 @@ def raw_problems(want, d):
 
 def compare(ck, label, recs, dumped, mine, bi, feat_on, app_on):
     """Every JSON record against its ipfixDump and raw records."""
-    by_dump = group(dumped, lambda d: (dump_addr(d), int(d["sourceTransportPort"]),
+    by_dump = group(dumped, lambda d: (sf.ipfix_addr(d), int(d["sourceTransportPort"]),
                                        int(d["destinationTransportPort"]),
                                        d["flowStartMilliseconds"]))
     by_raw = group(mine, lambda d: d["key"])
@@ -253,7 +231,7 @@ def compare(ck, label, recs, dumped, mine, bi, feat_on, app_on):
                 continue
             a = str(ipaddress.ip_address(a))
             what = "%s:%d -> %d%s" % (a, sport, dport, " reverse record" if reverse else "")
-            dl = by_dump.get((a, sport, dport, ms_text(rec["start_ns"])), [])
+            dl = by_dump.get((a, sport, dport, sf.ipfix_ms_text(rec["start_ns"])), [])
             rl = by_raw.get((a, sport, dport, rec["start_ns"] // 1000000), [])
             if not dl or not rl:
                 bad.append("%s: no IPFIX record (ipfixDump %d, raw %d)" % (what, len(dl),
@@ -307,9 +285,8 @@ def main():
             for cap in CAPTURES:
                 for mode in ("biflow", "uniflow"):
                     label = "%s %s --features%s" % (cap, mode, "".join(" " + a for a in extra))
-                    recs, dumped, mine, err = export(
-                        binary, data, tmp, cap,
-                        label.replace("/", "_").replace(" ", "_"),
+                    recs, dumped, mine, err = raw_export(
+                        binary, data / cap, tmp, label.replace("/", "_").replace(" ", "_"),
                         ["--features", "--ipfix-mode", mode] + extra)
                     if not ck.check(err is None, "%s: spanflow exports, ipfixDump reads" % label,
                                     err or ""):
@@ -317,8 +294,8 @@ def main():
                     tids |= compare(ck, label, recs, dumped, mine, mode == "biflow", True,
                                     bool(extra))
         cap = "6in4tunnel.pcap"
-        recs, dumped, mine, err = export(binary, data, tmp, cap, "off",
-                                         ["--app", "--tcp-analysis"])
+        recs, dumped, mine, err = raw_export(binary, data / cap, tmp, "off",
+                                             ["--app", "--tcp-analysis"])
         if ck.check(err is None, "%s without --features: exported" % cap, err or ""):
             compare(ck, "%s without --features" % cap, recs, dumped, mine, True, False, True)
         ck.check(tids >= FEAT_TIDS, "records met in every feature template (275..290): %s"

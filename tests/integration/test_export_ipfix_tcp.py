@@ -25,17 +25,14 @@ import ipaddress
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sfcommon as sf  # noqa: E402
 
-LOOPBACK = "127.0.0.1"
 # tcp_health: one connection per verdict; sample: IPv4 and IPv6, tunnelled, not
 # TCP, handshakes not seen; tun_gre: IPv6 TCP in GRE; tcp_scan: SYNs unanswered;
 # dns_fragmented: plain IPv6 TCP.
@@ -85,47 +82,12 @@ TCP_NAMES = {n for n, _ in ELEMENTS.values()} | {rev_name(n) for n, _ in ELEMENT
     "spanflowZeekConnState", "spanflowZeekHistory"}
 
 
-def export(binary, data, tmp, cap, label, args):
-    """One run to a loopback receiver: (JSON records, ipfixDump records) or a problem."""
-    flows = tmp / ("%s.jsonl" % label)
-    rx = sf.UdpReceiver(LOOPBACK)
-    rx.start()
-    try:
-        r = sf.run(binary, ["-r", data / cap, "-q", "--no-http", "-w", "1", "--flows", flows,
-                            "--ipfix", "%s:%d" % (LOOPBACK, rx.port)] + args)
-        time.sleep(0.3)
-    finally:
-        rx.stop()
-    if r.rc != 0 or "not sent" in r.err:
-        return None, None, r.describe()
-    raw = tmp / ("%s.ipfix" % label)
-    raw.write_bytes(b"".join(m for m, _ in rx.msgs))
-    p = subprocess.run(["ipfixDump", "--rfc5610", "--in", str(raw)], capture_output=True,
-                       text=True)
-    if p.returncode != 0:
-        return None, None, "ipfixDump: " + sf.tail(p.stderr)
-    return sf.load_jsonl(flows), sf.ipfix_dump_records(p.stdout, FLOW_TIDS), None
 
 
-def addr(d, src):
-    a = d.get("sourceIPv4Address" if src else "destinationIPv4Address") or \
-        d.get("sourceIPv6Address" if src else "destinationIPv6Address")
-    return str(ipaddress.ip_address(a))
 
 
-def ms_text(ns):
-    ms = ns // 1000000
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(ms // 1000)) + ".%03d" % (ms % 1000)
 
 
-def by_key(dumped):
-    """Records by (source, source port, destination port, start); a list per key."""
-    out = {}
-    for d in dumped:
-        k = (addr(d, True), int(d["sourceTransportPort"]), int(d["destinationTransportPort"]),
-             d["flowStartMilliseconds"])
-        out.setdefault(k, []).append(d)
-    return out
 
 
 def expected(rec, rev_record, bi):
@@ -147,7 +109,7 @@ def expected(rec, rev_record, bi):
 
 def compare(ck, label, recs, dumped, bi, analysed):
     """Every JSON record against its IPFIX record(s): template and TCP elements."""
-    got = by_key(dumped)
+    got = sf.ipfix_by_key(dumped)
     bad = []
     n_tcp = 0
     for rec in recs:
@@ -161,7 +123,7 @@ def compare(ck, label, recs, dumped, bi, analysed):
         for a, sport, dport, rev_record, pkts in ends:
             if not pkts and not bi:
                 continue
-            k = (str(ipaddress.ip_address(a)), sport, dport, ms_text(rec["start_ns"]))
+            k = (str(ipaddress.ip_address(a)), sport, dport, sf.ipfix_ms_text(rec["start_ns"]))
             cands = got.get(k, [])
             if not cands:
                 bad.append("no IPFIX record for %s (%s)" % (sf.canon(rec),
@@ -219,8 +181,9 @@ def main():
                 if mode == "uniflow" and cap not in UNIFLOW_CAPTURES:
                     continue
                 label = "%s %s" % (cap, mode)
-                recs, dumped, err = export(binary, data, tmp, cap, label.replace("/", "_"),
-                                           ["--tcp-analysis", "--ipfix-mode", mode])
+                recs, dumped, _, err = sf.ipfix_export(
+                    binary, data / cap, tmp, label.replace("/", "_"),
+                    ["--tcp-analysis", "--ipfix-mode", mode], FLOW_TIDS)
                 if not ck.check(err is None, "%s: spanflow exports, ipfixDump reads" % label,
                                 err or ""):
                     continue
@@ -238,7 +201,8 @@ def main():
                         for k in (key,) if key in NO_REV else (key, "rev_" + key):
                             absent[k] = absent.get(k, 0) + (k not in rec)
         # Unanalysed: today's templates only.
-        recs, dumped, err = export(binary, data, tmp, "tcp_health.pcap", "off", [])
+        recs, dumped, _, err = sf.ipfix_export(binary, data / "tcp_health.pcap", tmp, "off", [],
+                                               FLOW_TIDS)
         if ck.check(err is None, "tcp_health.pcap without --tcp-analysis: exported", err or ""):
             compare(ck, "tcp_health.pcap without --tcp-analysis", recs, dumped, True, False)
         ck.check(tids >= {256, 257, 260, 261, 263, 264, 265, 266},

@@ -747,7 +747,8 @@ static void
 bb_bytes(struct bb *b, const void *p, size_t n)
 {
 	assert_true(n <= sizeof(b->p) - b->n);
-	memcpy(b->p + b->n, p, n);
+	if (n != 0)		/* memcpy from NULL is undefined even for 0 bytes */
+		memcpy(b->p + b->n, p, n);
 	b->n += n;
 }
 

@@ -10,6 +10,7 @@
 
 #include <rte_cycles.h>
 
+#include "outputs.h"
 #include "serve.h"
 #include "sf_collector.h"
 #include "spanflow.h"
@@ -123,6 +124,8 @@ sf_collector_loop(struct sf_app *app, struct sf_collector *c)
 		if (app->input_end_tsc == 0 && sf_source_eof(app->src))
 			app->input_end_tsc = rte_rdtsc();
 		follow_stop(app, &seen, &stop_tsc);
+		if (app->out != NULL)
+			sf_outputs_tick(app->out);
 		sf_serve_tick(app, c, false);
 		if (show && rte_rdtsc() > next) {
 			progress(app, start, false);

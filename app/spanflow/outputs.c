@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "outputs.h"
 
@@ -60,6 +61,32 @@ sf_outputs_finish(struct sf_outputs *o)
 			fprintf(stderr, "spanflow: %s%s\n", rc > 0 ? "warning: " : "", err);
 	}
 	return ret;
+}
+
+void
+sf_outputs_tick(struct sf_outputs *o)
+{
+	struct timespec ts;
+	uint64_t now;
+	unsigned int i;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	if (now < o->next_tick_ns)
+		return;
+	o->next_tick_ns = now + 10 * 1000000u;
+	for (i = 0; i < o->n; i++)
+		if (!o->out[i].closed && o->out[i].ops->tick != NULL)
+			o->out[i].ops->tick(o->out[i].x, now);
+}
+
+void
+sf_outputs_stats(const struct sf_outputs *o, unsigned int i, struct sf_exporter_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->up = -1;
+	if (i < o->n && o->out[i].ops->stats != NULL)
+		o->out[i].ops->stats(o->out[i].x, st);
 }
 
 void

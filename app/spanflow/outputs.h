@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "sf_collector.h"
@@ -25,6 +26,7 @@ struct sf_output {
 
 struct sf_outputs {
 	unsigned int n;
+	uint64_t next_tick_ns;		/* monotonic */
 	struct sf_output out[SF_OUTPUTS_MAX];
 };
 
@@ -47,6 +49,15 @@ unsigned int sf_outputs_sinks(const struct sf_outputs *o, struct sf_collector_si
  * finished are skipped.
  */
 int sf_outputs_finish(struct sf_outputs *o);
+
+/*
+ * Collector thread: give each output its tick (sf_exporter_ops.tick) when
+ * 10 ms have passed since the last; cheap to call on every loop.
+ */
+void sf_outputs_tick(struct sf_outputs *o);
+
+/* Output i's counters (memset, up -1, then the exporter's own). */
+void sf_outputs_stats(const struct sf_outputs *o, unsigned int i, struct sf_exporter_stats *st);
 
 /* The report's lines of the outputs (e.g. IPFIX messages sent and lost); after finish. */
 void sf_outputs_report(const struct sf_outputs *o, FILE *f);

@@ -250,6 +250,7 @@ pipeline(struct sf_app *app, struct sf_outputs *out, const struct sf_config *cfg
 	cp.n_workers = app->n_workers;
 	cp.interval_ns = cfg->interval_ns;
 	cp.n_sinks = sf_outputs_sinks(out, cp.sinks, SF_COLLECTOR_MAX_SINKS);
+	app->out = out;
 	sf_serve_collector_params(app, &cp);
 	cp.drops = source_drops;
 	cp.drops_arg = app;

@@ -5,6 +5,7 @@
 
 #include <rte_ring.h>
 
+#include "outputs.h"
 #include "serve.h"
 #include "sf_collector.h"
 #include "sf_http.h"
@@ -88,6 +89,20 @@ sf_serve_tick(struct sf_app *app, struct sf_collector *c, bool final)
 		st.w[i].ring_used = rte_ring_count(ctx->chan->ring);
 		st.w[i].ring_size = rte_ring_get_capacity(ctx->chan->ring);
 	}
+	if (app->out != NULL)
+		for (i = 0; i < app->out->n && i < SF_SNAP_EXPORTERS; i++) {
+			struct sf_snap_exporter *e = &st.exp[i];
+			struct sf_exporter_stats es;
+
+			sf_outputs_stats(app->out, i, &es);
+			snprintf(e->name, sizeof(e->name), "%s", app->out->out[i].ops->name);
+			e->written = es.written;
+			e->lost = es.lost;
+			e->queued = es.queued;
+			e->retries = es.retries;
+			e->up = es.up;
+			st.n_exporters = i + 1;
+		}
 	st.finished = final;
 	s = sf_collector_snapshot(c, &st);
 	if (s != NULL)

@@ -38,6 +38,8 @@ struct sf_worker_ctx {
 	uint16_t queue;			/* source queue read when in_ring is NULL */
 } __rte_cache_aligned;
 
+struct sf_outputs;
+
 struct sf_app {
 	const struct sf_config *cfg;
 	struct sf_source *src;
@@ -52,6 +54,7 @@ struct sf_app {
 	atomic_bool dispatch_done;
 	_Atomic uint64_t dispatch_drops;	/* live, full worker ring: the dispatcher writes */
 	_Atomic uint64_t underlay_drops;	/* ... of those, underlay-only copies (not packets) */
+	struct sf_outputs *out;		/* the exporters: ticks and counters */
 	struct sf_http *http;		/* live summaries server, or NULL */
 	struct sf_snap_pub *snaps;	/* the snapshots it serves, or NULL */
 	uint64_t start_tsc;		/* collector loop start */

@@ -33,11 +33,24 @@ struct sf_snap_worker {
 	uint64_t ring_size;
 };
 
+/* One configured exporter (lib/export) as its counters said. */
+#define SF_SNAP_EXPORTERS 16
+struct sf_snap_exporter {
+	char name[24];			/* "flows", "ipfix", "clickhouse", ... */
+	uint64_t written;		/* records (summaries) delivered */
+	uint64_t lost;			/* records given up on */
+	uint64_t queued;		/* waiting in the exporter's buffer */
+	uint64_t retries;
+	int up;				/* 1, 0, or -1: not a network exporter */
+};
+
 /* What a snapshot shows besides the collector's figures. */
 struct sf_snap_state {
 	uint64_t input_received;	/* packets the input read */
 	unsigned int n_workers;
 	struct sf_snap_worker w[SF_CONFIG_MAX_WORKERS];
+	unsigned int n_exporters;
+	struct sf_snap_exporter exp[SF_SNAP_EXPORTERS];
 	bool finished;			/* the input ended; totals are final */
 };
 

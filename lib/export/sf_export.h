@@ -29,6 +29,10 @@
 struct sf_exporter_stats {
 	uint64_t written;	/* records (interval summaries) written or sent */
 	uint64_t lost;		/* records not delivered, summed over destinations */
+	/* Network exporters with a local buffer (0 for the others): */
+	uint64_t queued;	/* records waiting in the buffer to be delivered */
+	uint64_t retries;	/* deliveries tried again (reconnections, resent batches) */
+	int up;			/* destination reachable: 1 yes, 0 no, -1 not a network exporter */
 };
 
 struct sf_exporter_ops {
@@ -43,11 +47,23 @@ struct sf_exporter_ops {
 	void (*record)(void *x, const struct sf_flow_record *r);
 	void (*interval)(void *x, const struct sf_interval_agg *a);
 	/*
+	 * Optional, collector thread: called about every 10 ms (now_ns on the
+	 * monotonic clock) so an exporter can flush a batch that waited long
+	 * enough, reconnect, or poll its delivery reports without a record to
+	 * carry it. It must not block.
+	 */
+	void (*tick)(void *x, uint64_t now_ns);
+	/*
 	 * Flush and finish: files complete, last messages sent. 0; -1 with an
 	 * error in err (the output is incomplete); 1 with a warning in err
 	 * (e.g. messages a collector did not take). Counters stay readable.
 	 */
 	int (*close)(void *x, char *err, size_t errlen);
+	/*
+	 * Counters; called on the collector thread at any time (for the API and
+	 * /metrics) and after close. An exporter with a thread of its own keeps
+	 * them in atomics.
+	 */
 	void (*stats)(const void *x, struct sf_exporter_stats *st);
 	/* Optional: the end-of-run report's line(s), after close. */
 	void (*report)(const void *x, FILE *f);

@@ -112,6 +112,8 @@ formula_json(struct sf_text *b)
 	sf_text_str(b, "\"");
 }
 
+static void exporters_json(struct sf_text *b, const struct sf_snap_state *st);
+
 static int
 ep_summary(struct req *r, struct sf_text *b)
 {
@@ -143,6 +145,8 @@ ep_summary(struct req *r, struct sf_text *b)
 	sf_agg_json_tables(b, sum);
 	sf_agg_json_tunnels(b, &s->tot.tunnels, SF_TUN_TOP);
 	sf_agg_json_names(b, s->tot.names, SF_NAMES_TOP);
+	sf_text_str(b, ",\"exporters\":");
+	exporters_json(b, &s->st);
 	sf_text_printf(b, ",\"conservation\":{\"input_received\":%" PRIu64 ",\"accounted\":%" PRIu64
 			",\"ok\":%s,\"formula\":", cons.received, cons.accounted,
 			cons.ok ? "true" : "false");
@@ -434,6 +438,32 @@ ep_protocols(struct req *r, struct sf_text *b)
 	return 0;
 }
 
+static void
+exporters_json(struct sf_text *b, const struct sf_snap_state *st)
+{
+	unsigned int i;
+
+	sf_text_str(b, "[");
+	for (i = 0; i < st->n_exporters; i++) {
+		const struct sf_snap_exporter *e = &st->exp[i];
+
+		sf_text_printf(b, "%s{\"name\":\"%s\",\"written\":%" PRIu64 ",\"lost\":%" PRIu64
+				",\"queued\":%" PRIu64 ",\"retries\":%" PRIu64 ",\"up\":%s}",
+				i ? "," : "", e->name, e->written, e->lost, e->queued, e->retries,
+				e->up < 0 ? "null" : e->up ? "true" : "false");
+	}
+	sf_text_str(b, "]");
+}
+
+static int
+ep_exporters(struct req *r, struct sf_text *b)
+{
+	sf_text_str(b, "{\"exporters\":");
+	exporters_json(b, &r->s->st);
+	sf_text_str(b, "}\n");
+	return 0;
+}
+
 static int
 ep_workers(struct req *r, struct sf_text *b)
 {
@@ -701,6 +731,38 @@ ep_metrics(struct req *r, struct sf_text *b)
 		sf_text_printf(b, "spanflow_ring_messages_dropped_total{worker=\"%u\"} %" PRIu64
 				"\n", i,
 				st->w[i].msgs_lost);
+	if (st->n_exporters != 0) {
+		sf_prom_head(b, "spanflow_export_records_total", "counter",
+				"Records (interval summaries) each exporter delivered.");
+		for (i = 0; i < st->n_exporters; i++)
+			sf_text_printf(b, "spanflow_export_records_total{exporter=\"%s\"} %" PRIu64
+					"\n", st->exp[i].name, st->exp[i].written);
+		sf_prom_head(b, "spanflow_export_lost_records_total", "counter",
+				"Records each exporter gave up on (destination down, buffer full).");
+		for (i = 0; i < st->n_exporters; i++)
+			sf_text_printf(b, "spanflow_export_lost_records_total{exporter=\"%s\"} %"
+					PRIu64 "\n", st->exp[i].name, st->exp[i].lost);
+		sf_prom_head(b, "spanflow_export_queued_records", "gauge",
+				"Records waiting in each exporter's buffer.");
+		for (i = 0; i < st->n_exporters; i++)
+			sf_text_printf(b, "spanflow_export_queued_records{exporter=\"%s\"} %" PRIu64
+					"\n", st->exp[i].name, st->exp[i].queued);
+		sf_prom_head(b, "spanflow_export_retries_total", "counter",
+				"Deliveries each exporter tried again (reconnections, resent batches).");
+		for (i = 0; i < st->n_exporters; i++)
+			sf_text_printf(b, "spanflow_export_retries_total{exporter=\"%s\"} %" PRIu64
+					"\n", st->exp[i].name, st->exp[i].retries);
+		for (i = 0; i < st->n_exporters && st->exp[i].up < 0; i++)
+			;
+		if (i < st->n_exporters)
+			sf_prom_head(b, "spanflow_export_up", "gauge",
+					"1 when a network exporter's destination is reachable, 0 "
+					"when not.");
+		for (i = 0; i < st->n_exporters; i++)
+			if (st->exp[i].up >= 0)
+				sf_text_printf(b, "spanflow_export_up{exporter=\"%s\"} %d\n",
+						st->exp[i].name, st->exp[i].up);
+	}
 	return 0;
 }
 
@@ -724,6 +786,7 @@ static const struct route routes[] = {
 	{ "/api/v1/tcp/subnets", ep_tcp_subnets, "application/json" },
 	{ "/api/v1/protocols", ep_protocols, "application/json" },
 	{ "/api/v1/workers", ep_workers, "application/json" },
+	{ "/api/v1/exporters", ep_exporters, "application/json" },
 	{ "/api/v1/config", ep_config, "application/json" },
 	{ "/metrics", ep_metrics, "text/plain; version=0.0.4; charset=utf-8" },
 };

@@ -15,13 +15,13 @@ mode="${1:-build}"
 # What the build needs (the tests' own tools are installed only for --test).
 build_packages=(
 	build-essential pkg-config meson ninja-build python3
-	libdpdk-dev dpdk libpcap-dev libyaml-dev libcmocka-dev libmicrohttpd-dev libssl-dev
+	libdpdk-dev dpdk libpcap-dev libyaml-dev libcmocka-dev libmicrohttpd-dev libssl-dev librdkafka-dev
 )
 test_packages=(
 	tshark tcpdump tcpreplay iproute2 ethtool python3-scapy
 	prometheus chromium
 	clang libclang-rt-14-dev valgrind
-	nfdump pmacct libfixbuf-tools
+	nfdump pmacct libfixbuf-tools clickhouse-server kcat
 )
 
 install_missing() {

@@ -42,6 +42,8 @@ enum opt_type {
 #define OPT_PORT0 0x20u	/* OPT_HOSTPORT: port 0 is allowed (any free port) */
 #define OPT_INPUT 0x40u	/* one of the inputs: a flag for it replaces the others */
 #define OPT_PORTS 0x80u	/* OPT_STRLIST: each item is a UDP/TCP port 1..65535 */
+#define OPT_URL 0x100u	/* OPT_PATH + OPT_TEXT: "" or a URL (sf_config_parse_url) */
+#define OPT_IDENT 0x200u	/* OPT_PATH + OPT_TEXT: a name of letters, digits and '_' */
 
 #define OPT_CLI_MAX 2	/* command-line flags per setting, at most */
 
@@ -274,6 +276,41 @@ static const struct opt opts[] = {
 	{ .key = "export.rotate_interval", .type = OPT_DURATION, FIELD(rotate_interval_ns),
 	  .min = 0, .max = DAYS(7), .def = "0s",
 	  .help = "start a new output file this often; 0s = never" },
+	{ .key = "export.clickhouse", .type = OPT_PATH, .flags = OPT_TEXT | OPT_URL,
+	  FIELD(clickhouse), .def = "",
+	  .help = "ClickHouse HTTP interface to insert records and intervals into, "
+	  "http://[USER[:PASSWORD]@]HOST[:PORT][/DATABASE]; \"\" = none",
+	  .cli = { FLAG("clickhouse", 0, "URL", "insert flow records and intervals into "
+	  "ClickHouse (HTTP interface)") } },
+	{ .key = "export.clickhouse_database", .type = OPT_PATH, .flags = OPT_TEXT | OPT_IDENT,
+	  FIELD(clickhouse_database), .def = "spanflow",
+	  .help = "ClickHouse database when the URL names none (created if missing)" },
+	{ .key = "export.clickhouse_flows_table", .type = OPT_PATH, .flags = OPT_TEXT | OPT_IDENT,
+	  FIELD(clickhouse_flows), .def = "flows",
+	  .help = "ClickHouse table of flow records (created if missing, with its per-minute "
+	  "view TABLE_minute)" },
+	{ .key = "export.clickhouse_intervals_table", .type = OPT_PATH,
+	  .flags = OPT_TEXT | OPT_IDENT, FIELD(clickhouse_intervals), .def = "intervals",
+	  .help = "ClickHouse table of interval summaries (created if missing)" },
+	{ .key = "export.clickhouse_batch_rows", .type = OPT_UINT, FIELD(clickhouse_batch_rows),
+	  .min = 1, .max = 1000000, .def = "20000",
+	  .help = "rows per ClickHouse insert at most (one insert is atomic below 1048576)" },
+	{ .key = "export.clickhouse_flush", .type = OPT_DURATION, FIELD(clickhouse_flush_ns),
+	  .min = SF_NS_PER_MS, .max = SEC(3600), .def = "1s",
+	  .help = "insert a batch once its first row waited this long" },
+	{ .key = "export.clickhouse_buffer", .type = OPT_UINT, FIELD(clickhouse_buffer),
+	  .min = UINT64_C(1) << 20, .max = UINT64_C(1) << 40, .def = "64M",
+	  .help = "bytes of rows waiting for ClickHouse at most; rows past it are lost "
+	  "(counted)" },
+	{ .key = "export.clickhouse_timeout", .type = OPT_DURATION, FIELD(clickhouse_timeout_ns),
+	  .min = SF_NS_PER_MS * 10, .max = SEC(3600), .def = "10s",
+	  .help = "give up on one ClickHouse request after this long (then retried)" },
+	{ .key = "export.clickhouse_wait", .type = OPT_DURATION, FIELD(clickhouse_wait_ns),
+	  .min = 0, .max = DAYS(1), .def = "30s",
+	  .help = "at the end, wait this long at most for the rows still waiting to be stored" },
+	{ .key = "export.probe", .type = OPT_PATH, .flags = OPT_TEXT, FIELD(probe), .def = "",
+	  .help = "this probe's name in ClickHouse rows; \"\" = the host name",
+	  .cli = { FLAG("probe", 0, "NAME", NULL) } },
 	{ .key = "http.enabled", .type = OPT_ENUM, FIELD(http_enabled), .names = http_names,
 	  .def = "auto", .help = "HTTP server; auto = on for live capture, off for files",
 	  .cli = { SWITCH("no-http", 0, "false", "no HTTP server") } },
@@ -800,6 +837,122 @@ parse_hostport(const struct opt *o, const char *s, struct sf_hostport *hp, char 
 	return 0;
 }
 
+/* One %XX-decoded part of a URL's user information into dst (size n). */
+static int
+url_unescape(const char *s, size_t len, char *dst, size_t n)
+{
+	size_t i, o = 0;
+	unsigned int v;
+
+	for (i = 0; i < len; i++) {
+		if (o + 1 >= n)
+			return -1;
+		if (s[i] != '%') {
+			dst[o++] = s[i];
+			continue;
+		}
+		if (i + 2 >= len || !isxdigit((unsigned char)s[i + 1]) ||
+				!isxdigit((unsigned char)s[i + 2]) ||
+				sscanf(s + i + 1, "%2x", &v) != 1 || v == 0)
+			return -1;
+		dst[o++] = (char)v;
+		i += 2;
+	}
+	dst[o] = '\0';
+	return 0;
+}
+
+int
+sf_config_parse_url(const char *s, struct sf_url *u, char *what, size_t wlen)
+{
+	const char *p, *at, *colon, *hend, *port = NULL, *path;
+	size_t hlen;
+	unsigned long pv = 8123;
+
+	memset(u, 0, sizeof(*u));
+	if (strncmp(s, "http://", 7) != 0) {
+		msg(what, wlen, "'%.*s' is not an http:// URL%s", QUOTE_MAX, s,
+				strncmp(s, "https://", 8) == 0 ? " (https is not supported: put a TLS "
+				"proxy on the loopback in front of the server)" : "");
+		return -1;
+	}
+	p = s + 7;
+	path = p + strcspn(p, "/?#");
+	at = memchr(p, '@', (size_t)(path - p));
+	if (at != NULL) {
+		colon = memchr(p, ':', (size_t)(at - p));
+		if (url_unescape(p, (size_t)((colon ? colon : at) - p), u->user,
+				sizeof(u->user)) < 0 || (colon != NULL && url_unescape(colon + 1,
+				(size_t)(at - colon - 1), u->password, sizeof(u->password)) < 0)) {
+			msg(what, wlen, "'%.*s': bad or too long user or password", QUOTE_MAX, s);
+			return -1;
+		}
+		p = at + 1;
+	}
+	if (*p == '[') {
+		hend = memchr(p, ']', (size_t)(path - p));
+		if (hend == NULL || hend == p + 1 ||
+				strspn(p + 1, "0123456789abcdefABCDEF:.") != (size_t)(hend - p - 1)) {
+			msg(what, wlen, "'%.*s': the IPv6 address in brackets is not one", QUOTE_MAX,
+					s);
+			return -1;
+		}
+		hlen = (size_t)(hend - p - 1);
+		memcpy(u->host, p + 1, hlen);
+		if (hend[1] == ':')
+			port = hend + 2;
+		else if (hend + 1 != path)
+			goto bad_host;
+	} else {
+		colon = memchr(p, ':', (size_t)(path - p));
+		hend = colon != NULL ? colon : path;
+		hlen = (size_t)(hend - p);
+		if (hlen >= sizeof(u->host))
+			goto bad_host;
+		memcpy(u->host, p, hlen);
+		if (colon != NULL)
+			port = colon + 1;
+	}
+	if (hlen == 0) {
+		msg(what, wlen, "'%.*s' has no host", QUOTE_MAX, s);
+		return -1;
+	}
+	if (s[7] != '[' && !is_host_name(u->host))
+		goto bad_host;
+	if (port != NULL) {
+		size_t plen = (size_t)(path - port);
+
+		pv = strtoul(port, NULL, 10);
+		if (plen == 0 || plen > 5 || strspn(port, "0123456789") != plen || pv == 0 ||
+				pv > 65535) {
+			msg(what, wlen, "'%.*s': the port '%.*s' is not a number 1..65535", QUOTE_MAX,
+					s, (int)plen, port);
+			return -1;
+		}
+	}
+	u->port = (uint16_t)pv;
+	if (*path == '/' && path[1] != '\0') {
+		size_t dlen = strlen(path + 1);
+
+		if (dlen >= sizeof(u->database) || strspn(path + 1, "abcdefghijklmnopqrstuvwxyz"
+				"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != dlen) {
+			msg(what, wlen, "'%.*s': the path '%.*s' is not a database name (letters, "
+					"digits and '_')", QUOTE_MAX, s, QUOTE_MAX, path);
+			return -1;
+		}
+		memcpy(u->database, path + 1, dlen);
+	} else if (*path != '\0' && strcmp(path, "/") != 0) {
+		msg(what, wlen, "'%.*s': a query or fragment is not taken ('%.*s')", QUOTE_MAX, s,
+				QUOTE_MAX, path);
+		return -1;
+	}
+	return 0;
+bad_host:
+	msg(what, wlen, "'%.*s': the host is neither a name, an IPv4 address nor an IPv6 "
+			"address in brackets", QUOTE_MAX, s);
+	return -1;
+}
+
 /* Limits of a numeric value, shared by the parser and sf_config_check(). */
 static int
 check_range(const struct opt *o, uint64_t v, const char *text, char *what, size_t wlen)
@@ -849,8 +1002,16 @@ opt_form(const struct opt *o, bool item, char *buf, size_t len)
 					o->names[i]);
 		break;
 	case OPT_PATH:
-		snprintf(buf, len, "a %s of at most %zu bytes",
-				(o->flags & OPT_TEXT) ? "string" : "path", o->size - 1);
+		if (o->flags & OPT_URL)
+			snprintf(buf, len, "\"\" or a URL http://[USER[:PASSWORD]@]HOST[:PORT]"
+					"[/DATABASE] (http://127.0.0.1:8123, "
+					"http://spanflow:secret@ch.example:8123/netflows)");
+		else if (o->flags & OPT_IDENT)
+			snprintf(buf, len, "a name of at most %zu letters, digits and '_', not "
+					"starting with a digit", o->size - 1);
+		else
+			snprintf(buf, len, "a %s of at most %zu bytes",
+					(o->flags & OPT_TEXT) ? "string" : "path", o->size - 1);
 		break;
 	case OPT_STRLIST:
 		if (o->flags & OPT_PORTS)
@@ -930,6 +1091,17 @@ opt_parse(struct sf_config *c, const struct opt *o, const char *s, const char *b
 			blen = strlen(basedir);
 		if (blen + len >= o->size) {
 			msg(what, wlen, "path is too long (%zu bytes)", blen + len);
+			return -1;
+		}
+		if ((o->flags & OPT_URL) && len != 0) {
+			struct sf_url u;
+
+			if (sf_config_parse_url(s, &u, what, wlen) < 0)
+				return -1;
+		}
+		if ((o->flags & OPT_IDENT) && (len == 0 || strspn(s, "abcdefghijklmnopqrstuvwxyz"
+				"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != len || is_digit(s[0]))) {
+			msg(what, wlen, "'%.*s' is not a name", QUOTE_MAX, s);
 			return -1;
 		}
 		dst = field(c, o);

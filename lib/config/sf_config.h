@@ -87,6 +87,30 @@ struct sf_hostport {
 	char text[SF_HOSTPORT_TEXT];	/* as written, for messages and the dump */
 };
 
+/*
+ * A ClickHouse HTTP URL (export.clickhouse), checked when it is read and
+ * parsed again by the exporter: http://[USER[:PASSWORD]@]HOST[:PORT][/DATABASE].
+ * HOST is a name, an IPv4 address or an IPv6 address in brackets; PORT
+ * 1..65535, 8123 when absent (ClickHouse's HTTP port); USER and PASSWORD
+ * may carry %XX escapes. Host names are resolved when the exporter
+ * connects, so a server that comes up later is found.
+ */
+struct sf_url {
+	char user[64];
+	char password[128];
+	char host[256];			/* without the brackets of an IPv6 address */
+	char database[64];		/* "" when the URL has no path */
+	uint16_t port;
+};
+
+#define SF_CONFIG_URL_LEN 512
+
+/*
+ * Parse a URL as above: 0, or -1 with what is wrong in what (the
+ * configuration adds where and what is expected).
+ */
+int sf_config_parse_url(const char *s, struct sf_url *u, char *what, size_t wlen);
+
 struct sf_config {
 	/* input: */
 	char input_file[PATH_MAX];	/* input.file: capture to replay */
@@ -145,6 +169,16 @@ struct sf_config {
 	char csv_path[PATH_MAX];	/* export.csv: CSV flow records, "" none, "-" stdout */
 	uint64_t rotate_size;		/* export.rotate_size: bytes per file, 0 = no */
 	uint64_t rotate_interval_ns;	/* export.rotate_interval: 0 = no */
+	char clickhouse[SF_CONFIG_URL_LEN];	/* export.clickhouse: URL, "" = none */
+	char clickhouse_database[64];	/* export.clickhouse_database: when the URL has none */
+	char clickhouse_flows[64];	/* export.clickhouse_flows_table */
+	char clickhouse_intervals[64];	/* export.clickhouse_intervals_table */
+	uint32_t clickhouse_batch_rows;	/* export.clickhouse_batch_rows: rows per insert */
+	uint64_t clickhouse_flush_ns;	/* export.clickhouse_flush: oldest row waits this long */
+	uint64_t clickhouse_buffer;	/* export.clickhouse_buffer: bytes of rows waiting */
+	uint64_t clickhouse_timeout_ns;	/* export.clickhouse_timeout: one request */
+	uint64_t clickhouse_wait_ns;	/* export.clickhouse_wait: at the end, for the rest */
+	char probe[64];			/* export.probe: this probe's name, "" = host name */
 
 	/* http: */
 	enum sf_config_http http_enabled;	/* http.enabled: auto | true | false */

@@ -84,7 +84,7 @@ struct ch {
 	char where[SF_CONFIG_URL_LEN];	/* the URL without its password, for messages */
 	char table[CH_TABLES][160];	/* "database.table" */
 	char probe[64];
-	char probe_json[160];		/* ,"probe":"NAME","export_batch": */
+	char probe_json[192];		/* ,"probe":"NAME","export_batch": */
 	char probe_sql[160];		/* 'NAME' */
 	char headers[512];		/* authentication */
 	struct ch_stmt stmt[CH_STMT_MAX];

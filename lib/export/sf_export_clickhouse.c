@@ -119,6 +119,7 @@ struct ch {
 	atomic_uint_fast64_t pending;	/* rows formatted, not yet stored or lost */
 	atomic_uint_fast64_t lost_full, lost_refused, lost_end;
 	atomic_uint_fast64_t retries, inserts, found;
+	uint64_t unsure;		/* of lost_end: rows of an insert left unanswered */
 	atomic_int up;
 
 	/* Sender thread. */
@@ -874,6 +875,8 @@ ch_close(void *x, char *err, size_t errlen)
 	while ((b = c->head) != NULL) {
 		c->head = b->next;
 		left += b->rows;
+		if (b->maybe_stored)
+			c->unsure += b->rows;
 		free(b->buf);
 		free(b);
 	}
@@ -922,6 +925,10 @@ ch_report(const void *x, FILE *f)
 	if (full + refused + end != 0)
 		fprintf(f, " (%" PRIu64 " buffer full, %" PRIu64 " refused by the server, %" PRIu64
 				" still waiting at the end: %s)", full, refused, end, c->last_error);
+	/* The one case the count cannot settle: no answer, and no time left to ask. */
+	if (c->unsure != 0)
+		fprintf(f, "; %" PRIu64 " of the lost rows were in an insert left unanswered at "
+				"the end: the server may have stored them", c->unsure);
 	fputc('\n', f);
 }
 

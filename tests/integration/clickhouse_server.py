@@ -53,6 +53,12 @@ CONFIG = """<?xml version="1.0"?>
     </users>
     <profiles><default></default></profiles>
     <quotas><default></default></quotas>
+    <!-- One shard, this server: the README's Distributed recipe runs on it. -->
+    <remote_servers>
+        <spanflow_test>
+            <shard><replica><host>127.0.0.1</host><port>{tcp_port}</port></replica></shard>
+        </spanflow_test>
+    </remote_servers>
     <default_profile>default</default_profile>
     <default_database>default</default_database>
 </yandex>

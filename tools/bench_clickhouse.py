@@ -46,9 +46,11 @@ def main():
     subprocess.run([str(build / "tools" / "sf_pcapgen"), "-o", str(cap), "-n", str(rows),
                     "-f", str(rows), "-N", "1.0", "-d", "60"], check=True)
     with ClickHouseServer(tmp) as ch:
-        subprocess.run([str(spanflow), "-r", str(cap), "-q", "--no-progress", "--flows",
-                        str(flows), "--probe", "bench", "--clickhouse", ch.url + "/bench"],
-                       check=True)
+        cfg = tmp / "bench.yaml"
+        cfg.write_text("export:\n  clickhouse_buffer: 2G\n")
+        subprocess.run([str(spanflow), "-c", str(cfg), "-r", str(cap), "-q", "--no-progress",
+                        "--flows", str(flows), "--probe", "bench", "--clickhouse",
+                        ch.url + "/bench"], check=True)
         stored = int(ch.query("SELECT count() FROM bench.flows"))
         lines = flows.read_bytes().splitlines()
         js = [ln[:-1] + b',"probe":"bench","export_batch":%d}\n' % (i // BATCH)

@@ -299,9 +299,9 @@ static const struct opt opts[] = {
 	  .min = SF_NS_PER_MS, .max = SEC(3600), .def = "1s",
 	  .help = "insert a batch once its first row waited this long" },
 	{ .key = "export.clickhouse_buffer", .type = OPT_UINT, FIELD(clickhouse_buffer),
-	  .min = UINT64_C(1) << 20, .max = UINT64_C(1) << 40, .def = "64M",
-	  .help = "bytes of rows waiting for ClickHouse at most; rows past it are lost "
-	  "(counted)" },
+	  .min = UINT64_C(1) << 20, .max = UINT64_C(1) << 40, .def = "256M",
+	  .help = "bytes of rows waiting for ClickHouse at most (about 420 per plain record); "
+	  "rows past it are lost (counted)" },
 	{ .key = "export.clickhouse_timeout", .type = OPT_DURATION, FIELD(clickhouse_timeout_ns),
 	  .min = SF_NS_PER_MS * 10, .max = SEC(3600), .def = "10s",
 	  .help = "give up on one ClickHouse request after this long (then retried)" },

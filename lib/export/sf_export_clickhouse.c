@@ -449,6 +449,15 @@ hand_over(struct ch *c, unsigned int t)
 	c->cur[t] = NULL;
 	if (b->rows == 0)
 		goto drop;
+	/* What waits is counted as what it holds: the room to grow goes back. */
+	if (b->cap > b->len + 4096) {
+		char *p = realloc(b->buf, b->len);
+
+		if (p != NULL) {
+			b->buf = p;
+			b->cap = b->len;
+		}
+	}
 	pthread_mutex_lock(&c->mu);
 	if (c->queued_bytes + b->cap > c->buffer) {
 		snprintf(c->last_error, sizeof(c->last_error), "export.clickhouse_buffer (%"

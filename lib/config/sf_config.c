@@ -934,6 +934,8 @@ sf_config_parse_url(const char *s, struct sf_url *u, char *what, size_t wlen)
 	if (*path == '/' && path[1] != '\0') {
 		size_t dlen = strlen(path + 1);
 
+		if (path[dlen] == '/')	/* "/netflows/" */
+			dlen--;
 		if (dlen >= sizeof(u->database) || strspn(path + 1, "abcdefghijklmnopqrstuvwxyz"
 				"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != dlen) {
 			msg(what, wlen, "'%.*s': the path '%.*s' is not a database name (letters, "

@@ -491,8 +491,25 @@ ep_workers(struct req *r, struct sf_text *b)
  * The effective configuration as JSON, from the YAML dump (one source of
  * truth for keys and forms): {"section.key": value}. Lists become arrays,
  * true/false booleans, plain integers numbers, anything else a string.
- * The token is never shown.
+ * The token and the ClickHouse URL's password are never shown.
  */
+/* A URL without its password: http://user:(set)@host... */
+static void
+url_json(struct sf_text *b, const char *url)
+{
+	const char *auth = strncmp(url, "http://", 7) == 0 ? url + 7 : url;
+	const char *at = strchr(auth, '@'), *colon;
+	char tmp[SF_CONFIG_URL_LEN + 8];
+
+	if (at == NULL || at > auth + strcspn(auth, "/?#") ||
+			(colon = memchr(auth, ':', (size_t)(at - auth))) == NULL) {
+		sf_text_json_str(b, url);
+		return;
+	}
+	snprintf(tmp, sizeof(tmp), "%.*s:(set)%s", (int)(colon - url), url, at);
+	sf_text_json_str(b, tmp);
+}
+
 static void
 yaml_scalar_json(struct sf_text *b, const char **pp)
 {
@@ -570,6 +587,8 @@ ep_config(struct req *r, struct sf_text *b)
 		p = colon + 2;
 		if (strcmp(key, "http.token") == 0) {
 			sf_text_str(b, cfg->http_token[0] ? "\"(set)\"" : "\"\"");
+		} else if (strcmp(key, "export.clickhouse") == 0) {
+			url_json(b, cfg->clickhouse);
 		} else if (*p == '[') {
 			sf_text_str(b, "[");
 			for (p++; *p != ']' && *p != '\0';) {

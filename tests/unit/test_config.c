@@ -1001,6 +1001,60 @@ test_dump_round_trip(void **state)
 
 /* HOST:PORT settings */
 
+/* export.clickhouse: the URL forms taken and refused, as the exporter reads them. */
+static void
+test_clickhouse_url(void **state)
+{
+	static const char *const bad[] = {
+		"ftp://h", "https://h:8443", "http://", "http://:8123", "http://h:0",
+		"http://h:65536", "http://h:12a", "http://h:", "http://a b", "http://[zz]:1",
+		"http://[::1", "http://h/a-b", "http://h/db?x=1", "http://h/db/t",
+		"http://u:%zz@h", "http://u:%00@h",
+	};
+	struct sf_config c;
+	struct sf_url u;
+	char what[256], err[512];
+	size_t i;
+
+	(void)state;
+	assert_int_equal(sf_config_parse_url("http://127.0.0.1", &u, what, sizeof(what)), 0);
+	assert_string_equal(u.host, "127.0.0.1");
+	assert_int_equal(u.port, 8123);
+	assert_string_equal(u.database, "");
+	assert_string_equal(u.user, "");
+	assert_int_equal(sf_config_parse_url("http://sp%40n:p%3Aw@ch.example:9123/netflows/",
+			&u, what, sizeof(what)), 0);
+	assert_string_equal(u.user, "sp@n");
+	assert_string_equal(u.password, "p:w");
+	assert_string_equal(u.host, "ch.example");
+	assert_int_equal(u.port, 9123);
+	assert_string_equal(u.database, "netflows");
+	assert_int_equal(sf_config_parse_url("http://[2001:db8::1]:8123/", &u, what,
+			sizeof(what)), 0);
+	assert_string_equal(u.host, "2001:db8::1");
+	assert_int_equal(sf_config_parse_url("http://[::1]", &u, what, sizeof(what)), 0);
+	assert_int_equal(u.port, 8123);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		what[0] = '\0';
+		if (sf_config_parse_url(bad[i], &u, what, sizeof(what)) != -1)
+			fail_msg("'%s' was taken", bad[i]);
+		assert_true(what[0] != '\0');
+	}
+	/* From a file: the position of the value and the expected form. */
+	sf_config_defaults(&c);
+	assert_int_equal(sf_config_load_string(&c, "t.yaml", "export:\n  clickhouse: "
+			"\"http://h:99999\"\n", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "t.yaml:2:15: export.clickhouse:"));
+	assert_non_null(strstr(err, "http://[USER[:PASSWORD]@]HOST[:PORT][/DATABASE]"));
+	assert_int_equal(sf_config_load_string(&c, "t.yaml", "export:\n  clickhouse_flows_table: "
+			"\"a-b\"\n", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "t.yaml:2:27: export.clickhouse_flows_table:"));
+	assert_int_equal(sf_config_load_string(&c, "t.yaml", "export:\n  clickhouse: "
+			"\"http://h/db\"\n  probe: p1\n", err, sizeof(err)), 0);
+	assert_string_equal(c.clickhouse, "http://h/db");
+	assert_string_equal(c.probe, "p1");
+}
+
 static void
 test_hostport(void **state)
 {
@@ -1271,6 +1325,7 @@ main(void)
 		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_dump_round_trip),
 		cmocka_unit_test(test_hostport),
+		cmocka_unit_test(test_clickhouse_url),
 		cmocka_unit_test(test_flags_table),
 		cmocka_unit_test(test_flags_apply),
 	};

@@ -1113,7 +1113,7 @@ count_lines(const char *path)
 static void
 test_exporter_table(void **state)
 {
-	static const char *const names[] = { "flows", "intervals", "csv", "ipfix" };
+	static const char *const names[] = { "flows", "intervals", "csv", "ipfix", "clickhouse" };
 	static const char *const keys[] = { "output.flows", "output.intervals", "export.csv" };
 	static const char *const files[] = { "f.jsonl", "i.jsonl", "c.csv" };
 	static const int lines[] = { 2, 1, 3 };	/* the CSV has a header */
@@ -1132,7 +1132,7 @@ test_exporter_table(void **state)
 	sf_config_defaults(&cfg);
 	for (i = 0; sf_exporters[i] != NULL; i++) {
 		ops = sf_exporters[i];
-		assert_true(i < 4);
+		assert_true(i < 5);
 		assert_string_equal(ops->name, names[i]);
 		assert_true(ops->open != NULL && ops->close != NULL && ops->stats != NULL &&
 				ops->free != NULL);
@@ -1141,7 +1141,7 @@ test_exporter_table(void **state)
 		assert_int_equal(ops->open(&cfg, &x, err, sizeof(err)), 0);
 		assert_null(x);
 	}
-	assert_int_equal(i, 4);
+	assert_int_equal(i, 5);
 
 	make_record(&r, 0);
 	memset(&a, 0, sizeof(a));

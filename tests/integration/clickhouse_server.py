@@ -20,6 +20,8 @@ import urllib.parse
 import urllib.request
 
 SERVER = "/usr/sbin/clickhouse-server"
+# The password of the user "spanflow" (the URL: spanflow:s3cr%40t:x@...).
+PASSWORD = "s3cr@t:x"
 
 # The least 18.16 starts with: without <users>, <profiles> and <quotas> it
 # refuses (or reads /etc/clickhouse-server/users.xml); caches are made small
@@ -50,6 +52,13 @@ CONFIG = """<?xml version="1.0"?>
             <profile>default</profile>
             <quota>default</quota>
         </default>
+        <!-- A user with a password: spanflow's URL userinfo. -->
+        <spanflow>
+            <password>{password}</password>
+            <networks><ip>127.0.0.1</ip></networks>
+            <profile>default</profile>
+            <quota>default</quota>
+        </spanflow>
     </users>
     <profiles><default></default></profiles>
     <quotas><default></default></quotas>
@@ -92,7 +101,7 @@ class ClickHouseServer:
         os.makedirs(os.path.join(self.dir, "log"), exist_ok=True)
         with open(os.path.join(self.dir, "config.xml"), "w") as f:
             f.write(CONFIG.format(dir=self.dir, http_port=self.http_port,
-                                  tcp_port=self.tcp_port))
+                                  tcp_port=self.tcp_port, password=PASSWORD))
         self.start()
         return self
 

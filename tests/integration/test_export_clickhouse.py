@@ -431,6 +431,26 @@ def server_down(ck, binary, data, tmp):
              "server down: stderr says what was not stored and why", sf.tail(r.err))
 
 
+def auth(ck, binary, data, tmp, ch):
+    """User and password from the URL (%XX escapes), and a refusal at start."""
+    flows = tmp / "auth.flows.jsonl"
+    url = ch.url.replace("http://", "http://spanflow:s3cr%40t%3Ax@") + "/sf_auth"
+    r = sf.run(binary, ["-r", data / "sample.pcap", "--clickhouse", url, "--flows", flows,
+                        "--no-progress"])
+    ok = r.rc == 0
+    ck.check(ok and table_totals(ch, "sf_auth") == json_totals(sf.load_jsonl(flows)),
+             "a user and password in the URL: tables created and filled as that user",
+             r.describe())
+    ck.check(ok and "s3cr" not in r.out + r.err, "the password is not in the output",
+             sf.tail(r.out + r.err))
+    url = ch.url.replace("http://", "http://spanflow:wrong@") + "/sf_auth"
+    r = sf.run(binary, ["-r", data / "sample.pcap", "--clickhouse", url], timeout=60)
+    ck.check(r.rc not in (0, None) and "export.clickhouse: http://spanflow@127.0.0.1:%d" %
+             ch.http_port in r.err and "password" in r.err.lower() and "pipeline started"
+             not in r.err, "a wrong password: an error before capture starts, with the "
+             "server's reason", r.describe())
+
+
 def bad_urls(ck, binary, data, tmp):
     cfg = tmp / "bad.yaml"
     cfg.write_text("export:\n  probe: p1\n  clickhouse: \"ftp://db.example:8123\"\n")
@@ -460,6 +480,7 @@ def main():
         with ClickHouseServer(tmp) as ch:
             ck.note("clickhouse-server %s on %s" % (ch.query("SELECT version()").strip(),
                                                     ch.url))
+            auth(ck, binary, data, tmp, ch)
             gen = replays(ck, binary, data, tmp, ch)
             answers_lost(ck, binary, tmp, ch, gen)
             kill_restart(ck, binary, tmp, ch)

@@ -10,9 +10,14 @@ test on free loopback ports in a temporary directory (clickhouse_server.py):
     intervals, the per-minute view's totals the records'; every record key
     is a column; the report line, /api/v1/exporters and /metrics say the
     same numbers;
-  * answers lost on the way back (a proxy that forwards inserts and drops
-    some answers): every row stored once, the ones already stored found by
-    counting (probe, export_batch) instead of sent again;
+  * a user and password in the URL; a wrong password refused at start;
+  * inserts broken by a proxy (some answers dropped after the server stored
+    the rows, some requests dropped before it saw them): every row stored
+    once, the stored ones found by counting (probe, export_batch), the
+    others sent again;
+  * the server frozen (SIGSTOP): the replay is not held up beyond the bounded
+    wait, every row counted lost;
+  * the README's Distributed table and queries on a one-shard cluster;
   * the server killed (SIGKILL) and restarted during a live capture (a veth
     pair fed by tcpreplay): no row twice, rows stored + lost reported ==
     records in the JSON;
@@ -228,9 +233,11 @@ def recipe(ck, ch, db, recs):
 
 
 class AnswerDropper(threading.Thread):
-    """A TCP proxy to the server that, for every third INSERT, forwards the
-    request, waits for the server's answer and closes the client's connection
-    without it: the rows are stored, the exporter does not know."""
+    """A TCP proxy to the server that breaks inserts two ways. Of every four
+    INSERTs, the second is read and dropped (the connection closed, nothing
+    forwarded: not stored), and the fourth forwarded, its answer awaited and
+    dropped (stored, the exporter does not know). Either way the exporter
+    sent the request and got no answer."""
 
     def __init__(self, port):
         super().__init__(daemon=True)
@@ -241,6 +248,7 @@ class AnswerDropper(threading.Thread):
         self.port = self.sock.getsockname()[1]
         self.inserts = 0
         self.dropped = 0
+        self.swallowed = 0
 
     def run(self):
         while True:
@@ -267,6 +275,10 @@ class AnswerDropper(threading.Thread):
                 if not b:
                     return
                 req += b
+            if "INSERT" in head and self.inserts % 4 == 1:
+                self.inserts += 1
+                self.swallowed += 1
+                return
             s.sendall(req)
             answer = b""
             while True:
@@ -277,7 +289,7 @@ class AnswerDropper(threading.Thread):
             drop = False
             if "INSERT" in head:
                 self.inserts += 1
-                drop = self.inserts % 3 == 0
+                drop = self.inserts % 4 == 0
             if drop:
                 self.dropped += 1
                 return
@@ -301,10 +313,11 @@ def answers_lost(ck, binary, tmp, ch, gen):
     ck.check(r.rc == 0, "answers lost: the run exits 0", r.describe())
     recs = sf.load_jsonl(flows)
     rp = report(r.out)
-    ck.check(px.dropped >= 2 and rp is not None and rp["found"] >= px.dropped - 1 and
-             rp["lost"] == 0, "answers lost: %d of %d insert answers dropped; the report "
-             "says %s (found stored, not sent again)" % (px.dropped, px.inserts, rp),
-             sf.tail(r.out))
+    ck.check(px.dropped >= 2 and px.swallowed >= 2 and rp is not None and
+             rp["found"] == px.dropped and rp["lost"] == 0,
+             "answers lost: of %d inserts %d answers dropped (stored) and %d requests "
+             "dropped (not stored); the report says %s: each stored one found, not sent "
+             "again" % (px.inserts, px.dropped, px.swallowed, rp), sf.tail(r.out))
     ck.check(table_totals(ch, db) == json_totals(recs) and duplicates(ch, db) == 0,
              "answers lost: every record stored once (%d rows)" % len(recs),
              "table %s, JSON %s" % (table_totals(ch, db), json_totals(recs)))
@@ -411,6 +424,35 @@ def kill_restart(ck, binary, tmp, ch):
                  sf.tail(stderr))
 
 
+def server_frozen(ck, binary, tmp, ch, gen):
+    """A server that takes connections and never answers (SIGSTOP): the
+    replay is not slowed down, the wait at the end is bounded, the rows not
+    stored are counted and said."""
+    flows = tmp / "frozen.flows.jsonl"
+    cfg = tmp / "frozen.yaml"
+    cfg.write_text("export:\n  clickhouse_wait: 1s\n  clickhouse_timeout: 300ms\n")
+    t0 = time.time()
+    r = sf.run(binary, ["-r", gen, "-w", "2", "--flows", flows, "--no-progress"])
+    free = time.time() - t0
+    ch.proc.send_signal(signal.SIGSTOP)
+    try:
+        t0 = time.time()
+        r = sf.run(binary, ["-c", cfg, "-r", gen, "-w", "2", "--clickhouse",
+                            ch.url + "/sf_frozen", "--flows", flows, "--no-progress"],
+                   timeout=120)
+        took = time.time() - t0
+    finally:
+        ch.proc.send_signal(signal.SIGCONT)
+    rp = report(r.out)
+    n = len(sf.load_jsonl(flows)) if r.rc == 0 else -1
+    ck.check(r.rc == 0 and took < free + 8, "server frozen (SIGSTOP): the replay takes %.1f s "
+             "(%.1f s without ClickHouse; export.clickhouse_wait 1s)" % (took, free),
+             r.describe())
+    ck.check(rp is not None and rp["flows"] == 0 and rp["lost"] >= n and
+             "rows not stored" in r.err, "server frozen: every row counted lost (%s) and "
+             "said on stderr" % (rp and rp["lost"]), sf.tail(r.out) + sf.tail(r.err))
+
+
 def server_down(ck, binary, data, tmp):
     cfg = tmp / "down.yaml"
     cfg.write_text("export:\n  clickhouse_wait: 1s\n  clickhouse_timeout: 500ms\n")
@@ -483,6 +525,7 @@ def main():
             auth(ck, binary, data, tmp, ch)
             gen = replays(ck, binary, data, tmp, ch)
             answers_lost(ck, binary, tmp, ch, gen)
+            server_frozen(ck, binary, tmp, ch, gen)
             kill_restart(ck, binary, tmp, ch)
     except (OSError, ValueError, KeyError, IndexError, RuntimeError,
             subprocess.TimeoutExpired) as e:

@@ -128,7 +128,7 @@ struct ch {
 };
 
 static uint64_t
-relaxed(atomic_uint_fast64_t *v)
+relaxed(const atomic_uint_fast64_t *v)
 {
 	return atomic_load_explicit(v, memory_order_relaxed);
 }
@@ -148,9 +148,7 @@ sub(atomic_uint_fast64_t *v, uint64_t n)
 static uint64_t
 lost_total(const struct ch *c)
 {
-	struct ch *m = (struct ch *)c;
-
-	return relaxed(&m->lost_full) + relaxed(&m->lost_refused) + relaxed(&m->lost_end);
+	return relaxed(&c->lost_full) + relaxed(&c->lost_refused) + relaxed(&c->lost_end);
 }
 
 static void
@@ -775,15 +773,15 @@ ch_open(const struct sf_config *cfg, void **x, char *err, size_t errlen)
 		snprintf(err, errlen, "export.clickhouse: %s", what);
 		goto fail;
 	}
-	snprintf(c->where, sizeof(c->where), "http://%s%s%s%s%s:%u", c->url.user,
+	snprintf(db, sizeof(db), "%s", c->url.database[0] ? c->url.database :
+			cfg->clickhouse_database);
+	snprintf(c->where, sizeof(c->where), "http://%s%s%s%s%s:%u/%s", c->url.user,
 			c->url.user[0] ? "@" : "", strchr(c->url.host, ':') ? "[" : "",
-			c->url.host, strchr(c->url.host, ':') ? "]" : "", c->url.port);
+			c->url.host, strchr(c->url.host, ':') ? "]" : "", c->url.port, db);
 	if (c->url.user[0] != '\0')
 		snprintf(c->headers, sizeof(c->headers),
 				"X-ClickHouse-User: %s\r\nX-ClickHouse-Key: %s\r\n",
 				c->url.user, c->url.password);
-	snprintf(db, sizeof(db), "%s", c->url.database[0] ? c->url.database :
-			cfg->clickhouse_database);
 	snprintf(c->table[CH_FLOWS], sizeof(c->table[0]), "%s.%s", db, cfg->clickhouse_flows);
 	snprintf(c->table[CH_INTERVALS], sizeof(c->table[0]), "%s.%s", db,
 			cfg->clickhouse_intervals);
@@ -907,7 +905,7 @@ ch_close(void *x, char *err, size_t errlen)
 static void
 ch_stats(const void *x, struct sf_exporter_stats *st)
 {
-	struct ch *c = (struct ch *)x;
+	const struct ch *c = x;
 
 	st->written = relaxed(&c->written[CH_FLOWS]) + relaxed(&c->written[CH_INTERVALS]);
 	st->lost = lost_total(c);
@@ -919,7 +917,7 @@ ch_stats(const void *x, struct sf_exporter_stats *st)
 static void
 ch_report(const void *x, FILE *f)
 {
-	struct ch *c = (struct ch *)x;
+	const struct ch *c = x;
 	uint64_t full = relaxed(&c->lost_full), refused = relaxed(&c->lost_refused);
 	uint64_t end = relaxed(&c->lost_end);
 

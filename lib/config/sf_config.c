@@ -56,8 +56,18 @@ struct opt {
 	const char *const *names;	/* OPT_ENUM: NULL-terminated, indexed by value */
 	const char *def;		/* default, as text the parser accepts */
 	const char *help;		/* one line, written by sf_config_dump() */
+	/*
+	 * OPT_PATH with OPT_TEXT: a check of the text (0, or -1 with what was
+	 * wrong in what) and the form it expects, for messages.
+	 */
+	int (*check)(const char *s, char *what, size_t wlen);
+	const char *form;
 	struct sf_config_flag cli[OPT_CLI_MAX];	/* command-line flags; .name NULL: none */
 };
+
+/* Checks of OPT_TEXT values (struct opt.check) */
+static int check_brokers(const char *s, char *what, size_t wlen);
+static int check_topic(const char *s, char *what, size_t wlen);
 
 #define FIELD(m) \
 	.off = offsetof(struct sf_config, m), .size = sizeof(((struct sf_config *)NULL)->m)
@@ -274,6 +284,34 @@ static const struct opt opts[] = {
 	{ .key = "export.rotate_interval", .type = OPT_DURATION, FIELD(rotate_interval_ns),
 	  .min = 0, .max = DAYS(7), .def = "0s",
 	  .help = "start a new output file this often; 0s = never" },
+	{ .key = "export.kafka", .type = OPT_PATH, .flags = OPT_TEXT, FIELD(kafka), .def = "",
+	  .check = check_brokers, .form = "a list of Kafka brokers HOST:PORT,HOST:PORT,...: "
+	  "a host name, an IPv4 address or an IPv6 address in brackets, and a port 1..65535 "
+	  "(kafka1.example:9092,192.0.2.7:9092), or \"\" for none",
+	  .help = "Kafka brokers to bootstrap from, HOST:PORT,HOST:PORT; \"\" none",
+	  .cli = { FLAG("kafka", 0, "BROKERS", "export flow records and interval summaries as "
+	  "JSON to Kafka (HOST:PORT,HOST:PORT)") } },
+	{ .key = "export.kafka_topic_flows", .type = OPT_PATH, .flags = OPT_TEXT,
+	  FIELD(kafka_topic_flows), .def = "spanflow-flows", .check = check_topic,
+	  .form = "a Kafka topic name: 1..249 letters, digits, '.', '_' or '-'",
+	  .help = "Kafka topic of the flow records (keyed by the flow's symmetric hash)" },
+	{ .key = "export.kafka_topic_intervals", .type = OPT_PATH, .flags = OPT_TEXT,
+	  FIELD(kafka_topic_intervals), .def = "spanflow-intervals", .check = check_topic,
+	  .form = "a Kafka topic name: 1..249 letters, digits, '.', '_' or '-'",
+	  .help = "Kafka topic of the interval summaries (keyed by the host name)" },
+	{ .key = "export.kafka_queue", .type = OPT_UINT, FIELD(kafka_queue),
+	  .min = 1, .max = 10000000, .def = "100000",
+	  .help = "Kafka messages waiting for a broker, at most; past it records are lost "
+	  "(counted)" },
+	{ .key = "export.kafka_queue_bytes", .type = OPT_UINT, FIELD(kafka_queue_bytes),
+	  .min = 1 << 20, .max = UINT64_C(1) << 40, .def = "128M",
+	  .help = "bytes of Kafka messages waiting for a broker, at most" },
+	{ .key = "export.kafka_timeout", .type = OPT_DURATION, FIELD(kafka_timeout_ns),
+	  .min = 10 * SF_NS_PER_MS, .max = DAYS(7), .def = "60s",
+	  .help = "how long a Kafka message may wait for a broker before it is lost" },
+	{ .key = "export.kafka_linger", .type = OPT_DURATION, FIELD(kafka_linger_ns),
+	  .min = 0, .max = SEC(600), .def = "5s",
+	  .help = "at the end, how long Kafka brokers may take to confirm the rest" },
 	{ .key = "http.enabled", .type = OPT_ENUM, FIELD(http_enabled), .names = http_names,
 	  .def = "auto", .help = "HTTP server; auto = on for live capture, off for files",
 	  .cli = { SWITCH("no-http", 0, "false", "no HTTP server") } },
@@ -389,8 +427,9 @@ static const struct {
 	{ "ns", 1 },
 };
 
-/* Length of user text quoted in messages. */
+/* Length of user text quoted in messages; QLEN: a piece of n bytes, cut to that. */
 #define QUOTE_MAX 64
+#define QLEN(n) ((int)((n) < QUOTE_MAX ? (n) : QUOTE_MAX))
 
 static void __attribute__((format(printf, 3, 4)))
 msg(char *buf, size_t len, const char *fmt, ...)
@@ -800,6 +839,99 @@ parse_hostport(const struct opt *o, const char *s, struct sf_hostport *hp, char 
 	return 0;
 }
 
+/*
+ * A Kafka broker list, "host:port,host:port": checked here for its form
+ * only; names are resolved by librdkafka when it connects, and a broker
+ * that is not there yet is not an error (records wait, export.kafka_timeout).
+ */
+static int
+check_brokers(const char *s, char *what, size_t wlen)
+{
+	const char *item = s, *end, *colon, *port;
+	char host[SF_HOSTPORT_TEXT];
+	unsigned int n = 1;
+	size_t len, hlen;
+	unsigned long pv;
+
+	if (s[0] == '\0')
+		return 0;
+#ifndef SF_HAVE_RDKAFKA
+	msg(what, wlen, "this build of spanflow has no Kafka support (built without librdkafka: "
+			"install librdkafka-dev and build again)");
+	return -1;
+#endif
+	for (;; n++, item = end + 1) {
+		end = item + strcspn(item, ",");
+		len = (size_t)(end - item);
+		if (len == 0) {
+			msg(what, wlen, "'%.*s': broker %u is empty", QUOTE_MAX, s, n);
+			return -1;
+		}
+		if (item[0] == '[') {
+			colon = memchr(item, ']', len);
+			if (colon == NULL || colon + 1 == end || colon[1] != ':') {
+				msg(what, wlen, "broker %u '%.*s' has no ']:PORT' after the IPv6 "
+						"address", n, QLEN(len), item);
+				return -1;
+			}
+			hlen = (size_t)(colon - item) - 1;
+			colon++;
+		} else {
+			colon = memrchr(item, ':', len);
+			if (colon == NULL) {
+				msg(what, wlen, "broker %u '%.*s' has no ':PORT'", n,
+						QLEN(len), item);
+				return -1;
+			}
+			hlen = (size_t)(colon - item);
+		}
+		if (hlen == 0 || hlen >= sizeof(host)) {
+			msg(what, wlen, "broker %u '%.*s' has %s", n, QLEN(len),
+					item, hlen == 0 ? "no host" : "too long a host");
+			return -1;
+		}
+		memcpy(host, item + (item[0] == '['), hlen);
+		host[hlen] = '\0';
+		if (item[0] == '[' ? strspn(host, "0123456789abcdefABCDEF:.") != hlen :
+				!is_host_name(host)) {
+			msg(what, wlen, "broker %u: '%.*s' is not %s", n, QUOTE_MAX, host,
+					item[0] == '[' ? "an IPv6 address" :
+					"a host name or an IPv4 address (letters, digits, '-', '.')");
+			return -1;
+		}
+		port = colon + 1;
+		pv = strtoul(port, NULL, 10);
+		if (port == end || strspn(port, "0123456789") != (size_t)(end - port) ||
+				end - port > 5 || pv == 0 || pv > 65535) {
+			msg(what, wlen, "broker %u '%.*s': the port '%.*s' is not a number "
+					"1..65535", n, QLEN(len), item,
+					QLEN((size_t)(end - port)), port);
+			return -1;
+		}
+		if (*end == '\0')
+			return 0;
+	}
+}
+
+/* A Kafka topic name, as the brokers accept it (1..249 of [a-zA-Z0-9._-]). */
+static int
+check_topic(const char *s, char *what, size_t wlen)
+{
+	size_t len = strlen(s), i;
+
+	if (len == 0 || len > 249 || strcmp(s, ".") == 0 || strcmp(s, "..") == 0) {
+		msg(what, wlen, "'%.*s' is not a topic name", QUOTE_MAX, s);
+		return -1;
+	}
+	for (i = 0; i < len; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '.' && s[i] != '_' && s[i] != '-') {
+			msg(what, wlen, "'%.*s' has a character a topic name cannot have ('%c')",
+					QUOTE_MAX, s, isprint((unsigned char)s[i]) ? s[i] : '?');
+			return -1;
+		}
+	return 0;
+}
+
 /* Limits of a numeric value, shared by the parser and sf_config_check(). */
 static int
 check_range(const struct opt *o, uint64_t v, const char *text, char *what, size_t wlen)
@@ -849,6 +981,10 @@ opt_form(const struct opt *o, bool item, char *buf, size_t len)
 					o->names[i]);
 		break;
 	case OPT_PATH:
+		if (o->form != NULL) {
+			snprintf(buf, len, "%s", o->form);
+			break;
+		}
 		snprintf(buf, len, "a %s of at most %zu bytes",
 				(o->flags & OPT_TEXT) ? "string" : "path", o->size - 1);
 		break;
@@ -932,6 +1068,8 @@ opt_parse(struct sf_config *c, const struct opt *o, const char *s, const char *b
 			msg(what, wlen, "path is too long (%zu bytes)", blen + len);
 			return -1;
 		}
+		if (o->check != NULL && o->check(s, what, wlen) < 0)
+			return -1;
 		dst = field(c, o);
 		memset(dst, 0, o->size);
 		if (blen != 0)

@@ -27,6 +27,9 @@
 #define SF_CONFIG_MAX_PORTS 8
 #define SF_CONFIG_ERR_LEN 2048
 #define SF_CONFIG_MAX_IPFIX 4
+/* export.kafka: the broker list as text; a topic name (Kafka allows 249 bytes) */
+#define SF_CONFIG_KAFKA_LEN 1024
+#define SF_CONFIG_KAFKA_TOPIC 250
 #define SF_CONFIG_FILTER_LEN 1024
 
 enum sf_config_reader {
@@ -145,6 +148,13 @@ struct sf_config {
 	char csv_path[PATH_MAX];	/* export.csv: CSV flow records, "" none, "-" stdout */
 	uint64_t rotate_size;		/* export.rotate_size: bytes per file, 0 = no */
 	uint64_t rotate_interval_ns;	/* export.rotate_interval: 0 = no */
+	char kafka[SF_CONFIG_KAFKA_LEN];	/* export.kafka: brokers HOST:PORT,..., "" none */
+	char kafka_topic_flows[SF_CONFIG_KAFKA_TOPIC];	/* export.kafka_topic_flows */
+	char kafka_topic_intervals[SF_CONFIG_KAFKA_TOPIC];	/* export.kafka_topic_intervals */
+	uint32_t kafka_queue;		/* export.kafka_queue: messages waiting, at most */
+	uint64_t kafka_queue_bytes;	/* export.kafka_queue_bytes: their bytes, at most */
+	uint64_t kafka_timeout_ns;	/* export.kafka_timeout: a message's wait for a broker */
+	uint64_t kafka_linger_ns;	/* export.kafka_linger: final wait for delivery reports */
 
 	/* http: */
 	enum sf_config_http http_enabled;	/* http.enabled: auto | true | false */

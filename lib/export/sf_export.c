@@ -13,5 +13,6 @@ const struct sf_exporter_ops *const sf_exporters[] = {
 	&sf_exporter_jsonl_intervals,
 	&sf_exporter_csv,
 	&sf_exporter_ipfix,
+	&sf_exporter_kafka,
 	NULL,
 };

@@ -78,7 +78,6 @@ struct sf_kafka {
 	rd_kafka_resp_err_t fail_err;	/* why the last delivery failed */
 	int up;				/* a broker is up: statistics and delivery reports */
 	bool warned_down;
-	bool closed;
 	char rec[SF_JSONL_RECORD_LEN];	/* a record's JSON */
 };
 
@@ -381,32 +380,40 @@ kafka_finish(struct sf_kafka *k)
 	}
 	rd_kafka_destroy(k->rk);
 	k->rk = NULL;
-	k->closed = true;
 }
 
-/* Records not delivered are a warning: the run itself went well. */
+/*
+ * Records not delivered are a warning: the run itself went well. It says
+ * how many went each way: refused by the full local queue, given up by
+ * librdkafka (with the last reason), unconfirmed at the end.
+ */
 static int
 kafka_close(void *x, char *err, size_t errlen)
 {
 	struct sf_kafka *k = x;
-	uint64_t all, gone;
-	const char *why;
+	uint64_t gone;
+	size_t n;
 
 	kafka_finish(k);
 	gone = lost(k, KF_FLOWS) + lost(k, KF_INTERVALS);
 	if (gone == 0)
 		return 0;
-	all = sum(k->produced) + sum(k->refused);
-	if (sum(k->failed) != 0)
-		why = rd_kafka_err2str(k->fail_err);
-	else if (sum(k->refused) != 0)
-		why = rd_kafka_err2str(k->refuse_err);
-	else
-		why = "not confirmed within export.kafka_linger";
-	snprintf(err, errlen, "Kafka: %" PRIu64 " of %" PRIu64 " records not delivered "
-			"(%" PRIu64 " flow records, %" PRIu64 " intervals): %s%s", gone, all,
-			lost(k, KF_FLOWS), lost(k, KF_INTERVALS), why,
-			sum(k->delivered) == 0 ? "; no broker took any" : "");
+	n = (size_t)snprintf(err, errlen, "Kafka: %" PRIu64 " of %" PRIu64 " records not "
+			"delivered (%" PRIu64 " flow records, %" PRIu64 " intervals):", gone,
+			sum(k->produced) + sum(k->refused), lost(k, KF_FLOWS),
+			lost(k, KF_INTERVALS));
+	if (sum(k->refused) != 0 && n < errlen)
+		n += (size_t)snprintf(err + n, errlen - n, " %" PRIu64 " refused by the local "
+				"queue (%s);", sum(k->refused), rd_kafka_err2str(k->refuse_err));
+	if (sum(k->failed) != 0 && n < errlen)
+		n += (size_t)snprintf(err + n, errlen - n, " %" PRIu64 " given up (%s);",
+				sum(k->failed), rd_kafka_err2str(k->fail_err));
+	if (sum(k->left) != 0 && n < errlen)
+		n += (size_t)snprintf(err + n, errlen - n, " %" PRIu64 " not confirmed within "
+				"export.kafka_linger;", sum(k->left));
+	if (n < errlen)
+		snprintf(err + n - 1, errlen - n + 1, "%s", sum(k->delivered) == 0 ?
+				"; no broker took any" : "");
 	return 1;
 }
 
@@ -422,7 +429,7 @@ kafka_stats(const void *x, struct sf_exporter_stats *st)
 	for (t = 0; t < KF_N; t++)
 		st->queued += k->produced[t] - k->delivered[t] - k->failed[t] - k->left[t];
 	st->retries = k->retries;
-	st->up = k->closed ? 0 : k->up;
+	st->up = k->up;	/* after close: the last state seen */
 }
 
 static void

@@ -193,9 +193,16 @@ def serve_run(binary, args, tmp, timeout):
         exp = srv.json("/api/v1/exporters")["exporters"]
         st, body, _ = srv.get("/metrics")
         metrics = metric_values(body.decode()) if st == 200 else {}
-        srv.stop()
+        rc = srv.stop()
         srv.out.seek(0)
-        return (elapsed, srv.out.read(), srv.stderr(), exp, metrics), None
+        return (elapsed, srv.out.read(), srv.stderr(), exp, metrics, rc), None
+
+
+def check_exit(ck, label, rc, errtext):
+    """SIGINT ends the served replay with exit 0; the sanitizers found nothing."""
+    ck.check(rc == 0 and "Sanitizer" not in errtext and "runtime error" not in errtext,
+             "%s: exit 0 after SIGINT, no sanitizer report" % label,
+             "exit %s\n%s" % (rc, sf.tail(errtext, 20)))
 
 
 def kafka_of(exporters):
@@ -212,7 +219,8 @@ def check_delivery(ck, label, binary, mock, cap, tmp, extra):
                                   "--flows", fl, "--intervals", iv] + extra, d, 120)
     if not ck.check(res is not None, "%s: replay done and served" % label, sf.tail(err or "")):
         return
-    _, out, errtext, exp, m = res
+    _, out, errtext, exp, m, rc = res
+    check_exit(ck, label, rc, errtext)
     want_f, want_i = lines(fl), lines(iv)
     got_f, got_i = consume(mock.bootstrap, TOPIC_F), consume(mock.bootstrap, TOPIC_I)
     ck.check(len(want_f) > 50 and collections.Counter(p for _, _, p in got_f) ==
@@ -278,7 +286,8 @@ def check_loss(ck, label, binary, bootstrap, cap, tmp, settings, want_in_err, bo
                                   "--flows", fl, "--intervals", iv], d, bound + 30)
     if not ck.check(res is not None, "%s: replay done" % label, sf.tail(err or "")):
         return
-    elapsed, out, errtext, exp, m = res
+    elapsed, out, errtext, exp, m, rc = res
+    check_exit(ck, label, rc, errtext)
     n = len(lines(fl)) + len(lines(iv))
     ck.check(elapsed < bound, "%s: finished in %.1f s (< %d s)" % (label, elapsed, bound))
     rl = report_line(out)
@@ -386,9 +395,10 @@ def main():
                     time.sleep(0.1)
                 exp = srv.json("/api/v1/exporters")["exporters"] \
                     if "replay done" in srv.stderr() else []
-                srv.stop()
+                rc = srv.stop()
                 srv.out.seek(0)
                 out, errtext = srv.out.read(), srv.stderr()
+            check_exit(ck, "down-up", rc, errtext)
             n_f, n_i = len(lines(fl)), len(lines(iv))
             rl = report_line(out)
             ck.check(rl is not None and int(rl.group(2)) == n_f and int(rl.group(3)) == n_i

@@ -895,8 +895,8 @@ check_brokers(const char *s, char *what, size_t wlen)
 		if (item[0] == '[' ? strspn(host, "0123456789abcdefABCDEF:.") != hlen :
 				!is_host_name(host)) {
 			msg(what, wlen, "broker %u: '%.*s' is not %s", n, QUOTE_MAX, host,
-					item[0] == '[' ? "an IPv6 address" :
-					"a host name or an IPv4 address (letters, digits, '-', '.')");
+					item[0] == '[' ? "an IPv6 address" : "a host name or an "
+					"IPv4 address (letters, digits, '-', '.')");
 			return -1;
 		}
 		port = colon + 1;

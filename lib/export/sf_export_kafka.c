@@ -184,6 +184,9 @@ on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque)
 		k->up = up;
 		k->retries = retries;
 	}
+	KAFKA_LOG(DEBUG, "kafka: statistics: %s, %" PRIu64 " requests retried%s",
+			up ? "a broker is up" : "no broker is up", retries,
+			topics == NULL ? " (not understood: kept as they were)" : "");
 	return 0;	/* json is librdkafka's to free */
 }
 

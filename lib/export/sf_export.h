@@ -74,7 +74,7 @@ extern const struct sf_exporter_ops sf_exporter_jsonl_flows;	/* output.flows */
 extern const struct sf_exporter_ops sf_exporter_jsonl_intervals;	/* output.intervals */
 extern const struct sf_exporter_ops sf_exporter_csv;		/* export.csv */
 extern const struct sf_exporter_ops sf_exporter_ipfix;		/* export.ipfix */
-extern const struct sf_exporter_ops sf_exporter_kafka;		/* export.kafka */
+extern const struct sf_exporter_ops sf_exporter_kafka;		/* export.kafka (librdkafka) */
 
 /* Every exporter, in the order the collector feeds them; NULL-terminated. */
 extern const struct sf_exporter_ops *const sf_exporters[];

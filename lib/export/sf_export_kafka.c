@@ -27,6 +27,9 @@
  * calls (record, interval, tick, close); stats() runs there too. So every
  * counter is a plain field written and read by that one thread. Only the
  * log callback runs on librdkafka's threads, and it touches nothing here.
+ *
+ * Built without librdkafka this file is empty: sf_exporters[] has no
+ * Kafka row and the configuration refuses export.kafka, saying why.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -489,25 +492,6 @@ const struct sf_exporter_ops sf_exporter_kafka = {
 	.stats = kafka_stats,
 	.report = kafka_report,
 	.free = kafka_free,
-};
-
-#else /* !SF_HAVE_RDKAFKA */
-
-/* Built without librdkafka: the configuration refuses export.kafka already. */
-static int
-kafka_open(const struct sf_config *cfg, void **x, char *err, size_t errlen)
-{
-	*x = NULL;
-	if (cfg->kafka[0] == '\0')
-		return 0;
-	snprintf(err, errlen, "export.kafka: this build of spanflow has no Kafka support "
-			"(built without librdkafka)");
-	return -1;
-}
-
-const struct sf_exporter_ops sf_exporter_kafka = {
-	.name = "kafka",
-	.open = kafka_open,
 };
 
 #endif /* SF_HAVE_RDKAFKA */

@@ -307,6 +307,8 @@ pipeline(struct sf_app *app, struct sf_outputs *out, const struct sf_config *cfg
 	}
 	if (sf_outputs_finish(out) != 0)
 		goto done;
+	/* What the exporters finally delivered and lost, for a server that lingers. */
+	sf_serve_tick(app, coll, true);
 	if (cfg->report)
 		sf_report_print(stdout, &ri, sf_collector_totals(coll));
 	if (cfg->report)

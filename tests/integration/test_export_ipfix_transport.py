@@ -351,6 +351,35 @@ def main():
                  "absent: stderr says the collector was not reachable and what was lost",
                  sf.tail(r.err))
 
+        # 4b. The same seen through the API and /metrics while spanflow serves.
+        import test_http
+        with test_http.Server(binary, ["-r", app, "--serve", "-w", "1", "--flows",
+                                       tmp / "api.jsonl", "--ipfix-tcp",
+                                       "127.0.0.1:%d" % port, "-c",
+                                       conf_of(tmp, "linger1b", "ipfix_linger: 1s")],
+                              tmp) as srv:
+            exps, deadline = {}, time.monotonic() + 60
+            while time.monotonic() < deadline:
+                try:
+                    exps = {e["name"]: e for e in srv.json("/api/v1/exporters")["exporters"]}
+                    if exps.get("ipfix", {}).get("lost"):
+                        break
+                except Exception:  # not serving yet
+                    pass
+                time.sleep(0.2)
+            ix, fl = exps.get("ipfix", {}), exps.get("flows", {})
+            ck.check(ix.get("lost") == n and ix.get("queued") == 0 and ix.get("up") is False
+                     and fl.get("written") == n and fl.get("lost") == 0 and fl.get("up") is None,
+                     "API: /api/v1/exporters says ipfix lost %d, down; flows wrote %d" % (n, n),
+                     exps)
+            _st, body, _h = srv.get("/metrics")
+            body = body.decode() if isinstance(body, bytes) else body
+            ck.check('spanflow_export_lost_records_total{exporter="ipfix"} %d' % n in body and
+                     'spanflow_export_up{exporter="ipfix"} 0' in body and
+                     'spanflow_export_records_total{exporter="flows"} %d' % n in body,
+                     "/metrics: exporter records, losses and state",
+                     "\n".join(ln for ln in body.splitlines() if "export" in ln))
+
         # 5. A bad collector in the file: FILE:LINE:COL.
         conf = tmp / "bad.yaml"
         conf.write_text("export:\n  ipfix_tcp: [\"127.0.0.1\"]\n")

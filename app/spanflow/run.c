@@ -307,11 +307,7 @@ pipeline(struct sf_app *app, struct sf_outputs *out, const struct sf_config *cfg
 	}
 	if (sf_outputs_finish(out) != 0)
 		goto done;
-	/*
-	 * Again, now that the exporters are closed: what their last wait
-	 * delivered or gave up (Kafka, IPFIX over TCP) is in the final
-	 * snapshot (/api/v1/exporters, /metrics) as in the report.
-	 */
+	/* What the exporters finally delivered and lost, for a server that lingers. */
 	sf_serve_tick(app, coll, true);
 	if (cfg->report)
 		sf_report_print(stdout, &ri, sf_collector_totals(coll));

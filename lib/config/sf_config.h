@@ -140,6 +140,11 @@ struct sf_config {
 	/* export: */
 	unsigned int n_ipfix;
 	struct sf_hostport ipfix[SF_CONFIG_MAX_IPFIX];	/* export.ipfix: collectors */
+	unsigned int n_ipfix_tcp;
+	struct sf_hostport ipfix_tcp[SF_CONFIG_MAX_IPFIX];	/* export.ipfix_tcp: over TCP */
+	char ipfix_file[PATH_MAX];	/* export.ipfix_file: RFC 5655 file, "" none */
+	uint64_t ipfix_buffer;		/* export.ipfix_buffer: bytes per TCP collector */
+	uint64_t ipfix_linger_ns;	/* export.ipfix_linger: final wait for TCP collectors */
 	enum sf_config_ipfix_mode ipfix_mode;	/* export.ipfix_mode: biflow | uniflow */
 	uint32_t observation_domain;	/* export.observation_domain */
 	uint64_t template_refresh_ns;	/* export.template_refresh: 0 = by count only */

@@ -307,11 +307,7 @@ pipeline(struct sf_app *app, struct sf_outputs *out, const struct sf_config *cfg
 	}
 	if (sf_outputs_finish(out) != 0)
 		goto done;
-	/*
-	 * Once more with the exporters' final counters: a network exporter
-	 * delivers (or gives up on) its last rows in close, after the snapshot
-	 * above; --serve and a scrape at the end see those.
-	 */
+	/* What the exporters finally delivered and lost, for a server that lingers. */
 	sf_serve_tick(app, coll, true);
 	if (cfg->report)
 		sf_report_print(stdout, &ri, sf_collector_totals(coll));

@@ -42,8 +42,6 @@ enum opt_type {
 #define OPT_PORT0 0x20u	/* OPT_HOSTPORT: port 0 is allowed (any free port) */
 #define OPT_INPUT 0x40u	/* one of the inputs: a flag for it replaces the others */
 #define OPT_PORTS 0x80u	/* OPT_STRLIST: each item is a UDP/TCP port 1..65535 */
-#define OPT_URL 0x100u	/* OPT_PATH + OPT_TEXT: "" or a URL (sf_config_parse_url) */
-#define OPT_IDENT 0x200u	/* OPT_PATH + OPT_TEXT: a name of letters, digits and '_' */
 
 #define OPT_CLI_MAX 2	/* command-line flags per setting, at most */
 
@@ -58,8 +56,24 @@ struct opt {
 	const char *const *names;	/* OPT_ENUM: NULL-terminated, indexed by value */
 	const char *def;		/* default, as text the parser accepts */
 	const char *help;		/* one line, written by sf_config_dump() */
+	/*
+	 * OPT_PATH with OPT_TEXT: a check of the text (0, or -1 with what was
+	 * wrong in what) and the form it expects, for messages.
+	 */
+	int (*check)(const char *s, char *what, size_t wlen);
+	const char *form;
 	struct sf_config_flag cli[OPT_CLI_MAX];	/* command-line flags; .name NULL: none */
 };
+
+/* Checks of OPT_TEXT values (struct opt.check) */
+static int check_brokers(const char *s, char *what, size_t wlen);
+static int check_topic(const char *s, char *what, size_t wlen);
+static int check_url(const char *s, char *what, size_t wlen);
+static int check_name(const char *s, char *what, size_t wlen);
+
+#define FORM_URL "\"\" or a URL http://[USER[:PASSWORD]@]HOST[:PORT][/DATABASE] " \
+	"(http://127.0.0.1:8123, http://spanflow:secret@ch.example:8123/netflows)"
+#define FORM_NAME "a name of 1..63 letters, digits and '_', not starting with a digit"
 
 #define FIELD(m) \
 	.off = offsetof(struct sf_config, m), .size = sizeof(((struct sf_config *)NULL)->m)
@@ -251,6 +265,20 @@ static const struct opt opts[] = {
 	  LIST(ipfix, n_ipfix), .max = SF_CONFIG_MAX_IPFIX, .def = "",
 	  .help = "IPFIX collectors over UDP, HOST:PORT ([ADDR]:PORT for IPv6)",
 	  .cli = { FLAG("ipfix", 0, "HOST:PORT", "export IPFIX over UDP to this collector") } },
+	{ .key = "export.ipfix_tcp", .type = OPT_HOSTPORT, .flags = OPT_LIST | OPT_NAMES,
+	  LIST(ipfix_tcp, n_ipfix_tcp), .max = SF_CONFIG_MAX_IPFIX, .def = "",
+	  .help = "IPFIX collectors over TCP (RFC 7011 10.4), HOST:PORT; reconnected, "
+		  "nothing unconfirmed lost",
+	  .cli = { FLAG("ipfix-tcp", 0, "HOST:PORT", "export IPFIX over TCP to this collector") } },
+	{ .key = "export.ipfix_file", .type = OPT_PATH, FIELD(ipfix_file), .def = "",
+	  .help = "IPFIX file (RFC 5655) of the records; \"\" none",
+	  .cli = { FLAG("ipfix-file", 0, "PATH", NULL) } },
+	{ .key = "export.ipfix_buffer", .type = OPT_UINT, FIELD(ipfix_buffer),
+	  .min = 1 << 17, .max = UINT64_C(1) << 34, .def = "16M",
+	  .help = "bytes of IPFIX messages kept per TCP collector while it is away or slow" },
+	{ .key = "export.ipfix_linger", .type = OPT_DURATION, FIELD(ipfix_linger_ns),
+	  .min = 0, .max = SEC(600), .def = "5s",
+	  .help = "at the end, how long TCP collectors may take to confirm the rest" },
 	{ .key = "export.ipfix_mode", .type = OPT_ENUM, FIELD(ipfix_mode),
 	  .names = ipfix_mode_names, .def = "biflow",
 	  .help = "biflow (RFC 5103 reverse elements) or uniflow (a record per direction)",
@@ -276,21 +304,22 @@ static const struct opt opts[] = {
 	{ .key = "export.rotate_interval", .type = OPT_DURATION, FIELD(rotate_interval_ns),
 	  .min = 0, .max = DAYS(7), .def = "0s",
 	  .help = "start a new output file this often; 0s = never" },
-	{ .key = "export.clickhouse", .type = OPT_PATH, .flags = OPT_TEXT | OPT_URL,
-	  FIELD(clickhouse), .def = "",
+	{ .key = "export.clickhouse", .type = OPT_PATH, .flags = OPT_TEXT, FIELD(clickhouse),
+	  .def = "", .check = check_url, .form = FORM_URL,
 	  .help = "ClickHouse HTTP interface to insert records and intervals into, "
 	  "http://[USER[:PASSWORD]@]HOST[:PORT][/DATABASE]; \"\" = none",
 	  .cli = { FLAG("clickhouse", 0, "URL", "insert flow records and intervals into "
 	  "ClickHouse (HTTP interface)") } },
-	{ .key = "export.clickhouse_database", .type = OPT_PATH, .flags = OPT_TEXT | OPT_IDENT,
-	  FIELD(clickhouse_database), .def = "spanflow",
+	{ .key = "export.clickhouse_database", .type = OPT_PATH, .flags = OPT_TEXT,
+	  FIELD(clickhouse_database), .def = "spanflow", .check = check_name, .form = FORM_NAME,
 	  .help = "ClickHouse database when the URL names none (created if missing)" },
-	{ .key = "export.clickhouse_flows_table", .type = OPT_PATH, .flags = OPT_TEXT | OPT_IDENT,
-	  FIELD(clickhouse_flows), .def = "flows",
+	{ .key = "export.clickhouse_flows_table", .type = OPT_PATH, .flags = OPT_TEXT,
+	  FIELD(clickhouse_flows), .def = "flows", .check = check_name, .form = FORM_NAME,
 	  .help = "ClickHouse table of flow records (created if missing, with its per-minute "
 	  "view TABLE_minute)" },
-	{ .key = "export.clickhouse_intervals_table", .type = OPT_PATH,
-	  .flags = OPT_TEXT | OPT_IDENT, FIELD(clickhouse_intervals), .def = "intervals",
+	{ .key = "export.clickhouse_intervals_table", .type = OPT_PATH, .flags = OPT_TEXT,
+	  FIELD(clickhouse_intervals), .def = "intervals", .check = check_name,
+	  .form = FORM_NAME,
 	  .help = "ClickHouse table of interval summaries (created if missing)" },
 	{ .key = "export.clickhouse_batch_rows", .type = OPT_UINT, FIELD(clickhouse_batch_rows),
 	  .min = 1, .max = 1000000, .def = "20000",
@@ -311,6 +340,34 @@ static const struct opt opts[] = {
 	{ .key = "export.probe", .type = OPT_PATH, .flags = OPT_TEXT, FIELD(probe), .def = "",
 	  .help = "this probe's name in ClickHouse rows; \"\" = the host name",
 	  .cli = { FLAG("probe", 0, "NAME", NULL) } },
+	{ .key = "export.kafka", .type = OPT_PATH, .flags = OPT_TEXT, FIELD(kafka), .def = "",
+	  .check = check_brokers, .form = "a list of Kafka brokers HOST:PORT,HOST:PORT,...: "
+	  "a host name, an IPv4 address or an IPv6 address in brackets, and a port 1..65535 "
+	  "(kafka1.example:9092,192.0.2.7:9092), or \"\" for none",
+	  .help = "Kafka brokers to bootstrap from, HOST:PORT,HOST:PORT; \"\" none",
+	  .cli = { FLAG("kafka", 0, "BROKERS", "export flow records and interval summaries as "
+	  "JSON to Kafka (HOST:PORT,HOST:PORT)") } },
+	{ .key = "export.kafka_topic_flows", .type = OPT_PATH, .flags = OPT_TEXT,
+	  FIELD(kafka_topic_flows), .def = "spanflow-flows", .check = check_topic,
+	  .form = "a Kafka topic name: 1..249 letters, digits, '.', '_' or '-'",
+	  .help = "Kafka topic of the flow records (keyed by the flow's symmetric hash)" },
+	{ .key = "export.kafka_topic_intervals", .type = OPT_PATH, .flags = OPT_TEXT,
+	  FIELD(kafka_topic_intervals), .def = "spanflow-intervals", .check = check_topic,
+	  .form = "a Kafka topic name: 1..249 letters, digits, '.', '_' or '-'",
+	  .help = "Kafka topic of the interval summaries (keyed by the host name)" },
+	{ .key = "export.kafka_queue", .type = OPT_UINT, FIELD(kafka_queue),
+	  .min = 1, .max = 10000000, .def = "100000",
+	  .help = "Kafka messages waiting for a broker, at most; past it records are lost "
+	  "(counted)" },
+	{ .key = "export.kafka_queue_bytes", .type = OPT_UINT, FIELD(kafka_queue_bytes),
+	  .min = 1 << 20, .max = UINT64_C(1) << 40, .def = "128M",
+	  .help = "bytes of Kafka messages waiting for a broker, at most" },
+	{ .key = "export.kafka_timeout", .type = OPT_DURATION, FIELD(kafka_timeout_ns),
+	  .min = 10 * SF_NS_PER_MS, .max = DAYS(7), .def = "60s",
+	  .help = "how long a Kafka message may wait for a broker before it is lost" },
+	{ .key = "export.kafka_linger", .type = OPT_DURATION, FIELD(kafka_linger_ns),
+	  .min = 0, .max = SEC(600), .def = "5s",
+	  .help = "at the end, how long Kafka brokers may take to confirm the rest" },
 	{ .key = "http.enabled", .type = OPT_ENUM, FIELD(http_enabled), .names = http_names,
 	  .def = "auto", .help = "HTTP server; auto = on for live capture, off for files",
 	  .cli = { SWITCH("no-http", 0, "false", "no HTTP server") } },
@@ -426,8 +483,9 @@ static const struct {
 	{ "ns", 1 },
 };
 
-/* Length of user text quoted in messages. */
+/* Length of user text quoted in messages; QLEN: a piece of n bytes, cut to that. */
 #define QUOTE_MAX 64
+#define QLEN(n) ((int)((n) < QUOTE_MAX ? (n) : QUOTE_MAX))
 
 static void __attribute__((format(printf, 3, 4)))
 msg(char *buf, size_t len, const char *fmt, ...)
@@ -955,6 +1013,122 @@ bad_host:
 	return -1;
 }
 
+/*
+ * A Kafka broker list, "host:port,host:port": checked here for its form
+ * only; names are resolved by librdkafka when it connects, and a broker
+ * that is not there yet is not an error (records wait, export.kafka_timeout).
+ */
+static int
+check_brokers(const char *s, char *what, size_t wlen)
+{
+	const char *item = s, *end, *colon, *port;
+	char host[SF_HOSTPORT_TEXT];
+	unsigned int n = 1;
+	size_t len, hlen;
+	unsigned long pv;
+
+	if (s[0] == '\0')
+		return 0;
+#ifndef SF_HAVE_RDKAFKA
+	msg(what, wlen, "this build of spanflow has no Kafka support (built without librdkafka: "
+			"install librdkafka-dev and build again)");
+	return -1;
+#endif
+	for (;; n++, item = end + 1) {
+		end = item + strcspn(item, ",");
+		len = (size_t)(end - item);
+		if (len == 0) {
+			msg(what, wlen, "'%.*s': broker %u is empty", QUOTE_MAX, s, n);
+			return -1;
+		}
+		if (item[0] == '[') {
+			colon = memchr(item, ']', len);
+			if (colon == NULL || colon + 1 == end || colon[1] != ':') {
+				msg(what, wlen, "broker %u '%.*s' has no ']:PORT' after the IPv6 "
+						"address", n, QLEN(len), item);
+				return -1;
+			}
+			hlen = (size_t)(colon - item) - 1;
+			colon++;
+		} else {
+			colon = memrchr(item, ':', len);
+			if (colon == NULL) {
+				msg(what, wlen, "broker %u '%.*s' has no ':PORT'", n,
+						QLEN(len), item);
+				return -1;
+			}
+			hlen = (size_t)(colon - item);
+		}
+		if (hlen == 0 || hlen >= sizeof(host)) {
+			msg(what, wlen, "broker %u '%.*s' has %s", n, QLEN(len),
+					item, hlen == 0 ? "no host" : "too long a host");
+			return -1;
+		}
+		memcpy(host, item + (item[0] == '['), hlen);
+		host[hlen] = '\0';
+		if (item[0] == '[' ? strspn(host, "0123456789abcdefABCDEF:.") != hlen :
+				!is_host_name(host)) {
+			msg(what, wlen, "broker %u: '%.*s' is not %s", n, QUOTE_MAX, host,
+					item[0] == '[' ? "an IPv6 address" : "a host name or an "
+					"IPv4 address (letters, digits, '-', '.')");
+			return -1;
+		}
+		port = colon + 1;
+		pv = strtoul(port, NULL, 10);
+		if (port == end || strspn(port, "0123456789") != (size_t)(end - port) ||
+				end - port > 5 || pv == 0 || pv > 65535) {
+			msg(what, wlen, "broker %u '%.*s': the port '%.*s' is not a number "
+					"1..65535", n, QLEN(len), item,
+					QLEN((size_t)(end - port)), port);
+			return -1;
+		}
+		if (*end == '\0')
+			return 0;
+	}
+}
+
+/* A Kafka topic name, as the brokers accept it (1..249 of [a-zA-Z0-9._-]). */
+static int
+check_topic(const char *s, char *what, size_t wlen)
+{
+	size_t len = strlen(s), i;
+
+	if (len == 0 || len > 249 || strcmp(s, ".") == 0 || strcmp(s, "..") == 0) {
+		msg(what, wlen, "'%.*s' is not a topic name", QUOTE_MAX, s);
+		return -1;
+	}
+	for (i = 0; i < len; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '.' && s[i] != '_' && s[i] != '-') {
+			msg(what, wlen, "'%.*s' has a character a topic name cannot have ('%c')",
+					QUOTE_MAX, s, isprint((unsigned char)s[i]) ? s[i] : '?');
+			return -1;
+		}
+	return 0;
+}
+
+/* export.clickhouse: "" or a URL. */
+static int
+check_url(const char *s, char *what, size_t wlen)
+{
+	struct sf_url u;
+
+	return s[0] == '\0' ? 0 : sf_config_parse_url(s, &u, what, wlen);
+}
+
+/* A ClickHouse database or table name: spanflow writes it into SQL unquoted. */
+static int
+check_name(const char *s, char *what, size_t wlen)
+{
+	size_t len = strlen(s);
+
+	if (len == 0 || len > 63 || is_digit(s[0]) || strspn(s, "abcdefghijklmnopqrstuvwxyz"
+			"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != len) {
+		msg(what, wlen, "'%.*s' is not a name", QUOTE_MAX, s);
+		return -1;
+	}
+	return 0;
+}
+
 /* Limits of a numeric value, shared by the parser and sf_config_check(). */
 static int
 check_range(const struct opt *o, uint64_t v, const char *text, char *what, size_t wlen)
@@ -1004,16 +1178,12 @@ opt_form(const struct opt *o, bool item, char *buf, size_t len)
 					o->names[i]);
 		break;
 	case OPT_PATH:
-		if (o->flags & OPT_URL)
-			snprintf(buf, len, "\"\" or a URL http://[USER[:PASSWORD]@]HOST[:PORT]"
-					"[/DATABASE] (http://127.0.0.1:8123, "
-					"http://spanflow:secret@ch.example:8123/netflows)");
-		else if (o->flags & OPT_IDENT)
-			snprintf(buf, len, "a name of at most %zu letters, digits and '_', not "
-					"starting with a digit", o->size - 1);
-		else
-			snprintf(buf, len, "a %s of at most %zu bytes",
-					(o->flags & OPT_TEXT) ? "string" : "path", o->size - 1);
+		if (o->form != NULL) {
+			snprintf(buf, len, "%s", o->form);
+			break;
+		}
+		snprintf(buf, len, "a %s of at most %zu bytes",
+				(o->flags & OPT_TEXT) ? "string" : "path", o->size - 1);
 		break;
 	case OPT_STRLIST:
 		if (o->flags & OPT_PORTS)
@@ -1095,17 +1265,8 @@ opt_parse(struct sf_config *c, const struct opt *o, const char *s, const char *b
 			msg(what, wlen, "path is too long (%zu bytes)", blen + len);
 			return -1;
 		}
-		if ((o->flags & OPT_URL) && len != 0) {
-			struct sf_url u;
-
-			if (sf_config_parse_url(s, &u, what, wlen) < 0)
-				return -1;
-		}
-		if ((o->flags & OPT_IDENT) && (len == 0 || strspn(s, "abcdefghijklmnopqrstuvwxyz"
-				"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != len || is_digit(s[0]))) {
-			msg(what, wlen, "'%.*s' is not a name", QUOTE_MAX, s);
+		if (o->check != NULL && o->check(s, what, wlen) < 0)
 			return -1;
-		}
 		dst = field(c, o);
 		memset(dst, 0, o->size);
 		if (blen != 0)

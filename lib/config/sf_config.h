@@ -27,6 +27,9 @@
 #define SF_CONFIG_MAX_PORTS 8
 #define SF_CONFIG_ERR_LEN 2048
 #define SF_CONFIG_MAX_IPFIX 4
+/* export.kafka: the broker list as text; a topic name (Kafka allows 249 bytes) */
+#define SF_CONFIG_KAFKA_LEN 1024
+#define SF_CONFIG_KAFKA_TOPIC 250
 #define SF_CONFIG_FILTER_LEN 1024
 
 enum sf_config_reader {
@@ -161,6 +164,11 @@ struct sf_config {
 	/* export: */
 	unsigned int n_ipfix;
 	struct sf_hostport ipfix[SF_CONFIG_MAX_IPFIX];	/* export.ipfix: collectors */
+	unsigned int n_ipfix_tcp;
+	struct sf_hostport ipfix_tcp[SF_CONFIG_MAX_IPFIX];	/* export.ipfix_tcp: over TCP */
+	char ipfix_file[PATH_MAX];	/* export.ipfix_file: RFC 5655 file, "" none */
+	uint64_t ipfix_buffer;		/* export.ipfix_buffer: bytes per TCP collector */
+	uint64_t ipfix_linger_ns;	/* export.ipfix_linger: final wait for TCP collectors */
 	enum sf_config_ipfix_mode ipfix_mode;	/* export.ipfix_mode: biflow | uniflow */
 	uint32_t observation_domain;	/* export.observation_domain */
 	uint64_t template_refresh_ns;	/* export.template_refresh: 0 = by count only */
@@ -179,6 +187,13 @@ struct sf_config {
 	uint64_t clickhouse_timeout_ns;	/* export.clickhouse_timeout: one request */
 	uint64_t clickhouse_wait_ns;	/* export.clickhouse_wait: at the end, for the rest */
 	char probe[64];			/* export.probe: this probe's name, "" = host name */
+	char kafka[SF_CONFIG_KAFKA_LEN];	/* export.kafka: brokers HOST:PORT,..., "" none */
+	char kafka_topic_flows[SF_CONFIG_KAFKA_TOPIC];	/* export.kafka_topic_flows */
+	char kafka_topic_intervals[SF_CONFIG_KAFKA_TOPIC];	/* export.kafka_topic_intervals */
+	uint32_t kafka_queue;		/* export.kafka_queue: messages waiting, at most */
+	uint64_t kafka_queue_bytes;	/* export.kafka_queue_bytes: their bytes, at most */
+	uint64_t kafka_timeout_ns;	/* export.kafka_timeout: a message's wait for a broker */
+	uint64_t kafka_linger_ns;	/* export.kafka_linger: final wait for delivery reports */
 
 	/* http: */
 	enum sf_config_http http_enabled;	/* http.enabled: auto | true | false */

@@ -14,5 +14,8 @@ const struct sf_exporter_ops *const sf_exporters[] = {
 	&sf_exporter_csv,
 	&sf_exporter_ipfix,
 	&sf_exporter_clickhouse,
+#ifdef SF_HAVE_RDKAFKA
+	&sf_exporter_kafka,	/* without librdkafka, export.kafka is refused */
+#endif
 	NULL,
 };

@@ -76,6 +76,7 @@ extern const struct sf_exporter_ops sf_exporter_csv;		/* export.csv */
 extern const struct sf_exporter_ops sf_exporter_ipfix;		/* export.ipfix */
 /* export.clickhouse: inserts over HTTP from a thread of its own (sf_export_clickhouse.c) */
 extern const struct sf_exporter_ops sf_exporter_clickhouse;
+extern const struct sf_exporter_ops sf_exporter_kafka;		/* export.kafka (librdkafka) */
 
 /* Every exporter, in the order the collector feeds them; NULL-terminated. */
 extern const struct sf_exporter_ops *const sf_exporters[];
@@ -182,7 +183,10 @@ size_t sf_csv_format_record(char *buf, size_t len, const struct sf_flow_record *
  * Sockets are non-blocking: a message the kernel refuses (EAGAIN,
  * ECONNREFUSED...) is counted as lost, never waited for.
  */
-#define SF_IPFIX_MAX_DEST 4
+/* 4 collectors over UDP, 4 over TCP and a file */
+#define SF_IPFIX_MAX_DEST (2 * SF_CONFIG_MAX_IPFIX + 1)
+/* Bytes of messages kept per TCP collector by default (export.ipfix_buffer) */
+#define SF_IPFIX_TCP_BUFFER (16u << 20)
 #define SF_IPFIX_PEN_REVERSE 29305u	/* RFC 5103 */
 #define SF_IPFIX_TID_V4 256
 #define SF_IPFIX_TID_V6 257
@@ -233,7 +237,12 @@ enum sf_ipfix_mode {
 
 struct sf_ipfix_params {
 	unsigned int n_dest;
-	const struct sf_hostport *dest;	/* n_dest collectors, parsed by the configuration */
+	const struct sf_hostport *dest;	/* n_dest collectors over UDP, parsed by the configuration */
+	unsigned int n_tcp;
+	const struct sf_hostport *tcp;	/* n_tcp collectors over TCP */
+	const char *file;		/* an IPFIX file (RFC 5655), or NULL/"" */
+	size_t tcp_buffer;		/* bytes kept per TCP collector; 0: SF_IPFIX_TCP_BUFFER */
+	uint64_t linger_ns;		/* close: the wait for TCP collectors to confirm the rest */
 	enum sf_ipfix_mode mode;
 	uint32_t domain;		/* observation domain id */
 	uint32_t mtu;			/* path MTU, >= 576 */
@@ -257,6 +266,8 @@ struct sf_ipfix_stats {
 	uint64_t messages_lost;		/* summed over destinations */
 	uint64_t records_lost;		/* flow records, summed over destinations */
 	int last_error;			/* errno of the last failed send, 0 if none */
+	uint64_t queued;		/* flow records waiting for a TCP collector */
+	uint64_t reconnects;		/* TCP sessions made after a first one */
 	uint64_t texts_cut;		/* records whose texts were cut to fit export.mtu */
 	/* records sent without app elements: their app template is longer than a message */
 	uint64_t apps_left_out;
@@ -272,6 +283,11 @@ struct sf_ipfix *sf_ipfix_open(const struct sf_ipfix_params *p, char *err, size_
  * final counters go to `last` when it is not NULL.
  */
 void sf_ipfix_close(struct sf_ipfix *x, struct sf_ipfix_stats *last);
+/*
+ * Now and then (the exporter's tick): TCP collectors are connected, written
+ * to, and their confirmations taken.
+ */
+void sf_ipfix_tick(struct sf_ipfix *x, uint64_t now_ns);
 /* Send the buffered records now. */
 void sf_ipfix_flush(struct sf_ipfix *x);
 void sf_ipfix_get_stats(const struct sf_ipfix *x, struct sf_ipfix_stats *s);

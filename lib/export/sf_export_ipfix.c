@@ -27,9 +27,11 @@
 
 #include "sf_export.h"
 #include "sf_fields.h"
+#include "sf_ipfix_dest.h"
 
 #define IPFIX_VERSION 10
 #define IPFIX_HDR_LEN 16
+#define IPFIX_MSG_MAX 65535u	/* a message's 16-bit length */
 #define IPFIX_SET_HDR_LEN 4
 #define SET_TEMPLATE 2
 #define SET_OPTIONS_TEMPLATE 3
@@ -190,15 +192,23 @@
 #define SELECTOR_ID 1
 #define STATS_RECORD_LEN (4 + STATS_COUNTERS * 8)
 
-struct dest {
-	int fd;
-	char name[SF_HOSTPORT_TEXT];
-};
-
 struct sf_ipfix {
 	struct sf_ipfix_params p;
 	unsigned int n_dest;
-	struct dest dest[SF_IPFIX_MAX_DEST];
+	struct sf_ipfix_dest *dest[SF_IPFIX_MAX_DEST];
+	unsigned int n_udp, n_tcp, n_file;
+	uint64_t linger_ns;	/* close: how long TCP collectors may take to confirm the rest */
+	/*
+	 * Templates for a new TCP session (ipfix_templates): messages are built
+	 * into cap_buf instead of being sent.
+	 */
+	uint8_t *cap_buf;
+	size_t cap_len, cap_max;
+	uint32_t cap_seq, cap_records;
+	bool capturing;
+	bool var_used[32];	/* template variants with a record so far */
+	uint8_t *cap_msg;	/* the message being built meanwhile (TCP only) */
+	int close_error;	/* errno of a file that did not close whole */
 	uint8_t *msg;
 	size_t max;		/* message size limit */
 	size_t len;		/* bytes in msg; 0: no message started */
@@ -587,7 +597,10 @@ put_stats(struct sf_ipfix *x, uint8_t *p)
 	p = put_u64(p, x->st.records);
 	p = put_u64(p, x->seen);
 	p = put_u64(p, x->dropped);
-	return put_u64(p, x->st.records_lost);
+	struct sf_ipfix_stats s;
+
+	sf_ipfix_get_stats(x, &s);
+	return put_u64(p, s.records_lost);
 }
 
 /*
@@ -734,20 +747,16 @@ send_message(struct sf_ipfix *x)
 	unsigned int i;
 	int ret;
 
-	for (i = 0; i < x->n_dest || (i == 0 && x->p.send != NULL); i++) {
-		if (x->p.send != NULL) {
-			ret = x->p.send(x->p.send_arg, x->msg, x->len);
-		} else {
-			ret = 0;
-			if (send(x->dest[i].fd, x->msg, x->len, MSG_DONTWAIT) < 0)
-				ret = -errno;
-		}
+	if (x->p.send != NULL) {
+		ret = x->p.send(x->p.send_arg, x->msg, x->len);
 		if (ret < 0) {
 			x->st.messages_lost++;
 			x->st.records_lost += x->msg_flows;
 			x->st.last_error = -ret;
 		}
 	}
+	for (i = 0; i < x->n_dest; i++)
+		sf_ipfix_dest_send(x->dest[i], x->msg, x->len, x->msg_records, x->msg_flows);
 }
 
 void
@@ -761,8 +770,19 @@ sf_ipfix_flush(struct sf_ipfix *x)
 	p = put_u16(p, IPFIX_VERSION);
 	p = put_u16(p, (uint16_t)x->len);
 	p = put_u32(p, (uint32_t)time(NULL));
-	p = put_u32(p, x->seq);
+	p = put_u32(p, x->capturing ? x->cap_seq : x->seq);
 	put_u32(p, x->p.domain);
+	if (x->capturing) {
+		/* A new TCP session's templates: kept, not sent (ipfix_templates). */
+		if (x->cap_len + x->len <= x->cap_max) {
+			memcpy(x->cap_buf + x->cap_len, x->msg, x->len);
+			x->cap_len += x->len;
+			x->cap_seq += x->msg_records;
+			x->cap_records += x->msg_records;
+		}
+		x->len = 0;
+		return;
+	}
 	x->st.messages++;
 	x->st.octets += x->len;
 	send_message(x);
@@ -1100,6 +1120,7 @@ add_record(struct sf_ipfix *x, const struct sf_flow_record *r, bool bi)
 				tun, tcp, false, feat) + (sel ? 8 : 0);
 	}
 	if (tun || tcp || app || feat) {
+		x->var_used[tpl_variant(v6, tun, tcp, app, feat)] = true;
 		if (x->len == 0)
 			begin_message(x);	/* templates due now come first */
 		if (x->var_tpl_due[tpl_variant(v6, tun, tcp, app, feat)])
@@ -1185,31 +1206,42 @@ sf_ipfix_write_interval(void *arg, const struct sf_interval_agg *a)
 	sf_ipfix_flush(x);
 }
 
-/* A connected non-blocking UDP socket to a collector. */
-static int
-open_dest(struct dest *d, const struct sf_hostport *hp, uint32_t *family_mtu_overhead,
-		char *err, size_t errlen)
+/*
+ * Every template a record of this run has used so far, the statistics
+ * and selector options and the type records, as messages into buf: what
+ * a new TCP session starts with (sf_ipfix_dest.h). The builder's state is
+ * put aside and back, so the message being filled is untouched and the
+ * template cycle of the other destinations goes on as it was.
+ */
+static size_t
+ipfix_templates(void *arg, uint8_t *buf, size_t cap, uint32_t seq, uint32_t *records)
 {
-	struct sockaddr_storage ss;
-	socklen_t sl = sf_hostport_sockaddr(hp, &ss);
-	int one = 1 << 20;
+	struct sf_ipfix *x = arg;
+	struct sf_ipfix saved = *x;
+	bool bi = x->p.mode == SF_IPFIX_BIFLOW, sel = x->p.sampling != SF_SAMPLING_NONE;
+	unsigned int v;
 
-	d->fd = -1;
-	snprintf(d->name, sizeof(d->name), "%s", hp->text);
-	if (sl == 0) {
-		snprintf(err, errlen, "ipfix destination '%s': no address", d->name);
-		return -1;
-	}
-	d->fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (d->fd < 0 || connect(d->fd, (struct sockaddr *)&ss, sl) != 0) {
-		snprintf(err, errlen, "ipfix destination '%s': %s", d->name, strerror(errno));
-		return -1;
-	}
-	/* Room for bursts: a full buffer loses messages, it never blocks. */
-	(void)setsockopt(d->fd, SOL_SOCKET, SO_SNDBUF, &one, sizeof(one));
-	if (ss.ss_family == AF_INET6)
-		*family_mtu_overhead = 48;
-	return 0;
+	x->msg = x->cap_msg;
+	x->capturing = true;
+	x->cap_buf = buf;
+	x->cap_len = 0;
+	x->cap_max = cap;
+	x->cap_seq = seq;
+	x->cap_records = 0;
+	x->max = IPFIX_MSG_MAX;
+	x->set_off = 0;
+	x->set_id = 0;
+	x->tpl_due = true;
+	begin_message(x);
+	for (v = 0; v < RTE_DIM(x->var_used); v++)
+		if (x->var_used[v])
+			put_var_template(x, v & 1, bi, sel, (v >> 1) & 1, (v >> 2) & 1,
+					(v >> 3) & 1, (v >> 4) & 1, 0);
+	sf_ipfix_flush(x);
+	*records = x->cap_records;
+	cap = x->cap_len;
+	*x = saved;
+	return cap;
 }
 
 struct sf_ipfix *
@@ -1225,20 +1257,56 @@ sf_ipfix_open(const struct sf_ipfix_params *p, char *err, size_t errlen)
 	}
 	x->p = *p;
 	x->p.dest = NULL;	/* the caller's; not kept */
-	for (i = 0; i < SF_IPFIX_MAX_DEST; i++)
-		x->dest[i].fd = -1;
-	if (p->n_dest > SF_IPFIX_MAX_DEST || p->mtu < 576 || p->mtu > 65535) {
+	x->p.tcp = NULL;
+	x->p.file = NULL;
+	x->linger_ns = p->linger_ns;
+	if (p->n_dest + p->n_tcp + (p->file != NULL && p->file[0] != '\0') > SF_IPFIX_MAX_DEST ||
+			p->mtu < 576 || p->mtu > 65535) {
 		snprintf(err, errlen, "ipfix: at most %d destinations and an MTU of 576..65535",
 				SF_IPFIX_MAX_DEST);
 		goto fail;
 	}
-	for (i = 0; i < p->n_dest; i++) {
-		x->n_dest = i + 1;
-		if (open_dest(&x->dest[i], &p->dest[i], &overhead, err, errlen) != 0)
+	for (i = 0; i < p->n_dest + p->n_tcp; i++) {
+		bool udp = i < p->n_dest;
+
+		x->dest[x->n_dest] = sf_ipfix_dest_open(udp ? SF_IPFIX_DEST_UDP : SF_IPFIX_DEST_TCP,
+				udp ? &p->dest[i] : &p->tcp[i - p->n_dest], NULL,
+				p->tcp_buffer != 0 ? p->tcp_buffer : SF_IPFIX_TCP_BUFFER,
+				ipfix_templates, x, &overhead, err, errlen);
+		if (x->dest[x->n_dest] == NULL)
 			goto fail;
+		x->n_dest++;
+		x->n_udp += udp;
+		x->n_tcp += !udp;
 	}
-	x->max = p->mtu - overhead;
-	x->msg = malloc(x->max);
+	if (p->file != NULL && p->file[0] != '\0') {
+		x->dest[x->n_dest] = sf_ipfix_dest_open(SF_IPFIX_DEST_FILE, NULL, p->file, 0, NULL,
+				NULL, &overhead, err, errlen);
+		if (x->dest[x->n_dest] == NULL)
+			goto fail;
+		x->n_dest++;
+		x->n_file++;
+	}
+	/*
+	 * The MTU is UDP's: over TCP and in files a message may take what its
+	 * 16-bit length allows, and templates go once per session or file (a
+	 * reliable transport needs no refresh, RFC 7011 section 8.4).
+	 */
+	if (x->n_udp == 0 && p->send == NULL) {
+		x->max = IPFIX_MSG_MAX;
+		x->p.template_refresh_ns = 0;
+		x->p.template_messages = 0;
+	} else {
+		x->max = p->mtu - overhead;
+	}
+	x->msg = malloc(IPFIX_MSG_MAX);
+	if (x->n_tcp != 0 && x->msg != NULL) {
+		x->cap_msg = malloc(IPFIX_MSG_MAX);
+		if (x->cap_msg == NULL) {
+			free(x->msg);
+			x->msg = NULL;
+		}
+	}
 	if (x->msg == NULL) {
 		snprintf(err, errlen, "ipfix: out of memory");
 		goto fail;
@@ -1275,7 +1343,34 @@ fail:
 void
 sf_ipfix_get_stats(const struct sf_ipfix *x, struct sf_ipfix_stats *s)
 {
+	struct sf_ipfix_dest_stats ds;
+	unsigned int i;
+
 	*s = x->st;
+	for (i = 0; i < x->n_dest; i++) {
+		sf_ipfix_dest_stats(x->dest[i], &ds);
+		s->messages_lost += ds.messages_lost;
+		s->records_lost += ds.records_lost;
+		s->queued += ds.queued;
+		s->reconnects += ds.reconnects;
+		if (ds.last_error != 0)
+			s->last_error = ds.last_error;
+	}
+}
+
+void
+sf_ipfix_tick(struct sf_ipfix *x, uint64_t now_ns)
+{
+	unsigned int i;
+
+	for (i = 0; i < x->n_dest; i++)
+		sf_ipfix_dest_tick(x->dest[i], now_ns);
+}
+
+static void
+ipfix_tick(void *arg, uint64_t now_ns)
+{
+	sf_ipfix_tick(arg, now_ns);
 }
 
 /* Send what is left and the final statistics; close the sockets. Once. */
@@ -1291,13 +1386,42 @@ ipfix_finish(struct sf_ipfix *x)
 		begin_message(x);
 		sf_ipfix_flush(x);
 	}
+	/* TCP collectors get a while to take and confirm the rest (export.ipfix_linger). */
+	if (x->n_tcp != 0) {
+		uint64_t t0 = mono_ns(), now = t0;
+		bool idle;
+
+		do {
+			idle = true;
+			sf_ipfix_tick(x, now);
+			for (i = 0; i < x->n_dest; i++)
+				idle = idle && sf_ipfix_dest_idle(x->dest[i]);
+			if (!idle)
+				usleep(10 * 1000);
+			now = mono_ns();
+		} while (!idle && now - t0 < x->linger_ns);
+	}
 	for (i = 0; i < x->n_dest; i++) {
-		if (x->dest[i].fd >= 0)
-			close(x->dest[i].fd);
-		x->dest[i].fd = -1;
+		int rc = sf_ipfix_dest_close(x->dest[i]);
+
+		if (rc < 0 && x->close_error == 0)
+			x->close_error = -rc;
 	}
 	free(x->msg);
 	x->msg = NULL;
+	free(x->cap_msg);
+	x->cap_msg = NULL;
+}
+
+static void
+ipfix_free(void *arg)
+{
+	struct sf_ipfix *x = arg;
+	unsigned int i;
+
+	for (i = 0; i < x->n_dest; i++)
+		sf_ipfix_dest_free(x->dest[i]);
+	free(x);
 }
 
 void
@@ -1307,8 +1431,8 @@ sf_ipfix_close(struct sf_ipfix *x, struct sf_ipfix_stats *last)
 		return;
 	ipfix_finish(x);
 	if (last != NULL)
-		*last = x->st;
-	free(x);
+		sf_ipfix_get_stats(x, last);
+	ipfix_free(x);
 }
 
 /* Exporter: export.ipfix */
@@ -1319,11 +1443,16 @@ ipfix_open(const struct sf_config *cfg, void **x, char *err, size_t errlen)
 	struct sf_ipfix_params p;
 
 	*x = NULL;
-	if (cfg->n_ipfix == 0)
+	if (cfg->n_ipfix == 0 && cfg->n_ipfix_tcp == 0 && cfg->ipfix_file[0] == '\0')
 		return 0;
 	memset(&p, 0, sizeof(p));
 	p.n_dest = cfg->n_ipfix;
 	p.dest = cfg->ipfix;
+	p.n_tcp = cfg->n_ipfix_tcp;
+	p.tcp = cfg->ipfix_tcp;
+	p.file = cfg->ipfix_file;
+	p.tcp_buffer = (size_t)cfg->ipfix_buffer;
+	p.linger_ns = cfg->ipfix_linger_ns;
 	p.mode = cfg->ipfix_mode == SF_IPFIX_MODE_UNIFLOW ? SF_IPFIX_UNIFLOW : SF_IPFIX_BIFLOW;
 	p.domain = cfg->observation_domain;
 	p.mtu = cfg->mtu;
@@ -1335,20 +1464,48 @@ ipfix_open(const struct sf_config *cfg, void **x, char *err, size_t errlen)
 	return *x != NULL ? 0 : -1;
 }
 
+/* Where the messages went: "1 collector over UDP, 1 over TCP and a file". */
+static void
+dest_summary(const struct sf_ipfix *x, char *buf, size_t len)
+{
+	int n = 0;
+
+	buf[0] = '\0';
+	if (x->n_udp != 0)
+		n += snprintf(buf + n, len - (size_t)n, "%u collector%s%s", x->n_udp,
+				x->n_udp == 1 ? "" : "s",
+				x->n_tcp + x->n_file != 0 ? " over UDP" : "");
+	if (x->n_tcp != 0 && n < (int)len)
+		n += snprintf(buf + n, len - (size_t)n, "%s%u collector%s over TCP",
+				n ? (x->n_file ? ", " : " and ") : "", x->n_tcp,
+				x->n_tcp == 1 ? "" : "s");
+	if (x->n_file != 0 && n < (int)len)
+		(void)snprintf(buf + n, len - (size_t)n, "%sa file", n ? " and " : "");
+}
+
 /* Messages a collector did not take are a warning: the run itself went well. */
 static int
 ipfix_close(void *arg, char *err, size_t errlen)
 {
 	struct sf_ipfix *x = arg;
-	const struct sf_ipfix_stats *s = &x->st;
+	struct sf_ipfix_stats s;
+	char where[128];
 
 	ipfix_finish(x);
-	if (s->messages_lost == 0)
+	sf_ipfix_get_stats(x, &s);
+	dest_summary(x, where, sizeof(where));
+	if (x->close_error != 0) {
+		snprintf(err, errlen, "IPFIX file %s: %s",
+				sf_ipfix_dest_name(x->dest[x->n_dest - 1]), strerror(x->close_error));
+		return -1;
+	}
+	if (s.messages_lost == 0)
 		return 0;
-	snprintf(err, errlen, "IPFIX: %" PRIu64 " of %" PRIu64 " messages (%" PRIu64
-			" records) not sent: %s; the collector is absent or too slow",
-			s->messages_lost, s->messages * x->n_dest, s->records_lost,
-			strerror(s->last_error));
+	snprintf(err, errlen, "IPFIX to %s: %" PRIu64 " of %" PRIu64 " messages (%" PRIu64
+			" records) not delivered: %s; %s", where, s.messages_lost,
+			s.messages * x->n_dest, s.records_lost, strerror(s.last_error),
+			x->n_tcp != 0 ? "a collector was away longer than export.ipfix_buffer "
+			"or export.ipfix_linger allowed" : "the collector is absent or too slow");
 	return 1;
 }
 
@@ -1356,31 +1513,50 @@ static void
 ipfix_stats(const void *arg, struct sf_exporter_stats *st)
 {
 	const struct sf_ipfix *x = arg;
+	struct sf_ipfix_stats s;
+	unsigned int i;
 
-	st->written = x->st.records;
-	st->lost = x->st.records_lost;
+	sf_ipfix_get_stats(x, &s);
+	/* Records built for every destination; losses and waits are summed over them. */
+	st->written = s.records;
+	st->lost = s.records_lost;
+	st->queued = s.queued;
+	st->retries = s.reconnects;
+	st->up = -1;
+	for (i = 0; i < x->n_dest; i++) {
+		int up = sf_ipfix_dest_up(x->dest[i]);
+
+		if (up >= 0)
+			st->up = st->up < 0 ? up : st->up && up;
+	}
 }
 
 static void
 ipfix_report(const void *arg, FILE *f)
 {
 	const struct sf_ipfix *x = arg;
-	const struct sf_ipfix_stats *s = &x->st;
+	struct sf_ipfix_stats s;
+	char where[128];
 
-	fprintf(f, "export: ipfix to %u collector%s: %" PRIu64 " messages, %" PRIu64
+	sf_ipfix_get_stats(x, &s);
+	dest_summary(x, where, sizeof(where));
+	fprintf(f, "export: ipfix to %s: %" PRIu64 " messages, %" PRIu64
 			" records, %" PRIu64 " bytes; lost %" PRIu64 " messages (%" PRIu64
-			" records)", x->n_dest, x->n_dest == 1 ? "" : "s", s->messages,
-			s->records, s->octets, s->messages_lost, s->records_lost);
+			" records)", where, s.messages, s.records, s.octets, s.messages_lost,
+			s.records_lost);
 	/* Only when it happened: the line stays as it was for every other run. */
-	if (s->texts_cut != 0)
+	if (s.reconnects != 0)
+		fprintf(f, "; %" PRIu64 " TCP reconnection%s", s.reconnects,
+				s.reconnects == 1 ? "" : "s");
+	if (s.texts_cut != 0)
 		fprintf(f, "; %" PRIu64 " records with texts cut to fit export.mtu %u",
-				s->texts_cut, x->p.mtu);
-	if (s->apps_left_out != 0)
+				s.texts_cut, x->p.mtu);
+	if (s.apps_left_out != 0)
 		fprintf(f, "; %" PRIu64 " records without their app elements (template longer "
-				"than export.mtu %u)", s->apps_left_out, x->p.mtu);
-	if (s->feats_left_out != 0)
+				"than export.mtu %u)", s.apps_left_out, x->p.mtu);
+	if (s.feats_left_out != 0)
 		fprintf(f, "; %" PRIu64 " records without their feature elements (template or "
-				"record longer than export.mtu %u)", s->feats_left_out, x->p.mtu);
+				"record longer than export.mtu %u)", s.feats_left_out, x->p.mtu);
 	fputc('\n', f);
 }
 
@@ -1389,8 +1565,9 @@ const struct sf_exporter_ops sf_exporter_ipfix = {
 	.open = ipfix_open,
 	.record = sf_ipfix_write_record,
 	.interval = sf_ipfix_write_interval,
+	.tick = ipfix_tick,
 	.close = ipfix_close,
 	.stats = ipfix_stats,
 	.report = ipfix_report,
-	.free = free,
+	.free = ipfix_free,
 };

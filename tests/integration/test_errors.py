@@ -46,6 +46,7 @@ FLAGS = [
     (["--ipfix", "127.0.0.1:2055", "--ipfix", "[::1]:4739"],
      ['  ipfix: ["127.0.0.1:2055", "[::1]:4739"]']),
     (["--ipfix-mode", "uniflow"], ["  ipfix_mode: uniflow"]),
+    (["--kafka", "k1.example:9092,192.0.2.7:9093"], ['  kafka: "k1.example:9092,192.0.2.7:9093"']),
     (["--http", "127.0.0.1:9999"], ['  listen: "127.0.0.1:9999"', "  enabled: true"]),
     (["--http", "127.0.0.1:9999", "--no-http"], ["  enabled: false"]),
     (["--no-http"], ["  enabled: false"]),
@@ -169,6 +170,22 @@ def main():
             flag = args[0]
             expect(ck, run(["-r", good, "-q"] + args), 2, what, must=[must],
                    regex=r"^spanflow: %s: (export\.ipfix|http\.listen): '" % re.escape(flag))
+
+        print("-- Kafka broker lists (exit 2, FILE:LINE:COL or the flag)", flush=True)
+        for body, col, what, must in [
+                ('  kafka: "k1:9092,,k2:9092"\n', 10, "empty broker", "broker 2 is empty"),
+                ("  kafka: k1:9092,k2\n", 10, "broker without a port", "has no ':PORT'"),
+                ("  kafka: k1:99999\n", 10, "port out of range", "is not a number 1..65535"),
+                ("  kafka: k1:9092,k%2:9092\n", 10, "bad character", "is not a host name"),
+                ("  kafka_topic_flows: a/b\n", 22, "bad topic", "cannot have")]:
+            p = tmp / "bad-kafka.yaml"
+            p.write_text("export:\n" + body)
+            expect(ck, run(["-c", p, "-r", good, "-q"]), 2, "export.kafka: %s" % what,
+                   must=[must, "expected "],
+                   regex=re.escape(p.name) + r":2:%d: export\.kafka" % col)
+        expect(ck, run(["-r", good, "-q", "--kafka", "k1:9092;k2:9092"]), 2,
+               "--kafka with a bad separator", must=["expected a list of Kafka brokers"],
+               regex=r"^spanflow: --kafka: export\.kafka: ")
 
         print("-- every flag keeps its meaning (--print-config)", flush=True)
         for args, lines in FLAGS:

@@ -952,6 +952,9 @@ test_dump_round_trip(void **state)
 		{ "output.report", "false" },
 		{ "output.progress", "no" },
 		{ "export.ipfix", "127.0.0.1:2055 [::1]:4739 [fe80::1%lo]:1" },
+		{ "export.kafka", "kafka-1.example:9092,192.0.2.7:9093,[2001:db8::7]:9094" },
+		{ "export.kafka_topic_flows", "probe.7_flows-v1" },
+		{ "export.kafka_timeout", "2500ms" },
 		{ "http.enabled", "true" },
 		{ "http.listen", "[::1]:9090" },
 		{ "http.token", "s3cret \"x\"" },
@@ -997,6 +1000,57 @@ test_dump_round_trip(void **state)
 	assert_non_null(strstr(text, "\nworkers: auto"));
 	assert_non_null(strstr(text, "\n  eal_args: []"));
 	free(text);
+}
+
+/* Kafka: the broker list and topics are checked for their form, nothing resolved. */
+static void
+test_kafka(void **state)
+{
+	char err[SF_CONFIG_ERR_LEN] = "";
+	struct sf_config c;
+
+	(void)state;
+	sf_config_defaults(&c);
+	assert_string_equal(c.kafka, "");
+	assert_string_equal(c.kafka_topic_flows, "spanflow-flows");
+	assert_string_equal(c.kafka_topic_intervals, "spanflow-intervals");
+	/* A name nobody resolves is the producer's business: it waits for the broker. */
+	assert_int_equal(sf_config_set(&c, "export.kafka", "no.such.host.invalid:9092,"
+			"[::1]:1,10.0.0.1:65535", err, sizeof(err)), 0);
+	assert_string_equal(c.kafka, "no.such.host.invalid:9092,[::1]:1,10.0.0.1:65535");
+	assert_int_equal(sf_config_set(&c, "export.kafka", "", err, sizeof(err)), 0);
+
+	SET_FAILS("export.kafka", "a:1,,b:2", "export.kafka: 'a:1,,b:2': broker 2 is empty; "
+			"expected a list of Kafka brokers HOST:PORT,HOST:PORT");
+	SET_FAILS("export.kafka", "a:1,", "export.kafka: 'a:1,': broker 2 is empty");
+	SET_FAILS("export.kafka", ",a:1", "export.kafka: ',a:1': broker 1 is empty");
+	SET_FAILS("export.kafka", "a:1,kafka", "export.kafka: broker 2 'kafka' has no ':PORT'");
+	SET_FAILS("export.kafka", "a:0", "export.kafka: broker 1 'a:0': the port '0' is not a "
+			"number 1..65535");
+	SET_FAILS("export.kafka", "a:65536", "export.kafka: broker 1 'a:65536': the port");
+	SET_FAILS("export.kafka", "a:", "export.kafka: broker 1 'a:': the port '' is not");
+	SET_FAILS("export.kafka", "a:9092 ,b:1", "export.kafka: broker 1 'a:9092 ': the port");
+	SET_FAILS("export.kafka", ":9092", "export.kafka: broker 1 ':9092' has no host");
+	SET_FAILS("export.kafka", "ka$fka:9092", "export.kafka: broker 1: 'ka$fka' is not a "
+			"host name or an IPv4 address");
+	SET_FAILS("export.kafka", "::1:9092", "export.kafka: broker 1: '::1' is not a host name");
+	SET_FAILS("export.kafka", "[::1]9092", "export.kafka: broker 1 '[::1]9092' has no "
+			"']:PORT'");
+	SET_FAILS("export.kafka", "[x::1]:9092", "export.kafka: broker 1: 'x::1' is not an "
+			"IPv6 address");
+	SET_FAILS("export.kafka_topic_flows", "", "export.kafka_topic_flows: '' is not a "
+			"topic name; expected a Kafka topic name");
+	SET_FAILS("export.kafka_topic_flows", "..", "export.kafka_topic_flows: '..' is not");
+	SET_FAILS("export.kafka_topic_intervals", "a/b", "export.kafka_topic_intervals: 'a/b' "
+			"has a character a topic name cannot have ('/')");
+	SET_FAILS("export.kafka_queue", "0", "export.kafka_queue: '0' is out of range");
+	SET_FAILS("export.kafka_timeout", "0", "export.kafka_timeout: '0' is out of range");
+
+	/* In a file: where the value is. */
+	LOAD_FAILS("export:\n  kafka: \"k1:9092,k2\"\n", "t.yaml:2:10: export.kafka: broker 2 "
+			"'k2' has no ':PORT'; expected a list of Kafka brokers");
+	LOAD_FAILS("export:\n  kafka_topic_flows: flows!\n", "t.yaml:2:22: "
+			"export.kafka_topic_flows: 'flows!' has a character");
 }
 
 /* HOST:PORT settings */
@@ -1326,6 +1380,7 @@ main(void)
 		cmocka_unit_test(test_dump_round_trip),
 		cmocka_unit_test(test_hostport),
 		cmocka_unit_test(test_clickhouse_url),
+		cmocka_unit_test(test_kafka),
 		cmocka_unit_test(test_flags_table),
 		cmocka_unit_test(test_flags_apply),
 	};

@@ -1113,7 +1113,13 @@ count_lines(const char *path)
 static void
 test_exporter_table(void **state)
 {
-	static const char *const names[] = { "flows", "intervals", "csv", "ipfix", "clickhouse" };
+	static const char *const names[] = { "flows", "intervals", "csv", "ipfix", "clickhouse",
+		"kafka" };
+#ifdef SF_HAVE_RDKAFKA
+	const unsigned int n_exporters = 6;
+#else
+	const unsigned int n_exporters = 5;
+#endif
 	static const char *const keys[] = { "output.flows", "output.intervals", "export.csv" };
 	static const char *const files[] = { "f.jsonl", "i.jsonl", "c.csv" };
 	static const int lines[] = { 2, 1, 3 };	/* the CSV has a header */
@@ -1132,7 +1138,7 @@ test_exporter_table(void **state)
 	sf_config_defaults(&cfg);
 	for (i = 0; sf_exporters[i] != NULL; i++) {
 		ops = sf_exporters[i];
-		assert_true(i < 5);
+		assert_true(i < n_exporters);
 		assert_string_equal(ops->name, names[i]);
 		assert_true(ops->open != NULL && ops->close != NULL && ops->stats != NULL &&
 				ops->free != NULL);
@@ -1141,7 +1147,7 @@ test_exporter_table(void **state)
 		assert_int_equal(ops->open(&cfg, &x, err, sizeof(err)), 0);
 		assert_null(x);
 	}
-	assert_int_equal(i, 5);
+	assert_int_equal(i, n_exporters);
 
 	make_record(&r, 0);
 	memset(&a, 0, sizeof(a));
@@ -1171,6 +1177,33 @@ test_exporter_table(void **state)
 	assert_int_equal(sf_exporter_csv.open(&cfg, &x, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "/nonexistent-dir/x.csv: cannot open for writing"));
 	assert_int_equal(rmdir(dir), 0);
+#ifdef SF_HAVE_RDKAFKA
+	/*
+	 * Kafka without a broker (nothing listens on port 1): records are taken
+	 * at once, never waited for, and at close (export.kafka_linger 0s)
+	 * every one is counted lost and said in a warning.
+	 */
+	assert_int_equal(sf_config_set(&cfg, "export.kafka", "127.0.0.1:1", err, sizeof(err)), 0);
+	assert_int_equal(sf_config_set(&cfg, "export.kafka_linger", "0s", err, sizeof(err)), 0);
+	assert_int_equal(sf_exporter_kafka.open(&cfg, &x, err, sizeof(err)), 0);
+	assert_non_null(x);
+	sf_exporter_kafka.record(x, &r);
+	sf_exporter_kafka.record(x, &r);
+	sf_exporter_kafka.interval(x, &a);
+	sf_exporter_kafka.tick(x, 0);
+	sf_exporter_kafka.stats(x, &st);
+	assert_int_equal(st.written, 0);
+	assert_int_equal(st.queued + st.lost, 3);
+	assert_int_equal(sf_exporter_kafka.close(x, err, sizeof(err)), 1);
+	assert_non_null(strstr(err, "Kafka: 3 of 3 records not delivered (2 flow records, "
+			"1 intervals)"));
+	sf_exporter_kafka.stats(x, &st);
+	assert_int_equal(st.written, 0);
+	assert_int_equal(st.lost, 3);
+	assert_int_equal(st.queued, 0);
+	assert_int_equal(st.up, 0);
+	sf_exporter_kafka.free(x);
+#endif
 }
 
 int

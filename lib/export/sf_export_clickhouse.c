@@ -245,7 +245,13 @@ ensure_schema(struct ch *c, bool *answered)
 
 		if (c->major < s->major || (c->major == s->major && c->minor < s->minor))
 			continue;
-		if (query(c, s->sql, r) < 0) {
+		/*
+		 * IF NOT EXISTS is checked before the creation: probes starting
+		 * together may race, and the loser hears "already exists" (57,
+		 * 82), which is what it wanted.
+		 */
+		if (query(c, s->sql, r) < 0 && (r->status == 0 ||
+				(server_code(r->body) != 57 && server_code(r->body) != 82))) {
 			*answered = r->status != 0;
 			goto out;
 		}

@@ -18,6 +18,7 @@ test on free loopback ports in a temporary directory (clickhouse_server.py):
   * the server frozen (SIGSTOP): the replay is not held up beyond the bounded
     wait, every row counted lost;
   * the README's Distributed table and queries on a one-shard cluster;
+    four probes started at once into one database;
   * the server killed (SIGKILL) and restarted during a live capture (a veth
     pair fed by tcpreplay): no row twice, rows stored + lost reported ==
     records in the JSON;
@@ -230,6 +231,30 @@ def recipe(ck, ch, db, recs):
     ck.check([[p, int(f), int(pk), int(b)] for p, f, pk, b in per] ==
              [["probe-gen"] + list(json_totals(recs))],
              "recipe: per-probe totals over the Distributed view equal the records'", per)
+
+
+def several_probes(ck, binary, data, tmp, ch):
+    """Four probes started at once into one database: the tables are created
+    once whoever comes first, each probe's rows are its own records."""
+    db = "sf_probes"
+    procs = []
+    for i in range(4):
+        flows = tmp / ("probe%d.flows.jsonl" % i)
+        procs.append((flows, subprocess.Popen(
+            [str(binary), "-r", str(data / "sample.pcap"), "--clickhouse",
+             "%s/%s" % (ch.url, db), "--probe", "tap%d" % i, "--flows", str(flows), "-q",
+             "--no-progress"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)))
+    errs = []
+    for flows, p in procs:
+        _, err = p.communicate(timeout=sf.RUN_TIMEOUT)
+        if p.returncode != 0:
+            errs.append(sf.tail(err, 2))
+    ck.check(not errs, "several probes started at once into one database all run", errs)
+    want = [["tap%d" % i] + [str(x) for x in json_totals(sf.load_jsonl(f))]
+            for i, (f, _) in enumerate(procs)] if not errs else None
+    got = ch.rows("SELECT probe, count(), sum(packets + rev_packets), sum(bytes + rev_bytes) "
+                  "FROM %s.flows GROUP BY probe ORDER BY probe" % db)
+    ck.check(got == want, "several probes: each probe's rows equal its own records", got)
 
 
 class AnswerDropper(threading.Thread):
@@ -524,6 +549,7 @@ def main():
                                                     ch.url))
             auth(ck, binary, data, tmp, ch)
             gen = replays(ck, binary, data, tmp, ch)
+            several_probes(ck, binary, data, tmp, ch)
             answers_lost(ck, binary, tmp, ch, gen)
             server_frozen(ck, binary, tmp, ch, gen)
             kill_restart(ck, binary, tmp, ch)

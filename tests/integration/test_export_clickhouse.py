@@ -349,21 +349,40 @@ def answers_lost(ck, binary, tmp, ch, gen):
 
 
 class Veth:
-    """A veth pair in this namespace (the server's loopback stays reachable)."""
+    """A veth pair: the sending end in a namespace of its own (tcpreplay runs
+    there), the capturing end in this one, so the server's loopback stays
+    reachable. The capturing end has an address no replayed frame is sent to,
+    and no ARP: after the packet taps (spanflow's af_packet socket) have seen
+    a frame, this namespace's stack drops it as another host's (it never
+    answers or forwards a replayed packet)."""
 
     def __init__(self):
+        self.ns = "sfch%d" % os.getpid()
         self.a, self.b = "sfch%da" % os.getpid(), "sfch%db" % os.getpid()
 
     def __enter__(self):
-        sf.sh("ip", "link", "add", self.a, "type", "veth", "peer", "name", self.b)
-        for dev in (self.a, self.b):
-            sf.sh("sysctl", "-qw", "net.ipv6.conf.%s.disable_ipv6=1" % dev, check=False)
-            sf.sh("ip", "link", "set", dev, "mtu", "9000")
-            sf.sh("ip", "link", "set", dev, "up")
+        try:
+            sf.sh("ip", "netns", "add", self.ns)
+            sf.sh("ip", "link", "add", self.a, "netns", self.ns, "type", "veth", "peer",
+                  "name", self.b)
+            sf.sh("ip", "netns", "exec", self.ns, "sysctl", "-qw",
+                  "net.ipv6.conf.all.disable_ipv6=1")
+            sf.sh("sysctl", "-qw", "net.ipv6.conf.%s.disable_ipv6=1" % self.b, check=False)
+            sf.sh("ip", "-n", self.ns, "link", "set", self.a, "mtu", "9000")
+            sf.sh("ip", "link", "set", self.b, "mtu", "9000")
+            # Not the frames' destination (sf_pcapgen's 02:00:00:00:00:01): the
+            # stack takes them as another host's and drops them.
+            sf.sh("ip", "link", "set", self.b, "address", "02:5f:00:00:00:fe", "arp", "off")
+            sf.sh("ip", "-n", self.ns, "link", "set", self.a, "up")
+            sf.sh("ip", "link", "set", self.b, "up")
+        except BaseException:
+            self.__exit__()
+            raise
         return self
 
     def __exit__(self, *exc):
-        sf.sh("ip", "link", "del", self.a, check=False)
+        sf.sh("ip", "link", "del", self.b, check=False)
+        sf.sh("ip", "netns", "del", self.ns, check=False)
         return False
 
 
@@ -401,7 +420,8 @@ def kill_restart(ck, binary, tmp, ch):
             if not ck.check(sf.wait_started(proc, err), "kill/restart: live capture starts",
                             sf.tail(err.read_text())):
                 return
-            replay = subprocess.Popen(["tcpreplay", "-q", "-i", v.a, "--pps", "6000",
+            replay = subprocess.Popen(["ip", "netns", "exec", v.ns, "tcpreplay", "-q", "-i",
+                                       v.a, "--pps", "6000",
                                        str(cap)], stdout=subprocess.DEVNULL,
                                       stderr=subprocess.DEVNULL)
             time.sleep(3)

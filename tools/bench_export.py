@@ -134,15 +134,19 @@ def ex_ipfix_file(ctx):
 
 
 def ex_clickhouse(ctx):
-    import clickhouse_server  # tests/integration: starts Debian's server in a temp dir
-    srv = clickhouse_server.ClickHouse(os.path.join(ctx.tmp, "ch"))
-    srv.start()
-    ctx.stops.append(srv.stop)
-    return ["--clickhouse", srv.url("spanflow_bench")]
+    import clickhouse_server  # tests/integration: Debian's server in a temporary directory
+    srv = clickhouse_server.ClickHouseServer(ctx.tmp)
+    srv.__enter__()
+    ctx.stops.append(lambda: srv.__exit__(None, None, None))
+    # A replay makes rows faster than one server stores them: room for all of them.
+    conf = os.path.join(ctx.tmp, "ch.yaml")
+    with open(conf, "w") as f:
+        f.write("export:\n  clickhouse_buffer: 2G\n  clickhouse_wait: 600s\n")
+    return ["--clickhouse", srv.url + "/spanflow_bench", "-c", conf]
 
 
 def ex_kafka(ctx):
-    helper = os.path.join(ctx.build, "tests", "sf_kafka_mock")
+    helper = os.path.join(ctx.build, "tests", "helpers", "sf_kafka_mock")
     p = subprocess.Popen([helper], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     boot = p.stdout.readline().strip()
 

@@ -6,6 +6,7 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <rte_cycles.h>
@@ -93,6 +94,48 @@ follow_stop(struct sf_app *app, enum sf_stop *seen, uint64_t *since)
 	*seen = st;
 }
 
+/*
+ * Follow each input port's link, about once a second: a flip (and a link
+ * already down at the start) is said on stderr with its UTC time and
+ * counted; the snapshots show the state (serve.c). Supervisors learn of a
+ * port going down and up mid-capture, which the capture itself survives.
+ */
+static void
+poll_links(struct sf_app *app, bool show)
+{
+	struct sf_source_link l[SF_SNAP_PORTS];
+	const uint64_t hz = rte_get_tsc_hz();
+	unsigned int n, i;
+	struct timespec ts;
+	struct tm tm;
+	char when[32];
+	uint64_t now;
+
+	if (rte_rdtsc() < app->next_link_tsc)
+		return;
+	app->next_link_tsc = rte_rdtsc() + hz;
+	n = sf_source_links(app->src, l, SF_SNAP_PORTS);
+	if (n == 0)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = (uint64_t)ts.tv_sec * SF_NS_PER_S + (uint64_t)ts.tv_nsec;
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	for (i = 0; i < n; i++) {
+		struct sf_snap_port *p = &app->ports[i];
+		bool first = p->name[0] == '\0';
+
+		p->packets = l[i].packets;
+		if (sf_snap_port_update(p, l[i].name, l[i].up, l[i].speed_mbps, now))
+			app->links_changed = true;
+		else if (!first || p->up)
+			continue;
+		fprintf(stderr, "%sspanflow: %s: port %s: link %s%s\n", show ? "\n" : "", when,
+				p->name, p->up ? "up" : "down", first ? " at the start" : "");
+	}
+	app->n_ports = n;
+}
+
 void
 sf_collector_loop(struct sf_app *app, struct sf_collector *c)
 {
@@ -124,6 +167,8 @@ sf_collector_loop(struct sf_app *app, struct sf_collector *c)
 		if (app->input_end_tsc == 0 && sf_source_eof(app->src))
 			app->input_end_tsc = rte_rdtsc();
 		follow_stop(app, &seen, &stop_tsc);
+		if (seen == SF_STOP_NONE)
+			poll_links(app, shown);
 		if (app->out != NULL)
 			sf_outputs_tick(app->out);
 		sf_serve_tick(app, c, false);

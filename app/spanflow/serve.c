@@ -3,6 +3,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <rte_cycles.h>
+#include <rte_launch.h>
 #include <rte_ring.h>
 
 #include "outputs.h"
@@ -59,6 +61,31 @@ sf_serve_collector_params(const struct sf_app *app, struct sf_collector_params *
 	cp->live = app->live;
 }
 
+/*
+ * Ring drops "lately" for /readyz: the drops since a mark taken 10 to 20 s
+ * ago (the mark moves every 10 s), so one loss keeps spanflow unready for
+ * at least 10 s and at most 20 s.
+ */
+#define RECENT_WINDOW_S 10
+
+static void
+recent_drops(struct sf_snap_state *st)
+{
+	static uint64_t mark[SF_CONFIG_MAX_WORKERS], next_mark[SF_CONFIG_MAX_WORKERS];
+	static uint64_t next_tsc;
+	unsigned int i;
+
+	for (i = 0; i < st->n_workers; i++)
+		st->w[i].msgs_lost_recent = st->w[i].msgs_lost - mark[i];
+	if (rte_rdtsc() < next_tsc)
+		return;
+	next_tsc = rte_rdtsc() + rte_get_tsc_hz() * RECENT_WINDOW_S;
+	for (i = 0; i < st->n_workers; i++) {
+		mark[i] = next_mark[i];
+		next_mark[i] = st->w[i].msgs_lost;
+	}
+}
+
 void
 sf_serve_tick(struct sf_app *app, struct sf_collector *c, bool final)
 {
@@ -67,9 +94,13 @@ sf_serve_tick(struct sf_app *app, struct sf_collector *c, bool final)
 	struct sf_snap *s;
 	unsigned int i;
 
-	if (app->snaps == NULL || !sf_snap_pub_due(app->snaps, sf_collector_version(c), final))
+	if (app->snaps == NULL || !sf_snap_pub_due(app->snaps, sf_collector_version(c),
+			final || app->links_changed))
 		return;
+	app->links_changed = false;
 	memset(&st, 0, sizeof(st));
+	st.live = app->live;
+	st.input_ended = app->input_end_tsc != 0 || final;
 	if (app->src != NULL) {
 		sf_source_stats(app->src, &src);
 		st.input_received = src.received;
@@ -88,7 +119,11 @@ sf_serve_tick(struct sf_app *app, struct sf_collector *c, bool final)
 		st.w[i].msgs_lost = wc.msgs_lost;
 		st.w[i].ring_used = rte_ring_count(ctx->chan->ring);
 		st.w[i].ring_size = rte_ring_get_capacity(ctx->chan->ring);
+		st.w[i].running = rte_eal_get_lcore_state(ctx->lcore) == RUNNING;
 	}
+	recent_drops(&st);
+	st.n_ports = app->n_ports;
+	memcpy(st.ports, app->ports, sizeof(st.ports[0]) * app->n_ports);
 	if (app->out != NULL)
 		for (i = 0; i < app->out->n && i < SF_SNAP_EXPORTERS; i++) {
 			struct sf_snap_exporter *e = &st.exp[i];

@@ -17,6 +17,7 @@
 #include <rte_ring.h>
 
 #include "sf_config.h"
+#include "sf_snapshot.h"
 #include "sf_source.h"
 #include "sf_worker.h"
 
@@ -63,6 +64,11 @@ struct sf_app {
 	atomic_bool hurry;
 	bool hurried;			/* the hurry came before the flush ended */
 	uint64_t next_poll_tsc;		/* next check that the input still lives */
+	/* Input ports' links, followed by the collector thread (collector_loop.c). */
+	uint64_t next_link_tsc;
+	unsigned int n_ports;
+	struct sf_snap_port ports[SF_SNAP_PORTS];
+	bool links_changed;		/* since the last snapshot: publish one now */
 	const char *input_name;		/* file or first interface, for messages */
 };
 

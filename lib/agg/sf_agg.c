@@ -174,7 +174,8 @@ sf_agg_conserve(struct sf_agg_conservation *c, const struct sf_interval_agg *sum
 	}
 	c->received = input_received;
 	c->accounted = counted + drops;
-	c->ok = c->accounted == input_received && sum->received == counted;
+	c->workers_ok = sum->received == counted;
+	c->ok = c->accounted == input_received && c->workers_ok;
 }
 
 /* IP protocols spanflow names: X(number, label, name, has ports) */

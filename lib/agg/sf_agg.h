@@ -404,8 +404,9 @@ void sf_agg_accumulate(struct sf_interval_agg *dst, const struct sf_interval_agg
 struct sf_agg_conservation {
 	uint64_t received;		/* the input's packets */
 	uint64_t accounted;		/* the sum of the OUTCOMEs */
-	bool ok;			/* received == accounted, and the workers' received
-					 * == the OUTCOMEs they count (all but drops) */
+	bool ok;			/* received == accounted, and workers_ok */
+	bool workers_ok;		/* the workers' received == the OUTCOMEs they
+					 * count (all but drops) */
 };
 
 void sf_agg_conserve(struct sf_agg_conservation *c, const struct sf_interval_agg *sum,

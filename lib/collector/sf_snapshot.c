@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -132,4 +133,25 @@ sf_snap_get(struct sf_snap_pub *p)
 		atomic_fetch_add(&s->ref, 1);
 	atomic_fetch_sub(&p->readers, 1);
 	return s;
+}
+
+bool
+sf_snap_port_update(struct sf_snap_port *p, const char *name, bool up, uint32_t speed_mbps,
+		uint64_t now_ns)
+{
+	bool first = p->name[0] == '\0';
+
+	if (first)
+		snprintf(p->name, sizeof(p->name), "%s", name);
+	/* A link that is down has no speed worth forgetting the last one for. */
+	if (up && speed_mbps != 0)
+		p->speed_mbps = speed_mbps;
+	if (!first && p->up == up)
+		return false;
+	p->up = up;
+	if (first)
+		return false;
+	p->changes++;
+	p->last_change_ns = now_ns;
+	return true;
 }

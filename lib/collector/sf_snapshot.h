@@ -31,6 +31,8 @@ struct sf_snap_worker {
 	uint64_t msgs_lost;		/* messages dropped on a full ring/pool */
 	uint64_t ring_used;		/* messages waiting in its ring */
 	uint64_t ring_size;
+	uint64_t msgs_lost_recent;	/* of msgs_lost, in the last 10 to 20 s */
+	bool running;			/* its lcore still runs the worker loop */
 };
 
 /* One configured exporter (lib/export) as its counters said. */
@@ -44,13 +46,40 @@ struct sf_snap_exporter {
 	int up;				/* 1, 0, or -1: not a network exporter */
 };
 
+/*
+ * One input port's link as the collector thread follows it (the source's
+ * sf_source_links, about once a second). A change is a flip between up
+ * and down; the first reading is the starting state, not a change.
+ */
+#define SF_SNAP_PORTS SF_CONFIG_MAX_PORTS
+struct sf_snap_port {
+	char name[64];			/* interface or PCI address */
+	bool up;
+	uint32_t speed_mbps;		/* 0 when unknown */
+	uint64_t changes;		/* flips since the start */
+	uint64_t last_change_ns;	/* Unix ns of the newest flip, 0 before one */
+	uint64_t packets;		/* captured from the port so far */
+};
+
+/*
+ * Collector thread: take a new reading of port p at Unix time now_ns.
+ * Returns true when the link flipped (counted in p->changes), false for
+ * the first reading (p->name empty before it) and for no change.
+ */
+bool sf_snap_port_update(struct sf_snap_port *p, const char *name, bool up,
+		uint32_t speed_mbps, uint64_t now_ns);
+
 /* What a snapshot shows besides the collector's figures. */
 struct sf_snap_state {
 	uint64_t input_received;	/* packets the input read */
+	bool live;			/* live ports (wall-clock time) */
+	bool input_ended;		/* the input has ended: workers finish */
 	unsigned int n_workers;
 	struct sf_snap_worker w[SF_CONFIG_MAX_WORKERS];
 	unsigned int n_exporters;
 	struct sf_snap_exporter exp[SF_SNAP_EXPORTERS];
+	unsigned int n_ports;		/* 0: the input has no links (files) */
+	struct sf_snap_port ports[SF_SNAP_PORTS];
 	bool finished;			/* the input ended; totals are final */
 };
 

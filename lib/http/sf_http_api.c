@@ -15,6 +15,7 @@
 #include "sf_agg_json.h"
 #include "sf_common.h"
 #include "sf_export.h"
+#include "sf_health.h"
 #include "sf_http_priv.h"
 #include "sf_pkt.h"
 
@@ -114,6 +115,56 @@ formula_json(struct sf_text *b)
 
 static void exporters_json(struct sf_text *b, const struct sf_snap_state *st);
 
+/* Unix nanoseconds now. */
+static uint64_t
+wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * SF_NS_PER_S + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Each input port's link as the collector last read it (about once a
+ * second): [] for inputs without links (files, replay).
+ */
+static void
+links_json(struct sf_text *b, const struct sf_snap_state *st)
+{
+	unsigned int i;
+
+	sf_text_str(b, "[");
+	for (i = 0; i < st->n_ports; i++) {
+		const struct sf_snap_port *p = &st->ports[i];
+
+		sf_text_str(b, i ? ",{\"port\":" : "{\"port\":");
+		sf_text_json_str(b, p->name);
+		sf_text_printf(b, ",\"up\":%s,\"speed_mbps\":", p->up ? "true" : "false");
+		if (p->speed_mbps != 0)
+			sf_text_printf(b, "%u", p->speed_mbps);
+		else
+			sf_text_str(b, "null");
+		sf_text_printf(b, ",\"packets\":%" PRIu64 ",\"changes\":%" PRIu64
+				",\"last_change_ns\":", p->packets, p->changes);
+		if (p->last_change_ns != 0)
+			sf_text_printf(b, "%" PRIu64, p->last_change_ns);
+		else
+			sf_text_str(b, "null");
+		sf_text_str(b, "}");
+	}
+	sf_text_str(b, "]");
+}
+
+static int
+ep_links(struct req *r, struct sf_text *b)
+{
+	sf_text_str(b, "{\"links\":");
+	links_json(b, &r->s->st);
+	sf_text_str(b, "}\n");
+	return 0;
+}
+
 static int
 ep_summary(struct req *r, struct sf_text *b)
 {
@@ -147,6 +198,8 @@ ep_summary(struct req *r, struct sf_text *b)
 	sf_agg_json_names(b, s->tot.names, SF_NAMES_TOP);
 	sf_text_str(b, ",\"exporters\":");
 	exporters_json(b, &s->st);
+	sf_text_str(b, ",\"links\":");
+	links_json(b, &s->st);
 	sf_text_printf(b, ",\"conservation\":{\"input_received\":%" PRIu64 ",\"accounted\":%" PRIu64
 			",\"ok\":%s,\"formula\":", cons.received, cons.accounted,
 			cons.ok ? "true" : "false");
@@ -710,13 +763,63 @@ ep_metrics(struct req *r, struct sf_text *b)
 	sf_prom_head(b, "spanflow_snapshot_age_seconds", "gauge",
 			"Seconds since the summaries served were published.");
 	{
-		struct timespec ts;
-		uint64_t now;
+		uint64_t now = wall_ns();
 
-		clock_gettime(CLOCK_REALTIME, &ts);
-		now = (uint64_t)ts.tv_sec * SF_NS_PER_S + (uint64_t)ts.tv_nsec;
 		sf_text_printf(b, "spanflow_snapshot_age_seconds %.6f\n",
 				now > s->wall_ns ? (double)(now - s->wall_ns) / 1e9 : 0.0);
+	}
+	sf_prom_head(b, "spanflow_input_finished", "gauge",
+			"1 once the input has ended and the figures are final (a file replayed).");
+	sf_text_printf(b, "spanflow_input_finished %d\n", st->finished ? 1 : 0);
+	/*
+	 * Conservation as far as it can be judged now: the finalized intervals
+	 * balance (every packet a worker received has an outcome) and account
+	 * for no packet the input did not read; once the input has finished,
+	 * they account for every packet read. Live, the packets of intervals
+	 * not yet finalized are the difference (spanflow_packets_unaccounted).
+	 */
+	{
+		struct sf_agg_conservation cons;
+		bool ok;
+
+		sf_agg_conserve(&cons, a, st->input_received, NULL);
+		ok = st->finished ? cons.ok : cons.workers_ok && cons.accounted <= cons.received;
+		sf_prom_head(b, "spanflow_conservation_ok", "gauge",
+				"1 when received = flowed + filtered + nonflow + malformed + "
+				"duplicate + sampled_out + dropped holds for what is finalized, "
+				"0 when packets are counted twice or lost uncounted.");
+		sf_text_printf(b, "spanflow_conservation_ok %d\n", ok ? 1 : 0);
+		sf_prom_head(b, "spanflow_packets_unaccounted", "gauge",
+				"Packets read but not yet in a finalized interval (live: the "
+				"intervals in progress; 0 once the input has finished).");
+		sf_text_printf(b, "spanflow_packets_unaccounted %" PRIu64 "\n",
+				cons.received > cons.accounted ?
+				cons.received - cons.accounted : 0);
+	}
+	if (st->n_ports != 0) {
+		sf_prom_head(b, "spanflow_link_up", "gauge",
+				"1 when the input port's link is up, 0 when down (read about once "
+				"a second).");
+		for (i = 0; i < st->n_ports; i++) {
+			sf_text_str(b, "spanflow_link_up{port=\"");
+			prom_label_value(b, st->ports[i].name);
+			sf_text_printf(b, "\"} %d\n", st->ports[i].up ? 1 : 0);
+		}
+		sf_prom_head(b, "spanflow_link_changes_total", "counter",
+				"Times the input port's link went down or came back up.");
+		for (i = 0; i < st->n_ports; i++) {
+			sf_text_str(b, "spanflow_link_changes_total{port=\"");
+			prom_label_value(b, st->ports[i].name);
+			sf_text_printf(b, "\"} %" PRIu64 "\n", st->ports[i].changes);
+		}
+		sf_prom_head(b, "spanflow_port_packets_total", "counter",
+				"Packets captured from each input port (read about once a "
+				"second).");
+		for (i = 0; i < st->n_ports; i++) {
+			sf_text_str(b, "spanflow_port_packets_total{port=\"");
+			prom_label_value(b, st->ports[i].name);
+			sf_text_printf(b, "\"} %" PRIu64 "\n", st->ports[i].packets);
+		}
 	}
 	sf_prom_head(b, "spanflow_worker_packets_total", "counter", "Packets per worker lcore.");
 	for (i = 0; i < st->n_workers; i++)
@@ -806,6 +909,7 @@ static const struct route routes[] = {
 	{ "/api/v1/protocols", ep_protocols, "application/json" },
 	{ "/api/v1/workers", ep_workers, "application/json" },
 	{ "/api/v1/exporters", ep_exporters, "application/json" },
+	{ "/api/v1/links", ep_links, "application/json" },
 	{ "/api/v1/config", ep_config, "application/json" },
 	{ "/metrics", ep_metrics, "text/plain; version=0.0.4; charset=utf-8" },
 };
@@ -852,6 +956,38 @@ send_error(struct MHD_Connection *conn, unsigned int status, const char *what)
 	return send_buf(conn, status, "application/json", b.p, b.n, true);
 }
 
+/*
+ * /healthz and /readyz (sf_health.h): 200 or 503 with the status and the
+ * reasons. They answer without the bearer token, because supervisors and
+ * orchestrators probe without credentials, and so show nothing but the
+ * verdict: no figure of the traffic.
+ */
+static enum MHD_Result
+send_health(struct sf_http *h, struct MHD_Connection *conn, bool ready)
+{
+	struct sf_snap *s = sf_snap_get(sf_http_params_of(h)->pub);
+	struct sf_text b = { 0 };
+	struct sf_health v;
+	unsigned int i;
+
+	sf_health_check(s, wall_ns(), ready, &v);
+	sf_snap_put(s);
+	sf_text_str(&b, "{\"status\":");
+	sf_text_json_str(&b, v.status);
+	sf_text_str(&b, ",\"reasons\":[");
+	for (i = 0; i < v.n_reasons; i++) {
+		sf_text_str(&b, i ? "," : "");
+		sf_text_json_str(&b, v.reasons[i]);
+	}
+	sf_text_str(&b, "]}\n");
+	if (b.oom) {
+		free(b.p);
+		return MHD_NO;
+	}
+	return send_buf(conn, v.ok ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE,
+			"application/json", b.p, b.n, true);
+}
+
 static bool
 authorized(const struct sf_http *h, struct MHD_Connection *conn)
 {
@@ -894,6 +1030,8 @@ sf_http_handler(void *cls, struct MHD_Connection *conn, const char *url,
 	if (strcmp(url, "/") == 0 || strcmp(url, "/index.html") == 0)
 		return send_buf(conn, MHD_HTTP_OK, "text/html; charset=utf-8",
 				(char *)sf_dashboard_html, sf_dashboard_html_len, false);
+	if (strcmp(url, "/healthz") == 0 || strcmp(url, "/readyz") == 0)
+		return send_health(h, conn, url[1] == 'r');
 	if (!authorized(h, conn))
 		return send_error(conn, MHD_HTTP_UNAUTHORIZED,
 				"missing or wrong bearer token (Authorization: Bearer TOKEN)");
@@ -905,8 +1043,8 @@ sf_http_handler(void *cls, struct MHD_Connection *conn, const char *url,
 				"/api/v1/intervals, /api/v1/flows/top, /api/v1/talkers/top, "
 				"/api/v1/ports/top, /api/v1/tunnels/top, /api/v1/names/top, /api/v1/tcp/servers, "
 				"/api/v1/tcp/subnets, /api/v1/protocols, "
-				"/api/v1/workers, "
-				"/api/v1/config, /metrics or /");
+				"/api/v1/workers, /api/v1/exporters, /api/v1/links, "
+				"/api/v1/config, /metrics, /healthz, /readyz or /");
 	memset(&r, 0, sizeof(r));
 	r.h = h;
 	r.conn = conn;

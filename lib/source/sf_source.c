@@ -363,6 +363,14 @@ sf_source_poll(struct sf_source *s)
 	return -1;
 }
 
+unsigned int
+sf_source_links(struct sf_source *s, struct sf_source_link *out, unsigned int max)
+{
+	if (s == NULL || s->ops->links == NULL)
+		return 0;
+	return s->ops->links(s, out, max);
+}
+
 void
 sf_source_stats(struct sf_source *s, struct sf_source_stats *st)
 {

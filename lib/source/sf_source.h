@@ -52,6 +52,15 @@ struct sf_source_stats {
 	uint64_t bytes_total;		/* input size, 0 if unknown */
 };
 
+/* One input port's link, as the source last read it. */
+#define SF_SOURCE_LINK_NAME 64
+struct sf_source_link {
+	char name[SF_SOURCE_LINK_NAME];	/* interface or PCI address */
+	bool up;			/* carrier up (removed: down) */
+	uint32_t speed_mbps;		/* 0 when unknown */
+	uint64_t packets;		/* captured from this port so far */
+};
+
 struct sf_source;
 
 struct sf_source_ops {
@@ -72,6 +81,12 @@ struct sf_source_ops {
 	 * interface removed), with the reason in why.
 	 */
 	int (*poll)(struct sf_source *s, char *why, size_t len);
+	/*
+	 * Optional, from the collector's thread about once a second: the link
+	 * of each input port, at most max, in configuration order; the count.
+	 * Inputs without a link (files, replay) have none.
+	 */
+	unsigned int (*links)(struct sf_source *s, struct sf_source_link *out, unsigned int max);
 	void (*close)(struct sf_source *s);
 };
 
@@ -155,6 +170,13 @@ void sf_source_stop(struct sf_source *s);
  * warning (sf_source_warning), and the caller stops the source.
  */
 int sf_source_poll(struct sf_source *s);
+
+/*
+ * The link state of each input port (at most max), read now: a system
+ * call or a driver query per port, so about once a second from one thread.
+ * 0 for inputs without links (files, replay).
+ */
+unsigned int sf_source_links(struct sf_source *s, struct sf_source_link *out, unsigned int max);
 
 /* Counters; safe to call from another thread (values may lag). */
 void sf_source_stats(struct sf_source *s, struct sf_source_stats *st);

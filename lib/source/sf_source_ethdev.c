@@ -275,10 +275,36 @@ eth_stats(struct sf_source *s, struct sf_source_stats *out)
 		out->dropped[SF_DROP_NO_MBUF];
 }
 
+/* The driver's link state, without waiting for autonegotiation. */
+static unsigned int
+eth_links(struct sf_source *s, struct sf_source_link *out, unsigned int max)
+{
+	struct eth_state *es = s->priv;
+	unsigned int i, n = RTE_MIN(es->n_ports, max);
+
+	for (i = 0; i < n; i++) {
+		struct rte_eth_link link;
+		struct rte_eth_stats st;
+
+		memset(&out[i], 0, sizeof(out[i]));
+		snprintf(out[i].name, sizeof(out[i].name), "%s", es->ports[i].name);
+		if (rte_eth_stats_get(es->ports[i].port_id, &st) == 0)
+			out[i].packets = st.ipackets;
+		memset(&link, 0, sizeof(link));
+		if (rte_eth_link_get_nowait(es->ports[i].port_id, &link) != 0)
+			continue;
+		out[i].up = link.link_status == RTE_ETH_LINK_UP;
+		if (link.link_speed != RTE_ETH_SPEED_NUM_UNKNOWN)
+			out[i].speed_mbps = link.link_speed;
+	}
+	return n;
+}
+
 const struct sf_source_ops sf_source_ethdev_ops = {
 	.name = "ethdev",
 	.open = eth_open,
 	.rx = eth_rx,
 	.stats = eth_stats,
+	.links = eth_links,
 	.close = eth_close,
 };

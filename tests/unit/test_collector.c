@@ -641,6 +641,46 @@ test_readers_race_publisher(void **state)
 	sf_collector_free(c);
 }
 
+/*
+ * Link state followed by the collector thread: the first reading is the
+ * starting state (no change, even when down); each flip after it counts
+ * with its time; a repeated reading changes nothing.
+ */
+static void
+test_port_links(void **state)
+{
+	struct sf_snap_port p, q;
+
+	(void)state;
+	memset(&p, 0, sizeof(p));
+	assert_false(sf_snap_port_update(&p, "eth1", true, 10000, 100));
+	assert_string_equal(p.name, "eth1");
+	assert_true(p.up);
+	assert_int_equal(p.changes, 0);
+	assert_int_equal(p.last_change_ns, 0);
+	assert_int_equal(p.speed_mbps, 10000);
+	assert_false(sf_snap_port_update(&p, "eth1", true, 10000, 200));
+	assert_true(sf_snap_port_update(&p, "eth1", false, 0, 300));
+	assert_false(p.up);
+	assert_int_equal(p.changes, 1);
+	assert_int_equal(p.last_change_ns, 300);
+	assert_int_equal(p.speed_mbps, 10000);	/* kept while down */
+	assert_false(sf_snap_port_update(&p, "eth1", false, 0, 400));
+	assert_int_equal(p.last_change_ns, 300);
+	assert_true(sf_snap_port_update(&p, "eth1", true, 1000, 500));
+	assert_int_equal(p.changes, 2);
+	assert_int_equal(p.last_change_ns, 500);
+	assert_int_equal(p.speed_mbps, 1000);
+	/* Down at the start: the state, not a change. */
+	memset(&q, 0, sizeof(q));
+	assert_false(sf_snap_port_update(&q, "eth2", false, 0, 100));
+	assert_false(q.up);
+	assert_int_equal(q.changes, 0);
+	assert_true(sf_snap_port_update(&q, "eth2", true, 0, 200));
+	assert_int_equal(q.changes, 1);
+	assert_int_equal(q.speed_mbps, 0);
+}
+
 int
 main(void)
 {
@@ -656,6 +696,7 @@ main(void)
 		cmocka_unit_test(test_history_and_snapshots),
 		cmocka_unit_test(test_publish),
 		cmocka_unit_test(test_readers_race_publisher),
+		cmocka_unit_test(test_port_links),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -18,6 +18,7 @@
 
 #include "sf_collector.h"
 #include "sf_config.h"
+#include "sf_health.h"
 #include "sf_http.h"
 #include "sf_snapshot.h"
 
@@ -192,12 +193,169 @@ test_renders_snapshot(void **state)
 	assert_non_null(strstr(buf, "\"port\":80,"));
 }
 
+/* The verdict on a snapshot of f->st published at wall time 1000 s, asked at now. */
+static void
+verdict(struct fixture *f, uint64_t now_s, bool ready, struct sf_health *h)
+{
+	struct sf_snap *s = sf_collector_snapshot(f->coll, &f->st);
+
+	assert_non_null(s);
+	s->wall_ns = 1000 * SF_NS_PER_S;
+	sf_health_check(s, now_s * SF_NS_PER_S, ready, h);
+	sf_snap_put(s);
+}
+
+static bool
+has_reason(const struct sf_health *h, const char *text)
+{
+	unsigned int i;
+
+	for (i = 0; i < h->n_reasons; i++)
+		if (strstr(h->reasons[i], text) != NULL)
+			return true;
+	return false;
+}
+
+/* /healthz and /readyz decide on the snapshot alone: each reason flips them. */
+static void
+test_health_verdicts(void **state)
+{
+	struct fixture *f = *state;
+	struct sf_health h;
+
+	sf_health_check(NULL, 0, false, &h);
+	assert_false(h.ok);
+	assert_string_equal(h.status, "starting");
+	f->st.live = true;
+	f->st.w[0].running = true;
+	f->st.w[0].ring_size = 100;
+	f->st.n_ports = 1;
+	snprintf(f->st.ports[0].name, sizeof(f->st.ports[0].name), "eth1");
+	f->st.ports[0].up = true;
+	verdict(f, 1001, false, &h);
+	assert_true(h.ok);
+	assert_string_equal(h.status, "ok");
+	verdict(f, 1001, true, &h);
+	assert_true(h.ok);
+	assert_string_equal(h.status, "ready");
+	/* The collector stopped publishing. */
+	verdict(f, 1011, false, &h);
+	assert_false(h.ok);
+	assert_string_equal(h.status, "failing");
+	assert_true(has_reason(&h, "collector stalled"));
+	/* A worker gone before the input ended; after it, workers end. */
+	f->st.w[0].running = false;
+	verdict(f, 1001, false, &h);
+	assert_false(h.ok);
+	assert_true(has_reason(&h, "worker 0"));
+	f->st.input_ended = true;
+	verdict(f, 1001, false, &h);
+	assert_true(h.ok);
+	f->st.input_ended = false;
+	f->st.w[0].running = true;
+	/* A link down: alive, not ready. */
+	f->st.ports[0].up = false;
+	verdict(f, 1001, false, &h);
+	assert_true(h.ok);
+	verdict(f, 1001, true, &h);
+	assert_false(h.ok);
+	assert_string_equal(h.status, "not ready");
+	assert_true(has_reason(&h, "port eth1: link down"));
+	f->st.ports[0].up = true;
+	/* A ring 95% full: behind when live, the pace of a file otherwise. */
+	f->st.w[0].ring_used = 95;
+	verdict(f, 1001, true, &h);
+	assert_false(h.ok);
+	assert_true(has_reason(&h, "ring is 95% full"));
+	f->st.live = false;
+	verdict(f, 1001, true, &h);
+	assert_true(h.ok);
+	f->st.live = true;
+	f->st.w[0].ring_used = 90;
+	verdict(f, 1001, true, &h);
+	assert_true(h.ok);
+	/* Messages dropped lately. */
+	f->st.w[0].msgs_lost_recent = 3;
+	verdict(f, 1001, true, &h);
+	assert_false(h.ok);
+	assert_true(has_reason(&h, "dropped 3 messages"));
+	f->st.w[0].msgs_lost_recent = 0;
+	/* A finished input is alive and ready, however old its last snapshot. */
+	f->st.finished = true;
+	f->st.ports[0].up = false;
+	verdict(f, 5000, true, &h);
+	assert_true(h.ok);
+	assert_string_equal(h.status, "finished");
+	assert_int_equal(h.n_reasons, 0);
+}
+
+/*
+ * The probes answer without the token (orchestrators have none) and show
+ * the verdict only; the API still asks for it. Links reach the API and
+ * /metrics.
+ */
+static void
+test_health_endpoints(void **state)
+{
+	struct fixture *f = *state;
+	static char buf[65536];
+
+	snprintf(f->cfg.http_token, sizeof(f->cfg.http_token), "secret");
+	get(f, "/healthz", buf, sizeof(buf));
+	assert_non_null(strstr(buf, " 503 "));
+	assert_non_null(strstr(buf, "{\"status\":\"starting\",\"reasons\":[\"starting:"));
+	f->st.w[0].running = true;
+	f->st.n_ports = 1;
+	snprintf(f->st.ports[0].name, sizeof(f->st.ports[0].name), "eth1");
+	f->st.ports[0].changes = 2;
+	f->st.ports[0].last_change_ns = 1234;
+	f->st.ports[0].packets = 77;
+	add_interval(f, 7, 42);
+	publish(f);
+	get(f, "/healthz", buf, sizeof(buf));
+	assert_non_null(strstr(buf, " 200 "));
+	assert_non_null(strstr(buf, "{\"status\":\"ok\",\"reasons\":[]}"));
+	assert_null(strstr(buf, "packets"));
+	get(f, "/readyz", buf, sizeof(buf));
+	assert_non_null(strstr(buf, " 503 "));
+	assert_non_null(strstr(buf, "{\"status\":\"not ready\",\"reasons\":[\"port eth1: "
+			"link down\"]}"));
+	get(f, "/api/v1/links", buf, sizeof(buf));
+	assert_non_null(strstr(buf, " 401 "));
+	f->cfg.http_token[0] = '\0';
+	get(f, "/api/v1/links", buf, sizeof(buf));
+	assert_non_null(strstr(buf, "{\"links\":[{\"port\":\"eth1\",\"up\":false,"
+			"\"speed_mbps\":null,\"packets\":77,\"changes\":2,"
+			"\"last_change_ns\":1234}]}"));
+	get(f, "/metrics", buf, sizeof(buf));
+	assert_non_null(strstr(buf, "\nspanflow_link_up{port=\"eth1\"} 0\n"));
+	assert_non_null(strstr(buf, "\nspanflow_link_changes_total{port=\"eth1\"} 2\n"));
+	assert_non_null(strstr(buf, "\nspanflow_port_packets_total{port=\"eth1\"} 77\n"));
+	assert_non_null(strstr(buf, "\nspanflow_input_finished 0\n"));
+	/* 42 packets flowed in a finalized interval, the input said 0: more than read. */
+	assert_non_null(strstr(buf, "\nspanflow_conservation_ok 0\n"));
+	f->st.input_received = 50;
+	publish(f);
+	get(f, "/metrics", buf, sizeof(buf));
+	assert_non_null(strstr(buf, "\nspanflow_conservation_ok 1\n"));
+	assert_non_null(strstr(buf, "\nspanflow_packets_unaccounted 8\n"));
+	f->st.finished = true;
+	publish(f);
+	get(f, "/metrics", buf, sizeof(buf));
+	assert_non_null(strstr(buf, "\nspanflow_conservation_ok 0\n"));
+	assert_non_null(strstr(buf, "\nspanflow_input_finished 1\n"));
+	get(f, "/readyz", buf, sizeof(buf));
+	assert_non_null(strstr(buf, "{\"status\":\"finished\",\"reasons\":[]}"));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_request, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_renders_snapshot, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_health_verdicts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_health_endpoints, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,6 +15,8 @@ capturing, and:
    1 then 2;
  - /readyz is 503 naming the port while it is down and 200 after; /healthz
    stays 200 throughout; both answer without the bearer token the API wants.
+A port already down when the capture starts is said once ("link down at the
+start"), shown down with no change counted, and /readyz is 503.
 
 Exit 77 (skipped) without root or iproute2.
 
@@ -221,6 +223,21 @@ def main():
             ck.check(srv.alive(), "spanflow captured on through the outage")
             rc = srv.stop()
             ck.check(rc == 0, "SIGINT: exit 0", "exit %s\n%s" % (rc, sf.tail(srv.stderr())))
+        # A port whose link is already down when the capture starts.
+        with VethPair("d") as v:
+            sf.sh("ip", "link", "set", v.a, "down")
+            with Server(binary, ["-i", v.b, "-w", "1"], tmp) as srv:
+                said = wait_for(lambda: "port %s: link down at the start" % v.b in
+                                srv.stderr(), 30)
+                time.sleep(1.5)  # one more reading: said once, not again
+                ck.check(said and srv.stderr().count("port %s: link down" % v.b) == 1,
+                         "down at the start: said once on stderr", sf.tail(srv.stderr()))
+                l0 = link(srv)
+                ck.check(l0 is not None and not l0["up"] and l0["changes"] == 0,
+                         "down at the start: shown down, no change counted", l0)
+                st, r = probe(srv, "/readyz")
+                ck.check(st == 503 and "port %s: link down" % v.b in r.get("reasons", []),
+                         "down at the start: /readyz 503", (st, r))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     ck.finish()

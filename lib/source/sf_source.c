@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <errno.h>
+#include <fcntl.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,6 +104,34 @@ sf_source_iface_check(const char *name, char *err, size_t errlen)
 	}
 	close(fd);
 	return idx;
+}
+
+void
+sf_source_iface_link(int fd, const char *name, unsigned int ifindex, struct sf_source_link *l)
+{
+	struct ifreq ifr;
+	char path[96], buf[24];
+	ssize_t len;
+	int sfd;
+
+	l->up = false;
+	l->speed_mbps = 0;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr) != 0 || if_nametoindex(name) != ifindex)
+		return;
+	l->up = (ifr.ifr_flags & IFF_UP) && (ifr.ifr_flags & IFF_RUNNING);
+	snprintf(path, sizeof(path), "/sys/class/net/%s/speed", name);
+	sfd = open(path, O_RDONLY | O_CLOEXEC);
+	if (sfd < 0)
+		return;
+	len = read(sfd, buf, sizeof(buf) - 1);
+	close(sfd);
+	if (len <= 0)
+		return;
+	buf[len] = '\0';
+	if (buf[0] >= '0' && buf[0] <= '9')
+		l->speed_mbps = (uint32_t)strtoul(buf, NULL, 10);
 }
 
 struct sf_input

@@ -17,6 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <rte_dev.h>
 #include <rte_ethdev.h>
@@ -33,6 +36,7 @@ struct eth_port {
 	uint16_t port_id;
 	bool started;
 	bool vdev;		/* created by us (af_packet) */
+	unsigned int ifindex;	/* af_packet: the Linux interface's */
 	char name[64];		/* interface or PCI address, for messages */
 	char vdev_name[64];	/* af_packet vdev, for removal */
 };
@@ -183,6 +187,7 @@ eth_open(struct sf_source *s, const struct sf_source_params *p, char *err, size_
 		char args[256];
 
 		snprintf(ep->name, sizeof(ep->name), "%s", cfg->interfaces[i]);
+		ep->ifindex = if_nametoindex(cfg->interfaces[i]);
 		snprintf(ep->vdev_name, sizeof(ep->vdev_name), "net_af_packet_sf%u", i);
 		snprintf(args, sizeof(args), "iface=%s,qpairs=%u,blocksz=4096,framesz=%u,"
 				"framecnt=%" PRIu64 ",qdisc_bypass=1", cfg->interfaces[i],
@@ -275,12 +280,17 @@ eth_stats(struct sf_source *s, struct sf_source_stats *out)
 		out->dropped[SF_DROP_NO_MBUF];
 }
 
-/* The driver's link state, without waiting for autonegotiation. */
+/*
+ * A NIC's link as its driver says, without waiting for autonegotiation.
+ * DPDK 22.11's net_af_packet always says up, so an af_packet port's link
+ * is the kernel's view of its interface (sf_source_iface_link).
+ */
 static unsigned int
 eth_links(struct sf_source *s, struct sf_source_link *out, unsigned int max)
 {
 	struct eth_state *es = s->priv;
 	unsigned int i, n = RTE_MIN(es->n_ports, max);
+	int fd = -1;
 
 	for (i = 0; i < n; i++) {
 		struct rte_eth_link link;
@@ -290,6 +300,12 @@ eth_links(struct sf_source *s, struct sf_source_link *out, unsigned int max)
 		snprintf(out[i].name, sizeof(out[i].name), "%s", es->ports[i].name);
 		if (rte_eth_stats_get(es->ports[i].port_id, &st) == 0)
 			out[i].packets = st.ipackets;
+		if (es->ports[i].vdev) {
+			if (fd < 0)
+				fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+			sf_source_iface_link(fd, es->ports[i].name, es->ports[i].ifindex, &out[i]);
+			continue;
+		}
 		memset(&link, 0, sizeof(link));
 		if (rte_eth_link_get_nowait(es->ports[i].port_id, &link) != 0)
 			continue;
@@ -297,6 +313,8 @@ eth_links(struct sf_source *s, struct sf_source_link *out, unsigned int max)
 		if (link.link_speed != RTE_ETH_SPEED_NUM_UNKNOWN)
 			out[i].speed_mbps = link.link_speed;
 	}
+	if (fd >= 0)
+		close(fd);
 	return n;
 }
 

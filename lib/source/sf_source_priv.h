@@ -88,6 +88,17 @@ extern const struct sf_source_ops sf_source_tpacket_ops;
 unsigned int sf_source_iface_check(const char *name, char *err, size_t errlen);
 
 /*
+ * The kernel's view of a Linux interface's link into l (name and packets
+ * left as they are): up when the interface is up and running (IFF_RUNNING:
+ * operstate up, i.e. carrier; a veth whose peer went down loses it), down
+ * when it is not or no longer the interface of index ifindex (removed);
+ * speed from sysfs (Mb/s; unreadable or -1 while down). fd: any AF_INET
+ * datagram socket, for the ioctl.
+ */
+void sf_source_iface_link(int fd, const char *name, unsigned int ifindex,
+		struct sf_source_link *l);
+
+/*
  * A mapped TPACKET_V3 receive ring and the reading lcore's place in it
  * (sf_source_tpacket.c; here for its unit test). The kernel fills blocks
  * and hands each over with TP_STATUS_USER; the reader copies its frames

@@ -743,51 +743,25 @@ tp_poll(struct sf_source *s, char *why, size_t len)
 	return -1;
 }
 
-/*
- * A link is up when the kernel says the interface is up and running
- * (IFF_RUNNING: operstate up, i.e. carrier; a veth whose peer went down
- * loses it). A removed interface is down for good. The speed is sysfs's
- * (Mb/s; unreadable or -1 while down).
- */
+/* The kernel's view of each interface (sf_source_iface_link); removed: down. */
 static unsigned int
 tp_links(struct sf_source *s, struct sf_source_link *out, unsigned int max)
 {
 	struct tp_state *ts = s->priv;
-	unsigned int i, n = RTE_MIN(ts->n_if, max);
+	unsigned int i, q, n = RTE_MIN(ts->n_if, max);
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
 	for (i = 0; i < n; i++) {
 		const struct tp_iface *fi = &ts->ifs[i];
 		struct sf_source_link *l = &out[i];
-		struct ifreq ifr;
-		char path[96], buf[24];
-		ssize_t len;
-		unsigned int q;
-		int sfd;
 
 		memset(l, 0, sizeof(*l));
 		snprintf(l->name, sizeof(l->name), "%s", fi->name);
 		for (q = 0; q < ts->nq; q++)
 			l->packets += atomic_load_explicit(&tp_ring_of(ts, q, i)->received,
 					memory_order_relaxed);
-		if (fi->gone || fd < 0)
-			continue;
-		memset(&ifr, 0, sizeof(ifr));
-		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", fi->name);
-		if (ioctl(fd, SIOCGIFFLAGS, &ifr) != 0 || if_nametoindex(fi->name) != fi->ifindex)
-			continue;
-		l->up = (ifr.ifr_flags & IFF_UP) && (ifr.ifr_flags & IFF_RUNNING);
-		snprintf(path, sizeof(path), "/sys/class/net/%s/speed", fi->name);
-		sfd = open(path, O_RDONLY | O_CLOEXEC);
-		if (sfd < 0)
-			continue;
-		len = read(sfd, buf, sizeof(buf) - 1);
-		close(sfd);
-		if (len > 0) {
-			buf[len] = '\0';
-			if (buf[0] >= '0' && buf[0] <= '9')
-				l->speed_mbps = (uint32_t)strtoul(buf, NULL, 10);
-		}
+		if (!fi->gone)
+			sf_source_iface_link(fd, fi->name, fi->ifindex, l);
 	}
 	if (fd >= 0)
 		close(fd);

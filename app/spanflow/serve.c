@@ -18,8 +18,10 @@ sf_serve_start(struct sf_app *app, const char *input, char *err, size_t errlen)
 	const struct sf_config *cfg = app->cfg;
 	struct sf_http_params hp;
 
+	/* A paced replay stands in for live traffic: served as live capture is. */
 	if (cfg->http_enabled == SF_HTTP_OFF ||
-			(cfg->http_enabled == SF_HTTP_AUTO && !app->live && !cfg->http_serve))
+			(cfg->http_enabled == SF_HTTP_AUTO && !app->live && !cfg->http_serve &&
+			 sf_config_pace(cfg) == 0))
 		return 0;
 	app->snaps = sf_snap_pub_create();
 	if (app->snaps == NULL) {

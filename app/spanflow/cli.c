@@ -272,24 +272,29 @@ put_usage_item(FILE *f, const struct help_item *it)
 }
 
 /* "-r, -i, -p, --replay": the input flags (input) or the list flags (!input). */
+static void roff_text(FILE *f, const char *s);
+
 static void
 put_flag_list(FILE *f, const struct cli_table *t, bool input, bool roff)
 {
-	const char *dash = roff ? "\\-" : "-";
 	unsigned int i, n = 0;
+	char opt[128];
 
 	for (i = 0; i < t->n; i++) {
 		if (input ? !t->info[i].input : !t->info[i].list)
 			continue;
 		fputs(n++ ? ", " : "", f);
-		if (roff)
-			fputs("\\fB", f);
 		if (t->flag[i]->letter != 0)
-			fprintf(f, "%s%c", dash, t->flag[i]->letter);
+			snprintf(opt, sizeof(opt), "-%c", t->flag[i]->letter);
 		else
-			fprintf(f, "%s%s%s", dash, dash, t->flag[i]->name);
-		if (roff)
+			snprintf(opt, sizeof(opt), "--%s", t->flag[i]->name);
+		if (roff) {
+			fputs("\\fB", f);
+			roff_text(f, opt);
 			fputs("\\fR", f);
+		} else {
+			fputs(opt, f);
+		}
 	}
 }
 
@@ -321,20 +326,28 @@ sf_cli_usage(FILE *f)
 }
 
 /*
- * Text for roff: backslashes escaped, a dash that starts a word (an
- * option) as a minus sign, and no control character at a line's start.
+ * Text for roff: backslashes escaped, every dash of an option (a word that
+ * starts with one: --tcp-end-timeout) a minus sign, so that it can be
+ * copied from the rendered page, and no control character at a line's
+ * start.
  */
 static void
 roff_text(FILE *f, const char *s)
 {
+	bool opt = false;
 	const char *p;
 
 	if (*s == '.' || *s == '\'')
 		fputs("\\&", f);
 	for (p = s; *p != '\0'; p++) {
+		if (*p == '-' && (p == s || p[-1] == ' ' || p[-1] == '(' || p[-1] == '\''))
+			opt = true;
+		else if (*p != '-' && *p != '_' && !(*p >= 'a' && *p <= 'z') &&
+				!(*p >= '0' && *p <= '9'))
+			opt = false;
 		if (*p == '\\')
 			fputs("\\e", f);
-		else if (*p == '-' && (p == s || p[-1] == ' ' || p[-1] == '-' || p[-1] == '('))
+		else if (*p == '-' && opt)
 			fputs("\\-", f);
 		else
 			fputc(*p, f);
@@ -344,11 +357,14 @@ roff_text(FILE *f, const char *s)
 static void
 put_man_item(FILE *f, const struct help_item *it)
 {
+	char opt[128];
+
 	fputs(".TP\n", f);
 	if (it->letter != 0)
 		fprintf(f, "\\fB\\-%c\\fR, ", it->letter);
-	fputs("\\fB\\-\\-", f);
-	roff_text(f, it->name);
+	snprintf(opt, sizeof(opt), "--%s", it->name);
+	fputs("\\fB", f);
+	roff_text(f, opt);
 	fputs("\\fR", f);
 	if (it->arg != NULL) {
 		fputs(" \\fI", f);

@@ -89,7 +89,7 @@ def setting(dump, section, key):
         if not line.startswith(" ") and line.endswith(":"):
             cur = line[:-1]
         elif cur == section and line.strip().startswith(key + ":"):
-            return line.split(":", 1)[1].strip()
+            return line.split(":", 1)[1].split("  #", 1)[0].strip()
     return None
 
 

@@ -48,7 +48,8 @@ import test_export_ipfix_transport as ipt  # noqa: E402
 PACKETS = 6000
 FLOWS = 400
 PPS = 10000
-IDLE = "0.5s"
+IDLE = "0.5s"		# idle flows end this long after their last packet,
+TCP_END = "0.2s"	# TCP flows this long after FIN or RST: before the SIGHUP
 
 
 def key_of(r):
@@ -106,7 +107,8 @@ def plain_round(ck, binary, n, caps, tmp):
     out.mkdir()
     f, c, iv, ipf = out / "f.jsonl", out / "f.csv", out / "iv.jsonl", out / "f.ipfix"
     args = ["-w", 2, "--flows", f, "--csv", c, "--intervals", iv, "--ipfix-file", ipf,
-            "--interval", "0.5", "--idle-timeout", IDLE, "--no-progress", "--no-http"]
+            "--interval", "0.5", "--idle-timeout", IDLE, "--tcp-end-timeout", TCP_END,
+            "--no-progress", "--no-http"]
     with sf.LiveRun(n, binary, args, out) as run:
         if not run.started(ck, what):
             return
@@ -145,7 +147,11 @@ def plain_round(ck, binary, n, caps, tmp):
     early = [r for r in new if r["start_ns"] < t_hup]
     ck.check(not late and not early, "%s: split at the SIGHUP: the first capture's flows "
              "in the moved file, the second's in the new one" % what,
-             "%d late, %d early" % (len(late), len(early)))
+             "%d late, %d early: %s" % (len(late), len(early), "; ".join(
+                 "%s:%d > %s:%d proto %d, %d packets, %.3f .. %.3f s from the SIGHUP, %s"
+                 % (r["src_addr"], r["src_port"], r["dst_addr"], r["dst_port"], r["proto"],
+                    r["packets"] + r["rev_packets"], (r["start_ns"] - t_hup) / 1e9,
+                    (r["end_ns"] - t_hup) / 1e9, r["end_reason"]) for r in (late + early)[:4])))
     recs = old + new
     once_each(ck, what, "JSON", recs, cons)
     rows = read_csv(ck, what, out / "f.csv.1") + read_csv(ck, what, c)
@@ -180,7 +186,7 @@ def rotating_round(ck, binary, n, caps, tmp):
     cfg = Path(tmp) / "rotate.yaml"
     cfg.write_text("export:\n  rotate_size: 1G\n")
     args = ["-c", cfg, "-w", 1, "--flows", out / "f.jsonl", "--csv", out / "f.csv",
-            "--idle-timeout", IDLE, "--no-progress", "--no-http"]
+            "--idle-timeout", IDLE, "--tcp-end-timeout", TCP_END, "--no-progress", "--no-http"]
     with sf.LiveRun(n, binary, args, out) as run:
         if not run.started(ck, what):
             return

@@ -22,7 +22,10 @@ stops spanflow with SIGINT. Checks:
     records (when ipfixDump is installed);
   * with rotation on (export.rotate_size), SIGHUP completes the current
     numbered file and starts the next: no temporary file is left, and the
-    records are each in one file.
+    records are each in one file;
+  * a spanflow serving over HTTP after a replay (--serve) from a terminal of
+    its own (a pseudo-terminal): `kill -HUP` does not stop it, but the
+    terminal hanging up (its other end closed) does, with exit status 0.
 
 Exit 77 (skipped) without root, ip, tcpreplay or ethtool.
 
@@ -32,6 +35,9 @@ Usage: test_signals_reopen.py SPANFLOW_BINARY TESTS_DATA_DIR
 import collections
 import csv
 import os
+import pty
+import select
+import socket
 import shutil
 import signal
 import subprocess
@@ -216,8 +222,61 @@ def rotating_round(ck, binary, n, caps, tmp):
     once_each(ck, what, "CSV", rows, cons)
 
 
+def pty_round(ck, binary, data):
+    """A run with a terminal: SIGHUP from kill is a reopen, a hangup a stop."""
+    what = "terminal"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execv(binary, [binary, "-r", str(data / "sample.pcap"), "--serve", "--http",
+                          "127.0.0.1:%d" % port, "--no-progress"])
+    seen, deadline = b"", time.time() + 60
+    while b"until Ctrl-C" not in seen and time.time() < deadline:
+        r, _w, _x = select.select([fd], [], [], 0.5)
+        if r:
+            try:
+                seen += os.read(fd, 65536)
+            except OSError:
+                break
+    ok = ck.check(b"until Ctrl-C" in seen, "%s: spanflow -r --serve on a pseudo-terminal "
+                  "serves after the replay" % what, seen[-400:])
+    status = None
+    if ok:
+        os.kill(pid, signal.SIGHUP)
+        time.sleep(1.5)
+        done, status = os.waitpid(pid, os.WNOHANG)
+        ck.check(done == 0, "%s: kill -HUP does not stop it" % what)
+        if done == 0:
+            # Read what it said, then hang up: close our end of the terminal.
+            r, _w, _x = select.select([fd], [], [], 0.5)
+            if r:
+                seen += os.read(fd, 65536)
+            ck.check(b"SIGHUP" in seen, "%s: it says what it did with the SIGHUP" % what,
+                     seen[-300:])
+            os.close(fd)
+            fd = None
+            deadline = time.time() + 30
+            while done == 0 and time.time() < deadline:
+                time.sleep(0.1)
+                done, status = os.waitpid(pid, os.WNOHANG)
+            ck.check(done != 0 and os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0,
+                     "%s: the terminal hanging up stops it, exit status 0" % what,
+                     "still running" if done == 0 else "status %#x" % status)
+    if fd is not None:
+        os.close(fd)
+    try:
+        if os.waitpid(pid, os.WNOHANG)[0] == 0:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass
+
+
+
 def main():
-    binary, _data = sf.usage_args()
+    binary, data = sf.usage_args()
     why = sf.live_skip_reason()
     if why:
         print("cannot run: %s" % why)
@@ -234,6 +293,7 @@ def main():
         with sf.Netns() as n:
             plain_round(ck, binary, n, caps, tmp)
             rotating_round(ck, binary, n, caps, tmp)
+    pty_round(ck, binary, data)
     ck.finish()
 
 

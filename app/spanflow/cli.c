@@ -155,7 +155,8 @@ struct help_item {
 typedef void (*put_item_fn)(FILE *f, const struct help_item *it);
 
 static const char config_help[] = "YAML configuration: every setting below and more "
-	"(spanflow.yaml, installed as " SF_CONFIG_FILE ", documents them). Without -c and without an input option: "
+	"(spanflow.yaml, installed as " SF_CONFIG_FILE ", documents them). "
+	"Without -c and without an input option: "
 	SF_CONFIG_FILE " when it exists; a spanflow run from its build tree falls back to "
 	"config/spanflow.yaml of its source tree (the bundled demo)";
 

@@ -1300,7 +1300,7 @@ sf_ipfix_open(const struct sf_ipfix_params *p, char *err, size_t errlen)
 		x->max = p->mtu - overhead;
 	}
 	x->msg = malloc(IPFIX_MSG_MAX);
-	/* Templates for a new TCP session or a reopened file are built in a message of their own. */
+	/* A new TCP session's or a reopened file's templates: built in a message of their own. */
 	if ((x->n_tcp != 0 || x->n_file != 0) && x->msg != NULL) {
 		x->cap_msg = malloc(IPFIX_MSG_MAX);
 		if (x->cap_msg == NULL) {

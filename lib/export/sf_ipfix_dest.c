@@ -409,8 +409,9 @@ file_write(struct sf_ipfix_dest *d, const uint8_t *msg, size_t len, uint32_t rec
 		memcpy(hdr, msg, IPFIX_HDR);
 		put_be32(hdr + 8, d->sess_seq);
 		errno = 0;
+		len -= IPFIX_HDR;
 		if (fwrite(hdr, 1, IPFIX_HDR, d->f) == IPFIX_HDR &&
-				fwrite(msg + IPFIX_HDR, 1, len - IPFIX_HDR, d->f) == len - IPFIX_HDR)
+				fwrite(msg + IPFIX_HDR, 1, len, d->f) == len)
 			goto done;
 	} else {
 		errno = EBADF;	/* a reopen that failed: nothing is open */

@@ -124,6 +124,9 @@ sf_collector_loop(struct sf_app *app, struct sf_collector *c)
 		if (app->input_end_tsc == 0 && sf_source_eof(app->src))
 			app->input_end_tsc = rte_rdtsc();
 		follow_stop(app, &seen, &stop_tsc);
+		/* Between messages: no record is half written when the files change. */
+		if (sf_stop_take_reopen() && app->out != NULL)
+			sf_outputs_reopen(app->out);
 		if (app->out != NULL)
 			sf_outputs_tick(app->out);
 		sf_serve_tick(app, c, false);

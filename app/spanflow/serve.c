@@ -120,8 +120,13 @@ sf_serve_linger(struct sf_app *app)
 	if (app->cfg->report)
 		fprintf(stderr, "spanflow: replay done; serving http://%s/ until Ctrl-C\n",
 				app->cfg->http_listen.text);
-	while (sf_stop_state() == SF_STOP_NONE)
+	/* A terminal's hangup stops serving; another SIGHUP finds no file left to reopen. */
+	while (sf_stop_state() == SF_STOP_NONE) {
+		if (sf_stop_take_reopen())
+			fprintf(stderr, "spanflow: SIGHUP: no output file reopened (the "
+					"replay's files are complete)\n");
 		usleep(100 * 1000);
+	}
 }
 
 void

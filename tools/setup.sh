@@ -62,9 +62,9 @@ build() {
 
 # clang + libFuzzer build (tools/fuzz.sh): a short session, then past crashes.
 fuzz() {
-	echo "== fuzz: ${FUZZ_SECONDS:-20} s per target, then libFuzzer regressions"
+	echo "== fuzz: ${FUZZ_SECONDS:-10} s per target, then libFuzzer regressions"
 	unset LSAN_OPTIONS
-	tools/fuzz.sh "${FUZZ_SECONDS:-20}"
+	tools/fuzz.sh "${FUZZ_SECONDS:-10}"
 	meson test -C build-fuzz --suite fuzz --print-errorlogs
 }
 

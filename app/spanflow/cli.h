@@ -10,6 +10,7 @@ enum sf_cli_action {
 	SF_CLI_HELP,
 	SF_CLI_VERSION,
 	SF_CLI_PRINT_CONFIG,
+	SF_CLI_HELP_MAN,	/* --help-man (hidden): the manual page */
 };
 
 struct sf_cli {
@@ -19,8 +20,9 @@ struct sf_cli {
 };
 
 /*
- * Parse argv into cfg: load the config file (-c, or the source tree's demo
- * configuration when neither -c nor an input is given), then apply the
+ * Parse argv into cfg: load the config file (-c; when neither -c nor an
+ * input is given, the installed configuration, or for a binary run from
+ * its build tree without one, the source tree's demo), then apply the
  * flags over it, in order. Returns 0, or -1 with a message (usage and
  * config errors).
  */
@@ -29,5 +31,11 @@ int sf_cli_parse(struct sf_cli *cli, struct sf_config *cfg, int argc, char **arg
 
 /* --help: every flag with its help, setting and default (from the table). */
 void sf_cli_usage(FILE *f);
+
+/*
+ * The manual page spanflow(8) in roff, from the same table as --help (the
+ * build runs `spanflow --help-man`; nothing of DPDK starts).
+ */
+void sf_cli_man(FILE *f);
 
 #endif /* SF_APP_CLI_H */

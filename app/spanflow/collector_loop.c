@@ -169,6 +169,9 @@ sf_collector_loop(struct sf_app *app, struct sf_collector *c)
 		follow_stop(app, &seen, &stop_tsc);
 		if (seen == SF_STOP_NONE)
 			poll_links(app, shown);
+		/* Between messages: no record is half written when the files change. */
+		if (sf_stop_take_reopen() && app->out != NULL)
+			sf_outputs_reopen(app->out);
 		if (app->out != NULL)
 			sf_outputs_tick(app->out);
 		sf_serve_tick(app, c, false);

@@ -23,6 +23,9 @@ main(int argc, char **argv)
 	case SF_CLI_HELP:
 		sf_cli_usage(stdout);
 		return SF_EXIT_OK;
+	case SF_CLI_HELP_MAN:
+		sf_cli_man(stdout);
+		return SF_EXIT_OK;
 	case SF_CLI_VERSION:
 		printf("spanflow %s (%s)\n", SF_VERSION, rte_version());
 		return SF_EXIT_OK;

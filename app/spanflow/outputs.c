@@ -81,6 +81,33 @@ sf_outputs_tick(struct sf_outputs *o)
 }
 
 void
+sf_outputs_reopen(struct sf_outputs *o)
+{
+	char err[512], names[256];
+	unsigned int i;
+	size_t n = 0;
+	int rc;
+
+	names[0] = '\0';
+	for (i = 0; i < o->n; i++) {
+		if (o->out[i].closed || o->out[i].ops->reopen == NULL)
+			continue;
+		err[0] = '\0';
+		rc = o->out[i].ops->reopen(o->out[i].x, err, sizeof(err));
+		if (rc < 0)
+			fprintf(stderr, "spanflow: %s; its records are lost until a reopen "
+					"succeeds\n", err);
+		else if (rc == 0 && n < sizeof(names))
+			n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%s", n ? ", " : "",
+					o->out[i].ops->name);
+	}
+	if (n != 0)
+		fprintf(stderr, "spanflow: SIGHUP: output files reopened (%s)\n", names);
+	else
+		fprintf(stderr, "spanflow: SIGHUP: no output file reopened\n");
+}
+
+void
 sf_outputs_stats(const struct sf_outputs *o, unsigned int i, struct sf_exporter_stats *st)
 {
 	memset(st, 0, sizeof(*st));

@@ -56,6 +56,13 @@ int sf_outputs_finish(struct sf_outputs *o);
  */
 void sf_outputs_tick(struct sf_outputs *o);
 
+/*
+ * Collector thread, between records (SIGHUP): every open output that has
+ * files reopens them (sf_exporter_ops.reopen); a line on stderr says so,
+ * and another names an output that could not.
+ */
+void sf_outputs_reopen(struct sf_outputs *o);
+
 /* Output i's counters (memset, up -1, then the exporter's own). */
 void sf_outputs_stats(const struct sf_outputs *o, unsigned int i, struct sf_exporter_stats *st);
 

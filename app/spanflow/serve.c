@@ -20,8 +20,10 @@ sf_serve_start(struct sf_app *app, const char *input, char *err, size_t errlen)
 	const struct sf_config *cfg = app->cfg;
 	struct sf_http_params hp;
 
+	/* A paced replay stands in for live traffic: served as live capture is. */
 	if (cfg->http_enabled == SF_HTTP_OFF ||
-			(cfg->http_enabled == SF_HTTP_AUTO && !app->live && !cfg->http_serve))
+			(cfg->http_enabled == SF_HTTP_AUTO && !app->live && !cfg->http_serve &&
+			 sf_config_pace(cfg) == 0))
 		return 0;
 	app->snaps = sf_snap_pub_create();
 	if (app->snaps == NULL) {
@@ -153,8 +155,13 @@ sf_serve_linger(struct sf_app *app)
 	if (app->cfg->report)
 		fprintf(stderr, "spanflow: replay done; serving http://%s/ until Ctrl-C\n",
 				app->cfg->http_listen.text);
-	while (sf_stop_state() == SF_STOP_NONE)
+	/* A terminal's hangup stops serving; another SIGHUP finds no file left to reopen. */
+	while (sf_stop_state() == SF_STOP_NONE) {
+		if (sf_stop_take_reopen())
+			fprintf(stderr, "spanflow: SIGHUP: no output file reopened (the "
+					"replay's files are complete)\n");
 		usleep(100 * 1000);
+	}
 }
 
 void

@@ -156,15 +156,16 @@ sf_dispatch_loop(void *arg)
 		if (n == 0) {
 			if (sf_source_eof(app->src))
 				break;
-			if (app->live) {
-				/* A quiet link still moves time on: workers close intervals on time. */
-				uint64_t now = sf_source_now_ns(app->src);
+			/*
+			 * A quiet link still moves time on: workers close intervals on
+			 * time. So does a paced replay between its packets.
+			 */
+			uint64_t now = app->live ? sf_source_now_ns(app->src) :
+				sf_source_paced_clock(app->src);
 
-				if (now > clock) {
-					clock = now;
-					atomic_store_explicit(&app->told_clock, clock,
-							memory_order_release);
-				}
+			if (now > clock) {
+				clock = now;
+				atomic_store_explicit(&app->told_clock, clock, memory_order_release);
 			}
 			idle = sf_idle_wait(app, idle);
 			continue;

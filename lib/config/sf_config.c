@@ -70,6 +70,7 @@ static int check_brokers(const char *s, char *what, size_t wlen);
 static int check_topic(const char *s, char *what, size_t wlen);
 static int check_url(const char *s, char *what, size_t wlen);
 static int check_name(const char *s, char *what, size_t wlen);
+static int check_pace(const char *s, char *what, size_t wlen);
 
 #define FORM_URL "\"\" or a URL http://[USER[:PASSWORD]@]HOST[:PORT][/DATABASE] " \
 	"(http://127.0.0.1:8123, http://spanflow:secret@ch.example:8123/netflows)"
@@ -151,6 +152,12 @@ static const struct opt opts[] = {
 	  .min = 1, .max = UINT64_C(1) << 32, .def = "1",
 	  .help = "times the in-memory replay goes through the capture",
 	  .cli = { FLAG("loop", 0, "N", "with --replay: go through the capture N times") } },
+	{ .key = "input.pace", .type = OPT_PATH, .flags = OPT_TEXT, FIELD(pace), .def = "max",
+	  .check = check_pace, .form = "max, or a speed-up factor of capture time: 1 (as "
+	  "captured), 10 (ten times faster), 0.5 (half as fast)",
+	  .help = "replay a file at capture speed (1), a multiple of it, or as fast as it "
+	  "can be read (max); a paced replay serves HTTP as live capture does",
+	  .cli = { FLAG("pace", 0, "X", NULL) } },
 	{ .key = "input.interfaces", .type = OPT_STRLIST, .flags = OPT_INPUT,
 	  LIST(interfaces, n_interfaces), .max = SF_CONFIG_MAX_PORTS, .def = "",
 	  .help = "Linux interfaces to capture from (see input.capture)",
@@ -1127,6 +1134,31 @@ check_name(const char *s, char *what, size_t wlen)
 		return -1;
 	}
 	return 0;
+}
+
+static int
+check_pace(const char *s, char *what, size_t wlen)
+{
+	char *end;
+	double v;
+
+	if (strcmp(s, "max") == 0)
+		return 0;
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || *end != '\0' || errno != 0 || !(v >= 0.001 && v <= 1e6)) {
+		msg(what, wlen, "'%.*s' is not max or a factor 0.001..1000000", QUOTE_MAX, s);
+		return -1;
+	}
+	return 0;
+}
+
+double
+sf_config_pace(const struct sf_config *c)
+{
+	if (c->pace[0] == '\0' || strcmp(c->pace, "max") == 0)
+		return 0;
+	return strtod(c->pace, NULL);
 }
 
 /* Limits of a numeric value, shared by the parser and sf_config_check(). */

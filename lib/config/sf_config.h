@@ -120,6 +120,7 @@ struct sf_config {
 	enum sf_config_reader reader;	/* input.reader: native | libpcap | net_pcap */
 	char replay_file[PATH_MAX];	/* input.replay: in-memory replay (benchmark) */
 	uint64_t replay_loops;		/* input.loops */
+	char pace[16];			/* input.pace: "max", or a speed-up of capture time */
 	unsigned int n_interfaces;
 	char interfaces[SF_CONFIG_MAX_PORTS][64];	/* input.interfaces: Linux ifaces */
 	unsigned int n_ports;
@@ -340,5 +341,11 @@ sf_config_sampling(const struct sf_config *c)
 {
 	return c->sample_rate > 1 ? c->sample_mode + 1 : 0;
 }
+
+/*
+ * input.pace as a factor of capture time (1: as captured, 10: ten times
+ * faster), or 0: as fast as the file can be read ("max").
+ */
+double sf_config_pace(const struct sf_config *c);
 
 #endif /* SF_CONFIG_H */

@@ -54,6 +54,19 @@ struct sf_exporter_ops {
 	 */
 	void (*tick)(void *x, uint64_t now_ns);
 	/*
+	 * Optional, collector thread, between records: reopen the output
+	 * files (SIGHUP; logrotate has moved them away). What was written
+	 * before is complete in the old file, what follows goes to a file
+	 * opened again at the configured path (created, or appended to if it
+	 * is still there), which starts as a file of this format does (a CSV
+	 * header, IPFIX templates). A rotating writer completes its file and
+	 * starts the next one. 0; 1 when this instance has no file (standard
+	 * output, collectors only); -1 with a message in err: the output then
+	 * loses what it is given until a later reopen succeeds, and its close
+	 * reports the error. NULL: the exporter never writes files.
+	 */
+	int (*reopen)(void *x, char *err, size_t errlen);
+	/*
 	 * Flush and finish: files complete, last messages sent. 0; -1 with an
 	 * error in err (the output is incomplete); 1 with a warning in err
 	 * (e.g. messages a collector did not take). Counters stay readable.
@@ -113,6 +126,16 @@ char *sf_rotfile_reserve(struct sf_rotfile *rf, size_t max);
 void sf_rotfile_commit(struct sf_rotfile *rf, size_t n);
 /* Files completed so far (renamed into place). */
 uint64_t sf_rotfile_files(const struct sf_rotfile *rf);
+/*
+ * Reopen (SIGHUP, after logrotate moved the file away): with rotation, the
+ * current file is completed and the next one started (when it holds more
+ * than the header); without, the file is closed and the configured path
+ * opened again for appending, created if it is gone (a new or empty file
+ * gets the header). 0; 1 for stdout (nothing to reopen); -errno with a
+ * message in err (then nothing is written until a reopen succeeds; close
+ * reports it).
+ */
+int sf_rotfile_reopen(struct sf_rotfile *rf, char *err, size_t errlen);
 /* Complete the last file; 0, or -errno of the first error (message in err). */
 int sf_rotfile_close(struct sf_rotfile *rf, char *err, size_t errlen);
 

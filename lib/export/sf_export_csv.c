@@ -182,6 +182,16 @@ csv_finish(void *x, char *err, size_t errlen)
 	return ret < 0 ? -1 : 0;
 }
 
+static int
+csv_reopen(void *x, char *err, size_t errlen)
+{
+	struct sf_csv *c = x;
+
+	int ret = sf_rotfile_reopen(c->rf, err, errlen);
+
+	return ret < 0 ? -1 : ret;
+}
+
 static void
 csv_stats(const void *x, struct sf_exporter_stats *st)
 {
@@ -195,6 +205,7 @@ const struct sf_exporter_ops sf_exporter_csv = {
 	.name = "csv",
 	.open = csv_open,
 	.record = sf_csv_write_record,
+	.reopen = csv_reopen,
 	.close = csv_finish,
 	.stats = csv_stats,
 	.free = free,

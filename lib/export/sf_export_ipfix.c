@@ -199,15 +199,15 @@ struct sf_ipfix {
 	unsigned int n_udp, n_tcp, n_file;
 	uint64_t linger_ns;	/* close: how long TCP collectors may take to confirm the rest */
 	/*
-	 * Templates for a new TCP session (ipfix_templates): messages are built
-	 * into cap_buf instead of being sent.
+	 * Templates for a new TCP session or a reopened file (ipfix_templates):
+	 * messages are built into cap_buf instead of being sent.
 	 */
 	uint8_t *cap_buf;
 	size_t cap_len, cap_max;
 	uint32_t cap_seq, cap_records;
 	bool capturing;
 	bool var_used[32];	/* template variants with a record so far */
-	uint8_t *cap_msg;	/* the message being built meanwhile (TCP only) */
+	uint8_t *cap_msg;	/* the message being built meanwhile (TCP and files only) */
 	int close_error;	/* errno of a file that did not close whole */
 	uint8_t *msg;
 	size_t max;		/* message size limit */
@@ -1280,8 +1280,8 @@ sf_ipfix_open(const struct sf_ipfix_params *p, char *err, size_t errlen)
 		x->n_tcp += !udp;
 	}
 	if (p->file != NULL && p->file[0] != '\0') {
-		x->dest[x->n_dest] = sf_ipfix_dest_open(SF_IPFIX_DEST_FILE, NULL, p->file, 0, NULL,
-				NULL, &overhead, err, errlen);
+		x->dest[x->n_dest] = sf_ipfix_dest_open(SF_IPFIX_DEST_FILE, NULL, p->file, 0,
+				ipfix_templates, x, &overhead, err, errlen);
 		if (x->dest[x->n_dest] == NULL)
 			goto fail;
 		x->n_dest++;
@@ -1300,7 +1300,8 @@ sf_ipfix_open(const struct sf_ipfix_params *p, char *err, size_t errlen)
 		x->max = p->mtu - overhead;
 	}
 	x->msg = malloc(IPFIX_MSG_MAX);
-	if (x->n_tcp != 0 && x->msg != NULL) {
+	/* A new TCP session's or a reopened file's templates: built in a message of their own. */
+	if ((x->n_tcp != 0 || x->n_file != 0) && x->msg != NULL) {
 		x->cap_msg = malloc(IPFIX_MSG_MAX);
 		if (x->cap_msg == NULL) {
 			free(x->msg);
@@ -1509,6 +1510,32 @@ ipfix_close(void *arg, char *err, size_t errlen)
 	return 1;
 }
 
+/*
+ * SIGHUP: the file (export.ipfix_file) is opened again, starting with the
+ * templates; what was built before goes to the old file first. The
+ * collectors' sessions go on as they were.
+ */
+static int
+ipfix_reopen(void *arg, char *err, size_t errlen)
+{
+	struct sf_ipfix *x = arg;
+	unsigned int i;
+	int rc, ret = 0;
+
+	if (x->n_file == 0 || x->msg == NULL)
+		return 1;
+	sf_ipfix_flush(x);
+	for (i = 0; i < x->n_dest; i++) {
+		rc = sf_ipfix_dest_reopen(x->dest[i]);
+		if (rc < 0 && ret == 0) {
+			snprintf(err, errlen, "IPFIX file %s: cannot reopen: %s",
+					sf_ipfix_dest_name(x->dest[i]), strerror(-rc));
+			ret = -1;
+		}
+	}
+	return ret;
+}
+
 static void
 ipfix_stats(const void *arg, struct sf_exporter_stats *st)
 {
@@ -1566,6 +1593,7 @@ const struct sf_exporter_ops sf_exporter_ipfix = {
 	.record = sf_ipfix_write_record,
 	.interval = sf_ipfix_write_interval,
 	.tick = ipfix_tick,
+	.reopen = ipfix_reopen,
 	.close = ipfix_close,
 	.stats = ipfix_stats,
 	.report = ipfix_report,

@@ -268,6 +268,16 @@ jsonl_finish(void *x, char *err, size_t errlen)
 	return ret < 0 ? -1 : 0;
 }
 
+static int
+jsonl_reopen(void *x, char *err, size_t errlen)
+{
+	struct sf_jsonl *j = x;
+
+	int ret = sf_rotfile_reopen(j->rf, err, errlen);
+
+	return ret < 0 ? -1 : ret;
+}
+
 static void
 jsonl_stats(const void *x, struct sf_exporter_stats *st)
 {
@@ -291,6 +301,7 @@ const struct sf_exporter_ops sf_exporter_jsonl_flows = {
 	.name = "flows",
 	.open = flows_open,
 	.record = sf_jsonl_write_record,
+	.reopen = jsonl_reopen,
 	.close = jsonl_finish,
 	.stats = jsonl_stats,
 	.free = jsonl_free,
@@ -300,6 +311,7 @@ const struct sf_exporter_ops sf_exporter_jsonl_intervals = {
 	.name = "intervals",
 	.open = intervals_open,
 	.interval = sf_jsonl_write_interval,
+	.reopen = jsonl_reopen,
 	.close = jsonl_finish,
 	.stats = jsonl_stats,
 	.free = jsonl_free,

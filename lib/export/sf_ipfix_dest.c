@@ -21,6 +21,7 @@
 #define CONNECT_TIMEOUT_NS (5 * 1000 * 1000 * 1000ull)
 /* Every template of a session: the builder's worst case, several messages. */
 #define TEMPLATES_CAP (4 * 65536)
+#define IPFIX_HDR 16	/* message header: the sequence number at offset 8 */
 
 enum tcp_state {
 	TCP_DOWN,
@@ -53,12 +54,13 @@ struct sf_ipfix_dest {
 	uint8_t *buf;		/* entries: [head, cur) written, [cur, tail) not yet */
 	size_t cap, head, cur, tail;
 	size_t pos;		/* bytes of the entry at cur written */
-	sf_ipfix_templates_fn templates;
+	sf_ipfix_templates_fn templates;	/* TCP sessions and reopened files */
 	void *templates_arg;
 	uint8_t *tpl;		/* the session's templates, written first */
 	size_t tpl_len, tpl_off;
-	uint32_t sess_seq;	/* data records sent in the session */
+	uint32_t sess_seq;	/* data records sent in the session (TCP) or the file */
 	uint64_t sess_bytes;	/* bytes written in the session */
+	int file_err;		/* file: the first reopen that failed, reported by close */
 };
 
 static uint64_t
@@ -341,6 +343,8 @@ sf_ipfix_dest_open(enum sf_ipfix_dest_kind kind, const struct sf_hostport *hp, c
 	}
 	d->kind = kind;
 	d->fd = -1;
+	d->templates = templates;
+	d->templates_arg = templates_arg;
 	if (kind == SF_IPFIX_DEST_FILE) {
 		snprintf(d->name, sizeof(d->name), "%s", path);
 		d->f = fopen(path, "wb");
@@ -376,8 +380,6 @@ sf_ipfix_dest_open(enum sf_ipfix_dest_kind kind, const struct sf_hostport *hp, c
 	d->cap = buffer;
 	d->buf = malloc(buffer);
 	d->tpl = malloc(TEMPLATES_CAP);
-	d->templates = templates;
-	d->templates_arg = templates_arg;
 	if (d->buf == NULL || d->tpl == NULL) {
 		snprintf(err, errlen, "ipfix: out of memory for a %zu-byte TCP buffer", buffer);
 		free(d->buf);
@@ -388,6 +390,37 @@ sf_ipfix_dest_open(enum sf_ipfix_dest_kind kind, const struct sf_hostport *hp, c
 	d->backoff_ns = BACKOFF_MIN_NS;
 	d->state = TCP_DOWN;	/* connected on the first tick: the builder is not ready yet */
 	return d;
+}
+
+/*
+ * A file is a transport session of its own: its sequence numbers count
+ * the data records written to it, so a file reopened (SIGHUP) starts at 0
+ * and decodes on its own, as a new TCP session does. The builder's
+ * message is shared with the other destinations: the header goes out
+ * with this file's number, the rest as it is.
+ */
+static void
+file_write(struct sf_ipfix_dest *d, const uint8_t *msg, size_t len, uint32_t records,
+		uint32_t flows)
+{
+	uint8_t hdr[IPFIX_HDR];
+
+	if (d->f != NULL && len >= IPFIX_HDR) {
+		memcpy(hdr, msg, IPFIX_HDR);
+		put_be32(hdr + 8, d->sess_seq);
+		errno = 0;
+		len -= IPFIX_HDR;
+		if (fwrite(hdr, 1, IPFIX_HDR, d->f) == IPFIX_HDR &&
+				fwrite(msg + IPFIX_HDR, 1, len, d->f) == len)
+			goto done;
+	} else {
+		errno = EBADF;	/* a reopen that failed: nothing is open */
+	}
+	d->st.messages_lost++;
+	d->st.records_lost += flows;
+	d->st.last_error = errno != 0 ? errno : EIO;
+done:
+	d->sess_seq += records;
 }
 
 void
@@ -403,11 +436,7 @@ sf_ipfix_dest_send(struct sf_ipfix_dest *d, const uint8_t *msg, size_t len, uint
 		}
 		break;
 	case SF_IPFIX_DEST_FILE:
-		if (fwrite(msg, 1, len, d->f) != len) {
-			d->st.messages_lost++;
-			d->st.records_lost += flows;
-			d->st.last_error = errno != 0 ? errno : EIO;
-		}
+		file_write(d, msg, len, records, flows);
 		break;
 	case SF_IPFIX_DEST_TCP:
 		tcp_enqueue(d, msg, len, records, flows);
@@ -422,6 +451,44 @@ sf_ipfix_dest_tick(struct sf_ipfix_dest *d, uint64_t now_ns)
 {
 	if (d->kind == SF_IPFIX_DEST_TCP)
 		tcp_tick(d, now_ns);
+}
+
+int
+sf_ipfix_dest_reopen(struct sf_ipfix_dest *d)
+{
+	uint32_t records = 0;
+	size_t len;
+	int ret = 0;
+
+	if (d->kind != SF_IPFIX_DEST_FILE)
+		return 0;
+	if (d->f != NULL && fclose(d->f) != 0)
+		ret = -errno;
+	/* Appending: a file still there (a SIGHUP without a rotation) keeps what it has. */
+	d->f = fopen(d->name, "ab");
+	if (d->f == NULL) {
+		ret = -errno;
+		goto out;
+	}
+	if (d->tpl == NULL)
+		d->tpl = malloc(TEMPLATES_CAP);
+	if (d->tpl == NULL) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	d->sess_seq = 0;
+	len = d->templates(d->templates_arg, d->tpl, TEMPLATES_CAP, 0, &records);
+	d->sess_seq = records;
+	errno = 0;
+	if (fwrite(d->tpl, 1, len, d->f) != len && ret == 0)
+		ret = errno != 0 ? -errno : -EIO;
+out:
+	if (ret != 0) {
+		d->st.last_error = -ret;
+		if (d->file_err == 0)
+			d->file_err = -ret;
+	}
+	return ret;
 }
 
 bool
@@ -475,6 +542,8 @@ sf_ipfix_dest_close(struct sf_ipfix_dest *d)
 	if (d->f != NULL && fclose(d->f) != 0)
 		ret = -errno;
 	d->f = NULL;
+	if (ret == 0 && d->file_err != 0)
+		ret = -d->file_err;
 	tcp_close_fd(d);
 	free(d->buf);
 	free(d->tpl);

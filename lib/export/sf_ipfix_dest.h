@@ -20,7 +20,11 @@
  * them; so it is with any TCP exporter.
  *
  * File: messages appended in order (buffered stdio), the first with the
- * templates, as RFC 5655 lays a file out.
+ * templates, as RFC 5655 lays a file out. A file is a session of its own:
+ * sequence numbers count the data records in it. Reopened (SIGHUP, after
+ * logrotate moved it away), the path is opened again for appending and
+ * the new file starts with every template (the `templates` callback) and
+ * sequence number 0, so each file decodes on its own.
  */
 #ifndef SF_IPFIX_DEST_H
 #define SF_IPFIX_DEST_H
@@ -58,7 +62,8 @@ struct sf_ipfix_dest_stats {
 struct sf_ipfix_dest;
 
 /*
- * Open a destination: UDP and TCP to hp, a file at path. A TCP collector
+ * Open a destination: UDP and TCP to hp, a file at path; templates: what
+ * a new TCP session or a reopened file starts with. A TCP collector
  * that is not there yet is not an error (the messages wait); a name that
  * does not resolve or a file that cannot be created is. The first
  * connection is tried on the first tick, never inside open. buffer: TCP bytes
@@ -72,6 +77,12 @@ struct sf_ipfix_dest *sf_ipfix_dest_open(enum sf_ipfix_dest_kind kind,
 /* One whole message with `records` data records, `flows` of them flow records. */
 void sf_ipfix_dest_send(struct sf_ipfix_dest *d, const uint8_t *msg, size_t len,
 		uint32_t records, uint32_t flows);
+/*
+ * A file: close it and open its path again, the templates first (see
+ * above); other destinations: nothing. 0, or -errno (messages for it are
+ * then lost, counted, until a reopen succeeds; close reports the error).
+ */
+int sf_ipfix_dest_reopen(struct sf_ipfix_dest *d);
 /* Collector thread, now and then: connect, write, see what was confirmed. */
 void sf_ipfix_dest_tick(struct sf_ipfix_dest *d, uint64_t now_ns);
 /* True when nothing waits (TCP: everything confirmed; others: always). */

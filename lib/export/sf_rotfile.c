@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -187,14 +188,16 @@ rotate_due(const struct sf_rotfile *rf, size_t n)
 
 /*
  * Complete the current file and open the next one; a reserved unit of
- * `unit` bytes moves along, after the new file's header.
+ * `unit` bytes moves along, after the new file's header. 0, or -errno of
+ * the first error (also kept in rf->err).
  */
-static void
+static int
 rotate(struct sf_rotfile *rf, size_t unit)
 {
-	int ret;
+	int fin, ret;
 
-	set_err(rf, finish_current(rf, unit));
+	fin = finish_current(rf, unit);
+	set_err(rf, fin);
 	rf->seq++;
 	memmove(rf->buf + rf->header_len, rf->buf, unit);
 	ret = open_current(rf);
@@ -207,6 +210,38 @@ rotate(struct sf_rotfile *rf, size_t unit)
 		}
 		rf->fill = 0;
 	}
+	return fin != 0 ? fin : ret;
+}
+
+/*
+ * The one file of a writer without rotation, opened again at its path for
+ * appending: logrotate moved the old one away, or (a SIGHUP without a
+ * rotation, copytruncate) it is still there and must not be truncated. A
+ * new or empty file starts with the header.
+ */
+static int
+open_append(struct sf_rotfile *rf)
+{
+	struct stat st;
+	int ret;
+
+	rf->fd = open(rf->tmp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+	if (rf->fd < 0)
+		return -errno;
+	if (fstat(rf->fd, &st) != 0) {
+		ret = -errno;
+		close(rf->fd);
+		rf->fd = -1;
+		return ret;
+	}
+	rf->opened_ns = mono_ns();
+	rf->fill = 0;
+	rf->bytes = (uint64_t)st.st_size;
+	if (st.st_size == 0 && rf->header_len != 0) {
+		memcpy(rf->buf, rf->header, rf->header_len);
+		rf->fill = rf->bytes = rf->header_len;
+	}
+	return 0;
 }
 
 struct sf_rotfile *
@@ -314,6 +349,32 @@ sf_rotfile_write(struct sf_rotfile *rf, const char *s, size_t n)
 	set_err(rf, drain(rf, 0));
 	set_err(rf, write_all(rf->fd, s, n));
 	rf->bytes += n;
+}
+
+int
+sf_rotfile_reopen(struct sf_rotfile *rf, char *err, size_t errlen)
+{
+	int ret, again;
+
+	if (rf->to_stdout)
+		return 1;
+	if (rotating(rf)) {
+		/* A file with nothing but its header yet stays the current one. */
+		if (rf->fd >= 0 && rf->bytes <= rf->header_len)
+			return 0;
+		ret = rotate(rf, 0);
+	} else {
+		/* The old file's write error is kept; the new file is tried anyway. */
+		ret = finish_current(rf, 0);
+		set_err(rf, ret);
+		again = open_append(rf);
+		set_err(rf, again);
+		if (ret == 0)
+			ret = again;
+	}
+	if (ret != 0)
+		snprintf(err, errlen, "%s: cannot reopen: %s", rf->path, strerror(-ret));
+	return ret;
 }
 
 uint64_t

@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -728,6 +729,53 @@ tcp_metrics(struct sf_text *b, const struct sf_tcpa_top *t)
 	sf_text_printf(b, "spanflow_tcp_retransmitted_packets_total %" PRIu64 "\n", t->retrans);
 }
 
+/* The exporters' families: a counter or gauge per exporter, one table. */
+static void
+exporters_metrics(struct sf_text *b, const struct sf_snap_state *st)
+{
+	static const struct {
+		const char *name, *type, *help;
+		size_t off;
+	} fam[] = {
+		{ "spanflow_export_records_total", "counter",
+		  "Records (interval summaries) each exporter delivered.",
+		  offsetof(struct sf_snap_exporter, written) },
+		{ "spanflow_export_lost_records_total", "counter",
+		  "Records each exporter gave up on (destination down, buffer full).",
+		  offsetof(struct sf_snap_exporter, lost) },
+		{ "spanflow_export_queued_records", "gauge",
+		  "Records waiting in each exporter's buffer.",
+		  offsetof(struct sf_snap_exporter, queued) },
+		{ "spanflow_export_retries_total", "counter",
+		  "Deliveries each exporter tried again (reconnections, resent batches).",
+		  offsetof(struct sf_snap_exporter, retries) },
+	};
+	unsigned int f, i, network = 0;
+
+	if (st->n_exporters == 0)
+		return;
+	for (f = 0; f < RTE_DIM(fam); f++) {
+		sf_prom_head(b, fam[f].name, fam[f].type, fam[f].help);
+		for (i = 0; i < st->n_exporters; i++) {
+			uint64_t v;
+
+			memcpy(&v, (const char *)&st->exp[i] + fam[f].off, sizeof(v));
+			sf_text_printf(b, "%s{exporter=\"%s\"} %" PRIu64 "\n", fam[f].name,
+					st->exp[i].name, v);
+		}
+	}
+	/* Only exporters with a destination to reach have a state. */
+	for (i = 0; i < st->n_exporters; i++)
+		network += st->exp[i].up >= 0;
+	if (network != 0)
+		sf_prom_head(b, "spanflow_export_up", "gauge",
+				"1 when a network exporter's destination is reachable, 0 when not.");
+	for (i = 0; i < st->n_exporters; i++)
+		if (st->exp[i].up >= 0)
+			sf_text_printf(b, "spanflow_export_up{exporter=\"%s\"} %d\n",
+					st->exp[i].name, st->exp[i].up);
+}
+
 static int
 ep_metrics(struct req *r, struct sf_text *b)
 {
@@ -853,38 +901,7 @@ ep_metrics(struct req *r, struct sf_text *b)
 		sf_text_printf(b, "spanflow_ring_messages_dropped_total{worker=\"%u\"} %" PRIu64
 				"\n", i,
 				st->w[i].msgs_lost);
-	if (st->n_exporters != 0) {
-		sf_prom_head(b, "spanflow_export_records_total", "counter",
-				"Records (interval summaries) each exporter delivered.");
-		for (i = 0; i < st->n_exporters; i++)
-			sf_text_printf(b, "spanflow_export_records_total{exporter=\"%s\"} %" PRIu64
-					"\n", st->exp[i].name, st->exp[i].written);
-		sf_prom_head(b, "spanflow_export_lost_records_total", "counter",
-				"Records each exporter gave up on (destination down, buffer full).");
-		for (i = 0; i < st->n_exporters; i++)
-			sf_text_printf(b, "spanflow_export_lost_records_total{exporter=\"%s\"} %"
-					PRIu64 "\n", st->exp[i].name, st->exp[i].lost);
-		sf_prom_head(b, "spanflow_export_queued_records", "gauge",
-				"Records waiting in each exporter's buffer.");
-		for (i = 0; i < st->n_exporters; i++)
-			sf_text_printf(b, "spanflow_export_queued_records{exporter=\"%s\"} %" PRIu64
-					"\n", st->exp[i].name, st->exp[i].queued);
-		sf_prom_head(b, "spanflow_export_retries_total", "counter",
-				"Deliveries each exporter tried again (reconnections, resent batches).");
-		for (i = 0; i < st->n_exporters; i++)
-			sf_text_printf(b, "spanflow_export_retries_total{exporter=\"%s\"} %" PRIu64
-					"\n", st->exp[i].name, st->exp[i].retries);
-		for (i = 0; i < st->n_exporters && st->exp[i].up < 0; i++)
-			;
-		if (i < st->n_exporters)
-			sf_prom_head(b, "spanflow_export_up", "gauge",
-					"1 when a network exporter's destination is reachable, 0 "
-					"when not.");
-		for (i = 0; i < st->n_exporters; i++)
-			if (st->exp[i].up >= 0)
-				sf_text_printf(b, "spanflow_export_up{exporter=\"%s\"} %d\n",
-						st->exp[i].name, st->exp[i].up);
-	}
+	exporters_metrics(b, st);
 	return 0;
 }
 

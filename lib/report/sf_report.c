@@ -173,9 +173,9 @@ print_names(FILE *f, const struct sf_collector_totals *t)
 		fprintf(f, "top %s, by bytes: %" PRIu64 " names, %" PRIu64 " flows\n", title[k],
 				x->names, x->flows);
 		for (i = 0; i < x->n_bytes; i++)
-			fprintf(f, "  %-48s %14s %8" PRIu64 " flows\n", x->by_bytes[i].name,
+			fprintf(f, "  %-48s %14s %8" PRIu64 " flow%s\n", x->by_bytes[i].name,
 					human(b1, sizeof(b1), (double)x->by_bytes[i].bytes, "B"),
-					x->by_bytes[i].flows);
+					x->by_bytes[i].flows, x->by_bytes[i].flows == 1 ? "" : "s");
 		if (x->untracked_flows != 0 || x->untracked_bytes != 0)
 			fprintf(f, "  (%s in %" PRIu64 " flows of names beyond the bounded table: "
 					"a count may be that much off)\n",
@@ -363,10 +363,11 @@ print_talkers(FILE *f, const struct sf_collector_totals *t)
 	for (i = 0; i < t->ntalkers; i++) {
 		const struct sf_talker *h = &t->talkers[i];
 
-		fprintf(f, "  %2u. %-40s %14s %14s %8" PRIu64 " flows", i + 1,
+		fprintf(f, "  %2u. %-40s %14s %14s %8" PRIu64 " flow%s", i + 1,
 				endpoint(a, sizeof(a), h->ipver, h->addr, 0, false),
 				human(b1, sizeof(b1), (double)h->bytes, "B"),
-				human(b2, sizeof(b2), (double)h->packets, "pkts"), h->flows);
+				human(b2, sizeof(b2), (double)h->packets, "pkts"), h->flows,
+				h->flows == 1 ? "" : "s");
 		if (h->bytes_err != 0)
 			fprintf(f, "  (bytes over by at most %s)",
 					human(b1, sizeof(b1), (double)h->bytes_err, "B"));

@@ -284,6 +284,8 @@ sf_source_open(const struct sf_source_params *p, char *err, size_t errlen)
 	s->base_tsc = rte_rdtsc();
 	s->base_ns = (uint64_t)now.tv_sec * SF_NS_PER_S + (uint64_t)now.tv_nsec;
 	s->ns_per_tsc = 1e9 / (double)rte_get_tsc_hz();
+	if (in.kind == SF_INPUT_FILE)
+		s->pace = sf_config_pace(cfg);
 	if (s->ops->open(s, p, err, errlen) != 0) {
 		free(s);
 		return NULL;
@@ -309,15 +311,102 @@ sf_source_close(struct sf_source *s)
 
 	if (s == NULL)
 		return;
+	if (s->n_held > s->held_off)
+		rte_pktmbuf_free_bulk(s->held + s->held_off, s->n_held - s->held_off);
 	s->ops->close(s);
 	for (q = 0; q < RTE_DIM(s->steps); q++)
 		sf_classify_free(s->steps[q]);
 	free(s);
 }
 
+static uint64_t
+mono_ns(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (uint64_t)now.tv_sec * SF_NS_PER_S + (uint64_t)now.tv_nsec;
+}
+
+/* When a packet of capture time ts is due on the monotonic clock. */
+static uint64_t
+pace_due(const struct sf_source *s, uint64_t ts)
+{
+	if (ts <= s->pace_pkt0)
+		return s->pace_wall0;
+	return s->pace_wall0 + (uint64_t)((double)(ts - s->pace_pkt0) / s->pace);
+}
+
+/*
+ * Paced reading: what is due of the burst read ahead, then the next burst.
+ * hurry (a stop): everything held goes at once, nothing is lost.
+ */
+static uint16_t
+paced_rx(struct sf_source *s, uint16_t queue, struct rte_mbuf **m, uint16_t n, bool hurry)
+{
+	uint64_t now = mono_ns();
+	uint16_t out = 0;
+
+	if (s->n_held == 0 && !hurry) {
+		uint16_t k;
+
+		/* Before the read: a reader that ends the input must not look done early. */
+		atomic_store_explicit(&s->held_pending, true, memory_order_release);
+		k = s->ops->rx(s, queue, s->held, RTE_MIN(n, SF_SOURCE_HELD));
+		if (k == 0) {
+			atomic_store_explicit(&s->held_pending, false, memory_order_release);
+			return 0;
+		}
+		s->n_held = k;
+		s->held_off = 0;
+	}
+	while (s->held_off < s->n_held && out < n) {
+		struct rte_mbuf *mb = s->held[s->held_off];
+		uint64_t ts = sf_pkt_meta(mb)->ts_ns;
+
+		if (!s->pace_started) {
+			s->pace_started = true;
+			s->pace_wall0 = now;
+			s->pace_pkt0 = ts;
+		}
+		if (!hurry && pace_due(s, ts) > now)
+			break;
+		m[out++] = mb;
+		s->held_off++;
+	}
+	if (s->held_off == s->n_held) {
+		s->n_held = s->held_off = 0;
+		atomic_store_explicit(&s->held_pending, false, memory_order_release);
+	}
+	return out;
+}
+
+uint64_t
+sf_source_paced_clock(const struct sf_source *s)
+{
+	uint64_t virt, next;
+
+	if (s->pace == 0 || !s->pace_started || s->held_off >= s->n_held)
+		return 0;
+	/* Never at or past a packet not handed over: records stay as unpaced. */
+	virt = s->pace_pkt0 + (uint64_t)((double)(mono_ns() - s->pace_wall0) * s->pace);
+	next = sf_pkt_meta(s->held[s->held_off])->ts_ns;
+	return virt < next ? virt : next - 1;
+}
+
 uint16_t
 sf_source_rx(struct sf_source *s, uint16_t queue, struct rte_mbuf **m, uint16_t n)
 {
+	if (s->pace != 0) {
+		bool stop = atomic_load_explicit(&s->stop, memory_order_acquire);
+
+		if (s->n_held != 0 || !stop) {
+			n = paced_rx(s, queue, m, n, stop);
+			if (n != 0)
+				sf_classify_steps(s->steps[queue], m, n);
+			return n;
+		}
+	}
 	if (unlikely(atomic_load_explicit(&s->stop, memory_order_acquire))) {
 		uint64_t end = atomic_load_explicit(&s->drain_end_tsc, memory_order_relaxed);
 
@@ -363,6 +452,9 @@ sf_source_now_ns(const struct sf_source *s)
 bool
 sf_source_eof(const struct sf_source *s)
 {
+	/* Paced: the packets read ahead are still to come. */
+	if (atomic_load_explicit(&s->held_pending, memory_order_acquire))
+		return false;
 	return atomic_load_explicit(&s->eof, memory_order_acquire);
 }
 

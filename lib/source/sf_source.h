@@ -153,6 +153,13 @@ bool sf_source_is_live(const struct sf_source *s);
  * it never passes a packet still to come.
  */
 uint64_t sf_source_now_ns(const struct sf_source *s);
+/*
+ * Paced replay (input.pace): the capture time the wall clock has reached,
+ * kept below the next packet not yet handed over, for the dispatcher to
+ * move the workers' clock on through a capture's quiet stretches; 0 when
+ * not paced or nothing waits.
+ */
+uint64_t sf_source_paced_clock(const struct sf_source *s);
 
 /* The input has ended (end of file, read error, or sf_source_stop()). */
 bool sf_source_eof(const struct sf_source *s);

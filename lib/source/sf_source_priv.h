@@ -15,6 +15,8 @@ extern int sf_logtype_source;
 
 #define SF_SOURCE_WARN_LEN 512
 
+#define SF_SOURCE_HELD 64
+
 struct sf_source {
 	const struct sf_source_ops *ops;
 	struct rte_mempool *pool;
@@ -51,6 +53,19 @@ struct sf_source {
 	_Atomic uint64_t time_backwards;
 	_Atomic uint64_t time_back_max_ns;
 	char warning[SF_SOURCE_WARN_LEN];
+	/*
+	 * Pacing (input.pace, files only): packets are handed over when the
+	 * wall clock reaches their capture time (from the first packet on),
+	 * divided by pace. A burst read ahead waits in held[] (classified, its
+	 * steps not run yet); the input ends once it is empty.
+	 */
+	double pace;			/* 0: as fast as possible */
+	bool pace_started;
+	uint64_t pace_wall0;		/* monotonic ns of the first packet */
+	uint64_t pace_pkt0;		/* its capture time */
+	struct rte_mbuf *held[SF_SOURCE_HELD];
+	uint16_t n_held, held_off;
+	atomic_bool held_pending;	/* packets wait in held[]: not eof yet */
 	/* The classify steps' state of each queue, used by its reading lcore. */
 	struct sf_classify *steps[SF_CONFIG_MAX_WORKERS];
 	void *priv;			/* backend state */

@@ -809,8 +809,8 @@ test_set(void **state)
 
 	/* Errors: "KEY: what; expected form", and the config is unchanged. */
 	SET_FAILS("timeouts.idel", "5", "unknown setting 'timeouts.idel'; expected one of: "
-			"input.file, input.reader, input.replay, input.loops, input.interfaces, "
-			"input.ports, "
+			"input.file, input.reader, input.replay, input.loops, input.pace, "
+			"input.interfaces, input.ports, "
 			"input.rx_descriptors, input.promiscuous, input.capture, input.ring_size, "
 			"input.dispatch, workers, interval, timeouts.idle,",
 			"dpdk.eal_args", NULL);

@@ -1081,6 +1081,84 @@ test_rotfile_plain(void **state)
 	unlink(path);
 }
 
+/*
+ * SIGHUP's reopen, as logrotate uses it: the file moved away keeps every
+ * line written before, whole; the path gets a new file that starts with
+ * the header; a file still at the path is appended to, never truncated;
+ * with rotation the current numbered file is completed and the next one
+ * started, but not for a file with nothing but its header.
+ */
+static void
+test_rotfile_reopen(void **state)
+{
+	char dir[] = "/tmp/sf_test_reopen_XXXXXX", path[256], moved[300], name[300], err[256];
+	static const char header[] = "h1,h2\n";
+	struct sf_rotate rot = { .bytes = 1 << 30, .ns = 0 };
+	struct sf_rotfile *rf;
+	size_t len;
+	char *b;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/f.csv", dir);
+	snprintf(moved, sizeof(moved), "%s/f.csv.1", dir);
+	rf = sf_rotfile_open(path, header, NULL, err, sizeof(err));
+	assert_non_null(rf);
+	sf_rotfile_write(rf, "1,a\n", 4);
+	assert_int_equal(rename(path, moved), 0);
+	sf_rotfile_write(rf, "2,b\n", 4);	/* buffered: still goes to the moved file */
+	assert_int_equal(sf_rotfile_reopen(rf, err, sizeof(err)), 0);
+	sf_rotfile_write(rf, "3,c\n", 4);
+	/* Reopened again with the file still there: appended to. */
+	assert_int_equal(sf_rotfile_reopen(rf, err, sizeof(err)), 0);
+	sf_rotfile_write(rf, "4,d\n", 4);
+	assert_int_equal(sf_rotfile_close(rf, err, sizeof(err)), 0);
+	b = slurp(moved, &len);
+	assert_int_equal(len, 14);
+	assert_memory_equal(b, "h1,h2\n1,a\n2,b\n", 14);
+	free(b);
+	b = slurp(path, &len);
+	assert_int_equal(len, 14);
+	assert_memory_equal(b, "h1,h2\n3,c\n4,d\n", 14);
+	free(b);
+	unlink(moved);
+	unlink(path);
+
+	/* Rotation on: 000000 completed, 000001 started; an empty one stays. */
+	rf = sf_rotfile_open(path, header, &rot, err, sizeof(err));
+	assert_non_null(rf);
+	assert_int_equal(sf_rotfile_reopen(rf, err, sizeof(err)), 0);
+	sf_rotfile_write(rf, "1,a\n", 4);
+	assert_int_equal(sf_rotfile_reopen(rf, err, sizeof(err)), 0);
+	assert_int_equal(sf_rotfile_files(rf), 1);
+	snprintf(name, sizeof(name), "%s/f.000000.csv", dir);
+	b = slurp(name, &len);
+	assert_int_equal(len, 10);
+	assert_memory_equal(b, "h1,h2\n1,a\n", 10);
+	free(b);
+	unlink(name);
+	snprintf(name, sizeof(name), "%s/f.000001.csv.tmp", dir);
+	assert_int_equal(access(name, F_OK), 0);
+	sf_rotfile_write(rf, "2,b\n", 4);
+	assert_int_equal(sf_rotfile_close(rf, err, sizeof(err)), 0);
+	snprintf(name, sizeof(name), "%s/f.000001.csv", dir);
+	b = slurp(name, &len);
+	assert_int_equal(len, 10);
+	assert_memory_equal(b, "h1,h2\n2,b\n", 10);
+	free(b);
+	unlink(name);
+
+	/* The directory gone: an error that names the path; close reports it. */
+	rf = sf_rotfile_open(path, header, NULL, err, sizeof(err));
+	assert_non_null(rf);
+	unlink(path);
+	assert_int_equal(rmdir(dir), 0);
+	assert_true(sf_rotfile_reopen(rf, err, sizeof(err)) < 0);
+	assert_non_null(strstr(err, "f.csv: cannot reopen"));
+	sf_rotfile_write(rf, "1,a\n", 4);
+	assert_true(sf_rotfile_close(rf, err, sizeof(err)) < 0);
+}
+
 static void
 test_open_error(void **state)
 {
@@ -1217,6 +1295,7 @@ main(void)
 		cmocka_unit_test(test_any_record_as_printf),
 		cmocka_unit_test(test_rotfile_by_size),
 		cmocka_unit_test(test_rotfile_plain),
+		cmocka_unit_test(test_rotfile_reopen),
 		cmocka_unit_test(test_open_error),
 		cmocka_unit_test(test_exporter_table),
 	};

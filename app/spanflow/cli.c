@@ -439,7 +439,12 @@ sf_cli_man(FILE *f)
 		".TP\n"
 		".I %s/clickhouse.sql\n"
 		"The ClickHouse tables of \\fBexport.clickhouse\\fR (flow records and\n"
-		"interval summaries).\n", SF_CONFIG_FILE, SF_DATA_DIR);
+		"interval summaries).\n"
+		".TP\n"
+		".I %s/spanflow-alerts.yml\n"
+		"Prometheus alert rules on \\fI/metrics\\fR: drops, conservation, flow\n"
+		"table, collector, exporters, quiet ports and links.\n",
+		SF_CONFIG_FILE, SF_DATA_DIR, SF_DATA_DIR);
 	if (SF_UNIT_FILE[0] != '\0')
 		fprintf(f, ".TP\n"
 			".I %s\n"

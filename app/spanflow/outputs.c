@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "outputs.h"
+#include "sf_common.h"
 
 int
 sf_outputs_open(struct sf_outputs *o, const struct sf_config *cfg, char *err, size_t errlen)
@@ -66,12 +67,9 @@ sf_outputs_finish(struct sf_outputs *o)
 void
 sf_outputs_tick(struct sf_outputs *o)
 {
-	struct timespec ts;
-	uint64_t now;
+	uint64_t now = sf_clock_ns(CLOCK_MONOTONIC);
 	unsigned int i;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 	if (now < o->next_tick_ns)
 		return;
 	o->next_tick_ns = now + 10 * 1000000u;

@@ -23,15 +23,6 @@ struct sf_snap_pub {
 	uint64_t version;		/* of the collector at the last publish */
 };
 
-static uint64_t
-clock_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (uint64_t)ts.tv_sec * SF_NS_PER_S + (uint64_t)ts.tv_nsec;
-}
-
 void
 sf_snap_iv_put(struct sf_snap_iv *iv)
 {
@@ -60,7 +51,7 @@ sf_snap_pub_create(void)
 		return NULL;
 	atomic_init(&p->cur, NULL);
 	atomic_init(&p->readers, 0);
-	p->t0_ns = clock_ns(CLOCK_MONOTONIC);
+	p->t0_ns = sf_clock_ns(CLOCK_MONOTONIC);
 	return p;
 }
 
@@ -94,7 +85,7 @@ sf_snap_pub_free(struct sf_snap_pub *p)
 bool
 sf_snap_pub_due(const struct sf_snap_pub *p, uint64_t version, bool force)
 {
-	uint64_t since = clock_ns(CLOCK_MONOTONIC) - p->last_pub_ns;
+	uint64_t since = sf_clock_ns(CLOCK_MONOTONIC) - p->last_pub_ns;
 
 	if (force)
 		return true;
@@ -107,8 +98,8 @@ sf_snap_publish(struct sf_snap_pub *p, struct sf_snap *s, uint64_t version)
 	struct sf_snap *old;
 
 	s->seq = ++p->seq;
-	s->wall_ns = clock_ns(CLOCK_REALTIME);
-	s->uptime_ns = clock_ns(CLOCK_MONOTONIC) - p->t0_ns;
+	s->wall_ns = sf_clock_ns(CLOCK_REALTIME);
+	s->uptime_ns = sf_clock_ns(CLOCK_MONOTONIC) - p->t0_ns;
 	old = atomic_exchange(&p->cur, s);
 	if (old != NULL) {
 		/* Readers hold the count for a few instructions only. */
@@ -119,7 +110,7 @@ sf_snap_publish(struct sf_snap_pub *p, struct sf_snap *s, uint64_t version)
 	}
 	reclaim(p, false);
 	p->version = version;
-	p->last_pub_ns = clock_ns(CLOCK_MONOTONIC);
+	p->last_pub_ns = sf_clock_ns(CLOCK_MONOTONIC);
 }
 
 struct sf_snap *

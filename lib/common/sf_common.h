@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -40,6 +41,16 @@
  * index, the talker summary): four compares with SSE2. Measured about 30%
  * faster than the scalar loop for the whole flow table update on x86.
  */
+/* A clock (CLOCK_MONOTONIC, CLOCK_REALTIME) in ns. */
+static inline uint64_t
+sf_clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * SF_NS_PER_S + (uint64_t)ts.tv_nsec;
+}
+
 static inline uint32_t
 sf_match8_u32(const uint32_t v[8], uint32_t x)
 {

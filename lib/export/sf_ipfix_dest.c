@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sf_common.h"
 #include "sf_ipfix_dest.h"
 
 #define BACKOFF_MIN_NS (100 * 1000 * 1000ull)
@@ -62,15 +63,6 @@ struct sf_ipfix_dest {
 	uint64_t sess_bytes;	/* bytes written in the session */
 	int file_err;		/* file: the first reopen that failed, reported by close */
 };
-
-static uint64_t
-mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static size_t
 entry_size(size_t len)
@@ -440,7 +432,7 @@ sf_ipfix_dest_send(struct sf_ipfix_dest *d, const uint8_t *msg, size_t len, uint
 		break;
 	case SF_IPFIX_DEST_TCP:
 		tcp_enqueue(d, msg, len, records, flows);
-		if (d->state == TCP_UP && tcp_write(d, mono_ns()))
+		if (d->state == TCP_UP && tcp_write(d, sf_clock_ns(CLOCK_MONOTONIC)))
 			tcp_confirm(d);
 		break;
 	}

@@ -116,16 +116,6 @@ formula_json(struct sf_text *b)
 
 static void exporters_json(struct sf_text *b, const struct sf_snap_state *st);
 
-/* Unix nanoseconds now. */
-static uint64_t
-wall_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * SF_NS_PER_S + (uint64_t)ts.tv_nsec;
-}
-
 /*
  * Each input port's link as the collector last read it (about once a
  * second): [] for inputs without links (files, replay).
@@ -811,7 +801,7 @@ ep_metrics(struct req *r, struct sf_text *b)
 	sf_prom_head(b, "spanflow_snapshot_age_seconds", "gauge",
 			"Seconds since the summaries served were published.");
 	{
-		uint64_t now = wall_ns();
+		uint64_t now = sf_clock_ns(CLOCK_REALTIME);
 
 		sf_text_printf(b, "spanflow_snapshot_age_seconds %.6f\n",
 				now > s->wall_ns ? (double)(now - s->wall_ns) / 1e9 : 0.0);
@@ -987,7 +977,7 @@ send_health(struct sf_http *h, struct MHD_Connection *conn, bool ready)
 	struct sf_health v;
 	unsigned int i;
 
-	sf_health_check(s, wall_ns(), ready, &v);
+	sf_health_check(s, sf_clock_ns(CLOCK_REALTIME), ready, &v);
 	sf_snap_put(s);
 	sf_text_str(&b, "{\"status\":");
 	sf_text_json_str(&b, v.status);

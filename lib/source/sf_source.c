@@ -17,6 +17,7 @@
 #include <rte_cycles.h>
 #include <rte_log.h>
 
+#include "sf_common.h"
 #include "sf_pkt.h"
 #include "sf_source_priv.h"
 
@@ -319,15 +320,6 @@ sf_source_close(struct sf_source *s)
 	free(s);
 }
 
-static uint64_t
-mono_ns(void)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (uint64_t)now.tv_sec * SF_NS_PER_S + (uint64_t)now.tv_nsec;
-}
-
 /* When a packet of capture time ts is due on the monotonic clock. */
 static uint64_t
 pace_due(const struct sf_source *s, uint64_t ts)
@@ -344,7 +336,7 @@ pace_due(const struct sf_source *s, uint64_t ts)
 static uint16_t
 paced_rx(struct sf_source *s, uint16_t queue, struct rte_mbuf **m, uint16_t n, bool hurry)
 {
-	uint64_t now = mono_ns();
+	uint64_t now = sf_clock_ns(CLOCK_MONOTONIC);
 	uint16_t out = 0;
 
 	if (s->n_held == 0 && !hurry) {
@@ -389,7 +381,8 @@ sf_source_paced_clock(const struct sf_source *s)
 	if (s->pace == 0 || !s->pace_started || s->held_off >= s->n_held)
 		return 0;
 	/* Never at or past a packet not handed over: records stay as unpaced. */
-	virt = s->pace_pkt0 + (uint64_t)((double)(mono_ns() - s->pace_wall0) * s->pace);
+	virt = s->pace_pkt0 + (uint64_t)((double)(sf_clock_ns(CLOCK_MONOTONIC) - s->pace_wall0) *
+			s->pace);
 	next = sf_pkt_meta(s->held[s->held_off])->ts_ns;
 	return virt < next ? virt : next - 1;
 }

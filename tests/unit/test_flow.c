@@ -12,6 +12,7 @@
 #include <rte_hash_crc.h>
 
 #include "sf_flow.h"
+#include "sf_flow_match.h"
 
 static const uint8_t A4[4] = { 10, 0, 0, 1 };
 static const uint8_t B4[4] = { 192, 168, 1, 2 };
@@ -347,6 +348,82 @@ test_record_view(void **state)
 	assert_int_equal(sf_flow_record_port(&r, true), 51000);
 }
 
+/* Narrowing (sf_flow_match.h): each condition, AND of several, bad values. */
+static void
+test_match(void)
+{
+	static const uint8_t a[4] = { 10, 1, 2, 3 }, b[4] = { 192, 168, 7, 9 };
+	struct sf_flow_key k, k6;
+	struct sf_flow_match m;
+	uint8_t a6[16] = { 0x20, 0x01, 0x0d, 0xb8 }, b6[16] = { 0x20, 0x01, 0x0d, 0xb9 };
+	char err[128];
+
+	a6[15] = 1;
+	b6[15] = 2;
+	sf_flow_key_make(&k, 4, a, b, 4, 51000, 443, 6, 12);
+	sf_flow_key_make(&k6, 6, a6, b6, 16, 53, 40000, 17, 0);
+	sf_flow_key_set_ctx(&k6, SF_FLOW_CTX_VNI, 5001);
+
+	memset(&m, 0, sizeof(m));
+	assert_true(sf_flow_match_all(&m));
+	assert_true(sf_flow_match_key(&m, &k));
+	assert_int_equal(sf_flow_match_set(&m, "n", "5", err, sizeof(err)), 0);
+	assert_int_equal(sf_flow_match_set(&m, "host", "192.168.7.9", err, sizeof(err)), 1);
+	assert_true(sf_flow_match_key(&m, &k));
+	assert_false(sf_flow_match_key(&m, &k6));
+	assert_int_equal(sf_flow_match_set(&m, "port", "443", err, sizeof(err)), 1);
+	assert_true(sf_flow_match_key(&m, &k));
+	assert_int_equal(sf_flow_match_set(&m, "port", "444", err, sizeof(err)), 1);
+	assert_false(sf_flow_match_key(&m, &k));
+
+	memset(&m, 0, sizeof(m));
+	assert_int_equal(sf_flow_match_set(&m, "subnet", "10.1.0.0/16", err, sizeof(err)), 1);
+	assert_true(sf_flow_match_key(&m, &k));
+	assert_true(sf_flow_match_addr(&m, 4, k.addr_lo));
+	assert_false(sf_flow_match_addr(&m, 4, k.addr_hi));
+	assert_int_equal(sf_flow_match_set(&m, "subnet", "10.1.2.2/31", err, sizeof(err)), 1);
+	assert_true(sf_flow_match_key(&m, &k));	/* 10.1.2.3 is in 10.1.2.2/31 */
+	assert_int_equal(sf_flow_match_set(&m, "subnet", "10.1.2.4/31", err, sizeof(err)), 1);
+	assert_false(sf_flow_match_key(&m, &k));
+	assert_int_equal(sf_flow_match_set(&m, "subnet", "2001:db8::/31", err, sizeof(err)), 1);
+	assert_true(sf_flow_match_key(&m, &k6));
+	assert_false(sf_flow_match_key(&m, &k));
+	assert_int_equal(sf_flow_match_set(&m, "subnet", "2001:db9::/32", err, sizeof(err)), 1);
+	assert_true(sf_flow_match_key(&m, &k6));	/* the other end */
+	assert_int_equal(sf_flow_match_set(&m, "subnet", "2001:dba::/32", err, sizeof(err)), 1);
+	assert_false(sf_flow_match_key(&m, &k6));
+
+	memset(&m, 0, sizeof(m));
+	assert_int_equal(sf_flow_match_set(&m, "proto", "UDP", err, sizeof(err)), 1);
+	assert_int_equal(m.proto, 17);
+	assert_true(sf_flow_match_key(&m, &k6));
+	assert_false(sf_flow_match_key(&m, &k));
+	assert_int_equal(sf_flow_match_set(&m, "proto", "6", err, sizeof(err)), 1);
+	assert_true(sf_flow_match_key(&m, &k));
+	assert_int_equal(sf_flow_match_set(&m, "vlan", "12", err, sizeof(err)), 1);
+	assert_true(sf_flow_match_key(&m, &k));
+	assert_int_equal(sf_flow_match_set(&m, "vlan", "0", err, sizeof(err)), 1);
+	assert_false(sf_flow_match_key(&m, &k));
+
+	memset(&m, 0, sizeof(m));
+	assert_int_equal(sf_flow_match_set(&m, "vni", "5001", err, sizeof(err)), 1);
+	assert_true(sf_flow_match_key(&m, &k6));
+	assert_false(sf_flow_match_key(&m, &k));
+	assert_int_equal(sf_flow_match_set(&m, "vni", "5002", err, sizeof(err)), 1);
+	assert_false(sf_flow_match_key(&m, &k6));
+
+	assert_int_equal(sf_flow_match_set(&m, "host", "10.1.2", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "host: '10.1.2' is not an IPv4 or IPv6 address"));
+	assert_int_equal(sf_flow_match_set(&m, "subnet", "10.0.0.0/33", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "LEN 0..32"));
+	assert_int_equal(sf_flow_match_set(&m, "port", "65536", err, sizeof(err)), -1);
+	assert_int_equal(sf_flow_match_set(&m, "port", "-1", err, sizeof(err)), -1);
+	assert_int_equal(sf_flow_match_set(&m, "proto", "tcpx", err, sizeof(err)), -1);
+	assert_int_equal(sf_flow_match_set(&m, "vlan", "4096", err, sizeof(err)), -1);
+	assert_int_equal(sf_flow_match_set(&m, "vni", "16777216", err, sizeof(err)), -1);
+	assert_int_equal(sf_flow_match_proto("icmpv6"), 58);
+}
+
 int
 main(void)
 {
@@ -364,6 +441,7 @@ main(void)
 		cmocka_unit_test(test_addr_str),
 		cmocka_unit_test(test_end_reason_name),
 		cmocka_unit_test(test_record_view),
+		cmocka_unit_test(test_match),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -451,6 +451,31 @@ def flows_equal_summary(a, b):
     return "\n".join(lines)
 
 
+# Human units as the dashboard writes them: a mantissa below 1000 with an SI
+# prefix (powers of 1000) and at most three significant digits, e.g. "4.80 MB",
+# "3.20 Mbit/s", "512 B".
+SI_PREFIX = {"": 1, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15}
+
+
+def si_text_ok(text, value, unit):
+    """True if text reads as value in unit: the right prefix, rounded to its last digit."""
+    m = re.fullmatch(r"(\d+)(?:\.(\d+))? ([kMGTP]?)%s" % re.escape(unit), text.strip())
+    if not m:
+        return False
+    whole, frac, prefix = m.group(1), m.group(2) or "", m.group(3)
+    mant = float(whole + "." + frac) if frac else float(whole)
+    mul = SI_PREFIX[prefix]
+    if mant >= 1000 or (prefix and mant < 1) or len((whole + frac).lstrip("0")) > 3:
+        return False
+    ulp = 10 ** -len(frac) * mul
+    return abs(mant * mul - value) <= ulp / 2 * (1 + 1e-9)
+
+
+def grouped(n):
+    """An integer with its digits grouped by thousands, as the dashboard writes counts."""
+    return "{:,}".format(n)
+
+
 # Live capture: our own network namespaces joined by a veth pair.
 
 def sh(*args, check=True):

@@ -5,7 +5,9 @@
 runs the page's JavaScript for a virtual 5 s and dumps the DOM: the conservation
 line, top flows, top talkers, protocol mix, workers and (with --tcp-analysis)
 slowest servers and most retransmissions tables must hold the numbers the JSON
-API gives, and both charts must have a line. A screenshot is
+API gives, written for a person (protocol names, counts grouped by thousands,
+bytes in kB/MB with the exact count in the cell's tooltip), and both charts
+must have a line. A screenshot is
 saved as <build dir>/http_dashboard.png. Without chromium the test is skipped
 with the reason printed (tools/setup.sh installs it).
 """
@@ -36,15 +38,30 @@ def chromium():
     return None
 
 
-def table_rows(dom, table_id):
+def table_cells(dom, table_id):
+    """Rows of a table's body: [(text, tooltip)] per cell."""
     m = re.search(r'<table id="%s">.*?<tbody>(.*?)</tbody>' % table_id, dom, re.S)
     if not m:
         return []
     rows = []
     for tr in re.findall(r"<tr>(.*?)</tr>", m.group(1), re.S):
-        rows.append([html.unescape(re.sub(r"<[^>]*>", "", td)).strip()
-                     for td in re.findall(r"<td[^>]*>(.*?)</td>", tr, re.S)])
+        row = []
+        for attrs, td in re.findall(r"<td([^>]*)>(.*?)</td>", tr, re.S):
+            t = re.search(r'title="([^"]*)"', attrs)
+            row.append((html.unescape(re.sub(r"<[^>]*>", "", td)).strip(),
+                        html.unescape(t.group(1)) if t else ""))
+        rows.append(row)
     return rows
+
+
+def table_rows(dom, table_id):
+    return [[c[0] for c in r] for r in table_cells(dom, table_id)]
+
+
+def bytes_ok(cell, n):
+    """A byte count as the page writes it: SI units, the exact count in the tooltip."""
+    text, tip = cell
+    return sf.si_text_ok(text, n, "B") and tip.startswith(sf.grouped(n) + " bytes")
 
 
 def main():
@@ -96,14 +113,22 @@ def check_dom(ck, srv, dom):
              "dropped %d" % t["dropped"] in text and "conserved" in text,
              "conservation line shows the capture's counts", text)
 
+    names = {p["proto"]: p["name"] or str(p["proto"])
+             for p in srv.json("/api/v1/protocols")["protocols"]}
     flows = srv.json("/api/v1/flows/top?by=bytes")["run"]
-    rows = table_rows(dom, "flows")
-    want = [[str(f["packets"] + f["rev_packets"]), str(f["bytes"] + f["rev_bytes"])]
-            for f in flows]
-    ck.check(len(rows) == len(flows) and [r[3:5] for r in rows] == want and
+    cells = table_cells(dom, "flows")
+    rows = [[c[0] for c in r] for r in cells]
+    ck.check(len(rows) == len(flows) and
+             [r[3] for r in rows] == [sf.grouped(f["packets"] + f["rev_packets"])
+                                      for f in flows] and
+             all(bytes_ok(c[4], f["bytes"] + f["rev_bytes"]) for c, f in zip(cells, flows)) and
              rows[0][0].startswith(flows[0]["src_addr"]),
-             "top flows table: %d rows with the API's packets and bytes" % len(flows),
-             "%s\n%s" % (rows[:2], want[:2]))
+             "top flows table: %d rows with the API's packets and bytes (kB/MB, exact in "
+             "the tooltip)" % len(flows), "%s\n%s" % (cells[:2], flows[:1]))
+    ck.check([r[2] for r in rows] == [names.get(f["proto"], str(f["proto"])) for f in flows]
+             and "tcp" in [r[2] for r in rows],
+             "top flows table: protocol names (as /api/v1/protocols names them), not numbers",
+             [r[2] for r in rows])
 
     def via(f):
         parts = [f.get("encap", ""),
@@ -118,33 +143,42 @@ def check_dom(ck, srv, dom):
              "%s\n%s" % ([r[6:] for r in rows[:4]], want_via[:4]))
 
     talkers = srv.json("/api/v1/talkers/top")["talkers"]
-    rows = table_rows(dom, "talkers")
-    ck.check(rows == [[x["addr"], str(x["packets"]), str(x["bytes"]), str(x["flows"])]
-                      for x in talkers] and len(rows) == 10,
-             "top talkers table equals the API", rows[:2])
+    cells = table_cells(dom, "talkers")
+    ck.check(len(cells) == len(talkers) == 10 and
+             all([c[0][0], c[1][0], c[3][0]] == [x["addr"], sf.grouped(x["packets"]),
+                                                 sf.grouped(x["flows"])] and
+                 (x["bytes_error"] or bytes_ok(c[2], x["bytes"]))
+                 for c, x in zip(cells, talkers)),
+             "top talkers table equals the API", cells[:2])
 
     protos = srv.json("/api/v1/protocols")["protocols"]
-    rows = table_rows(dom, "protocols")
-    ck.check([r[:3] for r in rows] == [["%s (%d)" % (p["name"] or "ip", p["proto"]),
-                                        str(p["packets"]), str(p["bytes"])] for p in protos],
-             "protocol mix table equals the API", rows[:2])
+    cells = table_cells(dom, "protocols")
+    ck.check(len(cells) == len(protos) and
+             all([c[0][0], c[1][0]] == [p["name"] or str(p["proto"]), sf.grouped(p["packets"])]
+                 and bytes_ok(c[2], p["bytes"]) for c, p in zip(cells, protos)) and
+             "udp" in [c[0][0] for c in cells],
+             "protocol mix table equals the API (protocol names)", cells[:2])
 
     encs = srv.json("/api/v1/summary")["encapsulations"]
-    rows = table_rows(dom, "encaps")
-    ck.check(rows == [[e["encap"], str(e["packets"]), str(e["bytes"]), str(e["malformed"])]
-                      for e in encs] and len(rows) > 0,
-             "encapsulations table equals the summary's", rows)
+    cells = table_cells(dom, "encaps")
+    ck.check(len(cells) == len(encs) > 0 and
+             all([c[0][0], c[1][0], c[3][0]] == [e["encap"], sf.grouped(e["packets"]),
+                                                 sf.grouped(e["malformed"])] and
+                 bytes_ok(c[2], e["bytes"]) for c, e in zip(cells, encs)),
+             "encapsulations table equals the summary's", cells)
 
     tuns = srv.json("/api/v1/summary")["tunnels"]
-    rows = table_rows(dom, "tunnels")
-    ck.check(rows == [[t["tunnel"], str(t["tunnel_id"]), str(t["packets"]), str(t["bytes"])]
-                      for t in tuns] and len(rows) > 0,
-             "tunnels table equals the summary's", rows)
+    cells = table_cells(dom, "tunnels")
+    ck.check(len(cells) == len(tuns) > 0 and
+             all([c[0][0], c[1][0], c[2][0]] == [t["tunnel"], str(t["tunnel_id"]),
+                                                 sf.grouped(t["packets"])] and
+                 bytes_ok(c[3], t["bytes"]) for c, t in zip(cells, tuns)),
+             "tunnels table equals the summary's", cells)
 
     workers = srv.json("/api/v1/workers")["workers"]
     rows = table_rows(dom, "workers")
-    ck.check([r[2] for r in rows] == [str(w["packets"]) for w in workers] and len(rows) == 2,
-             "workers table shows each worker's packets", rows)
+    ck.check([r[2] for r in rows] == [sf.grouped(w["packets"]) for w in workers] and
+             len(rows) == 2, "workers table shows each worker's packets", rows)
 
     def host(h):
         return (h.get("server") or h.get("subnet")) + (" vlan %d" % h["vlan"] if h["vlan"] else "")
@@ -154,7 +188,8 @@ def check_dom(ck, srv, dom):
     slow = srv.json("/api/v1/tcp/servers?by=rtt")["run"]
     rows = table_rows(dom, "tcp-slow")
     ck.check('<div class="grid" id="tcp">' in dom and len(slow) > 0 and
-             rows == [[host(h), str(h["handshakes"]), ms(h["rtt_p50_ns"]), ms(h["rtt_p90_ns"]),
+             rows == [[host(h), sf.grouped(h["handshakes"]), ms(h["rtt_p50_ns"]),
+                       ms(h["rtt_p90_ns"]),
                        ms(h["rtt_p99_ns"]), ms(h["rtt_max_ns"])] for h in slow],
              "slowest servers panel shown, equal to /api/v1/tcp/servers?by=rtt (%d rows)"
              % len(rows), "%s\n%s" % (rows[:2], slow[:2]))
@@ -163,14 +198,15 @@ def check_dom(ck, srv, dom):
         lst = srv.json(path)["run"]
         rows = table_rows(dom, tid)
         ck.check(len(lst) > 0 and
-                 rows == [[host(h), str(h["retrans_packets"] + h["rev_retrans_packets"]),
-                           str(h["packets"] + h["rev_packets"]),
+                 rows == [[host(h), sf.grouped(h["retrans_packets"] + h["rev_retrans_packets"]),
+                           sf.grouped(h["packets"] + h["rev_packets"]),
                            "%.2f %%" % (100 * h["retrans_rate"])] for h in lst],
                  "most retransmissions panel: %s equal to %s (%d rows)"
                  % (tid, path, len(rows)), "%s\n%s" % (rows[:2], lst[:2]))
     states = srv.json("/api/v1/summary").get("tcp_conn_states", [])
     rows = [r[:2] for r in table_rows(dom, "tcp-states")]
-    ck.check(len(states) > 0 and rows == [[c["conn_state"], str(c["flows"])] for c in states],
+    ck.check(len(states) > 0 and
+             rows == [[c["conn_state"], sf.grouped(c["flows"])] for c in states],
              "conn_state panel equal to the summary's tcp_conn_states (%d rows)" % len(rows),
              "%s\n%s" % (rows, states))
 

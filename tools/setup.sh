@@ -19,7 +19,7 @@ build_packages=(
 )
 test_packages=(
 	tshark tcpdump tcpreplay iproute2 ethtool python3-scapy
-	prometheus chromium
+	prometheus chromium chromium-driver python3-selenium
 	clang libclang-rt-14-dev valgrind
 	nfdump pmacct libfixbuf-tools clickhouse-server kcat
 )

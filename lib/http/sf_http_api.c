@@ -903,10 +903,18 @@ struct route {
 	const char *type;
 };
 
+static int
+ep_live(struct req *r, struct sf_text *b)
+{
+	return sf_http_live(b, r->s, sf_http_params_of(r->h)->cfg, r->conn, r->msg,
+			sizeof(r->msg));
+}
+
 static const struct route routes[] = {
 	{ "/api/v1/summary", ep_summary, "application/json" },
 	{ "/api/v1/intervals", ep_intervals, "application/json" },
 	{ "/api/v1/flows/top", ep_flows_top, "application/json" },
+	{ "/api/v1/live", ep_live, "application/json" },
 	{ "/api/v1/talkers/top", ep_talkers, "application/json" },
 	{ "/api/v1/ports/top", ep_ports, "application/json" },
 	{ "/api/v1/tunnels/top", ep_tunnels, "application/json" },
@@ -1047,7 +1055,7 @@ sf_http_handler(void *cls, struct MHD_Connection *conn, const char *url,
 			rt = &routes[i];
 	if (rt == NULL)
 		return send_error(conn, MHD_HTTP_NOT_FOUND, "unknown path; see /api/v1/summary, "
-				"/api/v1/intervals, /api/v1/flows/top, /api/v1/talkers/top, "
+				"/api/v1/live, /api/v1/intervals, /api/v1/flows/top, /api/v1/talkers/top, "
 				"/api/v1/ports/top, /api/v1/tunnels/top, /api/v1/names/top, /api/v1/tcp/servers, "
 				"/api/v1/tcp/subnets, /api/v1/protocols, "
 				"/api/v1/workers, /api/v1/exporters, /api/v1/links, "

@@ -8,9 +8,10 @@ A veth pair joins a network namespace of the test's own to this one;
 `spanflow -i` captures the end in this namespace (tpacket rings,
 `--interval 1s`, HTTP on 127.0.0.1 with a bearer token). From inside the
 namespace two senders run for the whole test: a long UDP transfer
-10.199.0.1:40000 -> 10.199.0.2:5001 at about 3.5 Mbit/s and ICMP echo
-requests 10.199.0.3 -> 10.199.0.4 at 20 packets/s. Their frames are
-addressed to a MAC nobody has, so they cross the veth and stop there.
+10.199.0.1:40000 -> 10.199.0.2:5001 at about 3.4 Mbit/s (a UDP socket), and
+ICMP echo requests 10.200.0.3 -> 10.200.0.4 on VLAN 12 at 20 packets/s,
+carried in VXLAN (VNI 5001; frames written whole on a packet socket). Their frames
+are addressed to a MAC nobody has, so they cross the veth and stop there.
 
 Checks:
  1. the long transfer, still running, appears in the Now top-flows table as
@@ -20,12 +21,14 @@ Checks:
     the typed text and the focus kept) narrows every table and chart:
     every flow involves the host, the other sender's hosts leave the
     talkers, flows and chart legends, protocols and ports hold only UDP,
-    the VLAN table and the summary count only the filtered flow's packets;
-    the filter is in the address, and that address opened anew shows the
-    same view; a bad filter value is answered with a message naming it;
+    the VLAN and tunnel tables empty, the summary counts only the filtered
+    flow's packets; the filter is in the address, and an address with
+    vni=5001 opens the page narrowed to the tunnelled flow; a bad filter
+    value is answered with a message naming it;
  3. units and names render: "udp" and "icmp" rather than 17 and 1, kB/MB,
-    kbit/s/Mbit/s agreeing with the exact value in the tooltip, and the
-    transfer's bit/s near the rate the sender measured;
+    kbit/s/Mbit/s agreeing with the exact value in the tooltip, the
+    transfer's bytes its packets times their size, and its bit/s in the
+    last interval near the rate its sender measured;
  4. no console errors (Chromium's log has no SEVERE entry);
  5. a refresh updates the rows in place: the same <tr> objects stay, no
     row is added or removed while their text changes;
@@ -62,45 +65,63 @@ REFRESH_S = 2.0		# the page's refresh period (REFRESH_MS), when the interval is 
 SLACK_S = 2.0		# a loaded machine: page load, fetch and render
 NET = "10.199.0."
 LONG_SRC, LONG_DST, LONG_SPORT, LONG_DPORT = NET + "1", NET + "2", 40000, 5001
-ICMP_SRC, ICMP_DST = NET + "3", NET + "4"
+OUTER_SRC, OUTER_DST = NET + "3", NET + "4"	# the VXLAN tunnel's ends
+ICMP_SRC, ICMP_DST = "10.200.0.3", "10.200.0.4"	# inside it
+VLAN, VNI = 12, 5001
 NOBODY_MAC = "02:00:5e:10:99:02"
 UDP_PAYLOAD = 1400
 UDP_PPS = 300
-FRAME = UDP_PAYLOAD + 8 + 20 + 14	# UDP, IPv4, Ethernet headers
+IP_BYTES = UDP_PAYLOAD + 8 + 20	# what spanflow counts of a packet: its IP length
 
 # Senders, run inside the namespace: they write "seconds packets" to a file
 # every half second (the rate they achieved, for check 3) and run until killed.
+# "udp": a UDP socket to dst (the neighbour entry gives the MAC); "vxlan": ICMP
+# echo requests src -> dst on a VLAN, in VXLAN (VNI) between the tunnel ends,
+# written on a packet socket of the device. (A flow's VLAN is its innermost.)
 SENDER = r'''
 import socket, struct, sys, time
 kind, src, dst, pps, size, progress = sys.argv[1:7]
 pps, size = int(pps), int(size)
+def csum(b):
+    c = sum(struct.unpack("!%%dH" %% (len(b) // 2), b))
+    c = (c >> 16) + (c & 0xffff)
+    return ~(c + (c >> 16)) & 0xffff
+def ipv4(s, d, proto, payload):
+    h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), 0, 0x4000, 64, proto, 0,
+                    socket.inet_aton(s), socket.inet_aton(d))
+    return h[:10] + struct.pack("!H", csum(h)) + h[12:] + payload
 if kind == "udp":
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind((src, %d))
-    data, to = b"x" * size, (dst, %d)
+    s.bind((src, %(sport)d))
+    data, to = b"x" * size, (dst, %(dport)d)
+    send = lambda seq: s.sendto(data, to)
 else:
-    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
-    s.bind((src, 0))
-    to = (dst, 0)
-def icmp(seq):
-    hdr = struct.pack("!BBHHH", 8, 0, 0, 4242, seq & 0xffff) + b"p" * size
-    c = sum(struct.unpack("!%%dH" %% (len(hdr) // 2), hdr))
-    c = (c >> 16) + (c & 0xffff)
-    c = ~(c + (c >> 16)) & 0xffff
-    return hdr[:2] + struct.pack("!H", c) + hdr[4:]
+    dev, mac = sys.argv[7], bytes.fromhex("%(mac)s".replace(":", ""))
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    s.bind((dev, 0))
+    me = b"\x02\x00\x5e\x10\x99\x01"
+    def send(seq):
+        icmp = struct.pack("!BBHHH", 8, 0, 0, 4242, seq & 0xffff) + b"p" * size
+        icmp = icmp[:2] + struct.pack("!H", csum(icmp)) + icmp[4:]
+        inner = mac + me + struct.pack("!HHH", 0x8100, %(vlan)d, 0x0800) + \
+            ipv4(src, dst, 1, icmp)
+        vxlan = struct.pack("!II", 0x08000000, %(vni)d << 8) + inner
+        udp = struct.pack("!HHHH", 49152, 4789, 8 + len(vxlan), 0) + vxlan
+        s.send(mac + me + b"\x08\x00" + ipv4("%(osrc)s", "%(odst)s", 17, udp))
 t0 = time.monotonic()
 sent, last = 0, 0.0
 while True:
     now = time.monotonic() - t0
     while sent < int(now * pps) + 1:
-        s.sendto(data if kind == "udp" else icmp(sent), to)
+        send(sent)
         sent += 1
     if now - last >= 0.5:
         last = now
         with open(progress, "w") as f:
             f.write("%%.3f %%d\n" %% (now, sent))
     time.sleep(0.005)
-''' % (LONG_SPORT, LONG_DPORT)
+''' % dict(sport=LONG_SPORT, dport=LONG_DPORT, mac=NOBODY_MAC, vni=VNI, vlan=VLAN,
+           osrc=OUTER_SRC, odst=OUTER_DST)
 
 
 def selenium_or_reexec():
@@ -151,13 +172,11 @@ class Veth:
             sf.sh("ip", "link", "set", self.b, "up")
             ns = ["ip", "netns", "exec", self.ns]
             sf.sh(*ns, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1")
-            for addr in (LONG_SRC, ICMP_SRC):
-                sf.sh("ip", "-n", self.ns, "addr", "add", addr + "/24", "dev", self.a)
+            sf.sh("ip", "-n", self.ns, "addr", "add", LONG_SRC + "/24", "dev", self.a)
             sf.sh("ip", "-n", self.ns, "link", "set", self.a, "up")
             sf.sh("ip", "-n", self.ns, "link", "set", "lo", "up")
-            for dst in (LONG_DST, ICMP_DST):
-                sf.sh("ip", "-n", self.ns, "neigh", "replace", dst, "lladdr", NOBODY_MAC,
-                      "nud", "permanent", "dev", self.a)
+            sf.sh("ip", "-n", self.ns, "neigh", "replace", LONG_DST, "lladdr", NOBODY_MAC,
+                  "nud", "permanent", "dev", self.a)
         except BaseException:
             self.__exit__()
             raise
@@ -174,7 +193,7 @@ class Sender:
         self.progress = Path(tmp) / ("%s.progress" % kind)
         self.proc = subprocess.Popen(
             ["ip", "netns", "exec", veth.ns, sys.executable, "-c", SENDER, kind, src, dst,
-             str(pps), str(size), str(self.progress)],
+             str(pps), str(size), str(self.progress), veth.a],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
     def rate(self):
@@ -299,7 +318,7 @@ def main():
                 if not ck.check(up, "spanflow captures %s and serves HTTP" % v.b,
                                 sf.tail(srv.stderr())):
                     ck.finish()
-                icmp = Sender(v, tmp, "icmp", ICMP_SRC, ICMP_DST, 20, 100)
+                icmp = Sender(v, tmp, "vxlan", ICMP_SRC, ICMP_DST, 20, 100)
                 senders.append(icmp)
                 driver = browser()
                 page = Page(driver)
@@ -372,13 +391,35 @@ def run_checks(ck, srv, v, tmp, page, senders, build_dir):
              "bytes in kB/MB and rates in kbit/s/Mbit/s, each agreeing with the exact value "
              "of its tooltip (units seen: %s)" % sorted(units), bad[:5])
     row = long_row(st)
+    ck.check(row is not None and exact(row[5]) == exact(row[4]) * IP_BYTES > 0,
+             "the transfer's bytes are its packets times %d (each datagram's IP length)"
+             % IP_BYTES, row)
+    icmp_rows = [r for r in st["flows"] if text(r[0]) == ICMP_SRC]
+    icmp_pk = exact(icmp_rows[0][4]) if icmp_rows else None
+    ck.check(len(icmp_rows) == 1 and text(icmp_rows[0][3]) == "vni %d, vlan %d" % (VNI, VLAN)
+             and [[text(c) for c in r[:1]] + [exact(r[1])] for r in st["vlans"]] ==
+             [[str(VLAN), icmp_pk]] and
+             [[text(r[0]), exact(r[1])] for r in st["tunnels"]] == [["vni %d" % VNI, icmp_pk]],
+             "the tunnelled ICMP flow: via VNI %d on VLAN %d, and alone in the VLAN and tunnel "
+             "tables (%s packets)" % (VNI, VLAN, icmp_pk),
+             "%s %s %s" % (icmp_rows, st["vlans"], st["tunnels"]))
+
+    # The transfer's rate in the last interval, against the sender's own count.
+    from selenium.webdriver.support.ui import Select
+    Select(d.find_element("id", "now-scope")).select_by_value("last")
+    st = page.wait(lambda s: s["summary"][0].startswith("last interval") and
+                   long_row(s) is not None, 10)
+    row = long_row(st) if st else None
     secs, sent = udp.rate()
-    want = sent * FRAME * 8 / secs if secs else 0
+    want = sent * IP_BYTES * 8 / secs if secs else 0
     got = exact(row[7]) if row else None
     ck.check(got is not None and 0.6 * want <= got <= 1.4 * want and
-             text(row[7]).endswith("Mbit/s"),
-             "the transfer's bit/s reads %s, near the %.2f Mbit/s its sender measured"
-             % (text(row[7]) if row else None, want / 1e6), row)
+             text(row[7]).endswith("Mbit/s") and "scope=last" in st["hash"],
+             "last interval: the transfer's bit/s reads %s, near the %.2f Mbit/s its sender "
+             "measured" % (text(row[7]) if row else None, want / 1e6), row)
+    Select(d.find_element("id", "now-scope")).select_by_value("300")
+    st = page.wait(lambda s: s["summary"][0].startswith("last ") and
+                   not s["summary"][0].startswith("last interval"), 10)
     ck.check(len(st["legend_proto"]) == st["lines_proto"] and
              set(st["legend_proto"]) == {"udp", "icmp"} and
              {LONG_SRC, ICMP_SRC} <= set(st["legend_talkers"]) and
@@ -439,15 +480,19 @@ def run_checks(ck, srv, v, tmp, page, senders, build_dir):
         ck.check(shot.exists() and shot.stat().st_size > 10000,
                  "screenshot saved: %s" % shot)
 
-    # The address shares the view: opened anew with the other host.
+    # The address shares the view: opened anew with a VNI.
     d.get("about:blank")
-    d.get(srv.base + "/#token=%s&host=%s" % (TOKEN, ICMP_SRC))
-    st = page.wait(lambda s: s["updates"] >= 1 and "host " + ICMP_SRC in s["filter"], 20)
-    ck.check(st is not None and st["host_input"] == ICMP_SRC and st["flows"] and
-             all(ICMP_SRC in (text(r[0]), text(r[1])) for r in st["flows"]) and
-             [text(r[0]) for r in st["protocols"]] == ["icmp"],
-             "an address with host=%s opens the page filtered: the input filled, only "
-             "that host's ICMP flow" % ICMP_SRC, st and (st["flows"], st["protocols"]))
+    d.get(srv.base + "/#token=%s&vni=%d" % (TOKEN, VNI))
+    st = page.wait(lambda s: s["updates"] >= 1 and "VNI %d" % VNI in s["filter"], 20)
+    ck.check(st is not None and st["flows"] and
+             d.execute_script("return document.getElementById('f-vni').value") == str(VNI) and
+             [(text(r[0]), text(r[1])) for r in st["flows"]] == [(ICMP_SRC, ICMP_DST)] and
+             [text(r[0]) for r in st["protocols"]] == ["icmp"] and
+             {text(r[0]) for r in st["talkers"]} == {ICMP_SRC, ICMP_DST} and
+             st["legend_proto"] == ["icmp"],
+             "an address with vni=%d opens the page filtered: the input filled, only the "
+             "tunnelled ICMP flow in flows, talkers, protocols and chart" % VNI,
+             st and (st["flows"], st["protocols"], st["talkers"]))
 
     # A bad value: the API's message, naming the parameter. (Chromium logs the
     # 400 answers as errors: those, and only those, are expected here.)
@@ -497,16 +542,17 @@ def check_filtered(ck, st):
              "filtered ports: the transfer's UDP ports only", ports)
     ck.check([text(r[0]) for r in st["protocols"]] == ["udp"],
              "filtered protocols: udp only", st["protocols"])
-    pk = {tid: [exact(r[1]) for r in st[tid]] for tid in ("protocols", "vlans")}
+    pk = [exact(r[1]) for r in st["protocols"]]
     flow_pk = sum(exact(r[4]) for r in flows)
     summary_pk = None
     if st["summary"][1]:
         summary_pk = float(st["summary"][1].split(" packets")[0].split(", ")[-1])
-    ck.check(pk["vlans"] == pk["protocols"] == [flow_pk] and summary_pk == flow_pk and
+    ck.check(pk == [flow_pk] and summary_pk == flow_pk and not st["vlans"] and
              not st["tunnels"],
-             "filtered VLANs, protocols and the summary count the transfer's %s packets "
-             "only (the ICMP packets left out); no tunnels" % flow_pk,
-             "%s flows %s summary %s" % (pk, flow_pk, st["summary"]))
+             "filtered protocols and summary count the transfer's %s packets only; the "
+             "VLAN and tunnel tables are empty (the tunnelled ICMP flow left out)" % flow_pk,
+             "%s flows %s summary %s vlans %s tunnels %s" % (pk, flow_pk, st["summary"],
+                                                          st["vlans"], st["tunnels"]))
     ck.check(st["legend_proto"] == ["udp"] and st["lines_proto"] == 1 and
              set(st["legend_talkers"]) <= mine and LONG_SRC in st["legend_talkers"] and
              not set(st["legend_talkers"]) & others and

@@ -1187,12 +1187,14 @@ sf_flow_table_flush(struct sf_flow_table *t, enum sf_end_reason reason)
 }
 
 unsigned int
-sf_flow_table_interval_flows(struct sf_flow_table *t, unsigned int max, bool *more)
+sf_flow_table_interval_flows(struct sf_flow_table *t, unsigned int max,
+		unsigned int count_max, unsigned int *rest, bool *more)
 {
 	unsigned int n = 0, l;
 	struct sf_flow_topk f;
 
 	*more = false;
+	*rest = 0;
 	/* Each list is in order of last packet: the interval's flows are its tail. */
 	for (l = FT_LIST_OPEN; l <= FT_LIST_ENDED; l++) {
 		uint32_t idx = t->list[l].tail;
@@ -1201,8 +1203,13 @@ sf_flow_table_interval_flows(struct sf_flow_table *t, unsigned int max, bool *mo
 			const struct ft_entry *e = &t->ent[idx];
 
 			if (n == max) {
-				*more = true;
-				return n;
+				if (*rest == count_max) {
+					*more = true;
+					return n;
+				}
+				(*rest)++;
+				idx = e->prev;
+				continue;
 			}
 			if (t->iv_flow != NULL) {
 				ft_iv_item(e, &f);

@@ -154,7 +154,7 @@ struct sf_flow_table {
 	uint64_t active_ns;
 	sf_flow_emit_fn emit;
 	void *emit_arg;
-	void (*iv_flow)(void *arg, const struct sf_flow_topk *f);
+	void (*iv_flow)(void *arg, const struct sf_flow_topk *f, const void *cold);
 	void *iv_arg;
 	struct sf_flow_cold cold_ops;
 	const void *const *frame;	/* the burst being counted: its handles, or NULL */
@@ -712,7 +712,7 @@ ft_iv_leave(struct sf_flow_table *t, const struct ft_entry *e)
 	if (t->iv_flow == NULL || e->last_ns < t->iv_start || e->iv_packets == 0)
 		return;
 	ft_iv_item(e, &f);
-	t->iv_flow(t->iv_arg, &f);
+	t->iv_flow(t->iv_arg, &f, e->cold != FT_NIL ? ft_cold_area(t, e->cold) : NULL);
 }
 
 /* Emit the entry's flow and take it out of the index and lists (not onto the free list). */
@@ -721,8 +721,8 @@ ft_end_entry(struct sf_flow_table *t, uint32_t idx, enum sf_end_reason reason)
 {
 	struct ft_entry *e = &t->ent[idx];
 
+	ft_iv_leave(t, e);	/* before the emit gives its cold area back */
 	ft_emit(t, idx, reason);
-	ft_iv_leave(t, e);
 	ft_heap_detach(t, e);
 	ft_list_unlink(t, e, ft_list_of(e));
 	ft_index_delete(t, idx, t->side[idx].sig);
@@ -822,8 +822,8 @@ ft_check_existing(struct sf_flow_table *t, struct ft_entry *e, uint32_t idx,
 		return;
 	}
 	/* A different flow on the same key: it gets its own top-K item too. */
+	ft_iv_leave(t, e);	/* before the emit gives its cold area back */
 	ft_emit(t, idx, reason);
-	ft_iv_leave(t, e);
 	ft_heap_detach(t, e);
 	ft_list_unlink(t, e, ft_list_of(e));
 	ft_flow_begin(t, e, idx, pi, ts);
@@ -1168,8 +1168,8 @@ sf_flow_table_flush(struct sf_flow_table *t, enum sf_end_reason reason)
 			uint32_t next = e->next;
 			uint32_t s = (t->side[idx].sig & t->bmask) * FT_BUCKET_SLOTS;
 
-			ft_emit(t, idx, reason);
 			ft_iv_leave(t, e);
+			ft_emit(t, idx, reason);
 			ft_heap_detach(t, e);
 			while (FT_SLOT_ENT(t, s) != idx + 1)
 				s = (s + 1) & t->smask;
@@ -1187,12 +1187,14 @@ sf_flow_table_flush(struct sf_flow_table *t, enum sf_end_reason reason)
 }
 
 unsigned int
-sf_flow_table_interval_flows(struct sf_flow_table *t, unsigned int max, bool *more)
+sf_flow_table_interval_flows(struct sf_flow_table *t, unsigned int max,
+		unsigned int count_max, unsigned int *rest, bool *more)
 {
 	unsigned int n = 0, l;
 	struct sf_flow_topk f;
 
 	*more = false;
+	*rest = 0;
 	/* Each list is in order of last packet: the interval's flows are its tail. */
 	for (l = FT_LIST_OPEN; l <= FT_LIST_ENDED; l++) {
 		uint32_t idx = t->list[l].tail;
@@ -1201,12 +1203,18 @@ sf_flow_table_interval_flows(struct sf_flow_table *t, unsigned int max, bool *mo
 			const struct ft_entry *e = &t->ent[idx];
 
 			if (n == max) {
-				*more = true;
-				return n;
+				if (*rest == count_max) {
+					*more = true;
+					return n;
+				}
+				(*rest)++;
+				idx = e->prev;
+				continue;
 			}
 			if (t->iv_flow != NULL) {
 				ft_iv_item(e, &f);
-				t->iv_flow(t->iv_arg, &f);
+				t->iv_flow(t->iv_arg, &f, e->cold != FT_NIL ?
+						ft_cold_area(t, e->cold) : NULL);
 			}
 			n++;
 			idx = e->prev;

@@ -78,7 +78,8 @@ struct sf_flow_topk {
 	uint64_t packets;	/* both directions */
 	uint64_t bytes;		/* both directions */
 	uint8_t initiator;	/* enum sf_flow_dir */
-	uint8_t pad[7];
+	uint8_t app;		/* live view: enum sf_app_kind found so far (app.enabled) */
+	uint8_t pad[6];
 };
 
 struct sf_flow_table_params {
@@ -95,9 +96,10 @@ struct sf_flow_table_params {
 	 * Optional: a flow with counts in the current interval that leaves
 	 * the table (ends, is evicted, or its key starts a new flow) gets
 	 * iv_flow with those counts, before it goes; the flows still in the
-	 * table are handed over by sf_flow_table_interval_flows().
+	 * table are handed over by sf_flow_table_interval_flows(). `cold` is
+	 * the flow's cold area, or NULL.
 	 */
-	void (*iv_flow)(void *arg, const struct sf_flow_topk *f);
+	void (*iv_flow)(void *arg, const struct sf_flow_topk *f, const void *cold);
 	void *iv_arg;
 };
 
@@ -159,12 +161,14 @@ unsigned int sf_flow_table_interval_top(const struct sf_flow_table *t,
 /*
  * The flows still in the table that have counts in the current interval:
  * iv_flow for each, most recently seen first, at most `max` of them.
- * Returns how many were handed over; *more is set when some were left
- * (their counts are the interval's flow counts minus those handed over
- * here and on leaving). Call it just before sf_flow_table_interval_begin.
+ * Returns how many were handed over; *rest is how many were left (their
+ * counts are the interval's flow counts minus those handed over here and
+ * on leaving), counted up to `count_max` more (a bounded walk: past it,
+ * *rest is a lower bound and *more is set). Call it just before
+ * sf_flow_table_interval_begin.
  */
 unsigned int sf_flow_table_interval_flows(struct sf_flow_table *t, unsigned int max,
-		bool *more);
+		unsigned int count_max, unsigned int *rest, bool *more);
 
 const struct sf_flow_table_stats *sf_flow_table_stats(const struct sf_flow_table *t);
 

@@ -359,6 +359,9 @@ cold_record(void *arg, void *area, struct sf_flow_record *rec, bool ends)
 
 /* ---- the live view: flows' counts of the interval (sf_msg_live) ---- */
 
+/* Flows past live.flows a worker counts at the interval's end, at most. */
+#define LIVE_COUNT_MAX (1u << 18)
+
 static void
 live_send(struct sf_worker *w)
 {
@@ -374,10 +377,11 @@ live_send(struct sf_worker *w)
 
 /* The flow table hands over a flow's counts in the interval (sf_flow_table_params.iv_flow). */
 static void
-live_flow(void *arg, const struct sf_flow_topk *f)
+live_flow(void *arg, const struct sf_flow_topk *f, const void *cold)
 {
 	struct sf_worker *w = arg;
 	struct sf_msg_live *m = w->live;
+	const void *c = cold;
 
 	if (w->live_n >= w->live_max) {
 		live_unlisted(w, f, 1);
@@ -394,7 +398,14 @@ live_flow(void *arg, const struct sf_flow_topk *f)
 		m->h.count = 0;
 		w->live = m;
 	}
-	m->f[m->h.count++] = *f;
+	m->f[m->h.count] = *f;
+	/* What the application inspection has found so far (its area lives while it runs). */
+	if (c != NULL && w->off_app != 0) {
+		const struct sf_app_flow *af = (const void *)((const uint8_t *)c + w->off_app);
+
+		m->f[m->h.count].app = af->res.kind;
+	}
+	m->h.count++;
 	w->live_n++;
 	w->live_packets += f->packets;
 	w->live_bytes += f->bytes;
@@ -410,17 +421,19 @@ live_flow(void *arg, const struct sf_flow_topk *f)
 static void
 live_close(struct sf_worker *w, const struct sf_flow_table_stats *st)
 {
+	unsigned int rest = 0;
 	bool more = false;
 
 	if (w->live_max == 0)
 		return;
+	/* Past the cap the walk only counts flows, and only so far: a bounded pause. */
 	sf_flow_table_interval_flows(w->table, w->live_max > w->live_n ?
-			w->live_max - w->live_n : 0, &more);
-	if (more) {
+			w->live_max - w->live_n : 0, LIVE_COUNT_MAX, &rest, &more);
+	if (rest != 0) {
 		uint64_t pk = st->packets - w->last.packets, by = st->bytes - w->last.bytes;
 		uint64_t known_pk = w->live_packets, known_by = w->live_bytes;
 
-		w->agg.live_unlisted_flows++;	/* at least one */
+		w->agg.live_unlisted_flows += rest + more;	/* with more: at least that */
 		w->agg.live_unlisted_packets += pk > known_pk ? pk - known_pk : 0;
 		w->agg.live_unlisted_bytes += by > known_by ? by - known_by : 0;
 	}

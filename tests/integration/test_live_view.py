@@ -269,10 +269,13 @@ FILTERS = [
 def serve(binary, cap, tmp, port, workers, extra_yaml=""):
     conf = tmp / ("c%d.yaml" % port)
     conf.write_text('http:\n  listen: "127.0.0.1:%d"\n%s' % (port, extra_yaml))
+    err = open(tmp / ("e%d.log" % port), "w")
     proc = subprocess.Popen([str(binary), "-r", str(cap), "--no-progress", "--interval", "1",
                              "-w", str(workers), "-c", str(conf), "--serve"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            stdout=subprocess.DEVNULL, stderr=err, text=True,
                             stdin=subprocess.DEVNULL)
+    err.close()
+    proc.errlog = tmp / ("e%d.log" % port)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:
         try:
@@ -286,7 +289,8 @@ def serve(binary, cap, tmp, port, workers, extra_yaml=""):
     return proc
 
 
-def stop(proc):
+def stop(proc, ck=None, what=""):
+    """SIGINT, wait; with ck, check it ended well (exit 0, no sanitizer report)."""
     if proc.poll() is None:
         proc.send_signal(2)
         try:
@@ -294,8 +298,11 @@ def stop(proc):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-    if proc.stderr:
-        proc.stderr.close()
+    if ck is not None:
+        text = proc.errlog.read_text() if getattr(proc, "errlog", None) else ""
+        ck.check(proc.returncode == 0 and "runtime error" not in text and
+                 "Sanitizer" not in text, "%s: spanflow exits 0 with nothing to report" % what,
+                 "exit %s\n%s" % (proc.returncode, text[-2000:]))
 
 
 def check_replay(ck, binary, cap, tmp, c, workers):
@@ -386,7 +393,7 @@ def check_replay(ck, binary, cap, tmp, c, workers):
                 ck.check(st == 400 and word in e.get("error", ""),
                          "?%s: 400 naming what is expected" % q, (st, e))
     finally:
-        stop(proc)
+        stop(proc, ck, tag)
 
 
 def check_cap(ck, binary, cap, tmp, c):
@@ -415,7 +422,7 @@ def check_cap(ck, binary, cap, tmp, c):
         ck.check(got == tuple(top[1]), "live.flows: 3: the heaviest flow is itemized in every "
                  "interval all the same (the exact top list): %s" % (top[1],), got)
     finally:
-        stop(proc)
+        stop(proc, ck, "live.flows: 3")
     port = free_port()
     proc = serve(binary, cap, tmp, port, 1, "live:\n  flows: 0\n")
     try:

@@ -454,7 +454,12 @@ ep_flows(struct req *r, struct sf_text *b)
 		sf_text_str(b, ":");
 		sf_text_json_str(b, a.value[i]);
 	}
-	sf_text_str(b, "},\"flows\":[");
+	sf_text_str(b, "},\"worker_states\":[");
+	for (i = 0; i < res.workers; i++) {
+		sf_text_str(b, i ? "," : "");
+		sf_text_json_str(b, sf_search_state_name(res.state[i]));
+	}
+	sf_text_str(b, "],\"flows\":[");
 	for (i = 0; i < res.n; i++) {
 		sf_text_str(b, i ? "," : "");
 		search_hit_json(b, &res.hit[i]);

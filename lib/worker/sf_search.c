@@ -18,6 +18,20 @@ static const char *const sort_names[SF_SEARCH_BY_MAX] = {
 	[SF_SEARCH_BY_DURATION] = "duration",
 };
 
+static const char *const state_names[SF_SEARCH_STATE_MAX] = {
+	[SF_SEARCH_ANSWERED] = "answered",
+	[SF_SEARCH_TIMEOUT] = "timeout",
+	[SF_SEARCH_ENDED] = "ended",
+	[SF_SEARCH_BUSY] = "busy",
+	[SF_SEARCH_NOMEM] = "no_memory",
+};
+
+const char *
+sf_search_state_name(unsigned int state)
+{
+	return state < SF_SEARCH_STATE_MAX ? state_names[state] : "?";
+}
+
 const char *
 sf_search_sort_name(unsigned int sort)
 {
@@ -270,11 +284,14 @@ sf_search_inbox_post(struct sf_search_inbox *in, struct sf_search_query *q)
 
 struct sf_search {
 	/*
-	 * Serialises askers (the rings have one producer) and attach/detach
-	 * against posting. Only the HTTP thread and the main thread take it,
-	 * never a worker; a search holds it while it posts and while it
-	 * collects, not while it waits.
+	 * `ask` serialises searches, wait included: the rings have one
+	 * producer, and the parked queries stay within max_parked. `lock`
+	 * keeps attach/detach from posting: a search holds it while it posts
+	 * and while it collects, not while it waits, so detaching never waits
+	 * for a search. Only the HTTP thread and the main thread take them,
+	 * never a worker.
 	 */
+	pthread_mutex_t ask;
 	pthread_mutex_t lock;
 	unsigned int n_workers;
 	unsigned int n_attached;	/* 0 when detached */
@@ -303,7 +320,8 @@ sf_search_create(unsigned int n_workers)
 	s->max_parked = n_workers * (SF_SEARCH_RING + 1);
 	s->w = calloc(n_workers, sizeof(s->w[0]));
 	s->parked = calloc(s->max_parked, sizeof(s->parked[0]));
-	if (s->w == NULL || s->parked == NULL || pthread_mutex_init(&s->lock, NULL) != 0) {
+	if (s->w == NULL || s->parked == NULL || pthread_mutex_init(&s->lock, NULL) != 0 ||
+			pthread_mutex_init(&s->ask, NULL) != 0) {
 		free(s->w);
 		free(s->parked);
 		free(s);
@@ -339,6 +357,7 @@ sf_search_free(struct sf_search *s)
 	 * rather than freed under it.
 	 */
 	sweep_parked(s);
+	pthread_mutex_destroy(&s->ask);
 	pthread_mutex_destroy(&s->lock);
 	free(s->parked);
 	free(s->w);
@@ -386,26 +405,28 @@ post_all(struct sf_search *s, struct sf_search_query **q, const struct sf_flow_m
 	unsigned int k;
 	int rc;
 
-	if (s->n_attached == 0) {
-		r->ended = s->n_workers;	/* detached: the workers have stopped */
-		return;
-	}
+	/* Detached (or never attached: a worker was not created): it has stopped. */
+	for (k = 0; k < s->n_workers; k++)
+		r->state[k] = SF_SEARCH_ENDED;
 	for (k = 0; k < s->n_attached; k++) {
 		q[k] = sf_search_query_create(m, limit, sort);
-		if (q[k] == NULL)
+		if (q[k] == NULL) {
+			r->state[k] = SF_SEARCH_NOMEM;
 			continue;
+		}
 		rc = sf_worker_query_post(s->w[k], q[k]);
 		if (rc == 0) {
 			r->asked++;
+			r->state[k] = SF_SEARCH_TIMEOUT;	/* until it answers */
 			continue;
 		}
-		if (rc == -ESHUTDOWN)
-			r->ended++;
-		else
-			r->busy++;
+		r->state[k] = rc == -ESHUTDOWN ? SF_SEARCH_ENDED : SF_SEARCH_BUSY;
+		r->busy += rc != -ESHUTDOWN;
 		sf_search_query_free(q[k]);
 		q[k] = NULL;
 	}
+	for (k = 0; k < s->n_workers; k++)
+		r->ended += r->state[k] == SF_SEARCH_ENDED;
 }
 
 int
@@ -423,12 +444,19 @@ sf_search_run(struct sf_search *s, const struct sf_flow_match *m, unsigned int l
 		return -EINVAL;
 	r->workers = s->n_workers;
 	q = calloc(s->n_workers, sizeof(q[0]));
-	if (q == NULL)
+	r->state = calloc(s->n_workers, sizeof(r->state[0]));
+	if (q == NULL || r->state == NULL) {
+		free(q);
+		sf_search_result_free(r);
 		return -ENOMEM;
+	}
+	pthread_mutex_lock(&s->ask);
 	pthread_mutex_lock(&s->lock);
 	if (!s->was_attached) {
 		pthread_mutex_unlock(&s->lock);
+		pthread_mutex_unlock(&s->ask);
 		free(q);
+		sf_search_result_free(r);
 		return -EAGAIN;
 	}
 	sweep_parked(s);
@@ -458,9 +486,11 @@ sf_search_run(struct sf_search *s, const struct sf_flow_match *m, unsigned int l
 			continue;
 		}
 		if (q[k]->ended) {
+			r->state[k] = SF_SEARCH_ENDED;
 			r->ended++;
 			complete = false;
 		} else {
+			r->state[k] = SF_SEARCH_ANSWERED;
 			r->answered++;
 			complete = complete && q[k]->complete;
 		}
@@ -469,6 +499,7 @@ sf_search_run(struct sf_search *s, const struct sf_flow_match *m, unsigned int l
 		total += q[k]->n;
 	}
 	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_unlock(&s->ask);
 
 	r->complete = complete && r->answered == r->workers;
 	r->hit = malloc((total != 0 ? total : 1) * sizeof(r->hit[0]));
@@ -498,4 +529,6 @@ sf_search_result_free(struct sf_search_result *r)
 	free(r->hit);
 	r->hit = NULL;
 	r->n = 0;
+	free(r->state);
+	r->state = NULL;
 }

@@ -145,6 +145,19 @@ void sf_search_free(struct sf_search *s);	/* after detach; NULL is a no-op */
 void sf_search_attach(struct sf_search *s, struct sf_worker *const w[], unsigned int n);
 void sf_search_detach(struct sf_search *s);
 
+/* What became of a search at one worker (sf_search_result.state). */
+enum sf_search_state {
+	SF_SEARCH_ANSWERED,		/* scanned and answered in time */
+	SF_SEARCH_TIMEOUT,		/* asked, no answer in time (cancelled) */
+	SF_SEARCH_ENDED,		/* its input had ended: nothing to search */
+	SF_SEARCH_BUSY,			/* its request ring was full */
+	SF_SEARCH_NOMEM,		/* no memory for its query */
+	SF_SEARCH_STATE_MAX
+};
+
+/* "answered", "timeout", "ended", "busy", "no_memory". */
+const char *sf_search_state_name(unsigned int state);
+
 struct sf_search_result {
 	unsigned int workers;		/* of the run */
 	unsigned int asked;		/* running workers a query was posted to */
@@ -156,6 +169,7 @@ struct sf_search_result {
 	uint64_t matched;		/* flows the filter took, all workers */
 	uint32_t n;			/* hits, best first, at most the limit */
 	struct sf_search_hit *hit;	/* malloc'd: sf_search_result_free */
+	uint8_t *state;			/* per worker, enum sf_search_state (malloc'd) */
 };
 
 /*

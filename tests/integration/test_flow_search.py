@@ -229,9 +229,11 @@ def check_answer(ck, tag, params, doc, workers):
     got = [flow_of(j) for j in flows]
     names = sorted(f["name"] for f in got if f is not None)
     ck.check(doc["active"] and doc["workers"] == workers and doc["answered"] == workers
-             and doc["complete"] and doc["ended"] == 0,
+             and doc["complete"] and doc["ended"] == 0 and
+             doc["worker_states"] == ["answered"] * workers,
              "%s %s: active, every worker answered (%d), complete" % (tag, params, workers),
-             {k: doc[k] for k in ("active", "workers", "answered", "complete", "ended")})
+             {k: doc[k] for k in ("active", "workers", "answered", "complete", "ended",
+                                  "worker_states")})
     ck.check(names == want and None not in got,
              "%s %s: the flows expected (%s)" % (tag, params, ", ".join(want) or "none"),
              "got %s" % [(j["src_addr"], j["dst_addr"], j["proto"]) for j in flows])
@@ -316,7 +318,7 @@ def run_case(ck, binary, tmp, cap, workers):
         took = time.monotonic() - t
         ck.check(st == 200 and doc["active"] is False and doc["flows"] == [] and
                  doc["answered"] == 0 and doc["ended"] == workers and not doc["complete"]
-                 and took < 0.5,
+                 and doc["worker_states"] == ["ended"] * workers and took < 0.5,
                  "%s after the replay: at once (%.3f s), not active, no flows" % (tag, took),
                  doc)
 

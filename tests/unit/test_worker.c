@@ -701,6 +701,8 @@ test_search_hub_two_workers(void **state)
 	assert_int_equal(res.answered, 2);
 	assert_int_equal(res.ended, 0);
 	assert_true(res.complete);
+	assert_int_equal(res.state[0], SF_SEARCH_ANSWERED);
+	assert_int_equal(res.state[1], SF_SEARCH_ANSWERED);
 	assert_int_equal(res.scanned, SEARCH_FLOWS);
 	assert_int_equal(res.matched, SEARCH_FLOWS);
 	ne = expected(e, 1, SEARCH_FLOWS, NULL, SF_SEARCH_BY_BYTES);
@@ -729,6 +731,8 @@ test_search_hub_two_workers(void **state)
 	assert_int_equal(res.answered, 0);
 	assert_false(res.complete);
 	assert_int_equal(res.n, 0);
+	assert_int_equal(res.state[0], SF_SEARCH_TIMEOUT);
+	assert_int_equal(res.state[1], SF_SEARCH_TIMEOUT);
 	sf_search_result_free(&res);
 
 	/* Input ended on worker 1: refused at once, worker 0 still answers. */
@@ -742,6 +746,8 @@ test_search_hub_two_workers(void **state)
 	assert_int_equal(res.answered, 1);
 	assert_int_equal(res.ended, 1);
 	assert_false(res.complete);
+	assert_int_equal(res.state[0], SF_SEARCH_ANSWERED);
+	assert_int_equal(res.state[1], SF_SEARCH_ENDED);
 	for (i = 0; i < res.n; i++)
 		assert_int_equal(res.hit[i].worker, 0);
 	sf_search_result_free(&res);
@@ -758,6 +764,8 @@ test_search_hub_two_workers(void **state)
 	assert_int_equal(res.asked, 0);
 	assert_int_equal(res.ended, 2);
 	assert_int_equal(res.n, 0);
+	assert_int_equal(res.state[0], SF_SEARCH_ENDED);
+	assert_int_equal(res.state[1], SF_SEARCH_ENDED);
 	assert_false(res.complete);
 	sf_search_result_free(&res);
 	rig_free(&r[0]);

@@ -112,6 +112,8 @@ setup_workers(struct sf_app *app, char *err, size_t errlen)
 		wp.app_buffers = cfg->app_buffers;
 		wp.features = cfg->features;
 		wp.splt = cfg->splt;
+		/* The live view is served over HTTP: without it, nothing is sent. */
+		wp.live_flows = app->http != NULL ? cfg->live_flows : 0;
 		wp.wait_fn = sf_wait_turn;
 		wp.wait_arg = app;
 		ctx->w = sf_worker_create(&wp);

@@ -88,6 +88,11 @@ sf_serve_collector_params(const struct sf_app *app, struct sf_collector_params *
 	if (app->http != NULL)
 		cp->history = app->cfg->http_history != 0 ? app->cfg->http_history : 1;
 	cp->live = app->live;
+	/* The live view's lists: live.window in intervals, with HTTP only. */
+	cp->live_window = 0;
+	if (app->http != NULL && app->cfg->live_flows != 0)
+		cp->live_window = (unsigned int)RTE_MIN((app->cfg->live_window_ns +
+				app->cfg->interval_ns - 1) / app->cfg->interval_ns, (uint64_t)100000);
 }
 
 /*

@@ -132,6 +132,10 @@ uint64_t sf_drop_total(const uint64_t dropped[SF_DROP_MAX]);
  *         the Prometheus family (NONE for none) and, for C rows, the label
  *         of this counter's sample or NULL; R rows are labelled by reason.
  *
+ * live_unlisted_*: flows' interval counts the live view did not get
+ * itemized (over live.flows, or no message free on live input); the
+ * flows are those known (the rest of a capped walk is not counted).
+ *
  * The run totals of /api/v1/summary show every row with a json key but the
  * GAUGEs, flat ("a.b" as "a_b"), and every R row's object with all reasons.
  */
@@ -157,7 +161,10 @@ uint64_t sf_drop_total(const uint64_t dropped[SF_DROP_MAX]);
 	C(app_cut, SUM, "app_inspection.cut", APP_ISSUES, "issue=\"cut\"") \
 	C(flows_new, SUM, "flows.new", FLOWS_CREATED, NULL) \
 	R(flows_ended, END, SUM, "flows.ended", "ended_by_reason", ALL, RECORDS) \
-	C(flows_active, GAUGE, "flows.active", NONE, NULL)
+	C(flows_active, GAUGE, "flows.active", NONE, NULL) \
+	C(live_unlisted_flows, SUM, NULL, NONE, NULL) \
+	C(live_unlisted_packets, SUM, NULL, NONE, NULL) \
+	C(live_unlisted_bytes, SUM, NULL, NONE, NULL)
 
 /*
  * Tables keyed by a small number, after the counters in the JSON:

@@ -27,6 +27,9 @@ struct pending {
 	struct sf_tcpa_subnet other_subnet;
 	bool tcp;		/* some worker sent TCP rows */
 	struct sf_names *names[SF_NAMES_KINDS];	/* NULL until a record has one */
+	/* The workers' flows of the interval for the live view, unmerged. */
+	struct sf_flow_topk *live;
+	uint32_t nlive, caplive;
 };
 
 struct sf_collector {
@@ -40,6 +43,11 @@ struct sf_collector {
 	uint64_t drops_seen[SF_DROP_MAX];	/* input drops already reported */
 	uint64_t version;		/* grows with every record batch and interval */
 	struct sf_snap_iv **hist;	/* history: hist[(hist_head + i) % p.history] */
+	/* The live view's lists: live[(live_head + i) % p.live_window]. */
+	struct sf_live_iv **live;
+	unsigned int live_len, live_head;
+	uint64_t live_newest;		/* newest final interval */
+	bool live_any;
 	unsigned int hist_len, hist_head;
 	struct sf_collector_totals tot;
 };
@@ -87,7 +95,10 @@ sf_collector_create(const struct sf_collector_params *p)
 	c->sum = sf_summary_create();
 	if (p->history != 0)
 		c->hist = calloc(p->history, sizeof(*c->hist));
-	if (c->watermark == NULL || c->sum == NULL || (p->history != 0 && c->hist == NULL))
+	if (p->live_window != 0)
+		c->live = calloc(p->live_window, sizeof(*c->live));
+	if (c->watermark == NULL || c->sum == NULL || (p->history != 0 && c->hist == NULL) ||
+			(p->live_window != 0 && c->live == NULL))
 		goto nomem;
 	c->tot.first_ns = UINT64_MAX;
 	return c;
@@ -107,8 +118,12 @@ sf_collector_free(struct sf_collector *c)
 	for (i = 0; i < c->hist_len; i++)
 		sf_snap_iv_put(c->hist[(c->hist_head + i) % c->p.history]);
 	free(c->hist);
+	for (i = 0; i < c->live_len; i++)
+		sf_live_iv_put(c->live[(c->live_head + i) % c->p.live_window]);
+	free(c->live);
 	free(c->watermark);
 	for (i = 0; i < c->npend; i++) {
+		free(c->pend[i].live);
 		free(c->pend[i].tun);
 		free(c->pend[i].serv);
 		free(c->pend[i].sub);
@@ -152,6 +167,45 @@ history_add(struct sf_collector *c, const struct sf_interval_agg *a)
 		sf_snap_iv_put(c->hist[slot]);
 	}
 	c->hist[slot] = iv;
+}
+
+/*
+ * The interval's flows for the live view; lists older than the window go
+ * (their last reference is the last snapshot's that shows them).
+ */
+static void
+live_add(struct sf_collector *c, struct pending *p)
+{
+	const struct sf_interval_agg *a = &p->agg;
+	struct sf_live_iv *iv;
+	unsigned int slot;
+
+	if (c->p.live_window == 0)
+		return;
+	if (!c->live_any || a->interval > c->live_newest)
+		c->live_newest = a->interval;
+	c->live_any = true;
+	if (p->nlive == 0 && a->live_unlisted_flows == 0)
+		return;
+	iv = sf_live_iv_make(a->interval, p->live, p->nlive, a->live_unlisted_flows,
+			a->live_unlisted_packets, a->live_unlisted_bytes, a->top,
+			RTE_MIN(a->ntop, (uint32_t)SF_TOPK));
+	if (iv == NULL)
+		return;
+	/* Intervals are finalized in order: the oldest list is at the head. */
+	while (c->live_len != 0 && c->live[c->live_head]->interval + c->p.live_window <=
+			a->interval) {
+		sf_live_iv_put(c->live[c->live_head]);
+		c->live_head = (c->live_head + 1) % c->p.live_window;
+		c->live_len--;
+	}
+	if (c->live_len == c->p.live_window) {
+		sf_live_iv_put(c->live[c->live_head]);
+		c->live_head = (c->live_head + 1) % c->p.live_window;
+		c->live_len--;
+	}
+	slot = (c->live_head + c->live_len++) % c->p.live_window;
+	c->live[slot] = iv;
 }
 
 static struct pending *
@@ -268,6 +322,9 @@ finalize(struct sf_collector *c, struct pending *p)
 			c->drops_seen[i] = now[i];
 		}
 	}
+	live_add(c, p);
+	free(p->live);
+	p->live = NULL;
 	/* Tunnel counts alone: an aggregate that was lost on a full ring. */
 	if (sf_agg_empty(a) && !tunnels && !tcp && !names)
 		return;
@@ -401,6 +458,29 @@ take_tunnels(struct sf_collector *c, const struct sf_msg_tunnels *m)
 	p->tun_over_bytes += m->other.bytes;
 }
 
+static bool rows_room(void **rows, uint32_t *cap, uint32_t n, uint32_t more, size_t size);
+
+static void
+take_live(struct sf_collector *c, const struct sf_msg_live *m)
+{
+	uint32_t i, n = RTE_MIN(m->h.count, (uint32_t)SF_MSG_LIVE_FLOWS);
+	struct pending *p;
+
+	if (c->p.live_window == 0 || (p = pending_get(c, m->interval)) == NULL)
+		return;
+	if (!rows_room((void **)&p->live, &p->caplive, p->nlive, n, sizeof(*p->live))) {
+		/* Out of memory: counted, not itemized. */
+		for (i = 0; i < n; i++) {
+			p->agg.live_unlisted_flows++;
+			p->agg.live_unlisted_packets += m->f[i].packets;
+			p->agg.live_unlisted_bytes += m->f[i].bytes;
+		}
+		return;
+	}
+	memcpy(p->live + p->nlive, m->f, n * sizeof(m->f[0]));
+	p->nlive += n;
+}
+
 /* Grow *rows (of `size` bytes, *cap of them) to hold n + more; false on out of memory. */
 static bool
 rows_room(void **rows, uint32_t *cap, uint32_t n, uint32_t more, size_t size)
@@ -468,6 +548,10 @@ sf_collector_handle(struct sf_collector *c, const struct sf_msg *m)
 		take_tcp(c, (const struct sf_msg_tcp *)m);
 		return;
 	}
+	if (m->type == SF_MSG_LIVE) {
+		take_live(c, (const struct sf_msg_live *)m);
+		return;
+	}
 	if (m->type != SF_MSG_INTERVAL)
 		return;
 	take_interval(c, (const struct sf_msg_interval *)m);
@@ -533,6 +617,30 @@ sf_collector_snapshot(struct sf_collector *c, const struct sf_snap_state *st)
 		atomic_fetch_add(&s->iv[i]->ref, 1);
 	}
 	s->n_iv = c->hist_len;
+	if (c->live_len != 0) {
+		s->live = calloc(c->live_len, sizeof(*s->live));
+		if (s->live == NULL) {
+			sf_snap_put(s);
+			return NULL;
+		}
+		for (i = 0; i < c->live_len; i++) {
+			s->live[i] = c->live[(c->live_head + i) % c->p.live_window];
+			atomic_fetch_add(&s->live[i]->ref, 1);
+		}
+		s->n_live = c->live_len;
+	}
+	s->live_newest = c->live_newest;
+	s->live_any = c->live_any;
+	{
+		/* A quiet interval has no list, but it is final all the same. */
+		uint64_t w = sf_collector_watermark(c);
+
+		if (c->p.live_window != 0 && w != SF_WATERMARK_DONE && w != 0 &&
+				(!s->live_any || w - 1 > s->live_newest)) {
+			s->live_newest = w - 1;
+			s->live_any = true;
+		}
+	}
 	/* Live: how far the newest summary trails the wall clock. */
 	if (c->p.live && s->n_iv != 0) {
 		const struct sf_snap_iv *iv = s->iv[s->n_iv - 1];

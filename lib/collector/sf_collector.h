@@ -44,6 +44,8 @@ struct sf_collector_params {
 	unsigned int history;
 	/* Live input: intervals end in wall time, so snapshots tell the lag. */
 	bool live;
+	/* The live view (sf_live.h): intervals whose flow lists are kept; 0: none. */
+	unsigned int live_window;
 };
 
 /* Top lists of the run's records: more bytes, or more packets, first. */

@@ -39,6 +39,9 @@ sf_snap_put(struct sf_snap *s)
 		return;
 	for (i = 0; i < s->n_iv; i++)
 		sf_snap_iv_put(s->iv[i]);
+	for (i = 0; i < s->n_live; i++)
+		sf_live_iv_put(s->live[i]);
+	free(s->live);
 	free(s);
 }
 

@@ -20,6 +20,7 @@
 
 #include "sf_collector.h"
 #include "sf_config.h"
+#include "sf_live.h"
 
 /* One worker lcore as seen by the collector thread. */
 struct sf_snap_worker {
@@ -98,6 +99,14 @@ struct sf_snap {
 	uint64_t lag_ns;		/* live: newest interval end -> finalized */
 	struct sf_collector_totals tot;
 	struct sf_snap_state st;
+	/*
+	 * The live view's flow lists (sf_live.h), oldest first, and the
+	 * newest interval that is final (whether it had traffic or not).
+	 */
+	unsigned int n_live;
+	struct sf_live_iv **live;
+	uint64_t live_newest;
+	bool live_any;			/* live_newest is valid */
 	unsigned int n_iv;
 	struct sf_snap_iv *iv[];	/* the history, oldest first */
 };

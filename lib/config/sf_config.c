@@ -391,6 +391,15 @@ static const struct opt opts[] = {
 	{ .key = "http.history", .type = OPT_UINT, FIELD(http_history),
 	  .min = 1, .max = 10000, .def = "360",
 	  .help = "finalized intervals kept for the API and dashboard (~15 kB each)" },
+	{ .key = "live.flows", .type = OPT_UINT, FIELD(live_flows),
+	  .min = 0, .max = 10000000, .def = "10000",
+	  .help = "live view (with HTTP): flows per worker and interval whose counts, active "
+	  "flows included, are itemized for /api/v1/live and the dashboard; the rest are "
+	  "counted as unlisted (72 bytes each per interval kept); 0 = no live view" },
+	{ .key = "live.window", .type = OPT_DURATION, FIELD(live_window_ns),
+	  .min = SF_NS_PER_MS, .max = DAYS(1), .def = "15m",
+	  .help = "live view: the span of recent intervals kept (the longest window= of "
+	  "/api/v1/live, the dashboard's last minutes)" },
 	{ .key = "tunnel.decapsulate", .type = OPT_BOOL, FIELD(decapsulate), .def = "true",
 	  .help = "key flows on the innermost IP header of GRE, VXLAN, GTP-U, ... packets",
 	  .cli = { SWITCH("no-decap", 0, "false", "count tunnels as outer flows "

@@ -202,6 +202,8 @@ struct sf_config {
 	char http_token[128];		/* http.token: bearer token, "" = none */
 	bool http_serve;		/* http.serve: keep serving after a file ends */
 	uint32_t http_history;		/* http.history: finalized intervals kept */
+	uint32_t live_flows;		/* live.flows: itemized per worker and interval */
+	uint64_t live_window_ns;	/* live.window: recent intervals kept for the live view */
 
 	/* tunnel: */
 	bool decapsulate;		/* tunnel.decapsulate */

@@ -155,6 +155,8 @@ struct sf_flow_table {
 	uint64_t active_ns;
 	sf_flow_emit_fn emit;
 	void *emit_arg;
+	void (*iv_flow)(void *arg, const struct sf_flow_topk *f);
+	void *iv_arg;
 	struct sf_flow_cold cold_ops;
 	const void *const *frame;	/* the burst being counted: its handles, or NULL */
 	uint32_t cold_size;	/* bytes per area, a multiple of 64 */
@@ -691,6 +693,29 @@ ft_flow_begin(struct sf_flow_table *t, struct ft_entry *e, uint32_t idx,
 	t->stats.created++;
 }
 
+/* The entry's counts of the current interval as a top-list item. */
+static inline void
+ft_iv_item(const struct ft_entry *e, struct sf_flow_topk *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->key = e->key;
+	f->bytes = e->iv_bytes;
+	f->packets = e->iv_packets;
+	f->initiator = ft_initiator(e);
+}
+
+/* A flow leaves: hand over its counts of the current interval, if it has any. */
+static inline void
+ft_iv_leave(struct sf_flow_table *t, const struct ft_entry *e)
+{
+	struct sf_flow_topk f;
+
+	if (t->iv_flow == NULL || e->last_ns < t->iv_start || e->iv_packets == 0)
+		return;
+	ft_iv_item(e, &f);
+	t->iv_flow(t->iv_arg, &f);
+}
+
 /* Emit the entry's flow and take it out of the index and lists (not onto the free list). */
 static void
 ft_end_entry(struct sf_flow_table *t, uint32_t idx, enum sf_end_reason reason)
@@ -698,6 +723,7 @@ ft_end_entry(struct sf_flow_table *t, uint32_t idx, enum sf_end_reason reason)
 	struct ft_entry *e = &t->ent[idx];
 
 	ft_emit(t, idx, reason);
+	ft_iv_leave(t, e);
 	ft_heap_detach(t, e);
 	ft_list_unlink(t, e, ft_list_of(e));
 	ft_index_delete(t, idx, t->side[idx].sig);
@@ -798,6 +824,7 @@ ft_check_existing(struct sf_flow_table *t, struct ft_entry *e, uint32_t idx,
 	}
 	/* A different flow on the same key: it gets its own top-K item too. */
 	ft_emit(t, idx, reason);
+	ft_iv_leave(t, e);
 	ft_heap_detach(t, e);
 	ft_list_unlink(t, e, ft_list_of(e));
 	ft_flow_begin(t, e, idx, pi, ts);
@@ -962,6 +989,8 @@ sf_flow_table_create(const struct sf_flow_table_params *p)
 	t->active_ns = p->active_ns;
 	t->emit = p->emit;
 	t->emit_arg = p->emit_arg;
+	t->iv_flow = p->iv_flow;
+	t->iv_arg = p->iv_arg;
 	t->stats.capacity = p->capacity;
 	for (i = 0; i < 2; i++) {
 		t->list[i].head = FT_NIL;
@@ -1143,6 +1172,7 @@ sf_flow_table_flush(struct sf_flow_table *t, enum sf_end_reason reason)
 			uint32_t s = (t->side[idx].sig & t->bmask) * FT_BUCKET_SLOTS;
 
 			ft_emit(t, idx, reason);
+			ft_iv_leave(t, e);
 			ft_heap_detach(t, e);
 			while (FT_SLOT_ENT(t, s) != idx + 1)
 				s = (s + 1) & t->smask;
@@ -1158,6 +1188,42 @@ sf_flow_table_flush(struct sf_flow_table *t, enum sf_end_reason reason)
 		t->list[l].tail = FT_NIL;
 	}
 	t->stats.active = 0;
+}
+
+unsigned int
+sf_flow_table_interval_flows(struct sf_flow_table *t, unsigned int max,
+		unsigned int count_max, unsigned int *rest, bool *more)
+{
+	unsigned int n = 0, l;
+	struct sf_flow_topk f;
+
+	*more = false;
+	*rest = 0;
+	/* Each list is in order of last packet: the interval's flows are its tail. */
+	for (l = FT_LIST_OPEN; l <= FT_LIST_ENDED; l++) {
+		uint32_t idx = t->list[l].tail;
+
+		while (idx != FT_NIL && t->ent[idx].last_ns >= t->iv_start) {
+			const struct ft_entry *e = &t->ent[idx];
+
+			if (n == max) {
+				if (*rest == count_max) {
+					*more = true;
+					return n;
+				}
+				(*rest)++;
+				idx = e->prev;
+				continue;
+			}
+			if (t->iv_flow != NULL) {
+				ft_iv_item(e, &f);
+				t->iv_flow(t->iv_arg, &f);
+			}
+			n++;
+			idx = e->prev;
+		}
+	}
+	return n;
 }
 
 void

@@ -72,6 +72,15 @@ struct sf_flow_cold {
 	void *arg;
 };
 
+/* One flow of the interval top list: counts within the interval only. */
+struct sf_flow_topk {
+	struct sf_flow_key key;
+	uint64_t packets;	/* both directions */
+	uint64_t bytes;		/* both directions */
+	uint8_t initiator;	/* enum sf_flow_dir */
+	uint8_t pad[7];
+};
+
 struct sf_flow_table_params {
 	const char *name;	/* unique, for memory zone names */
 	uint32_t capacity;	/* maximum concurrent flows (>= 1) */
@@ -82,6 +91,14 @@ struct sf_flow_table_params {
 	sf_flow_emit_fn emit;	/* NULL: records are only counted */
 	void *emit_arg;
 	struct sf_flow_cold cold;	/* zero: none */
+	/*
+	 * Optional: a flow with counts in the current interval that leaves
+	 * the table (ends, is evicted, or its key starts a new flow) gets
+	 * iv_flow with those counts, before it goes; the flows still in the
+	 * table are handed over by sf_flow_table_interval_flows().
+	 */
+	void (*iv_flow)(void *arg, const struct sf_flow_topk *f);
+	void *iv_arg;
 };
 
 /* Cumulative counters; callers compute per-interval deltas. */
@@ -96,15 +113,6 @@ struct sf_flow_table_stats {
 	uint32_t peak_active;		/* most flows in the table at once */
 	uint32_t cold_used;		/* cold areas lent now */
 	uint32_t cold_slots;		/* cold areas in the pool */
-};
-
-/* One flow of the interval top list: counts within the interval only. */
-struct sf_flow_topk {
-	struct sf_flow_key key;
-	uint64_t packets;	/* both directions */
-	uint64_t bytes;		/* both directions */
-	uint8_t initiator;	/* enum sf_flow_dir */
-	uint8_t pad[7];
 };
 
 /* NULL with rte_errno set on failure (EINVAL, ENOMEM). */
@@ -147,6 +155,18 @@ void sf_flow_table_flush(struct sf_flow_table *t, enum sf_end_reason reason);
 void sf_flow_table_interval_begin(struct sf_flow_table *t);
 unsigned int sf_flow_table_interval_top(const struct sf_flow_table *t,
 		struct sf_flow_topk out[SF_TOPK]);
+
+/*
+ * The flows still in the table that have counts in the current interval:
+ * iv_flow for each, most recently seen first, at most `max` of them.
+ * Returns how many were handed over; *rest is how many were left (their
+ * counts are the interval's flow counts minus those handed over here and
+ * on leaving), counted up to `count_max` more (a bounded walk: past it,
+ * *rest is a lower bound and *more is set). Call it just before
+ * sf_flow_table_interval_begin.
+ */
+unsigned int sf_flow_table_interval_flows(struct sf_flow_table *t, unsigned int max,
+		unsigned int count_max, unsigned int *rest, bool *more);
 
 const struct sf_flow_table_stats *sf_flow_table_stats(const struct sf_flow_table *t);
 

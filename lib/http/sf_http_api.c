@@ -1065,14 +1065,22 @@ struct route {
 	const char *path;
 	int (*fn)(struct req *r, struct sf_text *b);
 	const char *type;
-	bool live;		/* answered from the workers, not a snapshot (r->s is NULL) */
+	bool from_workers;	/* answered by the workers, not from a snapshot (r->s is NULL) */
 };
+
+static int
+ep_live(struct req *r, struct sf_text *b)
+{
+	return sf_http_live(b, r->s, sf_http_params_of(r->h)->cfg, r->conn, r->msg,
+			sizeof(r->msg));
+}
 
 static const struct route routes[] = {
 	{ "/api/v1/summary", ep_summary, "application/json" },
 	{ "/api/v1/intervals", ep_intervals, "application/json" },
 	{ "/api/v1/flows", ep_flows, "application/json", true },
 	{ "/api/v1/flows/top", ep_flows_top, "application/json" },
+	{ "/api/v1/live", ep_live, "application/json" },
 	{ "/api/v1/talkers/top", ep_talkers, "application/json" },
 	{ "/api/v1/ports/top", ep_ports, "application/json" },
 	{ "/api/v1/tunnels/top", ep_tunnels, "application/json" },
@@ -1213,7 +1221,7 @@ sf_http_handler(void *cls, struct MHD_Connection *conn, const char *url,
 			rt = &routes[i];
 	if (rt == NULL)
 		return send_error(conn, MHD_HTTP_NOT_FOUND, "unknown path; see /api/v1/summary, "
-				"/api/v1/intervals, /api/v1/flows, /api/v1/flows/top, /api/v1/talkers/top, "
+				"/api/v1/live, /api/v1/intervals, /api/v1/flows, /api/v1/flows/top, /api/v1/talkers/top, "
 				"/api/v1/ports/top, /api/v1/tunnels/top, /api/v1/names/top, /api/v1/tcp/servers, "
 				"/api/v1/tcp/subnets, /api/v1/protocols, "
 				"/api/v1/workers, /api/v1/exporters, /api/v1/links, "
@@ -1221,8 +1229,8 @@ sf_http_handler(void *cls, struct MHD_Connection *conn, const char *url,
 	memset(&r, 0, sizeof(r));
 	r.h = h;
 	r.conn = conn;
-	r.s = rt->live ? NULL : sf_snap_get(sf_http_params_of(h)->pub);
-	if (r.s == NULL && !rt->live)
+	r.s = rt->from_workers ? NULL : sf_snap_get(sf_http_params_of(h)->pub);
+	if (r.s == NULL && !rt->from_workers)
 		return send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
 				"no summary yet: the collector has not published one");
 	st = rt->fn(&r, &b);

@@ -17,6 +17,17 @@ enum MHD_Result sf_http_handler(void *cls, struct MHD_Connection *conn, const ch
 		const char *method, const char *version, const char *upload_data,
 		size_t *upload_data_size, void **con_cls);
 
+struct sf_text;
+struct sf_snap;
+struct sf_config;
+
+/*
+ * /api/v1/live (sf_http_live.c): the live view of snapshot s narrowed by
+ * the request's query. 0, or an HTTP status with a message in msg.
+ */
+int sf_http_live(struct sf_text *b, const struct sf_snap *s, const struct sf_config *cfg,
+		struct MHD_Connection *conn, char *msg, size_t msglen);
+
 /* The dashboard page, embedded at build time from dashboard.html. */
 extern const unsigned char sf_dashboard_html[];
 extern const size_t sf_dashboard_html_len;

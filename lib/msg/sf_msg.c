@@ -134,6 +134,11 @@ sf_msg_chan_create(unsigned int id, unsigned int ring_size, unsigned int records
 			sizeof(struct sf_msg_tunnels), 0, 0, NULL, NULL, NULL, NULL, socket, 0);
 	if (ch->pool[SF_MSG_TUNNELS] == NULL)
 		goto fail;
+	snprintf(name, sizeof(name), "sf_msg_live%u", id);
+	ch->pool[SF_MSG_LIVE] = rte_mempool_create(name, SF_MSG_LIVE_MSGS,
+			sizeof(struct sf_msg_live), 0, 0, NULL, NULL, NULL, NULL, socket, 0);
+	if (ch->pool[SF_MSG_LIVE] == NULL)
+		goto fail;
 	if (tcp) {
 		snprintf(name, sizeof(name), "sf_msg_tcp%u", id);
 		ch->pool[SF_MSG_TCP] = rte_mempool_create(name, SF_MSG_TCP_MSGS,
@@ -192,6 +197,7 @@ sf_msg_chan_bytes(unsigned int ring_size, unsigned int records, bool tcp, unsign
 	return (size_t)records * (sf_msg_records_size(splt) + 128) +
 		(size_t)SF_MSG_INTERVALS * (sizeof(struct sf_msg_interval) + 128) +
 		(size_t)SF_MSG_TUNNEL_MSGS * (sizeof(struct sf_msg_tunnels) + 128) +
+		(size_t)SF_MSG_LIVE_MSGS * (sizeof(struct sf_msg_live) + 128) +
 		(tcp ? (size_t)SF_MSG_TCP_MSGS * (sizeof(struct sf_msg_tcp) + 128) : 0) +
 		(size_t)ring_size * sizeof(void *);
 }

@@ -48,11 +48,20 @@
  */
 #define SF_MSG_TCP_MSGS 4
 
+/*
+ * Live-view messages per worker: each carries up to SF_MSG_LIVE_FLOWS
+ * flows' counts of one interval (live.flows of them per interval at most).
+ * Live input that finds none free counts those flows as unlisted.
+ */
+#define SF_MSG_LIVE_MSGS 32
+#define SF_MSG_LIVE_FLOWS 256
+
 enum sf_msg_type {
 	SF_MSG_RECORDS = 0,	/* struct sf_msg_records: finished flow records */
 	SF_MSG_INTERVAL,	/* struct sf_msg_interval: an aggregate (possibly empty) */
 	SF_MSG_TUNNELS,		/* struct sf_msg_tunnels: an interval's tunnel contexts */
 	SF_MSG_TCP,		/* struct sf_msg_tcp: an interval's TCP servers and subnets */
+	SF_MSG_LIVE,		/* struct sf_msg_live: flows' counts in an interval */
 	SF_MSG_TYPES
 };
 
@@ -132,6 +141,17 @@ struct sf_msg_tcp {
 	struct sf_tcpa_subnet sub[SF_TCPA_SUBNETS];
 };
 
+/*
+ * Flows' counts in one interval, active flows included (h.count of them):
+ * the live view's material (lib/collector/sf_live.h). Sent before the
+ * interval's aggregate.
+ */
+struct sf_msg_live {
+	struct sf_msg h;
+	uint64_t interval;
+	struct sf_flow_topk f[SF_MSG_LIVE_FLOWS];
+};
+
 /* Worker: the rows of t into m; the watermark is the caller's. */
 void sf_msg_tcp_pack(struct sf_msg_tcp *m, uint64_t interval, const struct sf_tcpa_table *t);
 
@@ -160,7 +180,8 @@ struct sf_msg_chan {
  * The channel of worker `id`: a ring of ring_size slots, `records` record
  * batch messages, SF_MSG_INTERVALS interval messages, SF_MSG_TUNNEL_MSGS
  * tunnel context messages and, with `tcp` (tcp.analysis), SF_MSG_TCP_MSGS
- * TCP health messages (otherwise pool[SF_MSG_TCP] is NULL); record
+ * TCP health messages (otherwise pool[SF_MSG_TCP] is NULL),
+ * SF_MSG_LIVE_MSGS live-view messages; record
  * batches hold SPLT slots of `splt` entries when it is not 0. NULL with
  * rte_errno set on failure.
  */

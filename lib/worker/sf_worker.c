@@ -77,6 +77,11 @@ struct sf_worker {
 	struct sf_app_stats app_last;		/* its counts at the last interval's end */
 	struct sf_tun_table tun;		/* the open interval's tunnel contexts */
 	struct sf_tcpa_table *tcpa;		/* its TCP servers and subnets (tcp_analysis) */
+	/* The live view: this interval's flow counts (live.flows at most). */
+	unsigned int live_max;
+	unsigned int live_n;			/* itemized in this interval */
+	uint64_t live_packets, live_bytes;	/* counts handed over, sent or unlisted */
+	struct sf_msg_live *live;		/* partial message, or NULL */
 	/* tunnel.underlay: the underlay flows' packets of the chunk in hand. */
 	struct sf_pkt_info under[SF_BURST];
 	/* Active-flow searches the HTTP thread posts (sf_search.h). */
@@ -155,6 +160,37 @@ msg_get(struct sf_worker *w, enum sf_msg_type type)
 	return p;
 }
 
+/*
+ * Flows of the live view that are counted but not itemized: over the cap,
+ * no message free, or their message not sent (live input never waits).
+ */
+static void
+live_unlisted(struct sf_worker *w, const struct sf_flow_topk *f, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		w->agg.live_unlisted_flows++;
+		w->agg.live_unlisted_packets += f[i].packets;
+		w->agg.live_unlisted_bytes += f[i].bytes;
+		w->live_packets += f[i].packets;
+		w->live_bytes += f[i].bytes;
+	}
+}
+
+/* A live message that could not be sent: its flows become unlisted. */
+static void
+live_lost(struct sf_worker *w, const struct sf_msg_live *m)
+{
+	unsigned int i;
+
+	for (i = 0; i < m->h.count; i++) {
+		w->live_packets -= m->f[i].packets;	/* live_unlisted adds them back */
+		w->live_bytes -= m->f[i].bytes;
+	}
+	live_unlisted(w, m->f, m->h.count);
+}
+
 /* Returns 0 if sent; otherwise the message went back to its pool. */
 static int
 msg_send(struct sf_worker *w, struct sf_msg *msg)
@@ -164,6 +200,8 @@ msg_send(struct sf_worker *w, struct sf_msg *msg)
 			w->msgs_lost++;
 			if (msg->type == SF_MSG_RECORDS)
 				lose_records(w, msg->count);
+			else if (msg->type == SF_MSG_LIVE)
+				live_lost(w, (const struct sf_msg_live *)msg);
 			rte_mempool_put(w->chan->pool[msg->type], msg);
 			return -ENOBUFS;
 		}
@@ -322,6 +360,84 @@ cold_record(void *arg, void *area, struct sf_flow_record *rec, bool ends)
 	}
 }
 
+/* ---- the live view: flows' counts of the interval (sf_msg_live) ---- */
+
+/* Flows past live.flows a worker counts at the interval's end, at most. */
+#define LIVE_COUNT_MAX (1u << 18)
+
+static void
+live_send(struct sf_worker *w)
+{
+	struct sf_msg_live *m = w->live;
+
+	if (m == NULL)
+		return;
+	w->live = NULL;
+	m->h.watermark = w->cur;	/* moves nothing: the aggregate does */
+	m->interval = w->cur;
+	msg_send(w, &m->h);
+}
+
+/* The flow table hands over a flow's counts in the interval (sf_flow_table_params.iv_flow). */
+static void
+live_flow(void *arg, const struct sf_flow_topk *f)
+{
+	struct sf_worker *w = arg;
+	struct sf_msg_live *m = w->live;
+
+	if (w->live_n >= w->live_max) {
+		live_unlisted(w, f, 1);
+		return;
+	}
+	if (m == NULL) {
+		m = msg_get(w, SF_MSG_LIVE);
+		if (m == NULL) {
+			live_unlisted(w, f, 1);
+			return;
+		}
+		m->h.type = SF_MSG_LIVE;
+		m->h.worker = (uint16_t)w->id;
+		m->h.count = 0;
+		w->live = m;
+	}
+	m->f[m->h.count++] = *f;
+	w->live_n++;
+	w->live_packets += f->packets;
+	w->live_bytes += f->bytes;
+	if (m->h.count == SF_MSG_LIVE_FLOWS)
+		live_send(w);
+}
+
+/*
+ * Close the interval's live view: the flows still in the table, up to the
+ * cap; what a capped walk left is unlisted by difference (the table's
+ * packets and bytes of the interval minus those itemized).
+ */
+static void
+live_close(struct sf_worker *w, const struct sf_flow_table_stats *st)
+{
+	unsigned int rest = 0;
+	bool more = false;
+
+	if (w->live_max == 0)
+		return;
+	/* Past the cap the walk only counts flows, and only so far: a bounded pause. */
+	sf_flow_table_interval_flows(w->table, w->live_max > w->live_n ?
+			w->live_max - w->live_n : 0, LIVE_COUNT_MAX, &rest, &more);
+	if (rest != 0) {
+		uint64_t pk = st->packets - w->last.packets, by = st->bytes - w->last.bytes;
+		uint64_t known_pk = w->live_packets, known_by = w->live_bytes;
+
+		w->agg.live_unlisted_flows += rest + more;	/* with more: at least that */
+		w->agg.live_unlisted_packets += pk > known_pk ? pk - known_pk : 0;
+		w->agg.live_unlisted_bytes += by > known_by ? by - known_by : 0;
+	}
+	live_send(w);
+	w->live_n = 0;
+	w->live_packets = 0;
+	w->live_bytes = 0;
+}
+
 static void
 emit_record(void *arg, const struct sf_flow_record *rec)
 {
@@ -461,6 +577,11 @@ sf_worker_create(const struct sf_worker_params *p)
 	}
 	tp.emit = emit_record;
 	tp.emit_arg = w;
+	w->live_max = p->live_flows;
+	if (p->live_flows != 0) {
+		tp.iv_flow = live_flow;
+		tp.iv_arg = w;
+	}
 	w->table = sf_flow_table_create(&tp);
 	if (w->table == NULL)
 		goto fail;
@@ -486,6 +607,8 @@ sf_worker_free(struct sf_worker *w)
 		return;
 	if (w->batch != NULL)
 		rte_mempool_put(w->chan->pool[SF_MSG_RECORDS], w->batch);
+	if (w->live != NULL)
+		rte_mempool_put(w->chan->pool[SF_MSG_LIVE], w->live);
 	sf_search_inbox_fini(&w->search);
 	sf_flow_table_free(w->table);
 	rte_free(w->splt_buf);
@@ -594,6 +717,7 @@ close_interval(struct sf_worker *w, uint64_t watermark)
 		a->flows_ended[r] += st->ended[r] - w->last.ended[r];
 	a->flows_active = st->active;
 	a->ntop = sf_flow_table_interval_top(w->table, a->top);
+	live_close(w, st);
 	if (w->app) {
 		const struct sf_app_stats *as = sf_app_stats(w->appi);
 

@@ -105,6 +105,12 @@ struct sf_worker_params {
 	/* Flow features (features.enabled, lib/feat): state per flow, SPLT of splt packets. */
 	bool features;
 	unsigned int splt;
+	/*
+	 * The live view (live.flows): each interval, the counts of at most
+	 * this many of its flows (active ones included) go to the collector
+	 * in SF_MSG_LIVE messages; the rest are counted as unlisted. 0: none.
+	 */
+	unsigned int live_flows;
 };
 
 struct sf_worker;

@@ -27,7 +27,9 @@ from test_http import Server, metric_values
 PATHS = ["/api/v1/summary", "/api/v1/intervals", "/api/v1/flows/top?by=packets",
          "/api/v1/talkers/top", "/api/v1/ports/top", "/api/v1/protocols",
          "/api/v1/workers", "/api/v1/config", "/metrics", "/", "/api/v1/nope",
-         "/api/v1/flows/top?n=99"]
+         "/api/v1/flows/top?n=99", "/api/v1/live?window=60&host=192.168.2.16",
+         "/api/v1/live?subnet=192.168.0.0/16&proto=tcp&n=100", "/api/v1/live?vni=%00",
+         "/api/v1/live?subnet=::/0&port=443&port=80", "/api/v1/live?host=" + "9" * 300]
 
 
 def hammer(srv, total, clients):
@@ -145,6 +147,8 @@ def abuse(ck, binary, data, tmp):
                  b"Content-Length: 5\r\n\r\nhello"),
                 ("huge Content-Length", b"PUT / HTTP/1.1\r\nHost: x\r\n"
                  b"Content-Length: 99999999999\r\n\r\nx"),
+                ("bad live filter", b"GET /api/v1/live?subnet=1.2.3.4/%zz&host HTTP/1.1\r\n"
+                 b"Host: x\r\n\r\n"),
                 ("bad query escape", b"GET /api/v1/flows/top?n=%zz&by=%00 HTTP/1.1\r\n"
                  b"Host: x\r\n\r\n")):
             resp = raw(port, req, timeout=3)

@@ -322,7 +322,7 @@ test_unknown_keys(void **state)
 	LOAD_FAILS("workers: 2\nintervall: 5\n",
 			"t.yaml:2:1: unknown key 'intervall'; expected one of: input, workers, "
 			"interval, timeouts, flow_table, rings, filter, inner_filter, dedup, sampling, shutdown, "
-			"output, export, http, tunnel, tcp, app, features, dpdk");
+			"output, export, http, live, tunnel, tcp, app, features, dpdk");
 	LOAD_FAILS("timeouts:\n  idle: 5\n  idel: 3\n",
 			"t.yaml:3:3: unknown key 'idel' in 'timeouts'; expected one of: idle, "
 			"active, tcp_end");

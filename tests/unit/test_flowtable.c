@@ -1627,6 +1627,120 @@ test_conservation_random(void **state)
 	sf_flow_table_free(t);
 }
 
+/* ---- the live view's interval flows (iv_flow, sf_flow_table_interval_flows) ---- */
+
+struct iv_log {
+	struct sf_flow_topk f[4096];
+	unsigned int n;
+};
+
+static void
+iv_collect(void *arg, const struct sf_flow_topk *f)
+{
+	struct iv_log *l = arg;
+
+	assert_true(l->n < RTE_DIM(l->f));
+	l->f[l->n++] = *f;
+}
+
+/*
+ * Random UDP traffic into a small table (evictions, idle ends on the
+ * packet path and by expiry, restarts) over several intervals: the flows
+ * handed over on leaving and by the walk at the interval's end hold, per
+ * flow id, exactly the interval's packets and bytes of a model, each flow
+ * once per life; with a cap, the walk counts what it leaves.
+ */
+static void
+test_interval_flows(void **state)
+{
+	static struct iv_log log;
+	struct sf_flow_table_params prm = {
+		.name = "test_ft_iv", .capacity = 32, .idle_ns = 3 * SF_NS_PER_S,
+		.active_ns = ACTIVE_NS, .tcp_end_ns = TCP_END_NS, .socket_id = SOCKET_ID_ANY,
+		.emit = collect, .emit_arg = &recs, .iv_flow = iv_collect, .iv_arg = &log,
+	};
+	struct sf_flow_table *t = sf_flow_table_create(&prm);
+	const struct sf_flow_table_stats *st = sf_flow_table_stats(t);
+	uint64_t model_pk[64], model_by[64], got_pk[64], got_by[64];
+	uint64_t ts = T0, last_pk = 0, last_by = 0, sum_pk, sum_by;
+	unsigned int iv, i, rest;
+	uint32_t rnd = 12345;
+	struct sf_pkt_info p;
+	bool more;
+
+	(void)state;
+	assert_non_null(t);
+	recs_reset();
+	for (iv = 0; iv < 6; iv++) {
+		memset(model_pk, 0, sizeof(model_pk));
+		memset(model_by, 0, sizeof(model_by));
+		log.n = 0;
+		sf_flow_table_interval_begin(t);
+		for (i = 0; i < 400; i++) {
+			uint32_t id, len;
+
+			rnd = rnd * 1103515245u + 12345u;
+			id = (rnd >> 16) % 48;
+			len = 40 + (rnd >> 8) % 200;
+			ts += (rnd >> 20) % 40 * SF_NS_PER_MS;
+			udp_flow(&p, id, len);
+			feed(t, &p, ts);
+			model_pk[id]++;
+			model_by[id] += len;
+			if (i % 50 == 49)
+				sf_flow_table_expire(t, ts, 4);
+		}
+		if (iv == 5) {
+			/* A cap of 3: three handed over, the rest counted. */
+			unsigned int before = log.n;
+			unsigned int n = sf_flow_table_interval_flows(t, 3, 1000, &rest, &more);
+
+			assert_int_equal(n, 3);
+			assert_int_equal(log.n - before, 3);
+			assert_int_equal(rest, st->active - 3);
+			assert_false(more);
+			n = sf_flow_table_interval_flows(t, 3, 2, &rest, &more);
+			assert_int_equal(rest, 2);
+			assert_true(more);
+			log.n = before;
+		}
+		sf_flow_table_interval_flows(t, UINT32_MAX, 0, &rest, &more);
+		assert_int_equal(rest, 0);
+		memset(got_pk, 0, sizeof(got_pk));
+		memset(got_by, 0, sizeof(got_by));
+		sum_pk = sum_by = 0;
+		for (i = 0; i < log.n; i++) {
+			uint32_t id = udp_flow_id(&log.f[i].key);
+
+			assert_true(id < 48);
+			assert_true(log.f[i].packets > 0);
+			got_pk[id] += log.f[i].packets;
+			got_by[id] += log.f[i].bytes;
+			sum_pk += log.f[i].packets;
+			sum_by += log.f[i].bytes;
+		}
+		for (i = 0; i < 48; i++) {
+			assert_int_equal(got_pk[i], model_pk[i]);
+			assert_int_equal(got_by[i], model_by[i]);
+		}
+		assert_int_equal(sum_pk, st->packets - last_pk);
+		assert_int_equal(sum_by, st->bytes - last_by);
+		last_pk = st->packets;
+		last_by = st->bytes;
+		/* The next interval starts after a quiet 4 s: flows end idle in it. */
+		ts += 4 * SF_NS_PER_S;
+	}
+	assert_true(st->ended[SF_END_EVICTED] > 0);
+	assert_true(st->ended[SF_END_IDLE] > 0);
+	/* A flush hands over the last interval's flows that had not gone yet. */
+	log.n = 0;
+	sf_flow_table_interval_begin(t);
+	udp_flow(&p, 7, 99);
+	feed(t, &p, ts + 1);
+	sf_flow_table_flush(t, SF_END_END_OF_INPUT);
+	assert_int_equal(log.n, 1);
+	assert_int_equal(log.f[0].bytes, 99);
+
 /* ---- scan (active-flow search) ---- */
 
 /* What a scan saw: how often each UDP flow id, and the TCP session's view. */
@@ -1841,6 +1955,7 @@ main(void)
 		cmocka_unit_test(test_topk_ended_flows),
 		cmocka_unit_test(test_topk_entry_reuse),
 		cmocka_unit_test(test_interval_begin),
+		cmocka_unit_test(test_interval_flows),
 		cmocka_unit_test(test_cold_areas),
 		cmocka_unit_test(test_cold_none),
 		cmocka_unit_test(test_conservation_random),

@@ -350,13 +350,15 @@ test_record_view(void **state)
 
 /* Narrowing (sf_flow_match.h): each condition, AND of several, bad values. */
 static void
-test_match(void)
+test_match(void **state)
 {
 	static const uint8_t a[4] = { 10, 1, 2, 3 }, b[4] = { 192, 168, 7, 9 };
 	struct sf_flow_key k, k6;
 	struct sf_flow_match m;
 	uint8_t a6[16] = { 0x20, 0x01, 0x0d, 0xb8 }, b6[16] = { 0x20, 0x01, 0x0d, 0xb9 };
 	char err[128];
+
+	(void)state;
 
 	a6[15] = 1;
 	b6[15] = 2;

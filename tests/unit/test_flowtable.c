@@ -1740,6 +1740,8 @@ test_interval_flows(void **state)
 	sf_flow_table_flush(t, SF_END_END_OF_INPUT);
 	assert_int_equal(log.n, 1);
 	assert_int_equal(log.f[0].bytes, 99);
+	sf_flow_table_free(t);
+}
 
 /* ---- scan (active-flow search) ---- */
 

@@ -121,6 +121,8 @@ flow_sum_add(struct flow_sum *s, const struct sf_flow_topk *t, bool recent)
 		if (sf_flow_key_eq(&f->key, &t->key)) {
 			row_add(&f->c, t->packets, t->bytes, 0);
 			f->recent |= recent;
+			if (t->app != SF_APP_NONE)
+				f->app = t->app;	/* found in a later interval */
 			return;
 		}
 		h = (h + 1) & s->mask;
@@ -130,6 +132,7 @@ flow_sum_add(struct flow_sum *s, const struct sf_flow_topk *t, bool recent)
 	memset(f, 0, sizeof(*f));
 	f->key = t->key;
 	f->initiator = t->initiator;
+	f->app = t->app;
 	f->recent = recent;
 	row_add(&f->c, t->packets, t->bytes, 1);
 }
@@ -258,7 +261,7 @@ host_set(struct sf_live_host *h, uint8_t ipver, const uint8_t *addr, const struc
 
 /* Talkers, ports, protocols, VLANs and tunnels of the summed flows. */
 static int
-scope_tables(struct sf_live_scope *sc, struct flow_sum *s, unsigned int top)
+scope_tables(struct sf_live_scope *sc, struct flow_sum *s, unsigned int top, bool apps)
 {
 	struct sf_live_host *hosts = malloc(((size_t)s->n * 2 + 1) * sizeof(*hosts));
 	struct sf_live_port *ports = malloc(((size_t)s->n + 1) * sizeof(*ports));
@@ -318,6 +321,15 @@ scope_tables(struct sf_live_scope *sc, struct flow_sum *s, unsigned int top)
 	}
 	nk = fold(keys, nk, sizeof(*keys), offsetof(struct sf_live_key, c), key_by_id);
 	sc->ntunnels = rank(keys, nk, sizeof(*keys), key_order, sc->tunnels, top);
+	if (apps) {
+		for (i = 0; i < s->n; i++) {
+			memset(&keys[i], 0, sizeof(keys[i]));
+			keys[i].id = s->f[i].app < SF_APP_KINDS ? s->f[i].app : SF_APP_NONE;
+			keys[i].c = s->f[i].c;
+		}
+		nk = fold(keys, s->n, sizeof(*keys), offsetof(struct sf_live_key, c), key_by_id);
+		sc->napps = rank(keys, nk, sizeof(*keys), key_order, sc->apps, SF_APP_KINDS);
+	}
 	free(hosts);
 	free(ports);
 	free(keys);
@@ -327,7 +339,8 @@ scope_tables(struct sf_live_scope *sc, struct flow_sum *s, unsigned int top)
 /* One scope: intervals first..last of ivs. */
 static int
 scope(struct sf_live_scope *sc, struct sf_live_iv *const *ivs, unsigned int n,
-		uint64_t first, uint64_t last, const struct sf_flow_match *m, unsigned int top)
+		uint64_t first, uint64_t last, const struct sf_flow_match *m, unsigned int top,
+		bool apps)
 {
 	struct flow_sum s;
 	uint64_t most = 0;
@@ -357,7 +370,7 @@ scope(struct sf_live_scope *sc, struct sf_live_iv *const *ivs, unsigned int n,
 	}
 	for (j = 0; j < s.n; j++)
 		row_add(&sc->total, s.f[j].c.packets, s.f[j].c.bytes, 1);
-	rc = scope_tables(sc, &s, top);
+	rc = scope_tables(sc, &s, top, apps);
 	if (rc == 0)
 		sc->nflows = rank(s.f, s.n, sizeof(*s.f), flow_order, sc->flows, top);
 	free(s.f);
@@ -428,7 +441,8 @@ series(struct sf_live_series *se, const struct sf_live_scope *w, struct sf_live_
 
 int
 sf_live_view(struct sf_live_view *v, struct sf_live_iv *const *ivs, unsigned int n,
-		uint64_t newest, uint64_t window, const struct sf_flow_match *m, unsigned int top)
+		uint64_t newest, uint64_t window, const struct sf_flow_match *m, unsigned int top,
+		bool apps)
 {
 	uint64_t first = window > newest ? 0 : newest - window + 1;
 	int rc;
@@ -438,9 +452,9 @@ sf_live_view(struct sf_live_view *v, struct sf_live_iv *const *ivs, unsigned int
 	/* The window starts no earlier than the oldest list kept. */
 	if (n != 0 && ivs[0]->interval > first)
 		first = RTE_MIN(ivs[0]->interval, newest);
-	rc = scope(&v->last, ivs, n, newest, newest, m, top);
+	rc = scope(&v->last, ivs, n, newest, newest, m, top, apps);
 	if (rc == 0)
-		rc = scope(&v->window, ivs, n, first, newest, m, top);
+		rc = scope(&v->window, ivs, n, first, newest, m, top, apps);
 	if (rc == 0)
 		rc = series(&v->series, &v->window, ivs, n, m);
 	if (rc != 0)

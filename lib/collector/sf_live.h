@@ -12,8 +12,9 @@
  * intervals (struct sf_live_iv, immutable, shared by the snapshots that
  * show them). A view is computed on request, on any thread, from those
  * lists alone (sf_live_view): flows summed by key over the scope, then
- * talkers, responder ports, protocols, VLANs and tunnel contexts from the
- * summed flows, every figure exact for the itemized flows.
+ * talkers, responder ports, protocols, VLANs, tunnel contexts and (with
+ * app.enabled) applications from the summed flows, every figure exact for
+ * the itemized flows.
  */
 #ifndef SF_LIVE_H
 #define SF_LIVE_H
@@ -60,6 +61,7 @@ struct sf_live_row {
 struct sf_live_flow {
 	struct sf_flow_key key;
 	uint8_t initiator;		/* enum sf_flow_dir */
+	uint8_t app;			/* enum sf_app_kind: the newest list's word */
 	bool recent;			/* has packets in the scope's newest interval */
 	struct sf_live_row c;		/* flows: 1 */
 };
@@ -91,13 +93,14 @@ struct sf_live_scope {
 	unsigned int intervals;		/* of them, with a list */
 	struct sf_live_row total;	/* flows: distinct keys */
 	struct sf_live_row unlisted;	/* not itemized (not narrowed by a filter) */
-	unsigned int nflows, ntalkers, nports, nprotos, nvlans, ntunnels;
+	unsigned int nflows, ntalkers, nports, nprotos, nvlans, ntunnels, napps;
 	struct sf_live_flow flows[SF_LIVE_TOP_MAX];
 	struct sf_live_host talkers[SF_LIVE_TOP_MAX];
 	struct sf_live_port ports[SF_LIVE_TOP_MAX];
 	struct sf_live_key protos[SF_LIVE_TOP_MAX];
 	struct sf_live_key vlans[SF_LIVE_TOP_MAX];
 	struct sf_live_key tunnels[SF_LIVE_TOP_MAX];
+	struct sf_live_key apps[SF_APP_KINDS];	/* app.enabled: by what was found */
 };
 
 /*
@@ -124,12 +127,14 @@ struct sf_live_view {
  * Compute a view over ivs[0..n) (oldest first, shared lists): the window
  * is the intervals newest - window + 1 .. newest (newest: the newest
  * interval index given, usually ivs[n - 1]'s), narrowed by m; at most
- * top rows per table (<= SF_LIVE_TOP_MAX). 0, or -ENOMEM. Free with
+ * top rows per table (<= SF_LIVE_TOP_MAX); with `apps` (app.enabled) the
+ * applications table too. 0, or -ENOMEM. Free with
  * sf_live_view_free (which frees the series; the view itself is the
  * caller's).
  */
 int sf_live_view(struct sf_live_view *v, struct sf_live_iv *const *ivs, unsigned int n,
-		uint64_t newest, uint64_t window, const struct sf_flow_match *m, unsigned int top);
+		uint64_t newest, uint64_t window, const struct sf_flow_match *m, unsigned int top,
+		bool apps);
 
 void sf_live_view_free(struct sf_live_view *v);
 

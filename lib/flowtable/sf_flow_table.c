@@ -155,7 +155,7 @@ struct sf_flow_table {
 	uint64_t active_ns;
 	sf_flow_emit_fn emit;
 	void *emit_arg;
-	void (*iv_flow)(void *arg, const struct sf_flow_topk *f);
+	void (*iv_flow)(void *arg, const struct sf_flow_topk *f, const void *cold);
 	void *iv_arg;
 	struct sf_flow_cold cold_ops;
 	const void *const *frame;	/* the burst being counted: its handles, or NULL */
@@ -713,7 +713,7 @@ ft_iv_leave(struct sf_flow_table *t, const struct ft_entry *e)
 	if (t->iv_flow == NULL || e->last_ns < t->iv_start || e->iv_packets == 0)
 		return;
 	ft_iv_item(e, &f);
-	t->iv_flow(t->iv_arg, &f);
+	t->iv_flow(t->iv_arg, &f, e->cold != FT_NIL ? ft_cold_area(t, e->cold) : NULL);
 }
 
 /* Emit the entry's flow and take it out of the index and lists (not onto the free list). */
@@ -722,8 +722,8 @@ ft_end_entry(struct sf_flow_table *t, uint32_t idx, enum sf_end_reason reason)
 {
 	struct ft_entry *e = &t->ent[idx];
 
+	ft_iv_leave(t, e);	/* before the emit gives its cold area back */
 	ft_emit(t, idx, reason);
-	ft_iv_leave(t, e);
 	ft_heap_detach(t, e);
 	ft_list_unlink(t, e, ft_list_of(e));
 	ft_index_delete(t, idx, t->side[idx].sig);
@@ -823,8 +823,8 @@ ft_check_existing(struct sf_flow_table *t, struct ft_entry *e, uint32_t idx,
 		return;
 	}
 	/* A different flow on the same key: it gets its own top-K item too. */
+	ft_iv_leave(t, e);	/* before the emit gives its cold area back */
 	ft_emit(t, idx, reason);
-	ft_iv_leave(t, e);
 	ft_heap_detach(t, e);
 	ft_list_unlink(t, e, ft_list_of(e));
 	ft_flow_begin(t, e, idx, pi, ts);
@@ -1171,8 +1171,8 @@ sf_flow_table_flush(struct sf_flow_table *t, enum sf_end_reason reason)
 			uint32_t next = e->next;
 			uint32_t s = (t->side[idx].sig & t->bmask) * FT_BUCKET_SLOTS;
 
-			ft_emit(t, idx, reason);
 			ft_iv_leave(t, e);
+			ft_emit(t, idx, reason);
 			ft_heap_detach(t, e);
 			while (FT_SLOT_ENT(t, s) != idx + 1)
 				s = (s + 1) & t->smask;
@@ -1217,7 +1217,8 @@ sf_flow_table_interval_flows(struct sf_flow_table *t, unsigned int max,
 			}
 			if (t->iv_flow != NULL) {
 				ft_iv_item(e, &f);
-				t->iv_flow(t->iv_arg, &f);
+				t->iv_flow(t->iv_arg, &f, e->cold != FT_NIL ?
+						ft_cold_area(t, e->cold) : NULL);
 			}
 			n++;
 			idx = e->prev;

@@ -78,7 +78,8 @@ struct sf_flow_topk {
 	uint64_t packets;	/* both directions */
 	uint64_t bytes;		/* both directions */
 	uint8_t initiator;	/* enum sf_flow_dir */
-	uint8_t pad[7];
+	uint8_t app;		/* live view: enum sf_app_kind found so far (app.enabled) */
+	uint8_t pad[6];
 };
 
 struct sf_flow_table_params {
@@ -95,9 +96,10 @@ struct sf_flow_table_params {
 	 * Optional: a flow with counts in the current interval that leaves
 	 * the table (ends, is evicted, or its key starts a new flow) gets
 	 * iv_flow with those counts, before it goes; the flows still in the
-	 * table are handed over by sf_flow_table_interval_flows().
+	 * table are handed over by sf_flow_table_interval_flows(). `cold` is
+	 * the flow's cold area, or NULL.
 	 */
-	void (*iv_flow)(void *arg, const struct sf_flow_topk *f);
+	void (*iv_flow)(void *arg, const struct sf_flow_topk *f, const void *cold);
 	void *iv_arg;
 };
 

@@ -119,8 +119,16 @@ rates(struct sf_text *b, const struct sf_live_row *c, double secs)
 	counts(b, c, secs, "flows");
 }
 
+static const char *
+app_name(uint8_t kind)
+{
+	const char *n = sf_app_kind_name(kind);
+
+	return n != NULL ? n : "none";
+}
+
 static void
-scope_json(struct sf_text *b, const struct sf_live_scope *sc, uint64_t ins)
+scope_json(struct sf_text *b, const struct sf_live_scope *sc, uint64_t ins, bool apps)
 {
 	double secs = (double)(sc->last - sc->first + 1) * (double)ins / 1e9;
 	unsigned int i;
@@ -153,9 +161,12 @@ scope_json(struct sf_text *b, const struct sf_live_scope *sc, uint64_t ins)
 		else
 			sf_text_str(b, ",\"tunnel_kind\":null,\"tunnel_id\":null");
 		sf_text_printf(b, ",\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64
-				",\"pps\":%.3f,\"bps\":%.3f,\"active\":%s}", f->c.packets, f->c.bytes,
+				",\"pps\":%.3f,\"bps\":%.3f,\"active\":%s", f->c.packets, f->c.bytes,
 				(double)f->c.packets / secs, (double)f->c.bytes * 8 / secs,
 				f->recent ? "true" : "false");
+		if (apps)
+			sf_text_printf(b, ",\"app\":\"%s\"", app_name(f->app));
+		sf_text_str(b, "}");
 	}
 	sf_text_str(b, "],\"talkers\":[");
 	for (i = 0; i < sc->ntalkers; i++) {
@@ -183,6 +194,15 @@ scope_json(struct sf_text *b, const struct sf_live_scope *sc, uint64_t ins)
 		sf_text_printf(b, "%s{\"vlan\":%u", i ? "," : "", sc->vlans[i].id);
 		rates(b, &sc->vlans[i].c, secs);
 		sf_text_str(b, "}");
+	}
+	if (apps) {
+		sf_text_str(b, "],\"apps\":[");
+		for (i = 0; i < sc->napps; i++) {
+			sf_text_printf(b, "%s{\"app\":\"%s\"", i ? "," : "",
+					app_name((uint8_t)sc->apps[i].id));
+			rates(b, &sc->apps[i].c, secs);
+			sf_text_str(b, "}");
+		}
 	}
 	sf_text_str(b, "],\"tunnels\":[");
 	for (i = 0; i < sc->ntunnels; i++) {
@@ -273,15 +293,15 @@ sf_http_live(struct sf_text *b, const struct sf_snap *s, const struct sf_config 
 	v = malloc(sizeof(*v));
 	if (v == NULL)
 		return 500;
-	rc = sf_live_view(v, s->live, s->n_live, s->live_newest, window, &a.m, a.n);
+	rc = sf_live_view(v, s->live, s->n_live, s->live_newest, window, &a.m, a.n, cfg->app);
 	if (rc != 0) {
 		free(v);
 		return 500;
 	}
 	sf_text_str(b, ",\"last\":");
-	scope_json(b, &v->last, ins);
+	scope_json(b, &v->last, ins, cfg->app);
 	sf_text_str(b, ",\"window\":");
-	scope_json(b, &v->window, ins);
+	scope_json(b, &v->window, ins, cfg->app);
 	sf_text_str(b, ",\"series\":");
 	series_json(b, &v->series, ins);
 	sf_text_str(b, "}\n");

@@ -380,10 +380,11 @@ live_send(struct sf_worker *w)
 
 /* The flow table hands over a flow's counts in the interval (sf_flow_table_params.iv_flow). */
 static void
-live_flow(void *arg, const struct sf_flow_topk *f)
+live_flow(void *arg, const struct sf_flow_topk *f, const void *cold)
 {
 	struct sf_worker *w = arg;
 	struct sf_msg_live *m = w->live;
+	const void *c = cold;
 
 	if (w->live_n >= w->live_max) {
 		live_unlisted(w, f, 1);
@@ -400,7 +401,14 @@ live_flow(void *arg, const struct sf_flow_topk *f)
 		m->h.count = 0;
 		w->live = m;
 	}
-	m->f[m->h.count++] = *f;
+	m->f[m->h.count] = *f;
+	/* What the application inspection has found so far (its area lives while it runs). */
+	if (c != NULL && w->off_app != 0) {
+		const struct sf_app_flow *af = (const void *)((const uint8_t *)c + w->off_app);
+
+		m->f[m->h.count].app = af->res.kind;
+	}
+	m->h.count++;
 	w->live_n++;
 	w->live_packets += f->packets;
 	w->live_bytes += f->bytes;

@@ -16,6 +16,7 @@ TCP, UDP, ICMP, and a VXLAN-carried flow with VNI 5001) is replayed with
   * each filter (host, subnet, port, proto, vlan, vni) and a combination
     narrow every table to the oracle's filtered flows;
   * bad values are 400s naming the parameter; live.flows: 0 turns it off.
+With --app, the applications table of the window equals the records'.
 With live.flows: 3 (a worker itemizes 3 flows an interval), each
 interval's itemized + unlisted packets equal the oracle's, and the
 heaviest flow is itemized all the same (the exact top list).
@@ -425,6 +426,46 @@ def check_cap(ck, binary, cap, tmp, c):
         stop(proc)
 
 
+def check_apps(ck, binary, data, tmp):
+    """--app: the window's applications table against the records' app of each flow."""
+    port = free_port()
+    conf = tmp / "apps.yaml"
+    flows = tmp / "apps.jsonl"
+    conf.write_text('http:\n  listen: "127.0.0.1:%d"\n' % port)
+    proc = subprocess.Popen([str(binary), "-r", str(data / "app.pcap"), "--no-progress",
+                             "--app", "-c", str(conf), "--serve", "--flows", str(flows)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            stdin=subprocess.DEVNULL)
+    try:
+        got = None
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                with urllib.request.urlopen("http://127.0.0.1:%d/api/v1/summary" % port,
+                                            timeout=2) as r:
+                    if json.loads(r.read()).get("finished"):
+                        st, v = get(port, "?window=900")
+                        got = v["window"] if st == 200 else v
+                        break
+            except OSError:
+                pass
+            time.sleep(0.1)
+    finally:
+        stop(proc)
+    want = defaultdict(lambda: [0, 0, 0])
+    for r in sf.load_jsonl(flows):
+        w = want[r.get("app", "none")]
+        w[0] += r["packets"] + r["rev_packets"]
+        w[1] += r["bytes"] + r["rev_bytes"]
+        w[2] += 1
+    want = {k: tuple(v) for k, v in want.items()}
+    have = {a["app"]: (a["packets"], a["bytes"], a["flows"]) for a in
+            (got or {}).get("apps", [])}
+    ck.check(got is not None and have == want and all("app" in f for f in got["flows"]),
+             "--app: the window's applications (%s) equal the records' (packets, bytes, "
+             "flows per app)" % ", ".join(sorted(want)), (have, want))
+
+
 def check_paced(ck, binary, cap, tmp, c):
     """Paced at capture speed: the long transfer shows while it runs."""
     port = free_port()
@@ -459,7 +500,7 @@ def check_paced(ck, binary, cap, tmp, c):
 
 
 def main():
-    binary, _data = sf.usage_args()
+    binary, data = sf.usage_args()
     ck = sf.Checker("/api/v1/live: the live view against the packets' oracle")
     tmp = Path(tempfile.mkdtemp(prefix="sf_live_view_"))
     try:
@@ -469,6 +510,7 @@ def main():
         for w in (1, 2):
             check_replay(ck, binary, cap, tmp, c, w)
         check_cap(ck, binary, cap, tmp, c)
+        check_apps(ck, binary, data, tmp)
         check_paced(ck, binary, cap, tmp, c)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

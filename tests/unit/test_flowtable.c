@@ -1635,10 +1635,11 @@ struct iv_log {
 };
 
 static void
-iv_collect(void *arg, const struct sf_flow_topk *f)
+iv_collect(void *arg, const struct sf_flow_topk *f, const void *cold)
 {
 	struct iv_log *l = arg;
 
+	(void)cold;
 	assert_true(l->n < RTE_DIM(l->f));
 	l->f[l->n++] = *f;
 }

@@ -132,6 +132,7 @@ teardown_workers(struct sf_app *app)
 {
 	unsigned int i;
 
+	sf_serve_workers(app, false);
 	for (i = 0; i < app->n_workers; i++) {
 		struct sf_worker_ctx *ctx = &app->wk[i];
 		void *m;
@@ -266,6 +267,7 @@ pipeline(struct sf_app *app, struct sf_outputs *out, const struct sf_config *cfg
 	fprintf(stderr, "spanflow: pipeline started: %s (%s), %u worker%s%s\n", input,
 			sf_source_name(app->src), app->n_workers, app->n_workers == 1 ? "" : "s",
 			app->dispatch ? " and a dispatcher" : "");
+	sf_serve_workers(app, true);
 	t0 = now_s();
 	for (i = 0; i < app->n_workers; i++)
 		rte_eal_remote_launch(sf_worker_loop, &app->wk[i], app->wk[i].lcore);

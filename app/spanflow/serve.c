@@ -11,6 +11,7 @@
 #include "serve.h"
 #include "sf_collector.h"
 #include "sf_http.h"
+#include "sf_search.h"
 #include "sf_snapshot.h"
 #include "stop.h"
 
@@ -26,7 +27,12 @@ sf_serve_start(struct sf_app *app, const char *input, char *err, size_t errlen)
 			 sf_config_pace(cfg) == 0))
 		return 0;
 	app->snaps = sf_snap_pub_create();
-	if (app->snaps == NULL) {
+	app->search = sf_search_create(app->n_workers);
+	if (app->snaps == NULL || app->search == NULL) {
+		sf_snap_pub_free(app->snaps);
+		app->snaps = NULL;
+		sf_search_free(app->search);
+		app->search = NULL;
 		snprintf(err, errlen, "http: out of memory");
 		return -1;
 	}
@@ -36,10 +42,13 @@ sf_serve_start(struct sf_app *app, const char *input, char *err, size_t errlen)
 	hp.input = input;
 	hp.live = app->live;
 	hp.n_workers = app->n_workers;
+	hp.search = app->search;
 	app->http = sf_http_create(&hp, err, errlen);
 	if (app->http == NULL) {
 		sf_snap_pub_free(app->snaps);
 		app->snaps = NULL;
+		sf_search_free(app->search);
+		app->search = NULL;
 		/* Asked for (true, --http, --serve): an error. Implied by live capture: a warning. */
 		if (cfg->http_enabled == SF_HTTP_ON)
 			return -1;
@@ -51,6 +60,24 @@ sf_serve_start(struct sf_app *app, const char *input, char *err, size_t errlen)
 		fprintf(stderr, "spanflow: serving http://%s/ (API under /api/v1/, /metrics)\n",
 				cfg->http_listen.text);
 	return 0;
+}
+
+void
+sf_serve_workers(struct sf_app *app, bool attach)
+{
+	struct sf_worker *w[SF_CONFIG_MAX_WORKERS];
+	unsigned int i;
+
+	if (app->search == NULL)
+		return;
+	if (!attach) {
+		/* Before the workers are freed: no search posts to them after this. */
+		sf_search_detach(app->search);
+		return;
+	}
+	for (i = 0; i < app->n_workers; i++)
+		w[i] = app->wk[i].w;
+	sf_search_attach(app->search, w, app->n_workers);
 }
 
 void
@@ -177,4 +204,7 @@ sf_serve_stop(struct sf_app *app)
 	app->http = NULL;
 	sf_snap_pub_free(app->snaps);
 	app->snaps = NULL;
+	/* After the server (no search runs) and the workers (every query answered). */
+	sf_search_free(app->search);
+	app->search = NULL;
 }

@@ -17,6 +17,12 @@
  */
 int sf_serve_start(struct sf_app *app, const char *input, char *err, size_t errlen);
 
+/*
+ * Give the server's searches (/api/v1/flows) the workers once they exist
+ * (attach), and take them back before they are freed (detach).
+ */
+void sf_serve_workers(struct sf_app *app, bool attach);
+
 /* What the collector keeps for the server: the history, the lag of live input. */
 void sf_serve_collector_params(const struct sf_app *app, struct sf_collector_params *cp);
 

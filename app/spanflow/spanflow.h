@@ -40,6 +40,7 @@ struct sf_worker_ctx {
 } __rte_cache_aligned;
 
 struct sf_outputs;
+struct sf_search;
 
 struct sf_app {
 	const struct sf_config *cfg;
@@ -58,6 +59,7 @@ struct sf_app {
 	struct sf_outputs *out;		/* the exporters: ticks and counters */
 	struct sf_http *http;		/* live summaries server, or NULL */
 	struct sf_snap_pub *snaps;	/* the snapshots it serves, or NULL */
+	struct sf_search *search;	/* its way to the workers' tables (/api/v1/flows), or NULL */
 	uint64_t start_tsc;		/* collector loop start */
 	uint64_t input_end_tsc;		/* first seen end of input (0 before) */
 	/* Set by the collector on a hurried stop; workers stop waiting. */

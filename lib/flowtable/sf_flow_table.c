@@ -51,6 +51,7 @@ enum ft_list_id {
 #define FT_ST_RST 0x04		/* RST seen (either direction) */
 #define FT_ST_TCP_END (FT_ST_FIN0 | FT_ST_FIN1 | FT_ST_RST)
 #define FT_ST_INIT_SHIFT 3	/* initiator (enum sf_flow_dir), one bit */
+#define FT_ST_FREE 0x80		/* on the free list (scans skip it); a new flow clears it */
 
 /*
  * One flow's hot entry: everything a packet of an existing flow reads or
@@ -1000,6 +1001,7 @@ sf_flow_table_create(const struct sf_flow_table_params *p)
 		t->ent[i].prev = FT_NIL;
 		t->ent[i].heap_slot = FT_HEAP_NONE;
 		t->ent[i].cold = FT_NIL;
+		t->ent[i].state = FT_ST_FREE;
 	}
 	t->free_head = 0;
 	return t;
@@ -1143,6 +1145,7 @@ sf_flow_table_expire(struct sf_flow_table *t, uint64_t now, unsigned int budget)
 			break;
 		}
 		ft_end_entry(t, idx, ft_timeout_reason(&t->ent[idx]));
+		t->ent[idx].state = FT_ST_FREE;
 		t->ent[idx].next = t->free_head;
 		t->free_head = idx;
 		done++;
@@ -1176,6 +1179,7 @@ sf_flow_table_flush(struct sf_flow_table *t, enum sf_end_reason reason)
 			FT_SLOT_SIG(t, s) = 0;
 			FT_SLOT_ENT(t, s) = 0;
 			e->prev = FT_NIL;
+			e->state = FT_ST_FREE;
 			e->next = t->free_head;
 			t->free_head = idx;
 			idx = next;
@@ -1287,4 +1291,42 @@ size_t
 sf_flow_table_entry_size(void)
 {
 	return sizeof(struct ft_entry);
+}
+
+/*
+ * Entries never move while their flow lives, so walking the array by
+ * index visits a flow that lives through a whole scan exactly once,
+ * whatever happens to other flows between the steps. The free bit in the
+ * state byte (set where an entry goes onto the free list, cleared by
+ * ft_flow_begin) tells the live ones apart without reading the index.
+ */
+uint32_t
+sf_flow_table_scan(const struct sf_flow_table *t, uint32_t cursor, uint32_t budget,
+		sf_flow_scan_fn cb, void *arg)
+{
+	uint32_t end, i;
+
+	if (cursor >= t->capacity)
+		return SF_FLOW_SCAN_END;
+	end = budget < t->capacity - cursor ? cursor + budget : t->capacity;
+	for (i = cursor; i < end; i++) {
+		const struct ft_entry *e = &t->ent[i];
+		struct sf_flow_view v;
+
+		if (e->state & FT_ST_FREE)
+			continue;
+		v.key = e->key;
+		v.first_ns = e->first_ns;
+		v.last_ns = e->last_ns;
+		v.packets[0] = e->packets[0];
+		v.packets[1] = e->packets[1];
+		v.bytes[0] = e->bytes[0];
+		v.bytes[1] = e->bytes[1];
+		v.tcp_flags[0] = e->tcp_flags[0];
+		v.tcp_flags[1] = e->tcp_flags[1];
+		v.initiator = ft_initiator(e);
+		v.tcp_ended = ft_list_of(e) == FT_LIST_ENDED;
+		cb(arg, &v);
+	}
+	return end < t->capacity ? end : SF_FLOW_SCAN_END;
 }

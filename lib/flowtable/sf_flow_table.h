@@ -172,6 +172,40 @@ unsigned int sf_flow_table_interval_flows(struct sf_flow_table *t, unsigned int 
 
 const struct sf_flow_table_stats *sf_flow_table_stats(const struct sf_flow_table *t);
 
+/*
+ * A live flow as a scan sees it: its current record (since the flow began
+ * or since its last active-timeout update), read-only, copied out of the
+ * entry. Counts are by record direction: [0] from the initiator.
+ */
+struct sf_flow_view {
+	struct sf_flow_key key;
+	uint64_t first_ns;	/* first packet of the record */
+	uint64_t last_ns;	/* latest packet */
+	uint64_t packets[2];
+	uint64_t bytes[2];
+	uint8_t tcp_flags[2];
+	uint8_t initiator;	/* enum sf_flow_dir */
+	bool tcp_ended;		/* FIN both ways or RST: waiting out tcp_end_ns */
+};
+
+typedef void (*sf_flow_scan_fn)(void *arg, const struct sf_flow_view *v);
+
+#define SF_FLOW_SCAN_END UINT32_MAX	/* sf_flow_table_scan(): every entry visited */
+
+/*
+ * Bounded walk over the live flows, for searches served between bursts:
+ * look at the entries [cursor, cursor + budget) (at most `budget` of
+ * them, live or free, so one step costs the same whether the table is
+ * full or empty), call cb for each live flow, and return the cursor of
+ * the next step, or SF_FLOW_SCAN_END after the last entry. A scan starts
+ * at cursor 0. The table may change between steps: a flow that lives
+ * through the whole scan is visited exactly once; one that starts or ends
+ * meanwhile may or may not be. Owning lcore only; cb must not change the
+ * table.
+ */
+uint32_t sf_flow_table_scan(const struct sf_flow_table *t, uint32_t cursor, uint32_t budget,
+		sf_flow_scan_fn cb, void *arg);
+
 /* Bytes of one hot table entry (for reports and benchmarks). */
 size_t sf_flow_table_entry_size(void);
 

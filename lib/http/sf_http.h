@@ -15,12 +15,20 @@
 #include "sf_config.h"
 #include "sf_snapshot.h"
 
+struct sf_search;
+
 struct sf_http_params {
 	const struct sf_config *cfg;	/* http.*, interval, and /api/v1/config */
 	const char *input;		/* file or interface name, for the summary */
 	bool live;
 	unsigned int n_workers;
 	struct sf_snap_pub *pub;	/* where the collector publishes snapshots */
+	/*
+	 * The workers' tables, for /api/v1/flows (sf_search.h): attached
+	 * while the workers live, searched through their request rings. NULL:
+	 * that path answers 503.
+	 */
+	struct sf_search *search;
 };
 
 struct sf_http;

@@ -5,6 +5,7 @@
  * holds a reference to and the const configuration.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +20,7 @@
 #include "sf_health.h"
 #include "sf_http_priv.h"
 #include "sf_pkt.h"
+#include "sf_search.h"
 
 static double
 interval_s(const struct sf_http *h)
@@ -302,6 +304,168 @@ ep_flows_top(struct req *r, struct sf_text *b)
 		}
 		sf_text_str(b, "]}}\n");
 	}
+	return 0;
+}
+
+/*
+ * /api/v1/flows: a search over the flows in the workers' tables now, each
+ * worker scanning its own between bursts (sf_search.h). The query's
+ * parameters: the filters (sf_flow_match_set), n and sort; anything else,
+ * or a parameter given twice, is refused.
+ */
+#define FLOWS_PARAMS 8		/* six filters, n, sort */
+
+struct flows_args {
+	struct req *r;
+	struct sf_flow_match m;
+	unsigned int n;
+	int sort;
+	unsigned int nf;
+	const char *name[FLOWS_PARAMS];
+	const char *value[FLOWS_PARAMS];
+	int status;
+};
+
+static enum MHD_Result
+flows_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct flows_args *a = cls;
+	const char *v = value != NULL ? value : "";
+	unsigned int i;
+	char *end;
+	int rc;
+
+	(void)kind;
+	for (i = 0; i < a->nf; i++)
+		if (strcmp(a->name[i], key) == 0) {
+			snprintf(a->r->msg, sizeof(a->r->msg), "%.32s: given twice; give each "
+					"parameter once", key);
+			a->status = 400;
+			return MHD_NO;
+		}
+	if (strcmp(key, "n") == 0) {
+		unsigned long n = strtoul(v, &end, 10);
+
+		if (v[0] < '0' || v[0] > '9' || *end != '\0' || n < 1 || n > SF_SEARCH_MAX) {
+			snprintf(a->r->msg, sizeof(a->r->msg), "n: '%.32s' is not a count; "
+					"expected 1..%u", v, SF_SEARCH_MAX);
+			a->status = 400;
+			return MHD_NO;
+		}
+		a->n = (unsigned int)n;
+	} else if (strcmp(key, "sort") == 0) {
+		a->sort = sf_search_sort_parse(v);
+		if (a->sort < 0) {
+			snprintf(a->r->msg, sizeof(a->r->msg), "sort: '%.32s' is unknown; "
+					"expected bytes, packets or duration", v);
+			a->status = 400;
+			return MHD_NO;
+		}
+	} else {
+		rc = sf_flow_match_set(&a->m, key, v, a->r->msg, sizeof(a->r->msg));
+		if (rc < 0) {
+			a->status = 400;
+			return MHD_NO;
+		}
+		if (rc == 0) {
+			snprintf(a->r->msg, sizeof(a->r->msg), "%.32s: unknown parameter; "
+					"expected " SF_FLOW_MATCH_PARAMS ", n or sort", key);
+			a->status = 400;
+			return MHD_NO;
+		}
+	}
+	/* Every name above is one of FLOWS_PARAMS, each once: there is room. */
+	a->name[a->nf] = key;
+	a->value[a->nf++] = v;
+	return MHD_YES;
+}
+
+/* One active flow, oriented as records are: src is the initiator. */
+static void
+search_hit_json(struct sf_text *b, const struct sf_search_hit *h)
+{
+	const struct sf_flow_key *k = &h->key;
+	bool lo_src = h->initiator == SF_DIR_LO;
+
+	sf_text_str(b, "{\"src_addr\":");
+	sf_text_json_addr(b, k->ipver, lo_src ? k->addr_lo : k->addr_hi);
+	sf_text_printf(b, ",\"src_port\":%u,\"dst_addr\":", lo_src ? k->port_lo : k->port_hi);
+	sf_text_json_addr(b, k->ipver, lo_src ? k->addr_hi : k->addr_lo);
+	sf_text_printf(b, ",\"dst_port\":%u,\"proto\":%u,\"proto_name\":",
+			lo_src ? k->port_hi : k->port_lo, k->proto);
+	sf_text_json_str(b, proto_name(k->proto));
+	sf_text_printf(b, ",\"ip_version\":%u,\"vlan\":%u,\"tunnel\":", k->ipver, k->vlan);
+	sf_text_json_str(b, sf_flow_ctx_name(k->ctx_kind));
+	sf_text_printf(b, ",\"tunnel_id\":%" PRIu32 ",\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64
+			",\"rev_packets\":%" PRIu64 ",\"rev_bytes\":%" PRIu64
+			",\"tcp_flags\":%u,\"rev_tcp_flags\":%u,\"tcp_ended\":%s"
+			",\"start_ns\":%" PRIu64 ",\"end_ns\":%" PRIu64 ",\"duration_ns\":%" PRIu64
+			",\"worker\":%u}", k->ctx, h->packets[0], h->bytes[0], h->packets[1],
+			h->bytes[1], h->tcp_flags[0], h->tcp_flags[1],
+			h->tcp_ended ? "true" : "false", h->first_ns, h->last_ns,
+			h->last_ns - h->first_ns, h->worker);
+}
+
+static int
+ep_flows(struct req *r, struct sf_text *b)
+{
+	const struct sf_http_params *p = sf_http_params_of(r->h);
+	struct flows_args a;
+	struct sf_search_result res;
+	const char *sep = "";
+	unsigned int i;
+	int rc;
+
+	memset(&a, 0, sizeof(a));
+	a.r = r;
+	a.n = SF_SEARCH_DEFAULT;
+	a.sort = SF_SEARCH_BY_BYTES;
+	MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, flows_arg, &a);
+	if (a.status != 0)
+		return a.status;
+	if (p->search == NULL) {
+		snprintf(r->msg, sizeof(r->msg), "no flow search in this run");
+		return 503;
+	}
+	rc = sf_search_run(p->search, &a.m, a.n, (enum sf_search_sort)a.sort,
+			(uint64_t)SF_SEARCH_TIMEOUT_MS * SF_NS_PER_MS, &res);
+	if (rc == -EAGAIN) {
+		snprintf(r->msg, sizeof(r->msg), "the workers have not started yet");
+		return 503;
+	}
+	if (rc != 0) {
+		sf_search_result_free(&res);
+		snprintf(r->msg, sizeof(r->msg), "flow search: out of memory");
+		return 500;
+	}
+	/* active: some worker still reads input (the others' tables are empty). */
+	sf_text_printf(b, "{\"active\":%s,\"workers\":%u,\"asked\":%u,\"answered\":%u"
+			",\"ended\":%u,\"busy\":%u,\"complete\":%s,\"scanned\":%" PRIu64
+			",\"matched\":%" PRIu64 ",\"limit\":%u,\"sort\":\"%s\",\"filter\":{",
+			res.ended < res.workers ? "true" : "false", res.workers, res.asked,
+			res.answered, res.ended, res.busy, res.complete ? "true" : "false",
+			res.scanned, res.matched, a.n, sf_search_sort_name((unsigned int)a.sort));
+	for (i = 0; i < a.nf; i++) {
+		if (strcmp(a.name[i], "n") == 0 || strcmp(a.name[i], "sort") == 0)
+			continue;
+		sf_text_str(b, sep);
+		sep = ",";
+		sf_text_json_str(b, a.name[i]);
+		sf_text_str(b, ":");
+		sf_text_json_str(b, a.value[i]);
+	}
+	sf_text_str(b, "},\"worker_states\":[");
+	for (i = 0; i < res.workers; i++) {
+		sf_text_str(b, i ? "," : "");
+		sf_text_json_str(b, sf_search_state_name(res.state[i]));
+	}
+	sf_text_str(b, "],\"flows\":[");
+	for (i = 0; i < res.n; i++) {
+		sf_text_str(b, i ? "," : "");
+		search_hit_json(b, &res.hit[i]);
+	}
+	sf_text_str(b, "]}\n");
+	sf_search_result_free(&res);
 	return 0;
 }
 
@@ -901,6 +1065,7 @@ struct route {
 	const char *path;
 	int (*fn)(struct req *r, struct sf_text *b);
 	const char *type;
+	bool from_workers;	/* answered by the workers, not from a snapshot (r->s is NULL) */
 };
 
 static int
@@ -913,6 +1078,7 @@ ep_live(struct req *r, struct sf_text *b)
 static const struct route routes[] = {
 	{ "/api/v1/summary", ep_summary, "application/json" },
 	{ "/api/v1/intervals", ep_intervals, "application/json" },
+	{ "/api/v1/flows", ep_flows, "application/json", true },
 	{ "/api/v1/flows/top", ep_flows_top, "application/json" },
 	{ "/api/v1/live", ep_live, "application/json" },
 	{ "/api/v1/talkers/top", ep_talkers, "application/json" },
@@ -1055,7 +1221,7 @@ sf_http_handler(void *cls, struct MHD_Connection *conn, const char *url,
 			rt = &routes[i];
 	if (rt == NULL)
 		return send_error(conn, MHD_HTTP_NOT_FOUND, "unknown path; see /api/v1/summary, "
-				"/api/v1/live, /api/v1/intervals, /api/v1/flows/top, /api/v1/talkers/top, "
+				"/api/v1/live, /api/v1/intervals, /api/v1/flows, /api/v1/flows/top, /api/v1/talkers/top, "
 				"/api/v1/ports/top, /api/v1/tunnels/top, /api/v1/names/top, /api/v1/tcp/servers, "
 				"/api/v1/tcp/subnets, /api/v1/protocols, "
 				"/api/v1/workers, /api/v1/exporters, /api/v1/links, "
@@ -1063,12 +1229,13 @@ sf_http_handler(void *cls, struct MHD_Connection *conn, const char *url,
 	memset(&r, 0, sizeof(r));
 	r.h = h;
 	r.conn = conn;
-	r.s = sf_snap_get(sf_http_params_of(h)->pub);
-	if (r.s == NULL)
+	r.s = rt->from_workers ? NULL : sf_snap_get(sf_http_params_of(h)->pub);
+	if (r.s == NULL && !rt->from_workers)
 		return send_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
 				"no summary yet: the collector has not published one");
 	st = rt->fn(&r, &b);
-	sf_snap_put((struct sf_snap *)r.s);
+	if (r.s != NULL)
+		sf_snap_put((struct sf_snap *)r.s);
 	if (st != 0 || b.oom) {
 		free(b.p);
 		if (b.oom)

@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 
 #include "sf_app.h"
+#include "sf_search.h"
 #include "sf_tcp.h"
 #include "sf_worker.h"
 
@@ -83,6 +84,8 @@ struct sf_worker {
 	struct sf_msg_live *live;		/* partial message, or NULL */
 	/* tunnel.underlay: the underlay flows' packets of the chunk in hand. */
 	struct sf_pkt_info under[SF_BURST];
+	/* Active-flow searches the HTTP thread posts (sf_search.h). */
+	struct sf_search_inbox search;
 	struct worker_shared shared;		/* read by other lcores */
 } __rte_cache_aligned;
 
@@ -590,9 +593,14 @@ sf_worker_create(const struct sf_worker_params *p)
 	w->table = sf_flow_table_create(&tp);
 	if (w->table == NULL)
 		goto fail;
+	if (sf_search_inbox_init(&w->search, p->table.socket_id) != 0) {
+		rte_errno = ENOMEM;
+		goto fail;
+	}
 	publish(w);
 	return w;
 fail:
+	sf_flow_table_free(w->table);
 	rte_free(w->splt_buf);
 	sf_app_free(w->appi);
 	rte_free(w->tcpa);
@@ -609,6 +617,7 @@ sf_worker_free(struct sf_worker *w)
 		rte_mempool_put(w->chan->pool[SF_MSG_RECORDS], w->batch);
 	if (w->live != NULL)
 		rte_mempool_put(w->chan->pool[SF_MSG_LIVE], w->live);
+	sf_search_inbox_fini(&w->search);
 	sf_flow_table_free(w->table);
 	rte_free(w->splt_buf);
 	sf_app_free(w->appi);
@@ -962,6 +971,7 @@ sf_worker_housekeep(struct sf_worker *w, unsigned int budget, uint64_t tsc_now)
 	/* Intervals closed by sf_worker_advance() since are published here too. */
 	if (w->stale)
 		publish(w);
+	sf_search_inbox_serve(&w->search, w->table, SF_SEARCH_STEP);
 }
 
 void
@@ -983,12 +993,20 @@ sf_worker_finish(struct sf_worker *w, uint64_t now)
 	w->must_send = true;
 	close_interval(w, SF_WATERMARK_DONE);
 	publish(w);
+	/* No loop turn will serve a search any more: waiting ones are answered now. */
+	sf_search_inbox_close(&w->search);
 }
 
 uint64_t
 sf_worker_clock(const struct sf_worker *w)
 {
 	return w->clock;
+}
+
+int
+sf_worker_query_post(struct sf_worker *w, struct sf_search_query *q)
+{
+	return sf_search_inbox_post(&w->search, q);
 }
 
 void

@@ -174,4 +174,13 @@ struct sf_worker_counters {
 
 void sf_worker_counters(const struct sf_worker *w, struct sf_worker_counters *c);
 
+/*
+ * Ask the worker to search its active flows (sf_search.h), from the one
+ * asking thread: 0, -EBUSY if SF_SEARCH_RING requests already wait,
+ * -ESHUTDOWN once its input has ended (sf_worker_finish). The worker
+ * answers in sf_worker_housekeep(), SF_SEARCH_STEP entries per call.
+ */
+struct sf_search_query;
+int sf_worker_query_post(struct sf_worker *w, struct sf_search_query *q);
+
 #endif /* SF_WORKER_H */

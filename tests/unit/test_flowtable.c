@@ -1744,6 +1744,195 @@ test_interval_flows(void **state)
 	sf_flow_table_free(t);
 }
 
+/* ---- scan (active-flow search) ---- */
+
+/* What a scan saw: how often each UDP flow id, and the TCP session's view. */
+struct scan_log {
+	uint8_t seen[1024];
+	unsigned int visits;
+	unsigned int tcp;
+	struct sf_flow_view tcp_view;
+};
+
+static void
+scan_collect(void *arg, const struct sf_flow_view *v)
+{
+	struct scan_log *l = arg;
+
+	l->visits++;
+	if (v->key.proto == PROTO_TCP) {
+		l->tcp++;
+		l->tcp_view = *v;
+		return;
+	}
+	assert_true(udp_flow_id(&v->key) < RTE_DIM(l->seen));
+	l->seen[udp_flow_id(&v->key)]++;
+}
+
+/* A whole scan in steps of `budget` entries; returns the steps taken. */
+static unsigned int
+scan_all(const struct sf_flow_table *t, uint32_t budget, struct scan_log *l)
+{
+	uint32_t cur = 0;
+	unsigned int steps = 0;
+
+	do {
+		unsigned int before = l->visits;
+
+		cur = sf_flow_table_scan(t, cur, budget, scan_collect, l);
+		steps++;
+		assert_true(l->visits - before <= budget);
+	} while (cur != SF_FLOW_SCAN_END);
+	return steps;
+}
+
+/* The flow whose view scan_find looks for, and what it found. */
+struct scan_find {
+	uint32_t id;
+	unsigned int found;
+	struct sf_flow_view v;
+};
+
+static void
+scan_find_cb(void *arg, const struct sf_flow_view *v)
+{
+	struct scan_find *f = arg;
+
+	if (v->key.proto == PROTO_UDP && udp_flow_id(&v->key) == f->id) {
+		f->found++;
+		f->v = *v;
+	}
+}
+
+/*
+ * A scan visits every live flow once, never a free entry, and reports the
+ * current record: per-direction counts from the initiator, times, flags,
+ * and whether a TCP flow has ended. Steps look at `budget` entries each.
+ */
+static void
+test_scan_visits_each_live_flow(void **state)
+{
+	struct sf_flow_table *t = table_default(300);
+	static struct scan_log l;
+	struct scan_find f = { .id = 7 };
+	struct sf_pkt_info p;
+	uint32_t i;
+
+	(void)state;
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(scan_all(t, 64, &l), 5);	/* 300 entries, 64 a step */
+	assert_int_equal(l.visits, 0);
+	for (i = 1; i <= 200; i++) {
+		udp_flow(&p, i, 100 + i);
+		feed(t, &p, T0 + i);
+	}
+	/* Flow 7 answers twice: its record counts the reverse direction apart. */
+	mkpkt(&p, 0xc0a80001, 0x0a000007, 53, 1024 + 7, PROTO_UDP, 0, 40);
+	feed(t, &p, T0 + 500);
+	feed(t, &p, T0 + 501);
+	feed_session(t, T0 + 1000, RTE_DIM(tcp_session));
+	memset(&l, 0, sizeof(l));
+	scan_all(t, 7, &l);
+	assert_int_equal(l.visits, 201);
+	assert_int_equal(l.tcp, 1);
+	for (i = 0; i < RTE_DIM(l.seen); i++)
+		assert_int_equal(l.seen[i], i >= 1 && i <= 200);
+	assert_true(l.tcp_view.tcp_ended);
+	assert_int_equal(l.tcp_view.initiator, SF_DIR_HI);	/* the client is the hi end */
+	assert_int_equal(l.tcp_view.packets[0], 5);
+	assert_int_equal(l.tcp_view.packets[1], 4);
+	assert_int_equal(l.tcp_view.bytes[0], 60 + 52 + 152 + 52 + 52);
+	assert_int_equal(l.tcp_view.bytes[1], 60 + 52 + 1052 + 52);
+	assert_int_equal(l.tcp_view.first_ns, T0 + 1000);
+	assert_int_equal(l.tcp_view.last_ns, T0 + 1000 + 8 * SF_NS_PER_MS);
+	assert_true(l.tcp_view.tcp_flags[0] & SF_TCP_FIN);
+	sf_flow_table_scan(t, 0, UINT32_MAX, scan_find_cb, &f);
+	assert_int_equal(f.found, 1);
+	assert_int_equal(f.v.initiator, SF_DIR_LO);
+	assert_int_equal(f.v.packets[0], 1);
+	assert_int_equal(f.v.bytes[0], 107);
+	assert_int_equal(f.v.packets[1], 2);
+	assert_int_equal(f.v.bytes[1], 80);
+	assert_int_equal(f.v.first_ns, T0 + 7);
+	assert_int_equal(f.v.last_ns, T0 + 501);
+	assert_false(f.v.tcp_ended);
+
+	/* One step over the whole table; a budget past the end stops there. */
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(sf_flow_table_scan(t, 0, 1000, scan_collect, &l), SF_FLOW_SCAN_END);
+	assert_int_equal(l.visits, 201);
+	assert_int_equal(sf_flow_table_scan(t, 300, 10, scan_collect, &l), SF_FLOW_SCAN_END);
+	assert_int_equal(sf_flow_table_scan(t, 5, 0, scan_collect, &l), 5);
+	assert_int_equal(l.visits, 201);
+
+	/* Flushed, the table has no live flow left. */
+	sf_flow_table_flush(t, SF_END_END_OF_INPUT);
+	memset(&l, 0, sizeof(l));
+	scan_all(t, 50, &l);
+	assert_int_equal(l.visits, 0);
+	sf_flow_table_free(t);
+}
+
+/*
+ * The table changes between steps (the worker serves a search between
+ * bursts): flows that end are not visited after they end, flows that live
+ * through the whole scan are visited exactly once, however entries are
+ * freed and reused around the cursor; an active-timeout update shows the
+ * new record only.
+ */
+static void
+test_scan_across_changes(void **state)
+{
+	struct sf_flow_table *t = table_new(512, IDLE_NS, 5 * SF_NS_PER_S, TCP_END_NS);
+	static struct scan_log l;
+	struct scan_find f = { .id = 3 };
+	struct sf_pkt_info p;
+	uint32_t i, cur;
+	unsigned int steps = 0;
+
+	(void)state;
+	/* Flows 1..199 early (they will idle out), 200..399 late (they live on). */
+	for (i = 1; i < 400; i++) {
+		udp_flow(&p, i, 100);
+		feed(t, &p, i < 200 ? T0 : T0 + 5 * SF_NS_PER_S);
+	}
+	memset(&l, 0, sizeof(l));
+	cur = 0;
+	do {
+		cur = sf_flow_table_scan(t, cur, 16, scan_collect, &l);
+		if (++steps == 10) {
+			/* Mid-scan: the early flows end, new ones take their entries. */
+			assert_int_equal(sf_flow_table_expire(t, T0 + IDLE_NS, 1000), 199);
+			for (i = 400; i < 500; i++) {
+				udp_flow(&p, i, 100);
+				feed(t, &p, T0 + IDLE_NS + i);
+			}
+		}
+	} while (cur != SF_FLOW_SCAN_END);
+	for (i = 200; i < 400; i++)
+		assert_int_equal(l.seen[i], 1);		/* lived throughout: once */
+	for (i = 1; i < 200; i++)
+		assert_true(l.seen[i] <= 1);		/* ended meanwhile: at most once */
+	for (i = 400; i < 500; i++)
+		assert_true(l.seen[i] <= 1);		/* started meanwhile: at most once */
+	/* Before the change the cursor had passed 160 entries: flows 1..160 were seen. */
+	for (i = 1; i <= 160; i++)
+		assert_int_equal(l.seen[i], 1);
+	for (i = 161; i < 200; i++)
+		assert_int_equal(l.seen[i], 0);
+
+	/* An active-timeout update: the view is the new record's. */
+	udp_flow(&p, 3, 700);
+	feed(t, &p, T0 + IDLE_NS + SF_NS_PER_S);
+	feed(t, &p, T0 + IDLE_NS + 7 * SF_NS_PER_S);	/* 6 s after the record began */
+	sf_flow_table_scan(t, 0, UINT32_MAX, scan_find_cb, &f);
+	assert_int_equal(f.found, 1);
+	assert_int_equal(f.v.packets[0], 1);
+	assert_int_equal(f.v.bytes[0], 700);
+	assert_int_equal(f.v.first_ns, T0 + IDLE_NS + 7 * SF_NS_PER_S);
+	sf_flow_table_free(t);
+}
+
 int
 main(void)
 {
@@ -1773,6 +1962,8 @@ main(void)
 		cmocka_unit_test(test_cold_areas),
 		cmocka_unit_test(test_cold_none),
 		cmocka_unit_test(test_conservation_random),
+		cmocka_unit_test(test_scan_visits_each_live_flow),
+		cmocka_unit_test(test_scan_across_changes),
 	};
 	int rc;
 

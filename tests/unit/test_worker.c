@@ -5,16 +5,20 @@
  * precede the aggregate of their interval on the ring, and finish flushes
  * everything with end_of_input and a final watermark.
  */
+#include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include <rte_mbuf.h>
 
+#include "sf_search.h"
 #include "sf_test_eal.h"
 #include "sf_worker.h"
 
@@ -411,6 +415,365 @@ test_counters(void **state)
 	rig_free(&r);
 }
 
+/* ---- active-flow search (sf_search.h) ---- */
+
+/*
+ * Search flows: flow i (1..n) is UDP 10.0.(i>>8).(i&255):5000 -> 10.9.9.9:53
+ * with (i % 3) + 1 packets of 40 + (i * 37) % 1000 bytes each, so bytes
+ * and packets rank flows differently and some tie (broken by key).
+ */
+#define SEARCH_FLOWS 600
+
+static uint32_t
+sflow_len(unsigned int i)
+{
+	return 40 + (i * 37) % 1000;
+}
+
+static unsigned int
+sflow_packets(unsigned int i)
+{
+	return i % 3 + 1;
+}
+
+static void
+sflow_key(unsigned int i, struct sf_flow_key *k)
+{
+	uint8_t a[4] = { 10, 0, (uint8_t)(i >> 8), (uint8_t)i }, b[4] = { 10, 9, 9, 9 };
+
+	sf_flow_key_make(k, 4, a, b, 4, 5000, 53, 17, 0);
+}
+
+/* Flow i's packets at ts, ts + 1 ms, ... */
+static void
+sflow_send(struct sf_worker *w, unsigned int i, uint64_t ts)
+{
+	unsigned int p;
+
+	for (p = 0; p < sflow_packets(i); p++) {
+		struct rte_mbuf *m = rte_pktmbuf_alloc(mbufs);
+		struct sf_pkt_meta *meta;
+		uint8_t a[4] = { 10, 0, (uint8_t)(i >> 8), (uint8_t)i };
+		uint8_t b[4] = { 10, 9, 9, 9 };
+
+		assert_non_null(m);
+		meta = sf_pkt_meta(m);
+		memset(meta, 0, sizeof(*meta));
+		meta->cls = SF_PKT_FLOW;
+		meta->ts_ns = ts + p * 1000000;
+		meta->info.dir = (uint8_t)sf_flow_key_make(&meta->info.key, 4, a, b, 4, 5000,
+				53, 17, 0);
+		meta->info.ip_len = sflow_len(i);
+		sf_worker_process(w, &m, 1);
+		rte_pktmbuf_free(m);
+	}
+}
+
+/* The expected hits, from the flows' definition: those the filter keeps, ranked. */
+struct exp_hit {
+	struct sf_flow_key key;
+	uint64_t value;
+	unsigned int id;
+};
+
+static int
+exp_cmp(const void *pa, const void *pb)
+{
+	const struct exp_hit *a = pa, *b = pb;
+
+	if (a->value != b->value)
+		return a->value > b->value ? -1 : 1;
+	return sf_flow_key_cmp(&a->key, &b->key);
+}
+
+/* Flows [lo, hi] that `keep` says match, ranked by sort; returns how many. */
+static unsigned int
+expected(struct exp_hit *e, unsigned int lo, unsigned int hi, bool (*keep)(unsigned int),
+		enum sf_search_sort sort)
+{
+	unsigned int i, n = 0;
+
+	for (i = lo; i <= hi; i++) {
+		if (keep != NULL && !keep(i))
+			continue;
+		sflow_key(i, &e[n].key);
+		e[n].id = i;
+		e[n].value = sort == SF_SEARCH_BY_PACKETS ? sflow_packets(i) :
+			sort == SF_SEARCH_BY_DURATION ? (sflow_packets(i) - 1) * 1000000ull :
+			(uint64_t)sflow_packets(i) * sflow_len(i);
+		n++;
+	}
+	qsort(e, n, sizeof(e[0]), exp_cmp);
+	return n;
+}
+
+static bool
+in_10_0_1(unsigned int i)
+{
+	return (i >> 8) == 1;
+}
+
+static int
+hit_cmp_bytes(const void *a, const void *b)
+{
+	return sf_search_hit_cmp(a, b, SF_SEARCH_BY_BYTES);
+}
+
+static void
+check_hits(const struct sf_search_hit *h, unsigned int n, const struct exp_hit *e,
+		unsigned int ne, enum sf_search_sort sort)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		uint64_t v = sort == SF_SEARCH_BY_PACKETS ? h[i].packets[0] + h[i].packets[1] :
+			sort == SF_SEARCH_BY_DURATION ? h[i].last_ns - h[i].first_ns :
+			h[i].bytes[0] + h[i].bytes[1];
+
+		assert_true(i < ne);
+		assert_memory_equal(&h[i].key, &e[i].key, sizeof(h[i].key));
+		assert_int_equal(v, e[i].value);
+		assert_int_equal(h[i].packets[0], sflow_packets(e[i].id));
+		assert_int_equal(h[i].bytes[0], (uint64_t)sflow_packets(e[i].id) *
+				sflow_len(e[i].id));
+		assert_int_equal(h[i].packets[1], 0);
+		assert_int_equal(h[i].initiator, SF_DIR_LO);	/* 10.0.x.y < 10.9.9.9 */
+	}
+}
+
+/*
+ * A posted query is answered by housekeeping, SF_SEARCH_STEP entries a
+ * turn: a table of 10,000 entries takes three turns, the first two leave
+ * it unanswered. The answer is the filter's flows, exactly, best first.
+ */
+static void
+test_search_in_steps(void **state)
+{
+	static struct exp_hit e[SEARCH_FLOWS];
+	struct sf_flow_match m;
+	struct sf_search_query *q;
+	char err[128];
+	unsigned int i, turns = 0, ne;
+	struct rig r;
+
+	(void)state;
+	rig_capacity = 10000;
+	rig_make(&r, 64, 256, true);
+	rig_capacity = 64;
+	for (i = 1; i <= SEARCH_FLOWS; i++)
+		sflow_send(r.w, i, 10 * S + i);
+	memset(&m, 0, sizeof(m));
+	assert_int_equal(sf_flow_match_set(&m, "subnet", "10.0.1.0/24", err, sizeof(err)), 1);
+	q = sf_search_query_create(&m, 20, SF_SEARCH_BY_BYTES);
+	assert_non_null(q);
+	sf_worker_housekeep(r.w, 0, rte_rdtsc());	/* nothing posted: nothing served */
+	assert_int_equal(sf_worker_query_post(r.w, q), 0);
+	while (!sf_search_query_done(q)) {
+		assert_true(turns < 3);
+		sf_worker_housekeep(r.w, 0, rte_rdtsc());
+		turns++;
+		if (!sf_search_query_done(q))
+			assert_int_equal(q->cursor, turns * SF_SEARCH_STEP);
+	}
+	assert_int_equal(turns, 3);
+	assert_true(q->complete);
+	assert_false(q->ended);
+	assert_int_equal(q->scanned, SEARCH_FLOWS);
+	ne = expected(e, 1, SEARCH_FLOWS, in_10_0_1, SF_SEARCH_BY_BYTES);
+	assert_int_equal(ne, 256);
+	assert_int_equal(q->matched, ne);
+	assert_int_equal(q->n, 20);
+	qsort(q->hit, q->n, sizeof(q->hit[0]), hit_cmp_bytes);
+	check_hits(q->hit, q->n, e, ne, SF_SEARCH_BY_BYTES);
+	sf_search_query_free(q);
+	rig_free(&r);
+}
+
+/*
+ * The request ring holds SF_SEARCH_RING queries; a cancelled one is
+ * answered at the next turn without a scan; at the end of input every
+ * waiting query is answered as ended and new ones are refused.
+ */
+static void
+test_search_ring_cancel_finish(void **state)
+{
+	struct sf_search_query *q[SF_SEARCH_RING + 1];
+	struct sf_flow_match m;
+	unsigned int i;
+	struct rig r;
+
+	(void)state;
+	rig_make(&r, 64, 256, true);
+	sflow_send(r.w, 5, 10 * S);
+	memset(&m, 0, sizeof(m));
+	for (i = 0; i <= SF_SEARCH_RING; i++) {
+		q[i] = sf_search_query_create(&m, 5, SF_SEARCH_BY_PACKETS);
+		assert_non_null(q[i]);
+	}
+	for (i = 0; i < SF_SEARCH_RING; i++)
+		assert_int_equal(sf_worker_query_post(r.w, q[i]), 0);
+	assert_int_equal(sf_worker_query_post(r.w, q[SF_SEARCH_RING]), -EBUSY);
+	atomic_store(&q[0]->cancel, true);
+	sf_worker_housekeep(r.w, 0, rte_rdtsc());
+	assert_true(sf_search_query_done(q[0]));
+	assert_false(q[0]->complete);
+	assert_int_equal(q[0]->scanned, 0);
+	sf_worker_housekeep(r.w, 0, rte_rdtsc());	/* 64 entries: one step */
+	assert_true(sf_search_query_done(q[1]));
+	assert_true(q[1]->complete);
+	assert_int_equal(q[1]->n, 1);
+	assert_int_equal(q[1]->hit[0].packets[0], sflow_packets(5));
+	assert_false(sf_search_query_done(q[2]));
+	sf_worker_finish(r.w, sf_worker_clock(r.w));
+	for (i = 2; i < SF_SEARCH_RING; i++) {
+		assert_true(sf_search_query_done(q[i]));
+		assert_true(q[i]->ended);
+		assert_false(q[i]->complete);
+	}
+	assert_int_equal(sf_worker_query_post(r.w, q[SF_SEARCH_RING]), -ESHUTDOWN);
+	for (i = 0; i <= SF_SEARCH_RING; i++)
+		sf_search_query_free(q[i]);
+	rig_free(&r);
+}
+
+/* A worker's loop in a thread of its own: housekeeping turns until told to stop. */
+struct serve_thread {
+	pthread_t tid;
+	struct sf_worker *w;
+	atomic_bool stop;
+};
+
+static void *
+serve_loop(void *arg)
+{
+	struct serve_thread *t = arg;
+
+	while (!atomic_load(&t->stop))
+		sf_worker_housekeep(t->w, 0, rte_rdtsc());
+	return NULL;
+}
+
+/*
+ * Through the hub, as the HTTP thread asks: two workers each own half of
+ * the flows and serve from their own threads; the merged answer is the
+ * overall best n, each hit naming its worker, counted over both tables.
+ * Before the workers are attached there is nothing to ask; after they
+ * are detached a search answers at once that their input has ended.
+ */
+static void
+test_search_hub_two_workers(void **state)
+{
+	static struct exp_hit e[SEARCH_FLOWS];
+	static struct serve_thread th[2];
+	struct sf_worker *ws[2];
+	struct sf_search_result res;
+	struct sf_flow_match m;
+	struct sf_search *s;
+	struct rig r[2];
+	char err[128];
+	unsigned int i, k, ne;
+	uint64_t t0;
+
+	(void)state;
+	rig_capacity = 1024;
+	rig_make(&r[0], 64, 256, true);
+	rig_make(&r[1], 64, 256, true);
+	rig_capacity = 64;
+	for (i = 1; i <= SEARCH_FLOWS; i++)
+		sflow_send(r[i % 2].w, i, 10 * S + i);
+	s = sf_search_create(2);
+	assert_non_null(s);
+	memset(&m, 0, sizeof(m));
+	assert_int_equal(sf_search_run(s, &m, 10, SF_SEARCH_BY_BYTES, S, &res), -EAGAIN);
+	ws[0] = r[0].w;
+	ws[1] = r[1].w;
+	sf_search_attach(s, ws, 2);
+	for (k = 0; k < 2; k++) {
+		th[k].w = r[k].w;
+		atomic_store(&th[k].stop, false);
+		assert_int_equal(pthread_create(&th[k].tid, NULL, serve_loop, &th[k]), 0);
+	}
+
+	/* Every flow, by bytes, the best 50. */
+	assert_int_equal(sf_search_run(s, &m, 50, SF_SEARCH_BY_BYTES, 5 * S, &res), 0);
+	assert_int_equal(res.workers, 2);
+	assert_int_equal(res.asked, 2);
+	assert_int_equal(res.answered, 2);
+	assert_int_equal(res.ended, 0);
+	assert_true(res.complete);
+	assert_int_equal(res.state[0], SF_SEARCH_ANSWERED);
+	assert_int_equal(res.state[1], SF_SEARCH_ANSWERED);
+	assert_int_equal(res.scanned, SEARCH_FLOWS);
+	assert_int_equal(res.matched, SEARCH_FLOWS);
+	ne = expected(e, 1, SEARCH_FLOWS, NULL, SF_SEARCH_BY_BYTES);
+	assert_int_equal(res.n, 50);
+	check_hits(res.hit, res.n, e, ne, SF_SEARCH_BY_BYTES);
+	for (i = 0; i < res.n; i++)
+		assert_int_equal(res.hit[i].worker, e[i].id % 2);
+	sf_search_result_free(&res);
+
+	/* A filter and another order: 10.0.1.0/24 by packets. */
+	assert_int_equal(sf_flow_match_set(&m, "subnet", "10.0.1.0/24", err, sizeof(err)), 1);
+	assert_int_equal(sf_search_run(s, &m, 1000, SF_SEARCH_BY_PACKETS, 5 * S, &res), 0);
+	ne = expected(e, 1, SEARCH_FLOWS, in_10_0_1, SF_SEARCH_BY_PACKETS);
+	assert_int_equal(res.matched, ne);
+	assert_int_equal(res.n, ne);
+	check_hits(res.hit, res.n, e, ne, SF_SEARCH_BY_PACKETS);
+	sf_search_result_free(&res);
+
+	for (k = 0; k < 2; k++) {
+		atomic_store(&th[k].stop, true);
+		pthread_join(th[k].tid, NULL);
+	}
+	/* Nobody serves now: the asker gives up after its timeout, parks the queries. */
+	assert_int_equal(sf_search_run(s, &m, 10, SF_SEARCH_BY_BYTES, 20 * 1000000, &res), 0);
+	assert_int_equal(res.asked, 2);
+	assert_int_equal(res.answered, 0);
+	assert_false(res.complete);
+	assert_int_equal(res.n, 0);
+	assert_int_equal(res.state[0], SF_SEARCH_TIMEOUT);
+	assert_int_equal(res.state[1], SF_SEARCH_TIMEOUT);
+	sf_search_result_free(&res);
+
+	/* Input ended on worker 1: refused at once, worker 0 still answers. */
+	sf_worker_finish(r[1].w, sf_worker_clock(r[1].w));
+	for (k = 0; k < 2; k++) {
+		atomic_store(&th[k].stop, false);
+		assert_int_equal(pthread_create(&th[k].tid, NULL, serve_loop, &th[k]), 0);
+	}
+	assert_int_equal(sf_search_run(s, &m, 10, SF_SEARCH_BY_BYTES, 5 * S, &res), 0);
+	assert_int_equal(res.asked, 1);
+	assert_int_equal(res.answered, 1);
+	assert_int_equal(res.ended, 1);
+	assert_false(res.complete);
+	assert_int_equal(res.state[0], SF_SEARCH_ANSWERED);
+	assert_int_equal(res.state[1], SF_SEARCH_ENDED);
+	for (i = 0; i < res.n; i++)
+		assert_int_equal(res.hit[i].worker, 0);
+	sf_search_result_free(&res);
+	for (k = 0; k < 2; k++) {
+		atomic_store(&th[k].stop, true);
+		pthread_join(th[k].tid, NULL);
+	}
+
+	/* Detached (the run is over): no worker to ask, answered at once. */
+	sf_search_detach(s);
+	t0 = sf_clock_ns(CLOCK_MONOTONIC);
+	assert_int_equal(sf_search_run(s, &m, 10, SF_SEARCH_BY_BYTES, 5 * S, &res), 0);
+	assert_true(sf_clock_ns(CLOCK_MONOTONIC) - t0 < S / 10);
+	assert_int_equal(res.asked, 0);
+	assert_int_equal(res.ended, 2);
+	assert_int_equal(res.n, 0);
+	assert_int_equal(res.state[0], SF_SEARCH_ENDED);
+	assert_int_equal(res.state[1], SF_SEARCH_ENDED);
+	assert_false(res.complete);
+	sf_search_result_free(&res);
+	rig_free(&r[0]);
+	rig_free(&r[1]);
+	/* The queries parked above were answered (ended) when the workers were freed. */
+	sf_search_free(s);
+}
+
 int
 main(void)
 {
@@ -422,6 +785,9 @@ main(void)
 		cmocka_unit_test(test_live_stop_deadline_counts_the_rest),
 		cmocka_unit_test(test_live_stop_hurried),
 		cmocka_unit_test(test_counters),
+		cmocka_unit_test(test_search_in_steps),
+		cmocka_unit_test(test_search_ring_cancel_finish),
+		cmocka_unit_test(test_search_hub_two_workers),
 	};
 
 	sf_test_eal_init();

@@ -146,20 +146,16 @@ scope_json(struct sf_text *b, const struct sf_live_scope *sc, uint64_t ins, bool
 		const struct sf_live_flow *f = &sc->flows[i];
 		const struct sf_flow_key *k = &f->key;
 		bool lo = f->initiator == SF_DIR_LO;
-		bool tun = k->ctx_kind != SF_FLOW_CTX_NONE && k->ctx_kind != SF_FLOW_CTX_UNDERLAY;
 
-		sf_text_str(b, i ? ",{\"src\":" : "{\"src\":");
+		/* The keys of the flow records (--flows, /api/v1/flows). */
+		sf_text_str(b, i ? ",{\"src_addr\":" : "{\"src_addr\":");
 		sf_text_json_addr(b, k->ipver, lo ? k->addr_lo : k->addr_hi);
-		sf_text_str(b, ",\"dst\":");
+		sf_text_str(b, ",\"dst_addr\":");
 		sf_text_json_addr(b, k->ipver, lo ? k->addr_hi : k->addr_lo);
-		sf_text_printf(b, ",\"sport\":%u,\"dport\":%u,\"proto\":%u,\"proto_name\":\"%s\""
-				",\"vlan\":%u", lo ? k->port_lo : k->port_hi,
-				lo ? k->port_hi : k->port_lo, k->proto, name_of(k->proto), k->vlan);
-		if (tun)
-			sf_text_printf(b, ",\"tunnel_kind\":\"%s\",\"tunnel_id\":%u",
-					sf_flow_ctx_name(k->ctx_kind), k->ctx);
-		else
-			sf_text_str(b, ",\"tunnel_kind\":null,\"tunnel_id\":null");
+		sf_text_printf(b, ",\"src_port\":%u,\"dst_port\":%u,\"proto\":%u,"
+				"\"proto_name\":\"%s\",\"vlan\":%u,\"tunnel\":\"%s\",\"tunnel_id\":%u",
+				lo ? k->port_lo : k->port_hi, lo ? k->port_hi : k->port_lo, k->proto,
+				name_of(k->proto), k->vlan, sf_flow_ctx_name(k->ctx_kind), k->ctx);
 		sf_text_printf(b, ",\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64
 				",\"pps\":%.3f,\"bps\":%.3f,\"active\":%s", f->c.packets, f->c.bytes,
 				(double)f->c.packets / secs, (double)f->c.bytes * 8 / secs,

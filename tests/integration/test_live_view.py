@@ -201,9 +201,9 @@ def build_capture():
 def api_tables(scope):
     t = {"flows": {}, "talkers": {}, "ports": {}, "protocols": {}, "vlans": {}, "tunnels": {}}
     for f in scope["flows"]:
-        vni = f["tunnel_id"] if f["tunnel_kind"] == "vni" else None
-        t["flows"][(f["src"], f["dst"], f["sport"], f["dport"], f["proto"], f["vlan"],
-                    vni)] = (f["packets"], f["bytes"])
+        vni = f["tunnel_id"] if f["tunnel"] == "vni" else None
+        t["flows"][(f["src_addr"], f["dst_addr"], f["src_port"], f["dst_port"], f["proto"],
+                    f["vlan"], vni)] = (f["packets"], f["bytes"])
     for r in scope["talkers"]:
         t["talkers"][r["host"]] = (r["packets"], r["bytes"], r["flows"])
     for r in scope["ports"]:
@@ -494,8 +494,8 @@ def check_paced(ck, binary, cap, tmp, c):
                 st, v = 0, None
             if st == 200 and v.get("last"):
                 for f in v["last"]["flows"]:
-                    if f["sport"] == 40000 and f["dport"] == 443 and f["active"]:
-                        win = [g for g in v["window"]["flows"] if g["sport"] == 40000]
+                    if f["src_port"] == 40000 and f["dst_port"] == 443 and f["active"]:
+                        win = [g for g in v["window"]["flows"] if g["src_port"] == 40000]
                         seen = (f, win[0]["packets"] if win else None)
             time.sleep(0.2)
         running = proc.poll() is None

@@ -164,6 +164,8 @@ struct sf_flow_table {
 	uint32_t cold_fresh;	/* areas from here on were never lent */
 	uint64_t newest_ns;	/* latest packet time fed */
 	uint64_t iv_start;	/* interval counters are valid from this time */
+	uint64_t iv_touched;	/* flows with packets in the interval (each life once) */
+	uint64_t iv_left;	/* of them, handed over on leaving */
 	uint32_t heap_n;
 	struct sf_flow_table_stats stats;
 	struct ft_heap_item heap[SF_TOPK];
@@ -532,6 +534,7 @@ ft_topk_account(struct sf_flow_table *t, struct ft_entry *e, uint32_t idx, uint3
 		e->iv_bytes = 0;
 		e->iv_packets = 0;
 	}
+	t->iv_touched += e->iv_packets == 0;
 	e->iv_bytes += len;
 	e->iv_packets++;
 
@@ -712,6 +715,7 @@ ft_iv_leave(struct sf_flow_table *t, const struct ft_entry *e)
 
 	if (t->iv_flow == NULL || e->last_ns < t->iv_start || e->iv_packets == 0)
 		return;
+	t->iv_left++;
 	ft_iv_item(e, &f);
 	t->iv_flow(t->iv_arg, &f, e->cold != FT_NIL ? ft_cold_area(t, e->cold) : NULL);
 }
@@ -1191,30 +1195,18 @@ sf_flow_table_flush(struct sf_flow_table *t, enum sf_end_reason reason)
 }
 
 unsigned int
-sf_flow_table_interval_flows(struct sf_flow_table *t, unsigned int max,
-		unsigned int count_max, unsigned int *rest, bool *more)
+sf_flow_table_interval_flows(struct sf_flow_table *t, unsigned int max, uint64_t *rest)
 {
 	unsigned int n = 0, l;
 	struct sf_flow_topk f;
 
-	*more = false;
-	*rest = 0;
 	/* Each list is in order of last packet: the interval's flows are its tail. */
-	for (l = FT_LIST_OPEN; l <= FT_LIST_ENDED; l++) {
+	for (l = FT_LIST_OPEN; l <= FT_LIST_ENDED && n < max; l++) {
 		uint32_t idx = t->list[l].tail;
 
-		while (idx != FT_NIL && t->ent[idx].last_ns >= t->iv_start) {
+		while (n < max && idx != FT_NIL && t->ent[idx].last_ns >= t->iv_start) {
 			const struct ft_entry *e = &t->ent[idx];
 
-			if (n == max) {
-				if (*rest == count_max) {
-					*more = true;
-					return n;
-				}
-				(*rest)++;
-				idx = e->prev;
-				continue;
-			}
 			if (t->iv_flow != NULL) {
 				ft_iv_item(e, &f);
 				t->iv_flow(t->iv_arg, &f, e->cold != FT_NIL ?
@@ -1224,6 +1216,8 @@ sf_flow_table_interval_flows(struct sf_flow_table *t, unsigned int max,
 			idx = e->prev;
 		}
 	}
+	/* The rest is counted, not walked: the walk stays as short as the cap. */
+	*rest = t->iv_touched - t->iv_left - n;
 	return n;
 }
 
@@ -1236,6 +1230,8 @@ sf_flow_table_interval_begin(struct sf_flow_table *t)
 		if (t->heap[i].ent != FT_NIL)
 			t->ent[t->heap[i].ent].heap_slot = FT_HEAP_NONE;
 	t->heap_n = 0;
+	t->iv_touched = 0;
+	t->iv_left = 0;
 	/* Every flow seen so far was seen before this time: its counters restart. */
 	t->iv_start = t->newest_ns + (t->newest_ns != UINT64_MAX);
 }

@@ -161,14 +161,13 @@ unsigned int sf_flow_table_interval_top(const struct sf_flow_table *t,
 /*
  * The flows still in the table that have counts in the current interval:
  * iv_flow for each, most recently seen first, at most `max` of them.
- * Returns how many were handed over; *rest is how many were left (their
- * counts are the interval's flow counts minus those handed over here and
- * on leaving), counted up to `count_max` more (a bounded walk: past it,
- * *rest is a lower bound and *more is set). Call it just before
- * sf_flow_table_interval_begin.
+ * Returns how many were handed over; *rest is how many such flows were
+ * not (counted as packets arrive, not walked: their counts are the
+ * interval's flow counts minus those handed over here and on leaving).
+ * Call it just before sf_flow_table_interval_begin.
  */
 unsigned int sf_flow_table_interval_flows(struct sf_flow_table *t, unsigned int max,
-		unsigned int count_max, unsigned int *rest, bool *more);
+		uint64_t *rest);
 
 const struct sf_flow_table_stats *sf_flow_table_stats(const struct sf_flow_table *t);
 

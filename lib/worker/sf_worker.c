@@ -362,8 +362,6 @@ cold_record(void *arg, void *area, struct sf_flow_record *rec, bool ends)
 
 /* ---- the live view: flows' counts of the interval (sf_msg_live) ---- */
 
-/* Flows past live.flows a worker counts at the interval's end, at most. */
-#define LIVE_COUNT_MAX (1u << 18)
 
 static void
 live_send(struct sf_worker *w)
@@ -424,19 +422,18 @@ live_flow(void *arg, const struct sf_flow_topk *f, const void *cold)
 static void
 live_close(struct sf_worker *w, const struct sf_flow_table_stats *st)
 {
-	unsigned int rest = 0;
-	bool more = false;
+	uint64_t rest = 0;
 
 	if (w->live_max == 0)
 		return;
-	/* Past the cap the walk only counts flows, and only so far: a bounded pause. */
+	/* The walk stops at the cap: a pause as short as live.flows. */
 	sf_flow_table_interval_flows(w->table, w->live_max > w->live_n ?
-			w->live_max - w->live_n : 0, LIVE_COUNT_MAX, &rest, &more);
+			w->live_max - w->live_n : 0, &rest);
 	if (rest != 0) {
 		uint64_t pk = st->packets - w->last.packets, by = st->bytes - w->last.bytes;
 		uint64_t known_pk = w->live_packets, known_by = w->live_bytes;
 
-		w->agg.live_unlisted_flows += rest + more;	/* with more: at least that */
+		w->agg.live_unlisted_flows += rest;
 		w->agg.live_unlisted_packets += pk > known_pk ? pk - known_pk : 0;
 		w->agg.live_unlisted_bytes += by > known_by ? by - known_by : 0;
 	}

@@ -93,8 +93,10 @@ build)
 	export ASAN_OPTIONS="abort_on_error=1:detect_leaks=1"
 	export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 	export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0"
-	# The oracle comparisons ran on the release build: CI stays under 30 minutes.
-	meson test -C build-asan --print-errorlogs --num-processes 2 --no-suite oracle
+	# The oracle comparisons and the browser tests ran on the release build:
+	# CI stays under 30 minutes.
+	meson test -C build-asan --print-errorlogs --num-processes 2 --no-suite oracle \
+		--no-suite browser
 	fuzz
 	;;
 *)

@@ -123,6 +123,7 @@ flow_sum_add(struct flow_sum *s, const struct sf_flow_topk *t, bool recent)
 			f->recent |= recent;
 			if (t->app != SF_APP_NONE)
 				f->app = t->app;	/* found in a later interval */
+			f->rtt_us = RTE_MAX(f->rtt_us, t->rtt_us);
 			return;
 		}
 		h = (h + 1) & s->mask;
@@ -133,6 +134,7 @@ flow_sum_add(struct flow_sum *s, const struct sf_flow_topk *t, bool recent)
 	f->key = t->key;
 	f->initiator = t->initiator;
 	f->app = t->app;
+	f->rtt_us = t->rtt_us;
 	f->recent = recent;
 	row_add(&f->c, t->packets, t->bytes, 1);
 }
@@ -187,6 +189,31 @@ port_order(const void *a, const void *b)
 	if (x->c.bytes != y->c.bytes)
 		return x->c.bytes > y->c.bytes ? -1 : 1;
 	return port_by_key(a, b);
+}
+
+static int
+server_by_key(const void *a, const void *b)
+{
+	const struct sf_live_server *x = a, *y = b;
+
+	if (x->ipver != y->ipver)
+		return x->ipver < y->ipver ? -1 : 1;
+	if (x->port != y->port)
+		return x->port < y->port ? -1 : 1;
+	return memcmp(x->addr, y->addr, 16);
+}
+
+/* Slowest first: the larger mean RTT (compared without division), then the key. */
+static int
+server_order(const void *a, const void *b)
+{
+	const struct sf_live_server *x = a, *y = b;
+	unsigned __int128 l = (unsigned __int128)x->rtt_sum_us * y->handshakes;
+	unsigned __int128 r = (unsigned __int128)y->rtt_sum_us * x->handshakes;
+
+	if (l != r)
+		return l > r ? -1 : 1;
+	return server_by_key(a, b);
 }
 
 static int
@@ -248,6 +275,50 @@ rank(void *items, size_t n, size_t size, int (*order)(const void *, const void *
 	qsort(items, n, size, order);
 	memcpy(out, items, (size_t)k * size);
 	return k;
+}
+
+/* The servers of the flows with a handshake RTT, folded and ranked. */
+static int
+scope_servers(struct sf_live_scope *sc, const struct flow_sum *s, unsigned int top)
+{
+	struct sf_live_server *sv = malloc(((size_t)s->n + 1) * sizeof(*sv));
+	size_t n = 0, k = 0, i;
+
+	if (sv == NULL)
+		return -ENOMEM;
+	for (i = 0; i < s->n; i++) {
+		const struct sf_live_flow *f = &s->f[i];
+		const struct sf_flow_key *key = &f->key;
+		bool lo_resp = f->initiator != SF_DIR_LO;
+
+		if (f->rtt_us == 0 || key->proto != 6)
+			continue;
+		memset(&sv[n], 0, sizeof(sv[n]));
+		sv[n].ipver = key->ipver;
+		sv[n].port = lo_resp ? key->port_lo : key->port_hi;
+		memcpy(sv[n].addr, lo_resp ? key->addr_lo : key->addr_hi, 16);
+		sv[n].handshakes = 1;
+		sv[n].rtt_sum_us = f->rtt_us;
+		sv[n].rtt_max_us = f->rtt_us;
+		sv[n++].c = f->c;
+	}
+	if (n != 0) {
+		qsort(sv, n, sizeof(*sv), server_by_key);
+		for (i = 1; i < n; i++) {
+			if (server_by_key(&sv[k], &sv[i]) == 0) {
+				sv[k].handshakes += sv[i].handshakes;
+				sv[k].rtt_sum_us += sv[i].rtt_sum_us;
+				sv[k].rtt_max_us = RTE_MAX(sv[k].rtt_max_us, sv[i].rtt_max_us);
+				row_add(&sv[k].c, sv[i].c.packets, sv[i].c.bytes, sv[i].c.flows);
+			} else if (++k != i) {
+				sv[k] = sv[i];
+			}
+		}
+		n = k + 1;
+	}
+	sc->nservers = rank(sv, n, sizeof(*sv), server_order, sc->servers, top);
+	free(sv);
+	return 0;
 }
 
 static void
@@ -340,7 +411,7 @@ scope_tables(struct sf_live_scope *sc, struct flow_sum *s, unsigned int top, boo
 static int
 scope(struct sf_live_scope *sc, struct sf_live_iv *const *ivs, unsigned int n,
 		uint64_t first, uint64_t last, const struct sf_flow_match *m, unsigned int top,
-		bool apps)
+		bool apps, bool tcp)
 {
 	struct flow_sum s;
 	uint64_t most = 0;
@@ -371,6 +442,8 @@ scope(struct sf_live_scope *sc, struct sf_live_iv *const *ivs, unsigned int n,
 	for (j = 0; j < s.n; j++)
 		row_add(&sc->total, s.f[j].c.packets, s.f[j].c.bytes, 1);
 	rc = scope_tables(sc, &s, top, apps);
+	if (rc == 0 && tcp)
+		rc = scope_servers(sc, &s, top);
 	if (rc == 0)
 		sc->nflows = rank(s.f, s.n, sizeof(*s.f), flow_order, sc->flows, top);
 	free(s.f);
@@ -442,7 +515,7 @@ series(struct sf_live_series *se, const struct sf_live_scope *w, struct sf_live_
 int
 sf_live_view(struct sf_live_view *v, struct sf_live_iv *const *ivs, unsigned int n,
 		uint64_t newest, uint64_t window, const struct sf_flow_match *m, unsigned int top,
-		bool apps)
+		bool apps, bool tcp)
 {
 	uint64_t first = window > newest ? 0 : newest - window + 1;
 	int rc;
@@ -452,9 +525,9 @@ sf_live_view(struct sf_live_view *v, struct sf_live_iv *const *ivs, unsigned int
 	/* The window starts no earlier than the oldest list kept. */
 	if (n != 0 && ivs[0]->interval > first)
 		first = RTE_MIN(ivs[0]->interval, newest);
-	rc = scope(&v->last, ivs, n, newest, newest, m, top, apps);
+	rc = scope(&v->last, ivs, n, newest, newest, m, top, apps, tcp);
 	if (rc == 0)
-		rc = scope(&v->window, ivs, n, first, newest, m, top, apps);
+		rc = scope(&v->window, ivs, n, first, newest, m, top, apps, tcp);
 	if (rc == 0)
 		rc = series(&v->series, &v->window, ivs, n, m);
 	if (rc != 0)

@@ -12,8 +12,9 @@
  * intervals (struct sf_live_iv, immutable, shared by the snapshots that
  * show them). A view is computed on request, on any thread, from those
  * lists alone (sf_live_view): flows summed by key over the scope, then
- * talkers, responder ports, protocols, VLANs, tunnel contexts and (with
- * app.enabled) applications from the summed flows, every figure exact for
+ * talkers, responder ports, protocols, VLANs, tunnel contexts, (with
+ * app.enabled) applications and (with tcp.analysis) the slowest servers
+ * from the summed flows, every figure exact for
  * the itemized flows.
  */
 #ifndef SF_LIVE_H
@@ -62,6 +63,7 @@ struct sf_live_flow {
 	struct sf_flow_key key;
 	uint8_t initiator;		/* enum sf_flow_dir */
 	uint8_t app;			/* enum sf_app_kind: the newest list's word */
+	uint32_t rtt_us;		/* its handshake's RTT at the probe; 0: none */
 	bool recent;			/* has packets in the scope's newest interval */
 	struct sf_live_row c;		/* flows: 1 */
 };
@@ -76,6 +78,16 @@ struct sf_live_port {
 	uint8_t proto;
 	uint16_t port;			/* the responder's */
 	struct sf_live_row c;
+};
+
+/* A TCP server (responder address and port) by its handshakes' RTT. */
+struct sf_live_server {
+	uint8_t ipver;
+	uint16_t port;
+	uint8_t addr[16];
+	uint64_t handshakes;		/* flows with a handshake seen */
+	uint64_t rtt_sum_us, rtt_max_us;
+	struct sf_live_row c;		/* all its flows' counts */
 };
 
 struct sf_live_key {
@@ -93,7 +105,7 @@ struct sf_live_scope {
 	unsigned int intervals;		/* of them, with a list */
 	struct sf_live_row total;	/* flows: distinct keys */
 	struct sf_live_row unlisted;	/* not itemized (not narrowed by a filter) */
-	unsigned int nflows, ntalkers, nports, nprotos, nvlans, ntunnels, napps;
+	unsigned int nflows, ntalkers, nports, nprotos, nvlans, ntunnels, napps, nservers;
 	struct sf_live_flow flows[SF_LIVE_TOP_MAX];
 	struct sf_live_host talkers[SF_LIVE_TOP_MAX];
 	struct sf_live_port ports[SF_LIVE_TOP_MAX];
@@ -101,6 +113,7 @@ struct sf_live_scope {
 	struct sf_live_key vlans[SF_LIVE_TOP_MAX];
 	struct sf_live_key tunnels[SF_LIVE_TOP_MAX];
 	struct sf_live_key apps[SF_APP_KINDS];	/* app.enabled: by what was found */
+	struct sf_live_server servers[SF_LIVE_TOP_MAX];	/* tcp.analysis: slowest first */
 };
 
 /*
@@ -128,13 +141,14 @@ struct sf_live_view {
  * is the intervals newest - window + 1 .. newest (newest: the newest
  * interval index given, usually ivs[n - 1]'s), narrowed by m; at most
  * top rows per table (<= SF_LIVE_TOP_MAX); with `apps` (app.enabled) the
- * applications table too. 0, or -ENOMEM. Free with
+ * applications table too, with `tcp` (tcp.analysis) the slowest servers
+ * (mean handshake RTT of their flows in the scope). 0, or -ENOMEM. Free with
  * sf_live_view_free (which frees the series; the view itself is the
  * caller's).
  */
 int sf_live_view(struct sf_live_view *v, struct sf_live_iv *const *ivs, unsigned int n,
 		uint64_t newest, uint64_t window, const struct sf_flow_match *m, unsigned int top,
-		bool apps);
+		bool apps, bool tcp);
 
 void sf_live_view_free(struct sf_live_view *v);
 

@@ -79,7 +79,8 @@ struct sf_flow_topk {
 	uint64_t bytes;		/* both directions */
 	uint8_t initiator;	/* enum sf_flow_dir */
 	uint8_t app;		/* live view: enum sf_app_kind found so far (app.enabled) */
-	uint8_t pad[6];
+	uint8_t pad[2];
+	uint32_t rtt_us;	/* live view: SYN -> SYN/ACK at the probe (tcp.analysis); 0: none */
 };
 
 struct sf_flow_table_params {

@@ -128,7 +128,7 @@ app_name(uint8_t kind)
 }
 
 static void
-scope_json(struct sf_text *b, const struct sf_live_scope *sc, uint64_t ins, bool apps)
+scope_json(struct sf_text *b, const struct sf_live_scope *sc, uint64_t ins, bool apps, bool tcp)
 {
 	double secs = (double)(sc->last - sc->first + 1) * (double)ins / 1e9;
 	unsigned int i;
@@ -197,6 +197,21 @@ scope_json(struct sf_text *b, const struct sf_live_scope *sc, uint64_t ins, bool
 			sf_text_printf(b, "%s{\"app\":\"%s\"", i ? "," : "",
 					app_name((uint8_t)sc->apps[i].id));
 			rates(b, &sc->apps[i].c, secs);
+			sf_text_str(b, "}");
+		}
+	}
+	if (tcp) {
+		sf_text_str(b, "],\"servers\":[");
+		for (i = 0; i < sc->nservers; i++) {
+			const struct sf_live_server *sv = &sc->servers[i];
+
+			sf_text_str(b, i ? ",{\"host\":" : "{\"host\":");
+			sf_text_json_addr(b, sv->ipver, sv->addr);
+			sf_text_printf(b, ",\"port\":%u,\"handshakes\":%" PRIu64 ",\"rtt_mean_ms\":%.3f"
+					",\"rtt_max_ms\":%.3f", sv->port, sv->handshakes,
+					(double)sv->rtt_sum_us / (double)sv->handshakes / 1e3,
+					(double)sv->rtt_max_us / 1e3);
+			rates(b, &sv->c, secs);
 			sf_text_str(b, "}");
 		}
 	}
@@ -289,15 +304,16 @@ sf_http_live(struct sf_text *b, const struct sf_snap *s, const struct sf_config 
 	v = malloc(sizeof(*v));
 	if (v == NULL)
 		return 500;
-	rc = sf_live_view(v, s->live, s->n_live, s->live_newest, window, &a.m, a.n, cfg->app);
+	rc = sf_live_view(v, s->live, s->n_live, s->live_newest, window, &a.m, a.n, cfg->app,
+			cfg->tcp_analysis);
 	if (rc != 0) {
 		free(v);
 		return 500;
 	}
 	sf_text_str(b, ",\"last\":");
-	scope_json(b, &v->last, ins, cfg->app);
+	scope_json(b, &v->last, ins, cfg->app, cfg->tcp_analysis);
 	sf_text_str(b, ",\"window\":");
-	scope_json(b, &v->window, ins, cfg->app);
+	scope_json(b, &v->window, ins, cfg->app, cfg->tcp_analysis);
 	sf_text_str(b, ",\"series\":");
 	series_json(b, &v->series, ins);
 	sf_text_str(b, "}\n");

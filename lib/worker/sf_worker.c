@@ -406,6 +406,16 @@ live_flow(void *arg, const struct sf_flow_topk *f, const void *cold)
 
 		m->f[m->h.count].app = af->res.kind;
 	}
+	/* The handshake's RTT, for the slowest servers (tcp.analysis: every area has it). */
+	if (c != NULL && w->tcp_analysis) {
+		uint64_t ns = ((const struct flow_cold *)c)->tcp.out.rtt_server_ns;
+
+		uint64_t us = ns / 1000;
+
+		if (ns != 0)
+			m->f[m->h.count].rtt_us = us == 0 ? 1 : us > UINT32_MAX ? UINT32_MAX :
+				(uint32_t)us;
+	}
 	m->h.count++;
 	w->live_n++;
 	w->live_packets += f->packets;

@@ -193,6 +193,16 @@ def check_dom(ck, srv, dom):
                        ms(h["rtt_p99_ns"]), ms(h["rtt_max_ns"])] for h in slow],
              "slowest servers panel shown, equal to /api/v1/tcp/servers?by=rtt (%d rows)"
              % len(rows), "%s\n%s" % (rows[:2], slow[:2]))
+    # The Now section's slowest servers: the live view's (its default scope, 5 min).
+    live = srv.json("/api/v1/live?window=300&n=10")["window"]["servers"]
+    rows = table_rows(dom, "now-servers")
+    ck.check(len(live) > 0 and 'id="now-servers-box" hidden' not in dom and
+             [r[:4] for r in rows] == [["%s:%d" % (v["host"], v["port"]) if ":" not in v["host"]
+                                        else "[%s]:%d" % (v["host"], v["port"]),
+                                        sf.grouped(v["handshakes"]), "%.3f" % v["rtt_mean_ms"],
+                                        "%.3f" % v["rtt_max_ms"]] for v in live[:10]],
+             "Now: slowest servers by handshake RTT, equal to /api/v1/live's (%d rows)"
+             % len(rows), "%s\n%s" % (rows[:2], live[:2]))
     for tid, path in (("tcp-retrans", "/api/v1/tcp/servers?by=retrans"),
                       ("tcp-retrans-subnets", "/api/v1/tcp/subnets")):
         lst = srv.json(path)["run"]

@@ -16,7 +16,9 @@ TCP, UDP, ICMP, and a VXLAN-carried flow with VNI 5001) is replayed with
   * each filter (host, subnet, port, proto, vlan, vni) and a combination
     narrow every table to the oracle's filtered flows;
   * bad values are 400s naming the parameter; live.flows: 0 turns it off.
-With --app, the applications table of the window equals the records'.
+With --app, the applications table of the window equals the records'; with
+--tcp-analysis, the slowest servers (mean and largest handshake RTT of their
+flows) equal the records' rtt_server_ns.
 With live.flows: 3 (a worker itemizes 3 flows an interval), each
 interval's itemized + unlisted packets equal the oracle's, and the
 heaviest flow is itemized all the same (the exact top list).
@@ -433,6 +435,58 @@ def check_cap(ck, binary, cap, tmp, c):
         stop(proc)
 
 
+def served_window(binary, args, tmp, name):
+    """Replay with --serve and extra args: (the window scope of /api/v1/live, flows file)."""
+    port = free_port()
+    conf = tmp / (name + ".yaml")
+    flows = tmp / (name + ".jsonl")
+    conf.write_text('http:\n  listen: "127.0.0.1:%d"\n' % port)
+    proc = subprocess.Popen([str(binary)] + [str(a) for a in args] +
+                            ["--no-progress", "-c", str(conf), "--serve", "--flows", str(flows)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            stdin=subprocess.DEVNULL)
+    got = None
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                with urllib.request.urlopen("http://127.0.0.1:%d/api/v1/summary" % port,
+                                            timeout=2) as r:
+                    if json.loads(r.read()).get("finished"):
+                        st, v = get(port, "?window=900&n=100")
+                        got = v["window"] if st == 200 else v
+                        break
+            except OSError:
+                pass
+            time.sleep(0.1)
+    finally:
+        stop(proc)
+    return got, sf.load_jsonl(flows)
+
+
+def check_servers(ck, binary, data, tmp):
+    """--tcp-analysis: the window's slowest servers against the records' handshake RTTs."""
+    got, recs = served_window(binary, ["-r", data / "sample.pcap", "--tcp-analysis"], tmp,
+                              "servers")
+    want = defaultdict(list)
+    for r in recs:
+        ns = r.get("rtt_server_ns") or 0
+        if r["proto"] == 6 and ns > 0:
+            want[(r["dst_addr"], r["dst_port"])].append(min(max(ns // 1000, 1), 2 ** 32 - 1))
+    have = {(x["host"], x["port"]): (x["handshakes"], x["rtt_mean_ms"], x["rtt_max_ms"])
+            for x in (got or {}).get("servers", [])}
+    exp = {k: (len(v), round(sum(v) / len(v) / 1e3, 3), round(max(v) / 1e3, 3))
+           for k, v in want.items()}
+    bad = {k: (have.get(k), exp.get(k)) for k in set(have) | set(exp)
+           if have.get(k) is None or exp.get(k) is None or have[k][0] != exp[k][0] or
+           abs(have[k][1] - exp[k][1]) > 0.0015 or abs(have[k][2] - exp[k][2]) > 0.0015}
+    means = [x["rtt_mean_ms"] for x in (got or {}).get("servers", [])]
+    ck.check(got is not None and exp and not bad and means == sorted(means, reverse=True),
+             "--tcp-analysis: the window's servers (%d, %d handshakes) with their mean and "
+             "largest handshake RTT equal the records', slowest first"
+             % (len(exp), sum(len(v) for v in want.values())), bad)
+
+
 def check_apps(ck, binary, data, tmp):
     """--app: the window's applications table against the records' app of each flow."""
     port = free_port()
@@ -518,6 +572,7 @@ def main():
             check_replay(ck, binary, cap, tmp, c, w)
         check_cap(ck, binary, cap, tmp, c)
         check_apps(ck, binary, data, tmp)
+        check_servers(ck, binary, data, tmp)
         check_paced(ck, binary, cap, tmp, c)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

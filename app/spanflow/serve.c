@@ -192,8 +192,6 @@ sf_serve_linger(struct sf_app *app)
 		if (sf_stop_take_reopen())
 			fprintf(stderr, "spanflow: SIGHUP: no output file reopened (the "
 					"replay's files are complete)\n");
-		else if (sf_stop_check_tty())
-			break;
 		usleep(100 * 1000);
 	}
 }

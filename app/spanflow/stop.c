@@ -96,33 +96,18 @@ sf_stop_signal(void)
 	return atomic_load(&first_sig);
 }
 
-/* A hung-up terminal answers every request with EIO from then on. */
-static bool
-tty_hung_up(void)
-{
-	struct termios t;
-
-	return tty_fd >= 0 && tcgetattr(tty_fd, &t) != 0 && errno == EIO;
-}
-
 bool
 sf_stop_take_reopen(void)
 {
+	struct termios t;
+
 	if (!atomic_load_explicit(&reopen_asked, memory_order_relaxed) ||
 			!atomic_exchange(&reopen_asked, false))
 		return false;
-	if (tty_hung_up()) {
+	/* A hung-up terminal answers every request with EIO from then on. */
+	if (tty_fd >= 0 && tcgetattr(tty_fd, &t) != 0 && errno == EIO) {
 		request_stop(SIGHUP);
 		return false;
 	}
-	return true;
-}
-
-bool
-sf_stop_check_tty(void)
-{
-	if (!tty_hung_up())
-		return false;
-	request_stop(SIGHUP);
 	return true;
 }

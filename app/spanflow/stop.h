@@ -46,11 +46,4 @@ int sf_stop_signal(void);
  */
 bool sf_stop_take_reopen(void);
 
-/*
- * The terminal spanflow was started from has hung up: stop as its SIGHUP
- * would (true). For waits that poll anyway, in case that signal was not
- * delivered to spanflow (the kernel sends it to the session leader only).
- */
-bool sf_stop_check_tty(void);
-
 #endif /* SF_APP_STOP_H */

@@ -757,7 +757,13 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	if (getenv("FUZZ_HTTP_VERBOSE") != NULL)
 		fprintf(stderr, "%d %zu bytes: %.*s\n", r.status, r.body_len,
 				(int)RTE_MIN(r.body_len, (size_t)160), r.body);
-	if (!status_expected(r.status)) {
+	/*
+	 * The active-flow search asks the workers: this harness runs none, so
+	 * the search says so (503), as spanflow does before its workers start.
+	 */
+	if (!status_expected(r.status) && !(r.status == 503 && tlen >= 13 &&
+			memcmp(data, "/api/v1/flows", 13) == 0 &&
+			(tlen == 13 || data[13] == '?' || data[13] == '#' || data[13] == '\0'))) {
 		fprintf(stderr, "unexpected status %d\n%.*s\n", r.status, (int)r.n, r.buf);
 		FUZZ_CHECK(0);
 	}

@@ -489,32 +489,9 @@ def check_servers(ck, binary, data, tmp):
 
 def check_apps(ck, binary, data, tmp):
     """--app: the window's applications table against the records' app of each flow."""
-    port = free_port()
-    conf = tmp / "apps.yaml"
-    flows = tmp / "apps.jsonl"
-    conf.write_text('http:\n  listen: "127.0.0.1:%d"\n' % port)
-    proc = subprocess.Popen([str(binary), "-r", str(data / "app.pcap"), "--no-progress",
-                             "--app", "-c", str(conf), "--serve", "--flows", str(flows)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            stdin=subprocess.DEVNULL)
-    try:
-        got = None
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                with urllib.request.urlopen("http://127.0.0.1:%d/api/v1/summary" % port,
-                                            timeout=2) as r:
-                    if json.loads(r.read()).get("finished"):
-                        st, v = get(port, "?window=900")
-                        got = v["window"] if st == 200 else v
-                        break
-            except OSError:
-                pass
-            time.sleep(0.1)
-    finally:
-        stop(proc)
+    got, recs = served_window(binary, ["-r", data / "app.pcap", "--app"], tmp, "apps")
     want = defaultdict(lambda: [0, 0, 0])
-    for r in sf.load_jsonl(flows):
+    for r in recs:
         w = want[r.get("app", "none")]
         w[0] += r["packets"] + r["rev_packets"]
         w[1] += r["bytes"] + r["rev_bytes"]
